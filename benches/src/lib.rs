@@ -18,7 +18,9 @@ impl Hold {
         let mut scheduler = Scheduler::new();
         for i in 0..pending {
             let at = Time::ZERO + Duration::from_nanos(rng.random_range(0..=1_000_000));
-            scheduler.schedule(at, i as u32).expect("at or after time zero");
+            scheduler
+                .schedule(at, i as u32)
+                .expect("at or after time zero");
         }
         Hold { scheduler, rng }
     }

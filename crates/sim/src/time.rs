@@ -146,7 +146,7 @@ fn fmt_nanos(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (1, "ns"),
     ];
     for (scale, unit) in UNITS {
-        if ns % scale == 0 {
+        if ns.is_multiple_of(scale) {
             return write!(f, "{}{}", ns / scale, unit);
         }
     }
@@ -168,7 +168,12 @@ impl fmt::Debug for Duration {
 impl fmt::Display for Time {
     /// Seconds with nanosecond precision, as traces show instants: `1.250000000s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:09}s", self.0 / 1_000_000_000, self.0 % 1_000_000_000)
+        write!(
+            f,
+            "{}.{:09}s",
+            self.0 / 1_000_000_000,
+            self.0 % 1_000_000_000
+        )
     }
 }
 
@@ -186,10 +191,7 @@ mod tests {
     fn arithmetic_saturates() {
         assert_eq!(Time::MAX + Duration::from_secs(1), Time::MAX);
         assert_eq!(Time::ZERO - Time::from_nanos(5), Duration::ZERO);
-        assert_eq!(
-            Time::from_nanos(7).checked_since(Time::from_nanos(9)),
-            None
-        );
+        assert_eq!(Time::from_nanos(7).checked_since(Time::from_nanos(9)), None);
         assert_eq!(Duration::from_secs(u64::MAX), Duration::MAX);
     }
 

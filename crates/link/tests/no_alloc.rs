@@ -1,0 +1,74 @@
+//! `transmit` allocates nothing: counted by a global allocator, on this thread only (the
+//! test harness allocates on others).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use synack_link::{Channel, LinkParams, LossModel, Reorder, Stale};
+use synack_sim::{Duration, Time};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: defers every call to the system allocator; the counter is a const-initialised
+// thread-local Cell, which neither allocates nor needs a destructor.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller upholds `alloc`'s contract, passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn transmit_allocates_nothing() {
+    let params = |queue_packets| LinkParams {
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(3),
+        bandwidth_bps: Some(10_000_000),
+        queue_packets,
+        loss: LossModel::GilbertElliott {
+            p: 0.02,
+            r: 0.3,
+            k: 0.99,
+            h: 0.2,
+        },
+        duplicate: 0.05,
+        reorder: Some(Reorder {
+            probability: 0.05,
+            delay: Duration::from_millis(4),
+        }),
+        stale: Some(Stale {
+            probability: 0.05,
+            max_age: Duration::from_secs(30),
+        }),
+    };
+    // A queue within the pre-allocated size, and an unbounded one.
+    for queue in [Some(100), None] {
+        let mut link = Channel::new(params(queue), ChaCha8Rng::seed_from_u64(1)).unwrap();
+        let before = allocations();
+        // Offered at twice the bandwidth, so the bounded queue fills and overflows.
+        for i in 0..20_000u64 {
+            let now = Time::ZERO + Duration::from_micros(600 * i);
+            link.transmit(now, 1500);
+        }
+        assert_eq!(allocations() - before, 0, "queue {queue:?}");
+        assert!(queue.is_none() || link.stats().dropped_queue > 0);
+    }
+}

@@ -1,0 +1,271 @@
+//! Paper-ready line charts for synack results, as PNG and SVG.
+//!
+//! This crate knows nothing of experiments: the caller turns `summary.csv` into a
+//! [`Chart`] — measured [`Series`] with 95 % confidence half-widths, and model
+//! [`Reference`] curves — and asks for a file. Every chart has the same look: white
+//! background, light grid, a full frame, outward ticks, a bold title, an Okabe–Ito
+//! palette with one marker shape per series, error bars with caps, dashed references and
+//! a framed legend in the emptiest inner corner.
+//!
+//! # Choices
+//!
+//! - **plotters is used as a canvas only.** Ticks, labels, layout and legend are ours
+//!   (see the `axis` and `draw` modules): plotters' defaults print float noise such as
+//!   `0.30000000000000004`, place log ticks arbitrarily and cannot show dashed legend
+//!   samples.
+//! - **No system fonts.** Text is rasterised by plotters' `ab_glyph` backend from an
+//!   embedded, subset DejaVu Sans (see the `font` module and `assets/`), so a machine with
+//!   only the Rust toolchain builds and renders identically. SVG text names the family with
+//!   CSS fallbacks and needs no font file.
+//! - **PNG is supersampled.** plotters' bitmap backend draws lines and shapes without
+//!   anti-aliasing, so the chart is drawn at twice the size and averaged down 2 × 2, then
+//!   encoded with the `png` crate ([`PNG_SIZE`] pixels). SVG is drawn at the same design
+//!   size, so both outputs look alike.
+//! - **Bad data never panics.** NaN, infinite and (on log axes) non-positive values are
+//!   skipped and break the line where they were; empty series, empty charts, single points
+//!   and all-equal values all draw (see the `prepare` module for the exact rules).
+//! - **Files are written atomically**: rendered in memory, written to a temporary file in
+//!   the target's directory, synced, then renamed over the target. An interrupted run
+//!   leaves either the old file or the new one, never a truncated one.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use synack_plot::{render_png, Chart, Point, Reference, Series};
+//!
+//! let chart = Chart {
+//!     title: "Goodput against loss".into(),
+//!     x_label: "configured loss (probability)".into(),
+//!     y_label: "goodput (bit/s)".into(),
+//!     log_x: true,
+//!     log_y: true,
+//!     series: vec![Series {
+//!         label: "newreno".into(),
+//!         points: vec![Point::new(1e-4, 9.1e7, 2e6), Point::new(1e-2, 8.0e6, 5e5)],
+//!     }],
+//!     references: vec![Reference {
+//!         label: "Mathis et al.".into(),
+//!         points: vec![(1e-4, 1.4e8), (1e-2, 1.4e7)],
+//!     }],
+//! };
+//! render_png(&chart, "results/loss-sweep/goodput.png".as_ref())?;
+//! # Ok::<(), synack_plot::PlotError>(())
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
+
+mod axis;
+mod draw;
+mod font;
+mod prepare;
+mod style;
+
+use draw::Surface;
+
+/// Width and height of the PNG files, in pixels.
+pub const PNG_SIZE: (u32, u32) = (style::size::WIDTH, style::size::HEIGHT);
+
+/// One chart: axes, measured series and reference curves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chart {
+    /// Drawn bold above the plot; empty for none.
+    pub title: String,
+    /// Axis title with its unit, e.g. "configured loss (probability)".
+    pub x_label: String,
+    /// Axis title with its unit, e.g. "goodput (bit/s)".
+    pub y_label: String,
+    /// Logarithmic x axis; points with x ≤ 0 are skipped.
+    pub log_x: bool,
+    /// Logarithmic y axis; points with y ≤ 0 are skipped.
+    pub log_y: bool,
+    /// Measured lines: markers joined by a line, with 95 % confidence bars.
+    pub series: Vec<Series>,
+    /// Model or theory curves: dashed lines without markers, listed in the legend.
+    pub references: Vec<Reference>,
+}
+
+/// A measured line. Points may come in any order; they are drawn sorted by x.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Legend text; an empty label keeps the series out of the legend.
+    pub label: String,
+    pub points: Vec<Point>,
+}
+
+/// A measured value with the half-width of its 95 % confidence interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    /// Half-width of the 95 % confidence interval; 0 (or NaN) draws no bar.
+    pub ci95: f64,
+}
+
+impl Point {
+    pub fn new(x: f64, y: f64, ci95: f64) -> Point {
+        Point { x, y, ci95 }
+    }
+}
+
+/// A model curve, e.g. the Mathis et al. throughput bound. Drawn sorted by x.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reference {
+    /// Legend text; an empty label keeps the curve out of the legend.
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Why a chart could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlotError {
+    /// Creating, writing or renaming the output file failed.
+    #[error("cannot write chart {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// plotters reported a drawing failure.
+    #[error("cannot draw chart: {0}")]
+    Draw(String),
+    /// The PNG encoder failed.
+    #[error("cannot encode PNG: {0}")]
+    Encode(String),
+    /// The embedded font did not parse (a broken build, not bad input).
+    #[error("the embedded font could not be loaded")]
+    Font,
+}
+
+/// Renders `chart` as a PNG of [`PNG_SIZE`] pixels and writes it atomically to `path`.
+pub fn render_png(chart: &Chart, path: &Path) -> Result<(), PlotError> {
+    write_atomically(path, &png_bytes(chart)?)
+}
+
+/// Renders `chart` as SVG and writes it atomically to `path`.
+pub fn render_svg(chart: &Chart, path: &Path) -> Result<(), PlotError> {
+    write_atomically(path, svg_string(chart)?.as_bytes())
+}
+
+/// Renders `chart` to both files; stops at the first failure.
+pub fn render(chart: &Chart, png_path: &Path, svg_path: &Path) -> Result<(), PlotError> {
+    render_png(chart, png_path)?;
+    render_svg(chart, svg_path)
+}
+
+/// The PNG file contents for `chart`.
+pub fn png_bytes(chart: &Chart) -> Result<Vec<u8>, PlotError> {
+    font::ensure_registered()?;
+    let (width, height) = PNG_SIZE;
+    let (big_w, big_h) = (width * draw::SUPERSAMPLE, height * draw::SUPERSAMPLE);
+    let mut big = vec![0u8; (big_w * big_h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut big, (big_w, big_h)).into_drawing_area();
+        draw::draw(&root, chart, Surface::BITMAP)?;
+    }
+    let small = downsample(&big, big_w as usize);
+    encode_png(&small, width, height)
+}
+
+/// The SVG document for `chart`.
+pub fn svg_string(chart: &Chart) -> Result<String, PlotError> {
+    font::ensure_registered()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, PNG_SIZE).into_drawing_area();
+        draw::draw(&root, chart, Surface::SVG)?;
+    }
+    Ok(svg)
+}
+
+// `downsample` is written for 2 × 2 blocks.
+const _: () = assert!(draw::SUPERSAMPLE == 2);
+
+/// Averages each 2 × 2 block of an RGB image `width` pixels wide.
+fn downsample(rgb: &[u8], width: usize) -> Vec<u8> {
+    let row = width * 3;
+    let mut out = Vec::with_capacity(rgb.len() / 4);
+    for rows in rgb.chunks_exact(row * 2) {
+        let (upper, lower) = rows.split_at(row);
+        for (a, b) in upper.chunks_exact(6).zip(lower.chunks_exact(6)) {
+            for c in 0..3 {
+                let sum =
+                    u16::from(a[c]) + u16::from(a[c + 3]) + u16::from(b[c]) + u16::from(b[c + 3]);
+                out.push(((sum + 2) / 4) as u8);
+            }
+        }
+    }
+    out
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    let encode_err = |e: png::EncodingError| PlotError::Encode(e.to_string());
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(encode_err)?;
+    writer.write_image_data(rgb).map_err(encode_err)?;
+    writer.finish().map_err(encode_err)?;
+    Ok(bytes)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    let io_err = |source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".synack-plot-")
+        .suffix(".tmp")
+        .tempfile_in(directory_of(path))
+        .map_err(io_err)?;
+    tmp.write_all(bytes).map_err(io_err)?;
+    // tempfile creates files readable by the owner only; charts are meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err)?;
+    }
+    tmp.as_file().sync_all().map_err(io_err)?;
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
+/// The directory a file lives in; a bare file name lives in the current directory.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_file_names_live_in_the_current_directory() {
+        assert_eq!(directory_of(Path::new("chart.png")), Path::new("."));
+        assert_eq!(directory_of(Path::new("out/chart.png")), Path::new("out"));
+        assert_eq!(directory_of(Path::new("/chart.png")), Path::new("/"));
+    }
+
+    #[test]
+    fn downsampling_averages_blocks() {
+        // 4 × 2 pixels: a black and a white 2 × 2 block side by side.
+        let mut rgb = Vec::new();
+        for _ in 0..2 {
+            rgb.extend([0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255]);
+        }
+        assert_eq!(downsample(&rgb, 4), [0, 0, 0, 255, 255, 255]);
+        let gray = [10, 20, 30, 30, 40, 50, 50, 60, 70, 70, 80, 90];
+        assert_eq!(downsample(&gray, 2), [40, 50, 60]);
+    }
+}

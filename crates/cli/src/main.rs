@@ -1,1 +1,341 @@
-fn main() {}
+//! `synack`: run experiments, check experiment files, redraw charts.
+
+mod charts;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use synack_scenario::config::{parse_cli_value, Experiment};
+use synack_scenario::results::{
+    prepare_output_dir, runs_csv, summarize, summary_csv, write_atomic, PointSummary,
+};
+use synack_scenario::run::{Plan, Shard};
+
+#[derive(Parser)]
+#[command(
+    name = "synack",
+    version,
+    about = "Deterministic discrete-event simulator of TCP connection management"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment: every sweep point and replication; write results and charts.
+    Run {
+        /// The experiment file (TOML).
+        file: PathBuf,
+        /// Output directory [default: results/<name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Worker threads [default: one per core]. Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+        /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Validate an experiment file without running it.
+    Check {
+        file: PathBuf,
+        /// Overrides to validate with the file, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Redraw the charts of a results directory from its summary.csv and manifest.json.
+    Plot { results_dir: PathBuf },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command.execute() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl Command {
+    fn execute(self) -> Result<()> {
+        match self {
+            Command::Run {
+                file,
+                out,
+                sets,
+                jobs,
+                shard,
+            } => run(&file, out, &sets, jobs, shard.as_deref()),
+            Command::Check { file, sets } => {
+                let (experiment, _) = load(&file, &sets)?;
+                let plan = Plan::new(&experiment)?;
+                charts::check(&experiment)?;
+                println!(
+                    "{}: ok ({} sweep point{}, {} replication{}, {} run{})",
+                    file.display(),
+                    plan.points.len(),
+                    plural(plan.points.len()),
+                    plan.replications,
+                    plural(plan.replications as usize),
+                    plan.runs(None).len(),
+                    plural(plan.runs(None).len()),
+                );
+                Ok(())
+            }
+            Command::Plot { results_dir } => {
+                let manifest = Manifest::read(&results_dir)?;
+                let experiment =
+                    Experiment::parse(&manifest.source, &manifest.file)?.with_overrides(&manifest.sets()?)?;
+                let summary = charts::read_summary(&results_dir.join("summary.csv"))?;
+                for path in charts::draw_all(&experiment, &summary, &results_dir)? {
+                    println!("wrote {}", path.display());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Reads the experiment and applies `--set` overrides.
+fn load(file: &Path, sets: &[String]) -> Result<(Experiment, Vec<(String, toml::Value)>)> {
+    let experiment = Experiment::load(file)?;
+    let sets = parse_sets(sets)?;
+    let experiment = experiment.with_overrides(&sets)?;
+    Ok((experiment, sets))
+}
+
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
+    sets.iter()
+        .map(|s| match s.split_once('=') {
+            Some((path, value)) if !path.trim().is_empty() => {
+                Ok((path.trim().to_string(), parse_cli_value(value.trim())))
+            }
+            _ => bail!("--set expects PATH=VALUE, e.g. --set link.wan.loss=0.02; got `{s}`"),
+        })
+        .collect()
+}
+
+fn parse_shard(s: &str) -> Result<Shard> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<usize>().ok()?, n.trim().parse::<usize>().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok(Shard { index: k - 1, of: n }),
+        _ => bail!("--shard expects K/N with 1 <= K <= N, e.g. --shard 1/4; got `{s}`"),
+    }
+}
+
+fn run(file: &Path, out: Option<PathBuf>, sets: &[String], jobs: usize, shard: Option<&str>) -> Result<()> {
+    let shard = shard.map(parse_shard).transpose()?;
+    let (experiment, sets) = load(file, sets)?;
+    let plan = Plan::new(&experiment)?;
+    charts::check(&experiment)?;
+    let out = out.unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    prepare_output_dir(&out)?;
+
+    let runs = plan.runs(shard);
+    let bar = progress_bar(runs.len() as u64);
+    let started = Instant::now();
+    let records = plan.execute(&runs, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+
+    let summary = summarize(&records);
+    write_atomic(&out.join("runs.csv"), &runs_csv(&records))?;
+    write_atomic(&out.join("summary.csv"), &summary_csv(&summary))?;
+    let manifest = Manifest::new(file, &experiment, &sets, &plan, shard, wall)?;
+    write_atomic(&out.join("manifest.json"), manifest.to_json()?.as_bytes())?;
+    let charts = charts::draw_all(&experiment, &summary, &out)?;
+
+    print_table(&summary);
+    println!(
+        "{} run{} in {:.2} s; results in {}{}",
+        records.len(),
+        plural(records.len()),
+        wall,
+        out.display(),
+        if charts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} chart{})", charts.len(), plural(charts.len()))
+        }
+    );
+    Ok(())
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed_precise} (eta {eta})")
+            .expect("a valid template"),
+    );
+    bar
+}
+
+/// A short table: per point, the swept values and the metrics that are not all zero.
+fn print_table(summary: &[PointSummary]) {
+    let Some(first) = summary.first() else {
+        return;
+    };
+    let shown: Vec<&str> = synack_scenario::metrics::METRIC_NAMES
+        .iter()
+        .copied()
+        .filter(|m| *m != "events" && summary.iter().any(|s| s.metric(m).is_some_and(|(v, _)| v != 0.0)))
+        .take(6)
+        .collect();
+    let mut header: Vec<String> = first.params.iter().map(|(k, _)| k.clone()).collect();
+    header.extend(shown.iter().map(|m| m.to_string()));
+    let rows: Vec<Vec<String>> = summary
+        .iter()
+        .map(|s| {
+            let mut row: Vec<String> = s
+                .params
+                .iter()
+                .map(|(_, v)| synack_scenario::results::value_cell(v))
+                .collect();
+            row.extend(shown.iter().map(|m| {
+                let (mean, ci) = s.metric(m).unwrap_or_default();
+                if ci > 0.0 {
+                    format!("{} ± {}", sig(mean), sig(ci))
+                } else {
+                    sig(mean)
+                }
+            }));
+            row
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&header));
+    for row in &rows {
+        println!("{}", line(row));
+    }
+}
+
+/// Four significant digits, without exponent for ordinary magnitudes.
+fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&magnitude) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - magnitude).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// `manifest.json`: what was run, so results can be traced back and charts redrawn.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    synack_version: String,
+    file: String,
+    /// The experiment file's text as it was run.
+    source: String,
+    /// `--set` overrides, as given.
+    sets: Vec<(String, String)>,
+    seed: u64,
+    replications: u32,
+    shard: Option<String>,
+    points: Vec<ManifestPoint>,
+    /// The experiment with every default resolved, for reading; `source` is what reruns it.
+    resolved: serde_json::Value,
+    wall_time_s: f64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ManifestPoint {
+    point: usize,
+    params: serde_json::Map<String, serde_json::Value>,
+    seeds: Vec<u64>,
+}
+
+impl Manifest {
+    fn new(
+        file: &Path,
+        experiment: &Experiment,
+        sets: &[(String, toml::Value)],
+        plan: &Plan,
+        shard: Option<Shard>,
+        wall: f64,
+    ) -> Result<Manifest> {
+        let source = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let points = plan
+            .points
+            .iter()
+            .map(|p| ManifestPoint {
+                point: p.index,
+                params: p
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+                    .collect(),
+                seeds: (0..plan.replications)
+                    .map(|r| synack_scenario::seeds::run_seed(plan.seed, p.index, r))
+                    .collect(),
+            })
+            .collect();
+        Ok(Manifest {
+            synack_version: env!("CARGO_PKG_VERSION").to_string(),
+            file: file.display().to_string(),
+            source,
+            sets: sets.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            seed: plan.seed,
+            replications: plan.replications,
+            shard: shard.map(|s| format!("{}/{}", s.index + 1, s.of)),
+            points,
+            resolved: experiment.to_json(),
+            wall_time_s: wall,
+        })
+    }
+
+    fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+
+    fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (is {} a results directory?)", path.display(), dir.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not a synack manifest", path.display()))
+    }
+
+    fn sets(&self) -> Result<Vec<(String, toml::Value)>> {
+        Ok(self
+            .sets
+            .iter()
+            .map(|(k, v)| (k.clone(), parse_cli_value(v)))
+            .collect())
+    }
+}

@@ -1,0 +1,328 @@
+//! `[[chart]]`: what to draw from the results, and the metric names a chart may use.
+
+use std::fmt;
+
+use exmex::prelude::*;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Every metric, in the order of `runs.csv`'s columns: DESIGN.md's metric table, with
+/// `probe_loss` (the fraction of probes sent and never received) after `probe_received`.
+pub const METRICS: &[&str] = &[
+    "conn_attempted",
+    "conn_established",
+    "conn_failed",
+    "port_exhausted",
+    "conn_closed_clean",
+    "conn_reset",
+    "handshake_mean_s",
+    "handshake_p99_s",
+    "ghost_established",
+    "stale_accepted",
+    "bytes_delivered",
+    "bytes_lost",
+    "goodput_bps",
+    "retransmits",
+    "rto_timeouts",
+    "fast_retransmits",
+    "syn_retransmits",
+    "synack_retransmits",
+    "time_wait_peak",
+    "close_wait_peak",
+    "half_open_peak",
+    "syn_dropped",
+    "syncookies_sent",
+    "syncookies_accepted",
+    "segments_sent",
+    "segments_lost",
+    "probe_sent",
+    "probe_received",
+    "probe_loss",
+    "probe_delay_mean_s",
+    "probe_delay_p99_s",
+    "probe_reordered",
+    "probe_duplicated",
+    "events",
+];
+
+/// What a chart plots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartKind {
+    /// Metrics (mean and 95% interval over replications) against a swept parameter.
+    #[default]
+    Sweep,
+    /// Metrics over simulated time. Reserved: parsed, but not drawn yet.
+    Timeseries,
+}
+
+/// One chart, resolved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChartConfig {
+    /// File stem of the chart's `.png` and `.svg`. Default: `<y>-vs-<x>` (with
+    /// `-by-<series>`), each path's dots replaced by `_`.
+    pub name: String,
+    /// Default `sweep`.
+    pub kind: ChartKind,
+    /// The horizontal axis: a swept parameter path.
+    pub x: String,
+    /// One or more metric names from [`METRICS`].
+    pub y: Vec<String>,
+    /// Another swept path: one line per value.
+    pub series: Option<String>,
+    /// Title. Default: chosen by the plotter.
+    pub title: Option<String>,
+    /// Label of the x axis. Default: chosen by the plotter (the path).
+    pub x_label: Option<String>,
+    /// Label of the y axis. Default: chosen by the plotter (the metric).
+    pub y_label: Option<String>,
+    /// Logarithmic x axis. Default false.
+    pub log_x: bool,
+    /// Logarithmic y axis. Default false.
+    pub log_y: bool,
+    /// Model curves drawn beside the measurements.
+    pub reference: Vec<Reference>,
+}
+
+/// `[[chart]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChart {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: ChartKind,
+    pub x: String,
+    pub y: OneOrMany,
+    #[serde(default)]
+    pub series: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub x_label: Option<String>,
+    #[serde(default)]
+    pub y_label: Option<String>,
+    #[serde(default)]
+    pub log_x: bool,
+    #[serde(default)]
+    pub log_y: bool,
+    #[serde(default)]
+    pub reference: Vec<Reference>,
+}
+
+impl RawChart {
+    /// The chart with its default name filled in.
+    pub(crate) fn resolve(self) -> ChartConfig {
+        let name = self.name.unwrap_or_else(|| {
+            let stem = |s: &str| s.replace('.', "_");
+            let mut name = format!("{}-vs-{}", self.y.0.join("-"), stem(&self.x));
+            if let Some(series) = &self.series {
+                name.push_str(&format!("-by-{}", stem(series)));
+            }
+            name
+        });
+        ChartConfig {
+            name,
+            kind: self.kind,
+            x: self.x,
+            y: self.y.0,
+            series: self.series,
+            title: self.title,
+            x_label: self.x_label,
+            y_label: self.y_label,
+            log_x: self.log_x,
+            log_y: self.log_y,
+            reference: self.reference,
+        }
+    }
+}
+
+/// A string or a list of strings.
+pub(crate) struct OneOrMany(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<OneOrMany, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a metric name or a list of metric names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany(vec![v.to_string()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom(
+                        "expected at least one metric name, found an empty list",
+                    ));
+                }
+                Ok(OneOrMany(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[[chart.reference]]`: a model curve, `{ label, expr }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    /// Legend text.
+    pub label: String,
+    /// The curve, an arithmetic expression in `x`.
+    pub expr: Expr,
+}
+
+impl Reference {
+    /// The curve's value at `x`.
+    pub fn eval(&self, x: f64) -> Result<f64, ExprError> {
+        self.expr.eval(x)
+    }
+}
+
+/// An arithmetic expression in one variable `x`, checked when the file is loaded:
+/// `"1460*8/0.04*sqrt(1.5/x)"`.
+///
+/// All arithmetic is in `f64` (`3/2` is 1.5). Operators `+ - * / ^`, parentheses, and the
+/// functions of [`exmex`]: `sqrt`, `exp`, `ln` (also `log`), `log10`, `log2`, `abs`, `sin`,
+/// `cos`, `tan`, `min`, `max` and others, and the constants `PI` and `E`. Numbers are
+/// decimals without exponents (`0.001`, not `1e-3`).
+#[derive(Clone)]
+pub struct Expr {
+    text: String,
+    compiled: FlatEx<f64>,
+    /// Whether `x` occurs (if not, the expression takes no variables at all).
+    uses_x: bool,
+}
+
+/// Why an expression cannot be parsed or evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ExprError(String);
+
+impl Expr {
+    /// Parses and checks an expression.
+    pub fn parse(text: &str) -> Result<Expr, ExprError> {
+        let bad = |why: String| ExprError(format!("invalid expression \"{text}\": {why}"));
+        // exmex assumes ASCII in places; nothing a model curve needs is outside it.
+        if let Some(c) = text.chars().find(|c| !c.is_ascii() || c.is_ascii_control()) {
+            return Err(bad(format!("unexpected character {c:?}")));
+        }
+        if text.trim().is_empty() {
+            return Err(bad("it is empty".to_string()));
+        }
+        let compiled = exmex::parse::<f64>(text).map_err(|e| bad(e.msg().to_string()))?;
+        let vars = compiled.var_names();
+        if let Some(v) = vars.iter().find(|v| v.as_str() != "x") {
+            return Err(bad(format!("unknown name `{v}`; the only variable is `x`")));
+        }
+        let uses_x = !vars.is_empty();
+        let expr = Expr {
+            text: text.to_string(),
+            compiled,
+            uses_x,
+        };
+        // One trial evaluation catches arity mistakes that parsing lets through.
+        expr.eval(1.0).map_err(|e| bad(e.0))?;
+        Ok(expr)
+    }
+
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The value at `x`. Non-finite results (`sqrt(-1)`, `1/0`) are returned as they are.
+    pub fn eval(&self, x: f64) -> Result<f64, ExprError> {
+        let args: &[f64] = if self.uses_x { &[x] } else { &[] };
+        self.compiled
+            .eval(args)
+            .map_err(|e| ExprError(e.msg().to_string()))
+    }
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Expr({:?})", self.text)
+    }
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Expr, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Expr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an arithmetic expression in x, such as \"1460*8/0.04*sqrt(1.5/x)\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Expr, E> {
+                Expr::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions() {
+        let e = Expr::parse("1460*8/0.04*sqrt(1.5/x)").unwrap();
+        let v = e.eval(0.01).unwrap();
+        assert!((v - 1460.0 * 8.0 / 0.04 * (1.5f64 / 0.01).sqrt()).abs() < 1e-6);
+        assert_eq!(Expr::parse("3/2").unwrap().eval(7.0), Ok(1.5));
+        assert_eq!(Expr::parse("x^2+1").unwrap().eval(3.0), Ok(10.0));
+        assert!(Expr::parse("y*2")
+            .unwrap_err()
+            .0
+            .contains("unknown name `y`"));
+        assert!(Expr::parse("sqrt(").is_err());
+        assert!(Expr::parse("").is_err());
+        assert!(Expr::parse("é").is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn expressions_never_panic(text in "[-+*/^(),. 0-9xyEPIsqrtlnexpabsminmax]{0,24}") {
+            if let Ok(e) = Expr::parse(&text) {
+                let _ = e.eval(0.5);
+                let _ = e.eval(-1.0);
+            }
+        }
+
+        #[test]
+        fn printable_expressions_never_panic(text in "[ -~]{0,16}") {
+            if let Ok(e) = Expr::parse(&text) {
+                let _ = e.eval(2.0);
+            }
+        }
+    }
+
+    #[test]
+    fn metrics_are_unique() {
+        let mut m = METRICS.to_vec();
+        m.sort_unstable();
+        m.dedup();
+        assert_eq!(m.len(), METRICS.len());
+    }
+}

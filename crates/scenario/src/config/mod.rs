@@ -1,0 +1,392 @@
+//! The experiment file: its schema, units, validation, errors and parameter paths.
+//!
+//! [`Experiment::load`] reads a TOML file, checks everything (unknown keys, types, units,
+//! ranges, names of hosts and links, the sweep and the charts) and returns a typed,
+//! resolved [`Experiment`] — or one [`ConfigError`] that names the file, line, column and
+//! key, says what was expected, and suggests the nearest valid key. Nothing runs on an
+//! invalid file.
+//!
+//! How it works: the text is parsed once into toml's spanned document; the typed structs
+//! are deserialized from it with `deny_unknown_fields`, so serde's errors carry spans, which
+//! [`doc`] turns into `line:column` and a dotted key. `[[workload]]` is read in two steps
+//! (`kind`, then that kind's struct) because serde's internally tagged enums lose spans.
+//! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
+//! not swept) locate their key in the same spanned document.
+//!
+//! Parameter paths (`link.wan.loss`, used by `[sweep]` and `--set`) edit a copy of the raw
+//! document, which is then written out and read again through the same checks
+//! ([`Experiment::with_overrides`]). Every sweep value is applied this way at load time, and
+//! every sweep point too when there are at most [`MAX_CHECKED_POINTS`].
+//!
+//! Simplifications: `[[chart]] kind = "timeseries"` is parsed and checked like a sweep chart
+//! except that `x` need not be swept; the runner rejects it for now.
+
+mod chart;
+mod doc;
+mod error;
+mod link;
+mod sweep;
+mod tcp;
+pub mod units;
+mod validate;
+mod workload;
+
+use std::path::Path;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use synack_sim::Duration;
+
+pub use chart::{ChartConfig, ChartKind, Expr, ExprError, Reference, METRICS};
+pub use error::{ConfigError, ErrorKind, Origin};
+pub use link::{LinkConfig, LinkOverrides, LinkParams, Loss, Reorder, Stale, DEFAULT_QUEUE};
+pub use sweep::parse_cli_value;
+pub use tcp::TcpOverrides;
+pub use workload::{
+    Arrivals, Bulk, Churn, Closer, Endpoint, Flags, Flood, Probe, Request, Script, ScriptSegment,
+    ServerClose, Target, WorkloadConfig, WORKLOAD_KINDS,
+};
+
+use chart::RawChart;
+use doc::Doc;
+use link::RawLink;
+use sweep::Axis;
+
+/// Sweeps with at most this many points have every point checked at load time (beyond each
+/// value on its own), so that a combination that is invalid (say `jitter` above `delay`)
+/// is reported before anything runs.
+pub const MAX_CHECKED_POINTS: usize = 1024;
+
+/// A `[[host]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// Unique among hosts; letters, digits, `-` and `_`.
+    pub name: String,
+    /// Overrides of the global `[tcp]` for this host (see [`TcpOverrides::resolve`]).
+    #[serde(default)]
+    pub tcp: TcpOverrides,
+}
+
+/// A checked experiment: everything the file says, typed, with defaults filled in.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// Results go to `results/<name>/`. Letters, digits, `.`, `-`, `_`.
+    pub name: String,
+    /// Free text. Default empty.
+    pub description: String,
+    /// Base of every random stream. Default 1.
+    pub seed: u64,
+    /// Simulated time limit of each run.
+    pub duration: Duration,
+    /// Independent seeds per sweep point. Default 1.
+    pub replications: u32,
+    /// The global `[tcp]` table (use [`Experiment::tcp_for`] for a host's resolved settings).
+    pub tcp: TcpOverrides,
+    /// The `[[host]]`s, in file order.
+    pub hosts: Vec<HostConfig>,
+    /// The `[[link]]`s, in file order, both directions resolved.
+    pub links: Vec<LinkConfig>,
+    /// The `[[workload]]`s, in file order.
+    pub workloads: Vec<WorkloadConfig>,
+    /// The `[[chart]]`s, in file order.
+    pub charts: Vec<ChartConfig>,
+    /// The file name errors are reported against.
+    file: String,
+    /// The document as written, without `[sweep]`: what parameter paths edit.
+    raw: toml::Table,
+    /// `[sweep]`, in file order.
+    sweep: Vec<(String, Vec<toml::Value>)>,
+    /// `[sweep]` with the positions of its keys and values.
+    axes: Vec<Axis>,
+}
+
+/// The top level of a file, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(with = "units::duration")]
+    duration: Duration,
+    #[serde(default = "one")]
+    replications: u32,
+    #[serde(default)]
+    tcp: TcpOverrides,
+    #[serde(default)]
+    host: Vec<HostConfig>,
+    #[serde(default)]
+    link: Vec<RawLink>,
+    /// Read in two steps by [`workload::parse_workloads`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    workload: Option<IgnoredAny>,
+    /// Read by [`sweep::read_axes`], which keeps the file's order and positions.
+    #[serde(default)]
+    #[allow(dead_code)]
+    sweep: Option<IgnoredAny>,
+    #[serde(default)]
+    chart: Vec<RawChart>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn one() -> u32 {
+    1
+}
+
+impl Experiment {
+    /// Reads, parses and checks an experiment file.
+    pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            ConfigError::file(
+                &file,
+                ErrorKind::Io,
+                format!("cannot read the experiment file: {e}"),
+            )
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigError::file(
+                &file,
+                ErrorKind::Io,
+                format!(
+                    "not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        Experiment::parse(&text, &file)
+    }
+
+    /// Parses and checks the text of an experiment file; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Experiment, ConfigError> {
+        let doc = Doc::parse(text, file)?;
+        let axes = sweep::read_axes(&doc)?;
+        let mut exp = build(&doc, &axes)?;
+        let mut raw: toml::Table = toml::from_str(text).map_err(|e| doc.from_toml(&e))?;
+        raw.remove("sweep");
+        exp.raw = raw;
+        exp.check_sweep()?;
+        validate::check_charts(&exp, &doc)?;
+        Ok(exp)
+    }
+
+    /// The name of the file this experiment was read from, as errors name it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// A copy with parameters set by path (`link.wan.loss`, `tcp.msl`, ...): the values of a
+    /// sweep point, or the CLI's `--set PATH=VALUE`. The result is checked as a file is;
+    /// an error names the override. Unless every path is a swept path, the sweep is checked
+    /// again against the new values.
+    pub fn with_overrides(
+        &self,
+        sets: &[(String, toml::Value)],
+    ) -> Result<Experiment, ConfigError> {
+        let exp = self.apply(sets)?;
+        if sets
+            .iter()
+            .any(|(p, _)| !self.sweep.iter().any(|(a, _)| a == p))
+        {
+            exp.check_sweep()?;
+        }
+        Ok(exp)
+    }
+
+    /// The swept paths and their values, in file order.
+    pub fn sweep_axes(&self) -> &[(String, Vec<toml::Value>)] {
+        &self.sweep
+    }
+
+    /// Every sweep point: the cartesian product of the axes, the first axis varying
+    /// slowest. Without a sweep, one point with no values.
+    pub fn sweep_points(&self) -> Vec<Vec<(String, toml::Value)>> {
+        sweep::product(&self.sweep)
+    }
+
+    /// The TCP settings of `host`, resolved: its profile (the host's `profile`, else the
+    /// global one, else `linux`), then the global `[tcp]` keys, then the host's. An unknown
+    /// host gets the global settings.
+    pub fn tcp_for(&self, host: &str) -> synack_tcp::config::Config {
+        let own = self.hosts.iter().find(|h| h.name == host).map(|h| &h.tcp);
+        TcpOverrides::resolve(&self.tcp, own)
+    }
+
+    /// The resolved experiment, for `manifest.json`: each host's TCP settings in full,
+    /// each link's two directions, every default filled in.
+    pub fn to_json(&self) -> serde_json::Value {
+        fn json<T: Serialize>(v: &T) -> serde_json::Value {
+            serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+        }
+        let hosts: Vec<serde_json::Value> = self
+            .hosts
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "name": h.name,
+                    "tcp": json(&self.tcp_for(&h.name)),
+                })
+            })
+            .collect();
+        let sweep: Vec<serde_json::Value> = self
+            .sweep
+            .iter()
+            .map(|(path, values)| serde_json::json!({ "path": path, "values": json(values) }))
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "duration": self.duration.to_string(),
+            "replications": self.replications,
+            "tcp": json(&self.tcp),
+            "hosts": hosts,
+            "links": json(&self.links),
+            "workloads": json(&self.workloads),
+            "sweep": sweep,
+            "charts": json(&self.charts),
+        })
+    }
+
+    /// Applies overrides to the raw document and reads it again.
+    fn apply(&self, sets: &[(String, toml::Value)]) -> Result<Experiment, ConfigError> {
+        let shown = |sets: &[(String, toml::Value)]| {
+            Origin::Override(
+                sets.iter()
+                    .map(|(p, v)| (p.clone(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let mut raw = self.raw.clone();
+        for (path, value) in sets {
+            sweep::set_path(&mut raw, path, value.clone()).map_err(|e| ConfigError {
+                origin: shown(std::slice::from_ref(&(path.clone(), value.clone()))),
+                kind: ErrorKind::UnknownKey,
+                key: Some(path.clone()),
+                message: e.message,
+                suggestion: e.suggestion,
+            })?;
+        }
+        let text = toml::to_string(&raw).map_err(|e| ConfigError {
+            origin: shown(sets),
+            kind: ErrorKind::Invalid,
+            key: None,
+            message: format!("the overridden document cannot be written as TOML: {e}"),
+            suggestion: None,
+        })?;
+        let doc = Doc::parse(&text, &self.file).map_err(|e| e.relocated(shown(sets)))?;
+        let mut exp = build(&doc, &self.axes).map_err(|e| {
+            // Positions in the rewritten document mean nothing to the user: name the
+            // override the error is about (or all of them).
+            let key = e.key.clone().unwrap_or_default();
+            let related: Vec<(String, toml::Value)> = sets
+                .iter()
+                .filter(|(p, _)| {
+                    key == *p
+                        || key.starts_with(&format!("{p}."))
+                        || key.starts_with(&format!("{p}["))
+                        || p.starts_with(&format!("{key}."))
+                })
+                .cloned()
+                .collect();
+            let origin = if related.is_empty() {
+                shown(sets)
+            } else {
+                shown(&related)
+            };
+            e.relocated(origin)
+        })?;
+        exp.raw = raw;
+        exp.file = self.file.clone();
+        Ok(exp)
+    }
+
+    /// Applies every sweep value on its own, then (for small sweeps) every point, and
+    /// reports the first failure at the `[sweep]` entry's position.
+    fn check_sweep(&self) -> Result<(), ConfigError> {
+        for axis in &self.axes {
+            if let Some(first) = axis.values.first() {
+                let mut raw = self.raw.clone();
+                sweep::set_path(&mut raw, &axis.path, first.clone()).map_err(|e| ConfigError {
+                    origin: Origin::File {
+                        file: self.file.clone(),
+                        position: Some(axis.key_pos),
+                    },
+                    kind: ErrorKind::UnknownKey,
+                    key: Some(axis.path.clone()),
+                    message: format!("[sweep] \"{}\": {}", axis.path, e.message),
+                    suggestion: e.suggestion,
+                })?;
+            }
+            for (i, value) in axis.values.iter().enumerate() {
+                self.apply(&[(axis.path.clone(), value.clone())])
+                    .map_err(|e| e.relocated(sweep::sweep_origin(&self.file, axis, i)))?;
+            }
+        }
+        let count = self
+            .sweep
+            .iter()
+            .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()));
+        if self.sweep.len() > 1 && count.is_some_and(|n| n <= MAX_CHECKED_POINTS) {
+            for point in self.sweep_points() {
+                self.apply(&point).map_err(|e| {
+                    let values = point
+                        .iter()
+                        .map(|(p, v)| (p.clone(), v.to_string()))
+                        .collect();
+                    e.relocated(Origin::SweepPoint {
+                        file: self.file.clone(),
+                        position: self.axes.first().map_or((1, 1), |a| a.key_pos),
+                        values,
+                    })
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The typed experiment from a parsed document, checked (but for the charts); `raw` is
+/// left empty.
+fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
+    let f: FileDoc = doc.deserialize(doc.root_value())?;
+    let mut workloads = workload::parse_workloads(doc)?;
+    for w in &mut workloads {
+        let stop = match w {
+            WorkloadConfig::Probe(p) => &mut p.stop,
+            WorkloadConfig::Churn(c) => &mut c.stop,
+            WorkloadConfig::Flood(fl) => &mut fl.stop,
+            _ => continue,
+        };
+        if *stop == workload::until_end() {
+            *stop = f.duration;
+        }
+    }
+    let exp = Experiment {
+        name: f.name,
+        description: f.description,
+        seed: f.seed,
+        duration: f.duration,
+        replications: f.replications,
+        tcp: f.tcp,
+        hosts: f.host,
+        links: f.link.iter().map(RawLink::resolve).collect(),
+        workloads,
+        charts: f.chart.into_iter().map(RawChart::resolve).collect(),
+        file: doc.file.to_string(),
+        raw: toml::Table::new(),
+        sweep: axes
+            .iter()
+            .map(|a| (a.path.clone(), a.values.clone()))
+            .collect(),
+        axes: axes.to_vec(),
+    };
+    validate::check(&exp, doc)?;
+    Ok(exp)
+}

@@ -1,0 +1,467 @@
+//! Checks across keys, after deserialization: names, hosts, links, workloads, TCP settings
+//! and charts. Each error is located at the key it is about.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use synack_sim::Duration;
+
+use super::doc::{doc_path, position, Doc, DocPath, Seg};
+use super::error::{suggest, ConfigError};
+use super::tcp::TcpOverrides;
+use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS};
+
+/// Checks everything but the charts, in file order of the sections.
+pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
+    let v = Checker { exp, doc };
+    v.top()?;
+    v.hosts()?;
+    v.tcp()?;
+    v.links()?;
+    v.workloads()
+}
+
+/// Checks the charts against the metrics and the sweep. Overrides cannot change either,
+/// so this runs once, after the sweep itself has been checked.
+pub(crate) fn check_charts(exp: &Experiment, doc: &Doc<'_>) -> Result {
+    Checker { exp, doc }.charts()
+}
+
+struct Checker<'a, 'd> {
+    exp: &'a Experiment,
+    doc: &'a Doc<'d>,
+}
+
+type Result<T = ()> = std::result::Result<T, ConfigError>;
+
+/// Whether `name` is usable in parameter paths: letters, digits, `-`, `_`.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Whether `name` is usable as a file or directory name: also `.`, but not first.
+fn is_file_stem(name: &str) -> bool {
+    !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !name.is_empty()
+}
+
+impl Checker<'_, '_> {
+    fn err(&self, path: DocPath, message: impl Into<String>) -> ConfigError {
+        self.doc.invalid(&path, message)
+    }
+
+    fn top(&self) -> Result {
+        let e = self.exp;
+        if !is_file_stem(&e.name) {
+            return Err(self.err(
+                doc_path!["name"],
+                format!(
+                    "expected a name for the results directory (letters, digits, `.`, `-`, `_`, \
+                     not starting with `.`), found \"{}\"",
+                    e.name
+                ),
+            ));
+        }
+        if e.duration.is_zero() {
+            return Err(self.err(
+                doc_path!["duration"],
+                "expected a positive duration, found 0s",
+            ));
+        }
+        if e.replications == 0 {
+            return Err(self.err(
+                doc_path!["replications"],
+                "expected at least 1 replication, found 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Names of an array's elements are plain and unique.
+    fn names<'n>(&self, array: &str, names: impl Iterator<Item = &'n str>) -> Result {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in names.enumerate() {
+            let path = doc_path![array, i, "name"];
+            if !is_plain_name(name) {
+                return Err(self.err(
+                    path,
+                    format!(
+                        "expected a name of letters, digits, `-` and `_` (it is used in \
+                         parameter paths), found \"{name}\""
+                    ),
+                ));
+            }
+            if let Some(first) = seen.insert(name, i) {
+                let span = self.doc.span_of(&doc_path![array, first, "name"]);
+                let (line, _) = position(self.doc.text, span.start);
+                return Err(self.err(
+                    path,
+                    format!("duplicate [[{array}]] name \"{name}\" (first used at line {line})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn hosts(&self) -> Result {
+        self.names("host", self.exp.hosts.iter().map(|h| h.name.as_str()))
+    }
+
+    /// `name` is a `[[host]]`; else an error at `path` suggesting the nearest host.
+    fn known_host(&self, path: DocPath, name: &str) -> Result {
+        let hosts = || self.exp.hosts.iter().map(|h| h.name.as_str());
+        if hosts().any(|h| h == name) {
+            return Ok(());
+        }
+        let list: Vec<&str> = hosts().collect();
+        if list.is_empty() {
+            return Err(self.err(
+                path,
+                format!("unknown host \"{name}\": the file has no [[host]]"),
+            ));
+        }
+        Err(self.doc.invalid_with(
+            &path,
+            format!(
+                "unknown host \"{name}\"; the hosts are: {}",
+                list.join(", ")
+            ),
+            suggest(name, hosts()),
+        ))
+    }
+
+    /// Every host's resolved TCP settings are usable.
+    fn tcp(&self) -> Result {
+        let e = self.exp;
+        let mut checks: Vec<(Option<usize>, synack_tcp::config::Config)> = e
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (Some(i), e.tcp_for(&h.name)))
+            .collect();
+        if checks.is_empty() {
+            checks.push((None, TcpOverrides::resolve(&e.tcp, None)));
+        }
+        for (host, config) in checks {
+            let Err(bad) = config.validate() else {
+                continue;
+            };
+            // Report it where the offending key is set: the host's table, else [tcp].
+            let mut candidates: Vec<DocPath> = Vec::new();
+            if let Some(i) = host {
+                candidates.push(doc_path!["host", i, "tcp", bad.key]);
+            }
+            candidates.push(doc_path!["tcp", bad.key]);
+            if let Some(i) = host {
+                candidates.push(doc_path!["host", i, "tcp"]);
+            }
+            candidates.push(doc_path!["tcp"]);
+            let path = candidates
+                .into_iter()
+                .find(|p| self.doc.get(p).is_some())
+                .unwrap_or_default();
+            let what = match host {
+                Some(i) => format!(" (resolved for host \"{}\")", e.hosts[i].name),
+                None => String::new(),
+            };
+            return Err(self.err(path, format!("`{}` {}{what}", bad.key, bad.reason)));
+        }
+        Ok(())
+    }
+
+    fn links(&self) -> Result {
+        let links = &self.exp.links;
+        self.names("link", links.iter().map(|l| l.name.as_str()))?;
+        let mut pairs: HashMap<(String, String), usize> = HashMap::new();
+        for (i, link) in links.iter().enumerate() {
+            let [a, b] = &link.between;
+            self.known_host(doc_path!["link", i, "between", 0], a)?;
+            self.known_host(doc_path!["link", i, "between", 1], b)?;
+            if a == b {
+                return Err(self.err(
+                    doc_path!["link", i, "between"],
+                    format!("a link joins two different hosts, found \"{a}\" twice"),
+                ));
+            }
+            let pair = if a < b {
+                (a.clone(), b.clone())
+            } else {
+                (b.clone(), a.clone())
+            };
+            if let Some(first) = pairs.insert(pair, i) {
+                return Err(self.err(
+                    doc_path!["link", i, "between"],
+                    format!(
+                        "\"{a}\" and \"{b}\" are already joined by link \"{}\"",
+                        links[first].name
+                    ),
+                ));
+            }
+            self.direction(i, "forward", &link.forward)?;
+            self.direction(i, "reverse", &link.reverse)?;
+        }
+        Ok(())
+    }
+
+    /// Where a per-direction key of link `i` was set: `[link.<dir>]`, else the link.
+    fn link_key(&self, i: usize, dir: &str, key: &str) -> DocPath {
+        let own = doc_path!["link", i, dir, key];
+        if self.doc.get(&own).is_some() {
+            own
+        } else {
+            doc_path!["link", i, key]
+        }
+    }
+
+    fn direction(&self, i: usize, dir: &str, p: &LinkParams) -> Result {
+        if p.jitter > p.delay {
+            return Err(self.err(
+                self.link_key(i, dir, "jitter"),
+                format!(
+                    "jitter ({}) exceeds delay ({}) in the {dir} direction: a packet could \
+                     arrive before it was sent",
+                    p.jitter, p.delay
+                ),
+            ));
+        }
+        if p.bandwidth == Some(0) {
+            return Err(self.err(
+                self.link_key(i, dir, "bandwidth"),
+                "expected a positive rate; leave `bandwidth` out for an infinitely fast link",
+            ));
+        }
+        if p.queue == 0 {
+            return Err(self.err(
+                self.link_key(i, dir, "queue"),
+                "expected a queue of at least 1 packet",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Hosts joined by a chain of links, from `from`.
+    fn reachable(&self, from: &str) -> HashSet<String> {
+        let mut seen = HashSet::from([from.to_string()]);
+        let mut queue = VecDeque::from([from.to_string()]);
+        while let Some(h) = queue.pop_front() {
+            for l in &self.exp.links {
+                let [a, b] = &l.between;
+                let next = if *a == h {
+                    b
+                } else if *b == h {
+                    a
+                } else {
+                    continue;
+                };
+                if seen.insert(next.clone()) {
+                    queue.push_back(next.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    /// `from` and `to` are distinct known hosts joined by links.
+    fn route(&self, from_path: DocPath, from: &str, to_path: DocPath, to: &str) -> Result {
+        self.known_host(from_path, from)?;
+        self.known_host(to_path.clone(), to)?;
+        if from == to {
+            return Err(self.err(
+                to_path,
+                format!("`from` and `to` are the same host \"{to}\""),
+            ));
+        }
+        if !self.reachable(from).contains(to) {
+            return Err(self.err(
+                to_path,
+                format!("no chain of [[link]]s joins \"{from}\" and \"{to}\""),
+            ));
+        }
+        Ok(())
+    }
+
+    fn workloads(&self) -> Result {
+        let ws = &self.exp.workloads;
+        self.names("workload", ws.iter().map(|w| w.name()))?;
+        for (i, w) in ws.iter().enumerate() {
+            let at = |key: &str| doc_path!["workload", i, key];
+            match w {
+                WorkloadConfig::Probe(p) => {
+                    self.route(at("from"), &p.from, at("to"), &p.to.host)?;
+                    self.window(i, p.start, Some(p.stop))?;
+                }
+                WorkloadConfig::Bulk(b) => {
+                    self.route(at("from"), &b.from, at("to"), &b.to.host)?;
+                    self.window(i, b.start, None)?;
+                }
+                WorkloadConfig::Request(r) => {
+                    self.route(at("from"), &r.from, at("to"), &r.to.host)?;
+                    self.window(i, r.start, None)?;
+                    if r.count == 0 {
+                        return Err(self.err(at("count"), "expected at least 1 connection"));
+                    }
+                }
+                WorkloadConfig::Churn(c) => {
+                    self.route(at("from"), &c.from, at("to"), &c.to.host)?;
+                    self.window(i, c.start, Some(c.stop))?;
+                }
+                WorkloadConfig::Flood(f) => {
+                    self.route(at("from"), &f.from, at("to"), &f.to.host)?;
+                    self.window(i, f.start, Some(f.stop))?;
+                }
+                WorkloadConfig::Script(s) => {
+                    if s.segments.is_empty() {
+                        return Err(self.err(at("segments"), "expected at least one segment"));
+                    }
+                    for (j, seg) in s.segments.iter().enumerate() {
+                        let p = |key: &str| doc_path!["workload", i, "segments", j, key];
+                        self.route(p("from"), &seg.from, p("to"), &seg.to)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `start` falls inside the experiment, and before `stop`.
+    fn window(&self, i: usize, start: Duration, stop: Option<Duration>) -> Result {
+        let duration = self.exp.duration;
+        if start >= duration {
+            return Err(self.err(
+                doc_path!["workload", i, "start"],
+                format!(
+                    "start ({start}) is not before the end of the experiment (duration = {duration})"
+                ),
+            ));
+        }
+        if let Some(stop) = stop {
+            if stop <= start {
+                return Err(self.err(
+                    doc_path!["workload", i, "stop"],
+                    format!("stop ({stop}) is not after start ({start})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn charts(&self) -> Result {
+        let swept: Vec<&str> = self.exp.sweep.iter().map(|(p, _)| p.as_str()).collect();
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        for (i, c) in self.exp.charts.iter().enumerate() {
+            let at = |key: &str| doc_path!["chart", i, key];
+            if !is_file_stem(&c.name) {
+                return Err(self.err(
+                    at("name"),
+                    format!(
+                        "expected a file name (letters, digits, `.`, `-`, `_`, not starting \
+                         with `.`), found \"{}\"",
+                        c.name
+                    ),
+                ));
+            }
+            if let Some(first) = names.insert(&c.name, i) {
+                return Err(self.err(
+                    if self.doc.get(&at("name")).is_some() {
+                        at("name")
+                    } else {
+                        doc_path!["chart", i]
+                    },
+                    format!(
+                        "charts #{} and #{} are both named \"{}\"; set `name` to tell them apart",
+                        first + 1,
+                        i + 1,
+                        c.name
+                    ),
+                ));
+            }
+            let y_is_list = matches!(
+                self.doc.get(&at("y")).map(|v| v.get_ref()),
+                Some(toml::de::DeValue::Array(_))
+            );
+            for (j, metric) in c.y.iter().enumerate() {
+                if !METRICS.contains(&metric.as_str()) {
+                    let mut path = at("y");
+                    if y_is_list {
+                        path.push(Seg::Index(j));
+                    }
+                    return Err(self.doc.invalid_with(
+                        &path,
+                        format!(
+                            "unknown metric \"{metric}\"; expected one of: {}",
+                            METRICS.join(", ")
+                        ),
+                        suggest(metric, METRICS.iter().copied()),
+                    ));
+                }
+            }
+            if c.kind == ChartKind::Sweep {
+                self.swept(at("x"), &c.x, &swept)?;
+            }
+            if let Some(series) = &c.series {
+                self.swept(at("series"), series, &swept)?;
+                if *series == c.x {
+                    return Err(self.err(
+                        at("series"),
+                        format!("`series` and `x` are the same path `{series}`"),
+                    ));
+                }
+            }
+            if c.log_x && c.kind == ChartKind::Sweep {
+                self.positive_axis(at("log_x"), &c.x)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `path` is one of the swept paths.
+    fn swept(&self, at: DocPath, path: &str, swept: &[&str]) -> Result {
+        if swept.contains(&path) {
+            return Ok(());
+        }
+        if swept.is_empty() {
+            return Err(self.err(
+                at,
+                format!("`{path}` is not swept: the file has no [sweep]"),
+            ));
+        }
+        Err(self.doc.invalid_with(
+            &at,
+            format!(
+                "`{path}` is not swept; the swept paths are: {}",
+                swept.join(", ")
+            ),
+            suggest(path, swept.iter().copied()),
+        ))
+    }
+
+    /// Every value of the axis `path` is a positive number (for a log axis).
+    fn positive_axis(&self, at: DocPath, path: &str) -> Result {
+        let values = self
+            .exp
+            .sweep
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        for v in values {
+            let ok = match v {
+                toml::Value::Integer(n) => *n > 0,
+                toml::Value::Float(x) => *x > 0.0,
+                _ => false,
+            };
+            if !ok {
+                return Err(self.err(
+                    at,
+                    format!("a logarithmic x axis needs positive numbers, but `{path}` takes {v}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

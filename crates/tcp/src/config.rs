@@ -1,0 +1,640 @@
+//! The settings of one TCP endpoint, resolved: every value is concrete and typed.
+//!
+//! Two profiles give the defaults. [`Config::linux()`] follows the Linux kernel's defaults
+//! (the default profile of an experiment file); [`Config::rfc()`] follows the standards
+//! (RFC 9293, RFC 6298, RFC 5681, RFC 3390). Each field's documentation gives its value in
+//! both profiles and where that value comes from. The values are exactly those of the `[tcp]`
+//! table in DESIGN.md; where that table deliberately differs from a current kernel, the field
+//! says so.
+//!
+//! The experiment file's `[tcp]` table and `host.<name>.tcp` overrides are resolved into a
+//! `Config` by `synack-scenario` (profile, then global overrides, then host overrides).
+//!
+//! Simplifications: one congestion-control choice per endpoint; no window scaling, SACK or
+//! timestamps settings (the endpoint does not model those options).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize, Serializer};
+use synack_sim::Duration;
+
+/// Which set of defaults a [`Config`] starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The Linux kernel's defaults: [`Config::linux()`]. The default profile.
+    #[default]
+    Linux,
+    /// The RFCs' values: [`Config::rfc()`].
+    Rfc,
+}
+
+impl Profile {
+    /// The resolved configuration of this profile.
+    pub fn config(self) -> Config {
+        match self {
+            Profile::Linux => Config::linux(),
+            Profile::Rfc => Config::rfc(),
+        }
+    }
+
+    /// The name used in experiment files: `linux`, `rfc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Linux => "linux",
+            Profile::Rfc => "rfc",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a connection is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handshake {
+    /// RFC 9293 §3.5: SYN, SYN-ACK, ACK; the server is ESTABLISHED on the final ACK.
+    ThreeWay,
+    /// Ablation: the server enters ESTABLISHED as soon as it receives a SYN (and answers
+    /// SYN-ACK), so old duplicate SYNs create connections — the failure the third
+    /// segment exists to prevent (RFC 9293 §3.5, Figure 8).
+    TwoWay,
+}
+
+impl Handshake {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handshake::ThreeWay => "three-way",
+            Handshake::TwoWay => "two-way",
+        }
+    }
+}
+
+impl fmt::Display for Handshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When the side that receives the first FIN sends its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassiveClose {
+    /// RFC 9293 §3.6: CLOSE-WAIT lasts until the application closes; its FIN follows the
+    /// data it still has to send.
+    AfterApp,
+    /// Ablation: the FIN rides with the ACK of the peer's FIN, and unsent data is discarded —
+    /// a three-segment teardown, and what it costs (`bytes_lost`).
+    WithAck,
+}
+
+impl PassiveClose {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassiveClose::AfterApp => "after-app",
+            PassiveClose::WithAck => "with-ack",
+        }
+    }
+}
+
+impl fmt::Display for PassiveClose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The congestion-control algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Congestion {
+    /// RFC 6582 NewReno on top of RFC 5681.
+    NewReno,
+    /// RFC 5681 Reno.
+    Reno,
+    /// A fixed window of `init_cwnd` segments (still limited by the receive window).
+    None,
+}
+
+impl Congestion {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Congestion::NewReno => "newreno",
+            Congestion::Reno => "reno",
+            Congestion::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for Congestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How initial sequence numbers are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isn {
+    /// Uniformly random, from the host's seeded ISN stream (Linux in effect: RFC 6528's
+    /// hash term dominates the clock term across connections).
+    Random,
+    /// RFC 6528 / RFC 9293 §3.4.1: a 4 µs clock plus a keyed hash of the 4-tuple, so
+    /// successive incarnations of one 4-tuple get increasing ISNs.
+    Clock,
+    /// Always 0: the ablation that lets old duplicates fall inside a new window.
+    Zero,
+}
+
+impl Isn {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isn::Random => "random",
+            Isn::Clock => "clock",
+            Isn::Zero => "zero",
+        }
+    }
+}
+
+impl fmt::Display for Isn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An inclusive range of ephemeral (client) ports, written `"32768-60999"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortRange {
+    /// The lowest port handed out.
+    pub first: u16,
+    /// The highest port handed out (inclusive).
+    pub last: u16,
+}
+
+impl PortRange {
+    /// How many ports the range holds.
+    pub fn len(self) -> u32 {
+        if self.last < self.first {
+            0
+        } else {
+            u32::from(self.last - self.first) + 1
+        }
+    }
+
+    /// Whether the range holds no port (only possible if built by hand with `last < first`).
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `port` is in the range.
+    pub fn contains(self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
+/// Why a string is not a port range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortRangeError(String);
+
+impl fmt::Display for PortRangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PortRangeError {}
+
+impl FromStr for PortRange {
+    type Err = PortRangeError;
+
+    /// Parses `"FIRST-LAST"` with `1 <= FIRST <= LAST <= 65535`.
+    fn from_str(s: &str) -> Result<PortRange, PortRangeError> {
+        let bad = || {
+            PortRangeError(format!(
+                "expected a port range such as \"32768-60999\", found \"{s}\""
+            ))
+        };
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let first: u16 = a.trim().parse().map_err(|_| bad())?;
+        let last: u16 = b.trim().parse().map_err(|_| bad())?;
+        if first == 0 {
+            return Err(PortRangeError(format!(
+                "port 0 cannot be an ephemeral port, found \"{s}\""
+            )));
+        }
+        if first > last {
+            return Err(PortRangeError(format!(
+                "the first port is above the last one in \"{s}\""
+            )));
+        }
+        Ok(PortRange { first, last })
+    }
+}
+
+impl Serialize for PortRange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PortRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PortRange, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PortRange;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a port range such as \"32768-60999\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PortRange, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// The settings of one TCP endpoint (and of its listeners), all resolved.
+///
+/// Build one with [`Config::linux()`] or [`Config::rfc()`] and change fields; check it with
+/// [`Config::validate`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Config {
+    /// Maximum segment size, bytes of payload per segment.
+    ///
+    /// Linux: 1460 (Ethernet MTU 1500 − 40 bytes of IPv4 and TCP headers);
+    /// RFC: 1460 (the same path; RFC 9293 §3.7.1 defaults to 536 only when no MSS option is
+    /// seen, and both ends here send one).
+    pub mss: u32,
+
+    /// Maximum segment lifetime; TIME-WAIT lasts 2·msl.
+    ///
+    /// Linux: 30 s (TCP_TIMEWAIT_LEN = 60 s = 2·MSL, `include/net/tcp.h`);
+    /// RFC 9293 §3.4.2: MSL = 2 min.
+    #[serde(serialize_with = "ser_duration")]
+    pub msl: Duration,
+
+    /// Whether TIME-WAIT exists. `false` is an ablation: the connection is forgotten as soon
+    /// as the last ACK is sent.
+    ///
+    /// Linux: true; RFC 9293 §3.6: true.
+    pub time_wait: bool,
+
+    /// How connections are opened.
+    ///
+    /// Linux: three-way; RFC 9293 §3.5: three-way.
+    pub handshake: Handshake,
+
+    /// When the passive closer sends its FIN.
+    ///
+    /// Linux: after-app; RFC 9293 §3.6: after-app.
+    pub passive_close: PassiveClose,
+
+    /// Retransmission timeout before any RTT sample (also for SYN and SYN-ACK).
+    ///
+    /// Linux: 1 s (TCP_TIMEOUT_INIT); RFC 6298 (2.1): 1 s.
+    #[serde(serialize_with = "ser_duration")]
+    pub initial_rto: Duration,
+
+    /// Lower bound of the computed RTO.
+    ///
+    /// Linux: 200 ms (TCP_RTO_MIN); RFC 6298 (2.4): 1 s.
+    #[serde(serialize_with = "ser_duration")]
+    pub min_rto: Duration,
+
+    /// Upper bound of the RTO, after backoff.
+    ///
+    /// Linux: 120 s (TCP_RTO_MAX); RFC 6298 (2.5): "a maximum value MAY be placed on RTO
+    /// provided it is at least 60 seconds" — 60 s.
+    #[serde(serialize_with = "ser_duration")]
+    pub max_rto: Duration,
+
+    /// SYN retransmissions before connect() gives up.
+    ///
+    /// Linux: 6 (`net.ipv4.tcp_syn_retries`); RFC: 6 (RFC 1122 §4.2.3.5 asks for at least
+    /// 3 minutes of retries for a SYN; the same count is kept so the profiles compare).
+    pub syn_retries: u32,
+
+    /// SYN-ACK retransmissions before a half-open connection is dropped.
+    ///
+    /// Linux: 5 (`net.ipv4.tcp_synack_retries`); RFC: 5 (no RFC value; Linux's is kept).
+    pub synack_retries: u32,
+
+    /// Extra SYN retransmissions sent at `initial_rto` intervals, before exponential backoff
+    /// starts; on top of `syn_retries`.
+    ///
+    /// Linux ≥ 6.5: 4 (`net.ipv4.tcp_syn_linear_timeouts`); RFC 6298 (5.5): 0 — always back off.
+    pub syn_linear_timeouts: u32,
+
+    /// Initial congestion window, in segments.
+    ///
+    /// Linux: 10 (TCP_INIT_CWND, as RFC 6928 allows); RFC 3390: min(4·mss, max(2·mss,
+    /// 4380 bytes)) = 3 segments for mss 1460.
+    pub init_cwnd: u32,
+
+    /// Longest an ACK may be delayed; `None` ("off" in files) acknowledges every segment at once.
+    ///
+    /// Linux: 40 ms (TCP_DELACK_MIN, the delay a fresh connection starts with; TCP_DELACK_MAX
+    /// is 200 ms); RFC 1122 §4.2.3.2 / RFC 5681 §4.2: under 500 ms, at least every second
+    /// full segment — 200 ms, the classic BSD value.
+    #[serde(serialize_with = "ser_delayed_ack")]
+    pub delayed_ack: Option<Duration>,
+
+    /// Congestion-control algorithm.
+    ///
+    /// Linux: newreno (the Reno-family behaviour; Linux's default is CUBIC, not modelled);
+    /// RFC 5681 + RFC 6582: newreno.
+    pub congestion: Congestion,
+
+    /// Send buffer, bytes: how much the application may have written and not yet had
+    /// acknowledged.
+    ///
+    /// Linux: 4 MB = 4 000 000 bytes (DESIGN.md; near `tcp_wmem`'s maximum of 4 MiB);
+    /// RFC: 4 MB (no RFC value; the same as Linux so the profiles compare).
+    pub send_buffer: u64,
+
+    /// Receive buffer, bytes: the largest window advertised.
+    ///
+    /// Linux: 4 MB = 4 000 000 bytes (DESIGN.md; `tcp_rmem`'s maximum is 6 MiB);
+    /// RFC: 4 MB (no RFC value; the same as Linux).
+    pub recv_buffer: u64,
+
+    /// How initial sequence numbers are chosen.
+    ///
+    /// Linux: random (`secure_tcp_seq`: a keyed hash that looks random across 4-tuples);
+    /// RFC 6528 (and RFC 9293 §3.4.1): clock.
+    pub isn: Isn,
+
+    /// SYN queue limit per listener: half-open connections (SYN-RECEIVED) kept at once.
+    ///
+    /// Linux: 128 (`net.ipv4.tcp_max_syn_backlog` on small machines, bounded by the
+    /// listen backlog); RFC: 128 (no RFC value). DESIGN.md fixes 128.
+    pub backlog: u32,
+
+    /// Established connections not yet accepted by the application, per listener.
+    ///
+    /// Linux: 128 (`net.core.somaxconn` before 5.4; newer kernels default to 4096, but
+    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
+    pub accept_queue: u32,
+
+    /// Whether a listener whose SYN queue is full answers with a SYN cookie instead of
+    /// dropping the SYN.
+    ///
+    /// Linux: true (`net.ipv4.tcp_syncookies = 1`: cookies only when the queue overflows);
+    /// RFC: false (RFC 4987 §3.6 describes SYN cookies as a mitigation, not a requirement).
+    pub syn_cookies: bool,
+
+    /// Whether an RST received in TIME-WAIT is ignored (TIME-WAIT assassination hazards).
+    ///
+    /// Linux: false (`net.ipv4.tcp_rfc1337 = 0`); RFC 1337 §3 recommends ignoring it: true.
+    pub rfc1337: bool,
+
+    /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
+    /// files) waits for the peer's FIN forever.
+    ///
+    /// Linux: 60 s (`net.ipv4.tcp_fin_timeout`); RFC 9293 §3.6: none (FIN-WAIT-2 has no timer).
+    #[serde(serialize_with = "ser_fin_timeout")]
+    pub fin_timeout: Option<Duration>,
+
+    /// Ports a client picks its local port from.
+    ///
+    /// Linux: 32768–60999 (`net.ipv4.ip_local_port_range`); RFC 6335 §6: the dynamic
+    /// range 49152–65535.
+    pub ephemeral_ports: PortRange,
+}
+
+impl Config {
+    /// The Linux kernel's defaults (the default profile).
+    pub fn linux() -> Config {
+        Config {
+            mss: 1460,
+            msl: Duration::from_secs(30),
+            time_wait: true,
+            handshake: Handshake::ThreeWay,
+            passive_close: PassiveClose::AfterApp,
+            initial_rto: Duration::from_secs(1),
+            min_rto: Duration::from_millis(200),
+            max_rto: Duration::from_secs(120),
+            syn_retries: 6,
+            synack_retries: 5,
+            syn_linear_timeouts: 4,
+            init_cwnd: 10,
+            delayed_ack: Some(Duration::from_millis(40)),
+            congestion: Congestion::NewReno,
+            send_buffer: 4_000_000,
+            recv_buffer: 4_000_000,
+            isn: Isn::Random,
+            backlog: 128,
+            accept_queue: 128,
+            syn_cookies: true,
+            rfc1337: false,
+            fin_timeout: Some(Duration::from_secs(60)),
+            ephemeral_ports: PortRange {
+                first: 32768,
+                last: 60999,
+            },
+        }
+    }
+
+    /// The standards' values: RFC 9293, RFC 6298, RFC 5681, RFC 3390, RFC 6528, RFC 1337.
+    pub fn rfc() -> Config {
+        Config {
+            mss: 1460,
+            msl: Duration::from_secs(120),
+            time_wait: true,
+            handshake: Handshake::ThreeWay,
+            passive_close: PassiveClose::AfterApp,
+            initial_rto: Duration::from_secs(1),
+            min_rto: Duration::from_secs(1),
+            max_rto: Duration::from_secs(60),
+            syn_retries: 6,
+            synack_retries: 5,
+            syn_linear_timeouts: 0,
+            init_cwnd: 3,
+            delayed_ack: Some(Duration::from_millis(200)),
+            congestion: Congestion::NewReno,
+            send_buffer: 4_000_000,
+            recv_buffer: 4_000_000,
+            isn: Isn::Clock,
+            backlog: 128,
+            accept_queue: 128,
+            syn_cookies: false,
+            rfc1337: true,
+            fin_timeout: None,
+            ephemeral_ports: PortRange {
+                first: 49152,
+                last: 65535,
+            },
+        }
+    }
+
+    /// Time spent in TIME-WAIT: 2·msl (RFC 9293 §3.6.1), or zero when `time_wait` is off.
+    pub fn time_wait_len(&self) -> Duration {
+        if self.time_wait {
+            self.msl.saturating_mul(2)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Checks the values that no endpoint could work with. The error names the key as the
+    /// experiment file spells it.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let fail = |key, reason: &str| {
+            Err(InvalidConfig {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        // 65495 = 65535 (largest IPv4 datagram) − 20 (IPv4 header) − 20 (TCP header).
+        if self.mss == 0 || self.mss > 65495 {
+            return fail("mss", "expected a segment size in 1..=65495 bytes");
+        }
+        if self.initial_rto.is_zero() {
+            return fail("initial_rto", "expected a positive duration");
+        }
+        if self.min_rto.is_zero() {
+            return fail("min_rto", "expected a positive duration");
+        }
+        if self.min_rto > self.max_rto {
+            return fail("min_rto", "must not exceed max_rto");
+        }
+        if self.initial_rto > self.max_rto {
+            return fail("initial_rto", "must not exceed max_rto");
+        }
+        if self.init_cwnd == 0 {
+            return fail("init_cwnd", "expected at least 1 segment");
+        }
+        if self.send_buffer == 0 {
+            return fail("send_buffer", "expected at least 1 byte");
+        }
+        if self.recv_buffer == 0 {
+            return fail("recv_buffer", "expected at least 1 byte");
+        }
+        if self.ephemeral_ports.is_empty() || self.ephemeral_ports.first == 0 {
+            return fail(
+                "ephemeral_ports",
+                "expected a range FIRST-LAST with 1 <= FIRST <= LAST",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    /// The default profile: [`Config::linux()`].
+    fn default() -> Config {
+        Config::linux()
+    }
+}
+
+/// A [`Config`] value no endpoint can work with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidConfig {
+    /// The key, as the experiment file spells it (`min_rto`).
+    pub key: &'static str,
+    /// What is wrong, or what was expected.
+    pub reason: String,
+}
+
+impl fmt::Display for InvalidConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidConfig {}
+
+/// Durations are written as the experiment files write them: `"40ms"`, `"2min"`.
+fn ser_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
+fn ser_delayed_ack<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(d),
+        None => s.serialize_str("off"),
+    }
+}
+
+fn ser_fin_timeout<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(d),
+        None => s.serialize_str("none"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_valid() {
+        Config::linux().validate().unwrap();
+        Config::rfc().validate().unwrap();
+        assert_eq!(Config::default(), Config::linux());
+        assert_eq!(Profile::Rfc.config(), Config::rfc());
+    }
+
+    #[test]
+    fn time_wait_is_two_msl() {
+        assert_eq!(Config::linux().time_wait_len(), Duration::from_secs(60));
+        assert_eq!(Config::rfc().time_wait_len(), Duration::from_secs(240));
+        let off = Config {
+            time_wait: false,
+            ..Config::linux()
+        };
+        assert_eq!(off.time_wait_len(), Duration::ZERO);
+    }
+
+    #[test]
+    fn port_ranges_parse() {
+        let r: PortRange = "32768-60999".parse().unwrap();
+        assert_eq!(r, Config::linux().ephemeral_ports);
+        assert_eq!(r.len(), 28232);
+        assert!(r.contains(32768) && r.contains(60999) && !r.contains(61000));
+        assert!("0-10".parse::<PortRange>().is_err());
+        assert!("10-9".parse::<PortRange>().is_err());
+        assert!("10".parse::<PortRange>().is_err());
+        assert!("1-70000".parse::<PortRange>().is_err());
+    }
+
+    #[test]
+    fn validate_names_the_key() {
+        let c = Config {
+            min_rto: Duration::from_secs(200),
+            ..Config::linux()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "min_rto");
+        let c = Config {
+            mss: 0,
+            ..Config::rfc()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "mss");
+    }
+
+    #[test]
+    fn serializes_as_files_write_it() {
+        let v = serde_json::to_value(Config::rfc()).unwrap();
+        assert_eq!(v["msl"], "2min");
+        assert_eq!(v["fin_timeout"], "none");
+        assert_eq!(v["delayed_ack"], "200ms");
+        assert_eq!(v["ephemeral_ports"], "49152-65535");
+        assert_eq!(v["handshake"], "three-way");
+        assert_eq!(v["congestion"], "newreno");
+        assert_eq!(v["isn"], "clock");
+    }
+}

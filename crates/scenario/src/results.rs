@@ -26,28 +26,28 @@ pub struct RunRecord {
 /// Why results could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("cannot create output directory {}: {source}", path.display())]
+    #[error("cannot create output directory {}: {error}", path.display())]
     CreateDir {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 /// Creates `dir` if needed and checks that files can be written in it, before any run starts.
 pub fn prepare_output_dir(dir: &Path) -> Result<(), WriteError> {
-    fs::create_dir_all(dir).map_err(|source| WriteError::CreateDir {
+    fs::create_dir_all(dir).map_err(|error| WriteError::CreateDir {
         path: dir.to_path_buf(),
-        source,
+        error,
     })?;
     let probe = dir.join(format!(".synack-write-test-{}", std::process::id()));
-    let result = fs::write(&probe, b"").map_err(|source| WriteError::Write {
+    let result = fs::write(&probe, b"").map_err(|error| WriteError::Write {
         path: dir.to_path_buf(),
-        source,
+        error,
     });
     let _ = fs::remove_file(&probe);
     result
@@ -56,9 +56,9 @@ pub fn prepare_output_dir(dir: &Path) -> Result<(), WriteError> {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed,
 /// then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError::Write {
+    let err = |error| WriteError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");

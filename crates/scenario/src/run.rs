@@ -37,11 +37,11 @@ pub struct Plan {
 pub enum PlanError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("sweep point {point} ({params}): {source}")]
+    #[error("sweep point {point} ({params}): {error}")]
     Setup {
         point: usize,
         params: String,
-        source: SetupError,
+        error: SetupError,
     },
 }
 
@@ -61,10 +61,10 @@ impl Plan {
             .enumerate()
             .map(|(index, params)| {
                 let experiment = experiment.with_overrides(&params)?;
-                let setup = |source| PlanError::Setup {
+                let setup = |error| PlanError::Setup {
                     point: index,
                     params: describe(&params),
-                    source,
+                    error,
                 };
                 let world = build_world(&experiment).map_err(setup)?;
                 // Constructing it once checks what only the components can check (e.g. link

@@ -57,11 +57,11 @@ pub struct ProbeSpec {
 /// Why a world could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("link `{link}` ({direction}): {source}")]
+    #[error("link `{link}` ({direction}): {error}")]
     Link {
         link: String,
         direction: &'static str,
-        source: LinkError,
+        error: LinkError,
     },
     #[error("workload `{workload}`: no link joins `{from}` and `{to}` (synack routes over direct links only)")]
     NoRoute {
@@ -135,10 +135,10 @@ impl World {
             ] {
                 let rng = component_rng(run_seed, &format!("link.{}.{direction}", link.name));
                 let channel =
-                    Channel::new(params.clone(), rng).map_err(|source| SetupError::Link {
+                    Channel::new(params.clone(), rng).map_err(|error| SetupError::Link {
                         link: link.name.clone(),
                         direction,
-                        source,
+                        error,
                     })?;
                 routes.entry((from, to)).or_insert(channels.len() as u32);
                 channels.push(channel);

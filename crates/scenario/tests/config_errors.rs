@@ -542,7 +542,7 @@ fn errors_carry_the_key_and_suggestion() {
     assert_eq!(err.key.as_deref(), Some("link.wan.los"));
     assert_eq!(err.suggestion.as_deref(), Some("loss"));
     assert_eq!(
-        err.origin,
+        *err.origin,
         Origin::File {
             file: "x.toml".to_string(),
             position: Some((13, 1))
@@ -1095,7 +1095,7 @@ fn overrides_address_named_elements() {
     for (path, value, expected) in bad {
         let err = e.with_overrides(&set(path, value)).expect_err(path);
         assert_contains(&err, expected);
-        assert!(matches!(err.origin, Origin::Override(_)), "{err}");
+        assert!(matches!(*err.origin, Origin::Override(_)), "{err}");
     }
 }
 

@@ -23,9 +23,11 @@ pub(crate) type DocPath = Vec<Seg>;
 
 /// Builds a [`DocPath`] from keys and indices: `path!["link", 0, "loss"]`.
 macro_rules! doc_path {
-    ($($seg:expr),* $(,)?) => {
-        vec![$($crate::config::doc::IntoSeg::into_seg($seg)),*]
-    };
+    ($($seg:expr),* $(,)?) => {{
+        let path: $crate::config::doc::DocPath =
+            vec![$($crate::config::doc::IntoSeg::into_seg($seg)),*];
+        path
+    }};
 }
 pub(crate) use doc_path;
 
@@ -67,10 +69,10 @@ impl<'a> Doc<'a> {
             Err(e) => {
                 let position = e.span().map(|s| position(text, s.start));
                 Err(ConfigError {
-                    origin: Origin::File {
+                    origin: Box::new(Origin::File {
                         file: file.to_string(),
                         position,
-                    },
+                    }),
                     kind: ErrorKind::Syntax,
                     key: None,
                     message: format!("invalid TOML: {}", e.message()),
@@ -93,7 +95,7 @@ impl<'a> Doc<'a> {
         &self,
         value: Spanned<DeValue<'a>>,
     ) -> Result<T, ConfigError> {
-        T::deserialize(ValueDeserializer::from(value)).map_err(|e| self.from_toml(&e))
+        T::deserialize(ValueDeserializer::from(value)).map_err(|e| self.error_from_toml(&e))
     }
 
     /// The value at `path`, if it exists.
@@ -122,11 +124,11 @@ impl<'a> Doc<'a> {
     }
 
     /// `file:line:col` for a byte offset.
-    pub fn origin_at(&self, offset: usize) -> Origin {
-        Origin::File {
+    pub fn origin_at(&self, offset: usize) -> Box<Origin> {
+        Box::new(Origin::File {
             file: self.file.to_string(),
             position: Some(position(self.text, offset)),
-        }
+        })
     }
 
     /// An [`ErrorKind::Invalid`] error about the value at `path`.
@@ -237,15 +239,15 @@ impl<'a> Doc<'a> {
     }
 
     /// Turns a toml/serde error into a [`ConfigError`] located in this document.
-    pub fn from_toml(&self, e: &toml::de::Error) -> ConfigError {
+    pub fn error_from_toml(&self, e: &toml::de::Error) -> ConfigError {
         let msg = e.message();
         let path = e.span().map(|s| self.locate(&s)).unwrap_or_default();
         let origin = match e.span() {
             Some(s) => self.origin_at(s.start),
-            None => Origin::File {
+            None => Box::new(Origin::File {
                 file: self.file.to_string(),
                 position: None,
-            },
+            }),
         };
         let mut err = self.classify(msg, &path);
         err.origin = origin;
@@ -264,10 +266,10 @@ impl<'a> Doc<'a> {
             }
         };
         let mut out = ConfigError {
-            origin: Origin::File {
+            origin: Box::new(Origin::File {
                 file: self.file.to_string(),
                 position: None,
-            },
+            }),
             kind: ErrorKind::Invalid,
             key: (!key.is_empty()).then(|| key.clone()),
             message: String::new(),

@@ -110,8 +110,8 @@ pub enum ErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {message}")]
 pub struct ConfigError {
-    /// Where.
-    pub origin: Origin,
+    /// Where (boxed to keep `Result<_, ConfigError>` small).
+    pub origin: Box<Origin>,
     /// What class of error.
     pub kind: ErrorKind,
     /// The key the error is about, as a dotted path (`link.wan.loss`), when there is one.
@@ -126,10 +126,10 @@ impl ConfigError {
     /// An error about a whole file (no position).
     pub(crate) fn file(file: &str, kind: ErrorKind, message: String) -> ConfigError {
         ConfigError {
-            origin: Origin::File {
+            origin: Box::new(Origin::File {
                 file: file.to_string(),
                 position: None,
-            },
+            }),
             kind,
             key: None,
             message,
@@ -140,7 +140,7 @@ impl ConfigError {
     /// The same error, reported at another origin (for errors found in a document rebuilt
     /// from overrides, whose positions mean nothing to the user).
     pub(crate) fn relocated(mut self, origin: Origin) -> ConfigError {
-        self.origin = origin;
+        self.origin = Box::new(origin);
         self
     }
 }

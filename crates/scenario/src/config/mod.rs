@@ -168,7 +168,7 @@ impl Experiment {
         let doc = Doc::parse(text, file)?;
         let axes = sweep::read_axes(&doc)?;
         let mut exp = build(&doc, &axes)?;
-        let mut raw: toml::Table = toml::from_str(text).map_err(|e| doc.from_toml(&e))?;
+        let mut raw: toml::Table = toml::from_str(text).map_err(|e| doc.error_from_toml(&e))?;
         raw.remove("sweep");
         exp.raw = raw;
         exp.check_sweep()?;
@@ -266,7 +266,7 @@ impl Experiment {
         let mut raw = self.raw.clone();
         for (path, value) in sets {
             sweep::set_path(&mut raw, path, value.clone()).map_err(|e| ConfigError {
-                origin: shown(std::slice::from_ref(&(path.clone(), value.clone()))),
+                origin: Box::new(shown(std::slice::from_ref(&(path.clone(), value.clone())))),
                 kind: ErrorKind::UnknownKey,
                 key: Some(path.clone()),
                 message: e.message,
@@ -274,7 +274,7 @@ impl Experiment {
             })?;
         }
         let text = toml::to_string(&raw).map_err(|e| ConfigError {
-            origin: shown(sets),
+            origin: Box::new(shown(sets)),
             kind: ErrorKind::Invalid,
             key: None,
             message: format!("the overridden document cannot be written as TOML: {e}"),
@@ -314,10 +314,10 @@ impl Experiment {
             if let Some(first) = axis.values.first() {
                 let mut raw = self.raw.clone();
                 sweep::set_path(&mut raw, &axis.path, first.clone()).map_err(|e| ConfigError {
-                    origin: Origin::File {
+                    origin: Box::new(Origin::File {
                         file: self.file.clone(),
                         position: Some(axis.key_pos),
-                    },
+                    }),
                     kind: ErrorKind::UnknownKey,
                     key: Some(axis.path.clone()),
                     message: format!("[sweep] \"{}\": {}", axis.path, e.message),

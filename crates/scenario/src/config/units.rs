@@ -207,7 +207,7 @@ pub fn format_size(bytes: u64) -> String {
         return "0B".to_string();
     }
     for (scale, unit) in UNITS {
-        if bytes % scale == 0 {
+        if bytes.checked_rem(scale) == Some(0) {
             return format!("{}{unit}", bytes / scale);
         }
     }
@@ -223,7 +223,7 @@ pub fn format_rate(bps: u64) -> String {
     ];
     if bps != 0 {
         for (scale, unit) in UNITS {
-            if bps % scale == 0 {
+            if bps.checked_rem(scale) == Some(0) {
                 return format!("{}{unit}", bps / scale);
             }
         }

@@ -1,0 +1,151 @@
+//! The `synack` command as a user runs it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn synack(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("the synack binary runs")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A small, fast version of the probe experiment.
+const QUICK: &[&str] = &["--set", "duration=2s", "--set", "replications=3"];
+
+fn run_into(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "experiments/link-probe.toml", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(QUICK);
+    args.extend_from_slice(extra);
+    synack(&args)
+}
+
+#[test]
+fn results_are_byte_identical_whatever_the_number_of_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, four) = (tmp.path().join("one"), tmp.path().join("four"));
+    let a = run_into(&one, &["--jobs", "1"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = run_into(&four, &["--jobs", "4"]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    for file in ["runs.csv", "summary.csv", "measured-loss.png", "measured-loss.svg"] {
+        assert_eq!(
+            fs::read(one.join(file)).unwrap(),
+            fs::read(four.join(file)).unwrap(),
+            "{file} differs between --jobs 1 and --jobs 4"
+        );
+    }
+    let runs = fs::read_to_string(one.join("runs.csv")).unwrap();
+    // 6 loss values × 3 replications, and a header.
+    assert_eq!(runs.lines().count(), 1 + 6 * 3);
+    assert!(runs.starts_with("point,replication,seed,link.wan.loss,conn_attempted,"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(one.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["replications"], 3);
+    assert_eq!(manifest["points"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn shards_together_make_the_whole_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    assert!(run_into(&whole, &[]).status.success());
+    let mut rows: Vec<String> = Vec::new();
+    for k in 1..=2 {
+        let dir = tmp.path().join(format!("shard{k}"));
+        let o = run_into(&dir, &["--shard", &format!("{k}/2")]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        rows.extend(fs::read_to_string(dir.join("runs.csv")).unwrap().lines().skip(1).map(String::from));
+    }
+    let mut expected: Vec<String> =
+        fs::read_to_string(whole.join("runs.csv")).unwrap().lines().skip(1).map(String::from).collect();
+    rows.sort();
+    expected.sort();
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn plot_redraws_the_charts_of_a_results_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run_into(tmp.path(), &[]).status.success());
+    let chart = tmp.path().join("measured-loss.png");
+    let before = fs::read(&chart).unwrap();
+    fs::remove_file(&chart).unwrap();
+    let o = synack(&["plot", tmp.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(&chart).unwrap(), before, "a redraw from summary.csv is identical");
+}
+
+#[test]
+fn every_experiment_file_checks() {
+    let mut checked = 0;
+    for entry in fs::read_dir(workspace().join("experiments")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let o = synack(&["check", path.to_str().unwrap()]);
+            assert!(o.status.success(), "{}: {}", path.display(), stderr(&o));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1);
+}
+
+/// Each bad invocation fails with one clear message, no panic, and writes nothing.
+#[test]
+fn bad_input_gives_a_clear_error_and_no_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let blocker = tmp.path().join("a-file");
+    fs::write(&blocker, "not a directory").unwrap();
+    let bad = tmp.path().join("bad.toml");
+    fs::write(&bad, "name = \"x\"\nduraton = \"1s\"\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["run".into(), "experiments/no-such-file.toml".into()], "no-such-file.toml"),
+        (vec!["run".into(), bad.display().to_string()], "did you mean `duration`"),
+        (
+            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "link.wan.los=0.1".into()],
+            "loss",
+        ),
+        (
+            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "link.wan.loss=1.5".into()],
+            "1.5",
+        ),
+        (
+            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "nonsense".into()],
+            "PATH=VALUE",
+        ),
+        (
+            vec!["run".into(), "experiments/link-probe.toml".into(), "--shard".into(), "3/2".into()],
+            "K/N",
+        ),
+        (
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--out".into(),
+                blocker.join("sub").display().to_string(),
+            ],
+            "cannot create output directory",
+        ),
+        (vec!["plot".into(), tmp.path().display().to_string()], "manifest.json"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = synack(&args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: expected `{expected}` in: {err}");
+    }
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2, "nothing written beside the inputs");
+}

@@ -1,19 +1,24 @@
-//! The event queue: a monotone radix heap with FIFO ties and generation-checked cancellation.
+//! The event queue: a monotone radix heap (base 16) with FIFO ties and generation-checked
+//! cancellation.
 //!
 //! A discrete-event simulation only ever schedules at or after the current instant, so the
-//! pending keys are never below the last key popped. A radix heap exploits this: bucket `i`
-//! holds the events whose time differs from the last popped time first in bit `i - 1`
-//! (bucket 0: equal to it). Scheduling appends to one bucket; popping takes from bucket 0,
-//! refilling it when empty by redistributing the lowest non-empty bucket around its minimum.
-//! Every event moves to a strictly lower bucket each time it is touched, so its cost is
-//! bounded by the number of bits in which its time differs from "now" when it was scheduled
-//! (about 20 for events a millisecond ahead), and the buckets are scanned sequentially,
-//! which keeps a million pending events cache-friendly where a binary heap is not.
+//! pending times are never below the last time popped (`last`). A radix heap exploits this.
+//! Write times in base 16; an event whose time differs from `last` first in digit `d`
+//! (counting from the least significant) with digit value `v` there lives in bucket
+//! `(d, v)`; events at `last` itself live in `due`. Every event of bucket `(d, v)` is earlier
+//! than every event of any bucket `(d', v')` with `(d', v') > (d, v)`, so the earliest event
+//! is in `due` or in the lowest non-empty bucket. Level-0 buckets hold events that agree with
+//! `last` in all but the last digit, which means they share one time: when one is the
+//! lowest, it simply becomes `due`. A higher bucket is redistributed around its minimum,
+//! every event moving to a strictly lower level. An event is therefore moved at most once
+//! per hex digit in which its time differs from "now" when it was scheduled (five for an
+//! event a millisecond ahead), and buckets are scanned sequentially, which keeps a million
+//! pending events cache-friendly where a binary heap is not.
 //!
 //! **Ties.** Events at equal times always sit in the same bucket (the bucket depends only on
-//! the time and the last popped time), every move keeps their relative order, and new events
-//! are appended, so equal-time events come out in the order they were scheduled. This is
-//! the FIFO rule of the design; a property test checks it against a `(time, sequence)` heap.
+//! the time and `last`), every move keeps their relative order, and new events are appended,
+//! so equal-time events come out in the order they were scheduled. This is the FIFO rule of
+//! the design; a property test checks it against a `(time, sequence)` heap.
 //!
 //! **Cancellation.** [`Scheduler::schedule_cancellable`] returns an [`EventKey`] (slot and
 //! generation). Cancelling bumps the slot's generation; the entry stays in its bucket as a
@@ -44,8 +49,11 @@ pub struct ScheduleError {
 }
 
 const NO_SLOT: u32 = u32::MAX;
-/// Buckets 1..=64, by the highest bit in which a time differs from the last popped time.
-const BUCKETS: usize = 64;
+/// Bits per digit of the radix.
+const DIGIT: u32 = 4;
+const RADIX: usize = 1 << DIGIT;
+const LEVELS: usize = 64 / DIGIT as usize;
+const BUCKETS: usize = LEVELS * RADIX;
 /// Compaction is not worth it below this many tombstones.
 const MIN_TOMBSTONES_TO_COMPACT: usize = 64;
 
@@ -62,14 +70,18 @@ struct Entry<E> {
 /// scheduling allocates only when a bucket outgrows its capacity (never in a steady state).
 pub struct Scheduler<E> {
     now: Time,
-    /// The time every entry of `due` has; pending times are never below it.
+    /// The time of every entry in `due`; pending times are never below it.
     last: u64,
-    /// Bucket 0: the entries at `last`, in the order they were scheduled.
+    /// The entries at `last`, in scheduling order.
     due: VecDeque<Entry<E>>,
-    /// `buckets[i - 1]` is bucket `i`: only appended to, and drained whole.
+    /// Bucket `(d, v)` is `buckets[d * RADIX + v]`: only appended to, and drained whole.
     buckets: Vec<Vec<Entry<E>>>,
-    /// Bit `i - 1` set when bucket `i` is non-empty.
-    occupied: u64,
+    /// No entry of a bucket is earlier than its `mins` (cancelled ones included).
+    mins: Vec<u64>,
+    /// Bit `v` of `occupied[d]` set when bucket `(d, v)` is non-empty.
+    occupied: [u16; LEVELS],
+    /// Bit `d` set when `occupied[d] != 0`.
+    levels: u16,
     /// Entries stored, live or cancelled.
     stored: usize,
     tombstones: usize,
@@ -91,7 +103,9 @@ impl<E> Scheduler<E> {
             last: 0,
             due: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            mins: vec![u64::MAX; BUCKETS],
+            occupied: [0; LEVELS],
+            levels: 0,
             stored: 0,
             tombstones: 0,
             generations: Vec::new(),
@@ -247,10 +261,15 @@ impl<E> Scheduler<E> {
         }
     }
 
-    /// 0 for `last` itself, else 1 + the highest bit in which `at` differs from `last`.
+    /// The bucket of a time later than `last`: level of the highest differing hex digit,
+    /// and the time's digit there.
     #[inline]
     fn bucket_of(&self, at: u64) -> usize {
-        (64 - (at ^ self.last).leading_zeros()) as usize
+        let diff = at ^ self.last;
+        debug_assert!(diff != 0 && at > self.last);
+        let level = (63 - diff.leading_zeros()) / DIGIT;
+        let digit = (at >> (level * DIGIT)) as usize & (RADIX - 1);
+        level as usize * RADIX + digit
     }
 
     #[inline]
@@ -261,13 +280,22 @@ impl<E> Scheduler<E> {
             self.rebase(entry.at);
         }
         self.stored += 1;
-        match self.bucket_of(entry.at) {
-            0 => self.due.push_back(entry),
-            b => {
-                self.occupied |= 1 << (b - 1);
-                self.buckets[b - 1].push(entry);
-            }
+        if entry.at == self.last {
+            self.due.push_back(entry);
+        } else {
+            let b = self.bucket_of(entry.at);
+            self.push_bucket(b, entry);
         }
+    }
+
+    #[inline]
+    fn push_bucket(&mut self, b: usize, entry: Entry<E>) {
+        let (level, digit) = (b / RADIX, b % RADIX);
+        self.occupied[level] |= 1 << digit;
+        self.levels |= 1 << level;
+        let min = &mut self.mins[b];
+        *min = (*min).min(entry.at);
+        self.buckets[b].push(entry);
     }
 
     /// Bumps a slot's generation if `generation` is current, and frees the slot.
@@ -283,59 +311,61 @@ impl<E> Scheduler<E> {
         }
     }
 
-    /// Makes the front of `due` the next live event. Returns false when none is pending.
+    /// Makes the head of `due` the next live event. Returns false when none is pending.
     fn settle(&mut self) -> bool {
         loop {
             while let Some(front) = self.due.front() {
                 if is_live(&self.generations, front) {
                     return true;
                 }
+                // A tombstone surfaced: drop it.
                 self.due.pop_front();
                 self.stored -= 1;
                 self.tombstones -= 1;
             }
-            if self.occupied == 0 {
+            if self.levels == 0 {
                 return false;
             }
-            self.redistribute(self.occupied.trailing_zeros() as usize + 1);
+            let level = self.levels.trailing_zeros() as usize;
+            let digit = self.occupied[level].trailing_zeros() as usize;
+            self.refill(level * RADIX + digit);
         }
     }
 
-    /// Empties bucket `b` into lower buckets around its minimum live time, dropping
-    /// tombstones on the way. Called only when `due` is empty.
-    fn redistribute(&mut self, b: usize) {
-        let mut entries = std::mem::take(&mut self.buckets[b - 1]);
-        self.occupied &= !(1 << (b - 1));
-        let min = entries
-            .iter()
-            .filter(|e| is_live(&self.generations, e))
-            .map(|e| e.at)
-            .min();
-        if let Some(min) = min {
-            self.last = min;
+    /// Refills the empty `due` from bucket `b`, the lowest non-empty one.
+    fn refill(&mut self, b: usize) {
+        let (level, digit) = (b / RADIX, b % RADIX);
+        self.occupied[level] &= !(1 << digit);
+        if self.occupied[level] == 0 {
+            self.levels &= !(1 << level);
         }
+        // The minimum may belong to a cancelled entry; every live one is still at or after
+        // it, which is all the buckets need. If nothing live remains, `settle` goes on.
+        self.last = std::mem::replace(&mut self.mins[b], u64::MAX);
+        if level == 0 {
+            // All of a level-0 bucket's entries share one time: it simply becomes `due`.
+            // Both conversions take over the buffer (the old `due` is empty), so nothing
+            // is copied or allocated.
+            let bucket = std::mem::take(&mut self.buckets[b]);
+            let old = std::mem::replace(&mut self.due, VecDeque::from(bucket));
+            self.buckets[b] = Vec::from(old);
+            return;
+        }
+        let mut entries = std::mem::take(&mut self.buckets[b]);
         for e in entries.drain(..) {
-            if is_live(&self.generations, &e) {
-                self.push_moved(e, b);
-            } else {
+            if !is_live(&self.generations, &e) {
                 self.stored -= 1;
                 self.tombstones -= 1;
+            } else if e.at == self.last {
+                self.due.push_back(e);
+            } else {
+                let nb = self.bucket_of(e.at);
+                debug_assert!(nb / RADIX < level, "an entry always moves to a lower level");
+                self.push_bucket(nb, e);
             }
         }
         // Keep the allocation for reuse.
-        self.buckets[b - 1] = entries;
-    }
-
-    #[inline]
-    fn push_moved(&mut self, entry: Entry<E>, from: usize) {
-        let b = self.bucket_of(entry.at);
-        debug_assert!(b < from, "an entry always moves to a lower bucket");
-        if b == 0 {
-            self.due.push_back(entry);
-        } else {
-            self.occupied |= 1 << (b - 1);
-            self.buckets[b - 1].push(entry);
-        }
+        self.buckets[b] = entries;
     }
 
     /// Makes `at` (earlier than `last`, not earlier than `now`) the base of the buckets by
@@ -348,30 +378,39 @@ impl<E> Scheduler<E> {
         for bucket in &mut self.buckets {
             all.append(bucket);
         }
-        self.occupied = 0;
+        self.occupied = [0; LEVELS];
+        self.levels = 0;
+        self.mins.fill(u64::MAX);
         self.last = at;
         for e in all {
             let b = self.bucket_of(e.at);
-            debug_assert!(b > 0, "every pending entry is later than the new base");
-            self.occupied |= 1 << (b - 1);
-            self.buckets[b - 1].push(e);
+            self.push_bucket(b, e);
         }
     }
 
     /// Drops every tombstone now. Order within each bucket is preserved.
     fn compact(&mut self) {
         let generations = &self.generations;
-        let before = self.due.len() + self.buckets.iter().map(Vec::len).sum::<usize>();
+        let before = self.stored;
         self.due.retain(|e| is_live(generations, e));
-        for (i, bucket) in self.buckets.iter_mut().enumerate() {
-            bucket.retain(|e| is_live(generations, e));
+        let mut kept = self.due.len();
+        for (b, bucket) in self.buckets.iter_mut().enumerate() {
             if bucket.is_empty() {
-                self.occupied &= !(1 << i);
+                continue;
+            }
+            bucket.retain(|e| is_live(generations, e));
+            kept += bucket.len();
+            self.mins[b] = bucket.iter().map(|e| e.at).min().unwrap_or(u64::MAX);
+            if bucket.is_empty() {
+                let (level, digit) = (b / RADIX, b % RADIX);
+                self.occupied[level] &= !(1 << digit);
+                if self.occupied[level] == 0 {
+                    self.levels &= !(1 << level);
+                }
             }
         }
-        let after = self.due.len() + self.buckets.iter().map(Vec::len).sum::<usize>();
-        self.stored -= before - after;
-        self.tombstones -= before - after;
+        self.stored = kept;
+        self.tombstones -= before - kept;
         debug_assert_eq!(self.tombstones, 0);
     }
 }

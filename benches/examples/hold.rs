@@ -5,7 +5,10 @@ use std::time::Instant;
 fn main() {
     let mut args = std::env::args().skip(1);
     let pending: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let events: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
+    let events: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000_000);
     let mut model = synack_benches::Hold::new(pending, 1);
     let t0 = Instant::now();
     let sum = model.run(events);

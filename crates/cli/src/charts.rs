@@ -114,15 +114,24 @@ pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart
                         continue;
                     }
                 }
-                let raw = param(p, &chart.x)
-                    .with_context(|| format!("chart `{}`: summary has no column `{}`", chart.name, chart.x))?;
+                let raw = param(p, &chart.x).with_context(|| {
+                    format!(
+                        "chart `{}`: summary has no column `{}`",
+                        chart.name, chart.x
+                    )
+                })?;
                 let Some((x, unit)) = numeric(raw) else {
-                    bail!("chart `{}`: x value `{}` of `{}` is not a number", chart.name, value_cell(raw), chart.x);
+                    bail!(
+                        "chart `{}`: x value `{}` of `{}` is not a number",
+                        chart.name,
+                        value_cell(raw),
+                        chart.x
+                    );
                 };
                 x_unit = unit;
-                let (y, ci) = p
-                    .metric(metric)
-                    .with_context(|| format!("chart `{}`: unknown metric `{metric}`", chart.name))?;
+                let (y, ci) = p.metric(metric).with_context(|| {
+                    format!("chart `{}`: unknown metric `{metric}`", chart.name)
+                })?;
                 points.push(Point::new(x, y, ci));
             }
             let label = match (&chart.series, chart.y.len()) {
@@ -153,7 +162,11 @@ pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart
         .collect();
     let y_label = chart.y_label.clone().unwrap_or_else(|| {
         let units: Vec<&str> = chart.y.iter().map(|m| metric_unit(m)).collect();
-        let common = if units.iter().all(|u| *u == units[0]) { units[0] } else { "" };
+        let common = if units.iter().all(|u| *u == units[0]) {
+            units[0]
+        } else {
+            ""
+        };
         format!("{}{common}", chart.y.join(", "))
     });
     Ok(Chart {
@@ -210,13 +223,19 @@ pub fn draw_all(exp: &Experiment, summary: &[PointSummary], dir: &Path) -> Resul
 /// Reads a `summary.csv` back: the columns between `replications` and the first metric
 /// column are the swept parameters.
 pub fn read_summary(path: &Path) -> Result<Vec<PointSummary>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let first_metric = format!("{}_mean", METRIC_NAMES[0]);
     let params_end = header
         .iter()
         .position(|h| *h == first_metric)
-        .with_context(|| format!("{}: no `{first_metric}` column; not a synack summary", path.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: no `{first_metric}` column; not a synack summary",
+                path.display()
+            )
+        })?;
     if header.len() != params_end + 2 * METRIC_NAMES.len() || params_end < 2 {
         bail!(
             "{}: expected point, replications, the swept parameters and {} metric columns",
@@ -228,9 +247,14 @@ pub fn read_summary(path: &Path) -> Result<Vec<PointSummary>> {
     for (line, record) in reader.records().enumerate() {
         let record = record?;
         let num = |i: usize| -> Result<f64> {
-            record[i]
-                .parse::<f64>()
-                .with_context(|| format!("{}: row {}: `{}` is not a number", path.display(), line + 2, &record[i]))
+            record[i].parse::<f64>().with_context(|| {
+                format!(
+                    "{}: row {}: `{}` is not a number",
+                    path.display(),
+                    line + 2,
+                    &record[i]
+                )
+            })
         };
         out.push(PointSummary {
             point: num(0)? as usize,

@@ -95,8 +95,8 @@ impl Command {
             }
             Command::Plot { results_dir } => {
                 let manifest = Manifest::read(&results_dir)?;
-                let experiment =
-                    Experiment::parse(&manifest.source, &manifest.file)?.with_overrides(&manifest.sets()?)?;
+                let experiment = Experiment::parse(&manifest.source, &manifest.file)?
+                    .with_overrides(&manifest.sets()?)?;
                 let summary = charts::read_summary(&results_dir.join("summary.csv"))?;
                 for path in charts::draw_all(&experiment, &summary, &results_dir)? {
                     println!("wrote {}", path.display());
@@ -119,6 +119,18 @@ fn plural(n: usize) -> &'static str {
 fn load(file: &Path, sets: &[String]) -> Result<(Experiment, Vec<(String, toml::Value)>)> {
     let experiment = Experiment::load(file)?;
     let sets = parse_sets(sets)?;
+    for (path, _) in &sets {
+        if experiment
+            .sweep_axes()
+            .iter()
+            .any(|(swept, _)| swept == path)
+        {
+            bail!(
+                "--set {path}: this path is swept in [sweep] of {}; the sweep would override it (edit the sweep list to run fewer values)",
+                file.display()
+            );
+        }
+    }
     let experiment = experiment.with_overrides(&sets)?;
     Ok((experiment, sets))
 }
@@ -135,16 +147,28 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
 }
 
 fn parse_shard(s: &str) -> Result<Shard> {
-    let parsed = s
-        .split_once('/')
-        .and_then(|(k, n)| Some((k.trim().parse::<usize>().ok()?, n.trim().parse::<usize>().ok()?)));
+    let parsed = s.split_once('/').and_then(|(k, n)| {
+        Some((
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
     match parsed {
-        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok(Shard { index: k - 1, of: n }),
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok(Shard {
+            index: k - 1,
+            of: n,
+        }),
         _ => bail!("--shard expects K/N with 1 <= K <= N, e.g. --shard 1/4; got `{s}`"),
     }
 }
 
-fn run(file: &Path, out: Option<PathBuf>, sets: &[String], jobs: usize, shard: Option<&str>) -> Result<()> {
+fn run(
+    file: &Path,
+    out: Option<PathBuf>,
+    sets: &[String],
+    jobs: usize,
+    shard: Option<&str>,
+) -> Result<()> {
     let shard = shard.map(parse_shard).transpose()?;
     let (experiment, sets) = load(file, sets)?;
     let plan = Plan::new(&experiment)?;
@@ -202,7 +226,12 @@ fn print_table(summary: &[PointSummary]) {
     let shown: Vec<&str> = synack_scenario::metrics::METRIC_NAMES
         .iter()
         .copied()
-        .filter(|m| *m != "events" && summary.iter().any(|s| s.metric(m).is_some_and(|(v, _)| v != 0.0)))
+        .filter(|m| {
+            *m != "events"
+                && summary
+                    .iter()
+                    .any(|s| s.metric(m).is_some_and(|(v, _)| v != 0.0))
+        })
         .take(6)
         .collect();
     let mut header: Vec<String> = first.params.iter().map(|(k, _)| k.clone()).collect();
@@ -227,7 +256,13 @@ fn print_table(summary: &[PointSummary]) {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: &[String]| {
         cells
@@ -290,7 +325,8 @@ impl Manifest {
         shard: Option<Shard>,
         wall: f64,
     ) -> Result<Manifest> {
-        let source = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let source =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let points = plan
             .points
             .iter()
@@ -310,7 +346,10 @@ impl Manifest {
             synack_version: env!("CARGO_PKG_VERSION").to_string(),
             file: file.display().to_string(),
             source,
-            sets: sets.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            sets: sets
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
             seed: plan.seed,
             replications: plan.replications,
             shard: shard.map(|s| format!("{}/{}", s.index + 1, s.of)),
@@ -326,9 +365,15 @@ impl Manifest {
 
     fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {} (is {} a results directory?)", path.display(), dir.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("{}: not a synack manifest", path.display()))
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading {} (is {} a results directory?)",
+                path.display(),
+                dir.display()
+            )
+        })?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a synack manifest", path.display()))
     }
 
     fn sets(&self) -> Result<Vec<(String, toml::Value)>> {

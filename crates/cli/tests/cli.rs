@@ -24,7 +24,12 @@ fn stderr(o: &Output) -> String {
 const QUICK: &[&str] = &["--set", "duration=2s", "--set", "replications=3"];
 
 fn run_into(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", "experiments/link-probe.toml", "--out", dir.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        "experiments/link-probe.toml",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
     args.extend_from_slice(QUICK);
     args.extend_from_slice(extra);
     synack(&args)
@@ -38,7 +43,12 @@ fn results_are_byte_identical_whatever_the_number_of_jobs() {
     assert!(a.status.success(), "{}", stderr(&a));
     let b = run_into(&four, &["--jobs", "4"]);
     assert!(b.status.success(), "{}", stderr(&b));
-    for file in ["runs.csv", "summary.csv", "measured-loss.png", "measured-loss.svg"] {
+    for file in [
+        "runs.csv",
+        "summary.csv",
+        "measured-loss.png",
+        "measured-loss.svg",
+    ] {
         assert_eq!(
             fs::read(one.join(file)).unwrap(),
             fs::read(four.join(file)).unwrap(),
@@ -65,10 +75,20 @@ fn shards_together_make_the_whole_run() {
         let dir = tmp.path().join(format!("shard{k}"));
         let o = run_into(&dir, &["--shard", &format!("{k}/2")]);
         assert!(o.status.success(), "{}", stderr(&o));
-        rows.extend(fs::read_to_string(dir.join("runs.csv")).unwrap().lines().skip(1).map(String::from));
+        rows.extend(
+            fs::read_to_string(dir.join("runs.csv"))
+                .unwrap()
+                .lines()
+                .skip(1)
+                .map(String::from),
+        );
     }
-    let mut expected: Vec<String> =
-        fs::read_to_string(whole.join("runs.csv")).unwrap().lines().skip(1).map(String::from).collect();
+    let mut expected: Vec<String> = fs::read_to_string(whole.join("runs.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(String::from)
+        .collect();
     rows.sort();
     expected.sort();
     assert_eq!(rows, expected);
@@ -83,7 +103,11 @@ fn plot_redraws_the_charts_of_a_results_directory() {
     fs::remove_file(&chart).unwrap();
     let o = synack(&["plot", tmp.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(fs::read(&chart).unwrap(), before, "a redraw from summary.csv is identical");
+    assert_eq!(
+        fs::read(&chart).unwrap(),
+        before,
+        "a redraw from summary.csv is identical"
+    );
 }
 
 #[test]
@@ -109,22 +133,48 @@ fn bad_input_gives_a_clear_error_and_no_results() {
     let bad = tmp.path().join("bad.toml");
     fs::write(&bad, "name = \"x\"\nduraton = \"1s\"\n").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["run".into(), "experiments/no-such-file.toml".into()], "no-such-file.toml"),
-        (vec!["run".into(), bad.display().to_string()], "did you mean `duration`"),
         (
-            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "link.wan.los=0.1".into()],
+            vec!["run".into(), "experiments/no-such-file.toml".into()],
+            "no-such-file.toml",
+        ),
+        (
+            vec!["run".into(), bad.display().to_string()],
+            "did you mean `duration`",
+        ),
+        (
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--set".into(),
+                "link.wan.los=0.1".into(),
+            ],
             "loss",
         ),
         (
-            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "link.wan.loss=1.5".into()],
-            "1.5",
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--set".into(),
+                "link.wan.delay=-5ms".into(),
+            ],
+            "cannot be negative",
         ),
         (
-            vec!["run".into(), "experiments/link-probe.toml".into(), "--set".into(), "nonsense".into()],
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--set".into(),
+                "nonsense".into(),
+            ],
             "PATH=VALUE",
         ),
         (
-            vec!["run".into(), "experiments/link-probe.toml".into(), "--shard".into(), "3/2".into()],
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--shard".into(),
+                "3/2".into(),
+            ],
             "K/N",
         ),
         (
@@ -136,7 +186,19 @@ fn bad_input_gives_a_clear_error_and_no_results() {
             ],
             "cannot create output directory",
         ),
-        (vec!["plot".into(), tmp.path().display().to_string()], "manifest.json"),
+        (
+            vec![
+                "run".into(),
+                "experiments/link-probe.toml".into(),
+                "--set".into(),
+                "link.wan.loss=0.2".into(),
+            ],
+            "is swept",
+        ),
+        (
+            vec!["plot".into(), tmp.path().display().to_string()],
+            "manifest.json",
+        ),
     ];
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -145,7 +207,14 @@ fn bad_input_gives_a_clear_error_and_no_results() {
         assert!(!o.status.success(), "{args:?} should fail");
         assert!(err.starts_with("error: "), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(err.contains(expected), "{args:?}: expected `{expected}` in: {err}");
+        assert!(
+            err.contains(expected),
+            "{args:?}: expected `{expected}` in: {err}"
+        );
     }
-    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2, "nothing written beside the inputs");
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        2,
+        "nothing written beside the inputs"
+    );
 }

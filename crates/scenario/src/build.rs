@@ -64,7 +64,7 @@ fn link_params(p: &LinkParams) -> Params {
         bandwidth_bps: p.bandwidth,
         queue_packets: Some(p.queue),
         loss: match p.loss {
-            Loss::Probability(x) if x == 0.0 => LossModel::None,
+            Loss::Probability(0.0) => LossModel::None,
             Loss::Probability(x) => LossModel::Bernoulli(x),
             Loss::GilbertElliott { p, r, k, h } => LossModel::GilbertElliott { p, r, k, h },
         },

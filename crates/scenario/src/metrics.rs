@@ -81,6 +81,8 @@ metrics! {
     probe_sent: u64,
     /// Distinct probe datagrams received (duplicates not counted).
     probe_received: u64,
+    /// Fraction of the probes sent (and not still in flight at the end) never received.
+    probe_loss: f64,
     /// Mean one-way delay of the first copy of each probe received, seconds.
     probe_delay_mean_s: f64,
     /// 99th percentile (nearest rank) of the same, seconds.
@@ -89,8 +91,6 @@ metrics! {
     probe_reordered: u64,
     /// Extra copies of probes received (duplicates and stale copies).
     probe_duplicated: u64,
-    /// Fraction of the probes sent (and not still in flight at the end) never received.
-    probe_loss: f64,
     /// Scheduler events executed.
     events: u64,
 }

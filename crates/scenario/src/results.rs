@@ -227,7 +227,8 @@ mod tests {
         let mut lines = text.lines();
         let header = lines.next().unwrap();
         assert!(header.starts_with("point,replication,seed,link.wan.loss,conn_attempted,"));
-        assert!(header.ends_with(",probe_loss,events"));
+        assert!(header.ends_with(",probe_reordered,probe_duplicated,events"));
+        assert!(header.contains(",probe_received,probe_loss,"));
         assert!(lines.next().unwrap().starts_with("0,0,42,0.01,0,"));
     }
 

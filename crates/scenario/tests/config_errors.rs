@@ -483,6 +483,11 @@ fn bad_files() {
             vec!["x.toml:15:5: `chart[0].x`: `link.wan.loss` is not swept: the file has no [sweep]"],
         ),
         (
+            "sweep chart without x",
+            base("\n[sweep]\n\"link.wan.loss\" = [0.1]\n\n[[chart]]\ny = \"goodput_bps\"\n"),
+            vec!["x.toml:17:1: `chart[0]`: missing key `x`: the swept path to plot against"],
+        ),
+        (
             "log axis over a zero",
             base("\n[sweep]\n\"link.wan.loss\" = [0.0, 0.1]\n\n[[chart]]\nx = \"link.wan.loss\"\ny = \"goodput_bps\"\nlog_x = true\n"),
             vec!["x.toml:20:9: `chart[0].log_x`: a logarithmic x axis needs positive numbers, but `link.wan.loss` takes 0.0"],
@@ -716,7 +721,6 @@ expr = "1460*8/0.04*sqrt(1.5/x)"
 [[chart]]
 name = "flood"
 kind = "timeseries"
-x = "time"
 y = "half_open_peak"
 "#;
 
@@ -860,6 +864,7 @@ fn a_full_file_parses() {
     assert!((at - 1460.0 * 8.0 / 0.04 * (150.0f64).sqrt()).abs() < 1e-6);
     assert_eq!(e.charts[1].kind, ChartKind::Timeseries);
     assert_eq!(e.charts[1].name, "flood");
+    assert_eq!(e.charts[1].x, "time");
 
     let json = e.to_json();
     assert_eq!(json["name"], "everything");
@@ -1097,6 +1102,26 @@ fn overrides_address_named_elements() {
         assert_contains(&err, expected);
         assert!(matches!(*err.origin, Origin::Override(_)), "{err}");
     }
+}
+
+#[test]
+fn sweep_values_may_be_tables_and_nested_paths() {
+    let text = format!(
+        "{BASE}\n[sweep]\n\"link.wan.loss\" = [0.01, {{ model = \"gilbert-elliott\", p = 0.1, r = 0.5 }}]\n\
+         \"link.wan.reverse.delay\" = [\"1ms\", \"2ms\"]\n\"host.client.tcp.profile\" = [\"rfc\"]\n"
+    );
+    let e = Experiment::parse(&text, "x.toml").unwrap();
+    let points = e.sweep_points();
+    assert_eq!(points.len(), 4);
+    let p = e.with_overrides(&points[3]).unwrap();
+    assert!(matches!(
+        p.links[0].forward.loss,
+        Loss::GilbertElliott { .. }
+    ));
+    assert_eq!(p.links[0].reverse.delay, Duration::from_millis(2));
+    assert_eq!(p.links[0].forward.delay, Duration::from_millis(10));
+    assert_eq!(p.tcp_for("client"), Config::rfc());
+    assert_eq!(p.tcp_for("server"), Config::linux());
 }
 
 #[test]

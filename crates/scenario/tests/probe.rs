@@ -81,7 +81,10 @@ fn without_jitter_every_probe_takes_exactly_the_delay_and_none_reorder() {
     // 100 bytes at 8 Mbps serialise in exactly 100 µs.
     assert_eq!(m.probe_delay_mean_s, 0.025_1);
     assert_eq!(m.probe_delay_p99_s, 0.025_1);
-    assert_eq!((m.probe_reordered, m.probe_duplicated, m.segments_lost), (0, 0, 0));
+    assert_eq!(
+        (m.probe_reordered, m.probe_duplicated, m.segments_lost),
+        (0, 0, 0)
+    );
     assert_eq!(m.probe_loss, 0.0);
 }
 
@@ -108,7 +111,10 @@ fn duplicates_are_counted_once_each() {
     let n = m.probe_received as f64;
     let sigma = (0.1 * 0.9 * n).sqrt();
     assert!((m.probe_duplicated as f64 - 0.1 * n).abs() < 5.0 * sigma);
-    assert_eq!(m.probe_loss, 0.0, "duplicates are not deliveries of lost probes");
+    assert_eq!(
+        m.probe_loss, 0.0,
+        "duplicates are not deliveries of lost probes"
+    );
 }
 
 #[test]

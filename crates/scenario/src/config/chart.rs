@@ -6,44 +6,8 @@ use exmex::prelude::*;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Every metric, in the order of `runs.csv`'s columns: DESIGN.md's metric table, with
-/// `probe_loss` (the fraction of probes sent and never received) after `probe_received`.
-pub const METRICS: &[&str] = &[
-    "conn_attempted",
-    "conn_established",
-    "conn_failed",
-    "port_exhausted",
-    "conn_closed_clean",
-    "conn_reset",
-    "handshake_mean_s",
-    "handshake_p99_s",
-    "ghost_established",
-    "stale_accepted",
-    "bytes_delivered",
-    "bytes_lost",
-    "goodput_bps",
-    "retransmits",
-    "rto_timeouts",
-    "fast_retransmits",
-    "syn_retransmits",
-    "synack_retransmits",
-    "time_wait_peak",
-    "close_wait_peak",
-    "half_open_peak",
-    "syn_dropped",
-    "syncookies_sent",
-    "syncookies_accepted",
-    "segments_sent",
-    "segments_lost",
-    "probe_sent",
-    "probe_received",
-    "probe_loss",
-    "probe_delay_mean_s",
-    "probe_delay_p99_s",
-    "probe_reordered",
-    "probe_duplicated",
-    "events",
-];
+/// Every metric, in the order of `runs.csv`'s columns (see [`crate::metrics`]).
+pub use crate::metrics::METRIC_NAMES as METRICS;
 
 /// What a chart plots.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,7 +28,8 @@ pub struct ChartConfig {
     pub name: String,
     /// Default `sweep`.
     pub kind: ChartKind,
-    /// The horizontal axis: a swept parameter path.
+    /// The horizontal axis: a swept parameter path (`kind = "sweep"`). For a timeseries it
+    /// defaults to `"time"`.
     pub x: String,
     /// One or more metric names from [`METRICS`].
     pub y: Vec<String>,
@@ -92,7 +57,9 @@ pub(crate) struct RawChart {
     pub name: Option<String>,
     #[serde(default)]
     pub kind: ChartKind,
-    pub x: String,
+    /// Required for sweep charts (checked by `build`).
+    #[serde(default)]
+    pub x: Option<String>,
     pub y: OneOrMany,
     #[serde(default)]
     pub series: Option<String>,
@@ -111,11 +78,12 @@ pub(crate) struct RawChart {
 }
 
 impl RawChart {
-    /// The chart with its default name filled in.
+    /// The chart with its defaults filled in.
     pub(crate) fn resolve(self) -> ChartConfig {
+        let x = self.x.unwrap_or_else(|| "time".to_string());
         let name = self.name.unwrap_or_else(|| {
             let stem = |s: &str| s.replace('.', "_");
-            let mut name = format!("{}-vs-{}", self.y.0.join("-"), stem(&self.x));
+            let mut name = format!("{}-vs-{}", self.y.0.join("-"), stem(&x));
             if let Some(series) = &self.series {
                 name.push_str(&format!("-by-{}", stem(series)));
             }
@@ -124,7 +92,7 @@ impl RawChart {
         ChartConfig {
             name,
             kind: self.kind,
-            x: self.x,
+            x,
             y: self.y.0,
             series: self.series,
             title: self.title,

@@ -7,9 +7,10 @@
 //! invalid file.
 //!
 //! How it works: the text is parsed once into toml's spanned document; the typed structs
-//! are deserialized from it with `deny_unknown_fields`, so serde's errors carry spans, which
-//! [`doc`] turns into `line:column` and a dotted key. `[[workload]]` is read in two steps
-//! (`kind`, then that kind's struct) because serde's internally tagged enums lose spans.
+//! are deserialized from it with `deny_unknown_fields`, so serde's errors carry spans,
+//! which the `doc` module turns into `line:column` and a dotted key. `[[workload]]` is read
+//! in two steps (`kind`, then that kind's struct) because serde's internally tagged enums
+//! lose spans.
 //! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
 //! not swept) locate their key in the same spanned document.
 //!
@@ -240,6 +241,7 @@ impl Experiment {
             .map(|(path, values)| serde_json::json!({ "path": path, "values": json(values) }))
             .collect();
         serde_json::json!({
+            "file": self.file,
             "name": self.name,
             "description": self.description,
             "seed": self.seed,
@@ -356,6 +358,14 @@ impl Experiment {
 /// left empty.
 fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
     let f: FileDoc = doc.deserialize(doc.root_value())?;
+    for (i, chart) in f.chart.iter().enumerate() {
+        if chart.kind == ChartKind::Sweep && chart.x.is_none() {
+            return Err(doc.invalid(
+                &doc::doc_path!["chart", i],
+                "missing key `x`: the swept path to plot against",
+            ));
+        }
+    }
     let mut workloads = workload::parse_workloads(doc)?;
     for w in &mut workloads {
         let stop = match w {

@@ -53,8 +53,35 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
     },
+    /// Replay one run and print what happened to every segment.
+    Trace {
+        file: PathBuf,
+        /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line.
+        #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
+        format: TraceFormat,
+        /// The connection to draw (ladder), numbered in order of opening from 0.
+        #[arg(long, default_value_t = 0)]
+        connection: u32,
+        /// The sweep point to replay, from 0.
+        #[arg(long, default_value_t = 0)]
+        point: usize,
+        /// The replication to replay, from 0.
+        #[arg(long, default_value_t = 0)]
+        replication: u32,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
     /// Redraw the charts of a results directory from its summary.csv and manifest.json.
     Plot { results_dir: PathBuf },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TraceFormat {
+    Ladder,
+    Jsonl,
 }
 
 fn main() -> ExitCode {
@@ -81,8 +108,8 @@ impl Command {
                 let (experiment, _) = load(&file, &sets)?;
                 let plan = Plan::new(&experiment)?;
                 charts::check(&experiment)?;
-                println!(
-                    "{}: ok ({} sweep point{}, {} replication{}, {} run{})",
+                emit(&format!(
+                    "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
                     file.display(),
                     plan.points.len(),
                     plural(plan.points.len()),
@@ -90,7 +117,54 @@ impl Command {
                     plural(plan.replications as usize),
                     plan.runs(None).len(),
                     plural(plan.runs(None).len()),
-                );
+                ))
+            }
+            Command::Trace {
+                file,
+                format,
+                connection,
+                point,
+                replication,
+                out,
+                sets,
+            } => {
+                let (experiment, _) = load(&file, &sets)?;
+                let plan = Plan::new(&experiment)?;
+                if point >= plan.points.len() {
+                    bail!(
+                        "--point {point}: the sweep has {} point(s), numbered from 0",
+                        plan.points.len()
+                    );
+                }
+                if replication >= plan.replications {
+                    bail!(
+                        "--replication {replication}: the experiment has {} replication(s), numbered from 0",
+                        plan.replications
+                    );
+                }
+                let (_, trace) = plan.trace_one(point, replication);
+                let text = match format {
+                    TraceFormat::Jsonl => trace.jsonl(),
+                    TraceFormat::Ladder => match trace.ladder(connection) {
+                        Some(ladder) => ladder,
+                        None => {
+                            let known = trace.connections();
+                            bail!(
+                                "--connection {connection}: this run has {} connection(s){}",
+                                known.len(),
+                                if known.is_empty() {
+                                    " (no TCP workload?)".to_string()
+                                } else {
+                                    format!(", numbered 0 to {}", known.len() - 1)
+                                }
+                            )
+                        }
+                    },
+                };
+                match out {
+                    Some(path) => write_atomic(&path, text.as_bytes())?,
+                    None => emit(&text)?,
+                }
                 Ok(())
             }
             Command::Plot { results_dir } => {
@@ -99,11 +173,21 @@ impl Command {
                     .with_overrides(&manifest.sets()?)?;
                 let summary = charts::read_summary(&results_dir.join("summary.csv"))?;
                 for path in charts::draw_all(&experiment, &summary, &results_dir)? {
-                    println!("wrote {}", path.display());
+                    emit(&format!("wrote {}\n", path.display()))?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// Writes to standard output; a reader that went away (`synack trace ... | head`) ends the
+/// output quietly instead of failing.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 
@@ -190,9 +274,9 @@ fn run(
     write_atomic(&out.join("manifest.json"), manifest.to_json()?.as_bytes())?;
     let charts = charts::draw_all(&experiment, &summary, &out)?;
 
-    print_table(&summary);
-    println!(
-        "{} run{} in {:.2} s; results in {}{}",
+    print_table(&summary)?;
+    emit(&format!(
+        "{} run{} in {:.2} s; results in {}{}\n",
         records.len(),
         plural(records.len()),
         wall,
@@ -202,8 +286,7 @@ fn run(
         } else {
             format!(" ({} chart{})", charts.len(), plural(charts.len()))
         }
-    );
-    Ok(())
+    ))
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -219,9 +302,9 @@ fn progress_bar(len: u64) -> ProgressBar {
 }
 
 /// A short table: per point, the swept values and the metrics that are not all zero.
-fn print_table(summary: &[PointSummary]) {
+fn print_table(summary: &[PointSummary]) -> Result<()> {
     let Some(first) = summary.first() else {
-        return;
+        return Ok(());
     };
     let shown: Vec<&str> = synack_scenario::metrics::METRIC_NAMES
         .iter()
@@ -272,10 +355,11 @@ fn print_table(summary: &[PointSummary]) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!("{}", line(&header));
+    emit(&format!("{}\n", line(&header)))?;
     for row in &rows {
-        println!("{}", line(row));
+        emit(&format!("{}\n", line(row)))?;
     }
+    Ok(())
 }
 
 /// Four significant digits, without exponent for ordinary magnitudes.

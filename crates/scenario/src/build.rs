@@ -3,18 +3,30 @@
 use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
 
 use crate::config::Experiment;
-use crate::config::{Arrivals, WorkloadConfig};
+use crate::config::{Arrivals, Closer, ServerClose, WorkloadConfig};
 use crate::config::{LinkParams, Loss};
-use crate::world::{LinkSpec, ProbeSpec, SetupError, WorldSpec};
+use synack_tcp::{Flags, Segment, Seq};
+
+use crate::world::{
+    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptedSegment, SetupError,
+    WorldSpec,
+};
 
 /// Resolves names to indices and configuration to the components' own parameter types.
 /// Validation already guaranteed that every name refers to something that exists.
 pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
-    let hosts: Vec<String> = exp.hosts.iter().map(|h| h.name.clone()).collect();
+    let hosts: Vec<HostSpec> = exp
+        .hosts
+        .iter()
+        .map(|h| HostSpec {
+            name: h.name.clone(),
+            tcp: exp.tcp_for(&h.name),
+        })
+        .collect();
     let index = |name: &str| {
         hosts
             .iter()
-            .position(|h| h == name)
+            .position(|h| h.name == name)
             .expect("validation checked every host name")
     };
     let links = exp
@@ -29,6 +41,9 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
         })
         .collect();
     let mut probes = Vec::new();
+    let mut apps = Vec::new();
+    let mut floods = Vec::new();
+    let mut script = Vec::new();
     for w in &exp.workloads {
         match w {
             WorkloadConfig::Probe(p) => probes.push(ProbeSpec {
@@ -41,11 +56,81 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                 stop: p.stop.min(exp.duration),
                 poisson: p.arrivals == Arrivals::Poisson,
             }),
-            other => {
-                return Err(SetupError::Unsupported {
-                    workload: other.name().to_string(),
-                    kind: other.kind(),
-                })
+            WorkloadConfig::Bulk(b) => apps.push(AppSpec {
+                name: b.name.clone(),
+                client: index(&b.from),
+                server: index(&b.to.host),
+                port: b.to.port,
+                kind: AppKind::Bulk { bytes: b.bytes },
+                start: b.start,
+                server_never_closes: b.server_close == ServerClose::Never,
+            }),
+            WorkloadConfig::Request(r) => apps.push(AppSpec {
+                name: r.name.clone(),
+                client: index(&r.from),
+                server: index(&r.to.host),
+                port: r.to.port,
+                kind: AppKind::Request {
+                    request: r.request,
+                    response: r.response,
+                    count: r.count,
+                    interval: r.interval,
+                },
+                start: r.start,
+                server_never_closes: r.server_close == ServerClose::Never,
+            }),
+            WorkloadConfig::Churn(c) => apps.push(AppSpec {
+                name: c.name.clone(),
+                client: index(&c.from),
+                server: index(&c.to.host),
+                port: c.to.port,
+                kind: AppKind::Churn {
+                    request: c.request,
+                    response: c.response,
+                    rate: c.rate,
+                    poisson: c.arrivals == Arrivals::Poisson,
+                    stop: c.stop.min(exp.duration),
+                    server_closes: c.closer == Closer::Server,
+                },
+                start: c.start,
+                server_never_closes: c.server_close == ServerClose::Never,
+            }),
+            WorkloadConfig::Flood(f) => floods.push(FloodSpec {
+                name: f.name.clone(),
+                entry: index(&f.from),
+                target: index(&f.to.host),
+                port: f.to.port,
+                rate: f.rate,
+                start: f.start,
+                stop: f.stop.min(exp.duration),
+            }),
+            WorkloadConfig::Script(s) => {
+                for seg in &s.segments {
+                    let flags = [
+                        (seg.flags.syn, Flags::SYN),
+                        (seg.flags.fin, Flags::FIN),
+                        (seg.flags.rst, Flags::RST),
+                        (seg.flags.ack, Flags::ACK),
+                    ]
+                    .into_iter()
+                    .filter(|(on, _)| *on)
+                    .fold(Flags::default(), |all, (_, flag)| all | flag);
+                    script.push(ScriptedSegment {
+                        at: seg.at,
+                        from: index(&seg.from),
+                        to: index(&seg.to),
+                        seg: Segment {
+                            src_port: seg.sport,
+                            dst_port: seg.dport,
+                            seq: Seq(seg.seq),
+                            ack: Seq(seg.ack),
+                            flags,
+                            window: 65535,
+                            len: seg.len,
+                            mss: seg.flags.syn.then_some(1460),
+                        },
+                    });
+                }
             }
         }
     }
@@ -54,6 +139,9 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
         hosts,
         links,
         probes,
+        apps,
+        floods,
+        script,
     })
 }
 

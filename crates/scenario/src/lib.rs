@@ -8,4 +8,5 @@ pub mod results;
 pub mod run;
 pub mod seeds;
 pub mod stats;
+pub mod trace;
 pub mod world;

@@ -12,6 +12,7 @@ use crate::build::build_world;
 use crate::config::{ConfigError, Experiment};
 use crate::results::RunRecord;
 use crate::seeds::run_seed;
+use crate::trace::Trace;
 use crate::world::{SetupError, World, WorldSpec};
 
 /// One sweep point, resolved.
@@ -130,6 +131,17 @@ impl Plan {
                 })
                 .collect(),
         }
+    }
+
+    /// Run (`point`, `replication`) again with its trace recorded: the same run as in the
+    /// results, since the trace only watches.
+    pub fn trace_one(&self, point: usize, replication: u32) -> (crate::metrics::Metrics, Trace) {
+        let p = &self.points[point];
+        let seed = run_seed(self.seed, point, replication);
+        let world =
+            World::new(&p.world, seed).expect("the plan built every point's world once already");
+        let (metrics, trace) = world.with_trace().run_traced();
+        (metrics, trace.expect("tracing was asked for"))
     }
 
     /// One run, alone: the same result whichever thread or process runs it.

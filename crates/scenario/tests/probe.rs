@@ -2,13 +2,14 @@
 
 use synack_link::{LinkParams, LossModel};
 use synack_scenario::metrics::Metrics;
-use synack_scenario::world::{LinkSpec, ProbeSpec, World, WorldSpec};
+use synack_scenario::world::{HostSpec, LinkSpec, ProbeSpec, World, WorldSpec};
 use synack_sim::Duration;
+use synack_tcp::config::Config;
 
 fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpec {
     WorldSpec {
         duration: Duration::from_secs(seconds),
-        hosts: vec!["a".into(), "b".into()],
+        hosts: vec![host("a"), host("b")],
         links: vec![LinkSpec {
             name: "wan".into(),
             a: 0,
@@ -26,6 +27,16 @@ fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpe
             stop: Duration::from_secs(seconds),
             poisson,
         }],
+        apps: vec![],
+        floods: vec![],
+        script: vec![],
+    }
+}
+
+fn host(name: &str) -> HostSpec {
+    HostSpec {
+        name: name.into(),
+        tcp: Config::linux(),
     }
 }
 
@@ -150,7 +161,7 @@ fn adding_a_host_and_a_link_leaves_the_other_draws_alone() {
     };
     let base = spec(params, 2000.0, 3, true);
     let mut bigger = base.clone();
-    bigger.hosts.insert(0, "newcomer".into());
+    bigger.hosts.insert(0, host("newcomer"));
     for l in &mut bigger.links {
         l.a += 1;
         l.b += 1;

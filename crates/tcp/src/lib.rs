@@ -1,4 +1,66 @@
-//! The sans-IO TCP endpoint of synack (RFC 9293), arriving in the TCP issue; for now the
-//! resolved settings of every endpoint, [`config`], with each default and its source.
+//! A sans-IO TCP endpoint (RFC 9293 state machine); [`config`] holds its settings.
+//!
+//! A [`Connection`] never sees a scheduler or a clock: the caller hands it segments and
+//! wake-ups with the current [`Time`](synack_sim::Time), and polls it for segments to send,
+//! its next deadline and application events. A [`Listener`] decides what becomes of SYNs
+//! (SYN queue, accept queue, SYN cookies); [`IsnGenerator`] chooses initial sequence
+//! numbers; the congestion-control algorithms sit behind [`CongestionControl`].
+//!
+//! What is simplified, and what it costs, is listed in each module's documentation; the
+//! connection's list is in [`connection`].
+//!
+//! ```
+//! use synack_sim::{Duration, Time};
+//! use synack_tcp::config::Config;
+//! use synack_tcp::{Connection, Event, Seq, State};
+//!
+//! let config = Config::rfc();
+//! let mut now = Time::ZERO;
+//! let mut client = Connection::connect(now, &config, 40000, 80, Seq(100));
+//! let syn = client.poll_transmit().unwrap();
+//! // The caller's listener turns the SYN into a connection…
+//! let mut server = Connection::accept(now, &config, 80, &syn, Seq(300)).unwrap();
+//! // …and carries segments both ways (here with no delay) until neither has more to say.
+//! loop {
+//!     let mut moved = false;
+//!     while let Some(seg) = client.poll_transmit() {
+//!         server.handle_segment(now, &seg);
+//!         moved = true;
+//!     }
+//!     while let Some(seg) = server.poll_transmit() {
+//!         client.handle_segment(now, &seg);
+//!         moved = true;
+//!     }
+//!     if !moved {
+//!         break;
+//!     }
+//!     now += Duration::from_millis(1);
+//! }
+//! assert_eq!((client.state(), server.state()), (State::Established, State::Established));
+//! assert_eq!(client.poll_event(), Some(Event::StateChanged { from: State::Closed, to: State::SynSent }));
+//! // Timers are the caller's to run: the next one is the server's delayed ACK, if any.
+//! let _next: Option<Time> = server.poll_timeout();
+//! ```
 
 pub mod config;
+pub mod congestion;
+pub mod connection;
+pub mod error;
+pub mod isn;
+pub mod listener;
+pub mod reassembly;
+pub mod rtt;
+pub mod segment;
+pub mod seq;
+pub mod state;
+pub mod timer;
+
+pub use congestion::{CongestionControl, Controller};
+pub use connection::{Connection, Event, Stats};
+pub use error::{AcceptError, CloseError, SendError};
+pub use isn::{FourTuple, IsnGenerator};
+pub use listener::{Listener, ListenerStats, SynDecision};
+pub use segment::{Flags, Segment};
+pub use seq::Seq;
+pub use state::State;
+pub use timer::Timer;

@@ -1,0 +1,59 @@
+//! TCP speed (issue 3).
+//!
+//! - `sans_io/bulk`: a 100 MB transfer between two endpoints with no simulator; the
+//!   throughput is in segments processed per second. Target: >= 10 M/s.
+//! - `simulator/bulk_*`: `experiments/bulk.toml` (ns-3's bulk.cc: 100 Mbps, 10 ms, MSS 1448,
+//!   4 MB buffers, NewReno without SACK) through the whole simulator: 60 s at 1 % loss and
+//!   10 s without loss. ns-3 3.44 needs 1.17 s and 9.6 s of simulation wall time for these;
+//!   the target is 100x faster.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use synack_benches::SansIoTransfer;
+use synack_scenario::config::{parse_cli_value, Experiment};
+use synack_scenario::run::Plan;
+use synack_tcp::config::Config;
+
+fn sans_io(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sans_io");
+    let config = Config::linux();
+    // Measure once to know how many segments a transfer takes.
+    let mut probe = SansIoTransfer::new(&config, 100_000_000);
+    probe.run();
+    group.throughput(Throughput::Elements(probe.segments));
+    group.sample_size(10);
+    group.bench_function("bulk", |b| {
+        b.iter(|| {
+            let mut t = SansIoTransfer::new(&config, 100_000_000);
+            t.run();
+            t.segments
+        })
+    });
+    group.finish();
+}
+
+fn bulk_plan(sets: &[(&str, &str)]) -> Plan {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../experiments/bulk.toml");
+    let exp = Experiment::load(std::path::Path::new(path)).expect("experiments/bulk.toml");
+    let sets: Vec<(String, toml::Value)> = sets
+        .iter()
+        .map(|(k, v)| (k.to_string(), parse_cli_value(v)))
+        .collect();
+    Plan::new(&exp.with_overrides(&sets).expect("valid overrides")).expect("a valid plan")
+}
+
+fn simulator(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulator");
+    group.sample_size(20);
+    let lossy = bulk_plan(&[]);
+    group.bench_function("bulk_60s_1pct_loss", |b| {
+        b.iter(|| lossy.run_one(0, 0).metrics.events)
+    });
+    let clean = bulk_plan(&[("link.wan.forward.loss", "0"), ("duration", "10s")]);
+    group.bench_function("bulk_10s_no_loss", |b| {
+        b.iter(|| clean.run_one(0, 0).metrics.events)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sans_io, simulator);
+criterion_main!(benches);

@@ -1,0 +1,348 @@
+//! Congestion control behind a narrow trait: the connection detects losses and decides what
+//! to retransmit (RFC 5681 §3.2, RFC 6582 §3.2); a [`CongestionControl`] only answers "how
+//! many bytes may be in flight" and how that changes on each event.
+//!
+//! Simplified: windows are counted in bytes; congestion avoidance uses byte counting (one
+//! SMSS per cwnd of acknowledged bytes, RFC 5681 §3.1's "alternatively" form, as RFC 3465
+//! does with L = 1), not the per-ACK approximation of equation (3); no restart after idle
+//! (RFC 5681 §4.1); no CUBIC (Linux's default), so the `linux` profile runs NewReno.
+
+use crate::config::Congestion;
+
+/// What a partial ACK (one that acknowledges some but not all of the data outstanding when
+/// fast recovery began) means to the algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartialAck {
+    /// RFC 6582 §3.2 (5): stay in fast recovery and retransmit the next hole.
+    StayInRecovery,
+    /// RFC 5681 §3.2 (6): any new ACK ends fast recovery.
+    ExitRecovery,
+}
+
+/// The congestion window's arithmetic. All amounts are bytes.
+pub trait CongestionControl {
+    /// How many bytes may be outstanding (cwnd).
+    fn window(&self) -> u64;
+    /// The slow-start threshold, for traces and tests.
+    fn ssthresh(&self) -> u64;
+    /// `acked` bytes newly acknowledged outside fast recovery: slow start or congestion
+    /// avoidance.
+    fn on_ack(&mut self, acked: u64);
+    /// The third duplicate ACK: a loss detected with `flight` bytes outstanding.
+    fn on_fast_retransmit(&mut self, flight: u64);
+    /// Each further duplicate ACK during fast recovery.
+    fn on_dup_ack(&mut self);
+    /// An ACK of `acked` new bytes during fast recovery that does not cover the recovery
+    /// point.
+    fn on_partial_ack(&mut self, acked: u64) -> PartialAck;
+    /// The ACK that covers the recovery point; `flight` bytes are still outstanding.
+    fn on_recovery_end(&mut self, flight: u64);
+    /// The retransmission timer expired with `flight` bytes outstanding.
+    fn on_rto(&mut self, flight: u64);
+}
+
+/// The window shared by Reno and NewReno: cwnd, ssthresh, and the bytes acknowledged since
+/// cwnd last grew in congestion avoidance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Window {
+    smss: u64,
+    cwnd: u64,
+    ssthresh: u64,
+    acked_in_ca: u64,
+}
+
+impl Window {
+    /// RFC 5681 §3.1: ssthresh starts arbitrarily high.
+    fn new(smss: u64, initial: u64) -> Window {
+        Window {
+            smss,
+            cwnd: initial,
+            ssthresh: u64::MAX,
+            acked_in_ca: 0,
+        }
+    }
+
+    fn on_ack(&mut self, acked: u64) {
+        if self.cwnd < self.ssthresh {
+            // RFC 5681 §3.1 equation (2): cwnd += min(N, SMSS).
+            self.cwnd += acked.min(self.smss);
+        } else {
+            // RFC 5681 §3.1: in congestion avoidance cwnd grows by one SMSS per RTT; counted
+            // here as one SMSS per cwnd bytes acknowledged.
+            self.acked_in_ca += acked;
+            if self.acked_in_ca >= self.cwnd {
+                self.acked_in_ca -= self.cwnd;
+                self.cwnd += self.smss;
+            }
+        }
+    }
+
+    /// RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2·SMSS).
+    fn halve(&mut self, flight: u64) {
+        self.ssthresh = (flight / 2).max(2 * self.smss);
+        self.acked_in_ca = 0;
+    }
+
+    fn on_fast_retransmit(&mut self, flight: u64) {
+        self.halve(flight);
+        // RFC 5681 §3.2 (3): cwnd = ssthresh + 3·SMSS, the three segments that left.
+        self.cwnd = self.ssthresh + 3 * self.smss;
+    }
+
+    /// RFC 5681 §3.2 (4): each further duplicate ACK inflates cwnd by one SMSS.
+    fn on_dup_ack(&mut self) {
+        self.cwnd += self.smss;
+    }
+
+    fn on_rto(&mut self, flight: u64) {
+        self.halve(flight);
+        // RFC 5681 §3.1: after a timeout cwnd is the loss window, 1 SMSS.
+        self.cwnd = self.smss;
+    }
+}
+
+/// RFC 5681 Reno: fast recovery ends at the first ACK of new data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reno(Window);
+
+impl Reno {
+    pub fn new(smss: u64, initial: u64) -> Reno {
+        Reno(Window::new(smss, initial))
+    }
+}
+
+impl CongestionControl for Reno {
+    fn window(&self) -> u64 {
+        self.0.cwnd
+    }
+    fn ssthresh(&self) -> u64 {
+        self.0.ssthresh
+    }
+    fn on_ack(&mut self, acked: u64) {
+        self.0.on_ack(acked)
+    }
+    fn on_fast_retransmit(&mut self, flight: u64) {
+        self.0.on_fast_retransmit(flight)
+    }
+    fn on_dup_ack(&mut self) {
+        self.0.on_dup_ack()
+    }
+    fn on_partial_ack(&mut self, _acked: u64) -> PartialAck {
+        // RFC 5681 §3.2 (6): the next ACK of new data sets cwnd to ssthresh ("deflating").
+        self.0.cwnd = self.0.ssthresh;
+        PartialAck::ExitRecovery
+    }
+    fn on_recovery_end(&mut self, _flight: u64) {
+        // RFC 5681 §3.2 (6).
+        self.0.cwnd = self.0.ssthresh;
+    }
+    fn on_rto(&mut self, flight: u64) {
+        self.0.on_rto(flight)
+    }
+}
+
+/// RFC 6582 NewReno: partial ACKs keep fast recovery going, one hole per round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewReno(Window);
+
+impl NewReno {
+    pub fn new(smss: u64, initial: u64) -> NewReno {
+        NewReno(Window::new(smss, initial))
+    }
+}
+
+impl CongestionControl for NewReno {
+    fn window(&self) -> u64 {
+        self.0.cwnd
+    }
+    fn ssthresh(&self) -> u64 {
+        self.0.ssthresh
+    }
+    fn on_ack(&mut self, acked: u64) {
+        self.0.on_ack(acked)
+    }
+    fn on_fast_retransmit(&mut self, flight: u64) {
+        self.0.on_fast_retransmit(flight)
+    }
+    fn on_dup_ack(&mut self) {
+        self.0.on_dup_ack()
+    }
+    fn on_partial_ack(&mut self, acked: u64) -> PartialAck {
+        // RFC 6582 §3.2 (5): deflate by the amount acknowledged, then add back one SMSS if
+        // at least one SMSS was acknowledged.
+        let w = &mut self.0;
+        w.cwnd = w.cwnd.saturating_sub(acked);
+        if acked >= w.smss {
+            w.cwnd += w.smss;
+        }
+        w.cwnd = w.cwnd.max(w.smss);
+        PartialAck::StayInRecovery
+    }
+    fn on_recovery_end(&mut self, flight: u64) {
+        // RFC 6582 §3.2 (6), option (1): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS),
+        // which avoids a burst when little is outstanding.
+        let w = &mut self.0;
+        w.cwnd = w.ssthresh.min(flight.max(w.smss) + w.smss);
+    }
+    fn on_rto(&mut self, flight: u64) {
+        self.0.on_rto(flight)
+    }
+}
+
+/// A fixed window (`congestion = "none"`): fast retransmit still repairs losses, but the
+/// window never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixed {
+    cwnd: u64,
+}
+
+impl Fixed {
+    pub fn new(window: u64) -> Fixed {
+        Fixed { cwnd: window }
+    }
+}
+
+impl CongestionControl for Fixed {
+    fn window(&self) -> u64 {
+        self.cwnd
+    }
+    fn ssthresh(&self) -> u64 {
+        u64::MAX
+    }
+    fn on_ack(&mut self, _acked: u64) {}
+    fn on_fast_retransmit(&mut self, _flight: u64) {}
+    fn on_dup_ack(&mut self) {}
+    fn on_partial_ack(&mut self, _acked: u64) -> PartialAck {
+        PartialAck::StayInRecovery
+    }
+    fn on_recovery_end(&mut self, _flight: u64) {}
+    fn on_rto(&mut self, _flight: u64) {}
+}
+
+/// The algorithm a connection runs: a closed set, dispatched without a `Box<dyn>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Controller {
+    NewReno(NewReno),
+    Reno(Reno),
+    Fixed(Fixed),
+}
+
+impl Controller {
+    /// The configured algorithm with an initial window of `initial` bytes.
+    pub fn new(kind: Congestion, smss: u64, initial: u64) -> Controller {
+        match kind {
+            Congestion::NewReno => Controller::NewReno(NewReno::new(smss, initial)),
+            Congestion::Reno => Controller::Reno(Reno::new(smss, initial)),
+            Congestion::None => Controller::Fixed(Fixed::new(initial)),
+        }
+    }
+
+    fn get(&self) -> &dyn CongestionControl {
+        match self {
+            Controller::NewReno(c) => c,
+            Controller::Reno(c) => c,
+            Controller::Fixed(c) => c,
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut dyn CongestionControl {
+        match self {
+            Controller::NewReno(c) => c,
+            Controller::Reno(c) => c,
+            Controller::Fixed(c) => c,
+        }
+    }
+}
+
+impl CongestionControl for Controller {
+    fn window(&self) -> u64 {
+        self.get().window()
+    }
+    fn ssthresh(&self) -> u64 {
+        self.get().ssthresh()
+    }
+    fn on_ack(&mut self, acked: u64) {
+        self.get_mut().on_ack(acked)
+    }
+    fn on_fast_retransmit(&mut self, flight: u64) {
+        self.get_mut().on_fast_retransmit(flight)
+    }
+    fn on_dup_ack(&mut self) {
+        self.get_mut().on_dup_ack()
+    }
+    fn on_partial_ack(&mut self, acked: u64) -> PartialAck {
+        self.get_mut().on_partial_ack(acked)
+    }
+    fn on_recovery_end(&mut self, flight: u64) {
+        self.get_mut().on_recovery_end(flight)
+    }
+    fn on_rto(&mut self, flight: u64) {
+        self.get_mut().on_rto(flight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u64 = 1000;
+
+    #[test]
+    fn slow_start_then_avoidance() {
+        let mut c = NewReno::new(MSS, 2 * MSS);
+        c.on_ack(MSS);
+        c.on_ack(500);
+        assert_eq!(c.window(), 3500, "eq. (2): + min(N, SMSS)");
+        c.on_ack(3 * MSS);
+        assert_eq!(c.window(), 4500, "at most one SMSS per ACK");
+        c.on_rto(8 * MSS);
+        assert_eq!(
+            (c.window(), c.ssthresh()),
+            (MSS, 4 * MSS),
+            "eq. (4) and the loss window"
+        );
+        c.on_ack(MSS);
+        c.on_ack(MSS);
+        c.on_ack(MSS);
+        assert_eq!(c.window(), 4 * MSS);
+        // Congestion avoidance: one SMSS per cwnd of acknowledged bytes.
+        c.on_ack(3 * MSS);
+        assert_eq!(c.window(), 4 * MSS);
+        c.on_ack(MSS);
+        assert_eq!(c.window(), 5 * MSS);
+    }
+
+    #[test]
+    fn ssthresh_floor_is_two_segments() {
+        let mut c = Reno::new(MSS, 10 * MSS);
+        c.on_rto(MSS);
+        assert_eq!(c.ssthresh(), 2 * MSS);
+    }
+
+    #[test]
+    fn fast_recovery_newreno_and_reno() {
+        let mut n = NewReno::new(MSS, 10 * MSS);
+        n.on_fast_retransmit(10 * MSS);
+        assert_eq!((n.window(), n.ssthresh()), (8 * MSS, 5 * MSS));
+        n.on_dup_ack();
+        assert_eq!(n.window(), 9 * MSS);
+        assert_eq!(n.on_partial_ack(3 * MSS), PartialAck::StayInRecovery);
+        assert_eq!(n.window(), 7 * MSS, "9 − 3 + 1 segments");
+        n.on_recovery_end(6 * MSS);
+        assert_eq!(n.window(), 5 * MSS, "min(ssthresh, flight + SMSS)");
+
+        let mut r = Reno::new(MSS, 10 * MSS);
+        r.on_fast_retransmit(10 * MSS);
+        assert_eq!(r.on_partial_ack(MSS), PartialAck::ExitRecovery);
+        assert_eq!(r.window(), 5 * MSS);
+    }
+
+    #[test]
+    fn fixed_never_moves() {
+        let mut c = Controller::new(Congestion::None, MSS, 3 * MSS);
+        c.on_rto(10 * MSS);
+        c.on_fast_retransmit(10 * MSS);
+        c.on_ack(MSS);
+        assert_eq!(c.window(), 3 * MSS);
+    }
+}

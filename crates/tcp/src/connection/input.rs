@@ -1,0 +1,443 @@
+//! Segment arrival, in the order of RFC 9293 §3.10.7: one function per step.
+
+use synack_sim::Time;
+
+use super::{Connection, Event};
+use crate::config::PassiveClose;
+use crate::congestion::{CongestionControl, PartialAck};
+use crate::segment::{Flags, Segment};
+use crate::seq::Seq;
+use crate::state::State;
+use crate::timer::Timer;
+
+impl Connection {
+    /// A segment for this connection arrived at `now`.
+    pub fn handle_segment(&mut self, now: Time, seg: &Segment) {
+        if seg.dst_port != self.local_port || seg.src_port != self.remote_port {
+            return; // not ours: the caller demultiplexes
+        }
+        match self.state {
+            State::Closed | State::Listen => self.on_segment_closed(seg),
+            State::SynSent => self.on_segment_syn_sent(now, seg),
+            _ => self.on_segment_synchronizing(now, seg),
+        }
+        self.push(now);
+    }
+
+    /// RFC 9293 §3.10.7.1: CLOSED answers everything but a RST with a RST.
+    fn on_segment_closed(&mut self, seg: &Segment) {
+        if seg.flags.rst() {
+            return;
+        }
+        let rst = if seg.flags.ack() {
+            Segment::rst(self.local_port, self.remote_port, seg.ack, None)
+        } else {
+            Segment::rst(self.local_port, self.remote_port, Seq(0), Some(seg.end()))
+        };
+        self.emit_control(rst);
+    }
+
+    /// RFC 9293 §3.10.7.3: SYN-SENT.
+    fn on_segment_syn_sent(&mut self, now: Time, seg: &Segment) {
+        // First: an ACK of something we never sent is answered by a RST.
+        let ack_ok = seg.flags.ack();
+        if ack_ok && (seg.ack.le(self.snd.iss) || seg.ack.gt(self.snd.max)) {
+            if !seg.flags.rst() {
+                let rst = Segment::rst(self.local_port, self.remote_port, seg.ack, None);
+                self.emit_control(rst);
+            }
+            return;
+        }
+        // Second: a RST counts only with an acceptable ACK ("connection reset").
+        if seg.flags.rst() {
+            if ack_ok {
+                self.finish(Event::Reset);
+            }
+            return;
+        }
+        // Fourth: the SYN. Text on it is not modelled (see the module doc).
+        if !seg.flags.syn() {
+            return;
+        }
+        self.take_peer_syn(seg);
+        if ack_ok {
+            self.set_window(seg.seq, seg.ack, seg.window);
+            self.on_new_ack(now, seg.ack);
+            self.establish();
+            self.rcv.ack_now = true;
+        } else {
+            // Simultaneous open (Figure 7): SYN-RECEIVED, and our SYN goes out again with
+            // an ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            self.set_window(seg.seq, seg.ack, seg.window);
+            self.set_state(State::SynReceived);
+            self.send_syn(now);
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
+    fn on_segment_synchronizing(&mut self, now: Time, seg: &Segment) {
+        let Some(seg) = self.trim_duplicate_syn(now, seg) else {
+            return;
+        };
+        let seg = &seg;
+        if !self.check_sequence(now, seg) {
+            return;
+        }
+        if seg.flags.rst() {
+            return self.check_rst(seg);
+        }
+        if seg.flags.syn() {
+            return self.check_syn();
+        }
+        // Fifth: "if the ACK bit is off, drop the segment and return".
+        if !seg.flags.ack() || !self.check_ack(now, seg) {
+            return;
+        }
+        self.process_text(now, seg);
+        self.process_fin(now, seg);
+    }
+
+    /// SYN-RECEIVED and the peer's SYN again. A passive side answers a retransmitted SYN
+    /// with its SYN-ACK (Linux `tcp_check_req`; RFC 9293 leaves it to the SYN-ACK's own
+    /// timer). A SYN-ACK in a simultaneous open (Figure 7, line 6) straddles old and new:
+    /// its SYN is trimmed and the rest processed (RFC 9293 §3.10.7.4: "only the new parts
+    /// are processed").
+    fn trim_duplicate_syn(&mut self, now: Time, seg: &Segment) -> Option<Segment> {
+        if self.state != State::SynReceived || !seg.flags.syn() || seg.seq != self.rcv.irs {
+            return Some(*seg);
+        }
+        if !seg.flags.ack() {
+            if !seg.flags.rst() {
+                self.send_syn(now);
+            }
+            return None;
+        }
+        let mut trimmed = *seg;
+        trimmed.seq = seg.seq + 1;
+        trimmed.flags = Flags::ACK;
+        if seg.flags.fin() {
+            trimmed.flags |= Flags::FIN;
+        }
+        Some(trimmed)
+    }
+
+    /// First: is the segment in the receive window? An unacceptable one (other than a RST)
+    /// is answered with an ACK.
+    fn check_sequence(&mut self, now: Time, seg: &Segment) -> bool {
+        if self.acceptable(seg) {
+            return true;
+        }
+        if !seg.flags.rst() {
+            self.rcv.ack_now = true;
+            // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: the only thing that can arrive is a
+            // retransmission of the remote FIN: acknowledge it and restart the 2·MSL timer.
+            if self.state == State::TimeWait && seg.flags.fin() && seg.end() == self.rcv.nxt {
+                self.timers
+                    .set(Timer::TimeWait, now + self.config.time_wait_len());
+            }
+        }
+        false
+    }
+
+    /// RFC 9293 §3.10.7.4 first, the table of four cases.
+    fn acceptable(&self, seg: &Segment) -> bool {
+        let nxt = self.rcv.nxt;
+        let wnd = self.rcv.wnd;
+        let in_window = |s: Seq| nxt.le(s) && s.lt(nxt + wnd);
+        match (seg.seq_len(), wnd) {
+            (0, 0) => seg.seq == nxt,
+            (0, _) => in_window(seg.seq),
+            (_, 0) => false,
+            (len, _) => in_window(seg.seq) || in_window(seg.seq + (len - 1)),
+        }
+    }
+
+    /// Second: RST, validated as RFC 5961 §3.2 asks: only an exact match resets; an
+    /// in-window one draws a challenge ACK. In SYN-RECEIVED after a passive open RFC 9293
+    /// returns to LISTEN; the listener here is the caller's, so the connection just ends
+    /// (with [`Event::Reset`]) and the caller's listener stays.
+    fn check_rst(&mut self, seg: &Segment) {
+        if seg.seq != self.rcv.nxt {
+            self.rcv.ack_now = true;
+            return;
+        }
+        match self.state {
+            // RFC 1337 §3 (fix F1): TIME-WAIT ignores RSTs when `rfc1337` is on (as Linux's
+            // `tcp_rfc1337 = 1`); RFC 9293 otherwise enters CLOSED.
+            State::TimeWait if self.config.rfc1337 => {}
+            State::TimeWait => self.finish(Event::Closed),
+            _ => self.finish(Event::Reset),
+        }
+    }
+
+    /// Fourth: a SYN in a synchronized state draws a challenge ACK (RFC 5961 §4.2, RFC 9293
+    /// §3.10.7.4 fourth).
+    fn check_syn(&mut self) {
+        self.rcv.ack_now = true;
+    }
+
+    /// Fifth: the ACK field. Returns whether processing goes on.
+    fn check_ack(&mut self, now: Time, seg: &Segment) -> bool {
+        if self.state == State::SynReceived {
+            // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED"; otherwise
+            // <SEQ=SEG.ACK><CTL=RST>.
+            if !(self.snd.una.lt(seg.ack) && seg.ack.le(self.snd.max)) {
+                let rst = Segment::rst(self.local_port, self.remote_port, seg.ack, None);
+                self.emit_control(rst);
+                return false;
+            }
+            self.set_window(seg.seq, seg.ack, seg.window);
+            self.on_new_ack(now, seg.ack);
+            self.establish();
+        } else if seg.ack.gt(self.snd.max) {
+            // "If the ACK acks something not yet sent … send an ACK, drop the segment."
+            self.rcv.ack_now = true;
+            return false;
+        } else if seg.ack.gt(self.snd.una) {
+            self.on_new_ack(now, seg.ack);
+        } else if seg.ack == self.snd.una {
+            self.on_same_ack(now, seg);
+        } // else: "a duplicate (SEG.ACK < SND.UNA), it can be ignored"
+        if self.snd.una.le(seg.ack) {
+            self.update_window(seg.seq, seg.ack, seg.window);
+        }
+        self.after_our_fin_acked(now);
+        self.state != State::Closed
+    }
+
+    /// RFC 9293 §3.10.7.4 fifth: the send window is updated by a segment newer than the one
+    /// that last updated it.
+    pub(super) fn update_window(&mut self, seq: Seq, ack: Seq, window: u32) {
+        let s = &self.snd;
+        if s.wl1.lt(seq) || (s.wl1 == seq && s.wl2.le(ack)) {
+            self.set_window(seq, ack, window);
+        }
+    }
+
+    /// SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK: unconditionally, as the
+    /// handshake does (RFC 9293 §3.10.7.3 and §3.10.7.4 fifth, SYN-RECEIVED).
+    pub(super) fn set_window(&mut self, seq: Seq, ack: Seq, window: u32) {
+        self.snd.wnd = window;
+        self.snd.wl1 = seq;
+        self.snd.wl2 = ack;
+    }
+
+    /// SND.UNA < SEG.ACK: new data (or our SYN, or our FIN) acknowledged.
+    pub(super) fn on_new_ack(&mut self, now: Time, ack: Seq) {
+        let syn = u64::from(!self.syn_acked());
+        let fin = u64::from(self.snd.closed && ack == self.data_end() + 1);
+        let data = u64::from(ack.since(self.snd.una)) - syn - fin;
+        self.snd.una = ack;
+        self.snd.nxt = self.snd.nxt.max(ack);
+        self.snd.acked += data;
+        self.retries = 0;
+        if let Some((end, sent)) = self.snd.timed {
+            if ack.ge(end) {
+                self.rtt.sample(now - sent);
+                self.snd.timed = None;
+            }
+        }
+        if self.snd.una == self.snd.max {
+            // RFC 6298 (5.2): everything acknowledged: stop the timer.
+            self.timers.stop(Timer::Retransmit);
+        } else if !self.later_partial_ack(ack) {
+            // RFC 6298 (5.3): new data acknowledged: restart it.
+            self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+        }
+        if data > 0 {
+            self.events.push_back(Event::Acked(data));
+        }
+        self.on_ack_congestion(now, ack, data);
+    }
+
+    /// Whether `ack` is a partial ACK in fast recovery after the first one. RFC 6582 §3.2
+    /// (5): "For the first partial ACK that arrives during fast recovery, also reset the
+    /// retransmit timer" — only the first: this is §4's "Impatient" variant, so a window
+    /// with many losses ends in a timeout (and go-back-N slow start) one RTO after the first
+    /// partial ACK, instead of repairing one hole per round trip for hundreds of round trips
+    /// (the "Slow-but-Steady" variant). RFC 6298 (5.3)'s restart on every new ACK would undo
+    /// this, so it is skipped for these ACKs. An ACK beyond `recover` ends recovery and
+    /// restarts the timer as usual.
+    fn later_partial_ack(&self, ack: Seq) -> bool {
+        let r = &self.recovery;
+        r.in_recovery && r.partial_acked && ack.le(r.recover)
+    }
+
+    /// The congestion side of an ACK of new data: growth, or the course of fast recovery.
+    fn on_ack_congestion(&mut self, now: Time, ack: Seq, acked: u64) {
+        if !self.recovery.in_recovery {
+            self.recovery.dup_acks = 0;
+            self.cc.on_ack(acked);
+            return;
+        }
+        if ack.gt(self.recovery.recover) {
+            // RFC 6582 §3.2 (3): a full acknowledgment ends fast recovery.
+            self.recovery.in_recovery = false;
+            self.recovery.dup_acks = 0;
+            let flight = u64::from(self.snd.max.since(self.snd.una));
+            self.cc.on_recovery_end(flight);
+            return;
+        }
+        match self.cc.on_partial_ack(acked) {
+            // RFC 6582 §3.2 (5): retransmit the first unacknowledged segment (the timer
+            // was reset, or not, by `on_new_ack`).
+            PartialAck::StayInRecovery => {
+                self.recovery.partial_acked = true;
+                self.retransmit_first(now);
+            }
+            PartialAck::ExitRecovery => {
+                self.recovery.in_recovery = false;
+                self.recovery.dup_acks = 0;
+            }
+        }
+    }
+
+    /// SEG.ACK = SND.UNA: perhaps a duplicate ACK (RFC 5681 §2: no data, no SYN or FIN,
+    /// the same window, and data outstanding).
+    fn on_same_ack(&mut self, now: Time, seg: &Segment) {
+        let duplicate = seg.len == 0
+            && !seg.flags.syn()
+            && !seg.flags.fin()
+            && seg.window == self.snd.wnd
+            && self.snd.una != self.snd.max;
+        if !duplicate {
+            return;
+        }
+        if self.recovery.in_recovery {
+            // RFC 5681 §3.2 (4): inflate the window by the segment that left the network.
+            self.cc.on_dup_ack();
+            return;
+        }
+        self.recovery.dup_acks += 1;
+        // RFC 5681 §3.2 (2): the third duplicate ACK; RFC 6582 §3.2 (2): only if the ACK
+        // covers more than `recover` (all that was sent when the last recovery or timeout
+        // began), so that one window's losses trigger one recovery.
+        if self.recovery.dup_acks == 3 && seg.ack.gt(self.recovery.recover) {
+            let flight = u64::from(self.snd.max.since(self.snd.una));
+            self.recovery.in_recovery = true;
+            self.recovery.partial_acked = false;
+            self.recovery.recover = self.snd.max - 1;
+            self.stats.fast_retransmits += 1;
+            self.cc.on_fast_retransmit(flight);
+            self.retransmit_first(now);
+        }
+    }
+
+    /// Fifth, the per-state part: what the acknowledgment of our FIN means.
+    fn after_our_fin_acked(&mut self, now: Time) {
+        if !self.fin_acked() {
+            return;
+        }
+        match self.state {
+            State::FinWait1 => {
+                self.set_state(State::FinWait2);
+                if let Some(limit) = self.config.fin_timeout {
+                    self.timers.set(Timer::FinWait2, now + limit);
+                }
+            }
+            State::Closing => self.enter_time_wait(now),
+            State::LastAck => self.finish(Event::Closed),
+            _ => {}
+        }
+    }
+
+    /// Seventh: segment text. Delivers what became in order, keeps what lies beyond a hole,
+    /// and decides how soon to acknowledge.
+    fn process_text(&mut self, now: Time, seg: &Segment) {
+        if seg.len == 0 || !self.state.can_receive() {
+            return;
+        }
+        let (start, end) = self.stream_range(seg);
+        let limit = self.rcv.stream.delivered() + u64::from(self.rcv.wnd);
+        let arrival = self.rcv.stream.insert(start, end, limit);
+        self.rcv.nxt += arrival.delivered as u32;
+        if arrival.delivered > 0 {
+            self.events
+                .push_back(Event::DataReceived(arrival.delivered));
+        }
+        if arrival.out_of_order || arrival.filled_gap || arrival.duplicate {
+            // RFC 5681 §4.2: out-of-order data, or data filling a hole, is acknowledged at
+            // once (the duplicate ACKs fast retransmit relies on).
+            self.rcv.ack_now = true;
+        } else {
+            self.delay_ack(now, arrival.delivered);
+        }
+    }
+
+    /// Stream offsets `[start, end)` of a segment's payload.
+    fn stream_range(&self, seg: &Segment) -> (u64, u64) {
+        let delivered = self.rcv.stream.delivered() as i64;
+        let start = (delivered + i64::from(seg.seq.diff(self.rcv.nxt))).max(0) as u64;
+        let end = (delivered + i64::from((seg.seq + seg.len).diff(self.rcv.nxt))).max(0) as u64;
+        (start, end)
+    }
+
+    /// RFC 1122 §4.2.3.2 / RFC 5681 §4.2: delay the ACK at most `delayed_ack`, and
+    /// acknowledge at least every second full-sized segment.
+    fn delay_ack(&mut self, now: Time, bytes: u64) {
+        self.rcv.unacked += bytes;
+        match self.config.delayed_ack {
+            Some(delay) if self.rcv.unacked < 2 * u64::from(self.snd.mss) => {
+                if !self.timers.is_armed(Timer::DelayedAck) {
+                    self.timers.set(Timer::DelayedAck, now + delay);
+                }
+            }
+            _ => self.rcv.ack_now = true,
+        }
+    }
+
+    /// Eighth: the FIN, once everything before it has arrived.
+    fn process_fin(&mut self, now: Time, seg: &Segment) {
+        if self.rcv.fin_received {
+            return;
+        }
+        if seg.flags.fin() && self.state.can_receive() {
+            self.rcv.fin_at = Some(self.stream_range(seg).1);
+        }
+        if self.rcv.fin_at != Some(self.rcv.stream.delivered()) {
+            if seg.flags.fin() {
+                // RFC 5681 §4.2: an out-of-order segment is acknowledged at once.
+                self.rcv.ack_now = true;
+            }
+            return;
+        }
+        // "Advance RCV.NXT over the FIN, and send an acknowledgment for the FIN."
+        self.rcv.fin_received = true;
+        self.rcv.nxt += 1;
+        self.rcv.ack_now = true;
+        self.events.push_back(Event::PeerFin);
+        match self.state {
+            State::Established => self.enter_close_wait(now),
+            // Our FIN is not yet acknowledged (else we would be in FIN-WAIT-2): Figure 13.
+            State::FinWait1 => self.set_state(State::Closing),
+            State::FinWait2 => self.enter_time_wait(now),
+            _ => {}
+        }
+    }
+
+    fn enter_close_wait(&mut self, now: Time) {
+        self.set_state(State::CloseWait);
+        if self.config.passive_close == PassiveClose::WithAck {
+            // Ablation: discard what was never sent, and close now, so that the FIN rides
+            // on the ACK of the peer's FIN.
+            let sent = self.snd.acked + u64::from(self.snd.max.since(self.snd.una));
+            self.stats.unsent_discarded += self.snd.written - sent;
+            self.snd.written = sent;
+            let _ = self.close(now);
+        }
+    }
+
+    /// RFC 9293 §3.6: TIME-WAIT for 2·MSL, other timers off. With `time_wait = false` the
+    /// connection is forgotten as soon as the last ACK has gone out.
+    pub(super) fn enter_time_wait(&mut self, now: Time) {
+        self.timers.stop_all();
+        self.set_state(State::TimeWait);
+        let len = self.config.time_wait_len();
+        if len.is_zero() {
+            self.send_ack(now);
+            self.finish(Event::Closed);
+        } else {
+            self.timers.set(Timer::TimeWait, now + len);
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! One TCP connection: the RFC 9293 state machine, sans-IO.
+//!
+//! Inputs are method calls — [`Connection::handle_segment`], [`Connection::handle_timeout`]
+//! and the application's [`connect`](Connection::connect), [`accept`](Connection::accept),
+//! [`send`](Connection::send), [`close`](Connection::close), [`abort`](Connection::abort).
+//! Outputs are polled: [`poll_transmit`](Connection::poll_transmit) (segments to put on the
+//! wire), [`poll_timeout`](Connection::poll_timeout) (when to call `handle_timeout` next) and
+//! [`poll_event`](Connection::poll_event) (what the application learns).
+//!
+//! Simplified, and what it costs:
+//! - No payload: the stream is sequence numbers only, so the receiving application is told
+//!   byte *counts*. Nothing checks content; reassembly keeps ranges.
+//! - The receiving application reads at once: the advertised window is always the receive
+//!   buffer (capped at 2³⁰, RFC 7323's largest), so this endpoint never advertises a zero
+//!   window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
+//!   are not modelled; flow control still bounds the sender by the advertised window, and a
+//!   zero window from a peer (a scripted one) is probed by the persist timer.
+//! - Go-back-N after a timeout, no SACK (RFC 2018) and no limited transmit (RFC 3042): a
+//!   window with many losses recovers more slowly than Linux.
+//! - One RTT sample per round trip (a single timed segment), no timestamps (RFC 7323).
+//! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
+//!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
+//! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.
+//! - A data retransmission gives up after [`DATA_RETRIES`] timeouts, counted rather than
+//!   timed as Linux's `tcp_retries2` is.
+//! - ACKs are delayed from the first segment on: Linux's quick-ACK mode at the start of a
+//!   connection is not modelled, so early round trips may take up to `delayed_ack` longer.
+//! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
+//!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
+//! - A SYN-ACK resent because the peer's SYN came again does not count towards
+//!   `synack_retries` (Linux's `inet_rtx_syn_ack` does count it).
+//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but challenge ACKs are not
+//!   rate-limited (§7) and old ACKs are not checked against MAX.SND.WND (§5): a scripted
+//!   blind attacker draws more challenge ACKs than Linux would send it.
+//! - One flat set of send and receive variables for every state, rather than per-state
+//!   data: a TIME-WAIT connection is as large as an established one.
+//! - A connection knows its ports only; the caller demultiplexes by address.
+
+mod input;
+mod output;
+mod timeout;
+
+use std::collections::VecDeque;
+
+use synack_sim::{Duration, Time};
+
+use crate::config::{Config, Handshake};
+use crate::congestion::{CongestionControl, Controller};
+use crate::error::{AcceptError, CloseError, SendError};
+use crate::reassembly::Reassembly;
+use crate::rtt::RttEstimator;
+use crate::segment::Segment;
+use crate::seq::Seq;
+use crate::state::State;
+use crate::timer::TimerTable;
+
+/// Timeouts of data or FIN before the connection gives up (Linux `tcp_retries2` = 15,
+/// which Linux converts to a time of about 924.6 s; counted here).
+pub const DATA_RETRIES: u32 = 15;
+
+/// RFC 9293 §3.7.1: the MSS assumed when the peer's SYN carries no MSS option.
+pub const DEFAULT_MSS: u32 = 536;
+
+/// RFC 6298 (5.7): the RTO once data transmission begins after a SYN timed out.
+pub const RTO_AFTER_SYN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// RFC 7323 §2.3: the largest window scaling can express.
+const MAX_WINDOW: u64 = 1 << 30;
+
+/// What the application learns, in the order it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The state changed.
+    StateChanged { from: State, to: State },
+    /// ESTABLISHED was reached.
+    Connected,
+    /// This many more bytes arrived in order (and were read by the application).
+    DataReceived(u64),
+    /// The peer acknowledged this many more bytes of ours: send-buffer space freed.
+    Acked(u64),
+    /// The peer closed its direction (its FIN arrived in order).
+    PeerFin,
+    /// CLOSED was reached in an orderly way (the FIN exchange, or a local `close`/`abort`).
+    Closed,
+    /// CLOSED was reached because the peer reset the connection.
+    Reset,
+    /// CLOSED was reached because retransmissions were exhausted.
+    TimedOut,
+}
+
+/// Counters of one connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub segments_sent: u64,
+    /// Data and FIN segments sent again (SYNs are counted apart).
+    pub retransmits: u64,
+    pub rto_timeouts: u64,
+    pub fast_retransmits: u64,
+    pub syn_retransmits: u64,
+    /// SYN-ACKs sent again: on a timeout, on the peer's SYN arriving again, and the one a
+    /// simultaneous open sends (its SYN again, now with an ACK).
+    pub synack_retransmits: u64,
+    /// Bytes written by the application and never sent (`passive_close = "with-ack"`).
+    pub unsent_discarded: u64,
+}
+
+/// The send side: RFC 9293 §3.3.1's SND variables, and the application's stream.
+#[derive(Clone, Debug)]
+struct Send {
+    /// ISS.
+    iss: Seq,
+    /// SND.UNA.
+    una: Seq,
+    /// SND.NXT: the next sequence number to send; rewound to UNA by a timeout (go-back-N).
+    nxt: Seq,
+    /// The highest sequence number sent so far, plus one.
+    max: Seq,
+    /// SND.WND, SND.WL1, SND.WL2.
+    wnd: u32,
+    wl1: Seq,
+    wl2: Seq,
+    /// Bytes the application has written, and of those, acknowledged.
+    written: u64,
+    acked: u64,
+    /// The application closed: a FIN follows the data.
+    closed: bool,
+    /// SMSS: the smaller of ours and the peer's MSS option.
+    mss: u32,
+    /// The segment being timed for an RTT sample: (the ACK that completes it, sent at).
+    timed: Option<(Seq, Time)>,
+    /// Our SYN (or SYN-ACK) was sent more than once.
+    syn_retransmitted: bool,
+    /// Zero-window probes sent since the window was last open.
+    probes: u32,
+}
+
+/// The receive side: RCV variables, and the stream delivered so far.
+#[derive(Clone, Debug)]
+struct Recv {
+    /// IRS.
+    irs: Seq,
+    /// RCV.NXT.
+    nxt: Seq,
+    /// RCV.WND.
+    wnd: u32,
+    stream: Reassembly,
+    /// Stream offset of the peer's FIN, once seen (possibly beyond a hole).
+    fin_at: Option<u64>,
+    fin_received: bool,
+    /// Bytes accepted since our last ACK (RFC 5681 §4.2: ACK every second full segment).
+    unacked: u64,
+    /// An ACK is due now.
+    ack_now: bool,
+}
+
+/// Loss detection and fast recovery bookkeeping (RFC 5681 §3.2, RFC 6582 §3.2).
+#[derive(Clone, Copy, Debug)]
+struct Recovery {
+    dup_acks: u32,
+    in_recovery: bool,
+    /// RFC 6582 "recover": the highest sequence number sent when recovery began.
+    recover: Seq,
+    /// A partial ACK has arrived in this recovery: the retransmission timer was reset on it
+    /// and is not reset again until recovery ends (RFC 6582 §3.2 (5), "Impatient").
+    partial_acked: bool,
+}
+
+/// One TCP connection.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    config: Config,
+    state: State,
+    local_port: u16,
+    remote_port: u16,
+    /// Opened by `accept` (passive open).
+    passive: bool,
+    timers: TimerTable,
+    out: VecDeque<Segment>,
+    events: VecDeque<Event>,
+    snd: Send,
+    rcv: Recv,
+    rtt: RttEstimator,
+    cc: Controller,
+    recovery: Recovery,
+    /// Consecutive timeouts of the current retransmission.
+    retries: u32,
+    stats: Stats,
+}
+
+impl Connection {
+    fn new(config: &Config, local_port: u16, remote_port: u16, iss: Seq) -> Connection {
+        let mss = config.mss;
+        let wnd = config.recv_buffer.min(MAX_WINDOW) as u32;
+        Connection {
+            config: config.clone(),
+            state: State::Closed,
+            local_port,
+            remote_port,
+            passive: false,
+            timers: TimerTable::default(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            snd: Send {
+                iss,
+                una: iss,
+                nxt: iss,
+                max: iss,
+                wnd: 0,
+                wl1: Seq(0),
+                wl2: iss,
+                written: 0,
+                acked: 0,
+                closed: false,
+                mss,
+                timed: None,
+                syn_retransmitted: false,
+                probes: 0,
+            },
+            rcv: Recv {
+                irs: Seq(0),
+                nxt: Seq(0),
+                wnd,
+                stream: Reassembly::default(),
+                fin_at: None,
+                fin_received: false,
+                unacked: 0,
+                ack_now: false,
+            },
+            rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
+            cc: Controller::new(
+                config.congestion,
+                u64::from(mss),
+                u64::from(config.init_cwnd) * u64::from(mss),
+            ),
+            recovery: Recovery {
+                dup_acks: 0,
+                in_recovery: false,
+                // RFC 6582 §3.2 (1): recover is initialised to the ISS.
+                recover: iss,
+                partial_acked: false,
+            },
+            retries: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Active open (RFC 9293 §3.10.1): sends a SYN with sequence number `iss` at `now`.
+    pub fn connect(
+        now: Time,
+        config: &Config,
+        local_port: u16,
+        remote_port: u16,
+        iss: Seq,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, remote_port, iss);
+        c.set_state(State::SynSent);
+        c.send_syn(now);
+        c
+    }
+
+    /// Passive open: a listener on `local_port` received `syn` at `now` and answers with a
+    /// SYN-ACK of sequence number `iss` (RFC 9293 §3.10.7.2, LISTEN, third). The connection
+    /// starts in LISTEN and reports its move to SYN-RECEIVED (or, with `handshake =
+    /// "two-way"`, on to ESTABLISHED).
+    pub fn accept(
+        now: Time,
+        config: &Config,
+        local_port: u16,
+        syn: &Segment,
+        iss: Seq,
+    ) -> Result<Connection, AcceptError> {
+        if !syn.flags.syn() || syn.flags.ack() || syn.flags.rst() {
+            return Err(AcceptError::NotSyn);
+        }
+        let mut c = Connection::new(config, local_port, syn.src_port, iss);
+        c.state = State::Listen;
+        c.passive = true;
+        c.take_peer_syn(syn);
+        c.set_window(syn.seq, syn.ack, syn.window);
+        c.set_state(State::SynReceived);
+        c.send_syn(now);
+        if c.config.handshake == Handshake::TwoWay {
+            // Ablation: ESTABLISHED on the SYN alone (what RFC 9293 §3.5's third segment
+            // exists to prevent).
+            c.establish();
+        }
+        Ok(c)
+    }
+
+    /// A connection completed by a SYN cookie (RFC 4987 §3.6): the listener kept no state,
+    /// so it is rebuilt from the final `ack` — our ISS is its ACK − 1 (the cookie), the
+    /// peer's ISN its SEQ − 1, the peer's MSS what the cookie encoded — and enters
+    /// ESTABLISHED at once; any data or FIN on the ACK is then processed as usual.
+    pub fn from_cookie(
+        now: Time,
+        config: &Config,
+        local_port: u16,
+        ack: &Segment,
+        iss: Seq,
+        peer_mss: u32,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, ack.src_port, iss);
+        c.state = State::Listen;
+        c.passive = true;
+        c.snd.una = iss + 1;
+        c.snd.nxt = iss + 1;
+        c.snd.max = iss + 1;
+        c.rcv.irs = ack.seq - 1;
+        c.rcv.nxt = ack.seq;
+        c.snd.mss = config.mss.min(peer_mss).max(1);
+        c.set_window(ack.seq, ack.ack, ack.window);
+        c.establish();
+        c.handle_segment(now, ack);
+        c
+    }
+
+    /// Queues up to `bytes` more bytes for sending (RFC 9293 §3.10.2); returns how many the
+    /// send buffer took.
+    pub fn send(&mut self, now: Time, bytes: u64) -> Result<u64, SendError> {
+        if self.snd.closed {
+            return Err(SendError::Closing);
+        }
+        if !self.state.can_send() {
+            return Err(SendError::InvalidState(self.state));
+        }
+        let taken = bytes.min(self.send_space());
+        self.snd.written += taken;
+        self.push(now);
+        Ok(taken)
+    }
+
+    /// Closes our direction (RFC 9293 §3.10.4): a FIN follows the queued data.
+    pub fn close(&mut self, now: Time) -> Result<(), CloseError> {
+        if matches!(self.state, State::Closed | State::Listen) {
+            return Err(CloseError::NotOpen);
+        }
+        if self.snd.closed {
+            return Err(CloseError::AlreadyClosing);
+        }
+        match self.state {
+            State::Closed | State::Listen => return Err(CloseError::NotOpen),
+            // "Delete the TCB": nothing was acknowledged, nothing to say.
+            State::SynSent => {
+                self.finish(Event::Closed);
+                return Ok(());
+            }
+            // "Queue for processing after entering ESTABLISHED state."
+            State::SynReceived => self.snd.closed = true,
+            State::Established => {
+                self.snd.closed = true;
+                self.set_state(State::FinWait1);
+            }
+            State::CloseWait => {
+                self.snd.closed = true;
+                self.set_state(State::LastAck);
+            }
+            State::FinWait1
+            | State::FinWait2
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait => return Err(CloseError::AlreadyClosing),
+        }
+        self.push(now);
+        Ok(())
+    }
+
+    /// Aborts (RFC 9293 §3.10.5): sends a RST where the peer has a connection to reset, and
+    /// enters CLOSED at once. Does nothing when already CLOSED.
+    pub fn abort(&mut self, _now: Time) {
+        match self.state {
+            State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait => {
+                // <SEQ=SND.NXT><CTL=RST>; SND.NXT here is the highest sent, as go-back-N may
+                // have rewound ours.
+                let rst = Segment::rst(self.local_port, self.remote_port, self.snd.max, None);
+                self.emit_control(rst);
+            }
+            State::Closed => return,
+            State::Listen | State::SynSent | State::Closing | State::LastAck | State::TimeWait => {}
+        }
+        self.finish(Event::Closed);
+    }
+
+    /// The next segment to put on the wire.
+    pub fn poll_transmit(&mut self) -> Option<Segment> {
+        self.out.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        self.timers.next()
+    }
+
+    /// The next thing the application should learn.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+    pub fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+    /// The current retransmission timeout.
+    pub fn rto(&self) -> Duration {
+        self.rtt.rto()
+    }
+    /// The smoothed RTT, once measured.
+    pub fn srtt(&self) -> Option<Duration> {
+        self.rtt.srtt()
+    }
+    /// The congestion window, bytes.
+    pub fn cwnd(&self) -> u64 {
+        self.cc.window()
+    }
+    /// The slow-start threshold, bytes.
+    pub fn ssthresh(&self) -> u64 {
+        self.cc.ssthresh()
+    }
+    /// SMSS: the segment size in use.
+    pub fn mss(&self) -> u32 {
+        self.snd.mss
+    }
+    /// ISS and IRS (the latter 0 until the peer's SYN arrives).
+    pub fn isn(&self) -> (Seq, Seq) {
+        (self.snd.iss, self.rcv.irs)
+    }
+    /// RFC 1122 §4.2.2.13: a connection in TIME-WAIT MAY let a new SYN reopen its 4-tuple
+    /// when the SYN's sequence number lies beyond the old incarnation's (RCV.NXT), as Linux
+    /// does without timestamps (`tcp_timewait_state_process`). The caller then drops this
+    /// connection and passes the SYN to [`accept`](Self::accept) with an ISN of at least
+    /// [`successor_isn`](Self::successor_isn).
+    pub fn time_wait_accepts(&self, syn: &Segment) -> bool {
+        self.state == State::TimeWait
+            && syn.flags.syn()
+            && !syn.flags.ack()
+            && !syn.flags.rst()
+            && syn.seq.gt(self.rcv.nxt)
+    }
+
+    /// An ISN above every sequence number this connection used: Linux takes
+    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
+    pub fn successor_isn(&self) -> Seq {
+        self.snd.max + 65_537
+    }
+
+    /// How many more bytes [`send`](Self::send) would take.
+    pub fn send_space(&self) -> u64 {
+        let buffered = self.snd.written - self.snd.acked;
+        self.config
+            .send_buffer
+            .min(MAX_WINDOW)
+            .saturating_sub(buffered)
+    }
+    /// Bytes written by the application and not yet acknowledged.
+    pub fn unacked_bytes(&self) -> u64 {
+        self.snd.written - self.snd.acked
+    }
+    /// Bytes received in order (and read) so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.rcv.stream.delivered()
+    }
+    /// Bytes the peer has acknowledged so far.
+    pub fn bytes_acked(&self) -> u64 {
+        self.snd.acked
+    }
+
+    fn set_state(&mut self, to: State) {
+        if to != self.state {
+            self.events.push_back(Event::StateChanged {
+                from: self.state,
+                to,
+            });
+            self.state = to;
+        }
+    }
+
+    /// Enters CLOSED, ending with `why`. Segments already queued still go out.
+    fn finish(&mut self, why: Event) {
+        self.timers.stop_all();
+        self.rcv.ack_now = false;
+        self.set_state(State::Closed);
+        self.events.push_back(why);
+    }
+
+    /// The peer's SYN: IRS, RCV.NXT and its MSS option (RFC 9293 §3.10.7.2-3, §3.7.1).
+    fn take_peer_syn(&mut self, syn: &Segment) {
+        self.rcv.irs = syn.seq;
+        self.rcv.nxt = syn.seq + 1;
+        let peer_mss = syn.mss.map_or(DEFAULT_MSS, u32::from);
+        self.snd.mss = self.config.mss.min(peer_mss).max(1);
+    }
+
+    /// Entering ESTABLISHED, from SYN-SENT, SYN-RECEIVED, or at once (two-way ablation).
+    fn establish(&mut self) {
+        let mss = u64::from(self.snd.mss);
+        let initial = if self.snd.syn_retransmitted {
+            // RFC 5681 §3.1: after a lost SYN or SYN-ACK the initial window is one segment.
+            mss
+        } else {
+            u64::from(self.config.init_cwnd) * mss
+        };
+        self.cc = Controller::new(self.config.congestion, mss, initial);
+        if self.snd.syn_retransmitted {
+            self.rtt.reinitialize(RTO_AFTER_SYN_TIMEOUT);
+        }
+        self.set_state(State::Established);
+        self.events.push_back(Event::Connected);
+        if self.snd.closed {
+            // A close() issued in SYN-RECEIVED takes effect now (RFC 9293 §3.10.4).
+            self.set_state(State::FinWait1);
+        }
+    }
+
+    /// Our SYN has been acknowledged.
+    fn syn_acked(&self) -> bool {
+        self.snd.una.gt(self.snd.iss)
+    }
+
+    /// The sequence number after the last byte written: where the FIN goes.
+    fn data_end(&self) -> Seq {
+        self.snd.iss + 1 + self.snd.written as u32
+    }
+
+    /// Our FIN has been sent and acknowledged.
+    fn fin_acked(&self) -> bool {
+        self.snd.closed && self.snd.una == self.data_end() + 1
+    }
+}

@@ -1,0 +1,205 @@
+//! What goes on the wire: new data within the windows, retransmissions, SYNs and ACKs.
+
+use synack_sim::Time;
+
+use super::Connection;
+use crate::congestion::CongestionControl;
+use crate::segment::{Flags, Segment};
+use crate::seq::Seq;
+use crate::state::State;
+use crate::timer::Timer;
+
+impl Connection {
+    /// After every input: send what the windows allow, then any ACK still due.
+    pub(super) fn push(&mut self, now: Time) {
+        let sending = matches!(
+            self.state,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        );
+        if sending {
+            while let Some(seg) = self.next_segment() {
+                self.snd.nxt = seg.end();
+                self.emit(now, seg);
+            }
+            self.arm_persist(now);
+        }
+        if self.rcv.ack_now {
+            self.send_ack(now);
+        }
+    }
+
+    /// The next new (or, after a timeout, resent) segment at SND.NXT, if the congestion and
+    /// send windows allow one.
+    fn next_segment(&self) -> Option<Segment> {
+        let end = self.data_end();
+        if self.snd.nxt.gt(end) {
+            return None; // the FIN is out
+        }
+        let unsent = u64::from(end.since(self.snd.nxt));
+        if unsent == 0 && !self.snd.closed {
+            return None;
+        }
+        let in_flight = u64::from(self.snd.nxt.since(self.snd.una));
+        // RFC 5681 §3: at most min(cwnd, rwnd) outstanding.
+        let window = self.cc.window().min(u64::from(self.snd.wnd));
+        let room = window.saturating_sub(in_flight);
+        let full = unsent.min(u64::from(self.snd.mss));
+        let len = full.min(room);
+        // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): send a full segment, or all that is
+        // queued; a shorter piece only when nothing is in flight.
+        if unsent > 0 && (len == 0 || (len < full && in_flight > 0)) {
+            return None;
+        }
+        // RFC 9293 §3.10.4: the FIN follows the last byte of data, on the same segment when
+        // that one carries it.
+        let fin = self.snd.closed && len == unsent;
+        let flags = if fin {
+            Flags::ACK | Flags::FIN
+        } else {
+            Flags::ACK
+        };
+        Some(self.segment(self.snd.nxt, flags, len as u32))
+    }
+
+    /// The segment at SND.UNA, for fast retransmit (RFC 5681 §3.2 (2)) and NewReno partial
+    /// ACKs (RFC 6582 §3.2 (5)).
+    pub(super) fn retransmit_first(&mut self, now: Time) {
+        let end = self.data_end();
+        let unsent = if self.snd.una.le(end) {
+            end.since(self.snd.una)
+        } else {
+            0
+        };
+        let len = unsent.min(self.snd.mss);
+        let fin = self.snd.closed && len == unsent && self.snd.una.le(end);
+        if len == 0 && !fin {
+            return;
+        }
+        let flags = if fin {
+            Flags::ACK | Flags::FIN
+        } else {
+            Flags::ACK
+        };
+        let seg = self.segment(self.snd.una, flags, len);
+        self.emit(now, seg);
+    }
+
+    /// RFC 9293 §3.8.6.1: data waits behind a zero window with nothing in flight, so no
+    /// ACK will come to reopen it unless asked: start the persist timer (at the RTO, doubling
+    /// per probe). A window that opens stops it.
+    fn arm_persist(&mut self, now: Time) {
+        let blocked =
+            self.snd.wnd == 0 && self.snd.una == self.snd.max && self.snd.nxt.lt(self.data_end());
+        if !blocked {
+            self.timers.stop(Timer::Persist);
+            self.snd.probes = 0;
+        } else if !self.timers.is_armed(Timer::Persist) {
+            let wait = self.rtt.rto().saturating_mul(1 << self.snd.probes.min(16));
+            self.timers
+                .set(Timer::Persist, now + wait.min(self.config.max_rto));
+        }
+    }
+
+    /// The zero-window probe. Simplified as Linux does it (`tcp_xmit_probe_skb`): a bare ACK
+    /// with SEQ = SND.UNA − 1, outside the peer's window, which it must answer with an ACK
+    /// carrying its current window (RFC 9293 §3.10.7.4 first). No sequence space is used, so
+    /// nothing needs retransmitting.
+    pub(super) fn send_window_probe(&mut self, now: Time) {
+        self.snd.probes += 1;
+        let seg = self.segment(self.snd.una - 1, Flags::ACK, 0);
+        self.emit(now, seg);
+    }
+
+    /// A header from this connection with our current ACK and window.
+    fn segment(&self, seq: Seq, flags: Flags, len: u32) -> Segment {
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack: if flags.ack() { self.rcv.nxt } else { Seq(0) },
+            flags,
+            window: self.rcv.wnd,
+            len,
+            mss: None,
+        }
+    }
+
+    /// Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED, or a two-way ESTABLISHED whose SYN is
+    /// unacknowledged), carrying the MSS option (RFC 9293 §3.7.1).
+    pub(super) fn send_syn(&mut self, now: Time) {
+        let flags = if self.state == State::SynSent {
+            Flags::SYN
+        } else {
+            Flags::SYN | Flags::ACK
+        };
+        let mut seg = self.segment(self.snd.iss, flags, 0);
+        seg.mss = Some(self.config.mss.min(u32::from(u16::MAX)) as u16);
+        self.snd.nxt = self.snd.nxt.max(self.snd.iss + 1);
+        self.emit(now, seg);
+    }
+
+    /// An ACK of everything received so far. Before our SYN is acknowledged the only
+    /// acknowledgment we can send is the SYN-ACK itself.
+    pub(super) fn send_ack(&mut self, now: Time) {
+        match self.state {
+            State::Closed | State::Listen | State::SynSent => self.rcv.ack_now = false,
+            _ if !self.syn_acked() => self.send_syn(now),
+            _ => {
+                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sent:
+                // go-back-N rewinds ours, and a rewound number could fall left of the peer's
+                // window, get the ACK dropped unread and answered by another ACK (an ACK war).
+                let seg = self.segment(self.snd.max, Flags::ACK, 0);
+                self.emit(now, seg);
+            }
+        }
+    }
+
+    /// Puts `seg` on the wire: RTT timing (Karn), the retransmission timer (RFC 6298 (5.1)),
+    /// and the ACK it carries.
+    fn emit(&mut self, now: Time, seg: Segment) {
+        let seq_len = seg.seq_len();
+        if seq_len > 0 {
+            if seg.seq.lt(self.snd.max) {
+                self.count_retransmission(&seg);
+                // RFC 6298 §3 (Karn): a retransmitted segment gives no RTT sample.
+                self.snd.timed = None;
+            } else if self.snd.timed.is_none() {
+                self.snd.timed = Some((seg.end(), now));
+            }
+            self.snd.max = self.snd.max.max(seg.end());
+            // RFC 6298 (5.1): start the timer if it is not running.
+            if !self.timers.is_armed(Timer::Retransmit) {
+                self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+            }
+        }
+        if seg.flags.ack() {
+            self.rcv.ack_now = false;
+            self.rcv.unacked = 0;
+            self.timers.stop(Timer::DelayedAck);
+        }
+        self.stats.segments_sent += 1;
+        self.out.push_back(seg);
+    }
+
+    fn count_retransmission(&mut self, seg: &Segment) {
+        if seg.flags.syn() {
+            if seg.flags.ack() {
+                self.stats.synack_retransmits += 1;
+            } else {
+                self.stats.syn_retransmits += 1;
+            }
+        } else {
+            self.stats.retransmits += 1;
+        }
+    }
+
+    /// A segment outside the connection's sequence space (a RST): no bookkeeping.
+    pub(super) fn emit_control(&mut self, seg: Segment) {
+        self.stats.segments_sent += 1;
+        self.out.push_back(seg);
+    }
+}

@@ -1,0 +1,100 @@
+//! Timer expiry. Each timer has one handler; a wake-up with nothing due does nothing.
+
+use synack_sim::Time;
+
+use super::{Connection, Event, DATA_RETRIES};
+use crate::congestion::CongestionControl;
+use crate::state::State;
+use crate::timer::Timer;
+
+impl Connection {
+    /// Runs the timers due at `now` (none, if the wake-up is spurious).
+    pub fn handle_timeout(&mut self, now: Time) {
+        for timer in Timer::ALL {
+            if self.state == State::Closed {
+                break;
+            }
+            if self.timers.take_expired(timer, now) {
+                self.on_timer(now, timer);
+            }
+        }
+        self.push(now);
+    }
+
+    fn on_timer(&mut self, now: Time, timer: Timer) {
+        match timer {
+            Timer::Retransmit => self.on_retransmit_timeout(now),
+            Timer::DelayedAck => self.rcv.ack_now = true,
+            // RFC 9293 §3.6.1: "When the time-wait timeout expires, delete the TCB."
+            Timer::TimeWait => self.finish(Event::Closed),
+            // Linux `tcp_fin_timeout`: an orphaned FIN-WAIT-2 is dropped silently.
+            Timer::FinWait2 => self.finish(Event::Closed),
+            // `push` re-arms it, backed off, while the window stays shut.
+            Timer::Persist => self.send_window_probe(now),
+        }
+    }
+
+    fn on_retransmit_timeout(&mut self, now: Time) {
+        match self.state {
+            State::SynSent => self.on_syn_timeout(now),
+            State::Closed | State::Listen | State::TimeWait | State::FinWait2 => {}
+            _ if !self.syn_acked() => self.on_synack_timeout(now),
+            _ => self.on_data_timeout(),
+        }
+    }
+
+    /// The SYN went unanswered. Linux ≥ 6.5 (`tcp_syn_linear_timeouts`, ip-sysctl.rst):
+    /// the first `syn_linear_timeouts` retransmissions keep the initial RTO, then the RTO
+    /// doubles (RFC 6298 (5.5)); the connection gives up when the timer expires after
+    /// `syn_retries + syn_linear_timeouts` retransmissions (Linux `tcp_write_timeout`).
+    fn on_syn_timeout(&mut self, now: Time) {
+        let limit = self.config.syn_retries + self.config.syn_linear_timeouts;
+        if self.retries >= limit {
+            return self.finish(Event::TimedOut);
+        }
+        self.retries += 1;
+        if self.retries > self.config.syn_linear_timeouts {
+            self.rtt.back_off();
+        }
+        self.resend_syn(now);
+    }
+
+    /// The SYN-ACK went unacknowledged: exponential backoff, `synack_retries` times.
+    fn on_synack_timeout(&mut self, now: Time) {
+        if self.retries >= self.config.synack_retries {
+            return self.finish(Event::TimedOut);
+        }
+        self.retries += 1;
+        self.rtt.back_off();
+        self.resend_syn(now);
+    }
+
+    fn resend_syn(&mut self, now: Time) {
+        // RFC 6298 (5.7) and RFC 5681 §3.1 look at this when the handshake completes.
+        self.snd.syn_retransmitted = true;
+        self.send_syn(now);
+        self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+    }
+
+    /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out.
+    fn on_data_timeout(&mut self) {
+        if self.retries >= DATA_RETRIES {
+            return self.finish(Event::TimedOut);
+        }
+        self.retries += 1;
+        self.stats.rto_timeouts += 1;
+        let flight = u64::from(self.snd.max.since(self.snd.una));
+        // RFC 5681 §3.1 equation (4), and the loss window of one segment.
+        self.cc.on_rto(flight);
+        // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
+        self.recovery.in_recovery = false;
+        self.recovery.dup_acks = 0;
+        self.recovery.recover = self.snd.max - 1;
+        // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.
+        self.rtt.back_off();
+        self.snd.timed = None;
+        // RFC 6298 (5.4): retransmit from the earliest unacknowledged byte (go-back-N: the
+        // rest follows as the window reopens); `push` sends it and (5.6) restarts the timer.
+        self.snd.nxt = self.snd.una;
+    }
+}

@@ -1,0 +1,323 @@
+//! A listening socket's admission control, sans-IO: the SYN queue (`backlog`), the accept
+//! queue (`accept_queue`) and SYN cookies (`syn_cookies`), as Linux does them.
+//!
+//! The listener holds no connections, only counts: the caller keeps the connections it opens
+//! and reports their progress ([`Listener::half_open_ended`], [`Listener::accepted`]). Per
+//! SYN it answers [`SynDecision::Open`] (call [`Connection::accept`]), [`SynDecision::Cookie`]
+//! (send the SYN-ACK given, keep nothing) or [`SynDecision::Drop`]; an ACK that matches no
+//! connection goes to [`Listener::on_ack`], which rebuilds the connection from a valid cookie.
+//!
+//! Simplified, and what it costs: the cookie's keyed hash is the same non-cryptographic mixer
+//! as the ISNs' (see [`crate::isn`]); cookies carry the MSS only (no window scale, SACK or
+//! timestamps, none of which are modelled), as Linux's do without timestamps. When the accept
+//! queue is full the caller must hold back a final ACK (see
+//! [`Listener::accept_queue_full`]): Linux ignores it and lets the SYN-ACK be resent.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use synack_sim::{Duration, Time};
+
+use crate::config::Config;
+use crate::connection::Connection;
+use crate::isn::FourTuple;
+use crate::segment::{Flags, Segment};
+use crate::seq::Seq;
+
+/// Linux `msstab` (net/ipv4/syncookies.c): the MSS values a cookie can encode, by index.
+const MSS_TABLE: [u16; 4] = [536, 1300, 1440, 1460];
+
+/// Linux `TCP_SYNCOOKIE_PERIOD`: the cookie clock ticks once a minute…
+const COOKIE_PERIOD: Duration = Duration::from_secs(60);
+
+/// …and a cookie is good for `MAX_SYNCOOKIE_AGE` = 2 ticks.
+const COOKIE_MAX_AGE: u32 = 2;
+
+/// Linux `COOKIEBITS`: the low 24 bits carry the hash and the MSS index, the top 8 the tick.
+const COOKIE_BITS: u32 = 24;
+const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
+
+/// What to do with a SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynDecision {
+    /// Open a connection with [`Connection::accept`]; the listener counts it as half-open
+    /// until [`Listener::half_open_ended`].
+    Open,
+    /// The SYN queue is full: send this SYN-ACK, whose sequence number is a cookie, and keep
+    /// no state (RFC 4987 §3.6).
+    Cookie(Segment),
+    /// Drop the SYN: a queue is full and cookies are off (or the accept queue is full).
+    Drop,
+}
+
+/// Counters of one listener (DESIGN.md's listener metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListenerStats {
+    pub syn_received: u64,
+    pub syn_dropped: u64,
+    pub syncookies_sent: u64,
+    pub syncookies_accepted: u64,
+    /// ACKs that matched no connection and carried no valid cookie.
+    pub syncookies_failed: u64,
+}
+
+/// One listening port.
+#[derive(Clone, Debug)]
+pub struct Listener {
+    config: Config,
+    port: u16,
+    secret: (u64, u64),
+    half_open: u32,
+    unaccepted: u32,
+    stats: ListenerStats,
+}
+
+impl Listener {
+    /// A listener on `port`; the cookie secret is drawn from `rng` (the host's stream).
+    pub fn new(config: &Config, port: u16, rng: &mut ChaCha8Rng) -> Listener {
+        Listener {
+            config: config.clone(),
+            port,
+            secret: (rng.next_u64(), rng.next_u64()),
+            half_open: 0,
+            unaccepted: 0,
+            stats: ListenerStats::default(),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn stats(&self) -> ListenerStats {
+        self.stats
+    }
+    /// Connections in SYN-RECEIVED opened through [`SynDecision::Open`].
+    pub fn half_open(&self) -> u32 {
+        self.half_open
+    }
+    /// Established connections the application has not accepted yet.
+    pub fn unaccepted(&self) -> u32 {
+        self.unaccepted
+    }
+
+    /// Linux `sk_acceptq_is_full`: no room for one more established connection. While it
+    /// holds, the caller drops final ACKs meant for half-open connections (Linux
+    /// `tcp_check_req` with `tcp_abort_on_overflow = 0`).
+    pub fn accept_queue_full(&self) -> bool {
+        self.unaccepted >= self.config.accept_queue
+    }
+
+    /// A SYN for this port arrived from `tuple` (addresses as seen by the listener: local is
+    /// the listener's). Linux `tcp_conn_request`: a full accept queue drops it; a full SYN
+    /// queue answers with a cookie when `syn_cookies` is on, else drops it.
+    pub fn on_syn(&mut self, now: Time, tuple: FourTuple, syn: &Segment) -> SynDecision {
+        self.stats.syn_received += 1;
+        if self.accept_queue_full() {
+            self.stats.syn_dropped += 1;
+            return SynDecision::Drop;
+        }
+        if self.half_open < self.config.backlog {
+            self.half_open += 1;
+            return SynDecision::Open;
+        }
+        if !self.config.syn_cookies {
+            self.stats.syn_dropped += 1;
+            return SynDecision::Drop;
+        }
+        self.stats.syncookies_sent += 1;
+        SynDecision::Cookie(self.cookie_synack(now, tuple, syn))
+    }
+
+    /// A connection opened by [`SynDecision::Open`] left SYN-RECEIVED: into the accept queue
+    /// if `established`, else gone (reset or timed out).
+    pub fn half_open_ended(&mut self, established: bool) {
+        self.half_open = self.half_open.saturating_sub(1);
+        if established {
+            self.unaccepted += 1;
+        }
+    }
+
+    /// The application took one established connection from the accept queue.
+    pub fn accepted(&mut self) {
+        self.unaccepted = self.unaccepted.saturating_sub(1);
+    }
+
+    /// An ACK for this port that matches no connection: if it returns a valid cookie, the
+    /// connection it completes, ESTABLISHED and in the accept queue (Linux
+    /// `cookie_v4_check`). `None` means the caller answers as to no connection (a RST).
+    pub fn on_ack(&mut self, now: Time, tuple: FourTuple, ack: &Segment) -> Option<Connection> {
+        let cookie_ok = ack.flags.ack() && !ack.flags.syn() && !ack.flags.rst();
+        if !cookie_ok || !self.config.syn_cookies || self.accept_queue_full() {
+            return None;
+        }
+        let iss = ack.ack - 1;
+        let Some(mss) = self.check_cookie(now, tuple, ack.seq - 1, iss) else {
+            self.stats.syncookies_failed += 1;
+            return None;
+        };
+        self.stats.syncookies_accepted += 1;
+        self.unaccepted += 1;
+        Some(Connection::from_cookie(
+            now,
+            &self.config,
+            self.port,
+            ack,
+            iss,
+            mss,
+        ))
+    }
+
+    /// The SYN-ACK of a cookie: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK> with our MSS.
+    fn cookie_synack(&self, now: Time, tuple: FourTuple, syn: &Segment) -> Segment {
+        let peer_mss = syn.mss.unwrap_or(MSS_TABLE[0]);
+        // The largest table entry the peer can take (Linux `__cookie_v4_init_sequence`).
+        let index = MSS_TABLE.iter().rposition(|&m| m <= peer_mss).unwrap_or(0) as u32;
+        let tick = self.tick(now);
+        let cookie = self
+            .hash(tuple, 0)
+            .wrapping_add(syn.seq.0)
+            .wrapping_add(tick << COOKIE_BITS)
+            .wrapping_add(self.hash(tuple, tick).wrapping_add(index) & COOKIE_MASK);
+        Segment {
+            src_port: self.port,
+            dst_port: syn.src_port,
+            seq: Seq(cookie),
+            ack: syn.seq + 1,
+            flags: Flags::SYN | Flags::ACK,
+            window: self.config.recv_buffer.min(1 << 30) as u32,
+            len: 0,
+            mss: Some(self.config.mss.min(u32::from(u16::MAX)) as u16),
+        }
+    }
+
+    /// The MSS a cookie `iss` encodes, if it was made for `tuple` and the SYN `syn_seq`
+    /// within the last two ticks (Linux `__cookie_v4_check`).
+    fn check_cookie(&self, now: Time, tuple: FourTuple, syn_seq: Seq, iss: Seq) -> Option<u32> {
+        let cookie = iss
+            .0
+            .wrapping_sub(self.hash(tuple, 0))
+            .wrapping_sub(syn_seq.0);
+        let tick = self.tick(now);
+        let age = tick.wrapping_sub(cookie >> COOKIE_BITS) & (u32::MAX >> COOKIE_BITS);
+        if age >= COOKIE_MAX_AGE {
+            return None;
+        }
+        let made_at = tick.wrapping_sub(age);
+        let index = cookie.wrapping_sub(self.hash(tuple, made_at)) & COOKIE_MASK;
+        MSS_TABLE.get(index as usize).map(|&m| u32::from(m))
+    }
+
+    /// The cookie clock: minutes since the start of the run.
+    fn tick(&self, now: Time) -> u32 {
+        (now.as_nanos() / COOKIE_PERIOD.as_nanos()) as u32
+    }
+
+    /// A keyed hash of the 4-tuple and `salt` (Linux `cookie_hash`).
+    fn hash(&self, t: FourTuple, salt: u32) -> u32 {
+        let ports = (u64::from(t.local_port) << 16) | u64::from(t.remote_port);
+        let addrs = (u64::from(t.local_addr) << 32) | u64::from(t.remote_addr);
+        let h = crate::isn::mix(addrs ^ self.secret.0);
+        (crate::isn::mix(h ^ ports ^ (u64::from(salt) << 32) ^ self.secret.1) >> 32) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn tuple() -> FourTuple {
+        FourTuple {
+            local_addr: 2,
+            local_port: 80,
+            remote_addr: 1,
+            remote_port: 40000,
+        }
+    }
+
+    fn syn(seq: u32, mss: u16) -> Segment {
+        Segment {
+            src_port: 40000,
+            dst_port: 80,
+            seq: Seq(seq),
+            ack: Seq(0),
+            flags: Flags::SYN,
+            window: 65535,
+            len: 0,
+            mss: Some(mss),
+        }
+    }
+
+    fn listener(backlog: u32, cookies: bool) -> Listener {
+        let config = Config {
+            backlog,
+            accept_queue: 2,
+            syn_cookies: cookies,
+            ..Config::linux()
+        };
+        Listener::new(&config, 80, &mut ChaCha8Rng::seed_from_u64(3))
+    }
+
+    #[test]
+    fn queues_fill_then_cookies_or_drops() {
+        let mut l = listener(2, false);
+        let t = Time::ZERO;
+        assert_eq!(l.on_syn(t, tuple(), &syn(1, 1460)), SynDecision::Open);
+        assert_eq!(l.on_syn(t, tuple(), &syn(2, 1460)), SynDecision::Open);
+        assert_eq!(l.on_syn(t, tuple(), &syn(3, 1460)), SynDecision::Drop);
+        l.half_open_ended(true);
+        l.half_open_ended(true);
+        assert!(l.accept_queue_full());
+        assert_eq!(l.on_syn(t, tuple(), &syn(4, 1460)), SynDecision::Drop);
+        l.accepted();
+        assert_eq!(l.on_syn(t, tuple(), &syn(5, 1460)), SynDecision::Open);
+        assert_eq!(l.stats().syn_dropped, 2);
+
+        let mut l = listener(0, true);
+        assert!(matches!(
+            l.on_syn(t, tuple(), &syn(1, 1460)),
+            SynDecision::Cookie(_)
+        ));
+        assert_eq!(l.stats().syncookies_sent, 1);
+    }
+
+    #[test]
+    fn a_cookie_round_trips_its_mss_for_two_minutes() {
+        let l = listener(0, true);
+        for (mss, encoded) in [(1460, 1460), (1400, 1300), (9000, 1460), (100, 536)] {
+            let at = Time::ZERO + Duration::from_secs(59);
+            let synack = l.cookie_synack(at, tuple(), &syn(777, mss));
+            assert_eq!(synack.ack, Seq(778));
+            // Made in minute 0, still good in minute 1, stale from minute 2.
+            let later = at + Duration::from_secs(60);
+            let got = l.check_cookie(later, tuple(), Seq(777), synack.seq);
+            assert_eq!(got, Some(encoded));
+            let stale = at + Duration::from_secs(61);
+            assert_eq!(l.check_cookie(stale, tuple(), Seq(777), synack.seq), None);
+        }
+    }
+
+    #[test]
+    fn a_forged_cookie_fails() {
+        let l = listener(0, true);
+        let synack = l.cookie_synack(Time::ZERO, tuple(), &syn(777, 1460));
+        let other = FourTuple {
+            remote_port: 40001,
+            ..tuple()
+        };
+        // Another 4-tuple, a guess, or a forged clock field: all rejected (as in Linux, the
+        // MSS-index check leaves a 4-in-2²⁴ chance per blind guess).
+        assert_eq!(
+            l.check_cookie(Time::ZERO, other, Seq(777), synack.seq),
+            None
+        );
+        assert_eq!(
+            l.check_cookie(Time::ZERO, tuple(), Seq(777), Seq(12_345)),
+            None
+        );
+        let wrong_tick = synack.seq + (5 << COOKIE_BITS);
+        assert_eq!(
+            l.check_cookie(Time::ZERO, tuple(), Seq(777), wrong_tick),
+            None
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Segments on the wire: header fields only.
+//!
+//! Simplified: a segment carries no payload bytes, only its length `len`. The byte stream is
+//! modelled by sequence numbers alone (the content of stream byte *k* is implied by *k* if it
+//! is ever needed), so nothing is copied. No options other than MSS on SYNs; no URG, PSH,
+//! window scaling, SACK or timestamps. The window is a plain 32-bit byte count, as if window
+//! scaling were exact: a 4 MB receive buffer is advertised as 4 MB.
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+
+use crate::seq::Seq;
+
+/// The control bits modelled: SYN, FIN, RST, ACK.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub const NONE: Flags = Flags(0);
+    pub const SYN: Flags = Flags(1);
+    pub const FIN: Flags = Flags(2);
+    pub const RST: Flags = Flags(4);
+    pub const ACK: Flags = Flags(8);
+
+    /// Whether every flag of `other` is set.
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn syn(self) -> bool {
+        self.contains(Flags::SYN)
+    }
+    pub fn fin(self) -> bool {
+        self.contains(Flags::FIN)
+    }
+    pub fn rst(self) -> bool {
+        self.contains(Flags::RST)
+    }
+    pub fn ack(self) -> bool {
+        self.contains(Flags::ACK)
+    }
+}
+
+impl BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+}
+
+impl BitOrAssign for Flags {
+    fn bitor_assign(&mut self, other: Flags) {
+        self.0 |= other.0;
+    }
+}
+
+impl fmt::Display for Flags {
+    /// The set flags joined by commas in the order `SYN,FIN,RST,ACK` (DESIGN.md trace format);
+    /// no flag at all prints as the empty string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(Flags, &str); 4] = [
+            (Flags::SYN, "SYN"),
+            (Flags::FIN, "FIN"),
+            (Flags::RST, "RST"),
+            (Flags::ACK, "ACK"),
+        ];
+        // Build into a small stack buffer so that width and alignment apply to the whole.
+        let mut buf = [0u8; 15];
+        let mut n = 0;
+        for (flag, name) in NAMES {
+            if self.contains(flag) {
+                if n > 0 {
+                    buf[n] = b',';
+                    n += 1;
+                }
+                buf[n..n + 3].copy_from_slice(name.as_bytes());
+                n += 3;
+            }
+        }
+        f.pad(std::str::from_utf8(&buf[..n]).expect("ASCII"))
+    }
+}
+
+impl fmt::Debug for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Flags({self})")
+    }
+}
+
+/// One TCP segment's header, and the length of the payload it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Segment {
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// SEG.SEQ: the first sequence number the segment occupies.
+    pub seq: Seq,
+    /// SEG.ACK: meaningful only when the ACK flag is set (0 otherwise).
+    pub ack: Seq,
+    pub flags: Flags,
+    /// SEG.WND, in bytes.
+    pub window: u32,
+    /// Payload bytes (not counting SYN or FIN).
+    pub len: u32,
+    /// The MSS option; only SYNs carry one (RFC 9293 §3.7.1).
+    pub mss: Option<u16>,
+}
+
+impl Segment {
+    /// SEG.LEN: the sequence space the segment occupies — payload, plus one for SYN and one
+    /// for FIN (RFC 9293 §3.4).
+    pub fn seq_len(&self) -> u32 {
+        self.len + u32::from(self.flags.syn()) + u32::from(self.flags.fin())
+    }
+
+    /// The sequence number just after the segment.
+    pub fn end(&self) -> Seq {
+        self.seq + self.seq_len()
+    }
+
+    /// A bare RST with the given sequence and (if `ack` is `Some`) acknowledgment numbers.
+    pub fn rst(src_port: u16, dst_port: u16, seq: Seq, ack: Option<Seq>) -> Segment {
+        let (flags, ack) = match ack {
+            Some(a) => (Flags::RST | Flags::ACK, a),
+            None => (Flags::RST, Seq(0)),
+        };
+        Segment {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags,
+            window: 0,
+            len: 0,
+            mss: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_trace_order() {
+        assert_eq!((Flags::ACK | Flags::SYN).to_string(), "SYN,ACK");
+        assert_eq!(
+            (Flags::ACK | Flags::FIN | Flags::RST).to_string(),
+            "FIN,RST,ACK"
+        );
+        assert_eq!(Flags::NONE.to_string(), "");
+        assert_eq!(format!("{:<8}|", Flags::SYN | Flags::ACK), "SYN,ACK |");
+        let all = Flags::SYN | Flags::FIN | Flags::RST | Flags::ACK;
+        assert_eq!(all.to_string(), "SYN,FIN,RST,ACK");
+    }
+
+    #[test]
+    fn syn_and_fin_take_a_sequence_number() {
+        let mut s = Segment::rst(1, 2, Seq(10), None);
+        s.flags = Flags::SYN;
+        assert_eq!(s.seq_len(), 1);
+        s.flags = Flags::FIN | Flags::ACK;
+        s.len = 100;
+        assert_eq!(s.seq_len(), 101);
+        assert_eq!(s.end(), Seq(111));
+    }
+}

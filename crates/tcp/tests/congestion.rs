@@ -1,0 +1,281 @@
+//! Congestion control on a live connection: slow start, fast retransmit and recovery
+//! (RFC 5681), NewReno partial ACKs (RFC 6582), Reno for contrast, and the timeout.
+
+mod util;
+
+use std::collections::BTreeMap;
+
+use synack_tcp::config::{Config, Congestion};
+use synack_tcp::State;
+use util::{ms, t_ms, Pair, Side};
+
+/// MSS 1000, 10-segment initial window, every segment acknowledged at once (so that each
+/// duplicate ACK stands for exactly one segment).
+fn cfg() -> Config {
+    Config {
+        mss: 1000,
+        init_cwnd: 10,
+        delayed_ack: None,
+        ..Config::linux()
+    }
+}
+
+fn established(config: &Config) -> Pair {
+    let mut p = Pair::connect(config, config, ms(10));
+    p.run_until(t_ms(30));
+    assert_eq!(p.client_state(), State::Established);
+    p
+}
+
+/// The client's data segments from the log: (sent at ms, seq, delivered?).
+fn data(p: &Pair) -> Vec<(u64, u32, bool)> {
+    p.log
+        .iter()
+        .filter(|l| l.from == Side::Client && l.seg.len > 0)
+        .map(|l| {
+            (
+                l.sent.as_nanos() / 1_000_000,
+                l.seg.seq.0,
+                l.arrived.is_some(),
+            )
+        })
+        .collect()
+}
+
+/// The server's ACK numbers, in order.
+fn acks(p: &Pair) -> Vec<u32> {
+    p.log
+        .iter()
+        .filter(|l| l.from == Side::Server && l.seg.len == 0)
+        .skip(1) // the SYN-ACK
+        .map(|l| l.seg.ack.0)
+        .collect()
+}
+
+/// One loss in a window of ten: seven duplicate ACKs come back; the third triggers fast
+/// retransmit (RFC 5681 §3.2 (2)) with ssthresh = FlightSize/2 = 4000 (8 segments
+/// outstanding) and cwnd = ssthresh + 3·SMSS = 7000; each later duplicate inflates cwnd by
+/// one SMSS; the full ACK ends recovery with cwnd = min(ssthresh, FlightSize + SMSS)
+/// (RFC 6582 §3.2 (3), option 1: nothing is outstanding, so 2000). No timeout.
+#[test]
+fn fast_retransmit_on_the_third_duplicate_ack() {
+    let mut p = established(&cfg());
+    p.drop_next(Side::Client, |s| s.seq.0 == 2101);
+    p.client.send(p.now, 10_000).unwrap();
+    let mut seen = Vec::new();
+    while p.step() {
+        if p.client.stats().fast_retransmits > 0 {
+            seen.push((p.client.cwnd(), p.client.ssthresh()));
+        }
+    }
+    let mut expected: Vec<_> = (0..10).map(|i| (30, 101 + 1000 * i, i != 2)).collect();
+    expected.push((50, 2101, true));
+    assert_eq!(data(&p), expected);
+    let mut expected_acks = vec![1101, 2101];
+    expected_acks.extend([2101; 7]);
+    expected_acks.push(10101);
+    assert_eq!(acks(&p), expected_acks);
+    assert_eq!(
+        seen[..5],
+        [
+            (7000, 4000),
+            (8000, 4000),
+            (9000, 4000),
+            (10_000, 4000),
+            (11_000, 4000)
+        ]
+    );
+    assert_eq!(p.client.cwnd(), 2000);
+    let stats = p.client.stats();
+    assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
+}
+
+/// Two losses in one window. The third duplicate ACK retransmits the first hole; its ACK
+/// (5101) is partial — it stops at the second hole — so NewReno retransmits that at once
+/// and deflates cwnd by the 3000 bytes acknowledged, plus one SMSS (RFC 6582 §3.2 (5)):
+/// 10000 → 8000. The next ACK covers `recover` and ends recovery. One fast retransmit, no
+/// timeout: both holes repaired in two round trips.
+#[test]
+fn newreno_repairs_two_losses_in_one_window() {
+    let mut p = established(&cfg());
+    p.drop_next(Side::Client, |s| s.seq.0 == 2101);
+    p.drop_next(Side::Client, |s| s.seq.0 == 5101);
+    p.client.send(p.now, 10_000).unwrap();
+    let mut cwnd_at = Vec::new();
+    while p.step() {
+        cwnd_at.push((p.now.as_nanos() / 1_000_000, p.client.cwnd()));
+    }
+    let mut expected: Vec<_> = (0..10)
+        .map(|i| (30, 101 + 1000 * i, i != 2 && i != 5))
+        .collect();
+    expected.extend([(50, 2101, true), (70, 5101, true)]);
+    assert_eq!(data(&p), expected);
+    // After the partial ACK (arriving at 70 ms): 10000 − 3000 + 1000.
+    assert!(cwnd_at.contains(&(70, 8000)));
+    let stats = p.client.stats();
+    assert_eq!(
+        (
+            stats.fast_retransmits,
+            stats.retransmits,
+            stats.rto_timeouts
+        ),
+        (1, 2, 0)
+    );
+    assert_eq!(p.server().bytes_received(), 10_000);
+}
+
+/// The same two losses under Reno: the partial ACK ends fast recovery (RFC 5681 §3.2 (6)),
+/// no duplicate ACKs are left to signal the second hole, and it waits for the RTO
+/// (200 ms after the partial ACK restarted the timer at 70 ms).
+#[test]
+fn reno_needs_a_timeout_for_the_second_loss() {
+    let reno = Config {
+        congestion: Congestion::Reno,
+        ..cfg()
+    };
+    let mut p = established(&reno);
+    p.drop_next(Side::Client, |s| s.seq.0 == 2101);
+    p.drop_next(Side::Client, |s| s.seq.0 == 5101);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run(1000);
+    let retransmits: Vec<_> = data(&p).into_iter().skip(10).collect();
+    assert_eq!(retransmits[..2], [(50, 2101, true), (270, 5101, true)]);
+    let stats = p.client.stats();
+    assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 1));
+    assert_eq!(p.server().bytes_received(), 10_000);
+}
+
+/// Slow start (RFC 5681 §3.1): from the rfc profile's 3 segments, each ACK adds one SMSS,
+/// so with an ACK per segment the window doubles every round trip (20 ms): 3, 6, 12, 24.
+#[test]
+fn slow_start_doubles_per_round_trip() {
+    let config = Config {
+        mss: 1000,
+        delayed_ack: None,
+        ..Config::rfc()
+    };
+    let mut p = established(&config);
+    p.client.send(p.now, 45_000).unwrap();
+    p.run(10_000);
+    let mut per_round: BTreeMap<u64, usize> = BTreeMap::new();
+    for (t, _, _) in data(&p) {
+        *per_round.entry(t).or_default() += 1;
+    }
+    let rounds: Vec<_> = per_round.into_iter().collect();
+    assert_eq!(rounds, vec![(30, 3), (50, 6), (70, 12), (90, 24)]);
+    assert_eq!(p.client.cwnd(), 48_000);
+}
+
+/// A timeout: ssthresh = max(FlightSize/2, 2·SMSS), cwnd = 1 SMSS (RFC 5681 §3.1 eq. (4)).
+#[test]
+fn timeout_collapses_the_window() {
+    let mut p = established(&cfg());
+    p.drop_all(Side::Client, |s| s.len > 0);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run_until(t_ms(231));
+    assert_eq!(p.client.stats().rto_timeouts, 1);
+    assert_eq!((p.client.cwnd(), p.client.ssthresh()), (1000, 5000));
+}
+
+/// `congestion = "none"`: the window stays at `init_cwnd` whatever happens.
+#[test]
+fn fixed_window_never_moves() {
+    let fixed = Config {
+        congestion: Congestion::None,
+        init_cwnd: 4,
+        ..cfg()
+    };
+    let mut p = established(&fixed);
+    p.drop_next(Side::Client, |s| s.seq.0 == 101);
+    p.client.send(p.now, 20_000).unwrap();
+    p.run(1000);
+    assert_eq!(p.client.cwnd(), 4000);
+    assert_eq!(p.server().bytes_received(), 20_000);
+}
+
+/// The very first data segment lost: `recover` starts at the ISS (RFC 6582 §3.2 (1)), so
+/// its duplicate ACKs (ACK = ISS + 1) still cover more than it and fast retransmit fires.
+#[test]
+fn fast_retransmit_of_the_first_segment() {
+    let mut p = established(&cfg());
+    p.drop_next(Side::Client, |s| s.seq.0 == 101);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run(1000);
+    let retransmits: Vec<_> = data(&p).into_iter().skip(10).collect();
+    assert_eq!(retransmits, [(50, 101, true)]);
+    assert_eq!(p.client.stats().fast_retransmits, 1);
+    assert_eq!(p.client.stats().rto_timeouts, 0);
+}
+
+/// Many losses in one window (six segments in a row) under NewReno, RTT 60 ms, RTO 200 ms.
+/// Three duplicate ACKs start fast recovery at 120 ms; each partial ACK repairs one hole per
+/// round trip. Only the first partial ACK (180 ms) resets the retransmission timer
+/// (RFC 6582 §3.2 (5), the "Impatient" variant of §4; RFC 6298 (5.3)'s restart on new data
+/// does not apply to the later ones), so the timer fires at 180 + 200 = 380 ms with two holes
+/// left: recovery ends, ssthresh = max(FlightSize / 2, 2·SMSS) = 5000 / 2 = 2500 (RFC 5681
+/// eq. (4)), cwnd = 1 SMSS, and go-back-N slow start resends from SND.UNA (5101, again, and
+/// 7101, which had arrived). Resetting the timer on every partial ACK instead would keep
+/// recovery going one hole per round trip, however many holes there are.
+#[test]
+fn impatient_newreno_times_out_one_rto_after_the_first_partial_ack() {
+    let mut p = Pair::connect(&cfg(), &cfg(), ms(30));
+    p.run_until(t_ms(60));
+    assert_eq!(p.client_state(), State::Established);
+    assert_eq!(p.client.rto(), ms(200), "max(min_rto, 60 + 4 × 30 ms)");
+    for i in 1..=6u32 {
+        p.drop_next(Side::Client, move |s| s.len > 0 && s.seq.0 == 101 + 1000 * i);
+    }
+    p.client.send(p.now, 10_000).unwrap();
+    p.run_until(t_ms(379));
+    assert_eq!(p.client.stats().rto_timeouts, 0);
+    p.run_until(t_ms(380));
+    assert_eq!(p.client.stats().rto_timeouts, 1);
+    assert_eq!((p.client.cwnd(), p.client.ssthresh()), (1000, 2500));
+    p.run(1000);
+    let expected = "\
+0.000 0.030 C->S SYN     seq=100 ack=0 len=0 SYN-SENT SYN-RECEIVED
+0.030 0.060 S->C SYN,ACK seq=300 ack=101 len=0 ESTABLISHED SYN-RECEIVED
+0.060 0.090 C->S ACK     seq=101 ack=301 len=0 ESTABLISHED ESTABLISHED
+0.060 0.090 C->S ACK     seq=101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.060 lost C->S ACK     seq=1101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 lost C->S ACK     seq=2101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 lost C->S ACK     seq=3101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 lost C->S ACK     seq=4101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 lost C->S ACK     seq=5101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 lost C->S ACK     seq=6101 ack=301 len=1000 ESTABLISHED SYN-RECEIVED
+0.060 0.090 C->S ACK     seq=7101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.060 0.090 C->S ACK     seq=8101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.060 0.090 C->S ACK     seq=9101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.090 0.120 S->C ACK     seq=301 ack=1101 len=0 ESTABLISHED ESTABLISHED
+0.090 0.120 S->C ACK     seq=301 ack=1101 len=0 ESTABLISHED ESTABLISHED
+0.090 0.120 S->C ACK     seq=301 ack=1101 len=0 ESTABLISHED ESTABLISHED
+0.090 0.120 S->C ACK     seq=301 ack=1101 len=0 ESTABLISHED ESTABLISHED
+0.120 0.150 C->S ACK     seq=1101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.150 0.180 S->C ACK     seq=301 ack=2101 len=0 ESTABLISHED ESTABLISHED
+0.180 0.210 C->S ACK     seq=2101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.210 0.240 S->C ACK     seq=301 ack=3101 len=0 ESTABLISHED ESTABLISHED
+0.240 0.270 C->S ACK     seq=3101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.270 0.300 S->C ACK     seq=301 ack=4101 len=0 ESTABLISHED ESTABLISHED
+0.300 0.330 C->S ACK     seq=4101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.330 0.360 S->C ACK     seq=301 ack=5101 len=0 ESTABLISHED ESTABLISHED
+0.360 0.390 C->S ACK     seq=5101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.380 0.410 C->S ACK     seq=5101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.390 0.420 S->C ACK     seq=301 ack=6101 len=0 ESTABLISHED ESTABLISHED
+0.410 0.440 S->C ACK     seq=301 ack=6101 len=0 ESTABLISHED ESTABLISHED
+0.420 0.450 C->S ACK     seq=6101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.420 0.450 C->S ACK     seq=7101 ack=301 len=1000 ESTABLISHED ESTABLISHED
+0.450 0.480 S->C ACK     seq=301 ack=10101 len=0 ESTABLISHED ESTABLISHED
+0.450 0.480 S->C ACK     seq=301 ack=10101 len=0 ESTABLISHED ESTABLISHED
+";
+    assert_eq!(p.ladder(), expected);
+    let stats = p.client.stats();
+    assert_eq!(
+        (
+            stats.fast_retransmits,
+            stats.rto_timeouts,
+            stats.retransmits
+        ),
+        (1, 1, 8)
+    );
+    assert_eq!(p.server().bytes_received(), 10_000);
+}

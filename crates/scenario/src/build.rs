@@ -64,6 +64,7 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                 kind: AppKind::Bulk { bytes: b.bytes },
                 start: b.start,
                 server_never_closes: b.server_close == ServerClose::Never,
+                accept_rate: b.accept_rate,
             }),
             WorkloadConfig::Request(r) => apps.push(AppSpec {
                 name: r.name.clone(),
@@ -78,6 +79,7 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                 },
                 start: r.start,
                 server_never_closes: r.server_close == ServerClose::Never,
+                accept_rate: r.accept_rate,
             }),
             WorkloadConfig::Churn(c) => apps.push(AppSpec {
                 name: c.name.clone(),
@@ -94,6 +96,7 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                 },
                 start: c.start,
                 server_never_closes: c.server_close == ServerClose::Never,
+                accept_rate: c.accept_rate,
             }),
             WorkloadConfig::Flood(f) => floods.push(FloodSpec {
                 name: f.name.clone(),

@@ -68,6 +68,9 @@ metrics! {
     syn_retransmits: u64,
     synack_retransmits: u64,
     time_wait_peak: u64,
+    /// Time-average number of sockets in TIME-WAIT over the run (Little's law: λ·2·MSL in a
+    /// steady state).
+    time_wait_mean: f64,
     close_wait_peak: u64,
     half_open_peak: u64,
     syn_dropped: u64,

@@ -31,7 +31,7 @@ pub enum Record {
         to: u32,
         conn: u32,
         seg: Segment,
-        /// For drops: the channel (link direction) that lost it.
+        /// For sends and drops: the channel (link direction) it was put on.
         channel: Option<u32>,
     },
     State {
@@ -61,6 +61,17 @@ impl Trace {
             links,
             records: Vec::new(),
         }
+    }
+
+    /// The link a channel belongs to, and whether the channel is its forward direction
+    /// (from the first host of `between` to the second).
+    pub fn link_of(&self, channel: u32) -> (&str, bool) {
+        (&self.links[channel as usize / 2], channel.is_multiple_of(2))
+    }
+
+    /// Every link's name, in file order.
+    pub fn links(&self) -> &[String] {
+        &self.links
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -120,7 +131,7 @@ impl Trace {
     }
 
     /// A host's name, or for a spoofed address `spoofed-<flood>-<hex>`.
-    fn host(&self, h: u32) -> std::borrow::Cow<'_, str> {
+    pub fn host(&self, h: u32) -> std::borrow::Cow<'_, str> {
         match self.hosts.get(h as usize) {
             Some(name) => name.as_str().into(),
             None => format!("spoofed-{}-{:06x}", (h >> 24) & 0x7f, h & 0x00ff_ffff).into(),
@@ -159,7 +170,7 @@ impl Trace {
                         "len": seg.len,
                         "wnd": seg.window,
                     });
-                    if let Some(c) = channel {
+                    if let (TraceEvent::Drop, Some(c)) = (ev, channel) {
                         v["link"] = self.links[*c as usize / 2].clone().into();
                     }
                     v

@@ -106,7 +106,7 @@ fn bad_files() {
             bulk("byte = \"1MB\"\n"),
             vec![
                 "x.toml:20:1: unknown key `byte` in [[workload]] \"w\"; expected one of: name, \
-                 kind, from, to, bytes, start, server_close; did you mean `bytes`?",
+                 kind, from, to, bytes, start, server_close, accept_rate; did you mean `bytes`?",
             ],
         ),
         (
@@ -1199,7 +1199,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 34);
+    assert_eq!(METRICS.len(), 35);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

@@ -139,6 +139,41 @@ impl fmt::Display for Congestion {
     }
 }
 
+/// How the congestion window grows on an ACK of new data, in slow start and in congestion
+/// avoidance. The two differ once ACKs cover more than one segment (delayed ACKs: every
+/// second segment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CwndGrowth {
+    /// RFC 5681 §3.1 as written, counted per ACK: slow start cwnd += min(N, SMSS)
+    /// (equation 2), congestion avoidance cwnd += SMSS·SMSS/cwnd, at least 1 byte
+    /// (equation 3). With an ACK per two segments the window grows ×1.5 per RTT in slow
+    /// start and by ½ SMSS per RTT in congestion avoidance.
+    PerAck,
+    /// Linux (`tcp_reno_cong_avoid`), counted per segment acknowledged: slow start cwnd +=
+    /// the bytes newly acknowledged, up to ssthresh (`tcp_slow_start`), the rest counted
+    /// towards congestion avoidance, which adds one SMSS per cwnd of bytes acknowledged
+    /// (`tcp_cong_avoid_ai`; RFC 3465's byte counting). ×2 per RTT in slow start and
+    /// 1 SMSS per RTT in congestion avoidance, whether ACKs are delayed or not.
+    PerSegmentAcked,
+}
+
+impl CwndGrowth {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CwndGrowth::PerAck => "per-ack",
+            CwndGrowth::PerSegmentAcked => "per-segment-acked",
+        }
+    }
+}
+
+impl fmt::Display for CwndGrowth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How initial sequence numbers are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -359,6 +394,13 @@ pub struct Config {
     /// RFC 5681 + RFC 6582: newreno.
     pub congestion: Congestion,
 
+    /// How cwnd grows on each ACK of new data (Reno and NewReno; `congestion = "none"`
+    /// never grows).
+    ///
+    /// Linux: per-segment-acked (`tcp_slow_start` and `tcp_cong_avoid_ai` count segments
+    /// acknowledged); RFC 5681 §3.1: per-ack (equations 2 and 3).
+    pub cwnd_growth: CwndGrowth,
+
     /// Send buffer, bytes: how much the application may have written and not yet had
     /// acknowledged.
     ///
@@ -434,6 +476,7 @@ impl Config {
             init_cwnd: 10,
             delayed_ack: Some(Duration::from_millis(40)),
             congestion: Congestion::NewReno,
+            cwnd_growth: CwndGrowth::PerSegmentAcked,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
             isn: Isn::Random,
@@ -466,6 +509,7 @@ impl Config {
             init_cwnd: 3,
             delayed_ack: Some(Duration::from_millis(200)),
             congestion: Congestion::NewReno,
+            cwnd_growth: CwndGrowth::PerAck,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
             isn: Isn::Clock,
@@ -636,5 +680,8 @@ mod tests {
         assert_eq!(v["handshake"], "three-way");
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
+        assert_eq!(v["cwnd_growth"], "per-ack");
+        let v = serde_json::to_value(Config::linux()).unwrap();
+        assert_eq!(v["cwnd_growth"], "per-segment-acked");
     }
 }

@@ -2,12 +2,22 @@
 //! to retransmit (RFC 5681 §3.2, RFC 6582 §3.2); a [`CongestionControl`] only answers "how
 //! many bytes may be in flight" and how that changes on each event.
 //!
-//! Simplified: windows are counted in bytes; congestion avoidance uses byte counting (one
-//! SMSS per cwnd of acknowledged bytes, RFC 5681 §3.1's "alternatively" form, as RFC 3465
-//! does with L = 1), not the per-ACK approximation of equation (3); no restart after idle
-//! (RFC 5681 §4.1); no CUBIC (Linux's default), so the `linux` profile runs NewReno.
+//! How the window grows on an ACK of new data is the configured [`CwndGrowth`]:
+//! - [`CwndGrowth::PerAck`] (the `rfc` profile): RFC 5681 §3.1 as written. Slow start adds
+//!   min(N, SMSS) per ACK (equation 2), congestion avoidance SMSS·SMSS/cwnd per ACK
+//!   (equation 3). With delayed ACKs (one ACK per two segments) that is ×1.5 per RTT in slow
+//!   start and ½ SMSS per RTT in congestion avoidance.
+//! - [`CwndGrowth::PerSegmentAcked`] (the `linux` profile): Linux's `tcp_reno_cong_avoid`.
+//!   Slow start adds what was acknowledged, up to ssthresh (`tcp_slow_start`), and the rest
+//!   counts towards congestion avoidance, which adds one SMSS per cwnd acknowledged
+//!   (`tcp_cong_avoid_ai`; RFC 3465 byte counting). ×2 per RTT and 1 SMSS per RTT, whether
+//!   ACKs are delayed or not.
+//!
+//! Simplified: windows are counted in bytes, so a segment shorter than SMSS counts for its
+//! share of one where Linux counts it as a whole packet; no restart after idle (RFC 5681
+//! §4.1); no CUBIC (Linux's default), so the `linux` profile runs NewReno.
 
-use crate::config::Congestion;
+use crate::config::{Congestion, CwndGrowth};
 
 /// What a partial ACK (one that acknowledges some but not all of the data outstanding when
 /// fast recovery began) means to the algorithm.
@@ -41,39 +51,68 @@ pub trait CongestionControl {
     fn on_rto(&mut self, flight: u64);
 }
 
-/// The window shared by Reno and NewReno: cwnd, ssthresh, and the bytes acknowledged since
-/// cwnd last grew in congestion avoidance.
+/// The window shared by Reno and NewReno: cwnd, ssthresh, the growth rule, and the bytes
+/// acknowledged since cwnd last grew in congestion avoidance (`PerSegmentAcked` only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Window {
     smss: u64,
     cwnd: u64,
     ssthresh: u64,
+    growth: CwndGrowth,
     acked_in_ca: u64,
 }
 
 impl Window {
     /// RFC 5681 §3.1: ssthresh starts arbitrarily high.
-    fn new(smss: u64, initial: u64) -> Window {
+    fn new(growth: CwndGrowth, smss: u64, initial: u64) -> Window {
         Window {
             smss,
             cwnd: initial,
             ssthresh: u64::MAX,
+            growth,
             acked_in_ca: 0,
         }
     }
 
     fn on_ack(&mut self, acked: u64) {
+        // Only an ACK of new data grows the window (an ACK of a FIN alone does not).
+        if acked == 0 {
+            return;
+        }
+        match self.growth {
+            CwndGrowth::PerAck => self.grow_per_ack(acked),
+            CwndGrowth::PerSegmentAcked => self.grow_per_segment(acked),
+        }
+    }
+
+    fn grow_per_ack(&mut self, acked: u64) {
         if self.cwnd < self.ssthresh {
             // RFC 5681 §3.1 equation (2): cwnd += min(N, SMSS).
             self.cwnd += acked.min(self.smss);
         } else {
-            // RFC 5681 §3.1: in congestion avoidance cwnd grows by one SMSS per RTT; counted
-            // here as one SMSS per cwnd bytes acknowledged.
-            self.acked_in_ca += acked;
-            if self.acked_in_ca >= self.cwnd {
-                self.acked_in_ca -= self.cwnd;
-                self.cwnd += self.smss;
+            // RFC 5681 §3.1 equation (3): cwnd += SMSS*SMSS/cwnd; "if the above formula
+            // yields 0, the result SHOULD be rounded up to 1 byte".
+            self.cwnd += (self.smss * self.smss / self.cwnd).max(1);
+        }
+    }
+
+    fn grow_per_segment(&mut self, mut acked: u64) {
+        if self.cwnd < self.ssthresh {
+            // Linux `tcp_slow_start`: cwnd = min(cwnd + acked, ssthresh); what is left over
+            // goes on to congestion avoidance.
+            let grown = self.cwnd.saturating_add(acked).min(self.ssthresh);
+            acked -= grown - self.cwnd;
+            self.cwnd = grown;
+            if acked == 0 {
+                return;
             }
+        }
+        // Linux `tcp_cong_avoid_ai(tp, cwnd, acked)`: one SMSS per cwnd acknowledged.
+        self.acked_in_ca += acked;
+        if self.acked_in_ca >= self.cwnd {
+            let delta = self.acked_in_ca / self.cwnd;
+            self.acked_in_ca -= delta * self.cwnd;
+            self.cwnd += delta * self.smss;
         }
     }
 
@@ -106,8 +145,14 @@ impl Window {
 pub struct Reno(Window);
 
 impl Reno {
+    /// Growing per ACK, as RFC 5681 §3.1 writes it ([`CwndGrowth::PerAck`]).
     pub fn new(smss: u64, initial: u64) -> Reno {
-        Reno(Window::new(smss, initial))
+        Reno::with_growth(CwndGrowth::PerAck, smss, initial)
+    }
+
+    /// Growing by the rule `growth`.
+    pub fn with_growth(growth: CwndGrowth, smss: u64, initial: u64) -> Reno {
+        Reno(Window::new(growth, smss, initial))
     }
 }
 
@@ -146,8 +191,14 @@ impl CongestionControl for Reno {
 pub struct NewReno(Window);
 
 impl NewReno {
+    /// Growing per ACK, as RFC 5681 §3.1 writes it ([`CwndGrowth::PerAck`]).
     pub fn new(smss: u64, initial: u64) -> NewReno {
-        NewReno(Window::new(smss, initial))
+        NewReno::with_growth(CwndGrowth::PerAck, smss, initial)
+    }
+
+    /// Growing by the rule `growth`.
+    pub fn with_growth(growth: CwndGrowth, smss: u64, initial: u64) -> NewReno {
+        NewReno(Window::new(growth, smss, initial))
     }
 }
 
@@ -228,11 +279,22 @@ pub enum Controller {
 }
 
 impl Controller {
-    /// The configured algorithm with an initial window of `initial` bytes.
+    /// The configured algorithm with an initial window of `initial` bytes, growing per ACK
+    /// as RFC 5681 §3.1 writes it.
     pub fn new(kind: Congestion, smss: u64, initial: u64) -> Controller {
+        Controller::with_growth(kind, CwndGrowth::PerAck, smss, initial)
+    }
+
+    /// The configured algorithm and growth rule, with an initial window of `initial` bytes.
+    pub fn with_growth(
+        kind: Congestion,
+        growth: CwndGrowth,
+        smss: u64,
+        initial: u64,
+    ) -> Controller {
         match kind {
-            Congestion::NewReno => Controller::NewReno(NewReno::new(smss, initial)),
-            Congestion::Reno => Controller::Reno(Reno::new(smss, initial)),
+            Congestion::NewReno => Controller::NewReno(NewReno::with_growth(growth, smss, initial)),
+            Congestion::Reno => Controller::Reno(Reno::with_growth(growth, smss, initial)),
             Congestion::None => Controller::Fixed(Fixed::new(initial)),
         }
     }
@@ -288,13 +350,15 @@ mod tests {
     const MSS: u64 = 1000;
 
     #[test]
-    fn slow_start_then_avoidance() {
+    fn per_ack_growth_is_rfc_5681_equations_2_and_3() {
         let mut c = NewReno::new(MSS, 2 * MSS);
         c.on_ack(MSS);
         c.on_ack(500);
         assert_eq!(c.window(), 3500, "eq. (2): + min(N, SMSS)");
         c.on_ack(3 * MSS);
         assert_eq!(c.window(), 4500, "at most one SMSS per ACK");
+        c.on_ack(0);
+        assert_eq!(c.window(), 4500, "no new data, no growth");
         c.on_rto(8 * MSS);
         assert_eq!(
             (c.window(), c.ssthresh()),
@@ -305,11 +369,99 @@ mod tests {
         c.on_ack(MSS);
         c.on_ack(MSS);
         assert_eq!(c.window(), 4 * MSS);
-        // Congestion avoidance: one SMSS per cwnd of acknowledged bytes.
-        c.on_ack(3 * MSS);
-        assert_eq!(c.window(), 4 * MSS);
+        // Congestion avoidance, eq. (3): SMSS·SMSS/cwnd per ACK, whatever it covers.
+        c.on_ack(2 * MSS);
+        assert_eq!(c.window(), 4250);
         c.on_ack(MSS);
+        assert_eq!(c.window(), 4250 + 1_000_000 / 4250);
+    }
+
+    #[test]
+    fn per_ack_rounds_a_tiny_increase_up_to_one_byte() {
+        let mut c = Reno::new(1, 10);
+        c.on_rto(10); // ssthresh = max(5, 2) = 5, cwnd = 1
+        for _ in 0..4 {
+            c.on_ack(1);
+        }
+        assert_eq!((c.window(), c.ssthresh()), (5, 5));
+        c.on_ack(1);
+        assert_eq!(c.window(), 6, "1·1/5 = 0, rounded up to 1 byte");
+    }
+
+    #[test]
+    fn per_segment_growth_is_linux_reno() {
+        let mut c = NewReno::with_growth(CwndGrowth::PerSegmentAcked, MSS, 2 * MSS);
+        c.on_ack(3 * MSS);
+        assert_eq!(c.window(), 5 * MSS, "tcp_slow_start: + every segment acked");
+        c.on_rto(12 * MSS);
+        assert_eq!((c.window(), c.ssthresh()), (MSS, 6 * MSS));
+        c.on_ack(4 * MSS);
         assert_eq!(c.window(), 5 * MSS);
+        // Slow start stops at ssthresh; the other 2 segments count towards avoidance.
+        c.on_ack(3 * MSS);
+        assert_eq!(c.window(), 6 * MSS);
+        c.on_ack(3 * MSS);
+        assert_eq!(c.window(), 6 * MSS, "5 of 6 segments counted");
+        c.on_ack(MSS);
+        assert_eq!(
+            c.window(),
+            7 * MSS,
+            "tcp_cong_avoid_ai: one SMSS per cwnd acked"
+        );
+        c.on_ack(15 * MSS);
+        assert_eq!(c.window(), 9 * MSS, "two windows' worth at once: two SMSS");
+    }
+
+    /// One round trip with delayed ACKs: the window's full segments are acknowledged two
+    /// at a time, an odd last one alone (by the delayed-ACK timer). Returns cwnd afterwards.
+    fn round_with_delayed_acks(c: &mut NewReno) -> u64 {
+        let segments = c.window() / MSS;
+        for _ in 0..segments / 2 {
+            c.on_ack(2 * MSS);
+        }
+        if segments % 2 == 1 {
+            c.on_ack(MSS);
+        }
+        c.window()
+    }
+
+    #[test]
+    fn growth_per_round_trip_with_delayed_acks() {
+        let mut rfc = NewReno::with_growth(CwndGrowth::PerAck, MSS, 16 * MSS);
+        let mut linux = NewReno::with_growth(CwndGrowth::PerSegmentAcked, MSS, 16 * MSS);
+        let rfc_ss: Vec<u64> = (0..3).map(|_| round_with_delayed_acks(&mut rfc)).collect();
+        let linux_ss: Vec<u64> = (0..3)
+            .map(|_| round_with_delayed_acks(&mut linux))
+            .collect();
+        assert_eq!(
+            rfc_ss,
+            [24 * MSS, 36 * MSS, 54 * MSS],
+            "slow start ×1.5 per RTT"
+        );
+        assert_eq!(
+            linux_ss,
+            [32 * MSS, 64 * MSS, 128 * MSS],
+            "slow start ×2 per RTT"
+        );
+
+        // Congestion avoidance from 40 segments (ssthresh = 40): rfc gains about ½ SMSS per
+        // round trip (20 ACKs of SMSS·SMSS/cwnd ≈ 24 bytes: +481, +480, +480, then 21 ACKs
+        // for 41 segments: +493), linux exactly one SMSS.
+        let mut rfc = NewReno::with_growth(CwndGrowth::PerAck, MSS, 40 * MSS);
+        let mut linux = NewReno::with_growth(CwndGrowth::PerSegmentAcked, MSS, 40 * MSS);
+        rfc.on_rto(80 * MSS);
+        linux.on_rto(80 * MSS);
+        while rfc.window() < 40 * MSS {
+            rfc.on_ack(MSS);
+            linux.on_ack(MSS);
+        }
+        assert_eq!((rfc.window(), linux.window()), (40 * MSS, 40 * MSS));
+        let rfc_ca: Vec<u64> = (0..4).map(|_| round_with_delayed_acks(&mut rfc)).collect();
+        let linux_ca: Vec<u64> = (0..4)
+            .map(|_| round_with_delayed_acks(&mut linux))
+            .collect();
+        assert_eq!(rfc_ca, [40_481, 40_961, 41_441, 41_934]);
+        assert_eq!(linux_ca, [41 * MSS, 42 * MSS, 43 * MSS, 44 * MSS]);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! wake-ups with the current [`Time`](synack_sim::Time), and polls it for segments to send,
 //! its next deadline and application events. A [`Listener`] decides what becomes of SYNs
 //! (SYN queue, accept queue, SYN cookies); [`IsnGenerator`] chooses initial sequence
-//! numbers; the congestion-control algorithms sit behind [`CongestionControl`].
+//! numbers; the congestion-control algorithms sit behind [`CongestionControl`]. A connection
+//! that reaches TIME-WAIT can be swapped for a [`TimeWait`] of at most 128 bytes
+//! ([`Connection::into_time_wait`]), which answers the segments that still arrive.
 //!
 //! What is simplified, and what it costs, is listed in each module's documentation; the
 //! connection's list is in [`connection`].
@@ -53,6 +55,7 @@ pub mod rtt;
 pub mod segment;
 pub mod seq;
 pub mod state;
+pub mod time_wait;
 pub mod timer;
 
 pub use congestion::{CongestionControl, Controller};
@@ -63,4 +66,5 @@ pub use listener::{Listener, ListenerStats, SynDecision};
 pub use segment::{Flags, Segment};
 pub use seq::Seq;
 pub use state::State;
+pub use time_wait::{TimeWait, TimeWaitAction};
 pub use timer::Timer;

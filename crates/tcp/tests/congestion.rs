@@ -157,12 +157,7 @@ fn slow_start_doubles_per_round_trip() {
     let mut p = established(&config);
     p.client.send(p.now, 45_000).unwrap();
     p.run(10_000);
-    let mut per_round: BTreeMap<u64, usize> = BTreeMap::new();
-    for (t, _, _) in data(&p) {
-        *per_round.entry(t).or_default() += 1;
-    }
-    let rounds: Vec<_> = per_round.into_iter().collect();
-    assert_eq!(rounds, vec![(30, 3), (50, 6), (70, 12), (90, 24)]);
+    assert_eq!(per_round(&p), vec![(30, 3), (50, 6), (70, 12), (90, 24)]);
     assert_eq!(p.client.cwnd(), 48_000);
 }
 
@@ -223,7 +218,9 @@ fn impatient_newreno_times_out_one_rto_after_the_first_partial_ack() {
     assert_eq!(p.client_state(), State::Established);
     assert_eq!(p.client.rto(), ms(200), "max(min_rto, 60 + 4 × 30 ms)");
     for i in 1..=6u32 {
-        p.drop_next(Side::Client, move |s| s.len > 0 && s.seq.0 == 101 + 1000 * i);
+        p.drop_next(Side::Client, move |s| {
+            s.len > 0 && s.seq.0 == 101 + 1000 * i
+        });
     }
     p.client.send(p.now, 10_000).unwrap();
     p.run_until(t_ms(379));
@@ -278,4 +275,94 @@ fn impatient_newreno_times_out_one_rto_after_the_first_partial_ack() {
         (1, 1, 8)
     );
     assert_eq!(p.server().bytes_received(), 10_000);
+}
+
+/// Data segments sent per round trip: (sent at ms, how many).
+fn per_round(p: &Pair) -> Vec<(u64, usize)> {
+    let mut rounds: BTreeMap<u64, usize> = BTreeMap::new();
+    for (t, _, _) in data(p) {
+        *rounds.entry(t).or_default() += 1;
+    }
+    rounds.into_iter().collect()
+}
+
+/// Slow start with delayed ACKs (the receiver acknowledges every second segment, RFC 5681
+/// §4.2), from 16 segments so that every window is even and no ACK waits for the timer.
+/// rfc counts growth per ACK (RFC 5681 eq. (2): one SMSS for the two segments an ACK
+/// covers): ×1.5 per round trip, 16, 24, 36, 54. linux counts it per segment acknowledged
+/// (`tcp_slow_start`): ×2, 16, 32, 64, 128.
+#[test]
+fn slow_start_with_delayed_acks_per_profile() {
+    for (base, total, rounds, cwnd) in [
+        (
+            Config::rfc(),
+            130,
+            vec![(30, 16), (50, 24), (70, 36), (90, 54)],
+            81_000,
+        ),
+        (
+            Config::linux(),
+            240,
+            vec![(30, 16), (50, 32), (70, 64), (90, 128)],
+            256_000,
+        ),
+    ] {
+        let config = Config {
+            mss: 1000,
+            init_cwnd: 16,
+            ..base
+        };
+        assert!(config.delayed_ack.is_some());
+        let mut p = established(&config);
+        p.client.send(p.now, total * 1000).unwrap();
+        p.run(10_000);
+        assert_eq!(per_round(&p), rounds, "{:?}", config.cwnd_growth);
+        assert_eq!(p.client.cwnd(), cwnd, "{:?}", config.cwnd_growth);
+        assert_eq!(p.server().bytes_received(), total * 1000);
+    }
+}
+
+/// Congestion avoidance with delayed ACKs. A 22-segment window with its first segment lost
+/// ends fast recovery with cwnd = ssthresh = 11 segments (RFC 6582 §3.2 (6) option 1: ten
+/// segments sent during recovery are outstanding, plus one), and the sender then has data
+/// for ever. The receiver acknowledges every second segment, an odd last one after 1 ms.
+/// linux (`tcp_cong_avoid_ai`) gains exactly one SMSS per round trip; rfc (RFC 5681 eq. (3),
+/// SMSS·SMSS/cwnd per ACK) about half that: ⌈n/2⌉ ACKs for n segments, so a little more
+/// than ½ SMSS when n is odd, a little less from rounding down.
+#[test]
+fn congestion_avoidance_with_delayed_acks_per_profile() {
+    let mut growth = Vec::new();
+    for base in [Config::rfc(), Config::linux()] {
+        let config = Config {
+            mss: 1000,
+            init_cwnd: 22,
+            delayed_ack: Some(ms(1)),
+            ..base
+        };
+        let mut p = established(&config);
+        p.drop_next(Side::Client, |s| s.seq.0 == 101);
+        p.client.send(p.now, 3_000_000).unwrap();
+        // Recovery ends when the ACKs arrive at 70 ms; sample cwnd after each round trip's
+        // ACKs (and the 1 ms delayed one).
+        let mut cwnd = Vec::new();
+        for round in 0..=20 {
+            p.run_until(t_ms(75 + 20 * round));
+            assert_eq!(p.client.ssthresh(), 11_000);
+            cwnd.push(p.client.cwnd());
+        }
+        let stats = p.client.stats();
+        assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
+        let per_rtt: Vec<u64> = cwnd.windows(2).map(|w| w[1] - w[0]).collect();
+        growth.push((cwnd, per_rtt));
+    }
+    let (rfc, rfc_per_rtt) = &growth[0];
+    let (linux, linux_per_rtt) = &growth[1];
+    assert_eq!(linux[0], 11_000);
+    assert_eq!(linux_per_rtt, &vec![1000; 20], "one SMSS per round trip");
+    assert!(
+        rfc_per_rtt.iter().all(|g| (450..=650).contains(g)),
+        "about ½ SMSS per round trip: {rfc_per_rtt:?}"
+    );
+    let total = rfc[20] - rfc[0];
+    assert!((10_000..=11_500).contains(&total), "{total}");
 }

@@ -34,8 +34,9 @@ const HANDSHAKE: &str = "\
 ";
 
 /// Four segments fill the initial window; the receiver acknowledges every second full-sized
-/// segment at once (RFC 5681 §4.2); each ACK grows cwnd by one SMSS (slow start), and the
-/// last segment pair goes out when the first ACK returns.
+/// segment at once (RFC 5681 §4.2); each ACK grows cwnd by the two segments it
+/// acknowledges (slow start, linux's per-segment growth), and the last segment pair goes out
+/// when the first ACK returns.
 #[test]
 fn segments_by_mss_and_acks_every_second_segment() {
     let mut p = established(&cfg(), &cfg());
@@ -56,7 +57,7 @@ fn segments_by_mss_and_acks_every_second_segment() {
     assert_eq!(p.ladder(), expected);
     assert_eq!(p.server().bytes_received(), 6000);
     assert_eq!(p.client.bytes_acked(), 6000);
-    assert_eq!(p.client.cwnd(), 7000, "4 + one SMSS per ACK");
+    assert_eq!(p.client.cwnd(), 10_000, "4 + every segment acknowledged");
     assert_eq!(
         p.client_app_events()[1..],
         [

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange, Profile};
+use synack_tcp::config::{
+    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile,
+};
 
 use super::units;
 
@@ -82,6 +84,9 @@ pub struct TcpOverrides {
     /// See [`Config::congestion`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub congestion: Option<Congestion>,
+    /// See [`Config::cwnd_growth`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwnd_growth: Option<CwndGrowth>,
     /// See [`Config::send_buffer`].
     #[serde(
         default,
@@ -160,6 +165,7 @@ impl TcpOverrides {
         set(&mut c.init_cwnd, self.init_cwnd);
         set(&mut c.delayed_ack, self.delayed_ack);
         set(&mut c.congestion, self.congestion);
+        set(&mut c.cwnd_growth, self.cwnd_growth);
         set(&mut c.send_buffer, self.send_buffer);
         set(&mut c.recv_buffer, self.recv_buffer);
         set(&mut c.isn, self.isn);

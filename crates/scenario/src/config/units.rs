@@ -492,6 +492,24 @@ pub mod per_second {
     }
 }
 
+/// `serde(with)` for an optional per-second rate (absent = none).
+pub mod opt_per_second {
+    use super::*;
+
+    /// Writes the number, or nothing.
+    pub fn serialize<S: Serializer>(r: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match r {
+            Some(r) => s.serialize_f64(*r),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads a positive finite number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        d.deserialize_any(RateVisitor).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

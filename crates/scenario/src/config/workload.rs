@@ -133,6 +133,13 @@ pub struct Bulk {
     /// What the server application does after the client's FIN. Default after-fin.
     #[serde(default)]
     pub server_close: ServerClose,
+    /// Connections the server application accepts per second; absent: each at once.
+    #[serde(
+        default,
+        with = "units::opt_per_second",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accept_rate: Option<f64>,
 }
 
 /// `kind = "request"`: `count` connections, each: connect, request, response, close.
@@ -163,6 +170,13 @@ pub struct Request {
     /// What the server application does after the client's FIN. Default after-fin.
     #[serde(default)]
     pub server_close: ServerClose,
+    /// Connections the server application accepts per second; absent: each at once.
+    #[serde(
+        default,
+        with = "units::opt_per_second",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accept_rate: Option<f64>,
 }
 
 /// `kind = "churn"`: connections arriving at `rate` per second from `start` to `stop`.
@@ -199,6 +213,13 @@ pub struct Churn {
     /// What the server application does after the client's FIN. Default after-fin.
     #[serde(default)]
     pub server_close: ServerClose,
+    /// Connections the server application accepts per second; absent: each at once.
+    #[serde(
+        default,
+        with = "units::opt_per_second",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accept_rate: Option<f64>,
 }
 
 /// `kind = "flood"`: SYNs from random spoofed addresses and ports, entering at `from`.

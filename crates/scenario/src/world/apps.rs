@@ -153,15 +153,7 @@ impl World {
                 match side {
                     Side::Server => {
                         f.server_delivered += n;
-                        let delivered = f.server_delivered;
-                        if let Some((request, response, server_closes)) = kind.server_answers() {
-                            if delivered >= request && delivered - n < request {
-                                let c = self.tcp.conn(id);
-                                c.to_write += response;
-                                c.close_when_written |= server_closes;
-                                self.write(now, id);
-                            }
-                        }
+                        self.server_answer(now, id);
                     }
                     Side::Client => {
                         f.client_delivered += n;
@@ -175,13 +167,7 @@ impl World {
                 }
             }
             TcpEvent::Acked(_) => self.write(now, id),
-            TcpEvent::PeerFin => {
-                let never = side == Side::Server && self.tcp.apps[app].server_never_closes;
-                if !never {
-                    self.tcp.conn(id).close_when_written = true;
-                    self.write(now, id);
-                }
-            }
+            TcpEvent::PeerFin => self.peer_closed(now, id),
             TcpEvent::Closed | TcpEvent::Reset | TcpEvent::TimedOut => {
                 let end = match event {
                     TcpEvent::Closed => End::Clean,
@@ -199,6 +185,47 @@ impl World {
                     Side::Server => f.server_end = end,
                 }
             }
+        }
+    }
+
+    /// A server application that has read the whole request starts its response.
+    fn server_answer(&mut self, now: Time, id: u32) {
+        let c = self.tcp.conn(id);
+        let (flow, app) = (c.flow as usize, c.app as usize);
+        if !c.accepted || c.answered {
+            return;
+        }
+        let Some((request, response, server_closes)) = self.tcp.apps[app].kind.server_answers()
+        else {
+            return;
+        };
+        if self.tcp.flows[flow].server_delivered >= request {
+            let c = self.tcp.conn(id);
+            c.answered = true;
+            c.to_write += response;
+            c.close_when_written |= server_closes;
+            self.write(now, id);
+        }
+    }
+
+    /// The peer closed its direction: close ours too, unless this is a server that never
+    /// closes, or one that has not accepted the connection yet.
+    fn peer_closed(&mut self, now: Time, id: u32) {
+        let c = self.tcp.conn(id);
+        let (side, app, accepted) = (c.side, c.app as usize, c.accepted);
+        let never = side == Side::Server && self.tcp.apps[app].server_never_closes;
+        if !never && accepted {
+            self.tcp.conn(id).close_when_written = true;
+            self.write(now, id);
+        }
+    }
+
+    /// The server application accepts a connection that has been waiting: it reads what
+    /// arrived meanwhile and reacts as it would have.
+    pub(super) fn server_accepted(&mut self, now: Time, id: u32) {
+        self.server_answer(now, id);
+        if self.tcp.conn(id).conn.state() == synack_tcp::State::CloseWait {
+            self.peer_closed(now, id);
         }
     }
 

@@ -12,7 +12,7 @@ mod apps;
 mod probe;
 mod tcp;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use synack_link::{Channel, Fate, LinkError, LinkParams};
 use synack_sim::{Duration, Scheduler, Time};
@@ -83,6 +83,8 @@ pub struct AppSpec {
     pub start: Duration,
     /// The server application never closes its side (it leaves CLOSE-WAIT sockets).
     pub server_never_closes: bool,
+    /// Connections the server application accepts per second; `None`: each at once.
+    pub accept_rate: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -179,6 +181,10 @@ enum Event {
     FloodSyn(u32),
     /// Scripted segment `.0` is sent.
     Script(u32),
+    /// Listener `.0`'s application accepts its next connection.
+    Accept(u32),
+    /// A compact TIME-WAIT socket's 2·MSL may be over.
+    TimeWaitTimer(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -245,7 +251,7 @@ impl World {
     /// Builds the world of run `run_seed`, drawing each component's stream from it.
     pub fn new(spec: &WorldSpec, run_seed: u64) -> Result<World, SetupError> {
         let mut channels = Vec::with_capacity(spec.links.len() * 2);
-        let mut routes: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
         for link in &spec.links {
             for (direction, params, from, to) in [
                 ("forward", &link.forward, link.a, link.b),
@@ -344,6 +350,8 @@ impl World {
                 Event::ConnTimer(conn) => self.conn_timer(now, conn),
                 Event::FloodSyn(f) => self.flood_syn(now, f),
                 Event::Script(i) => self.script_send(now, i),
+                Event::Accept(l) => self.accept_next(now, l),
+                Event::TimeWaitTimer(t) => self.time_wait_timer(now, t),
             }
         }
         self.finish()
@@ -400,7 +408,7 @@ impl World {
         };
         let delivered = self.transmit(now, channel, wire_bytes(&seg), packet);
         if let Some(trace) = &mut self.trace {
-            trace.segment(now, TraceEvent::Send, from, to, flow, &seg, None);
+            trace.segment(now, TraceEvent::Send, from, to, flow, &seg, Some(channel));
             if !delivered {
                 trace.segment(now, TraceEvent::Drop, from, to, flow, &seg, Some(channel));
             }

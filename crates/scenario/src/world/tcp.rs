@@ -14,19 +14,29 @@
 //! a data segment of one flow accepted by a connection of another is a stale acceptance, and
 //! a server connection established for a flow whose client is gone is a ghost.
 //!
-//! **Listeners** keep at most `backlog` connections in SYN-RECEIVED (the SYN queue); a SYN
-//! beyond that is dropped and counted in `syn_dropped`. The application accepts established
-//! connections at once, so the accept queue never fills. SYN cookies are not modelled yet:
-//! with `syn_cookies = true` a full SYN queue still drops SYNs.
+//! **TIME-WAIT** sockets shrink, once a connection enters TIME-WAIT, to the endpoint's
+//! compact [`TimeWait`] (as Linux keeps an `inet_timewait_sock`): with the world's
+//! bookkeeping, [`TimeWaitSocket`] holds at most 128 bytes, so a million fit in 128 MB.
+//!
+//! **Listeners** are the endpoint's [`synack_tcp::Listener`]: at most `backlog` connections
+//! in SYN-RECEIVED (the SYN queue); beyond that a SYN is answered with a cookie when
+//! `syn_cookies` is on, else dropped (`syn_dropped`); an ACK for no connection that carries a
+//! valid cookie becomes a connection. The application accepts established connections at
+//! once, or with the workload's `accept_rate` one every 1/rate seconds, first come first
+//! served; until then a server application does nothing with its connection, and while the
+//! accept queue is full the final ACK of a handshake is dropped, as Linux does.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+
+use std::collections::VecDeque;
 
 use rand_chacha::ChaCha8Rng;
-use synack_sim::{EventKey, Time};
+use synack_sim::{Duration, EventKey, Time};
 use synack_tcp::config::Config as TcpConfig;
 use synack_tcp::{
     Connection, Event as TcpEvent, FourTuple, IsnGenerator, Segment, Seq, State, Stats,
 };
+use synack_tcp::{Listener as TcpListener, SynDecision, TimeWait, TimeWaitAction};
 
 use super::{AppSpec, Event, FloodSpec, SetupError, World, WorldSpec};
 use crate::metrics::Metrics;
@@ -39,6 +49,45 @@ pub(super) type Key = (u32, u16, u32, u16);
 
 /// Spoofed source addresses: the high bit set, the flood's index in bits 24–30.
 pub(super) const SPOOFED: u32 = 0x8000_0000;
+
+/// In the demux map, ids with this bit set are TIME-WAIT sockets, the others connections.
+const TIME_WAIT_ID: u32 = 0x8000_0000;
+
+/// A connection in TIME-WAIT: only what TIME-WAIT needs.
+pub(super) struct TimeWaitSocket {
+    tw: TimeWait,
+    host: u32,
+    remote: u32,
+    /// The flow, with the side in the top bit (set: server).
+    flow_side: u32,
+    timer: EventKey,
+}
+
+const SERVER_SIDE: u32 = 0x8000_0000;
+
+// Issue 4: a connection in TIME-WAIT keeps at most 128 bytes.
+const _: () = assert!(std::mem::size_of::<TimeWaitSocket>() <= 128);
+
+impl TimeWaitSocket {
+    fn key(&self) -> Key {
+        (
+            self.host,
+            self.tw.local_port(),
+            self.remote,
+            self.tw.remote_port(),
+        )
+    }
+    fn flow(&self) -> u32 {
+        self.flow_side & !SERVER_SIDE
+    }
+    fn side(&self) -> Side {
+        if self.flow_side & SERVER_SIDE != 0 {
+            Side::Server
+        } else {
+            Side::Client
+        }
+    }
+}
 
 pub(super) struct Host {
     pub(super) config: TcpConfig,
@@ -65,6 +114,10 @@ pub(super) struct Conn {
     pub(super) syn_queue: Option<u32>,
     /// The pending timer event, and the time it is set for.
     timer: Option<(Time, EventKey)>,
+    /// The server application has accepted it (always true for clients).
+    pub(super) accepted: bool,
+    /// The server application has started its response.
+    pub(super) answered: bool,
     /// Bytes the application still means to write.
     pub(super) to_write: u64,
     /// Close once everything is written.
@@ -81,6 +134,8 @@ impl Conn {
             app,
             flow,
             syn_queue: None,
+            accepted: side == Side::Client,
+            answered: false,
             timer: None,
             to_write: 0,
             close_when_written: false,
@@ -123,10 +178,14 @@ pub(super) struct Flow {
 }
 
 struct Listener {
+    /// The workload whose server application answers here.
     app: u32,
-    backlog: u32,
-    /// Connections in SYN-RECEIVED.
-    syn_queue: u32,
+    inner: TcpListener,
+    /// With an accept rate: established connections (id, flow) not yet accepted, oldest
+    /// first, and whether an `Accept` event is pending.
+    backlog: VecDeque<(u32, u32)>,
+    accepting: bool,
+    accept_gap: Option<Duration>,
 }
 
 /// Metrics that are plain counts.
@@ -138,7 +197,6 @@ pub(super) struct Counts {
     pub(super) port_exhausted: u64,
     pub(super) ghosts: u64,
     pub(super) stale_accepted: u64,
-    pub(super) syn_dropped: u64,
     time_wait_peak: u64,
     close_wait_peak: u64,
     half_open_peak: u64,
@@ -155,6 +213,8 @@ pub(super) struct Tcp {
     pub(super) flood_rngs: Vec<ChaCha8Rng>,
     conns: Vec<Option<Conn>>,
     free: Vec<u32>,
+    time_waits: Vec<Option<TimeWaitSocket>>,
+    time_wait_free: Vec<u32>,
     pub(super) demux: HashMap<Key, u32>,
     listeners: Vec<Listener>,
     listener_at: HashMap<(u32, u16), u32>,
@@ -162,6 +222,9 @@ pub(super) struct Tcp {
     pub(super) handshakes_ns: Vec<u64>,
     stats: Stats,
     time_wait: u64,
+    /// ∫ (sockets in TIME-WAIT) dt in socket·nanoseconds, up to `time_wait_since`.
+    time_wait_area: u128,
+    time_wait_since: Time,
     close_wait: u64,
     half_open: u64,
     pub(super) counts: Counts,
@@ -182,7 +245,7 @@ impl Tcp {
             })
             .collect();
         let mut listeners: Vec<Listener> = Vec::new();
-        let mut listener_at: HashMap<(u32, u16), u32> = HashMap::new();
+        let mut listener_at: HashMap<(u32, u16), u32> = HashMap::default();
         for (i, app) in spec.apps.iter().enumerate() {
             let key = (app.server as u32, app.port);
             if let Some(&l) = listener_at.get(&key) {
@@ -196,11 +259,18 @@ impl Tcp {
                     });
                 }
             } else {
+                let host = &spec.hosts[app.server];
+                let mut rng = component_rng(
+                    run_seed,
+                    &format!("host.{}.listener.{}", host.name, app.port),
+                );
                 listener_at.insert(key, listeners.len() as u32);
                 listeners.push(Listener {
                     app: i as u32,
-                    backlog: spec.hosts[app.server].tcp.backlog,
-                    syn_queue: 0,
+                    inner: TcpListener::new(&host.tcp, app.port, &mut rng),
+                    backlog: VecDeque::new(),
+                    accepting: false,
+                    accept_gap: app.accept_rate.map(|r| Duration::from_secs_f64(1.0 / r)),
                 });
             }
         }
@@ -237,13 +307,17 @@ impl Tcp {
             floods: spec.floods.clone(),
             conns: Vec::new(),
             free: Vec::new(),
-            demux: HashMap::new(),
+            time_waits: Vec::new(),
+            time_wait_free: Vec::new(),
+            demux: HashMap::default(),
             listeners,
             listener_at,
             flows: Vec::new(),
             handshakes_ns: Vec::new(),
             stats: Stats::default(),
             time_wait: 0,
+            time_wait_area: 0,
+            time_wait_since: Time::ZERO,
             close_wait: 0,
             half_open: 0,
             counts: Counts::default(),
@@ -272,8 +346,15 @@ impl Tcp {
             .expect("events name live connections")
     }
 
+    /// The flow of a demux entry (a connection or a TIME-WAIT socket).
     fn flow_of(&self, id: u32) -> u32 {
-        self.conns[id as usize].as_ref().map_or(NO_CONN, |c| c.flow)
+        if id & TIME_WAIT_ID != 0 {
+            self.time_waits[(id & !TIME_WAIT_ID) as usize]
+                .as_ref()
+                .map_or(NO_CONN, |t| t.flow())
+        } else {
+            self.conns[id as usize].as_ref().map_or(NO_CONN, |c| c.flow)
+        }
     }
 
     /// A new flow started at `now`.
@@ -309,7 +390,10 @@ impl Tcp {
         None
     }
 
-    fn gauge(&mut self, state: State, delta: i64) {
+    fn gauge(&mut self, now: Time, state: State, delta: i64) {
+        if state == State::TimeWait {
+            self.integrate_time_wait(now);
+        }
         let (count, peak) = match state {
             State::TimeWait => (&mut self.time_wait, &mut self.counts.time_wait_peak),
             State::CloseWait => (&mut self.close_wait, &mut self.counts.close_wait_peak),
@@ -322,10 +406,23 @@ impl Tcp {
         *peak = (*peak).max(*count);
     }
 
+    fn integrate_time_wait(&mut self, now: Time) {
+        let dt = (now - self.time_wait_since).as_nanos();
+        self.time_wait_area += u128::from(self.time_wait) * u128::from(dt);
+        self.time_wait_since = now;
+    }
+
     /// Fills the connection metrics at the end of a run.
     pub(super) fn summarize(&mut self, end: Time, m: &mut Metrics) {
+        self.integrate_time_wait(end);
+        if end > Time::ZERO {
+            m.time_wait_mean = self.time_wait_area as f64 / end.as_nanos() as f64;
+        }
         for c in self.conns.iter().flatten() {
             add_stats(&mut self.stats, &c.conn.stats());
+        }
+        for t in self.time_waits.iter().flatten() {
+            add_stats(&mut self.stats, &t.tw.stats());
         }
         let c = &self.counts;
         m.conn_attempted = c.attempted;
@@ -334,7 +431,12 @@ impl Tcp {
         m.port_exhausted = c.port_exhausted;
         m.ghost_established = c.ghosts;
         m.stale_accepted = c.stale_accepted;
-        m.syn_dropped = c.syn_dropped;
+        for l in &self.listeners {
+            let s = l.inner.stats();
+            m.syn_dropped += s.syn_dropped;
+            m.syncookies_sent += s.syncookies_sent;
+            m.syncookies_accepted += s.syncookies_accepted;
+        }
         m.time_wait_peak = c.time_wait_peak;
         m.close_wait_peak = c.close_wait_peak;
         m.half_open_peak = c.half_open_peak;
@@ -413,7 +515,18 @@ impl World {
             trace.segment(now, TraceEvent::Recv, from, to, flow, &seg, None);
         }
         match id {
+            Some(id) if id & TIME_WAIT_ID != 0 => {
+                self.time_wait_segment(now, id & !TIME_WAIT_ID, from, to, seg, tag)
+            }
             Some(id) => {
+                let c = self.tcp.conn(id);
+                if let Some(l) = c.syn_queue {
+                    if seg.flags.ack() && self.tcp.listeners[l as usize].inner.accept_queue_full() {
+                        // Linux tcp_check_req: no room in the accept queue, so the handshake's
+                        // last ACK is ignored; the SYN-ACK will be sent again.
+                        return;
+                    }
+                }
                 let c = self.tcp.conn(id);
                 let before = c.conn.bytes_received();
                 c.conn.handle_segment(now, &seg);
@@ -436,6 +549,11 @@ impl World {
             }
             // LISTEN, first: an incoming RST is ignored. CLOSED: likewise.
             _ if seg.flags.rst() => {}
+            // An ACK that may carry a SYN cookie (RFC 4987 §3.6).
+            Some(l)
+                if seg.flags.ack()
+                    && !seg.flags.syn()
+                    && self.cookie_ack(now, l, from, to, seg, tag) => {}
             // LISTEN, second (an ACK) and CLOSED: <SEQ=SEG.ACK><CTL=RST>.
             _ if seg.flags.ack() => {
                 let rst = Segment::rst(seg.dst_port, seg.src_port, seg.ack, None);
@@ -451,27 +569,71 @@ impl World {
         }
     }
 
-    /// A listener takes a SYN: a new connection in SYN-RECEIVED, if the SYN queue has room.
+    /// A listener takes a SYN: a new connection in SYN-RECEIVED, a cookie, or nothing.
     fn accept(&mut self, now: Time, l: u32, from: u32, to: u32, syn: Segment, tag: u32) {
-        let listener = &mut self.tcp.listeners[l as usize];
-        if listener.syn_queue >= listener.backlog {
-            // Linux tcp_conn_request: the SYN queue is full (and no cookie is sent).
-            self.tcp.counts.syn_dropped += 1;
-            return;
-        }
-        let app = listener.app;
-        let host = &mut self.tcp.hosts[to as usize];
         let tuple = FourTuple {
             local_addr: to,
             local_port: syn.dst_port,
             remote_addr: from,
             remote_port: syn.src_port,
         };
-        let iss = host.isn.next(now, tuple);
-        let Ok(conn) = Connection::accept(now, &host.config, syn.dst_port, &syn, iss) else {
-            return;
+        match self.tcp.listeners[l as usize]
+            .inner
+            .on_syn(now, tuple, &syn)
+        {
+            SynDecision::Drop => {}
+            SynDecision::Cookie(synack) => self.send_segment(now, to, from, tag, synack),
+            SynDecision::Open => {
+                let host = &mut self.tcp.hosts[to as usize];
+                let iss = host.isn.next(now, tuple);
+                if let Ok(conn) = Connection::accept(now, &host.config, syn.dst_port, &syn, iss) {
+                    let key = (to, syn.dst_port, from, syn.src_port);
+                    self.open_server(now, l, conn, key, tag, true);
+                }
+            }
+        }
+    }
+
+    /// An ACK for no connection at a listener: a connection if it carries a valid cookie.
+    fn cookie_ack(
+        &mut self,
+        now: Time,
+        l: u32,
+        from: u32,
+        to: u32,
+        ack: Segment,
+        tag: u32,
+    ) -> bool {
+        let tuple = FourTuple {
+            local_addr: to,
+            local_port: ack.dst_port,
+            remote_addr: from,
+            remote_port: ack.src_port,
         };
-        // The SYN's own incarnation, if its client is still there and has no server yet;
+        match self.tcp.listeners[l as usize]
+            .inner
+            .on_ack(now, tuple, &ack)
+        {
+            Some(conn) => {
+                let key = (to, ack.dst_port, from, ack.src_port);
+                self.open_server(now, l, conn, key, tag, false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A new server connection, from a SYN (`half_open`) or from a cookie.
+    fn open_server(
+        &mut self,
+        now: Time,
+        l: u32,
+        conn: Connection,
+        key: Key,
+        tag: u32,
+        half_open: bool,
+    ) {
+        // The segment's own incarnation, if its client is still there and has no server yet;
         // otherwise a flow of its own, with no client: if it is ever established, a ghost.
         let joins = tag != NO_CONN && {
             let f = &self.tcp.flows[tag as usize];
@@ -480,7 +642,7 @@ impl World {
         let flow = if joins {
             tag
         } else {
-            self.tcp.new_flow(super::tcp::Flow {
+            self.tcp.new_flow(Flow {
                 started: now,
                 ..Flow::default()
             })
@@ -489,16 +651,17 @@ impl World {
         if let Some(trace) = &mut self.trace {
             trace.claim_last_receipt(flow);
         }
-        let mut c = Conn::new(
-            conn,
-            (to, syn.dst_port, from, syn.src_port),
-            Side::Server,
-            app,
-            flow,
-        );
-        c.syn_queue = Some(l);
-        self.tcp.listeners[l as usize].syn_queue += 1;
+        let app = self.tcp.listeners[l as usize].app;
+        let mut c = Conn::new(conn, key, Side::Server, app, flow);
+        if half_open {
+            c.syn_queue = Some(l);
+        }
         let id = self.tcp.insert(c);
+        if !half_open {
+            // A cookie's connection is established at once and waits to be accepted. The
+            // listener counted it in its accept queue when it checked the cookie.
+            self.enqueue_accept(now, l, id);
+        }
         self.pump(now, id);
     }
 
@@ -545,9 +708,10 @@ impl World {
         }
         self.reactions = reactions;
         let c = self.tcp.conn(id);
-        if c.conn.state() == State::Closed {
-            self.remove(id);
-            return;
+        match c.conn.state() {
+            State::Closed => return self.remove(id),
+            State::TimeWait => return self.enter_time_wait(id),
+            _ => {}
         }
         let want = c.conn.poll_timeout();
         match (c.timer, want) {
@@ -570,11 +734,16 @@ impl World {
         let (host, flow, side) = (c.key.0, c.flow, c.side);
         if from == State::SynReceived {
             if let Some(l) = c.syn_queue.take() {
-                self.tcp.listeners[l as usize].syn_queue -= 1;
+                self.tcp.listeners[l as usize]
+                    .inner
+                    .half_open_ended(to == State::Established);
+                if to == State::Established {
+                    self.enqueue_accept(now, l, id);
+                }
             }
         }
-        self.tcp.gauge(from, -1);
-        self.tcp.gauge(to, 1);
+        self.tcp.gauge(now, from, -1);
+        self.tcp.gauge(now, to, 1);
         if to == State::Established
             && side == Side::Server
             && !self.tcp.flows[flow as usize].client_live
@@ -584,6 +753,168 @@ impl World {
         }
         if let Some(trace) = &mut self.trace {
             trace.state(now, host, flow, from, to, by_app);
+        }
+    }
+
+    /// An established connection joins listener `l`'s accept queue: accepted at once, or
+    /// when the application's next accept comes.
+    fn enqueue_accept(&mut self, now: Time, l: u32, id: u32) {
+        let flow = self.tcp.conn(id).flow;
+        let listener = &mut self.tcp.listeners[l as usize];
+        match listener.accept_gap {
+            None => {
+                listener.inner.accepted();
+                self.tcp.conn(id).accepted = true;
+            }
+            Some(_) => {
+                listener.backlog.push_back((id, flow));
+                if !listener.accepting {
+                    listener.accepting = true;
+                    self.sched.schedule_in(Duration::ZERO, Event::Accept(l));
+                }
+            }
+        }
+        let _ = now;
+    }
+
+    /// The application of listener `l` accepts its oldest waiting connection (one still
+    /// open), then waits 1/rate before the next.
+    pub(super) fn accept_next(&mut self, now: Time, l: u32) {
+        let listener = &mut self.tcp.listeners[l as usize];
+        let gap = listener
+            .accept_gap
+            .expect("accept events come only with a rate");
+        let Some((id, flow)) = listener.backlog.pop_front() else {
+            listener.accepting = false;
+            return;
+        };
+        listener.inner.accepted();
+        self.sched.schedule_in(gap, Event::Accept(l));
+        let live = self.tcp.conns[id as usize]
+            .as_ref()
+            .is_some_and(|c| c.flow == flow);
+        if live {
+            self.tcp.conn(id).accepted = true;
+            self.server_accepted(now, id);
+            self.pump(now, id);
+        }
+    }
+
+    /// A connection that reached TIME-WAIT (and has sent everything) shrinks to a
+    /// [`TimeWaitSocket`].
+    fn enter_time_wait(&mut self, id: u32) {
+        let c = self.tcp.conns[id as usize]
+            .take()
+            .expect("a live connection");
+        let timer = c.timer;
+        let tw = match c.conn.into_time_wait() {
+            Ok(tw) => tw,
+            Err(conn) => {
+                // Not ready to shrink (cannot happen after a drain): stay a connection.
+                self.tcp.conns[id as usize] = Some(Conn { conn, ..c });
+                return;
+            }
+        };
+        if let Some((_, key)) = timer {
+            self.sched.cancel(key);
+        }
+        self.tcp.free.push(id);
+        let slot = match self.tcp.time_wait_free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.tcp.time_waits.push(None);
+                (self.tcp.time_waits.len() - 1) as u32
+            }
+        };
+        let timer = self
+            .sched
+            .schedule_cancellable(tw.deadline(), Event::TimeWaitTimer(slot))
+            .expect("TIME-WAIT ends in the future");
+        let side_bit = if c.side == Side::Server {
+            SERVER_SIDE
+        } else {
+            0
+        };
+        let socket = TimeWaitSocket {
+            tw,
+            host: c.key.0,
+            remote: c.key.2,
+            flow_side: c.flow | side_bit,
+            timer,
+        };
+        self.tcp.demux.insert(socket.key(), TIME_WAIT_ID | slot);
+        self.tcp.time_waits[slot as usize] = Some(socket);
+    }
+
+    /// RFC 9293 §3.10.7.4 in TIME-WAIT, as the endpoint's [`TimeWait`] answers it.
+    fn time_wait_segment(
+        &mut self,
+        now: Time,
+        slot: u32,
+        from: u32,
+        to: u32,
+        seg: Segment,
+        tag: u32,
+    ) {
+        let t = self.tcp.time_waits[slot as usize]
+            .as_mut()
+            .expect("demux names live sockets");
+        let (host, remote, flow) = (t.host, t.remote, t.flow());
+        match t.tw.handle_segment(now, &seg) {
+            // The 2·MSL timer restarted: the pending event fires early and re-arms.
+            TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => {
+                self.send_segment(now, host, remote, flow, ack)
+            }
+            TimeWaitAction::Close => self.leave_time_wait(now, slot),
+            TimeWaitAction::Reopen => {
+                // A new SYN ends TIME-WAIT and opens a new incarnation.
+                self.leave_time_wait(now, slot);
+                self.no_connection(now, from, to, seg, tag);
+            }
+            TimeWaitAction::Ignore => {}
+        }
+    }
+
+    pub(super) fn time_wait_timer(&mut self, now: Time, slot: u32) {
+        let Some(t) = self.tcp.time_waits[slot as usize].as_ref() else {
+            return;
+        };
+        if t.tw.is_expired(now) {
+            self.leave_time_wait(now, slot);
+        } else {
+            let at = t.tw.deadline();
+            let timer = self
+                .sched
+                .schedule_cancellable(at, Event::TimeWaitTimer(slot))
+                .expect("the deadline moved later");
+            self.tcp.time_waits[slot as usize]
+                .as_mut()
+                .expect("checked")
+                .timer = timer;
+        }
+    }
+
+    /// TIME-WAIT is over (2·MSL passed, an RST, or a new SYN): CLOSED.
+    fn leave_time_wait(&mut self, now: Time, slot: u32) {
+        let t = self.tcp.time_waits[slot as usize]
+            .take()
+            .expect("a live socket");
+        self.sched.cancel(t.timer);
+        self.tcp.time_wait_free.push(slot);
+        self.tcp.demux.remove(&t.key());
+        self.tcp.gauge(now, State::TimeWait, -1);
+        add_stats(&mut self.tcp.stats, &t.tw.stats());
+        let (flow, side) = (t.flow(), t.side());
+        let f = &mut self.tcp.flows[flow as usize];
+        match side {
+            Side::Client => {
+                f.client_end = End::Clean;
+                f.client_live = false;
+            }
+            Side::Server => f.server_end = End::Clean,
+        }
+        if let Some(trace) = &mut self.trace {
+            trace.state(now, t.host, flow, State::TimeWait, State::Closed, false);
         }
     }
 
@@ -603,7 +934,7 @@ impl World {
             self.sched.cancel(key);
         }
         if let Some(l) = c.syn_queue {
-            self.tcp.listeners[l as usize].syn_queue -= 1;
+            self.tcp.listeners[l as usize].inner.half_open_ended(false);
         }
         if c.side == Side::Client {
             self.tcp.flows[c.flow as usize].client_live = false;

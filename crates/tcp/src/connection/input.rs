@@ -139,17 +139,8 @@ impl Connection {
         false
     }
 
-    /// RFC 9293 §3.10.7.4 first, the table of four cases.
     fn acceptable(&self, seg: &Segment) -> bool {
-        let nxt = self.rcv.nxt;
-        let wnd = self.rcv.wnd;
-        let in_window = |s: Seq| nxt.le(s) && s.lt(nxt + wnd);
-        match (seg.seq_len(), wnd) {
-            (0, 0) => seg.seq == nxt,
-            (0, _) => in_window(seg.seq),
-            (_, 0) => false,
-            (len, _) => in_window(seg.seq) || in_window(seg.seq + (len - 1)),
-        }
+        acceptable(self.rcv.nxt, self.rcv.wnd, seg)
     }
 
     /// Second: RST, validated as RFC 5961 §3.2 asks: only an exact match resets; an
@@ -440,4 +431,23 @@ impl Connection {
             self.timers.set(Timer::TimeWait, now + len);
         }
     }
+}
+
+/// RFC 9293 §3.10.7.4 first, the table of four cases: whether `seg` falls in the receive
+/// window RCV.NXT = `nxt`, RCV.WND = `wnd`. Shared with [`TimeWait`](crate::TimeWait).
+pub(crate) fn acceptable(nxt: Seq, wnd: u32, seg: &Segment) -> bool {
+    let in_window = |s: Seq| nxt.le(s) && s.lt(nxt + wnd);
+    match (seg.seq_len(), wnd) {
+        (0, 0) => seg.seq == nxt,
+        (0, _) => in_window(seg.seq),
+        (_, 0) => false,
+        (len, _) => in_window(seg.seq) || in_window(seg.seq + (len - 1)),
+    }
+}
+
+/// RFC 1122 §4.2.2.13 as Linux applies it without timestamps (`tcp_timewait_state_process`):
+/// a SYN (no ACK, no RST) whose sequence number lies beyond RCV.NXT = `rcv_nxt` of the old
+/// incarnation may reopen a 4-tuple in TIME-WAIT. Shared with [`TimeWait`](crate::TimeWait).
+pub(crate) fn syn_reopens(rcv_nxt: Seq, syn: &Segment) -> bool {
+    syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst() && syn.seq.gt(rcv_nxt)
 }

@@ -16,7 +16,9 @@
 //!   are not modelled; flow control still bounds the sender by the advertised window, and a
 //!   zero window from a peer (a scripted one) is probed by the persist timer.
 //! - Go-back-N after a timeout, no SACK (RFC 2018) and no limited transmit (RFC 3042): a
-//!   window with many losses recovers more slowly than Linux.
+//!   window with many losses recovers more slowly than Linux. NewReno is RFC 6582 §4's
+//!   "Impatient" variant: only the first partial ACK resets the retransmission timer, so a
+//!   window with more holes than one RTO has round trips for ends in a timeout.
 //! - One RTT sample per round trip (a single timed segment), no timestamps (RFC 7323).
 //! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
 //!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
@@ -33,12 +35,15 @@
 //!   rate-limited (§7) and old ACKs are not checked against MAX.SND.WND (§5): a scripted
 //!   blind attacker draws more challenge ACKs than Linux would send it.
 //! - One flat set of send and receive variables for every state, rather than per-state
-//!   data: a TIME-WAIT connection is as large as an established one.
+//!   data: a TIME-WAIT connection is as large as an established one, until the caller
+//!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
 //! - A connection knows its ports only; the caller demultiplexes by address.
 
 mod input;
 mod output;
 mod timeout;
+
+pub(crate) use input::{acceptable, syn_reopens};
 
 use std::collections::VecDeque;
 
@@ -52,7 +57,8 @@ use crate::rtt::RttEstimator;
 use crate::segment::Segment;
 use crate::seq::Seq;
 use crate::state::State;
-use crate::timer::TimerTable;
+use crate::time_wait::TimeWait;
+use crate::timer::{Timer, TimerTable};
 
 /// Timeouts of data or FIN before the connection gives up (Linux `tcp_retries2` = 15,
 /// which Linux converts to a time of about 924.6 s; counted here).
@@ -227,8 +233,9 @@ impl Connection {
                 ack_now: false,
             },
             rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
-            cc: Controller::new(
+            cc: Controller::with_growth(
                 config.congestion,
+                config.cwnd_growth,
                 u64::from(mss),
                 u64::from(config.init_cwnd) * u64::from(mss),
             ),
@@ -444,11 +451,33 @@ impl Connection {
     /// connection and passes the SYN to [`accept`](Self::accept) with an ISN of at least
     /// [`successor_isn`](Self::successor_isn).
     pub fn time_wait_accepts(&self, syn: &Segment) -> bool {
-        self.state == State::TimeWait
-            && syn.flags.syn()
-            && !syn.flags.ack()
-            && !syn.flags.rst()
-            && syn.seq.gt(self.rcv.nxt)
+        self.state == State::TimeWait && input::syn_reopens(self.rcv.nxt, syn)
+    }
+
+    /// This connection reduced to what TIME-WAIT needs: a [`TimeWait`] of at most 128 bytes
+    /// (Linux keeps a small `inet_timewait_sock` for the same reason), which answers as this
+    /// connection would (see its tests). `Err(self)` unless the connection is in TIME-WAIT
+    /// with its 2·MSL timer running and nothing left to poll: drain
+    /// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event) first,
+    /// so that the last ACK and the move to TIME-WAIT are not lost.
+    // The error hands the connection back by value, as `TryFrom` conversions do; it is
+    // moved once per close, not per segment, so its size does not matter here.
+    #[allow(clippy::result_large_err)]
+    pub fn into_time_wait(self) -> Result<TimeWait, Connection> {
+        let drained = self.out.is_empty() && self.events.is_empty();
+        match self.timers.get(Timer::TimeWait) {
+            Some(deadline) if self.state == State::TimeWait && drained => Ok(TimeWait::new(
+                (self.local_port, self.remote_port),
+                // SND.NXT: the highest sent (go-back-N may have rewound ours), as every ACK
+                // sent in TIME-WAIT carries it.
+                self.snd.max,
+                (self.rcv.nxt, self.rcv.wnd),
+                (deadline, self.config.time_wait_len()),
+                self.config.rfc1337,
+                self.stats,
+            )),
+            _ => Err(self),
+        }
     }
 
     /// An ISN above every sequence number this connection used: Linux takes
@@ -513,7 +542,12 @@ impl Connection {
         } else {
             u64::from(self.config.init_cwnd) * mss
         };
-        self.cc = Controller::new(self.config.congestion, mss, initial);
+        self.cc = Controller::with_growth(
+            self.config.congestion,
+            self.config.cwnd_growth,
+            mss,
+            initial,
+        );
         if self.snd.syn_retransmitted {
             self.rtt.reinitialize(RTO_AFTER_SYN_TIMEOUT);
         }

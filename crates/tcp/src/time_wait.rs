@@ -1,0 +1,208 @@
+//! A compact TIME-WAIT: what a connection keeps once nothing but TIME-WAIT is left to do.
+//!
+//! RFC 9293 §3.6.1 keeps a closed connection's 4-tuple for 2·MSL so that old duplicates die
+//! and a lost last ACK can be repeated. A host closing many connections holds many of them
+//! (with MSL = 30 s and 10 000 closes a second, 600 000 at once), so, as Linux swaps the
+//! socket for a small `inet_timewait_sock`, the caller swaps its [`Connection`] for a
+//! [`TimeWait`] ([`Connection::into_time_wait`]): at most 128 bytes, against the
+//! connection's ~600 and its queues.
+//!
+//! A [`TimeWait`] answers every segment as the [`Connection`] in TIME-WAIT would, given that
+//! the caller asks [`Connection::time_wait_accepts`] before handing it a segment:
+//! [`TimeWait::handle_segment`] says what to do ([`TimeWaitAction`]), and the caller ends it
+//! when [`TimeWait::deadline`] passes. Sequence checks are shared with [`Connection`], and the
+//! tests drive both with the same segments and compare.
+//!
+//! Simplified: nothing else is kept, so a `TimeWait` emits no [`Event`](crate::Event)s; the
+//! caller knows it closes on [`TimeWaitAction::Close`] or at the deadline.
+//!
+//! [`Connection`]: crate::Connection
+//! [`Connection::into_time_wait`]: crate::Connection::into_time_wait
+//! [`Connection::time_wait_accepts`]: crate::Connection::time_wait_accepts
+
+use synack_sim::{Duration, Time};
+
+use crate::connection::{acceptable, syn_reopens, Stats};
+use crate::segment::{Flags, Segment};
+use crate::seq::Seq;
+
+/// What to do with a segment that reached a [`TimeWait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeWaitAction {
+    /// The peer's FIN came again (our last ACK was lost): send this ACK. The 2·MSL timer
+    /// has restarted (RFC 9293 §3.10.7.4, eighth, TIME-WAIT): see [`TimeWait::deadline`].
+    AckFin(Segment),
+    /// Send this ACK; the timer is unchanged. The answer to a segment outside the window
+    /// (RFC 9293 §3.10.7.4 first), to an in-window RST that is not exact (RFC 5961 §3.2),
+    /// to a SYN that may not reopen the connection (RFC 5961 §4.2), or to an ACK of
+    /// something never sent.
+    Ack(Segment),
+    /// An exact RST with `rfc1337` off (RFC 9293 §3.10.7.4 second): forget the connection.
+    Close,
+    /// A new SYN beyond the old sequence space (RFC 6191 / RFC 1122 §4.2.2.13, Linux
+    /// `tcp_timewait_state_process`): forget this connection and hand the SYN to the
+    /// listener, with an ISN of at least [`TimeWait::successor_isn`].
+    Reopen,
+    /// Nothing to do.
+    Ignore,
+}
+
+/// A connection in TIME-WAIT, reduced to what TIME-WAIT needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeWait {
+    local_port: u16,
+    remote_port: u16,
+    /// `rfc1337`: ignore an RST (RFC 1337 §3).
+    rfc1337: bool,
+    /// SND.NXT: every sequence number we used lies before it (everything is acknowledged).
+    snd_nxt: Seq,
+    /// RCV.NXT, just after the peer's FIN.
+    rcv_nxt: Seq,
+    /// RCV.WND, as advertised.
+    rcv_wnd: u32,
+    /// When TIME-WAIT ends.
+    deadline: Time,
+    /// 2·MSL, for restarting the timer.
+    len: Duration,
+    /// The connection's counters, and the ACKs sent since.
+    stats: Stats,
+}
+
+// The point of the type: a million of these take under 128 MB.
+const _: () = assert!(std::mem::size_of::<TimeWait>() <= 128);
+
+impl TimeWait {
+    /// Built by [`Connection::into_time_wait`](crate::Connection::into_time_wait).
+    pub(crate) fn new(
+        (local_port, remote_port): (u16, u16),
+        snd_nxt: Seq,
+        (rcv_nxt, rcv_wnd): (Seq, u32),
+        (deadline, len): (Time, Duration),
+        rfc1337: bool,
+        stats: Stats,
+    ) -> TimeWait {
+        TimeWait {
+            local_port,
+            remote_port,
+            rfc1337,
+            snd_nxt,
+            rcv_nxt,
+            rcv_wnd,
+            deadline,
+            len,
+            stats,
+        }
+    }
+
+    /// A segment for this connection arrived at `now`. After [`TimeWaitAction::Ack`] and
+    /// [`TimeWaitAction::AckFin`] the caller sends the segment given (it is counted in
+    /// [`stats`](Self::stats)); after [`TimeWaitAction::Close`] and
+    /// [`TimeWaitAction::Reopen`] it drops this `TimeWait`.
+    pub fn handle_segment(&mut self, now: Time, seg: &Segment) -> TimeWaitAction {
+        if seg.dst_port != self.local_port || seg.src_port != self.remote_port {
+            return TimeWaitAction::Ignore; // not ours: the caller demultiplexes
+        }
+        if self.accepts(seg) {
+            return TimeWaitAction::Reopen;
+        }
+        // RFC 9293 §3.10.7.4 first: an unacceptable segment, other than a RST, is answered
+        // with an ACK. The only thing that can arrive is a retransmission of the remote FIN:
+        // acknowledge it, and restart the 2·MSL timeout.
+        if !acceptable(self.rcv_nxt, self.rcv_wnd, seg) {
+            if seg.flags.rst() {
+                return TimeWaitAction::Ignore;
+            }
+            if seg.flags.fin() && seg.end() == self.rcv_nxt {
+                self.deadline = now + self.len;
+                return TimeWaitAction::AckFin(self.send_ack());
+            }
+            return TimeWaitAction::Ack(self.send_ack());
+        }
+        // Second: RST. RFC 5961 §3.2: only an exact one counts, an in-window one draws a
+        // challenge ACK; RFC 1337 §3 (fix F1): ignored altogether when `rfc1337` is on.
+        if seg.flags.rst() {
+            return if seg.seq != self.rcv_nxt {
+                TimeWaitAction::Ack(self.send_ack())
+            } else if self.rfc1337 {
+                TimeWaitAction::Ignore
+            } else {
+                TimeWaitAction::Close
+            };
+        }
+        // Fourth: a SYN draws a challenge ACK (RFC 5961 §4.2).
+        if seg.flags.syn() {
+            return TimeWaitAction::Ack(self.send_ack());
+        }
+        // Fifth: no ACK bit, drop; an ACK of something not yet sent, ACK. Any other ACK
+        // acknowledges nothing new (ours were all acknowledged), and in TIME-WAIT text and
+        // a FIN already received are ignored (seventh, eighth).
+        if seg.flags.ack() && seg.ack.gt(self.snd_nxt) {
+            return TimeWaitAction::Ack(self.send_ack());
+        }
+        TimeWaitAction::Ignore
+    }
+
+    /// When TIME-WAIT ends (2·MSL after it began, or after the peer's FIN last came again):
+    /// the caller then forgets the connection (RFC 9293 §3.6.1: "delete the TCB").
+    pub fn deadline(&self) -> Time {
+        self.deadline
+    }
+
+    /// Whether TIME-WAIT is over at `now`.
+    pub fn is_expired(&self, now: Time) -> bool {
+        now >= self.deadline
+    }
+
+    /// The ACK this connection sends: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+    pub fn ack_segment(&self) -> Segment {
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq: self.snd_nxt,
+            ack: self.rcv_nxt,
+            flags: Flags::ACK,
+            window: self.rcv_wnd,
+            len: 0,
+            mss: None,
+        }
+    }
+
+    /// The same test as [`Connection::time_wait_accepts`](crate::Connection::time_wait_accepts):
+    /// whether `syn` may reopen the 4-tuple.
+    pub fn accepts(&self, syn: &Segment) -> bool {
+        syn_reopens(self.rcv_nxt, syn)
+    }
+
+    /// An ISN above every sequence number this connection used: Linux takes
+    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
+    pub fn successor_isn(&self) -> Seq {
+        self.snd_nxt + 65_537
+    }
+
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+    pub fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+    /// The connection's counters, including the ACKs sent in TIME-WAIT.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    fn send_ack(&mut self) -> Segment {
+        self.stats.segments_sent += 1;
+        self.ack_segment()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_in_128_bytes() {
+        assert!(std::mem::size_of::<TimeWait>() <= 128);
+        assert_eq!(std::mem::size_of::<TimeWait>(), 96);
+    }
+}

@@ -10,11 +10,14 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use synack_scenario::config::units::parse_duration;
 use synack_scenario::config::{parse_cli_value, Experiment};
 use synack_scenario::results::{
     prepare_output_dir, runs_csv, summarize, summary_csv, write_atomic, PointSummary,
 };
 use synack_scenario::run::{Plan, Shard};
+use synack_scenario::trace::LadderOptions;
+use synack_sim::Time;
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +65,16 @@ enum Command {
         /// The connection to draw (ladder), numbered in order of opening from 0.
         #[arg(long, default_value_t = 0)]
         connection: u32,
+        /// Absolute sequence and acknowledgment numbers (ladder); relative by default, as
+        /// Wireshark shows them.
+        #[arg(long)]
+        absolute: bool,
+        /// Only segments sent from this time on (ladder), e.g. 1.5s.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Only segments sent up to this time (ladder).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
         /// The sweep point to replay, from 0.
         #[arg(long, default_value_t = 0)]
         point: usize,
@@ -123,6 +136,9 @@ impl Command {
                 file,
                 format,
                 connection,
+                absolute,
+                from,
+                until,
                 point,
                 replication,
                 out,
@@ -145,21 +161,23 @@ impl Command {
                 let (_, trace) = plan.trace_one(point, replication);
                 let text = match format {
                     TraceFormat::Jsonl => trace.jsonl(),
-                    TraceFormat::Ladder => match trace.ladder(connection) {
-                        Some(ladder) => ladder,
-                        None => {
-                            let known = trace.connections();
-                            bail!(
-                                "--connection {connection}: this run has {} connection(s){}",
-                                known.len(),
-                                if known.is_empty() {
-                                    " (no TCP workload?)".to_string()
-                                } else {
-                                    format!(", numbered 0 to {}", known.len() - 1)
-                                }
-                            )
+                    TraceFormat::Ladder => {
+                        match trace.ladder(connection, &ladder_options(absolute, from, until)?) {
+                            Some(ladder) => ladder,
+                            None => {
+                                let known = trace.connections();
+                                bail!(
+                                    "--connection {connection}: this run has {} connection(s){}",
+                                    known.len(),
+                                    if known.is_empty() {
+                                        " (no TCP workload?)".to_string()
+                                    } else {
+                                        format!(", numbered 0 to {}", known.len() - 1)
+                                    }
+                                )
+                            }
                         }
-                    },
+                    }
                 };
                 match out {
                     Some(path) => write_atomic(&path, text.as_bytes())?,
@@ -179,6 +197,27 @@ impl Command {
             }
         }
     }
+}
+
+/// The ladder's options from the command line.
+fn ladder_options(
+    absolute: bool,
+    from: Option<String>,
+    until: Option<String>,
+) -> Result<LadderOptions> {
+    let time = |flag: &str, v: Option<String>| -> Result<Option<Time>> {
+        v.map(|v| {
+            parse_duration(&v)
+                .map(|d| Time::ZERO + d)
+                .map_err(|e| anyhow::anyhow!("--{flag} {v}: {e}"))
+        })
+        .transpose()
+    };
+    Ok(LadderOptions {
+        absolute,
+        from: time("from", from)?,
+        until: time("until", until)?,
+    })
 }
 
 /// Writes to standard output; a reader that went away (`synack trace ... | head`) ends the

@@ -16,6 +16,17 @@ pub enum TraceEvent {
     Drop,
 }
 
+/// What a ladder shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LadderOptions {
+    /// Absolute sequence and acknowledgment numbers instead of relative ones.
+    pub absolute: bool,
+    /// Only segments sent at or after this time…
+    pub from: Option<Time>,
+    /// …and at or before this one.
+    pub until: Option<Time>,
+}
+
 /// Connections are numbered by flow: the client's and the server's connection of one
 /// 4-tuple incarnation share a number. Segments that belong to no connection (a RST
 /// answering a segment for a closed port) have none.
@@ -216,7 +227,7 @@ impl Trace {
     /// one line per segment with its send time, the sender's state after sending, the
     /// segment, and the receiver's state after receiving it (or `--x` if a link lost it).
     /// State changes that no segment causes (a timer) get lines of their own.
-    pub fn ladder(&self, conn: u32) -> Option<String> {
+    pub fn ladder(&self, conn: u32, options: &LadderOptions) -> Option<String> {
         let records: Vec<&Record> = self
             .records
             .iter()
@@ -231,7 +242,26 @@ impl Trace {
             } => Some((*from, *to)),
             _ => None,
         })?;
-        let lines = Ladder::build(&records, left);
+        // Relative numbers, as Wireshark shows them: each side's from its first sequence
+        // number in this connection (its ISN, when the SYN is part of the trace).
+        let first_seq = |host: u32| {
+            records.iter().find_map(|r| match r {
+                Record::Segment {
+                    ev: TraceEvent::Send,
+                    from,
+                    seg,
+                    ..
+                } if *from == host => Some(seg.seq.0),
+                _ => None,
+            })
+        };
+        let bases = (!options.absolute)
+            .then(|| (first_seq(left).unwrap_or(0), first_seq(right).unwrap_or(0)));
+        let mut lines = Ladder::build(&records, left, bases);
+        lines.retain(|l| {
+            options.from.is_none_or(|from| l.sent >= from)
+                && options.until.is_none_or(|until| l.sent <= until)
+        });
         let mut out = String::new();
         let port = |host: u32| {
             records.iter().find_map(|r| match r {
@@ -241,11 +271,16 @@ impl Trace {
         };
         let _ = writeln!(
             out,
-            "connection {conn}: {}:{} → {}:{} (seq and ack absolute)\n",
+            "connection {conn}: {}:{} → {}:{} ({})\n",
             self.host(left),
             port(left).unwrap_or(0),
             self.host(right),
-            port(right).unwrap_or(0)
+            port(right).unwrap_or(0),
+            if options.absolute {
+                "absolute seq and ack"
+            } else {
+                "relative seq and ack"
+            }
         );
         let seg_width = lines
             .iter()
@@ -292,10 +327,11 @@ fn fmt_time(t: Time) -> String {
 }
 
 /// `<SEQ=100><ACK=301><CTL=SYN,ACK>`, with `<DATA=n>` for a payload, as RFC 9293 writes it.
-fn rfc_segment(seg: &Segment) -> String {
-    let mut s = format!("<SEQ={}>", seg.seq.0);
+/// `bases`: subtract these from seq and ack (the sender's and the receiver's first numbers).
+fn rfc_segment(seg: &Segment, bases: (u32, u32)) -> String {
+    let mut s = format!("<SEQ={}>", seg.seq.0.wrapping_sub(bases.0));
     if seg.flags.ack() {
-        let _ = write!(s, "<ACK={}>", seg.ack.0);
+        let _ = write!(s, "<ACK={}>", seg.ack.0.wrapping_sub(bases.1));
     }
     let _ = write!(s, "<CTL={}>", seg.flags);
     if seg.len > 0 {
@@ -317,7 +353,7 @@ struct Line {
 struct Ladder;
 
 impl Ladder {
-    fn build(records: &[&Record], left: u32) -> Vec<Line> {
+    fn build(records: &[&Record], left: u32, bases: Option<(u32, u32)>) -> Vec<Line> {
         // Each side's state after record i: replay the state changes.
         let mut left_state = State::Closed;
         let mut right_state = State::Closed;
@@ -404,7 +440,14 @@ impl Ladder {
                         right_state,
                         arrow_in,
                         arrow_out,
-                        segment: rfc_segment(seg),
+                        segment: rfc_segment(
+                            seg,
+                            match bases {
+                                None => (0, 0),
+                                Some((l, r)) if to_right => (l, r),
+                                Some((l, r)) => (r, l),
+                            },
+                        ),
                         arrived,
                     });
                 }

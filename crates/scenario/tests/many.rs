@@ -376,3 +376,57 @@ accept_rate = 1
         "response send times in 10 ms units"
     );
 }
+
+/// One client port, so every connection is a new incarnation of the same 4-tuple, opened
+/// as soon as the last one's TIME-WAIT allows; zero ISNs, so incarnations share their
+/// sequence space; links that deliver copies of segments again up to 3 s later.
+fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
+    let hold_ms = if time_wait { 2 * msl_ms } else { 0 };
+    let text = format!(
+        r#"
+name = "stale"
+duration = "120s"
+replications = 1
+[tcp]
+profile = "linux"
+isn = "zero"
+msl = "{msl_ms}ms"
+time_wait = {time_wait}
+[[host]]
+name = "client"
+tcp = {{ ephemeral_ports = "50000-50000" }}
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "5ms"
+stale = {{ probability = 0.2, max_age = "3s" }}
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+request = "1000B"
+response = "1000B"
+count = 1000
+interval = "{}ms"
+"#,
+        hold_ms + 100
+    );
+    run(&text)
+}
+
+#[test]
+fn old_duplicates_are_accepted_unless_time_wait_outlasts_them() {
+    // 2·MSL = 1 s < 3 s: old copies reach the next incarnations.
+    let short = reincarnations(500, true);
+    assert!(short.stale_accepted > 0, "{short:?}");
+    // No TIME-WAIT at all: the same, sooner.
+    let none = reincarnations(500, false);
+    assert!(none.stale_accepted > 0, "{none:?}");
+    // 2·MSL = 4 s > 3 s: every old copy arrives while the 4-tuple is still in TIME-WAIT.
+    let long = reincarnations(2000, true);
+    assert_eq!(long.stale_accepted, 0);
+    assert!(long.conn_established > 20);
+}

@@ -3,7 +3,7 @@
 use synack_scenario::config::Experiment;
 use synack_scenario::metrics::Metrics;
 use synack_scenario::run::Plan;
-use synack_scenario::trace::{Record, Trace, TraceEvent};
+use synack_scenario::trace::{LadderOptions, Record, Trace, TraceEvent};
 
 fn plan(text: &str) -> Plan {
     let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
@@ -126,7 +126,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
 #[test]
 fn the_ladder_draws_the_same_exchange() {
     let (_, trace) = trace(EXCHANGE);
-    let ladder = trace.ladder(0).unwrap();
+    let ladder = trace.ladder(0, &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = ladder.lines().collect();
     assert!(
         lines[0].starts_with("connection 0: client:49152 → server:80"),
@@ -153,7 +153,7 @@ fn the_ladder_draws_the_same_exchange() {
         "0.050000 TIME-WAIT <-- <SEQ=1001><ACK=1002><CTL=FIN,ACK> <-- LAST-ACK 0.060000"
     );
     assert_eq!(rows[9], "240.060000 CLOSED (timer)");
-    assert!(trace.ladder(1).is_none());
+    assert!(trace.ladder(1, &LadderOptions::default()).is_none());
 }
 
 #[test]

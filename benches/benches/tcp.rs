@@ -6,6 +6,7 @@
 //!   4 MB buffers, NewReno without SACK) through the whole simulator: 60 s at 1 % loss and
 //!   10 s without loss. ns-3 3.44 needs 1.17 s and 9.6 s of simulation wall time for these;
 //!   the target is 100x faster.
+//! - `simulator/bulk_60s_1pct_loss_traced`: the same with `synack trace`'s record on.
 //! - `simulator/churn`: `experiments/churn.toml` (ns-3's churn.cc: 50,000 connections at one
 //!   per 100 µs over 1 Gbps / 1 ms, each a handshake, 100 B each way, the four-way close and
 //!   a 100 ms TIME-WAIT); throughput in complete connection lifecycles per second. Target
@@ -51,6 +52,11 @@ fn simulator(c: &mut Criterion) {
     let lossy = experiment_plan("bulk", &[]);
     group.bench_function("bulk_60s_1pct_loss", |b| {
         b.iter(|| lossy.run_one(0, 0).metrics.events)
+    });
+    // The same run with its trace recorded: what tracing costs when it is on (off, it is
+    // one untaken branch per segment and state change).
+    group.bench_function("bulk_60s_1pct_loss_traced", |b| {
+        b.iter(|| lossy.trace_one(0, 0).1.records.len())
     });
     let clean = experiment_plan(
         "bulk",

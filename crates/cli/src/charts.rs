@@ -20,10 +20,14 @@ use synack_scenario::results::{value_cell, PointSummary};
 pub fn check(exp: &Experiment) -> Result<()> {
     for chart in &exp.charts {
         if chart.kind == ChartKind::Timeseries {
-            bail!(
-                "chart `{}`: kind = \"timeseries\" needs time-series output, which synack does not record yet",
-                chart.name
-            );
+            if chart.x != "time" {
+                bail!(
+                    "chart `{}`: a timeseries chart's x is \"time\", not `{}`",
+                    chart.name,
+                    chart.x
+                );
+            }
+            continue;
         }
         for (path, _) in exp.sweep_axes() {
             if *path != chart.x && chart.series.as_deref() != Some(path.as_str()) {
@@ -206,11 +210,144 @@ fn sample_grid(xs: &[f64], log: bool) -> Vec<f64> {
         .collect()
 }
 
+/// Lines a timeseries chart draws at most, to stay legible.
+const MAX_TIMESERIES_LINES: usize = 12;
+
+/// The plot data of a timeseries chart, from `series.csv`: replication 0 of each point, one
+/// line per (point, host, connection, quantity).
+fn timeseries_data(
+    chart: &ChartConfig,
+    summary: &[PointSummary],
+    series_csv: &Path,
+) -> Result<Chart> {
+    let mut reader = csv::Reader::from_path(series_csv)
+        .with_context(|| format!("reading {}", series_csv.display()))?;
+    let mut lines: Vec<(String, Vec<Point>)> = Vec::new();
+    let mut keys: Vec<(String, String, String, String)> = Vec::new();
+    let mut dropped = 0usize;
+    for record in reader.records() {
+        let r = record?;
+        let (point, replication, t, host, conn, metric, value) =
+            (&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]);
+        if replication != "0" || !chart.y.iter().any(|y| y == metric) {
+            continue;
+        }
+        let (Ok(t), Ok(v)) = (t.parse::<f64>(), value.parse::<f64>()) else {
+            continue;
+        };
+        let key = (
+            point.to_string(),
+            host.to_string(),
+            conn.to_string(),
+            metric.to_string(),
+        );
+        let i = match keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None if keys.len() < MAX_TIMESERIES_LINES => {
+                keys.push(key.clone());
+                lines.push((String::new(), Vec::new()));
+                keys.len() - 1
+            }
+            None => {
+                dropped += 1;
+                continue;
+            }
+        };
+        lines[i].1.push(Point::new(t, v, 0.0));
+    }
+    let distinct = |f: fn(&(String, String, String, String)) -> &String| {
+        let mut v: Vec<&String> = keys.iter().map(f).collect();
+        v.sort();
+        v.dedup();
+        v.len() > 1
+    };
+    let (many_points, many_hosts, many_conns, many_metrics) = (
+        distinct(|k| &k.0),
+        distinct(|k| &k.1),
+        distinct(|k| &k.2),
+        distinct(|k| &k.3),
+    );
+    for (key, line) in keys.iter().zip(lines.iter_mut()) {
+        let mut parts = Vec::new();
+        if many_metrics {
+            parts.push(key.3.clone());
+        }
+        if many_hosts {
+            parts.push(key.1.clone());
+        }
+        if many_conns && !key.2.is_empty() {
+            parts.push(format!("conn {}", key.2));
+        }
+        if many_points {
+            let params = summary
+                .iter()
+                .find(|p| p.point.to_string() == key.0)
+                .map(|p| {
+                    p.params
+                        .iter()
+                        .map(|(k, v)| format!("{k} = {}", value_cell(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_else(|| format!("point {}", key.0));
+            parts.push(params);
+        }
+        line.0 = parts.join(", ");
+    }
+    if dropped > 0 && lines.len() == MAX_TIMESERIES_LINES {
+        eprintln!(
+            "note: chart `{}` draws the first {MAX_TIMESERIES_LINES} lines only",
+            chart.name
+        );
+    }
+    let unit = |m: &str| {
+        if m.starts_with("sockets:") {
+            " (sockets)"
+        } else {
+            match m {
+                "cwnd" | "ssthresh" | "flight" => " (bytes)",
+                "srtt" | "rto" => " (s)",
+                _ => "",
+            }
+        }
+    };
+    let units: Vec<&str> = chart.y.iter().map(|m| unit(m)).collect();
+    let common = if units.iter().all(|u| *u == units[0]) {
+        units[0]
+    } else {
+        ""
+    };
+    Ok(Chart {
+        title: chart
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("{} over time", chart.y.join(", "))),
+        x_label: chart
+            .x_label
+            .clone()
+            .unwrap_or_else(|| "time (s)".to_string()),
+        y_label: chart
+            .y_label
+            .clone()
+            .unwrap_or_else(|| format!("{}{common}", chart.y.join(", "))),
+        log_x: chart.log_x,
+        log_y: chart.log_y,
+        series: lines
+            .into_iter()
+            .map(|(label, points)| Series { label, points })
+            .collect(),
+        references: Vec::new(),
+    })
+}
+
 /// Draws every chart of `exp` into `dir`; returns the files written.
 pub fn draw_all(exp: &Experiment, summary: &[PointSummary], dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for chart in &exp.charts {
-        let data = chart_data(chart, summary)?;
+        let data = match chart.kind {
+            ChartKind::Timeseries => timeseries_data(chart, summary, &dir.join("series.csv"))?,
+            ChartKind::Sweep => chart_data(chart, summary)?,
+        };
         let png = dir.join(format!("{}.png", chart.name));
         let svg = dir.join(format!("{}.svg", chart.name));
         synack_plot::render(&data, &png, &svg)?;

@@ -13,10 +13,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synack_scenario::config::units::parse_duration;
 use synack_scenario::config::{parse_cli_value, Experiment};
 use synack_scenario::results::{
-    prepare_output_dir, runs_csv, summarize, summary_csv, write_atomic, PointSummary,
+    prepare_output_dir, runs_csv, series_csv, summarize, summary_csv, write_atomic, PointSummary,
 };
 use synack_scenario::run::{Plan, Shard};
 use synack_scenario::trace::LadderOptions;
+use synack_scenario::{export, states};
 use synack_sim::Time;
 
 #[derive(Parser)]
@@ -59,20 +60,24 @@ enum Command {
     /// Replay one run and print what happened to every segment.
     Trace {
         file: PathBuf,
-        /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line.
+        /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line;
+        /// pcap: every segment sent, as a capture file for Wireshark (needs --out); mermaid: one
+        /// connection as a Mermaid sequence diagram for Markdown; svg: one connection's ladder
+        /// drawn to scale (needs --out); states: each endpoint's states with times, and RFC 9293's
+        /// state diagram with every transition counted.
         #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
         format: TraceFormat,
-        /// The connection to draw (ladder), numbered in order of opening from 0.
+        /// The connection to draw (ladder, mermaid, svg), numbered in order of opening from 0.
         #[arg(long, default_value_t = 0)]
         connection: u32,
-        /// Absolute sequence and acknowledgment numbers (ladder); relative by default, as
-        /// Wireshark shows them.
+        /// Absolute sequence and acknowledgment numbers (ladder, mermaid, svg); relative by
+        /// default, as Wireshark shows them.
         #[arg(long)]
         absolute: bool,
-        /// Only segments sent from this time on (ladder), e.g. 1.5s.
+        /// Only segments sent from this time on (ladder, mermaid, svg), e.g. 1.5s.
         #[arg(long, value_name = "TIME")]
         from: Option<String>,
-        /// Only segments sent up to this time (ladder).
+        /// Only segments sent up to this time (ladder, mermaid, svg).
         #[arg(long, value_name = "TIME")]
         until: Option<String>,
         /// The sweep point to replay, from 0.
@@ -95,6 +100,10 @@ enum Command {
 enum TraceFormat {
     Ladder,
     Jsonl,
+    Pcap,
+    Mermaid,
+    Svg,
+    States,
 }
 
 fn main() -> ExitCode {
@@ -158,30 +167,56 @@ impl Command {
                         plan.replications
                     );
                 }
-                let (_, trace) = plan.trace_one(point, replication);
-                let text = match format {
-                    TraceFormat::Jsonl => trace.jsonl(),
-                    TraceFormat::Ladder => {
-                        match trace.ladder(connection, &ladder_options(absolute, from, until)?) {
-                            Some(ladder) => ladder,
-                            None => {
-                                let known = trace.connections();
-                                bail!(
-                                    "--connection {connection}: this run has {} connection(s){}",
-                                    known.len(),
-                                    if known.is_empty() {
-                                        " (no TCP workload?)".to_string()
-                                    } else {
-                                        format!(", numbered 0 to {}", known.len() - 1)
-                                    }
-                                )
-                            }
+                if out.is_none() {
+                    match format {
+                        TraceFormat::Pcap => {
+                            bail!("--format pcap writes a binary capture: give --out FILE.pcap")
                         }
+                        TraceFormat::Svg => {
+                            bail!("--format svg draws a picture: give --out FILE.svg")
+                        }
+                        _ => {}
                     }
+                }
+                let options = ladder_options(absolute, from, until)?;
+                let (_, trace) = plan.trace_one(point, replication);
+                let unknown = || {
+                    let known = trace.connections();
+                    anyhow::anyhow!(
+                        "--connection {connection}: this run has {} connection(s){}",
+                        known.len(),
+                        if known.is_empty() {
+                            " (no TCP workload?)".to_string()
+                        } else {
+                            format!(", numbered 0 to {}", known.len() - 1)
+                        }
+                    )
+                };
+                let bytes = match format {
+                    TraceFormat::Jsonl => trace.jsonl().into_bytes(),
+                    TraceFormat::Ladder => trace
+                        .ladder(connection, &options)
+                        .ok_or_else(unknown)?
+                        .into_bytes(),
+                    TraceFormat::Pcap => export::pcap::capture(&trace)?,
+                    TraceFormat::Mermaid => {
+                        export::mermaid::sequence_diagram(&trace, connection, &options)
+                            .ok_or_else(unknown)?
+                            .into_bytes()
+                    }
+                    TraceFormat::Svg => export::svg::ladder(&trace, connection, &options)
+                        .ok_or_else(unknown)?
+                        .into_bytes(),
+                    TraceFormat::States => format!(
+                        "{}\n{}",
+                        states::endpoint_states(&trace),
+                        states::state_diagram(&trace)
+                    )
+                    .into_bytes(),
                 };
                 match out {
-                    Some(path) => write_atomic(&path, text.as_bytes())?,
-                    None => emit(&text)?,
+                    Some(path) => write_atomic(&path, &bytes)?,
+                    None => emit(&String::from_utf8(bytes).expect("text formats are UTF-8"))?,
                 }
                 Ok(())
             }
@@ -309,6 +344,10 @@ fn run(
     let summary = summarize(&records);
     write_atomic(&out.join("runs.csv"), &runs_csv(&records))?;
     write_atomic(&out.join("summary.csv"), &summary_csv(&summary))?;
+    if !experiment.series.is_empty() {
+        let hosts: Vec<String> = experiment.hosts.iter().map(|h| h.name.clone()).collect();
+        write_atomic(&out.join("series.csv"), &series_csv(&records, &hosts))?;
+    }
     let manifest = Manifest::new(file, &experiment, &sets, &plan, shard, wall)?;
     write_atomic(&out.join("manifest.json"), manifest.to_json()?.as_bytes())?;
     let charts = charts::draw_all(&experiment, &summary, &out)?;

@@ -218,3 +218,54 @@ fn bad_input_gives_a_clear_error_and_no_results() {
         "nothing written beside the inputs"
     );
 }
+
+#[test]
+fn series_are_written_and_drawn_over_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = synack(&[
+        "run",
+        "experiments/slow-start.toml",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let series = fs::read_to_string(tmp.path().join("series.csv")).unwrap();
+    assert!(series
+        .starts_with("point,replication,t_s,host,conn,metric,value\n0,0,0,client,0,cwnd,4380\n"));
+    assert!(series.lines().any(|l| l.contains(",ssthresh,")));
+    let png = fs::read(tmp.path().join("cwnd.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn trace_writes_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = "experiments/handshake.toml";
+    let out = |name: &str| tmp.path().join(name).display().to_string();
+    let ladder = synack(&["trace", file]);
+    assert!(String::from_utf8_lossy(&ladder.stdout).contains("<SEQ=0><CTL=SYN>"));
+    let jsonl = String::from_utf8(synack(&["trace", file, "--format", "jsonl"]).stdout).unwrap();
+    assert!(jsonl
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    let mermaid =
+        String::from_utf8(synack(&["trace", file, "--format", "mermaid"]).stdout).unwrap();
+    assert!(mermaid.contains("sequenceDiagram") && mermaid.contains("SYN seq=0"));
+    let states = String::from_utf8(synack(&["trace", file, "--format", "states"]).stdout).unwrap();
+    assert!(
+        states.contains("TIME-WAIT     CLOSED               1"),
+        "{states}"
+    );
+    for (format, name) in [("pcap", "h.pcap"), ("svg", "h.svg")] {
+        let o = synack(&["trace", file, "--format", format, "--out", &out(name)]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let refused = synack(&["trace", file, "--format", format]);
+        assert!(!refused.status.success() && stderr(&refused).contains("--out"));
+    }
+    let pcap = fs::read(tmp.path().join("h.pcap")).unwrap();
+    // Nanosecond-resolution pcap, little-endian.
+    assert_eq!(&pcap[..4], &[0x4d, 0x3c, 0xb2, 0xa1]);
+    assert!(fs::read_to_string(tmp.path().join("h.svg"))
+        .unwrap()
+        .contains("<svg"));
+}

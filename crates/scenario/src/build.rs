@@ -8,8 +8,8 @@ use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Segment, Seq};
 
 use crate::world::{
-    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptedSegment, SetupError,
-    WorldSpec,
+    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptedSegment, SeriesMetric,
+    SeriesSpec, SetupError, WorldSpec,
 };
 
 /// Resolves names to indices and configuration to the components' own parameter types.
@@ -137,6 +137,15 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
             }
         }
     }
+    let series = exp
+        .series
+        .iter()
+        .map(|s| SeriesSpec {
+            metric: SeriesMetric::from_name(&s.metric).expect("validated metric"),
+            every: s.every,
+            host: s.host.as_deref().map(index),
+        })
+        .collect();
     Ok(WorldSpec {
         duration: exp.duration,
         hosts,
@@ -145,6 +154,7 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
         apps,
         floods,
         script,
+        series,
     })
 }
 

@@ -3,10 +3,12 @@
 
 mod build;
 pub mod config;
+pub mod export;
 pub mod metrics;
 pub mod results;
 pub mod run;
 pub mod seeds;
+pub mod states;
 pub mod stats;
 pub mod trace;
 pub mod world;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::metrics::{Metrics, METRIC_NAMES};
 use crate::stats::{ci95_half_width, mean};
+use crate::world::SeriesRow;
 
 /// One finished run.
 #[derive(Clone, Debug)]
@@ -21,6 +22,8 @@ pub struct RunRecord {
     /// The swept parameters of this run's point, in `[sweep]` order.
     pub params: Vec<(String, toml::Value)>,
     pub metrics: Metrics,
+    /// What the `[[series]]` recorded (empty without any).
+    pub series: Vec<SeriesRow>,
 }
 
 /// Why results could not be written.
@@ -131,6 +134,39 @@ pub fn runs_csv(runs: &[RunRecord]) -> Vec<u8> {
     csv_bytes(header, rows)
 }
 
+/// `series.csv`: `point, replication, t_s, host, conn, metric, value`, a row per recorded
+/// value, runs in order; `conn` is empty for per-host rows.
+pub fn series_csv(runs: &[RunRecord], hosts: &[String]) -> Vec<u8> {
+    let header = [
+        "point",
+        "replication",
+        "t_s",
+        "host",
+        "conn",
+        "metric",
+        "value",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = runs
+        .iter()
+        .flat_map(|r| {
+            r.series.iter().map(move |row| {
+                vec![
+                    r.point.to_string(),
+                    r.replication.to_string(),
+                    fmt_num(row.t.as_secs_f64()),
+                    hosts.get(row.host as usize).cloned().unwrap_or_default(),
+                    row.conn.map(|c| c.to_string()).unwrap_or_default(),
+                    row.metric_name(),
+                    row.value_cell(),
+                ]
+            })
+        })
+        .collect();
+    csv_bytes(header, rows)
+}
+
 /// Mean and 95 % CI half-width of every metric at one sweep point.
 #[derive(Clone, Debug)]
 pub struct PointSummary {
@@ -218,6 +254,7 @@ mod tests {
                 events,
                 ..Metrics::default()
             },
+            series: Vec::new(),
         }
     }
 

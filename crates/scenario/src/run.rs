@@ -150,12 +150,14 @@ impl Plan {
         let seed = run_seed(self.seed, point, replication);
         let world =
             World::new(&p.world, seed).expect("the plan built every point's world once already");
+        let out = world.run_all();
         RunRecord {
             point,
             replication,
             seed,
             params: p.params.clone(),
-            metrics: world.run(),
+            metrics: out.metrics,
+            series: out.series,
         }
     }
 }

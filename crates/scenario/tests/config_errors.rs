@@ -721,7 +721,12 @@ expr = "1460*8/0.04*sqrt(1.5/x)"
 [[chart]]
 name = "flood"
 kind = "timeseries"
-y = "half_open_peak"
+y = "sockets:SYN-RECEIVED"
+
+[[series]]
+metric = "sockets"
+host = "server"
+every = "100ms"
 "#;
 
 #[test]

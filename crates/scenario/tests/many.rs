@@ -2,23 +2,12 @@
 //! old duplicates. Exact outcomes where the timeline is deterministic; closed forms of
 //! queueing theory where it is random.
 
-use synack_scenario::config::Experiment;
+mod common;
+
+use common::{run, traced};
+
 use synack_scenario::metrics::Metrics;
-use synack_scenario::run::Plan;
-use synack_scenario::trace::{Record, Trace, TraceEvent};
-
-fn plan(text: &str) -> Plan {
-    let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(text: &str) -> Metrics {
-    plan(text).run_one(0, 0).metrics
-}
-
-fn traced(text: &str) -> (Metrics, Trace) {
-    plan(text).trace_one(0, 0)
-}
+use synack_scenario::trace::{Record, TraceEvent};
 
 /// A client and a server 10 ms apart; `server_tcp` goes into the server's `tcp` table.
 fn two_hosts(server_tcp: &str, duration: &str, workloads: &str) -> String {
@@ -76,7 +65,7 @@ fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
         "100s",
         &format!("{ONE_REQUEST_AT_100MS}{ONE_SPOOFED_SYN}"),
     );
-    let m = run(&text);
+    let m = run(&text, 0);
     // The spoofed SYN arrives at 10 ms; its SYN-ACK goes out at 10 ms and is retransmitted
     // 5 times (1, 3, 7, 15, 31 s later); the half-open connection gives up 63 s after the
     // first, at 63.01 s. The client's SYNs (Linux: 4 linear retries, then doubling) leave at
@@ -184,7 +173,7 @@ to = "server:80"
 count = 20
 interval = "10ms"
 "#;
-    let m = run(text);
+    let m = run(text, 0);
     // Five ports; each connection takes about 5 ms, then its port sits in TIME-WAIT for
     // 2 s. Connects at 0, 10, …, 40 ms get the five ports; the 15 after find none.
     assert_eq!(m.conn_attempted, 20);
@@ -224,7 +213,7 @@ to = "server:80"
 start = "30s"
 "#
     );
-    run(&text)
+    run(&text, 0)
 }
 
 #[test]
@@ -242,33 +231,10 @@ fn an_old_duplicate_syn_is_reset_by_the_three_way_handshake_and_makes_a_ghost_wi
 }
 
 fn churn(rate: f64, ports: &str, seconds: u32) -> Metrics {
-    let text = format!(
-        r#"
-name = "churn"
-duration = "{seconds}s"
-[tcp]
-profile = "linux"
-msl = "500ms"
-[[host]]
-name = "client"
-tcp = {{ ephemeral_ports = "{ports}" }}
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "1ms"
-[[workload]]
-name = "c"
-kind = "churn"
-from = "client"
-to = "server:80"
-rate = {rate}
-request = "100B"
-response = "100B"
-"#
-    );
-    run(&text)
+    run(
+        &common::churn(&format!("{seconds}s"), "500ms", rate, ports, ""),
+        0,
+    )
 }
 
 #[test]
@@ -414,7 +380,7 @@ interval = "{}ms"
 "#,
         hold_ms + 100
     );
-    run(&text)
+    run(&text, 0)
 }
 
 #[test]

@@ -30,6 +30,7 @@ fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpe
         apps: vec![],
         floods: vec![],
         script: vec![],
+        series: vec![],
     }
 }
 

@@ -1,45 +1,10 @@
 //! TCP workloads through the whole simulator: experiment text in, metrics and trace out.
 
-use synack_scenario::config::Experiment;
-use synack_scenario::metrics::Metrics;
-use synack_scenario::run::Plan;
+mod common;
+
+use common::{run, traced, EXCHANGE};
+
 use synack_scenario::trace::{LadderOptions, Record, Trace, TraceEvent};
-
-fn plan(text: &str) -> Plan {
-    let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(text: &str, replication: u32) -> Metrics {
-    plan(text).run_one(0, replication).metrics
-}
-
-fn trace(text: &str) -> (Metrics, Trace) {
-    plan(text).trace_one(0, 0)
-}
-
-const EXCHANGE: &str = r#"
-name = "exchange"
-duration = "5min"
-[tcp]
-profile = "rfc"
-isn = "zero"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "wire"
-between = ["client", "server"]
-delay = "10ms"
-[[workload]]
-name = "exchange"
-kind = "request"
-from = "client"
-to = "server:80"
-request = "1KB"
-response = "1KB"
-"#;
 
 /// (time in ms, sender, flags, seq, ack, len) of every segment sent.
 fn sends(trace: &Trace) -> Vec<(f64, &'static str, String, u32, u32, u32)> {
@@ -68,7 +33,7 @@ fn sends(trace: &Trace) -> Vec<(f64, &'static str, String, u32, u32, u32)> {
 
 #[test]
 fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
-    let (m, trace) = trace(EXCHANGE);
+    let (m, trace) = traced(EXCHANGE);
     let s = |t: f64, who: &'static str, flags: &str, seq, ack, len| {
         (t, who, flags.to_string(), seq, ack, len)
     };
@@ -125,7 +90,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
 
 #[test]
 fn the_ladder_draws_the_same_exchange() {
-    let (_, trace) = trace(EXCHANGE);
+    let (_, trace) = traced(EXCHANGE);
     let ladder = trace.ladder(0, &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = ladder.lines().collect();
     assert!(

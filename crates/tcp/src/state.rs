@@ -19,6 +19,21 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in declaration order (so `State::ALL[s as usize] == s`).
+    pub const ALL: [State; 11] = [
+        State::Listen,
+        State::SynSent,
+        State::SynReceived,
+        State::Established,
+        State::FinWait1,
+        State::FinWait2,
+        State::CloseWait,
+        State::Closing,
+        State::LastAck,
+        State::TimeWait,
+        State::Closed,
+    ];
+
     /// The RFC's spelling: `SYN-SENT`, `TIME-WAIT`.
     pub fn as_str(self) -> &'static str {
         match self {

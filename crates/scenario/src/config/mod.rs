@@ -19,13 +19,14 @@
 //! ([`Experiment::with_overrides`]). Every sweep value is applied this way at load time, and
 //! every sweep point too when there are at most [`MAX_CHECKED_POINTS`].
 //!
-//! Simplifications: `[[chart]] kind = "timeseries"` is parsed and checked like a sweep chart
-//! except that `x` need not be swept; the runner rejects it for now.
+//! A `[[chart]] kind = "timeseries"` plots recorded `[[series]]` against time: its `y` names
+//! series metrics instead of run metrics, and its `x` is `"time"`.
 
 mod chart;
 mod doc;
 mod error;
 mod link;
+mod series;
 mod sweep;
 mod tcp;
 pub mod units;
@@ -41,6 +42,7 @@ use synack_sim::Duration;
 pub use chart::{ChartConfig, ChartKind, Expr, ExprError, Reference, METRICS};
 pub use error::{ConfigError, ErrorKind, Origin};
 pub use link::{LinkConfig, LinkOverrides, LinkParams, Loss, Reorder, Stale, DEFAULT_QUEUE};
+pub use series::{SeriesConfig, SERIES_METRICS};
 pub use sweep::parse_cli_value;
 pub use tcp::TcpOverrides;
 pub use workload::{
@@ -92,6 +94,8 @@ pub struct Experiment {
     pub workloads: Vec<WorkloadConfig>,
     /// The `[[chart]]`s, in file order.
     pub charts: Vec<ChartConfig>,
+    /// The `[[series]]`, in file order.
+    pub series: Vec<SeriesConfig>,
     /// The file name errors are reported against.
     file: String,
     /// The document as written, without `[sweep]`: what parameter paths edit.
@@ -131,6 +135,8 @@ struct FileDoc {
     sweep: Option<IgnoredAny>,
     #[serde(default)]
     chart: Vec<RawChart>,
+    #[serde(default)]
+    series: Vec<SeriesConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -253,6 +259,7 @@ impl Experiment {
             "workloads": json(&self.workloads),
             "sweep": sweep,
             "charts": json(&self.charts),
+            "series": json(&self.series),
         })
     }
 
@@ -389,6 +396,7 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         links: f.link.iter().map(RawLink::resolve).collect(),
         workloads,
         charts: f.chart.into_iter().map(RawChart::resolve).collect(),
+        series: f.series,
         file: doc.file.to_string(),
         raw: toml::Table::new(),
         sweep: axes

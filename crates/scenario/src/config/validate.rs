@@ -8,7 +8,22 @@ use synack_sim::Duration;
 use super::doc::{doc_path, position, Doc, DocPath, Seg};
 use super::error::{suggest, ConfigError};
 use super::tcp::TcpOverrides;
-use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS};
+use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS};
+
+/// Every state's name, for `sockets:<STATE>` series.
+const STATE_NAMES: &[&str] = &[
+    "LISTEN",
+    "SYN-SENT",
+    "SYN-RECEIVED",
+    "ESTABLISHED",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "CLOSE-WAIT",
+    "CLOSING",
+    "LAST-ACK",
+    "TIME-WAIT",
+    "CLOSED",
+];
 
 /// Checks everything but the charts, in file order of the sections.
 pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
@@ -17,7 +32,8 @@ pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
     v.hosts()?;
     v.tcp()?;
     v.links()?;
-    v.workloads()
+    v.workloads()?;
+    v.series()
 }
 
 /// Checks the charts against the metrics and the sweep. Overrides cannot change either,
@@ -350,6 +366,42 @@ impl Checker<'_, '_> {
         Ok(())
     }
 
+    fn series(&self) -> Result {
+        for (i, s) in self.exp.series.iter().enumerate() {
+            if !SERIES_METRICS.contains(&s.metric.as_str()) {
+                return Err(self.doc.invalid_with(
+                    &doc_path!["series", i, "metric"],
+                    format!(
+                        "unknown series metric \"{}\"; expected one of: {}",
+                        s.metric,
+                        SERIES_METRICS.join(", ")
+                    ),
+                    suggest(&s.metric, SERIES_METRICS.iter().copied()),
+                ));
+            }
+            if let Some(host) = &s.host {
+                if !self.exp.hosts.iter().any(|h| h.name == *host) {
+                    let names: Vec<&str> = self.exp.hosts.iter().map(|h| h.name.as_str()).collect();
+                    return Err(self.doc.invalid_with(
+                        &doc_path!["series", i, "host"],
+                        format!(
+                            "unknown host \"{host}\"; the hosts are: {}",
+                            names.join(", ")
+                        ),
+                        suggest(host, names.iter().copied()),
+                    ));
+                }
+            }
+            if s.every.is_some_and(|d| d.is_zero()) {
+                return Err(self.err(
+                    doc_path!["series", i, "every"],
+                    "`every` must be longer than 0s",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn charts(&self) -> Result {
         let swept: Vec<&str> = self.exp.sweep.iter().map(|(p, _)| p.as_str()).collect();
         let mut names: HashMap<&str, usize> = HashMap::new();
@@ -384,7 +436,42 @@ impl Checker<'_, '_> {
                 self.doc.get(&at("y")).map(|v| v.get_ref()),
                 Some(toml::de::DeValue::Array(_))
             );
+            // What a timeseries chart may plot: the recorded series quantities.
+            let recorded: Vec<String> = self
+                .exp
+                .series
+                .iter()
+                .flat_map(|s| {
+                    if s.metric == "sockets" {
+                        STATE_NAMES
+                            .iter()
+                            .map(|st| format!("sockets:{st}"))
+                            .collect::<Vec<_>>()
+                    } else {
+                        vec![s.metric.clone()]
+                    }
+                })
+                .collect();
             for (j, metric) in c.y.iter().enumerate() {
+                if c.kind == ChartKind::Timeseries {
+                    if !recorded.contains(metric) {
+                        let mut path = at("y");
+                        if y_is_list {
+                            path.push(Seg::Index(j));
+                        }
+                        let listed: Vec<&str> = recorded.iter().map(String::as_str).collect();
+                        return Err(self.doc.invalid_with(
+                            &path,
+                            format!(
+                                "a timeseries chart plots recorded [[series]]; \"{metric}\" is not \
+                                 recorded (recorded: {})",
+                                if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+                            ),
+                            suggest(metric, listed.iter().copied()),
+                        ));
+                    }
+                    continue;
+                }
                 if !METRICS.contains(&metric.as_str()) {
                     let mut path = at("y");
                     if y_is_list {

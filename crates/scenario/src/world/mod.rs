@@ -10,7 +10,10 @@
 
 mod apps;
 mod probe;
+mod series;
 mod tcp;
+
+pub use series::{SeriesMetric, SeriesRow, SeriesSpec};
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -37,6 +40,7 @@ pub struct WorldSpec {
     pub apps: Vec<AppSpec>,
     pub floods: Vec<FloodSpec>,
     pub script: Vec<ScriptedSegment>,
+    pub series: Vec<SeriesSpec>,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +189,8 @@ enum Event {
     Accept(u32),
     /// A compact TIME-WAIT socket's 2·MSL may be over.
     TimeWaitTimer(u32),
+    /// Periodic series `.0` samples.
+    Sample(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -229,6 +235,13 @@ fn wire_bytes(seg: &Segment) -> u32 {
     40 + if seg.mss.is_some() { 4 } else { 0 } + seg.len
 }
 
+/// What a run produced.
+pub struct RunOutput {
+    pub metrics: Metrics,
+    pub trace: Option<Trace>,
+    pub series: Vec<SeriesRow>,
+}
+
 /// One run, ready to go.
 pub struct World {
     sched: Scheduler<Event>,
@@ -245,6 +258,8 @@ pub struct World {
     trace: Option<Trace>,
     /// Application events waiting for their connection's segments to go out first.
     reactions: Vec<synack_tcp::Event>,
+    /// `[[series]]` being recorded, if any.
+    recorder: Option<series::Recorder>,
 }
 
 impl World {
@@ -308,6 +323,12 @@ impl World {
                 sched.schedule_in(f.start, Event::FloodSyn(i as u32));
             }
         }
+        let recorder = series::Recorder::new(&spec.series, spec.hosts.len());
+        if let Some(rec) = &recorder {
+            for (i, every) in rec.periodic() {
+                sched.schedule_in(every, Event::Sample(i));
+            }
+        }
         for (i, s) in spec.script.iter().enumerate() {
             if s.at <= spec.duration {
                 sched.schedule_in(s.at, Event::Script(i as u32));
@@ -326,6 +347,7 @@ impl World {
             metrics: Metrics::default(),
             trace: None,
             reactions: Vec::new(),
+            recorder,
         })
     }
 
@@ -341,7 +363,13 @@ impl World {
     }
 
     /// Runs, and returns the trace too if [`World::with_trace`] asked for one.
-    pub fn run_traced(mut self) -> (Metrics, Option<Trace>) {
+    pub fn run_traced(self) -> (Metrics, Option<Trace>) {
+        let out = self.run_all();
+        (out.metrics, out.trace)
+    }
+
+    /// Runs, and returns everything recorded: metrics, trace, series.
+    pub fn run_all(mut self) -> RunOutput {
         while let Some((now, event)) = self.sched.pop_until(self.end) {
             match event {
                 Event::ProbeSend(p) => self.probe_send(now, p),
@@ -352,6 +380,7 @@ impl World {
                 Event::Script(i) => self.script_send(now, i),
                 Event::Accept(l) => self.accept_next(now, l),
                 Event::TimeWaitTimer(t) => self.time_wait_timer(now, t),
+                Event::Sample(i) => self.sample(now, i),
             }
         }
         self.finish()
@@ -452,12 +481,16 @@ impl World {
         }
     }
 
-    fn finish(mut self) -> (Metrics, Option<Trace>) {
+    fn finish(mut self) -> RunOutput {
         let mut m = std::mem::take(&mut self.metrics);
         probe::summarize(&mut self.probes, &mut m);
         let end = self.sched.now().max(self.end);
         self.tcp.summarize(end, &mut m);
         m.events = self.sched.executed();
-        (m, self.trace)
+        RunOutput {
+            metrics: m,
+            trace: self.trace,
+            series: self.recorder.map(|r| r.rows).unwrap_or_default(),
+        }
     }
 }

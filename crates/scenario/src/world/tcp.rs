@@ -123,6 +123,8 @@ pub(super) struct Conn {
     /// Close once everything is written.
     pub(super) close_when_written: bool,
     pub(super) closed_by_app: bool,
+    /// The values change-driven `[[series]]` recorded last (NaN: none yet).
+    series_last: [f64; 5],
 }
 
 impl Conn {
@@ -140,6 +142,7 @@ impl Conn {
             to_write: 0,
             close_when_written: false,
             closed_by_app: false,
+            series_last: [f64::NAN; 5],
         }
     }
 }
@@ -344,6 +347,14 @@ impl Tcp {
         self.conns[id as usize]
             .as_mut()
             .expect("events name live connections")
+    }
+
+    /// Every connection (not TIME-WAIT socket): (host, flow, connection).
+    pub(super) fn live_connections(&self) -> impl Iterator<Item = (u32, u32, &Connection)> {
+        self.conns
+            .iter()
+            .flatten()
+            .map(|c| (c.key.0, c.flow, &c.conn))
     }
 
     /// The flow of a demux entry (a connection or a TIME-WAIT socket).
@@ -707,6 +718,12 @@ impl World {
             by_app = true;
         }
         self.reactions = reactions;
+        if let Some(rec) = &mut self.recorder {
+            let c = self.tcp.conns[id as usize]
+                .as_mut()
+                .expect("pumped connections are live");
+            rec.connection(now, c.key.0, c.flow, &c.conn, &mut c.series_last);
+        }
         let c = self.tcp.conn(id);
         match c.conn.state() {
             State::Closed => return self.remove(id),
@@ -753,6 +770,9 @@ impl World {
         }
         if let Some(trace) = &mut self.trace {
             trace.state(now, host, flow, from, to, by_app);
+        }
+        if let Some(rec) = &mut self.recorder {
+            rec.state(now, host, flow, from, to);
         }
     }
 
@@ -915,6 +935,9 @@ impl World {
         }
         if let Some(trace) = &mut self.trace {
             trace.state(now, t.host, flow, State::TimeWait, State::Closed, false);
+        }
+        if let Some(rec) = &mut self.recorder {
+            rec.state(now, t.host, flow, State::TimeWait, State::Closed);
         }
     }
 

@@ -1,0 +1,30 @@
+//! `[[series]]`: quantities recorded over time during each run, into `series.csv`.
+
+use serde::{Deserialize, Serialize};
+use synack_sim::Duration;
+
+use super::units;
+
+/// Per-connection quantities a series may record, and `sockets`: each host's number of
+/// sockets in each state (recorded as `sockets:<STATE>`, e.g. `sockets:TIME-WAIT`).
+pub const SERIES_METRICS: &[&str] = &[
+    "cwnd", "ssthresh", "srtt", "rto", "flight", "state", "sockets",
+];
+
+/// One `[[series]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesConfig {
+    /// One of [`SERIES_METRICS`].
+    pub metric: String,
+    /// Sample every this long; absent: record every change.
+    #[serde(
+        default,
+        with = "units::opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub every: Option<Duration>,
+    /// Only this host's connections (or sockets); absent: every host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}

@@ -1,0 +1,274 @@
+//! Recording `[[series]]`: connection quantities and per-host socket counts over time.
+//!
+//! Nothing here runs unless the experiment asks for a series. A series without `every`
+//! records a row whenever its value changes (after each segment, timer or application call
+//! that touched the connection); with `every` it samples every connection (or host) at that
+//! period. The initial "infinite" ssthresh is not recorded (there is no number to draw).
+
+use synack_sim::{Duration, Time};
+use synack_tcp::{Connection, State};
+
+use super::{Event, World};
+use crate::trace::NO_CONN;
+
+/// What a series records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesMetric {
+    Cwnd,
+    Ssthresh,
+    Srtt,
+    Rto,
+    Flight,
+    State,
+    /// Each host's number of sockets in each state.
+    Sockets,
+}
+
+impl SeriesMetric {
+    pub fn from_name(name: &str) -> Option<SeriesMetric> {
+        Some(match name {
+            "cwnd" => SeriesMetric::Cwnd,
+            "ssthresh" => SeriesMetric::Ssthresh,
+            "srtt" => SeriesMetric::Srtt,
+            "rto" => SeriesMetric::Rto,
+            "flight" => SeriesMetric::Flight,
+            "state" => SeriesMetric::State,
+            "sockets" => SeriesMetric::Sockets,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            SeriesMetric::Cwnd => "cwnd",
+            SeriesMetric::Ssthresh => "ssthresh",
+            SeriesMetric::Srtt => "srtt",
+            SeriesMetric::Rto => "rto",
+            SeriesMetric::Flight => "flight",
+            SeriesMetric::State => "state",
+            SeriesMetric::Sockets => "sockets",
+        }
+    }
+
+    /// Per connection: (index in a connection's remembered values).
+    fn slot(self) -> Option<usize> {
+        match self {
+            SeriesMetric::Cwnd => Some(0),
+            SeriesMetric::Ssthresh => Some(1),
+            SeriesMetric::Srtt => Some(2),
+            SeriesMetric::Rto => Some(3),
+            SeriesMetric::Flight => Some(4),
+            SeriesMetric::State | SeriesMetric::Sockets => None,
+        }
+    }
+
+    /// The value for a connection, if it has one.
+    fn of(self, c: &Connection) -> Option<f64> {
+        match self {
+            SeriesMetric::Cwnd => Some(c.cwnd() as f64),
+            SeriesMetric::Ssthresh => (c.ssthresh() < u64::MAX / 2).then(|| c.ssthresh() as f64),
+            SeriesMetric::Srtt => c.srtt().map(|d| d.as_secs_f64()),
+            SeriesMetric::Rto => Some(c.rto().as_secs_f64()),
+            SeriesMetric::Flight => Some(c.unacked_bytes() as f64),
+            SeriesMetric::State | SeriesMetric::Sockets => None,
+        }
+    }
+}
+
+/// One `[[series]]`, resolved.
+#[derive(Clone, Debug)]
+pub struct SeriesSpec {
+    pub metric: SeriesMetric,
+    pub every: Option<Duration>,
+    pub host: Option<usize>,
+}
+
+/// One row of `series.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesRow {
+    pub t: Time,
+    pub host: u32,
+    /// The connection (flow) number, or none for per-host rows.
+    pub conn: Option<u32>,
+    pub metric: SeriesMetric,
+    /// For `state` rows the state; for `sockets` rows the state counted.
+    pub state: Option<State>,
+    pub value: f64,
+}
+
+impl SeriesRow {
+    /// The metric as `series.csv` names it (`sockets:TIME-WAIT` for socket counts).
+    pub fn metric_name(&self) -> String {
+        match (self.metric, self.state) {
+            (SeriesMetric::Sockets, Some(s)) => format!("sockets:{s}"),
+            (m, _) => m.name().to_string(),
+        }
+    }
+
+    /// The value as `series.csv` writes it: a state's name for `state` rows.
+    pub fn value_cell(&self) -> String {
+        match (self.metric, self.state) {
+            (SeriesMetric::State, Some(s)) => s.to_string(),
+            _ => crate::results::fmt_num(self.value),
+        }
+    }
+}
+
+/// The rows recorded so far and what change-driven series remember.
+pub(super) struct Recorder {
+    specs: Vec<SeriesSpec>,
+    pub(super) rows: Vec<SeriesRow>,
+    /// Sockets per (host, state index).
+    sockets: Vec<[u64; STATES]>,
+}
+
+const STATES: usize = 11;
+
+fn state_index(s: State) -> usize {
+    s as usize
+}
+
+impl Recorder {
+    pub(super) fn new(specs: &[SeriesSpec], hosts: usize) -> Option<Recorder> {
+        (!specs.is_empty()).then(|| Recorder {
+            specs: specs.to_vec(),
+            rows: Vec::new(),
+            sockets: vec![[0; STATES]; hosts],
+        })
+    }
+
+    fn wants(spec: &SeriesSpec, host: u32) -> bool {
+        spec.host.is_none_or(|h| h == host as usize)
+    }
+
+    /// After anything touched connection `flow` on `host`: change-driven rows.
+    /// `last` holds the values recorded last for this connection.
+    pub(super) fn connection(
+        &mut self,
+        now: Time,
+        host: u32,
+        flow: u32,
+        c: &Connection,
+        last: &mut [f64; 5],
+    ) {
+        for spec in &self.specs {
+            let (Some(slot), None) = (spec.metric.slot(), spec.every) else {
+                continue;
+            };
+            if !Recorder::wants(spec, host) {
+                continue;
+            }
+            if let Some(v) = spec.metric.of(c) {
+                if v != last[slot] {
+                    last[slot] = v;
+                    self.rows.push(SeriesRow {
+                        t: now,
+                        host,
+                        conn: Some(flow),
+                        metric: spec.metric,
+                        state: None,
+                        value: v,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A connection of `flow` on `host` moved from `from` to `to`.
+    pub(super) fn state(&mut self, now: Time, host: u32, flow: u32, from: State, to: State) {
+        let counts = &mut self.sockets[host as usize];
+        counts[state_index(from)] = counts[state_index(from)].saturating_sub(1);
+        counts[state_index(to)] += 1;
+        for spec in &self.specs {
+            if spec.every.is_some() || !Recorder::wants(spec, host) {
+                continue;
+            }
+            match spec.metric {
+                SeriesMetric::State if flow != NO_CONN => self.rows.push(SeriesRow {
+                    t: now,
+                    host,
+                    conn: Some(flow),
+                    metric: SeriesMetric::State,
+                    state: Some(to),
+                    value: state_index(to) as f64,
+                }),
+                SeriesMetric::Sockets => {
+                    for s in [from, to] {
+                        self.rows.push(SeriesRow {
+                            t: now,
+                            host,
+                            conn: None,
+                            metric: SeriesMetric::Sockets,
+                            state: Some(s),
+                            value: counts[state_index(s)] as f64,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Periodic series: when each first samples.
+    pub(super) fn periodic(&self) -> impl Iterator<Item = (u32, Duration)> + '_ {
+        self.specs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.every.map(|e| (i as u32, e)))
+    }
+}
+
+impl World {
+    /// Periodic series `i` samples now and plans its next sample.
+    pub(super) fn sample(&mut self, now: Time, i: u32) {
+        let Some(rec) = &mut self.recorder else {
+            return;
+        };
+        let spec = rec.specs[i as usize].clone();
+        match spec.metric {
+            SeriesMetric::Sockets => {
+                for (host, counts) in rec.sockets.iter().enumerate() {
+                    if !Recorder::wants(&spec, host as u32) {
+                        continue;
+                    }
+                    for (s, &n) in State::ALL.iter().zip(counts.iter()) {
+                        rec.rows.push(SeriesRow {
+                            t: now,
+                            host: host as u32,
+                            conn: None,
+                            metric: SeriesMetric::Sockets,
+                            state: Some(*s),
+                            value: n as f64,
+                        });
+                    }
+                }
+            }
+            metric => {
+                for (host, flow, c) in self.tcp.live_connections() {
+                    if !Recorder::wants(&spec, host) {
+                        continue;
+                    }
+                    let (value, state) = match metric {
+                        SeriesMetric::State => (state_index(c.state()) as f64, Some(c.state())),
+                        m => match m.of(c) {
+                            Some(v) => (v, None),
+                            None => continue,
+                        },
+                    };
+                    rec.rows.push(SeriesRow {
+                        t: now,
+                        host,
+                        conn: Some(flow),
+                        metric,
+                        state,
+                        value,
+                    });
+                }
+            }
+        }
+        let every = spec.every.expect("periodic series have a period");
+        if now + every <= self.end {
+            self.sched.schedule_in(every, Event::Sample(i));
+        }
+    }
+}

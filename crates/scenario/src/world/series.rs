@@ -120,6 +120,9 @@ pub(super) struct Recorder {
     pub(super) rows: Vec<SeriesRow>,
     /// Sockets per (host, state index).
     sockets: Vec<[u64; STATES]>,
+    /// Per connection id: the values change-driven series recorded last (NaN: none yet),
+    /// and the flow they belong to (ids are reused by later connections).
+    last: Vec<(u32, [f64; 5])>,
 }
 
 const STATES: usize = 11;
@@ -134,6 +137,7 @@ impl Recorder {
             specs: specs.to_vec(),
             rows: Vec::new(),
             sockets: vec![[0; STATES]; hosts],
+            last: Vec::new(),
         })
     }
 
@@ -141,16 +145,17 @@ impl Recorder {
         spec.host.is_none_or(|h| h == host as usize)
     }
 
-    /// After anything touched connection `flow` on `host`: change-driven rows.
-    /// `last` holds the values recorded last for this connection.
-    pub(super) fn connection(
-        &mut self,
-        now: Time,
-        host: u32,
-        flow: u32,
-        c: &Connection,
-        last: &mut [f64; 5],
-    ) {
+    /// After anything touched connection `id` (of `flow`, on `host`): change-driven rows.
+    pub(super) fn connection(&mut self, now: Time, id: u32, host: u32, flow: u32, c: &Connection) {
+        let id = id as usize;
+        if self.last.len() <= id {
+            self.last.resize(id + 1, (NO_CONN, [f64::NAN; 5]));
+        }
+        let (owner, last) = &mut self.last[id];
+        if *owner != flow {
+            *owner = flow;
+            *last = [f64::NAN; 5];
+        }
         for spec in &self.specs {
             let (Some(slot), None) = (spec.metric.slot(), spec.every) else {
                 continue;

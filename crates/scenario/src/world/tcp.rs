@@ -123,8 +123,6 @@ pub(super) struct Conn {
     /// Close once everything is written.
     pub(super) close_when_written: bool,
     pub(super) closed_by_app: bool,
-    /// The values change-driven `[[series]]` recorded last (NaN: none yet).
-    series_last: [f64; 5],
 }
 
 impl Conn {
@@ -142,7 +140,6 @@ impl Conn {
             to_write: 0,
             close_when_written: false,
             closed_by_app: false,
-            series_last: [f64::NAN; 5],
         }
     }
 }
@@ -720,9 +717,9 @@ impl World {
         self.reactions = reactions;
         if let Some(rec) = &mut self.recorder {
             let c = self.tcp.conns[id as usize]
-                .as_mut()
+                .as_ref()
                 .expect("pumped connections are live");
-            rec.connection(now, c.key.0, c.flow, &c.conn, &mut c.series_last);
+            rec.connection(now, id, c.key.0, c.flow, &c.conn);
         }
         let c = self.tcp.conn(id);
         match c.conn.state() {

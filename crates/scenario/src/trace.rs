@@ -263,9 +263,12 @@ impl Trace {
                 && options.until.is_none_or(|until| l.sent <= until)
         });
         let mut out = String::new();
+        // Each side's port, from any segment it sent or was sent (a server that never got
+        // a segment still has the port the client aimed at).
         let port = |host: u32| {
             records.iter().find_map(|r| match r {
                 Record::Segment { from, seg, .. } if *from == host => Some(seg.src_port),
+                Record::Segment { to, seg, .. } if *to == host => Some(seg.dst_port),
                 _ => None,
             })
         };

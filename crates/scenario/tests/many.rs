@@ -396,3 +396,44 @@ fn old_duplicates_are_accepted_unless_time_wait_outlasts_them() {
     assert_eq!(long.stale_accepted, 0);
     assert!(long.conn_established > 20);
 }
+
+#[test]
+fn a_live_client_whose_syn_meets_an_old_duplicates_half_open_entry_is_not_a_ghost() {
+    // Zero ISNs: the old SYN (scripted, of no live incarnation) and the client's new SYN on
+    // the same port are identical. The old one opens a half-open entry at 10 ms; the live
+    // SYN reaches it 1 ms later and the handshake completes with it. That connection is the
+    // client's: neither a ghost nor a taker of stale data.
+    let text = r#"
+name = "adopt"
+duration = "10s"
+[tcp]
+profile = "linux"
+isn = "zero"
+msl = "1s"
+[[host]]
+name = "client"
+tcp = { ephemeral_ports = "50000-50000" }
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "old"
+kind = "script"
+segments = [ { at = "0s", from = "client", to = "server", sport = 50000, dport = 80, flags = "SYN", seq = 0 } ]
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "1ms"
+"#;
+    let m = run(text, 0);
+    assert_eq!((m.ghost_established, m.stale_accepted), (0, 0));
+    assert_eq!(
+        (m.conn_established, m.conn_closed_clean, m.bytes_delivered),
+        (1, 1, 1100)
+    );
+}

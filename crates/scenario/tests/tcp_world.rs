@@ -3,6 +3,7 @@
 mod common;
 
 use common::{run, traced, EXCHANGE};
+use synack_scenario::metrics::Metrics;
 
 use synack_scenario::trace::{LadderOptions, Record, Trace, TraceEvent};
 
@@ -202,4 +203,48 @@ fn without_loss_a_bulk_transfer_fills_the_link() {
 fn runs_are_reproducible() {
     assert_eq!(run(&bulk("1MB", 0.05), 3), run(&bulk("1MB", 0.05), 3));
     assert_ne!(run(&bulk("1MB", 0.05), 3), run(&bulk("1MB", 0.05), 4));
+}
+
+fn half_close(passive_close: &str) -> Metrics {
+    let text = format!(
+        r#"
+name = "half-close"
+duration = "60s"
+[tcp]
+profile = "rfc"
+msl = "1s"
+passive_close = "{passive_close}"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+bandwidth = "10Mbps"
+[[workload]]
+name = "get"
+kind = "request"
+from = "client"
+to = "server:80"
+request = "1KB"
+response = "2MB"
+half_close = true
+"#
+    );
+    run(&text, 0)
+}
+
+#[test]
+fn after_a_half_close_the_server_keeps_sending_and_every_byte_arrives() {
+    let m = half_close("after-app");
+    assert_eq!((m.bytes_delivered, m.bytes_lost), (2_001_000, 0));
+    assert_eq!((m.conn_closed_clean, m.close_wait_peak), (1, 1));
+    // The ablation answers the client's FIN with its own at once, discarding what the
+    // server had not sent yet: the FIN exchange completes "cleanly", the bytes are lost.
+    let cut = half_close("with-ack");
+    assert_eq!(cut.conn_closed_clean, 1);
+    assert!(cut.bytes_lost > 1_000_000, "{}", cut.bytes_lost);
+    assert_eq!(cut.bytes_delivered + cut.bytes_lost, 2_001_000);
 }

@@ -8,6 +8,7 @@ use synack_sim::Duration;
 use super::doc::{doc_path, position, Doc, DocPath, Seg};
 use super::error::{suggest, ConfigError};
 use super::tcp::TcpOverrides;
+use super::units;
 use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS};
 
 /// Every state's name, for `sockets:<STATE>` series.
@@ -537,9 +538,15 @@ impl Checker<'_, '_> {
             .map(|(_, v)| v.as_slice())
             .unwrap_or_default();
         for v in values {
+            // Durations, sizes and rates are plotted in base units: positive unless zero.
             let ok = match v {
                 toml::Value::Integer(n) => *n > 0,
                 toml::Value::Float(x) => *x > 0.0,
+                toml::Value::String(s) => units::parse_duration(s)
+                    .map(|d| !d.is_zero())
+                    .or_else(|_| units::parse_rate(s).map(|r| r > 0))
+                    .or_else(|_| units::parse_size(s).map(|b| b > 0))
+                    .unwrap_or(false),
                 _ => false,
             };
             if !ok {

@@ -167,6 +167,10 @@ pub struct Request {
     /// Time between successive connects. Default 1 s.
     #[serde(default = "one_second", with = "units::duration")]
     pub interval: Duration,
+    /// The client shuts down its sending side as soon as the response starts arriving, then
+    /// reads the rest (a half-close). Default false: it closes after the whole response.
+    #[serde(default)]
+    pub half_close: bool,
     /// What the server application does after the client's FIN. Default after-fin.
     #[serde(default)]
     pub server_close: ServerClose,
@@ -204,6 +208,9 @@ pub struct Churn {
     /// Which side closes first (and so ends up in TIME-WAIT). Default client.
     #[serde(default)]
     pub closer: Closer,
+    /// As for `request`: the client half-closes once the response starts arriving.
+    #[serde(default)]
+    pub half_close: bool,
     /// First arrival. Default 0 s.
     #[serde(default = "zero", with = "units::duration")]
     pub start: Duration,

@@ -8,7 +8,8 @@
 //! - `request`, `churn`: the client writes the request; the server, once it has read the
 //!   whole request, writes the response; the client closes once it has read the whole
 //!   response (or, with `closer = "server"`, the server closes right after writing it, and
-//!   the client closes after the server's FIN).
+//!   the client closes after the server's FIN; with `half_close`, the client shuts down its
+//!   sending side as soon as the response starts arriving and reads on).
 //! - A server with `server_close = "never"` never closes: its sockets stay in CLOSE-WAIT.
 //! - `flood`: SYNs from spoofed addresses and ports at a constant rate (as hping3 sends
 //!   them); the answers go to the attacker's entry host and vanish there.
@@ -31,6 +32,19 @@ impl AppSpec {
 }
 
 impl AppKind {
+    fn half_closes(&self) -> bool {
+        matches!(
+            self,
+            AppKind::Request {
+                half_close: true,
+                ..
+            } | AppKind::Churn {
+                half_close: true,
+                ..
+            }
+        )
+    }
+
     /// (request, response, the server closes first), for workloads whose server answers.
     fn server_answers(&self) -> Option<(u64, u64, bool)> {
         match *self {
@@ -157,6 +171,12 @@ impl World {
                     }
                     Side::Client => {
                         f.client_delivered += n;
+                        if kind.half_closes() {
+                            // Nothing more to say: shut down the sending side, keep reading.
+                            self.tcp.conn(id).close_when_written = true;
+                            self.write(now, id);
+                        }
+                        let f = &self.tcp.flows[flow];
                         let (got, due) = (f.client_delivered, f.response_due);
                         let client_closes = !kind.server_answers().is_some_and(|(_, _, s)| s);
                         if client_closes && due > 0 && got >= due && got - n < due {

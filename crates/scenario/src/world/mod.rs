@@ -102,6 +102,8 @@ pub enum AppKind {
         response: u64,
         count: u32,
         interval: Duration,
+        /// The client half-closes once the response starts arriving.
+        half_close: bool,
     },
     /// Connections arriving at `rate` per second until `stop`, each a request and a
     /// response; `server_closes`: the server closes first (and holds the TIME-WAIT).
@@ -112,6 +114,7 @@ pub enum AppKind {
         poisson: bool,
         stop: Duration,
         server_closes: bool,
+        half_close: bool,
     },
 }
 

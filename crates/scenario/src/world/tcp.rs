@@ -535,16 +535,38 @@ impl World {
                         return;
                     }
                 }
+                self.adopt(id, tag);
                 let c = self.tcp.conn(id);
                 let before = c.conn.bytes_received();
                 c.conn.handle_segment(now, &seg);
-                if tag != NO_CONN && tag != c.flow && c.conn.bytes_received() > before {
+                // Flows are numbered in the order they began: a smaller tag is an earlier
+                // incarnation of the 4-tuple.
+                if tag < c.flow && c.conn.bytes_received() > before {
                     // Data of an earlier incarnation taken as this one's.
                     self.tcp.counts.stale_accepted += 1;
                 }
                 self.pump(now, id);
             }
             None => self.no_connection(now, from, to, seg, tag),
+        }
+    }
+
+    /// A half-open server connection that an old duplicate SYN opened, reached now by a
+    /// segment of a live client of this 4-tuple (its SYN, identical to the old one when ISNs
+    /// repeat, or its ACK): from here on it serves that client's incarnation.
+    fn adopt(&mut self, id: u32, tag: u32) {
+        let c = self.tcp.conn(id);
+        if c.side != Side::Server
+            || tag == NO_CONN
+            || tag == c.flow
+            || c.conn.state() != State::SynReceived
+        {
+            return;
+        }
+        let (old, f) = (c.flow, &self.tcp.flows[tag as usize]);
+        if f.client_live && !f.has_server && !self.tcp.flows[old as usize].client_live {
+            self.tcp.conn(id).flow = tag;
+            self.tcp.flows[tag as usize].has_server = true;
         }
     }
 

@@ -3,7 +3,7 @@
 use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
 
 use crate::config::Experiment;
-use crate::config::{Arrivals, Closer, ServerClose, WorkloadConfig};
+use crate::config::{Arrivals, Closer, Endpoint, ServerClose, WorkloadConfig};
 use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Segment, Seq};
 
@@ -40,6 +40,18 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
             reverse: link_params(&l.reverse),
         })
         .collect();
+    // What bulk, request and churn share: a client, a server application on `to`.
+    let app =
+        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
+            name: name.to_string(),
+            client: index(from),
+            server: index(&to.host),
+            port: to.port,
+            kind,
+            start,
+            server_never_closes: server_close == ServerClose::Never,
+            accept_rate,
+        };
     let mut probes = Vec::new();
     let mut apps = Vec::new();
     let mut floods = Vec::new();
@@ -56,38 +68,38 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                 stop: p.stop.min(exp.duration),
                 poisson: p.arrivals == Arrivals::Poisson,
             }),
-            WorkloadConfig::Bulk(b) => apps.push(AppSpec {
-                name: b.name.clone(),
-                client: index(&b.from),
-                server: index(&b.to.host),
-                port: b.to.port,
-                kind: AppKind::Bulk { bytes: b.bytes },
-                start: b.start,
-                server_never_closes: b.server_close == ServerClose::Never,
-                accept_rate: b.accept_rate,
-            }),
-            WorkloadConfig::Request(r) => apps.push(AppSpec {
-                name: r.name.clone(),
-                client: index(&r.from),
-                server: index(&r.to.host),
-                port: r.to.port,
-                kind: AppKind::Request {
+            WorkloadConfig::Bulk(b) => apps.push(app(
+                &b.name,
+                &b.from,
+                &b.to,
+                b.start,
+                b.server_close,
+                b.accept_rate,
+                AppKind::Bulk { bytes: b.bytes },
+            )),
+            WorkloadConfig::Request(r) => apps.push(app(
+                &r.name,
+                &r.from,
+                &r.to,
+                r.start,
+                r.server_close,
+                r.accept_rate,
+                AppKind::Request {
                     request: r.request,
                     response: r.response,
                     count: r.count,
                     interval: r.interval,
                     half_close: r.half_close,
                 },
-                start: r.start,
-                server_never_closes: r.server_close == ServerClose::Never,
-                accept_rate: r.accept_rate,
-            }),
-            WorkloadConfig::Churn(c) => apps.push(AppSpec {
-                name: c.name.clone(),
-                client: index(&c.from),
-                server: index(&c.to.host),
-                port: c.to.port,
-                kind: AppKind::Churn {
+            )),
+            WorkloadConfig::Churn(c) => apps.push(app(
+                &c.name,
+                &c.from,
+                &c.to,
+                c.start,
+                c.server_close,
+                c.accept_rate,
+                AppKind::Churn {
                     request: c.request,
                     response: c.response,
                     rate: c.rate,
@@ -96,10 +108,7 @@ pub fn build_world(exp: &Experiment) -> Result<WorldSpec, SetupError> {
                     server_closes: c.closer == Closer::Server,
                     half_close: c.half_close,
                 },
-                start: c.start,
-                server_never_closes: c.server_close == ServerClose::Never,
-                accept_rate: c.accept_rate,
-            }),
+            )),
             WorkloadConfig::Flood(f) => floods.push(FloodSpec {
                 name: f.name.clone(),
                 entry: index(&f.from),

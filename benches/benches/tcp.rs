@@ -14,8 +14,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use synack_benches::SansIoTransfer;
-use synack_scenario::config::{parse_cli_value, Experiment};
-use synack_scenario::run::Plan;
+use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_report::run::Plan;
 use synack_tcp::config::Config;
 
 fn sans_io(c: &mut Criterion) {

@@ -1,6 +1,6 @@
 //! `synack`: run experiments, check experiment files, redraw charts.
 
-mod charts;
+use synack_report::charts;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,15 +10,15 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use synack_scenario::config::units::parse_duration;
-use synack_scenario::config::{parse_cli_value, Experiment};
-use synack_scenario::results::{
+use synack_experiment::config::units::parse_duration;
+use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_report::results::{
     prepare_output_dir, runs_csv, series_csv, summarize, summary_csv, write_atomic, PointSummary,
 };
-use synack_scenario::run::{Plan, Shard};
-use synack_scenario::trace::LadderOptions;
-use synack_scenario::{export, states};
+use synack_report::run::{Plan, Shard};
+use synack_report::{export, states};
 use synack_sim::Time;
+use synack_world::trace::LadderOptions;
 
 #[derive(Parser)]
 #[command(
@@ -384,7 +384,7 @@ fn print_table(summary: &[PointSummary]) -> Result<()> {
     let Some(first) = summary.first() else {
         return Ok(());
     };
-    let shown: Vec<&str> = synack_scenario::metrics::METRIC_NAMES
+    let shown: Vec<&str> = synack_experiment::metrics::METRIC_NAMES
         .iter()
         .copied()
         .filter(|m| {
@@ -403,7 +403,7 @@ fn print_table(summary: &[PointSummary]) -> Result<()> {
             let mut row: Vec<String> = s
                 .params
                 .iter()
-                .map(|(_, v)| synack_scenario::results::value_cell(v))
+                .map(|(_, v)| synack_report::results::value_cell(v))
                 .collect();
             row.extend(shown.iter().map(|m| {
                 let (mean, ci) = s.metric(m).unwrap_or_default();
@@ -500,7 +500,7 @@ impl Manifest {
                     .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
                     .collect(),
                 seeds: (0..plan.replications)
-                    .map(|r| synack_scenario::seeds::run_seed(plan.seed, p.index, r))
+                    .map(|r| synack_world::seeds::run_seed(plan.seed, p.index, r))
                     .collect(),
             })
             .collect();

@@ -1,0 +1,193 @@
+//! From an experiment (one sweep point's values applied) to the resolved [`WorldSpec`].
+
+use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
+
+use crate::config::Experiment;
+use crate::config::{Arrivals, Closer, Endpoint, ServerClose, WorkloadConfig};
+use crate::config::{LinkParams, Loss};
+use synack_tcp::{Flags, Segment, Seq};
+
+use crate::spec::{
+    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptedSegment, SeriesMetric,
+    SeriesSpec, WorldSpec,
+};
+
+/// Resolves names to indices and configuration to the components' own parameter types.
+/// Validation already guaranteed that every name refers to something that exists.
+pub fn build_world(exp: &Experiment) -> WorldSpec {
+    let hosts: Vec<HostSpec> = exp
+        .hosts
+        .iter()
+        .map(|h| HostSpec {
+            name: h.name.clone(),
+            tcp: exp.tcp_for(&h.name),
+        })
+        .collect();
+    let index = |name: &str| {
+        hosts
+            .iter()
+            .position(|h| h.name == name)
+            .expect("validation checked every host name")
+    };
+    let links = exp
+        .links
+        .iter()
+        .map(|l| LinkSpec {
+            name: l.name.clone(),
+            a: index(&l.between[0]),
+            b: index(&l.between[1]),
+            forward: link_params(&l.forward),
+            reverse: link_params(&l.reverse),
+        })
+        .collect();
+    // What bulk, request and churn share: a client, a server application on `to`.
+    let app =
+        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
+            name: name.to_string(),
+            client: index(from),
+            server: index(&to.host),
+            port: to.port,
+            kind,
+            start,
+            server_never_closes: server_close == ServerClose::Never,
+            accept_rate,
+        };
+    let mut probes = Vec::new();
+    let mut apps = Vec::new();
+    let mut floods = Vec::new();
+    let mut script = Vec::new();
+    for w in &exp.workloads {
+        match w {
+            WorkloadConfig::Probe(p) => probes.push(ProbeSpec {
+                name: p.name.clone(),
+                from: index(&p.from),
+                to: index(&p.to.host),
+                rate: p.rate,
+                size: u32::try_from(p.size).unwrap_or(u32::MAX),
+                start: p.start,
+                stop: p.stop.min(exp.duration),
+                poisson: p.arrivals == Arrivals::Poisson,
+            }),
+            WorkloadConfig::Bulk(b) => apps.push(app(
+                &b.name,
+                &b.from,
+                &b.to,
+                b.start,
+                b.server_close,
+                b.accept_rate,
+                AppKind::Bulk { bytes: b.bytes },
+            )),
+            WorkloadConfig::Request(r) => apps.push(app(
+                &r.name,
+                &r.from,
+                &r.to,
+                r.start,
+                r.server_close,
+                r.accept_rate,
+                AppKind::Request {
+                    request: r.request,
+                    response: r.response,
+                    count: r.count,
+                    interval: r.interval,
+                    half_close: r.half_close,
+                },
+            )),
+            WorkloadConfig::Churn(c) => apps.push(app(
+                &c.name,
+                &c.from,
+                &c.to,
+                c.start,
+                c.server_close,
+                c.accept_rate,
+                AppKind::Churn {
+                    request: c.request,
+                    response: c.response,
+                    rate: c.rate,
+                    poisson: c.arrivals == Arrivals::Poisson,
+                    stop: c.stop.min(exp.duration),
+                    server_closes: c.closer == Closer::Server,
+                    half_close: c.half_close,
+                },
+            )),
+            WorkloadConfig::Flood(f) => floods.push(FloodSpec {
+                name: f.name.clone(),
+                entry: index(&f.from),
+                target: index(&f.to.host),
+                port: f.to.port,
+                rate: f.rate,
+                start: f.start,
+                stop: f.stop.min(exp.duration),
+            }),
+            WorkloadConfig::Script(s) => {
+                for seg in &s.segments {
+                    let flags = [
+                        (seg.flags.syn, Flags::SYN),
+                        (seg.flags.fin, Flags::FIN),
+                        (seg.flags.rst, Flags::RST),
+                        (seg.flags.ack, Flags::ACK),
+                    ]
+                    .into_iter()
+                    .filter(|(on, _)| *on)
+                    .fold(Flags::default(), |all, (_, flag)| all | flag);
+                    script.push(ScriptedSegment {
+                        at: seg.at,
+                        from: index(&seg.from),
+                        to: index(&seg.to),
+                        seg: Segment {
+                            src_port: seg.sport,
+                            dst_port: seg.dport,
+                            seq: Seq(seg.seq),
+                            ack: Seq(seg.ack),
+                            flags,
+                            window: 65535,
+                            len: seg.len,
+                            mss: seg.flags.syn.then_some(1460),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    let series = exp
+        .series
+        .iter()
+        .map(|s| SeriesSpec {
+            metric: SeriesMetric::from_name(&s.metric).expect("validated metric"),
+            every: s.every,
+            host: s.host.as_deref().map(index),
+        })
+        .collect();
+    WorldSpec {
+        duration: exp.duration,
+        hosts,
+        links,
+        probes,
+        apps,
+        floods,
+        script,
+        series,
+    }
+}
+
+fn link_params(p: &LinkParams) -> Params {
+    Params {
+        delay: p.delay,
+        jitter: p.jitter,
+        bandwidth_bps: p.bandwidth,
+        queue_packets: Some(p.queue),
+        loss: match p.loss {
+            Loss::Probability(0.0) => LossModel::None,
+            Loss::Probability(x) => LossModel::Bernoulli(x),
+            Loss::GilbertElliott { p, r, k, h } => LossModel::GilbertElliott { p, r, k, h },
+        },
+        duplicate: p.duplicate,
+        reorder: p.reorder.map(|r| Reorder {
+            probability: r.probability,
+            delay: r.delay,
+        }),
+        stale: p.stale.map(|s| Stale {
+            probability: s.probability,
+            max_age: s.max_age,
+        }),
+    }
+}

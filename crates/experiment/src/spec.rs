@@ -1,0 +1,229 @@
+//! The resolved specification of one run: names resolved to indices, units to numbers.
+//! [`build_world`](crate::build_world) makes it from an experiment whose sweep values are
+//! applied; the world runs it.
+
+use synack_link::LinkParams;
+use synack_sim::Duration;
+use synack_tcp::config::Config as TcpConfig;
+use synack_tcp::{Connection, Segment};
+
+/// A fully resolved description of one run's world: names resolved to indices, units to
+/// numbers. Built from an experiment (after its sweep values are applied) by `build`.
+#[derive(Clone, Debug)]
+pub struct WorldSpec {
+    pub duration: Duration,
+    pub hosts: Vec<HostSpec>,
+    pub links: Vec<LinkSpec>,
+    pub probes: Vec<ProbeSpec>,
+    pub apps: Vec<AppSpec>,
+    pub floods: Vec<FloodSpec>,
+    pub script: Vec<ScriptedSegment>,
+    pub series: Vec<SeriesSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HostSpec {
+    pub name: String,
+    /// The host's TCP settings, every default resolved.
+    pub tcp: TcpConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct LinkSpec {
+    pub name: String,
+    /// Host indices; `forward` carries a → b, `reverse` b → a.
+    pub a: usize,
+    pub b: usize,
+    pub forward: LinkParams,
+    pub reverse: LinkParams,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProbeSpec {
+    pub name: String,
+    pub from: usize,
+    pub to: usize,
+    /// Datagrams per second.
+    pub rate: f64,
+    /// Bytes on the wire per datagram.
+    pub size: u32,
+    pub start: Duration,
+    pub stop: Duration,
+    /// Exponential gaps (a Poisson process) instead of a fixed interval.
+    pub poisson: bool,
+}
+
+/// A TCP workload: a client application on `client` and its server on `server:port`.
+#[derive(Clone, Debug)]
+pub struct AppSpec {
+    pub name: String,
+    pub client: usize,
+    pub server: usize,
+    pub port: u16,
+    pub kind: AppKind,
+    /// The first connect.
+    pub start: Duration,
+    /// The server application never closes its side (it leaves CLOSE-WAIT sockets).
+    pub server_never_closes: bool,
+    /// Connections the server application accepts per second; `None`: each at once.
+    pub accept_rate: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AppKind {
+    /// One connection: send `bytes`, then close.
+    Bulk { bytes: u64 },
+    /// `count` connections `interval` apart: send `request` bytes, read `response` bytes
+    /// from the server, close.
+    Request {
+        request: u64,
+        response: u64,
+        count: u32,
+        interval: Duration,
+        /// The client half-closes once the response starts arriving.
+        half_close: bool,
+    },
+    /// Connections arriving at `rate` per second until `stop`, each a request and a
+    /// response; `server_closes`: the server closes first (and holds the TIME-WAIT).
+    Churn {
+        request: u64,
+        response: u64,
+        rate: f64,
+        poisson: bool,
+        stop: Duration,
+        server_closes: bool,
+        half_close: bool,
+    },
+}
+
+/// SYNs from spoofed addresses and ports, entering the network at `entry`, towards
+/// `target:port`, at `rate` per second from `start` until `stop`; they never answer.
+#[derive(Clone, Debug)]
+pub struct FloodSpec {
+    pub name: String,
+    pub entry: usize,
+    pub target: usize,
+    pub port: u16,
+    pub rate: f64,
+    pub start: Duration,
+    pub stop: Duration,
+}
+
+/// A raw segment sent from `from` to `to` at `at`, outside any connection.
+#[derive(Clone, Debug)]
+pub struct ScriptedSegment {
+    pub at: Duration,
+    pub from: usize,
+    pub to: usize,
+    pub seg: Segment,
+}
+impl AppSpec {
+    /// Two workloads may share a listener only if its server behaves the same for both.
+    pub fn same_server(&self, other: &AppSpec) -> bool {
+        self.server_never_closes == other.server_never_closes
+            && self.kind.server_answers() == other.kind.server_answers()
+    }
+}
+
+impl AppKind {
+    pub fn half_closes(&self) -> bool {
+        matches!(
+            self,
+            AppKind::Request {
+                half_close: true,
+                ..
+            } | AppKind::Churn {
+                half_close: true,
+                ..
+            }
+        )
+    }
+
+    /// (request, response, the server closes first), for workloads whose server answers.
+    pub fn server_answers(&self) -> Option<(u64, u64, bool)> {
+        match *self {
+            AppKind::Bulk { .. } => None,
+            AppKind::Request {
+                request, response, ..
+            } => Some((request, response, false)),
+            AppKind::Churn {
+                request,
+                response,
+                server_closes,
+                ..
+            } => Some((request, response, server_closes)),
+        }
+    }
+}
+
+/// What a series records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesMetric {
+    Cwnd,
+    Ssthresh,
+    Srtt,
+    Rto,
+    Flight,
+    State,
+    /// Each host's number of sockets in each state.
+    Sockets,
+}
+
+impl SeriesMetric {
+    pub fn from_name(name: &str) -> Option<SeriesMetric> {
+        Some(match name {
+            "cwnd" => SeriesMetric::Cwnd,
+            "ssthresh" => SeriesMetric::Ssthresh,
+            "srtt" => SeriesMetric::Srtt,
+            "rto" => SeriesMetric::Rto,
+            "flight" => SeriesMetric::Flight,
+            "state" => SeriesMetric::State,
+            "sockets" => SeriesMetric::Sockets,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SeriesMetric::Cwnd => "cwnd",
+            SeriesMetric::Ssthresh => "ssthresh",
+            SeriesMetric::Srtt => "srtt",
+            SeriesMetric::Rto => "rto",
+            SeriesMetric::Flight => "flight",
+            SeriesMetric::State => "state",
+            SeriesMetric::Sockets => "sockets",
+        }
+    }
+
+    /// Per connection: (index in a connection's remembered values).
+    pub fn slot(self) -> Option<usize> {
+        match self {
+            SeriesMetric::Cwnd => Some(0),
+            SeriesMetric::Ssthresh => Some(1),
+            SeriesMetric::Srtt => Some(2),
+            SeriesMetric::Rto => Some(3),
+            SeriesMetric::Flight => Some(4),
+            SeriesMetric::State | SeriesMetric::Sockets => None,
+        }
+    }
+
+    /// The value for a connection, if it has one.
+    pub fn of(self, c: &Connection) -> Option<f64> {
+        match self {
+            SeriesMetric::Cwnd => Some(c.cwnd() as f64),
+            SeriesMetric::Ssthresh => (c.ssthresh() < u64::MAX / 2).then(|| c.ssthresh() as f64),
+            SeriesMetric::Srtt => c.srtt().map(|d| d.as_secs_f64()),
+            SeriesMetric::Rto => Some(c.rto().as_secs_f64()),
+            SeriesMetric::Flight => Some(c.unacked_bytes() as f64),
+            SeriesMetric::State | SeriesMetric::Sockets => None,
+        }
+    }
+}
+
+/// One `[[series]]`, resolved.
+#[derive(Clone, Debug)]
+pub struct SeriesSpec {
+    pub metric: SeriesMetric,
+    pub every: Option<Duration>,
+    pub host: Option<usize>,
+}

@@ -1,0 +1,306 @@
+//! Result files: `runs.csv`, `summary.csv`, `manifest.json` (DESIGN.md, "Results").
+//!
+//! Every file is written to a temporary name in the output directory and renamed over its
+//! final name, so an interrupted run never leaves a truncated file behind. Numbers are
+//! written with Rust's shortest round-trip formatting, which is deterministic: the same runs
+//! give byte-identical files.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use synack_experiment::metrics::{Metrics, METRIC_NAMES};
+use synack_experiment::spec::SeriesMetric;
+use synack_world::stats::{ci95_half_width, mean};
+use synack_world::SeriesRow;
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub point: usize,
+    pub replication: u32,
+    pub seed: u64,
+    /// The swept parameters of this run's point, in `[sweep]` order.
+    pub params: Vec<(String, toml::Value)>,
+    pub metrics: Metrics,
+    /// What the `[[series]]` recorded (empty without any).
+    pub series: Vec<SeriesRow>,
+}
+
+/// Why results could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("cannot create output directory {}: {error}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Creates `dir` if needed and checks that files can be written in it, before any run starts.
+pub fn prepare_output_dir(dir: &Path) -> Result<(), WriteError> {
+    fs::create_dir_all(dir).map_err(|error| WriteError::CreateDir {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    let probe = dir.join(format!(".synack-write-test-{}", std::process::id()));
+    let result = fs::write(&probe, b"").map_err(|error| WriteError::Write {
+        path: dir.to_path_buf(),
+        error,
+    });
+    let _ = fs::remove_file(&probe);
+    result
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed,
+/// then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |error| WriteError::Write {
+        path: path.to_path_buf(),
+        error,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
+    let mut file = fs::File::create(&tmp).map_err(err)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+/// A swept value as a CSV cell: numbers and booleans as TOML writes them, strings bare.
+pub fn value_cell(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Float(f) => fmt_num(*f),
+        other => other.to_string(),
+    }
+}
+
+/// Shortest round-trip formatting; integral values without a fraction.
+pub fn fmt_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        // Unreachable for well-formed metrics; keep the file parseable anyway.
+        "nan".to_string()
+    }
+}
+
+fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// The swept paths of the runs (all runs share them).
+fn param_names(runs: &[RunRecord]) -> Vec<String> {
+    runs.first()
+        .map(|r| r.params.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// `runs.csv`: one row per (point, replication).
+pub fn runs_csv(runs: &[RunRecord]) -> Vec<u8> {
+    let mut header: Vec<String> = vec!["point".into(), "replication".into(), "seed".into()];
+    header.extend(param_names(runs));
+    header.extend(METRIC_NAMES.iter().map(|m| m.to_string()));
+    let rows = runs
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.point.to_string(),
+                r.replication.to_string(),
+                r.seed.to_string(),
+            ];
+            row.extend(r.params.iter().map(|(_, v)| value_cell(v)));
+            row.extend(r.metrics.values().into_iter().map(fmt_num));
+            row
+        })
+        .collect();
+    csv_bytes(header, rows)
+}
+
+/// `series.csv`: `point, replication, t_s, host, conn, metric, value`, a row per recorded
+/// value, runs in order; `conn` is empty for per-host rows.
+pub fn series_csv(runs: &[RunRecord], hosts: &[String]) -> Vec<u8> {
+    let header = [
+        "point",
+        "replication",
+        "t_s",
+        "host",
+        "conn",
+        "metric",
+        "value",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = runs
+        .iter()
+        .flat_map(|r| {
+            r.series.iter().map(move |row| {
+                vec![
+                    r.point.to_string(),
+                    r.replication.to_string(),
+                    fmt_num(row.t.as_secs_f64()),
+                    hosts.get(row.host as usize).cloned().unwrap_or_default(),
+                    row.conn.map(|c| c.to_string()).unwrap_or_default(),
+                    row.metric_name(),
+                    series_cell(row),
+                ]
+            })
+        })
+        .collect();
+    csv_bytes(header, rows)
+}
+
+/// Mean and 95 % CI half-width of every metric at one sweep point.
+#[derive(Clone, Debug)]
+pub struct PointSummary {
+    pub point: usize,
+    pub params: Vec<(String, toml::Value)>,
+    pub replications: usize,
+    /// In [`METRIC_NAMES`] order: (mean, ci95 half-width).
+    pub metrics: Vec<(f64, f64)>,
+}
+
+impl PointSummary {
+    pub fn metric(&self, name: &str) -> Option<(f64, f64)> {
+        METRIC_NAMES
+            .iter()
+            .position(|m| *m == name)
+            .map(|i| self.metrics[i])
+    }
+}
+
+/// Groups runs by point (runs must be sorted by point) and summarises each.
+pub fn summarize(runs: &[RunRecord]) -> Vec<PointSummary> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < runs.len() {
+        let point = runs[start].point;
+        let end = start + runs[start..].partition_point(|r| r.point == point);
+        let group = &runs[start..end];
+        let columns: Vec<Vec<f64>> = group.iter().map(|r| r.metrics.values()).collect();
+        let metrics = (0..METRIC_NAMES.len())
+            .map(|i| {
+                let values: Vec<f64> = columns.iter().map(|c| c[i]).collect();
+                (mean(&values), ci95_half_width(&values))
+            })
+            .collect();
+        out.push(PointSummary {
+            point,
+            params: group[0].params.clone(),
+            replications: group.len(),
+            metrics,
+        });
+        start = end;
+    }
+    out
+}
+
+/// `summary.csv`: one row per point: swept paths, then `<metric>_mean`, `<metric>_ci95`.
+pub fn summary_csv(summary: &[PointSummary]) -> Vec<u8> {
+    let mut header: Vec<String> = vec!["point".into(), "replications".into()];
+    header.extend(
+        summary
+            .first()
+            .map(|s| s.params.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
+    for m in METRIC_NAMES {
+        header.push(format!("{m}_mean"));
+        header.push(format!("{m}_ci95"));
+    }
+    let rows = summary
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.point.to_string(), s.replications.to_string()];
+            row.extend(s.params.iter().map(|(_, v)| value_cell(v)));
+            for (m, ci) in &s.metrics {
+                row.push(fmt_num(*m));
+                row.push(fmt_num(*ci));
+            }
+            row
+        })
+        .collect();
+    csv_bytes(header, rows)
+}
+
+/// A series row's value as `series.csv` writes it: a state's name for `state` rows.
+pub fn series_cell(row: &SeriesRow) -> String {
+    match (row.metric, row.state) {
+        (SeriesMetric::State, Some(s)) => s.to_string(),
+        _ => fmt_num(row.value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(point: usize, replication: u32, events: u64) -> RunRecord {
+        RunRecord {
+            point,
+            replication,
+            seed: 42,
+            params: vec![("link.wan.loss".into(), toml::Value::Float(0.01))],
+            metrics: Metrics {
+                events,
+                ..Metrics::default()
+            },
+            series: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn runs_csv_has_the_design_columns() {
+        let text = String::from_utf8(runs_csv(&[record(0, 0, 10), record(0, 1, 12)])).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        assert!(header.starts_with("point,replication,seed,link.wan.loss,conn_attempted,"));
+        assert!(header.ends_with(",probe_reordered,probe_duplicated,events"));
+        assert!(header.contains(",probe_received,probe_loss,"));
+        assert!(lines.next().unwrap().starts_with("0,0,42,0.01,0,"));
+    }
+
+    #[test]
+    fn summary_averages_each_point() {
+        let runs = [record(0, 0, 10), record(0, 1, 12), record(1, 0, 5)];
+        let s = summarize(&runs);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].replications, 2);
+        assert_eq!(s[0].metric("events").unwrap().0, 11.0);
+        assert!(s[0].metric("events").unwrap().1 > 0.0);
+        assert_eq!(s[1].metric("events").unwrap(), (5.0, 0.0));
+        let text = String::from_utf8(summary_csv(&s)).unwrap();
+        assert!(text.starts_with(
+            "point,replications,link.wan.loss,conn_attempted_mean,conn_attempted_ci95,"
+        ));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}

@@ -1,0 +1,82 @@
+//! What the integration tests share: building runs from experiment text, and experiments
+//! several tests use.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use synack_experiment::config::Experiment;
+use synack_experiment::metrics::Metrics;
+use synack_report::run::Plan;
+use synack_world::trace::Trace;
+
+/// The plan of an experiment written inline; panics with the error's message.
+pub fn plan(text: &str) -> Plan {
+    let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Replication `replication` of the first sweep point.
+pub fn run(text: &str, replication: u32) -> Metrics {
+    plan(text).run_one(0, replication).metrics
+}
+
+/// Replication 0 of the first sweep point, with its trace.
+pub fn traced(text: &str) -> (Metrics, Trace) {
+    plan(text).trace_one(0, 0)
+}
+
+/// One request and response: a client connects to port 80 across a 10 ms link, sends
+/// 1 KB, reads 1 KB and closes; the server closes after the client's FIN. The rfc profile
+/// (MSL 2 min), with ISNs of zero so that the numbers read like RFC 9293's figures.
+pub const EXCHANGE: &str = r#"
+name = "exchange"
+duration = "5min"
+[tcp]
+profile = "rfc"
+isn = "zero"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+[[link]]
+name = "wire"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "exchange"
+kind = "request"
+from = "client"
+to = "server:80"
+request = "1KB"
+response = "1KB"
+"#;
+
+/// A churn of short connections from client to server:80 over a 1 ms link; `extra` is
+/// appended (settings, `[[series]]`, …).
+pub fn churn(duration: &str, msl: &str, rate: f64, ports: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "churn"
+duration = "{duration}"
+[tcp]
+profile = "linux"
+msl = "{msl}"
+[[host]]
+name = "client"
+tcp = {{ ephemeral_ports = "{ports}" }}
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "1ms"
+[[workload]]
+name = "c"
+kind = "churn"
+from = "client"
+to = "server:80"
+rate = {rate}
+request = "100B"
+response = "100B"
+{extra}
+"#
+    )
+}

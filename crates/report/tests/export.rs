@@ -1,0 +1,519 @@
+//! Trace exports read back by independent parsers: the capture with pcap-parser and a
+//! hand-written IPv4/TCP decoder that checks every checksum, the SVG with an XML parser,
+//! the Mermaid diagram against the exact text.
+
+mod common;
+
+use common::EXCHANGE;
+use synack_experiment::metrics::Metrics;
+use synack_report::export::{mermaid, pcap, svg};
+use synack_sim::Time;
+use synack_tcp::Segment;
+use synack_world::trace::{LadderOptions, Record, Trace, TraceEvent};
+
+fn trace(text: &str) -> (Metrics, Trace) {
+    common::traced(text)
+}
+
+/// A 20 KB request over a link that loses one packet in five: lost SYNs, lost data, lost
+/// ACKs, retransmission timeouts.
+const LOSSY: &str = r#"
+name = "lossy"
+seed = 3
+duration = "5min"
+[tcp]
+profile = "rfc"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+[[link]]
+name = "wire"
+between = ["client", "server"]
+delay = "10ms"
+loss = 0.2
+[[workload]]
+name = "exchange"
+kind = "request"
+from = "client"
+to = "server:80"
+request = "20KB"
+response = "1KB"
+"#;
+
+/// (time in ns, from, to, segment) of every send.
+fn sends(trace: &Trace) -> Vec<(u64, u32, u32, Segment)> {
+    trace
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Segment {
+                t,
+                ev: TraceEvent::Send,
+                from,
+                to,
+                seg,
+                ..
+            } => Some((t.as_nanos(), *from, *to, *seg)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn drops(trace: &Trace) -> usize {
+    trace
+        .records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Record::Segment {
+                    ev: TraceEvent::Drop,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+// ---------------------------------------------------------------------------------- pcap
+
+/// The Internet checksum (RFC 1071) of `parts` laid end to end: zero when a header that
+/// carries its checksum is summed whole.
+fn internet_sum(parts: &[&[u8]]) -> u16 {
+    let bytes: Vec<u8> = parts.concat();
+    let mut sum: u32 = bytes
+        .chunks(2)
+        .map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0)))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// A TCP packet decoded by hand, every length and checksum checked on the way.
+#[derive(Debug)]
+struct Packet {
+    src: [u8; 4],
+    dst: [u8; 4],
+    src_port: u16,
+    dst_port: u16,
+    seq: u32,
+    ack: u32,
+    /// FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10.
+    flags: u8,
+    window: u16,
+    mss: Option<u16>,
+    window_scale: Option<u8>,
+    payload: Vec<u8>,
+}
+
+fn decode(ip: &[u8]) -> Packet {
+    assert_eq!(ip[0] >> 4, 4, "IPv4");
+    let ihl = usize::from(ip[0] & 0xf) * 4;
+    assert_eq!(ihl, 20, "no IP options");
+    assert_eq!(usize::from(be16(ip, 2)), ip.len(), "IPv4 total length");
+    assert_eq!(ip[9], 6, "protocol TCP");
+    assert_eq!(be16(ip, 6) & 0x4000, 0x4000, "Don't Fragment");
+    assert_eq!(be16(ip, 6) & 0x3fff, 0, "not a fragment");
+    assert_eq!(internet_sum(&[&ip[..ihl]]), 0, "IPv4 header checksum");
+    let tcp = &ip[ihl..];
+    let pseudo = [&ip[12..20], &[0, 6], &(tcp.len() as u16).to_be_bytes()[..]].concat();
+    assert_eq!(internet_sum(&[&pseudo, tcp]), 0, "TCP checksum");
+    let offset = usize::from(tcp[12] >> 4) * 4;
+    let (mut mss, mut window_scale) = (None, None);
+    let mut o = 20;
+    while o < offset {
+        match tcp[o] {
+            0 => break,
+            1 => o += 1,
+            kind => {
+                let len = usize::from(tcp[o + 1]);
+                match (kind, len) {
+                    (2, 4) => mss = Some(be16(tcp, o + 2)),
+                    (3, 3) => window_scale = Some(tcp[o + 2]),
+                    _ => panic!("unexpected TCP option {kind} of length {len}"),
+                }
+                o += len;
+            }
+        }
+    }
+    Packet {
+        src: ip[12..16].try_into().unwrap(),
+        dst: ip[16..20].try_into().unwrap(),
+        src_port: be16(tcp, 0),
+        dst_port: be16(tcp, 2),
+        seq: be32(tcp, 4),
+        ack: be32(tcp, 8),
+        flags: tcp[13],
+        window: be16(tcp, 14),
+        mss,
+        window_scale,
+        payload: tcp[offset..].to_vec(),
+    }
+}
+
+fn flag_bits(seg: &Segment) -> u8 {
+    u8::from(seg.flags.fin())
+        | u8::from(seg.flags.syn()) << 1
+        | u8::from(seg.flags.rst()) << 2
+        | u8::from(seg.flags.ack()) << 4
+}
+
+/// Writes the capture of `text`'s run and checks every packet against the send records.
+fn capture_matches_the_sends(text: &str) -> (Metrics, Trace, Vec<u8>) {
+    let (metrics, trace) = trace(text);
+    let bytes = pcap::capture(&trace).unwrap();
+    let file = pcap_parser::PcapCapture::from_file(&bytes).unwrap();
+    assert!(file.header.is_nanosecond_precision());
+    assert_eq!(file.header.network, pcap_parser::Linktype::RAW);
+    let sends = sends(&trace);
+    assert_eq!(file.blocks.len(), sends.len(), "one packet per send record");
+    let shift = pcap::window_shift(&trace);
+    for (block, (t, from, to, seg)) in file.blocks.iter().zip(&sends) {
+        assert_eq!(
+            (u64::from(block.ts_sec), u64::from(block.ts_usec)),
+            (t / 1_000_000_000, t % 1_000_000_000),
+            "timestamp (ns) of {seg:?}"
+        );
+        assert_eq!(block.caplen, block.origlen, "whole packets");
+        let p = decode(block.data);
+        assert_eq!(p.src, pcap::address(*from).octets());
+        assert_eq!(p.dst, pcap::address(*to).octets());
+        assert_eq!(
+            (p.src_port, p.dst_port, p.seq, p.ack, p.flags),
+            (
+                seg.src_port,
+                seg.dst_port,
+                seg.seq.0,
+                seg.ack.0,
+                flag_bits(seg)
+            )
+        );
+        assert_eq!(p.payload.len(), seg.len as usize);
+        assert!(p.payload.iter().all(|&b| b == 0));
+        if seg.flags.syn() {
+            assert_eq!(p.mss, seg.mss);
+            assert_eq!(p.window_scale, (shift > 0).then_some(shift));
+            assert_eq!(u32::from(p.window), seg.window.min(65_535), "SYN: unscaled");
+        } else {
+            assert_eq!((p.mss, p.window_scale), (None, None));
+            // Scaled back, the window is the simulator's, rounded up to the scale.
+            let w = u32::from(p.window) << shift;
+            assert!(
+                w >= seg.window && w - seg.window < 1 << shift,
+                "{w} for {seg:?}"
+            );
+        }
+    }
+    (metrics, trace, bytes)
+}
+
+#[test]
+fn the_capture_holds_every_segment_sent_with_true_headers() {
+    let (_, trace, _) = capture_matches_the_sends(EXCHANGE);
+    // The rfc profile's 4 MB windows need a shift: 4,000,000 / 2^6 = 62,500.
+    assert_eq!(pcap::window_shift(&trace), 6);
+}
+
+#[test]
+fn lost_segments_are_in_the_capture_as_sent() {
+    let (metrics, trace, _) = capture_matches_the_sends(LOSSY);
+    assert!(drops(&trace) > 0, "the run should lose segments");
+    assert!(metrics.retransmits > 0);
+}
+
+#[test]
+fn addresses_map_to_private_and_benchmarking_blocks() {
+    use std::net::Ipv4Addr;
+    assert_eq!(pcap::address(0), Ipv4Addr::new(10, 0, 0, 1));
+    assert_eq!(pcap::address(1), Ipv4Addr::new(10, 0, 0, 2));
+    assert_eq!(pcap::address(255), Ipv4Addr::new(10, 0, 1, 0));
+    // Spoofed: high bit, flood number, 24 random bits; the 17 low bits land in 198.18/15.
+    assert_eq!(
+        pcap::address(0x8000_0000 | 2 << 24 | 0x01_0203),
+        Ipv4Addr::new(198, 19, 2, 3)
+    );
+    assert_eq!(
+        pcap::address(0x8000_0000 | 0x00_0a0b),
+        Ipv4Addr::new(198, 18, 10, 11)
+    );
+}
+
+// ------------------------------------------------------------------------------- mermaid
+
+#[test]
+fn the_mermaid_diagram_of_an_exchange_reads_like_rfc_9293() {
+    let (_, trace) = trace(EXCHANGE);
+    let expected = "\
+```mermaid
+sequenceDiagram
+    %% connection 0: client:49152 → server:80 (relative seq and ack)
+    participant client
+    participant server
+    Note over client: SYN-SENT
+    client->>server: SYN seq=0
+    Note over server: SYN-RECEIVED
+    server->>client: SYN,ACK seq=0 ack=1
+    Note over client: ESTABLISHED
+    client->>server: ACK seq=1 ack=1
+    client->>server: ACK seq=1 ack=1 len=1000
+    Note over server: ESTABLISHED
+    server->>client: ACK seq=1 ack=1001 len=1000
+    Note over client: FIN-WAIT-1
+    client->>server: FIN,ACK seq=1001 ack=1001
+    Note over server: CLOSE-WAIT
+    server->>client: ACK seq=1001 ack=1002
+    Note over server: LAST-ACK
+    server->>client: FIN,ACK seq=1001 ack=1002
+    Note over client: FIN-WAIT-2
+    Note over client: TIME-WAIT
+    client->>server: ACK seq=1002 ack=1002
+    Note over server: CLOSED
+    Note over client: CLOSED
+```
+";
+    let options = LadderOptions::default();
+    assert_eq!(
+        mermaid::sequence_diagram(&trace, 0, &options).unwrap(),
+        expected
+    );
+    assert_eq!(mermaid::sequence_diagram(&trace, 1, &options), None);
+}
+
+#[test]
+fn the_mermaid_diagram_counts_from_each_isn_unless_asked_for_absolute_numbers() {
+    let (_, trace) = trace(LOSSY);
+    let (_, _, _, syn) = sends(&trace)[0];
+    let (_, _, _, synack) = sends(&trace)[1];
+    let first_arrows = |absolute| {
+        let options = LadderOptions {
+            absolute,
+            ..LadderOptions::default()
+        };
+        let text = mermaid::sequence_diagram(&trace, 0, &options).unwrap();
+        text.lines()
+            .filter(|l| l.contains("->>") || l.contains("-x"))
+            .take(2)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(first_arrows(false)[0], "    client->>server: SYN seq=0");
+    assert_eq!(
+        first_arrows(true)[0],
+        format!("    client->>server: SYN seq={}", syn.seq.0)
+    );
+    assert!(first_arrows(false)[1].ends_with(": SYN,ACK seq=0 ack=1"));
+    assert!(first_arrows(true)[1].ends_with(&format!(
+        ": SYN,ACK seq={} ack={}",
+        synack.seq.0, synack.ack.0
+    )));
+}
+
+#[test]
+fn the_mermaid_diagram_crosses_out_lost_segments() {
+    let (_, trace) = trace(LOSSY);
+    let text = mermaid::sequence_diagram(&trace, 0, &LadderOptions::default()).unwrap();
+    let arrows = |arrow: &str| {
+        text.lines()
+            .filter(|l| {
+                l.contains(&format!("client{arrow}server:"))
+                    || l.contains(&format!("server{arrow}client:"))
+            })
+            .count()
+    };
+    assert_eq!(arrows("-x"), drops(&trace));
+    assert_eq!(arrows("-x") + arrows("->>"), sends(&trace).len());
+}
+
+// ----------------------------------------------------------------------------------- svg
+
+/// Each segment group of the picture: its class and label text.
+fn svg_segments(svg: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not XML: {e}"));
+    doc.descendants()
+        .filter(|n| {
+            n.has_tag_name("g")
+                && n.attribute("class")
+                    .is_some_and(|c| c.starts_with("segment"))
+        })
+        .map(|g| {
+            let label = g
+                .descendants()
+                .find(|n| n.attribute("class") == Some("label"))
+                .and_then(|n| n.text())
+                .unwrap_or_default();
+            (g.attribute("class").unwrap().to_string(), label.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_svg_ladder_draws_one_labelled_arrow_per_segment() {
+    let (_, trace) = trace(EXCHANGE);
+    let picture = svg::ladder(&trace, 0, &LadderOptions::default()).unwrap();
+    let labels: Vec<String> = svg_segments(&picture)
+        .into_iter()
+        .map(|(class, label)| {
+            assert_eq!(class, "segment");
+            label
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "SYN seq=0",
+            "SYN,ACK seq=0 ack=1",
+            "ACK seq=1 ack=1",
+            "ACK seq=1 ack=1 len=1000",
+            "ACK seq=1 ack=1001 len=1000",
+            "FIN,ACK seq=1001 ack=1001",
+            "ACK seq=1001 ack=1002",
+            "FIN,ACK seq=1001 ack=1002",
+            "ACK seq=1002 ack=1002",
+        ]
+    );
+    let doc = roxmltree::Document::parse(&picture).unwrap();
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    let states: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("state"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "SYN-SENT",
+            "SYN-RECEIVED",
+            "ESTABLISHED",
+            "ESTABLISHED",
+            "FIN-WAIT-1",
+            "CLOSE-WAIT",
+            "LAST-ACK",
+            "FIN-WAIT-2",
+            "TIME-WAIT",
+            "CLOSED",
+            "CLOSED"
+        ]
+    );
+    // The time scale names the send times; TIME-WAIT's 2·MSL is cut out and labelled.
+    for t in ["0 ms", "10 ms", "60 ms", "240.06 s", "239.99 s later"] {
+        assert!(texts.contains(&t), "no {t:?} in {texts:?}");
+    }
+    // Time runs down: every arrow ends lower than it starts.
+    for line in doc.descendants().filter(|n| {
+        n.has_tag_name("line") && n.parent().and_then(|p| p.attribute("class")) == Some("segment")
+    }) {
+        let y = |a| line.attribute(a).unwrap().parse::<f64>().unwrap();
+        assert!(y("y2") > y("y1"));
+    }
+}
+
+#[test]
+fn the_svg_ladder_stops_lost_segments_half_way() {
+    let (_, trace) = trace(LOSSY);
+    let options = LadderOptions::default();
+    let segments = svg_segments(&svg::ladder(&trace, 0, &options).unwrap());
+    let lost = segments.iter().filter(|(c, _)| c == "segment lost").count();
+    assert_eq!(segments.len(), sends(&trace).len());
+    assert_eq!(lost, drops(&trace));
+    assert!(svg::ladder(&trace, 1, &options).is_none());
+}
+
+#[test]
+fn the_svg_ladder_can_show_a_time_window() {
+    let (_, trace) = trace(EXCHANGE);
+    // The handshake's second half and the request: sent from 10 ms to 20 ms.
+    let options = LadderOptions {
+        absolute: true,
+        from: Some(Time::from_nanos(10_000_000)),
+        until: Some(Time::from_nanos(20_000_000)),
+    };
+    let labels: Vec<String> = svg_segments(&svg::ladder(&trace, 0, &options).unwrap())
+        .into_iter()
+        .map(|(_, label)| label)
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "SYN,ACK seq=0 ack=1",
+            "ACK seq=1 ack=1",
+            "ACK seq=1 ack=1 len=1000"
+        ]
+    );
+}
+
+/// A flood's spoofed SYN opens a half-open connection on the server (connection 0); nobody
+/// answers. A later request gives the server its listener.
+const FLOOD: &str = r#"
+name = "flood"
+duration = "2s"
+[tcp]
+profile = "linux"
+[[host]]
+name = "attacker"
+[[host]]
+name = "server"
+[[link]]
+name = "a"
+between = ["attacker", "server"]
+delay = "5ms"
+[[host]]
+name = "client"
+[[link]]
+name = "c"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "f"
+kind = "flood"
+from = "attacker"
+to = "server:80"
+rate = 1
+stop = "500ms"
+[[workload]]
+name = "web"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "1s"
+request = "1KB"
+response = "1KB"
+"#;
+
+#[test]
+fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
+    let (_, trace) = trace(FLOOD);
+    // The SYN is the connection's first segment, though no connection sent it.
+    let text = mermaid::sequence_diagram(&trace, 0, &LadderOptions::default()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[3].starts_with("    participant spoofed_0_"), "{text}");
+    assert!(lines[3].contains(" as spoofed-0-"), "{text}");
+    assert_eq!(lines[4], "    participant server");
+    // The SYN-ACKs go to an address nobody answers from; numbers count from both ISNs.
+    assert!(text.contains("    server->>spoofed_0_"));
+    assert!(text.contains(": SYN,ACK seq=0 ack=1\n"));
+    let picture = svg::ladder(&trace, 0, &LadderOptions::default()).unwrap();
+    let segments = svg_segments(&picture);
+    assert!(!segments.is_empty());
+    assert!(segments
+        .iter()
+        .all(|(class, label)| class == "segment unreceived" && label == "SYN,ACK seq=0 ack=1"));
+    // In the capture the spoofed source lies in 198.18.0.0/15.
+    let bytes = pcap::capture(&trace).unwrap();
+    let file = pcap_parser::PcapCapture::from_file(&bytes).unwrap();
+    let syn = decode(file.blocks[0].data);
+    assert_eq!(syn.flags, 0x02);
+    assert_eq!(syn.src[0], 198);
+    assert!(syn.src[1] == 18 || syn.src[1] == 19);
+    assert_eq!(syn.dst, [10, 0, 0, 2]);
+}

@@ -1,0 +1,439 @@
+//! Many connections: listeners under pressure, SYN cookies, ephemeral ports, TIME-WAIT,
+//! old duplicates. Exact outcomes where the timeline is deterministic; closed forms of
+//! queueing theory where it is random.
+
+mod common;
+
+use common::{run, traced};
+
+use synack_experiment::metrics::Metrics;
+use synack_world::trace::{Record, TraceEvent};
+
+/// A client and a server 10 ms apart; `server_tcp` goes into the server's `tcp` table.
+fn two_hosts(server_tcp: &str, duration: &str, workloads: &str) -> String {
+    format!(
+        r#"
+name = "t"
+duration = "{duration}"
+[tcp]
+profile = "linux"
+msl = "1s"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+tcp = {{ {server_tcp} }}
+[[host]]
+name = "attacker"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+[[link]]
+name = "a"
+between = ["attacker", "server"]
+delay = "10ms"
+{workloads}
+"#
+    )
+}
+
+const ONE_REQUEST_AT_100MS: &str = r#"
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "100ms"
+"#;
+
+/// One spoofed SYN at t = 0 takes the only place in the SYN queue.
+const ONE_SPOOFED_SYN: &str = r#"
+[[workload]]
+name = "f"
+kind = "flood"
+from = "attacker"
+to = "server:80"
+rate = 1
+stop = "500ms"
+"#;
+
+#[test]
+fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
+    let text = two_hosts(
+        "backlog = 1, syn_cookies = false",
+        "100s",
+        &format!("{ONE_REQUEST_AT_100MS}{ONE_SPOOFED_SYN}"),
+    );
+    let m = run(&text, 0);
+    // The spoofed SYN arrives at 10 ms; its SYN-ACK goes out at 10 ms and is retransmitted
+    // 5 times (1, 3, 7, 15, 31 s later); the half-open connection gives up 63 s after the
+    // first, at 63.01 s. The client's SYNs (Linux: 4 linear retries, then doubling) leave at
+    // 0.1 + 0, 1, 2, 3, 4, 5, 7, 11, 19, 35 s and arrive 10 ms later, all while the queue
+    // is full; the one at 0.1 + 67 s finds it empty.
+    assert_eq!(m.syn_dropped, 10);
+    assert_eq!(m.syn_retransmits, 10);
+    assert_eq!(m.synack_retransmits, 5);
+    assert_eq!((m.conn_established, m.conn_failed), (1, 0));
+    assert!(
+        (m.handshake_mean_s - 67.020).abs() < 1e-9,
+        "{}",
+        m.handshake_mean_s
+    );
+    assert_eq!(m.half_open_peak, 1);
+    assert_eq!(m.syncookies_sent, 0);
+}
+
+#[test]
+fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_connection() {
+    let text = two_hosts(
+        "backlog = 1, syn_cookies = true",
+        "10s",
+        &format!("{ONE_REQUEST_AT_100MS}{ONE_SPOOFED_SYN}"),
+    );
+    let (m, trace) = traced(&text);
+    assert_eq!(
+        (m.syncookies_sent, m.syncookies_accepted, m.syn_dropped),
+        (1, 1, 0)
+    );
+    assert_eq!((m.conn_established, m.conn_closed_clean), (1, 1));
+    assert!((m.handshake_mean_s - 0.020).abs() < 1e-9);
+    assert_eq!(m.bytes_delivered, 1100);
+    // The cookie SYN-ACK is sent once and never again, though the client's ACK is what
+    // the server waits for.
+    let synacks: Vec<u32> = trace
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Segment {
+                ev: TraceEvent::Send,
+                from: 1,
+                to: 0,
+                seg,
+                ..
+            } if seg.flags.syn() && seg.flags.ack() => Some(seg.seq.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(synacks.len(), 1);
+}
+
+#[test]
+fn a_forged_cookie_ack_is_answered_with_a_reset() {
+    let script = r#"
+[[workload]]
+name = "forged"
+kind = "script"
+segments = [ { at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "ACK", seq = 5000, ack = 123456 } ]
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "5s"
+"#;
+    let (m, trace) = traced(&two_hosts("syn_cookies = true", "10s", script));
+    assert_eq!((m.syncookies_accepted, m.ghost_established), (0, 0));
+    // RFC 9293 §3.10.7.2 (LISTEN, second): <SEQ=SEG.ACK><CTL=RST>.
+    let rst = trace.records.iter().find_map(|r| match r {
+        Record::Segment {
+            ev: TraceEvent::Send,
+            from: 1,
+            seg,
+            t,
+            ..
+        } if seg.flags.rst() => Some((t.as_nanos(), seg.seq.0, seg.dst_port)),
+        _ => None,
+    });
+    assert_eq!(rst, Some((1_010_000_000, 123_456, 40000)));
+}
+
+#[test]
+fn connect_fails_locally_when_every_port_is_in_time_wait() {
+    let text = r#"
+name = "ports"
+duration = "1s"
+[tcp]
+profile = "linux"
+msl = "1s"
+[[host]]
+name = "client"
+tcp = { ephemeral_ports = "50000-50004" }
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "1ms"
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+count = 20
+interval = "10ms"
+"#;
+    let m = run(text, 0);
+    // Five ports; each connection takes about 5 ms, then its port sits in TIME-WAIT for
+    // 2 s. Connects at 0, 10, …, 40 ms get the five ports; the 15 after find none.
+    assert_eq!(m.conn_attempted, 20);
+    assert_eq!(
+        (m.conn_established, m.port_exhausted, m.conn_failed),
+        (5, 15, 15)
+    );
+    assert_eq!(m.time_wait_peak, 5);
+}
+
+fn stale_syn(handshake: &str) -> Metrics {
+    let text = format!(
+        r#"
+name = "old-syn"
+duration = "60s"
+[tcp]
+profile = "rfc"
+msl = "5s"
+handshake = "{handshake}"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "old"
+kind = "script"
+segments = [ {{ at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "SYN", seq = 1000 }} ]
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "30s"
+"#
+    );
+    run(&text, 0)
+}
+
+#[test]
+fn an_old_duplicate_syn_is_reset_by_the_three_way_handshake_and_makes_a_ghost_without_it() {
+    // RFC 9293 Figure 8: the SYN-ACK reaches a client with no such connection, which
+    // answers RST; the server returns to LISTEN.
+    let three = stale_syn("three-way");
+    assert_eq!(three.ghost_established, 0);
+    assert_eq!(three.half_open_peak, 1);
+    assert_eq!((three.conn_established, three.conn_closed_clean), (1, 1));
+    // Without the third segment the server is ESTABLISHED on the SYN alone: a ghost.
+    let two = stale_syn("two-way");
+    assert_eq!(two.ghost_established, 1);
+    assert_eq!((two.conn_established, two.conn_closed_clean), (1, 1));
+}
+
+fn churn(rate: f64, ports: &str, seconds: u32) -> Metrics {
+    run(
+        &common::churn(&format!("{seconds}s"), "500ms", rate, ports, ""),
+        0,
+    )
+}
+
+#[test]
+fn time_wait_sockets_follow_littles_law() {
+    let (rate, hold, seconds) = (200.0, 1.0, 30.0);
+    let m = churn(rate, "32768-60999", seconds as u32);
+    // L = λ·W for W = 2·MSL, less the ramp-up of the first W seconds (mean over [0, T]).
+    let expected = rate * hold - rate * hold * hold / (2.0 * seconds);
+    // The occupancy of an M/D/∞ queue averaged over T has variance ≈ λ·W²/T.
+    let sigma = (rate * hold * hold / seconds).sqrt();
+    assert!(
+        (m.time_wait_mean - expected).abs() < 5.0 * sigma,
+        "mean {} against {expected} (5σ = {})",
+        m.time_wait_mean,
+        5.0 * sigma
+    );
+    assert_eq!((m.port_exhausted, m.conn_failed), (0, 0));
+    // Every connection but those still in TIME-WAIT at the end has closed cleanly.
+    let open_at_end = m.conn_established - m.conn_closed_clean;
+    assert!(
+        open_at_end as f64 <= m.time_wait_peak as f64,
+        "{open_at_end} still open"
+    );
+}
+
+/// Erlang's loss formula B(a, n): the blocking probability of n servers offered a erlangs.
+fn erlang_b(a: f64, n: u32) -> f64 {
+    (1..=n).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+#[test]
+fn port_exhaustion_starts_at_p_over_2_msl_and_blocks_as_erlang_predicts() {
+    // 100 ports held 2·MSL = 1 s each: the threshold is λ = 100 connections a second.
+    let below = churn(50.0, "50000-50099", 20);
+    assert_eq!(below.port_exhausted, 0);
+    let above = churn(200.0, "50000-50099", 20);
+    // Each port is a server of an Erlang loss system (M/G/n/n; the blocking does not
+    // depend on the holding time's distribution), offered 200 erlangs. Blocking starts
+    // once the ports have filled, about 0.5 s into the 20 s run.
+    let b = erlang_b(200.0, 100);
+    let measured = above.port_exhausted as f64 / above.conn_attempted as f64;
+    let expected = b * (20.0 - 0.5) / 20.0;
+    assert!(
+        (measured - expected).abs() < 0.03,
+        "blocked {measured}, Erlang B {expected}"
+    );
+}
+
+#[test]
+fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
+    let text = r#"
+name = "slow-accept"
+duration = "20s"
+[tcp]
+profile = "linux"
+msl = "1s"
+[[host]]
+name = "client"
+[[host]]
+name = "server"
+tcp = { accept_queue = 1 }
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+count = 3
+interval = "1ms"
+accept_rate = 1
+"#;
+    let (m, trace) = traced(text);
+    // The server sees each handshake's third segment three one-way trips after the SYN:
+    // A is established and accepted at 30 ms; B (31 ms) waits in the accept queue until
+    // the next accept at 1.03 s; C's final ACK (32 ms) finds the queue full and is ignored,
+    // so the server resends its SYN-ACK one RTO after the first (1.012 s), and the client's
+    // answering ACK (1.032 s) finds room: C is accepted at 2.03 s.
+    assert_eq!(m.synack_retransmits, 1);
+    assert_eq!(
+        (m.conn_established, m.conn_closed_clean, m.syn_dropped),
+        (3, 3, 0)
+    );
+    assert_eq!(m.bytes_delivered, 3 * 1100);
+    // Each response leaves as its connection is accepted (its request is there already).
+    let responses: Vec<u64> = trace
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Segment {
+                ev: TraceEvent::Send,
+                from: 1,
+                seg,
+                t,
+                ..
+            } if seg.len == 1000 => Some(t.as_nanos() / 10_000_000),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        responses,
+        vec![3, 103, 203],
+        "response send times in 10 ms units"
+    );
+}
+
+/// One client port, so every connection is a new incarnation of the same 4-tuple, opened
+/// as soon as the last one's TIME-WAIT allows; zero ISNs, so incarnations share their
+/// sequence space; links that deliver copies of segments again up to 3 s later.
+fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
+    let hold_ms = if time_wait { 2 * msl_ms } else { 0 };
+    let text = format!(
+        r#"
+name = "stale"
+duration = "120s"
+replications = 1
+[tcp]
+profile = "linux"
+isn = "zero"
+msl = "{msl_ms}ms"
+time_wait = {time_wait}
+[[host]]
+name = "client"
+tcp = {{ ephemeral_ports = "50000-50000" }}
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "5ms"
+stale = {{ probability = 0.2, max_age = "3s" }}
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+request = "1000B"
+response = "1000B"
+count = 1000
+interval = "{}ms"
+"#,
+        hold_ms + 100
+    );
+    run(&text, 0)
+}
+
+#[test]
+fn old_duplicates_are_accepted_unless_time_wait_outlasts_them() {
+    // 2·MSL = 1 s < 3 s: old copies reach the next incarnations.
+    let short = reincarnations(500, true);
+    assert!(short.stale_accepted > 0, "{short:?}");
+    // No TIME-WAIT at all: the same, sooner.
+    let none = reincarnations(500, false);
+    assert!(none.stale_accepted > 0, "{none:?}");
+    // 2·MSL = 4 s > 3 s: every old copy arrives while the 4-tuple is still in TIME-WAIT.
+    let long = reincarnations(2000, true);
+    assert_eq!(long.stale_accepted, 0);
+    assert!(long.conn_established > 20);
+}
+
+#[test]
+fn a_live_client_whose_syn_meets_an_old_duplicates_half_open_entry_is_not_a_ghost() {
+    // Zero ISNs: the old SYN (scripted, of no live incarnation) and the client's new SYN on
+    // the same port are identical. The old one opens a half-open entry at 10 ms; the live
+    // SYN reaches it 1 ms later and the handshake completes with it. That connection is the
+    // client's: neither a ghost nor a taker of stale data.
+    let text = r#"
+name = "adopt"
+duration = "10s"
+[tcp]
+profile = "linux"
+isn = "zero"
+msl = "1s"
+[[host]]
+name = "client"
+tcp = { ephemeral_ports = "50000-50000" }
+[[host]]
+name = "server"
+[[link]]
+name = "l"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "old"
+kind = "script"
+segments = [ { at = "0s", from = "client", to = "server", sport = 50000, dport = 80, flags = "SYN", seq = 0 } ]
+[[workload]]
+name = "r"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "1ms"
+"#;
+    let m = run(text, 0);
+    assert_eq!((m.ghost_established, m.stale_accepted), (0, 0));
+    assert_eq!(
+        (m.conn_established, m.conn_closed_clean, m.bytes_delivered),
+        (1, 1, 1100)
+    );
+}

@@ -12,13 +12,14 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synack_experiment::config::units::parse_duration;
 use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_report::ladder::{ladder, LadderOptions};
 use synack_report::results::{
     prepare_output_dir, runs_csv, series_csv, summarize, summary_csv, write_atomic, PointSummary,
 };
 use synack_report::run::{Plan, Shard};
 use synack_report::{export, states};
 use synack_sim::Time;
-use synack_world::trace::LadderOptions;
+use synack_world::ids::FlowId;
 
 #[derive(Parser)]
 #[command(
@@ -180,6 +181,7 @@ impl Command {
                 }
                 let options = ladder_options(absolute, from, until)?;
                 let (_, trace) = plan.trace_one(point, replication);
+                let connection = FlowId(connection);
                 let unknown = || {
                     let known = trace.connections();
                     anyhow::anyhow!(
@@ -193,9 +195,8 @@ impl Command {
                     )
                 };
                 let bytes = match format {
-                    TraceFormat::Jsonl => trace.jsonl().into_bytes(),
-                    TraceFormat::Ladder => trace
-                        .ladder(connection, &options)
+                    TraceFormat::Jsonl => export::jsonl::jsonl(&trace).into_bytes(),
+                    TraceFormat::Ladder => ladder(&trace, connection, &options)
                         .ok_or_else(unknown)?
                         .into_bytes(),
                     TraceFormat::Pcap => export::pcap::capture(&trace)?,

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod export;
+pub mod ladder;
 pub mod results;
 pub mod run;
 pub mod states;

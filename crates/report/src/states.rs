@@ -23,7 +23,8 @@ use rustc_hash::FxHashMap as HashMap;
 use synack_sim::Time;
 use synack_tcp::State;
 
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::ids::{FlowId, HostId};
+use synack_world::trace::{Cause, Record, Trace, TraceEvent};
 
 /// How many endpoints [`endpoint_states`] lists before it summarises the rest.
 pub const MAX_ENDPOINTS: usize = 50;
@@ -63,8 +64,8 @@ fn rank(s: State) -> usize {
 /// One side of one connection: the states it was in, each with the time it was entered.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
-    pub conn: u32,
-    pub host: u32,
+    pub conn: FlowId,
+    pub host: HostId,
     /// The first is the state the endpoint started in (CLOSED for a client, LISTEN for a
     /// server), at the time of its first change.
     pub visits: Vec<(State, Time)>,
@@ -72,7 +73,7 @@ pub struct Endpoint {
 
 /// Every endpoint that changed state, in order of its first change.
 pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
-    let mut index: HashMap<(u32, u32), usize> = HashMap::default();
+    let mut index: HashMap<(FlowId, HostId), usize> = HashMap::default();
     let mut out: Vec<Endpoint> = Vec::new();
     for r in &trace.records {
         let Record::State {
@@ -105,7 +106,7 @@ pub fn endpoint_states(trace: &Trace) -> String {
     let all = endpoints(trace);
     let mut out = String::new();
     for e in all.iter().take(MAX_ENDPOINTS) {
-        let _ = write!(out, "conn {} {}:", e.conn, trace.host(e.host));
+        let _ = write!(out, "conn {} {}:", e.conn, trace.host(e.host.into()));
         for (i, (state, t)) in e.visits.iter().enumerate() {
             let arrow = if i == 0 { "" } else { " →" };
             let _ = write!(out, "{arrow} {state} {:.3}", t.as_secs_f64());
@@ -191,56 +192,44 @@ impl Transitions {
     }
 }
 
-/// Counts every (from, to) of every endpoint in the run.
+/// Counts every (from, to) of every endpoint in the run, with the cause each record names.
 pub fn transition_counts(trace: &Trace) -> Transitions {
-    let mut out = Transitions::default();
-    for (i, r) in trace.records.iter().enumerate() {
-        if let Record::State {
-            t,
-            host,
-            conn,
-            from,
-            to,
-            by_app,
+    // The flags of every packet, by id (packets are numbered densely in order of sending).
+    let mut flags = Vec::new();
+    for r in &trace.records {
+        if let Record::Segment {
+            ev: TraceEvent::Send,
+            packet,
+            seg,
+            ..
         } = r
         {
-            let cause = if *from == State::Closed {
-                "active OPEN".to_string()
-            } else if *by_app {
-                "application".to_string()
-            } else {
-                stack_cause(&trace.records[..i], *t, *host, *conn, *from)
+            let i = packet.0 as usize;
+            if flags.len() <= i {
+                flags.resize(i + 1, None);
+            }
+            flags[i] = Some(seg.flags);
+        }
+    }
+    let mut out = Transitions::default();
+    for r in &trace.records {
+        if let Record::State {
+            from, to, cause, ..
+        } = r
+        {
+            let cause = match cause {
+                _ if *from == State::Closed => "active OPEN".to_string(),
+                Cause::App => "application".to_string(),
+                Cause::Timer => "timer".to_string(),
+                Cause::Packet(p) => match flags.get(p.0 as usize).copied().flatten() {
+                    Some(f) => format!("rcv {f}"),
+                    None => format!("rcv packet {p}"),
+                },
             };
             out.add(*from, *to, cause);
         }
     }
     out
-}
-
-/// What made the stack of (`host`, `conn`) leave `from` at `t`, given the records before:
-/// a move directly behind a receipt by the same host at the same instant (past the other
-/// state records of that instant) is that segment's doing — for LISTEN, whatever
-/// connection the receipt was shown under, since a listener makes the connection;
-/// anything else is a timer's. (A move out of CLOSED is an active OPEN, and one made in
-/// the application's reaction is the application's; the caller tells those.)
-fn stack_cause(before: &[Record], t: Time, host: u32, conn: u32, from: State) -> String {
-    let last = before
-        .iter()
-        .rev()
-        .find(|r| !matches!(r, Record::State { t: u, .. } if *u == t));
-    match last {
-        Some(Record::Segment {
-            t: u,
-            ev: TraceEvent::Recv,
-            to,
-            conn: c,
-            seg,
-            ..
-        }) if *u == t && *to == host && (*c == conn || from == State::Listen) => {
-            format!("rcv {}", seg.flags)
-        }
-        _ => "timer".to_string(),
-    }
 }
 
 /// What makes each transition happen, in the figure's `event / action` style, and whether

@@ -7,9 +7,11 @@ mod common;
 use common::EXCHANGE;
 use synack_experiment::metrics::Metrics;
 use synack_report::export::{mermaid, pcap, svg};
+use synack_report::ladder::LadderOptions;
 use synack_sim::Time;
 use synack_tcp::Segment;
-use synack_world::trace::{LadderOptions, Record, Trace, TraceEvent};
+use synack_world::ids::{Addr, FlowId, HostId};
+use synack_world::trace::{Record, Trace, TraceEvent};
 
 fn trace(text: &str) -> (Metrics, Trace) {
     common::traced(text)
@@ -42,7 +44,7 @@ response = "1KB"
 "#;
 
 /// (time in ns, from, to, segment) of every send.
-fn sends(trace: &Trace) -> Vec<(u64, u32, u32, Segment)> {
+fn sends(trace: &Trace) -> Vec<(u64, Addr, Addr, Segment)> {
     trace
         .records
         .iter()
@@ -235,16 +237,31 @@ fn lost_segments_are_in_the_capture_as_sent() {
 #[test]
 fn addresses_map_to_private_and_benchmarking_blocks() {
     use std::net::Ipv4Addr;
-    assert_eq!(pcap::address(0), Ipv4Addr::new(10, 0, 0, 1));
-    assert_eq!(pcap::address(1), Ipv4Addr::new(10, 0, 0, 2));
-    assert_eq!(pcap::address(255), Ipv4Addr::new(10, 0, 1, 0));
-    // Spoofed: high bit, flood number, 24 random bits; the 17 low bits land in 198.18/15.
     assert_eq!(
-        pcap::address(0x8000_0000 | 2 << 24 | 0x01_0203),
+        pcap::address(Addr::Host(HostId(0))),
+        Ipv4Addr::new(10, 0, 0, 1)
+    );
+    assert_eq!(
+        pcap::address(Addr::Host(HostId(1))),
+        Ipv4Addr::new(10, 0, 0, 2)
+    );
+    assert_eq!(
+        pcap::address(Addr::Host(HostId(255))),
+        Ipv4Addr::new(10, 0, 1, 0)
+    );
+    // Spoofed: 24 random bits, of which the 17 low land in 198.18/15.
+    assert_eq!(
+        pcap::address(Addr::Spoofed {
+            flood: 2,
+            addr: 0x01_0203
+        }),
         Ipv4Addr::new(198, 19, 2, 3)
     );
     assert_eq!(
-        pcap::address(0x8000_0000 | 0x00_0a0b),
+        pcap::address(Addr::Spoofed {
+            flood: 0,
+            addr: 0x00_0a0b
+        }),
         Ipv4Addr::new(198, 18, 10, 11)
     );
 }
@@ -284,10 +301,10 @@ sequenceDiagram
 ";
     let options = LadderOptions::default();
     assert_eq!(
-        mermaid::sequence_diagram(&trace, 0, &options).unwrap(),
+        mermaid::sequence_diagram(&trace, FlowId(0), &options).unwrap(),
         expected
     );
-    assert_eq!(mermaid::sequence_diagram(&trace, 1, &options), None);
+    assert_eq!(mermaid::sequence_diagram(&trace, FlowId(1), &options), None);
 }
 
 #[test]
@@ -300,7 +317,7 @@ fn the_mermaid_diagram_counts_from_each_isn_unless_asked_for_absolute_numbers() 
             absolute,
             ..LadderOptions::default()
         };
-        let text = mermaid::sequence_diagram(&trace, 0, &options).unwrap();
+        let text = mermaid::sequence_diagram(&trace, FlowId(0), &options).unwrap();
         text.lines()
             .filter(|l| l.contains("->>") || l.contains("-x"))
             .take(2)
@@ -322,7 +339,7 @@ fn the_mermaid_diagram_counts_from_each_isn_unless_asked_for_absolute_numbers() 
 #[test]
 fn the_mermaid_diagram_crosses_out_lost_segments() {
     let (_, trace) = trace(LOSSY);
-    let text = mermaid::sequence_diagram(&trace, 0, &LadderOptions::default()).unwrap();
+    let text = mermaid::sequence_diagram(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let arrows = |arrow: &str| {
         text.lines()
             .filter(|l| {
@@ -360,7 +377,7 @@ fn svg_segments(svg: &str) -> Vec<(String, String)> {
 #[test]
 fn the_svg_ladder_draws_one_labelled_arrow_per_segment() {
     let (_, trace) = trace(EXCHANGE);
-    let picture = svg::ladder(&trace, 0, &LadderOptions::default()).unwrap();
+    let picture = svg::ladder(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let labels: Vec<String> = svg_segments(&picture)
         .into_iter()
         .map(|(class, label)| {
@@ -422,11 +439,11 @@ fn the_svg_ladder_draws_one_labelled_arrow_per_segment() {
 fn the_svg_ladder_stops_lost_segments_half_way() {
     let (_, trace) = trace(LOSSY);
     let options = LadderOptions::default();
-    let segments = svg_segments(&svg::ladder(&trace, 0, &options).unwrap());
+    let segments = svg_segments(&svg::ladder(&trace, FlowId(0), &options).unwrap());
     let lost = segments.iter().filter(|(c, _)| c == "segment lost").count();
     assert_eq!(segments.len(), sends(&trace).len());
     assert_eq!(lost, drops(&trace));
-    assert!(svg::ladder(&trace, 1, &options).is_none());
+    assert!(svg::ladder(&trace, FlowId(1), &options).is_none());
 }
 
 #[test]
@@ -438,7 +455,7 @@ fn the_svg_ladder_can_show_a_time_window() {
         from: Some(Time::from_nanos(10_000_000)),
         until: Some(Time::from_nanos(20_000_000)),
     };
-    let labels: Vec<String> = svg_segments(&svg::ladder(&trace, 0, &options).unwrap())
+    let labels: Vec<String> = svg_segments(&svg::ladder(&trace, FlowId(0), &options).unwrap())
         .into_iter()
         .map(|(_, label)| label)
         .collect();
@@ -494,7 +511,7 @@ response = "1KB"
 fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
     let (_, trace) = trace(FLOOD);
     // The SYN is the connection's first segment, though no connection sent it.
-    let text = mermaid::sequence_diagram(&trace, 0, &LadderOptions::default()).unwrap();
+    let text = mermaid::sequence_diagram(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[3].starts_with("    participant spoofed_0_"), "{text}");
     assert!(lines[3].contains(" as spoofed-0-"), "{text}");
@@ -502,7 +519,7 @@ fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
     // The SYN-ACKs go to an address nobody answers from; numbers count from both ISNs.
     assert!(text.contains("    server->>spoofed_0_"));
     assert!(text.contains(": SYN,ACK seq=0 ack=1\n"));
-    let picture = svg::ladder(&trace, 0, &LadderOptions::default()).unwrap();
+    let picture = svg::ladder(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let segments = svg_segments(&picture);
     assert!(!segments.is_empty());
     assert!(segments

@@ -7,7 +7,11 @@ mod common;
 use common::{run, traced};
 
 use synack_experiment::metrics::Metrics;
+use synack_world::ids::{Addr, HostId};
 use synack_world::trace::{Record, TraceEvent};
+
+const CLIENT: Addr = Addr::Host(HostId(0));
+const SERVER: Addr = Addr::Host(HostId(1));
 
 /// A client and a server 10 ms apart; `server_tcp` goes into the server's `tcp` table.
 fn two_hosts(server_tcp: &str, duration: &str, workloads: &str) -> String {
@@ -107,8 +111,8 @@ fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_con
         .filter_map(|r| match r {
             Record::Segment {
                 ev: TraceEvent::Send,
-                from: 1,
-                to: 0,
+                from: SERVER,
+                to: CLIENT,
                 seg,
                 ..
             } if seg.flags.syn() && seg.flags.ack() => Some(seg.seq.0),
@@ -138,7 +142,7 @@ start = "5s"
     let rst = trace.records.iter().find_map(|r| match r {
         Record::Segment {
             ev: TraceEvent::Send,
-            from: 1,
+            from: SERVER,
             seg,
             t,
             ..
@@ -328,7 +332,7 @@ accept_rate = 1
         .filter_map(|r| match r {
             Record::Segment {
                 ev: TraceEvent::Send,
-                from: 1,
+                from: SERVER,
                 seg,
                 t,
                 ..

@@ -5,7 +5,9 @@ mod common;
 use common::{run, traced, EXCHANGE};
 use synack_experiment::metrics::Metrics;
 
-use synack_world::trace::{LadderOptions, Record, Trace, TraceEvent};
+use synack_report::ladder::{self, LadderOptions};
+use synack_world::ids::{Addr, FlowId, HostId};
+use synack_world::trace::{Record, Trace, TraceEvent};
 
 /// (time in ms, sender, flags, seq, ack, len) of every segment sent.
 fn sends(trace: &Trace) -> Vec<(f64, &'static str, String, u32, u32, u32)> {
@@ -21,7 +23,11 @@ fn sends(trace: &Trace) -> Vec<(f64, &'static str, String, u32, u32, u32)> {
                 ..
             } => Some((
                 t.as_nanos() as f64 / 1e6,
-                if *from == 0 { "client" } else { "server" },
+                if *from == Addr::Host(HostId(0)) {
+                    "client"
+                } else {
+                    "server"
+                },
                 seg.flags.to_string(),
                 seg.seq.0,
                 seg.ack.0,
@@ -61,7 +67,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
         .iter()
         .filter_map(|r| match r {
             Record::State { t, host, to, .. } if to.to_string() == "CLOSED" => {
-                Some((t.as_nanos(), *host))
+                Some((t.as_nanos(), host.0))
             }
             _ => None,
         })
@@ -92,7 +98,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
 #[test]
 fn the_ladder_draws_the_same_exchange() {
     let (_, trace) = traced(EXCHANGE);
-    let ladder = trace.ladder(0, &LadderOptions::default()).unwrap();
+    let ladder = ladder::ladder(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = ladder.lines().collect();
     assert!(
         lines[0].starts_with("connection 0: client:49152 → server:80"),
@@ -119,7 +125,7 @@ fn the_ladder_draws_the_same_exchange() {
         "0.050000 TIME-WAIT <-- <SEQ=1001><ACK=1002><CTL=FIN,ACK> <-- LAST-ACK 0.060000"
     );
     assert_eq!(rows[9], "240.060000 CLOSED (timer)");
-    assert!(trace.ladder(1, &LadderOptions::default()).is_none());
+    assert!(ladder::ladder(&trace, FlowId(1), &LadderOptions::default()).is_none());
 }
 
 #[test]

@@ -19,9 +19,10 @@ use rand::RngExt;
 use synack_sim::{Duration, Time};
 use synack_tcp::{Connection, Event as TcpEvent, Flags, FourTuple, Segment, Seq};
 
+use super::tcp::NO_CONN;
 use super::tcp::{Conn, End, Flow, Side, SPOOFED};
 use super::{AppKind, Event, World};
-use crate::trace::NO_CONN;
+use crate::trace::Cause;
 
 impl World {
     /// A client application opens its next connection (and plans the one after).
@@ -64,7 +65,7 @@ impl World {
             app,
             flow,
         ));
-        self.pump(now, id);
+        self.pump(now, id, Cause::App);
     }
 
     /// When application `app` opens its next connection, if it does.

@@ -9,6 +9,7 @@
 //! if two links join the same pair of hosts, the first one in the file carries the traffic.
 
 mod apps;
+pub mod ids;
 mod probe;
 pub mod seeds;
 mod series;
@@ -26,8 +27,9 @@ use synack_link::{Channel, Fate, LinkError};
 use synack_sim::{Scheduler, Time};
 use synack_tcp::Segment;
 
+use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 use crate::seeds::component_rng;
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{Record, Trace, TraceEvent};
 
 use probe::Probe;
 use tcp::Tcp;
@@ -105,6 +107,7 @@ enum Packet {
         /// The incarnation (flow) of the connection that sent it, invisible to endpoints:
         /// how stale segments and ghost connections are recognised.
         flow: u32,
+        id: PacketId,
     },
 }
 
@@ -155,6 +158,8 @@ pub struct World {
     reactions: Vec<synack_tcp::Event>,
     /// `[[series]]` being recorded, if any.
     recorder: Option<series::Recorder>,
+    /// The id of the next packet handed to a link.
+    next_packet: u64,
 }
 
 impl World {
@@ -243,6 +248,7 @@ impl World {
             trace: None,
             reactions: Vec::new(),
             recorder,
+            next_packet: 0,
         })
     }
 
@@ -324,17 +330,30 @@ impl World {
             // Only a scripted segment can name hosts no link joins: it goes nowhere.
             return;
         };
+        let id = PacketId(self.next_packet);
+        self.next_packet += 1;
         let packet = Packet::Tcp {
             from,
             to,
             seg,
             flow,
+            id,
         };
         let delivered = self.transmit(now, channel, wire_bytes(&seg), packet);
         if let Some(trace) = &mut self.trace {
-            trace.segment(now, TraceEvent::Send, from, to, flow, &seg, Some(channel));
+            let record = |ev| Record::Segment {
+                t: now,
+                ev,
+                packet: id,
+                from: addr(from),
+                to: addr(to),
+                conn: flow_id(flow),
+                seg,
+                channel: Some(ChannelId::from_index(channel as usize)),
+            };
+            trace.push(record(TraceEvent::Send));
             if !delivered {
-                trace.segment(now, TraceEvent::Drop, from, to, flow, &seg, Some(channel));
+                trace.push(record(TraceEvent::Drop));
             }
         }
     }
@@ -352,7 +371,8 @@ impl World {
                 to,
                 seg,
                 flow,
-            } => self.tcp_receive(now, from, to, seg, flow),
+                id,
+            } => self.tcp_receive(now, from, to, seg, flow, id),
         }
     }
 
@@ -388,4 +408,22 @@ impl World {
             series: self.recorder.map(|r| r.rows).unwrap_or_default(),
         }
     }
+}
+
+/// The trace's address of a world address (a host's index, or a spoofed address with the
+/// top bit set and the flood's index in bits 24–30).
+fn addr(a: u32) -> Addr {
+    if a >= tcp::SPOOFED {
+        Addr::Spoofed {
+            flood: (a >> 24) & 0x7f,
+            addr: a & 0x00ff_ffff,
+        }
+    } else {
+        Addr::Host(HostId(a))
+    }
+}
+
+/// The trace's connection of a flow number (`NO_CONN`: none).
+fn flow_id(flow: u32) -> Option<FlowId> {
+    (flow != tcp::NO_CONN).then_some(FlowId(flow))
 }

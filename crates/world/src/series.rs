@@ -9,7 +9,7 @@ use synack_sim::{Duration, Time};
 use synack_tcp::{Connection, State};
 
 use super::{Event, World};
-use crate::trace::NO_CONN;
+use crate::tcp::NO_CONN;
 use synack_experiment::spec::{SeriesMetric, SeriesSpec};
 
 /// One row of `series.csv`.

@@ -39,9 +39,13 @@ use synack_tcp::{
 use synack_tcp::{Listener as TcpListener, SynDecision, TimeWait, TimeWaitAction};
 
 use super::{AppSpec, Event, FloodSpec, SetupError, World, WorldSpec};
+use crate::ids::{FlowId, HostId, PacketId};
 use crate::seeds::component_rng;
 use crate::stats::quantile_nearest_rank;
-use crate::trace::{TraceEvent, NO_CONN};
+use crate::trace::{Cause, Record, TraceEvent};
+
+/// No connection: a segment that belongs to none, a flow not yet known.
+pub(super) const NO_CONN: u32 = u32::MAX;
 use synack_experiment::metrics::Metrics;
 
 /// Where a connection is found: (host, local port, remote address, remote port).
@@ -504,7 +508,15 @@ pub(super) fn add_stats(total: &mut Stats, s: &Stats) {
 
 impl World {
     /// A segment from address `from` arrives at address `to`.
-    pub(super) fn tcp_receive(&mut self, now: Time, from: u32, to: u32, seg: Segment, tag: u32) {
+    pub(super) fn tcp_receive(
+        &mut self,
+        now: Time,
+        from: u32,
+        to: u32,
+        seg: Segment,
+        tag: u32,
+        packet: PacketId,
+    ) {
         if to >= SPOOFED {
             // An answer to a spoofed address vanishes at the attacker's entry point.
             return;
@@ -520,11 +532,20 @@ impl World {
                     .copied()
             });
             let flow = own.map_or(NO_CONN, |c| self.tcp.flow_of(c));
-            trace.segment(now, TraceEvent::Recv, from, to, flow, &seg, None);
+            trace.push(Record::Segment {
+                t: now,
+                ev: TraceEvent::Recv,
+                packet,
+                from: super::addr(from),
+                to: super::addr(to),
+                conn: super::flow_id(flow),
+                seg,
+                channel: None,
+            });
         }
         match id {
             Some(id) if id & TIME_WAIT_ID != 0 => {
-                self.time_wait_segment(now, id & !TIME_WAIT_ID, from, to, seg, tag)
+                self.time_wait_segment(now, id & !TIME_WAIT_ID, from, to, seg, tag, packet)
             }
             Some(id) => {
                 let c = self.tcp.conn(id);
@@ -545,9 +566,9 @@ impl World {
                     // Data of an earlier incarnation taken as this one's.
                     self.tcp.counts.stale_accepted += 1;
                 }
-                self.pump(now, id);
+                self.pump(now, id, Cause::Packet(packet));
             }
-            None => self.no_connection(now, from, to, seg, tag),
+            None => self.no_connection(now, from, to, seg, tag, packet),
         }
     }
 
@@ -571,11 +592,19 @@ impl World {
     }
 
     /// RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN): a segment for no connection.
-    fn no_connection(&mut self, now: Time, from: u32, to: u32, seg: Segment, tag: u32) {
+    fn no_connection(
+        &mut self,
+        now: Time,
+        from: u32,
+        to: u32,
+        seg: Segment,
+        tag: u32,
+        packet: PacketId,
+    ) {
         let listener = self.tcp.listener_at.get(&(to, seg.dst_port)).copied();
         match listener {
             Some(l) if seg.flags.syn() && !seg.flags.ack() && !seg.flags.rst() => {
-                self.accept(now, l, from, to, seg, tag)
+                self.accept(now, l, from, to, seg, tag, packet)
             }
             // LISTEN, first: an incoming RST is ignored. CLOSED: likewise.
             _ if seg.flags.rst() => {}
@@ -583,7 +612,7 @@ impl World {
             Some(l)
                 if seg.flags.ack()
                     && !seg.flags.syn()
-                    && self.cookie_ack(now, l, from, to, seg, tag) => {}
+                    && self.cookie_ack(now, l, from, to, seg, tag, packet) => {}
             // LISTEN, second (an ACK) and CLOSED: <SEQ=SEG.ACK><CTL=RST>.
             _ if seg.flags.ack() => {
                 let rst = Segment::rst(seg.dst_port, seg.src_port, seg.ack, None);
@@ -600,7 +629,17 @@ impl World {
     }
 
     /// A listener takes a SYN: a new connection in SYN-RECEIVED, a cookie, or nothing.
-    fn accept(&mut self, now: Time, l: u32, from: u32, to: u32, syn: Segment, tag: u32) {
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        now: Time,
+        l: u32,
+        from: u32,
+        to: u32,
+        syn: Segment,
+        tag: u32,
+        packet: PacketId,
+    ) {
         let tuple = FourTuple {
             local_addr: to,
             local_port: syn.dst_port,
@@ -618,13 +657,14 @@ impl World {
                 let iss = host.isn.next(now, tuple);
                 if let Ok(conn) = Connection::accept(now, &host.config, syn.dst_port, &syn, iss) {
                     let key = (to, syn.dst_port, from, syn.src_port);
-                    self.open_server(now, l, conn, key, tag, true);
+                    self.open_server(now, l, conn, key, tag, true, packet);
                 }
             }
         }
     }
 
     /// An ACK for no connection at a listener: a connection if it carries a valid cookie.
+    #[allow(clippy::too_many_arguments)] // until the host stack takes segments whole
     fn cookie_ack(
         &mut self,
         now: Time,
@@ -633,6 +673,7 @@ impl World {
         to: u32,
         ack: Segment,
         tag: u32,
+        packet: PacketId,
     ) -> bool {
         let tuple = FourTuple {
             local_addr: to,
@@ -646,7 +687,7 @@ impl World {
         {
             Some(conn) => {
                 let key = (to, ack.dst_port, from, ack.src_port);
-                self.open_server(now, l, conn, key, tag, false);
+                self.open_server(now, l, conn, key, tag, false, packet);
                 true
             }
             None => false,
@@ -654,6 +695,7 @@ impl World {
     }
 
     /// A new server connection, from a SYN (`half_open`) or from a cookie.
+    #[allow(clippy::too_many_arguments)] // until the host stack takes segments whole
     fn open_server(
         &mut self,
         now: Time,
@@ -662,6 +704,7 @@ impl World {
         key: Key,
         tag: u32,
         half_open: bool,
+        packet: PacketId,
     ) {
         // The segment's own incarnation, if its client is still there and has no server yet;
         // otherwise a flow of its own, with no client: if it is ever established, a ghost.
@@ -679,7 +722,7 @@ impl World {
         };
         self.tcp.flows[flow as usize].has_server = true;
         if let Some(trace) = &mut self.trace {
-            trace.claim_last_receipt(flow);
+            trace.claim_last_receipt(FlowId(flow));
         }
         let app = self.tcp.listeners[l as usize].app;
         let mut c = Conn::new(conn, key, Side::Server, app, flow);
@@ -692,7 +735,7 @@ impl World {
             // listener counted it in its accept queue when it checked the cookie.
             self.enqueue_accept(now, l, id);
         }
-        self.pump(now, id);
+        self.pump(now, id, Cause::Packet(packet));
     }
 
     /// A connection's timer event fired.
@@ -702,22 +745,22 @@ impl World {
         if c.conn.poll_timeout().is_some_and(|t| t <= now) {
             c.conn.handle_timeout(now);
         }
-        self.pump(now, id);
+        self.pump(now, id, Cause::Timer);
     }
 
     /// Lets the applications react to a connection's events, sends what it has to send,
     /// and re-arms its timer or, once it is CLOSED, forgets it.
-    pub(super) fn pump(&mut self, now: Time, id: u32) {
+    pub(super) fn pump(&mut self, now: Time, id: u32, cause: Cause) {
         // The stack's own doings first (state changes, the segments it sends), then the
         // application's reactions, as a kernel sends its ACK before the woken application
         // runs. `reactions` is kept between calls, so this allocates nothing once warm.
         let mut reactions = std::mem::take(&mut self.reactions);
-        let mut by_app = false;
+        let mut cause = cause;
         loop {
             while let Some(event) = self.tcp.conn(id).conn.poll_event() {
                 match event {
                     TcpEvent::StateChanged { from, to } => {
-                        self.state_changed(now, id, from, to, by_app)
+                        self.state_changed(now, id, from, to, cause)
                     }
                     other => reactions.push(other),
                 }
@@ -734,7 +777,7 @@ impl World {
             for event in reactions.drain(..) {
                 self.on_app_event(now, id, event);
             }
-            by_app = true;
+            cause = Cause::App;
         }
         self.reactions = reactions;
         if let Some(rec) = &mut self.recorder {
@@ -765,7 +808,7 @@ impl World {
         }
     }
 
-    fn state_changed(&mut self, now: Time, id: u32, from: State, to: State, by_app: bool) {
+    fn state_changed(&mut self, now: Time, id: u32, from: State, to: State, cause: Cause) {
         let c = self.tcp.conn(id);
         let (host, flow, side) = (c.key.0, c.flow, c.side);
         if from == State::SynReceived {
@@ -788,7 +831,14 @@ impl World {
             self.tcp.counts.ghosts += 1;
         }
         if let Some(trace) = &mut self.trace {
-            trace.state(now, host, flow, from, to, by_app);
+            trace.push(Record::State {
+                t: now,
+                host: HostId(host),
+                conn: FlowId(flow),
+                from,
+                to,
+                cause,
+            });
         }
         if let Some(rec) = &mut self.recorder {
             rec.state(now, host, flow, from, to);
@@ -835,7 +885,7 @@ impl World {
         if live {
             self.tcp.conn(id).accepted = true;
             self.server_accepted(now, id);
-            self.pump(now, id);
+            self.pump(now, id, Cause::App);
         }
     }
 
@@ -886,6 +936,7 @@ impl World {
     }
 
     /// RFC 9293 §3.10.7.4 in TIME-WAIT, as the endpoint's [`TimeWait`] answers it.
+    #[allow(clippy::too_many_arguments)] // until the host stack takes segments whole
     fn time_wait_segment(
         &mut self,
         now: Time,
@@ -894,6 +945,7 @@ impl World {
         to: u32,
         seg: Segment,
         tag: u32,
+        packet: PacketId,
     ) {
         let t = self.tcp.time_waits[slot as usize]
             .as_mut()
@@ -904,11 +956,11 @@ impl World {
             TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => {
                 self.send_segment(now, host, remote, flow, ack)
             }
-            TimeWaitAction::Close => self.leave_time_wait(now, slot),
+            TimeWaitAction::Close => self.leave_time_wait(now, slot, Cause::Packet(packet)),
             TimeWaitAction::Reopen => {
                 // A new SYN ends TIME-WAIT and opens a new incarnation.
-                self.leave_time_wait(now, slot);
-                self.no_connection(now, from, to, seg, tag);
+                self.leave_time_wait(now, slot, Cause::Packet(packet));
+                self.no_connection(now, from, to, seg, tag, packet);
             }
             TimeWaitAction::Ignore => {}
         }
@@ -919,7 +971,7 @@ impl World {
             return;
         };
         if t.tw.is_expired(now) {
-            self.leave_time_wait(now, slot);
+            self.leave_time_wait(now, slot, Cause::Timer);
         } else {
             let at = t.tw.deadline();
             let timer = self
@@ -934,7 +986,7 @@ impl World {
     }
 
     /// TIME-WAIT is over (2·MSL passed, an RST, or a new SYN): CLOSED.
-    fn leave_time_wait(&mut self, now: Time, slot: u32) {
+    fn leave_time_wait(&mut self, now: Time, slot: u32, cause: Cause) {
         let t = self.tcp.time_waits[slot as usize]
             .take()
             .expect("a live socket");
@@ -953,7 +1005,14 @@ impl World {
             Side::Server => f.server_end = End::Clean,
         }
         if let Some(trace) = &mut self.trace {
-            trace.state(now, t.host, flow, State::TimeWait, State::Closed, false);
+            trace.push(Record::State {
+                t: now,
+                host: HostId(t.host),
+                conn: FlowId(flow),
+                from: State::TimeWait,
+                to: State::Closed,
+                cause,
+            });
         }
         if let Some(rec) = &mut self.recorder {
             rec.state(now, t.host, flow, State::TimeWait, State::Closed);

@@ -2,10 +2,10 @@
 //! in time order; written as JSON lines (DESIGN.md, "Command line") or drawn as the packet
 //! ladder of RFC 9293's figures.
 
-use std::fmt::Write as _;
-
 use synack_sim::Time;
 use synack_tcp::{Segment, State};
+
+use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 
 /// What happened to a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,43 +16,44 @@ pub enum TraceEvent {
     Drop,
 }
 
-/// What a ladder shows.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LadderOptions {
-    /// Absolute sequence and acknowledgment numbers instead of relative ones.
-    pub absolute: bool,
-    /// Only segments sent at or after this time…
-    pub from: Option<Time>,
-    /// …and at or before this one.
-    pub until: Option<Time>,
+/// What made a state change happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The receipt of this packet.
+    Packet(PacketId),
+    /// A timer of the endpoint (retransmission, TIME-WAIT, FIN-WAIT-2…).
+    Timer,
+    /// The application: a connect, a close, an accept.
+    App,
 }
 
-/// Connections are numbered by flow: the client's and the server's connection of one
-/// 4-tuple incarnation share a number. Segments that belong to no connection (a RST
-/// answering a segment for a closed port) have none.
-pub const NO_CONN: u32 = u32::MAX;
-
+/// One thing that happened. Connections are numbered by flow: the client's and the server's
+/// connection of one 4-tuple incarnation share a number.
 #[derive(Clone, Debug)]
 pub enum Record {
     Segment {
         t: Time,
         ev: TraceEvent,
-        /// Sender and receiver hosts.
-        from: u32,
-        to: u32,
-        conn: u32,
+        /// The packet, the same from its send to its receipts (a link may deliver copies).
+        packet: PacketId,
+        /// Sender and receiver.
+        from: Addr,
+        to: Addr,
+        /// The connection that sent it (sends, drops) or took it (receipts). A segment that
+        /// belongs to no connection (a RST answering a segment for a closed port) is shown
+        /// with the connection whose segment it answers, if any.
+        conn: Option<FlowId>,
         seg: Segment,
         /// For sends and drops: the channel (link direction) it was put on.
-        channel: Option<u32>,
+        channel: Option<ChannelId>,
     },
     State {
         t: Time,
-        host: u32,
-        conn: u32,
+        host: HostId,
+        conn: FlowId,
         from: State,
         to: State,
-        /// Caused by the application (a close), not by a segment or a timer.
-        by_app: bool,
+        cause: Cause,
     },
 }
 
@@ -76,8 +77,8 @@ impl Trace {
 
     /// The link a channel belongs to, and whether the channel is its forward direction
     /// (from the first host of `between` to the second).
-    pub fn link_of(&self, channel: u32) -> (&str, bool) {
-        (&self.links[channel as usize / 2], channel.is_multiple_of(2))
+    pub fn link_of(&self, channel: ChannelId) -> (&str, bool) {
+        (&self.links[channel.link as usize], channel.forward)
     }
 
     /// Every link's name, in file order.
@@ -85,436 +86,43 @@ impl Trace {
         &self.links
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn segment(
-        &mut self,
-        t: Time,
-        ev: TraceEvent,
-        from: u32,
-        to: u32,
-        conn: u32,
-        seg: &Segment,
-        channel: Option<u32>,
-    ) {
-        self.records.push(Record::Segment {
-            t,
-            ev,
-            from,
-            to,
-            conn,
-            seg: *seg,
-            channel,
-        });
+    pub(crate) fn push(&mut self, record: Record) {
+        self.records.push(record);
     }
 
     /// Gives the last received segment, recorded before any connection owned it, to `conn`
     /// (the connection a listener just created for it).
-    pub(crate) fn claim_last_receipt(&mut self, conn: u32) {
+    pub(crate) fn claim_last_receipt(&mut self, conn: FlowId) {
         if let Some(Record::Segment {
             ev: TraceEvent::Recv,
-            conn: c,
+            conn: c @ None,
             ..
         }) = self.records.last_mut()
         {
-            if *c == NO_CONN {
-                *c = conn;
-            }
+            *c = Some(conn);
         }
-    }
-
-    pub(crate) fn state(
-        &mut self,
-        t: Time,
-        host: u32,
-        conn: u32,
-        from: State,
-        to: State,
-        by_app: bool,
-    ) {
-        self.records.push(Record::State {
-            t,
-            host,
-            conn,
-            from,
-            to,
-            by_app,
-        });
     }
 
     /// A host's name, or for a spoofed address `spoofed-<flood>-<hex>`.
-    pub fn host(&self, h: u32) -> std::borrow::Cow<'_, str> {
-        match self.hosts.get(h as usize) {
-            Some(name) => name.as_str().into(),
-            None => format!("spoofed-{}-{:06x}", (h >> 24) & 0x7f, h & 0x00ff_ffff).into(),
+    pub fn host(&self, addr: Addr) -> std::borrow::Cow<'_, str> {
+        match addr {
+            Addr::Host(h) => self.hosts[h.0 as usize].as_str().into(),
+            Addr::Spoofed { flood, addr } => format!("spoofed-{flood}-{addr:06x}").into(),
         }
-    }
-
-    /// One JSON object a line, in time order, as DESIGN.md defines them.
-    pub fn jsonl(&self) -> String {
-        let mut out = String::new();
-        for r in &self.records {
-            let line = match r {
-                Record::Segment {
-                    t,
-                    ev,
-                    from,
-                    to,
-                    conn,
-                    seg,
-                    channel,
-                } => {
-                    let (name, host) = match ev {
-                        TraceEvent::Send => ("send", *from),
-                        TraceEvent::Recv => ("recv", *to),
-                        TraceEvent::Drop => ("drop", *from),
-                    };
-                    let mut v = serde_json::json!({
-                        "t": t.as_nanos(),
-                        "ev": name,
-                        "host": self.host(host),
-                        "conn": conn_json(*conn),
-                        "src": format!("{}:{}", self.host(*from), seg.src_port),
-                        "dst": format!("{}:{}", self.host(*to), seg.dst_port),
-                        "flags": seg.flags.to_string(),
-                        "seq": seg.seq.0,
-                        "ack": seg.ack.0,
-                        "len": seg.len,
-                        "wnd": seg.window,
-                    });
-                    if let (TraceEvent::Drop, Some(c)) = (ev, channel) {
-                        v["link"] = self.links[*c as usize / 2].clone().into();
-                    }
-                    v
-                }
-                Record::State {
-                    t,
-                    host,
-                    conn,
-                    from,
-                    to,
-                    ..
-                } => serde_json::json!({
-                    "t": t.as_nanos(),
-                    "ev": "state",
-                    "host": self.host(*host),
-                    "conn": conn_json(*conn),
-                    "from": from.to_string(),
-                    "to": to.to_string(),
-                }),
-            };
-            out.push_str(&line.to_string());
-            out.push('\n');
-        }
-        out
     }
 
     /// The connection numbers that appear, in order of first appearance.
-    pub fn connections(&self) -> Vec<u32> {
+    pub fn connections(&self) -> Vec<FlowId> {
         let mut seen = Vec::new();
         for r in &self.records {
             let c = match r {
-                Record::Segment { conn, .. } | Record::State { conn, .. } => *conn,
+                Record::Segment { conn, .. } => *conn,
+                Record::State { conn, .. } => Some(*conn),
             };
-            if c != NO_CONN && !seen.contains(&c) {
+            if let Some(c) = c.filter(|c| !seen.contains(c)) {
                 seen.push(c);
             }
         }
         seen
-    }
-
-    /// The packet ladder of connection `conn`, in the style of RFC 9293's figures: the
-    /// client (the side that sent the first segment) on the left, the server on the right,
-    /// one line per segment with its send time, the sender's state after sending, the
-    /// segment, and the receiver's state after receiving it (or `--x` if a link lost it).
-    /// State changes that no segment causes (a timer) get lines of their own.
-    pub fn ladder(&self, conn: u32, options: &LadderOptions) -> Option<String> {
-        let records: Vec<&Record> = self
-            .records
-            .iter()
-            .filter(|r| matches!(r, Record::Segment { conn: c, .. } | Record::State { conn: c, .. } if *c == conn))
-            .collect();
-        let (left, right) = records.iter().find_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                from,
-                to,
-                ..
-            } => Some((*from, *to)),
-            _ => None,
-        })?;
-        // Relative numbers, as Wireshark shows them: each side's from its first sequence
-        // number in this connection (its ISN, when the SYN is part of the trace).
-        let first_seq = |host: u32| {
-            records.iter().find_map(|r| match r {
-                Record::Segment {
-                    ev: TraceEvent::Send,
-                    from,
-                    seg,
-                    ..
-                } if *from == host => Some(seg.seq.0),
-                _ => None,
-            })
-        };
-        let bases = (!options.absolute)
-            .then(|| (first_seq(left).unwrap_or(0), first_seq(right).unwrap_or(0)));
-        let mut lines = Ladder::build(&records, left, bases);
-        lines.retain(|l| {
-            options.from.is_none_or(|from| l.sent >= from)
-                && options.until.is_none_or(|until| l.sent <= until)
-        });
-        let mut out = String::new();
-        // Each side's port, from any segment it sent or was sent (a server that never got
-        // a segment still has the port the client aimed at).
-        let port = |host: u32| {
-            records.iter().find_map(|r| match r {
-                Record::Segment { from, seg, .. } if *from == host => Some(seg.src_port),
-                Record::Segment { to, seg, .. } if *to == host => Some(seg.dst_port),
-                _ => None,
-            })
-        };
-        let _ = writeln!(
-            out,
-            "connection {conn}: {}:{} → {}:{} ({})\n",
-            self.host(left),
-            port(left).unwrap_or(0),
-            self.host(right),
-            port(right).unwrap_or(0),
-            if options.absolute {
-                "absolute seq and ack"
-            } else {
-                "relative seq and ack"
-            }
-        );
-        let seg_width = lines
-            .iter()
-            .map(|l| l.segment.len())
-            .max()
-            .unwrap_or(0)
-            .max(24);
-        let _ = writeln!(
-            out,
-            "{:>12}  {:<13}       {:<seg_width$}       {:<13}  {:>12}",
-            "sent (s)",
-            self.host(left),
-            "",
-            self.host(right),
-            "arrived (s)"
-        );
-        for l in &lines {
-            let _ = writeln!(
-                out,
-                "{:>12}  {:<13}  {}  {:<seg_width$}  {}  {:<13}  {:>12}",
-                fmt_time(l.sent),
-                l.left_state.map_or(String::new(), |s| s.to_string()),
-                l.arrow_in,
-                l.segment,
-                l.arrow_out,
-                l.right_state.map_or(String::new(), |s| s.to_string()),
-                l.arrived.map(fmt_time).unwrap_or_default(),
-            );
-        }
-        Some(out)
-    }
-}
-
-fn conn_json(conn: u32) -> serde_json::Value {
-    if conn == NO_CONN {
-        serde_json::Value::Null
-    } else {
-        conn.into()
-    }
-}
-
-fn fmt_time(t: Time) -> String {
-    format!("{:.6}", t.as_secs_f64())
-}
-
-/// `<SEQ=100><ACK=301><CTL=SYN,ACK>`, with `<DATA=n>` for a payload, as RFC 9293 writes it.
-/// `bases`: subtract these from seq and ack (the sender's and the receiver's first numbers).
-fn rfc_segment(seg: &Segment, bases: (u32, u32)) -> String {
-    let mut s = format!("<SEQ={}>", seg.seq.0.wrapping_sub(bases.0));
-    if seg.flags.ack() {
-        let _ = write!(s, "<ACK={}>", seg.ack.0.wrapping_sub(bases.1));
-    }
-    let _ = write!(s, "<CTL={}>", seg.flags);
-    if seg.len > 0 {
-        let _ = write!(s, "<DATA={}>", seg.len);
-    }
-    s
-}
-
-struct Line {
-    sent: Time,
-    left_state: Option<State>,
-    right_state: Option<State>,
-    arrow_in: &'static str,
-    arrow_out: &'static str,
-    segment: String,
-    arrived: Option<Time>,
-}
-
-struct Ladder;
-
-impl Ladder {
-    fn build(records: &[&Record], left: u32, bases: Option<(u32, u32)>) -> Vec<Line> {
-        // Each side's state after record i: replay the state changes.
-        let mut left_state = State::Closed;
-        let mut right_state = State::Closed;
-        let mut after: Vec<(State, State)> = Vec::with_capacity(records.len());
-        for r in records {
-            if let Record::State { host, to, .. } = r {
-                if *host == left {
-                    left_state = *to;
-                } else {
-                    right_state = *to;
-                }
-            }
-            after.push((left_state, right_state));
-        }
-        // A receiver's state after a segment: after the state changes its stack makes on
-        // receipt (the records right behind the receipt), before its application reacts.
-        let settled = |i: usize, host: u32| -> State {
-            let mut j = i;
-            while j + 1 < records.len()
-                && matches!(records[j + 1], Record::State { host: h, by_app: false, .. } if *h == host)
-            {
-                j += 1;
-            }
-            if host == left {
-                after[j].0
-            } else {
-                after[j].1
-            }
-        };
-        let mut matched = vec![false; records.len()];
-        let mut explained = vec![false; records.len()];
-        let mut lines = Vec::new();
-        for (i, r) in records.iter().enumerate() {
-            match r {
-                Record::Segment {
-                    ev: TraceEvent::Send,
-                    t,
-                    from,
-                    seg,
-                    ..
-                } => {
-                    // The arrival: the first unmatched receipt of the same segment.
-                    let arrival = (i + 1..records.len()).find(|&j| {
-                        !matched[j]
-                            && matches!(records[j], Record::Segment { ev: TraceEvent::Recv, from: f, seg: s, .. } if f == from && s == seg)
-                    });
-                    let lost = records[i + 1..].iter().take_while(|x| time(x) == *t).any(|x| {
-                        matches!(x, Record::Segment { ev: TraceEvent::Drop, seg: s, from: f, .. } if s == seg && f == from)
-                    });
-                    let (arrived, receiver_state) = match arrival {
-                        Some(j) if !lost => {
-                            matched[j] = true;
-                            mark_states(records, j, &mut explained);
-                            (
-                                Some(time(records[j])),
-                                Some(settled(j, other(records, *from, left))),
-                            )
-                        }
-                        _ => (None, None),
-                    };
-                    mark_states(records, i, &mut explained);
-                    // A stack changes state before it sends, so the sender's state at the
-                    // send is exact; the receiver's is taken once its reaction settles.
-                    let sender_state = Some(if *from == left {
-                        after[i].0
-                    } else {
-                        after[i].1
-                    });
-                    let to_right = *from == left;
-                    let (arrow_in, arrow_out) = match (to_right, arrived.is_some()) {
-                        (true, true) => ("-->", "-->"),
-                        (true, false) => ("-->", "--x"),
-                        (false, true) => ("<--", "<--"),
-                        (false, false) => ("x--", "<--"),
-                    };
-                    let (left_state, right_state) = if to_right {
-                        (sender_state, receiver_state)
-                    } else {
-                        (receiver_state, sender_state)
-                    };
-                    lines.push(Line {
-                        sent: *t,
-                        left_state,
-                        right_state,
-                        arrow_in,
-                        arrow_out,
-                        segment: rfc_segment(
-                            seg,
-                            match bases {
-                                None => (0, 0),
-                                Some((l, r)) if to_right => (l, r),
-                                Some((l, r)) => (r, l),
-                            },
-                        ),
-                        arrived,
-                    });
-                }
-                Record::State { .. } => {}
-                _ => {}
-            }
-        }
-        // State changes no segment explains: a timer's doing.
-        for (i, r) in records.iter().enumerate() {
-            if let Record::State { t, host, to, .. } = r {
-                if !explained[i] {
-                    let (l, rt) = if *host == left {
-                        (Some(*to), None)
-                    } else {
-                        (None, Some(*to))
-                    };
-                    lines.push(Line {
-                        sent: *t,
-                        left_state: l,
-                        right_state: rt,
-                        arrow_in: "   ",
-                        arrow_out: "   ",
-                        segment: "(timer)".to_string(),
-                        arrived: None,
-                    });
-                }
-            }
-        }
-        lines.sort_by_key(|l| l.sent);
-        lines
-    }
-}
-
-fn time(r: &Record) -> Time {
-    match r {
-        Record::Segment { t, .. } | Record::State { t, .. } => *t,
-    }
-}
-
-/// The host at the other end of the ladder from `host`.
-fn other(records: &[&Record], host: u32, left: u32) -> u32 {
-    if host != left {
-        return left;
-    }
-    records
-        .iter()
-        .find_map(|r| match r {
-            Record::Segment { from, to, .. } if *from == left => Some(*to),
-            _ => None,
-        })
-        .unwrap_or(left)
-}
-
-/// Marks the state changes around segment record `i` (the same instant) as explained.
-fn mark_states(records: &[&Record], i: usize, explained: &mut [bool]) {
-    let t = time(records[i]);
-    let mut j = i;
-    while j > 0 && time(records[j - 1]) == t {
-        j -= 1;
-    }
-    while j < records.len() && time(records[j]) == t {
-        if matches!(records[j], Record::State { .. }) {
-            explained[j] = true;
-        }
-        j += 1;
     }
 }

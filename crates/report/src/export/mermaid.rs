@@ -27,11 +27,13 @@
 use std::fmt::Write as _;
 
 use super::{Conversation, Fate, Step};
-use synack_world::trace::{LadderOptions, Trace};
+use crate::ladder::LadderOptions;
+use synack_world::ids::FlowId;
+use synack_world::trace::Trace;
 
 /// The sequence diagram of connection `conn` as `options` show it (relative or absolute
 /// numbers, a time window), or `None` if the run has no such connection.
-pub fn sequence_diagram(trace: &Trace, conn: u32, options: &LadderOptions) -> Option<String> {
+pub fn sequence_diagram(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<String> {
     let c = Conversation::of(trace, conn, options)?;
     let client_name = trace.host(c.client);
     let server_name = trace.host(c.server);

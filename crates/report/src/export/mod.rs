@@ -4,6 +4,7 @@
 //!
 //! All three read only the [`Trace`] of a run; none changes it.
 
+pub mod jsonl;
 pub mod mermaid;
 pub mod pcap;
 pub mod svg;
@@ -13,7 +14,9 @@ use std::fmt::Write as _;
 use synack_sim::Time;
 use synack_tcp::{Segment, State};
 
-use synack_world::trace::{LadderOptions, Record, Trace, TraceEvent};
+use crate::ladder::LadderOptions;
+use synack_world::ids::{Addr, FlowId};
+use synack_world::trace::{Record, Trace, TraceEvent};
 
 /// What became of a segment once sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,8 +57,8 @@ pub(crate) enum Step {
 /// One connection, seen as a ladder: the client (the side that sent its first segment) and
 /// the server, every segment paired with its arrival, in record order.
 pub(crate) struct Conversation {
-    pub client: u32,
-    pub server: u32,
+    pub client: Addr,
+    pub server: Addr,
     pub client_port: u16,
     pub server_port: u16,
     pub flights: Vec<Flight>,
@@ -69,8 +72,11 @@ pub(crate) struct Conversation {
 impl Conversation {
     /// Connection `conn` of `trace` as `options` show it (the segments sent in its time
     /// window, the state changes in it), or `None` if the connection sent no segment.
-    pub fn of(trace: &Trace, conn: u32, options: &LadderOptions) -> Option<Conversation> {
-        let mine = |r: &&Record| matches!(r, Record::Segment { conn: c, .. } | Record::State { conn: c, .. } if *c == conn);
+    pub fn of(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<Conversation> {
+        let mine = |r: &&Record| match r {
+            Record::Segment { conn: c, .. } => *c == Some(conn),
+            Record::State { conn: c, .. } => *c == conn,
+        };
         // The first segment may be a receipt: a listener's connection begins with the SYN
         // it received (a flood's SYN, sent by no connection).
         let (client, server, client_port, server_port) =
@@ -195,7 +201,7 @@ impl Conversation {
             }
             Record::State { t, host, to, .. } => self.steps.push(Step::State {
                 t,
-                client: host == self.client,
+                client: Addr::from(host) == self.client,
                 to,
             }),
         }

@@ -38,6 +38,7 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 use synack_tcp::Segment;
 
+use synack_world::ids::{Addr, HostId};
 use synack_world::trace::{Record, Trace, TraceEvent};
 
 /// Why a capture could not be written.
@@ -102,12 +103,14 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
 
 /// The IPv4 address of a trace address: host `i` is 10.0.0.(i + 1), a spoofed address is
 /// 198.18.0.0 plus its 17 low bits.
-pub fn address(addr: u32) -> Ipv4Addr {
-    const SPOOFED: u32 = 0x8000_0000;
-    if addr & SPOOFED != 0 {
-        Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) | (addr & 0x1_ffff))
-    } else {
-        Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 0)) + (addr + 1).min(0x00ff_ffff))
+pub fn address(addr: Addr) -> Ipv4Addr {
+    match addr {
+        Addr::Spoofed { addr, .. } => {
+            Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) | (addr & 0x1_ffff))
+        }
+        Addr::Host(HostId(h)) => {
+            Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 0)) + (h + 1).min(0x00ff_ffff))
+        }
     }
 }
 
@@ -137,7 +140,7 @@ fn scaled(window: u32, shift: u8) -> u32 {
     window.div_ceil(1 << shift)
 }
 
-fn ip_header(from: u32, to: u32) -> Ipv4Header {
+fn ip_header(from: Addr, to: Addr) -> Ipv4Header {
     Ipv4Header {
         time_to_live: 64,
         protocol: IpNumber::TCP,

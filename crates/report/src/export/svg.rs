@@ -30,7 +30,9 @@ use std::fmt::Write as _;
 use synack_tcp::State;
 
 use super::{Conversation, Fate, Flight, Step};
-use synack_world::trace::{LadderOptions, Trace};
+use crate::ladder::LadderOptions;
+use synack_world::ids::FlowId;
+use synack_world::trace::Trace;
 
 /// Vertical pixels for one typical one-way delay.
 pub const TRANSIT_PX: f64 = 90.0;
@@ -58,7 +60,7 @@ const MUTED: &str = "#6b6b6b";
 
 /// The SVG picture of connection `conn` as `options` show it (relative or absolute numbers,
 /// a time window), or `None` if the run has no such connection.
-pub fn ladder(trace: &Trace, conn: u32, options: &LadderOptions) -> Option<String> {
+pub fn ladder(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<String> {
     let c = Conversation::of(trace, conn, options)?;
     let layout = Layout::new(&c);
     Some(Picture::new(trace, conn, &c, &layout).draw())
@@ -265,7 +267,7 @@ struct Picture<'a> {
 }
 
 impl<'a> Picture<'a> {
-    fn new(trace: &Trace, conn: u32, c: &'a Conversation, layout: &'a Layout) -> Picture<'a> {
+    fn new(trace: &Trace, conn: FlowId, c: &'a Conversation, layout: &'a Layout) -> Picture<'a> {
         // Labels start at their sender's end of the arrow; leave room for one from each
         // side to pass without touching where two arrows cross.
         let widest = c

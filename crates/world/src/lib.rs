@@ -326,6 +326,13 @@ impl World {
     /// Sends a TCP segment from address `from` to address `to`, tagged with the sender's
     /// incarnation `flow`.
     fn send_segment(&mut self, now: Time, from: u32, to: u32, flow: u32, seg: Segment) {
+        self.send_answer(now, from, to, flow, flow, seg);
+    }
+
+    /// Sends a segment tagged with incarnation `flow` on the wire and shown in the trace
+    /// under connection `shown`: a reply that belongs to no connection (a RST for a closed
+    /// port) is shown with the connection whose segment it answers.
+    fn send_answer(&mut self, now: Time, from: u32, to: u32, flow: u32, shown: u32, seg: Segment) {
         let Some(&channel) = self.routes.get(&(self.host_of(from), self.host_of(to))) else {
             // Only a scripted segment can name hosts no link joins: it goes nowhere.
             return;
@@ -347,7 +354,7 @@ impl World {
                 packet: id,
                 from: addr(from),
                 to: addr(to),
-                conn: flow_id(flow),
+                conn: flow_id(shown),
                 seg,
                 channel: Some(ChannelId::from_index(channel as usize)),
             };

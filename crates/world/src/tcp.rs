@@ -616,12 +616,12 @@ impl World {
             // LISTEN, second (an ACK) and CLOSED: <SEQ=SEG.ACK><CTL=RST>.
             _ if seg.flags.ack() => {
                 let rst = Segment::rst(seg.dst_port, seg.src_port, seg.ack, None);
-                self.send_segment(now, to, from, NO_CONN, rst);
+                self.send_answer(now, to, from, NO_CONN, tag, rst);
             }
             // CLOSED, no ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
             None => {
                 let rst = Segment::rst(seg.dst_port, seg.src_port, Seq(0), Some(seg.end()));
-                self.send_segment(now, to, from, NO_CONN, rst);
+                self.send_answer(now, to, from, NO_CONN, tag, rst);
             }
             // LISTEN with anything else (a FIN alone, say): dropped.
             Some(_) => {}

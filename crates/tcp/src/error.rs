@@ -35,3 +35,19 @@ pub enum AcceptError {
     #[error("not a connection request (a SYN without ACK or RST)")]
     NotSyn,
 }
+
+/// Why [`Stack::connect`](crate::Stack::connect) opened no connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum ConnectError {
+    /// Every ephemeral port is taken towards that address and port (`EADDRNOTAVAIL`).
+    #[error("no free ephemeral port towards that address and port")]
+    NoFreePort,
+}
+
+/// Why [`Stack::listen`](crate::Stack::listen) made no listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum ListenError {
+    /// A listener already has the port (`EADDRINUSE`).
+    #[error("port {0} already listens")]
+    PortInUse(u16),
+}

@@ -6,7 +6,10 @@
 //! (SYN queue, accept queue, SYN cookies); [`IsnGenerator`] chooses initial sequence
 //! numbers; the congestion-control algorithms sit behind [`CongestionControl`]. A connection
 //! that reaches TIME-WAIT can be swapped for a [`TimeWait`] of at most 128 bytes
-//! ([`Connection::into_time_wait`]), which answers the segments that still arrive.
+//! ([`Connection::into_time_wait`]), which answers the segments that still arrive. A
+//! [`Stack`] puts these together as one host's TCP: it finds the socket of each arriving
+//! segment by 4-tuple, runs the listeners, hands out ephemeral ports, keeps TIME-WAIT sockets
+//! and answers for closed ports — sans-IO too.
 //!
 //! What is simplified, and what it costs, is listed in each module's documentation; the
 //! connection's list is in [`connection`].
@@ -54,17 +57,22 @@ pub mod reassembly;
 pub mod rtt;
 pub mod segment;
 pub mod seq;
+pub mod stack;
 pub mod state;
 pub mod time_wait;
 pub mod timer;
 
 pub use congestion::{CongestionControl, Controller};
 pub use connection::{Connection, Event, Stats};
-pub use error::{AcceptError, CloseError, SendError};
+pub use error::{AcceptError, CloseError, ConnectError, ListenError, SendError};
 pub use isn::{FourTuple, IsnGenerator};
 pub use listener::{Listener, ListenerStats, SynDecision};
 pub use segment::{Flags, Segment};
 pub use seq::Seq;
+pub use stack::{
+    Accept, Address, Answer, ConnId, DropReason, Incoming, ListenerId, Settled, SocketId, Stack,
+    StackEvent, TimeWaitEnd, TimeWaitId, TimeWaitTimeout, Transmit,
+};
 pub use state::State;
 pub use time_wait::{TimeWait, TimeWaitAction};
 pub use timer::Timer;

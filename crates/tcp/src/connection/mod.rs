@@ -464,9 +464,8 @@ impl Connection {
     // moved once per close, not per segment, so its size does not matter here.
     #[allow(clippy::result_large_err)]
     pub fn into_time_wait(self) -> Result<TimeWait, Connection> {
-        let drained = self.out.is_empty() && self.events.is_empty();
         match self.timers.get(Timer::TimeWait) {
-            Some(deadline) if self.state == State::TimeWait && drained => Ok(TimeWait::new(
+            Some(deadline) if self.can_shrink() => Ok(TimeWait::new(
                 (self.local_port, self.remote_port),
                 // SND.NXT: the highest sent (go-back-N may have rewound ours), as every ACK
                 // sent in TIME-WAIT carries it.
@@ -478,6 +477,13 @@ impl Connection {
             )),
             _ => Err(self),
         }
+    }
+
+    /// Whether [`into_time_wait`](Self::into_time_wait) would succeed: TIME-WAIT with its
+    /// 2·MSL timer running, and nothing left to poll.
+    pub(crate) fn can_shrink(&self) -> bool {
+        let drained = self.out.is_empty() && self.events.is_empty();
+        self.state == State::TimeWait && self.timers.is_armed(Timer::TimeWait) && drained
     }
 
     /// An ISN above every sequence number this connection used: Linux takes

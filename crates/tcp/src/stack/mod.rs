@@ -1,0 +1,481 @@
+//! One host's TCP, sans-IO: the sockets of one address, found by 4-tuple.
+//!
+//! A [`Stack`] owns a host's [`Connection`]s, its compact [`TimeWait`] sockets and its
+//! [`Listener`]s, the host's [`IsnGenerator`] and its ephemeral-port cursor. Like a
+//! [`Connection`] it never sees a scheduler: inputs are method calls
+//! ([`handle_segment`](Stack::handle_segment), [`handle_conn_timeout`](Stack::handle_conn_timeout),
+//! [`handle_time_wait_timeout`](Stack::handle_time_wait_timeout) and the application's
+//! [`listen`](Stack::listen), [`connect`](Stack::connect), [`accept`](Stack::accept)); outputs
+//! are polled ([`poll_transmit`](Stack::poll_transmit), [`poll_event`](Stack::poll_event), and
+//! per connection [`poll_conn_transmit`](Stack::poll_conn_transmit),
+//! [`poll_conn_event`](Stack::poll_conn_event), then [`settle`](Stack::settle) for its next
+//! deadline).
+//!
+//! A segment goes to the socket of its 4-tuple — a connection, or a TIME-WAIT socket — and
+//! else to the listener of its port (RFC 9293 §3.10.7.2), else it is answered as CLOSED
+//! answers (§3.10.7.1). A connection that reaches TIME-WAIT shrinks, once drained, into a
+//! [`TimeWait`] kept with its remote address and tag in at most 128 bytes.
+//!
+//! Ids are slab indices: a freed slot is reused before the table grows, the most recently
+//! freed first, so the same calls always give the same ids, and [`Stack::connections`] lists
+//! connections in slot order.
+//!
+//! Simplified, and what it costs:
+//! - One local address per stack; a listener takes a port on it. No `SO_REUSEADDR`, no
+//!   binding of a client to a chosen port.
+//! - Ephemeral ports are tried in order from a cursor that moves on after every try (Linux
+//!   hashes the starting point per destination): either way every port is tried once before
+//!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
+//!   A port is taken only while a connection or TIME-WAIT socket of the same 4-tuple exists,
+//!   so one port serves many destinations, and a listening port may be handed out too.
+//! - A SYN that reopens a 4-tuple from TIME-WAIT gets an ISS drawn as for any other
+//!   connection, not Linux's `tw_snd_nxt + 65537` ([`TimeWait::successor_isn`]): with `isn =
+//!   "clock"` the draw lies beyond the old incarnation's anyway; with `zero` or `random` the
+//!   new incarnation's segments may fall in the old one's sequence space.
+//! - No `tcp_abort_on_overflow`: while a listener's accept queue is full, the final ACK of a
+//!   handshake is ignored and the SYN-ACK is sent again (Linux's default).
+
+mod input;
+mod slab;
+mod sockets;
+
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+use synack_sim::Time;
+
+use crate::config::Config;
+use crate::connection::{Connection, Stats};
+use crate::error::{ConnectError, ListenError};
+use crate::isn::{FourTuple, IsnGenerator};
+use crate::listener::Listener;
+use crate::segment::Segment;
+use crate::state::State;
+use crate::time_wait::TimeWait;
+use slab::Slab;
+
+/// An address as the stack sees it: the caller's type (a simulator may have hosts and
+/// spoofed addresses).
+pub trait Address: Copy + Eq + Hash + Debug {
+    /// The number RFC 6528's F (and a SYN cookie's hash) takes for this address.
+    fn isn_key(self) -> u32;
+}
+
+/// A plain number is its own key.
+impl Address for u32 {
+    fn isn_key(self) -> u32 {
+        self
+    }
+}
+
+/// A connection: its slot in the stack, reused once the connection is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId(u32);
+
+/// A TIME-WAIT socket: its slot, reused once the socket is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeWaitId(u32);
+
+/// A listener, in the order of [`Stack::listen`] calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ListenerId(u32);
+
+impl ConnId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl TimeWaitId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl ListenerId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What a 4-tuple leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SocketId {
+    Conn(ConnId),
+    TimeWait(TimeWaitId),
+}
+
+/// A segment to put on the wire towards `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit<A> {
+    pub to: A,
+    pub seg: Segment,
+    /// The socket that sent it; `None` for an answer from no socket (a RST for a closed
+    /// port, a cookie SYN-ACK).
+    pub from: Option<SocketId>,
+}
+
+/// What became of an arriving segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Incoming<T> {
+    /// Connection `id` handled it; it was in state `before` and `received` bytes were newly
+    /// delivered in order. Drain the connection next.
+    Conn {
+        id: ConnId,
+        before: State,
+        received: u64,
+    },
+    /// TIME-WAIT socket `id` (tagged `tag`) took it: its answer, if any, is on
+    /// [`Stack::poll_transmit`], its end (an exact RST), if any, on [`Stack::poll_event`].
+    TimeWait { id: TimeWaitId, tag: T },
+    /// Listener `listener` opened connection `id`: from a SYN, half-open in SYN-RECEIVED
+    /// (`cookie` false), or from a valid cookie ACK, ESTABLISHED and already in the accept
+    /// queue (`cookie` true). Its tag is `T::default()` until the caller sets one; drain it
+    /// next.
+    Opened {
+        id: ConnId,
+        listener: ListenerId,
+        cookie: bool,
+    },
+    /// An answer from no socket is queued on [`Stack::poll_transmit`].
+    Answered(Answer),
+    /// Nothing came of it.
+    Dropped(DropReason),
+}
+
+/// An answer from no socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// RFC 9293 §3.10.7.1 (CLOSED), or §3.10.7.2 second (an ACK at a listener, with no
+    /// valid cookie): a RST.
+    Reset,
+    /// A listener's SYN queue is full: a SYN-ACK whose sequence number is a cookie (RFC 4987
+    /// §3.6).
+    Cookie,
+}
+
+/// Why an arriving segment had no effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// A RST for no socket: RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 first (LISTEN) ignore
+    /// it.
+    RstForNothing,
+    /// A SYN at a listener whose SYN queue is full, with `syn_cookies` off.
+    SynQueueFull,
+    /// A SYN at a listener whose accept queue is full (Linux `tcp_conn_request`).
+    AcceptQueueFull,
+    /// A segment with the ACK bit for a half-open connection while its listener's accept
+    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again.
+    AckWhileAcceptQueueFull,
+    /// A segment with none of SYN, ACK and RST at a listener (a bare FIN, say): RFC 9293
+    /// §3.10.7.2 fourth drops it.
+    ListenNoAck,
+}
+
+/// What [`Stack::settle`] did with a drained connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled<T> {
+    /// Still a connection: call [`Stack::handle_conn_timeout`] at `timeout`, if any.
+    Open { timeout: Option<Time> },
+    /// It entered TIME-WAIT and is now socket `id`; call
+    /// [`Stack::handle_time_wait_timeout`] at `deadline`. Its [`ConnId`] is free.
+    TimeWait { id: TimeWaitId, deadline: Time },
+    /// CLOSED and forgotten; its [`ConnId`] is free.
+    Closed { tag: T, stats: Stats },
+}
+
+/// What [`Stack::handle_time_wait_timeout`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeWaitTimeout<T> {
+    /// 2·MSL passed: the socket is gone (RFC 9293 §3.6.1: "delete the TCB").
+    Expired { tag: T, stats: Stats },
+    /// The peer's FIN came again and restarted 2·MSL: wake it at this time instead.
+    Later(Time),
+}
+
+/// What ended a TIME-WAIT socket before its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeWaitEnd {
+    /// An exact RST, with `rfc1337` off (RFC 9293 §3.10.7.4 second).
+    Rst,
+    /// A new SYN beyond the old incarnation, which went on to the listener (RFC 1122
+    /// §4.2.2.13).
+    Reopen,
+}
+
+/// Stack-level happenings, in the order they happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackEvent<T> {
+    /// A segment ended TIME-WAIT socket `id`; the id is free.
+    TimeWaitEnded {
+        id: TimeWaitId,
+        tag: T,
+        stats: Stats,
+        by: TimeWaitEnd,
+    },
+}
+
+/// What [`Stack::accept`] took from an accept queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accept {
+    /// The oldest waiting connection, still live.
+    Conn(ConnId),
+    /// The oldest waiting connection had ended meanwhile (it was reset, say); it still
+    /// counts as accepted, as Linux's `accept()` hands over a connection that may since
+    /// have been reset.
+    Ended,
+    /// No connection is waiting.
+    Empty,
+}
+
+/// A connection and what the stack keeps with it.
+#[derive(Clone, Debug)]
+struct ConnSocket<A, T> {
+    conn: Connection,
+    remote: A,
+    tag: T,
+    /// The listener that opened it (none for an active open).
+    listener: Option<ListenerId>,
+    /// That listener, while the connection counts in its SYN queue.
+    syn_queue: Option<ListenerId>,
+}
+
+/// A connection in TIME-WAIT: only what TIME-WAIT needs.
+#[derive(Clone, Debug)]
+struct TimeWaitSocket<A, T> {
+    tw: TimeWait,
+    remote: A,
+    tag: T,
+}
+
+/// The point of shrinking: with an 8-byte address and tag a TIME-WAIT socket takes at most
+/// 128 bytes, so a million fit in 128 MB.
+const _: () = {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    struct EightBytes(u64);
+    assert!(std::mem::size_of::<TimeWaitSocket<EightBytes, u64>>() <= 128);
+    assert!(std::mem::size_of::<Option<TimeWaitSocket<EightBytes, u64>>>() <= 128);
+};
+
+/// A listener and its accept queue: established connections not yet accepted, oldest
+/// first, each with the generation of its slot.
+#[derive(Clone, Debug)]
+struct ListenSocket {
+    inner: Listener,
+    accept_queue: VecDeque<(ConnId, u32)>,
+}
+
+/// Where a socket is found: (local port, remote address, remote port).
+type Key<A> = (u16, A, u16);
+
+/// One host's TCP. `T` is the caller's small tag, kept with each connection and carried into
+/// its TIME-WAIT socket.
+#[derive(Clone)]
+pub struct Stack<A: Address, T: Copy + Default> {
+    local: A,
+    config: Config,
+    isn: IsnGenerator,
+    /// Where the search for a free ephemeral port starts next.
+    next_port: u16,
+    conns: Slab<ConnSocket<A, T>>,
+    time_waits: Slab<TimeWaitSocket<A, T>>,
+    demux: FxHashMap<Key<A>, SocketId>,
+    listeners: Vec<ListenSocket>,
+    listener_at: FxHashMap<u16, ListenerId>,
+    transmits: VecDeque<Transmit<A>>,
+    events: VecDeque<StackEvent<T>>,
+}
+
+const LIVE: &str = "the id names a live connection";
+const LIVE_TIME_WAIT: &str = "the id names a live TIME-WAIT socket";
+
+impl<A: Address, T: Copy + Default> Stack<A, T> {
+    /// The TCP of the host at `local`, choosing ISNs with `isn`.
+    pub fn new(local: A, config: Config, isn: IsnGenerator) -> Self {
+        Stack {
+            local,
+            next_port: config.ephemeral_ports.first,
+            config,
+            isn,
+            conns: Slab::default(),
+            time_waits: Slab::default(),
+            demux: FxHashMap::default(),
+            listeners: Vec::new(),
+            listener_at: FxHashMap::default(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn local(&self) -> A {
+        self.local
+    }
+
+    /// Listens on `port` with the stack's settings; the cookie secret is drawn from `rng` as
+    /// [`Listener::new`] draws it.
+    pub fn listen(&mut self, port: u16, rng: &mut ChaCha8Rng) -> Result<ListenerId, ListenError> {
+        if self.listener_at.contains_key(&port) {
+            return Err(ListenError::PortInUse(port));
+        }
+        let id = ListenerId(self.listeners.len() as u32);
+        self.listeners.push(ListenSocket {
+            inner: Listener::new(&self.config, port, rng),
+            accept_queue: VecDeque::new(),
+        });
+        self.listener_at.insert(port, id);
+        Ok(id)
+    }
+
+    /// Active open towards `remote:remote_port` (RFC 9293 §3.10.1) from a free ephemeral
+    /// port, with an ISS from the stack's generator. The SYN is on
+    /// [`poll_conn_transmit`](Self::poll_conn_transmit).
+    pub fn connect(
+        &mut self,
+        now: Time,
+        remote: A,
+        remote_port: u16,
+        tag: T,
+    ) -> Result<ConnId, ConnectError> {
+        let local_port = self
+            .ephemeral_port(remote, remote_port)
+            .ok_or(ConnectError::NoFreePort)?;
+        let iss = self
+            .isn
+            .next(now, self.tuple(local_port, remote, remote_port));
+        let conn = Connection::connect(now, &self.config, local_port, remote_port, iss);
+        Ok(self.insert(conn, remote, tag, None))
+    }
+
+    /// The next free local port towards `remote:remote_port`: tried in order from the
+    /// cursor, which moves on after every try.
+    fn ephemeral_port(&mut self, remote: A, remote_port: u16) -> Option<u16> {
+        let range = self.config.ephemeral_ports;
+        for _ in 0..range.len() {
+            let port = self.next_port;
+            self.next_port = if port >= range.last {
+                range.first
+            } else {
+                port + 1
+            };
+            if !self.demux.contains_key(&(port, remote, remote_port)) {
+                return Some(port);
+            }
+        }
+        None
+    }
+
+    /// A new connection: the next slot, and its 4-tuple in the demux.
+    fn insert(
+        &mut self,
+        conn: Connection,
+        remote: A,
+        tag: T,
+        listener: Option<ListenerId>,
+    ) -> ConnId {
+        let key = (conn.local_port(), remote, conn.remote_port());
+        let id = ConnId(self.conns.insert(ConnSocket {
+            conn,
+            remote,
+            tag,
+            listener,
+            syn_queue: None,
+        }));
+        self.demux.insert(key, SocketId::Conn(id));
+        id
+    }
+
+    /// The 4-tuple as the ISN generator and the cookies hash it.
+    fn tuple(&self, local_port: u16, remote: A, remote_port: u16) -> FourTuple {
+        FourTuple {
+            local_addr: self.local.isn_key(),
+            local_port,
+            remote_addr: remote.isn_key(),
+            remote_port,
+        }
+    }
+
+    /// The next answer from no socket, or from a TIME-WAIT socket, in the order made.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<A>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next stack-level happening.
+    pub fn poll_event(&mut self) -> Option<StackEvent<T>> {
+        self.events.pop_front()
+    }
+
+    pub fn connection(&self, id: ConnId) -> &Connection {
+        &self.conns.get(id.0).expect(LIVE).conn
+    }
+
+    /// The connection, for the application's `send`, `close` and `abort`; drain it after.
+    pub fn connection_mut(&mut self, id: ConnId) -> &mut Connection {
+        &mut self.conns.get_mut(id.0).expect(LIVE).conn
+    }
+
+    /// The peer of a connection: address and port.
+    pub fn remote(&self, id: ConnId) -> (A, u16) {
+        let s = self.conns.get(id.0).expect(LIVE);
+        (s.remote, s.conn.remote_port())
+    }
+
+    /// The listener that opened a connection (`None` for an active open).
+    pub fn listener_of(&self, id: ConnId) -> Option<ListenerId> {
+        self.conns.get(id.0).expect(LIVE).listener
+    }
+
+    pub fn tag(&self, socket: SocketId) -> T {
+        match socket {
+            SocketId::Conn(id) => self.conns.get(id.0).expect(LIVE).tag,
+            SocketId::TimeWait(id) => self.time_waits.get(id.0).expect(LIVE_TIME_WAIT).tag,
+        }
+    }
+
+    pub fn set_tag(&mut self, id: ConnId, tag: T) {
+        self.conns.get_mut(id.0).expect(LIVE).tag = tag;
+    }
+
+    /// The socket of a 4-tuple, if any.
+    pub fn lookup(&self, local_port: u16, remote: A, remote_port: u16) -> Option<SocketId> {
+        self.demux.get(&(local_port, remote, remote_port)).copied()
+    }
+
+    /// The live connections, in slot order.
+    pub fn connections(&self) -> impl Iterator<Item = (ConnId, &Connection, T)> {
+        self.conns.iter().map(|(i, s)| (ConnId(i), &s.conn, s.tag))
+    }
+
+    /// The TIME-WAIT sockets, in slot order.
+    pub fn time_waits(&self) -> impl Iterator<Item = (TimeWaitId, &TimeWait, T)> {
+        self.time_waits
+            .iter()
+            .map(|(i, s)| (TimeWaitId(i), &s.tw, s.tag))
+    }
+
+    /// A TIME-WAIT socket's peer: address and port.
+    pub fn time_wait_remote(&self, id: TimeWaitId) -> (A, u16) {
+        let s = self.time_waits.get(id.0).expect(LIVE_TIME_WAIT);
+        (s.remote, s.tw.remote_port())
+    }
+
+    pub fn listener(&self, l: ListenerId) -> &Listener {
+        &self.listeners[l.index()].inner
+    }
+
+    /// The listeners, in the order they were made.
+    pub fn listeners(&self) -> impl Iterator<Item = &Listener> {
+        self.listeners.iter().map(|l| &l.inner)
+    }
+
+    /// The listener on `port`, if any.
+    pub fn listener_on(&self, port: u16) -> Option<ListenerId> {
+        self.listener_at.get(&port).copied()
+    }
+}

@@ -1,0 +1,141 @@
+//! Connections after their inputs: draining, timers, TIME-WAIT, the accept queue.
+
+use synack_sim::Time;
+
+use super::{
+    Accept, Address, ConnId, ListenerId, Settled, SocketId, Stack, TimeWaitId, TimeWaitSocket,
+    TimeWaitTimeout, Transmit, LIVE, LIVE_TIME_WAIT,
+};
+use crate::connection::Event;
+use crate::state::State;
+
+impl<A: Address, T: Copy + Default> Stack<A, T> {
+    /// The connection's next event ([`Connection::poll_event`](crate::Connection::poll_event)).
+    /// Leaving SYN-RECEIVED, a connection opened by a listener leaves its SYN queue; if it
+    /// became ESTABLISHED it joins that listener's accept queue (see
+    /// [`listener_of`](Self::listener_of) and [`accept`](Self::accept)) as this event is
+    /// returned.
+    pub fn poll_conn_event(&mut self, id: ConnId) -> Option<Event> {
+        let generation = self.conns.generation(id.0);
+        let s = self.conns.get_mut(id.0).expect(LIVE);
+        let event = s.conn.poll_event()?;
+        if let Event::StateChanged {
+            from: State::SynReceived,
+            to,
+        } = event
+        {
+            if let Some(l) = s.syn_queue.take() {
+                let listener = &mut self.listeners[l.index()];
+                let established = to == State::Established;
+                listener.inner.half_open_ended(established);
+                if established {
+                    listener.accept_queue.push_back((id, generation));
+                }
+            }
+        }
+        Some(event)
+    }
+
+    /// The connection's next segment to put on the wire.
+    pub fn poll_conn_transmit(&mut self, id: ConnId) -> Option<Transmit<A>> {
+        let s = self.conns.get_mut(id.0).expect(LIVE);
+        let seg = s.conn.poll_transmit()?;
+        Some(Transmit {
+            to: s.remote,
+            seg,
+            from: Some(SocketId::Conn(id)),
+        })
+    }
+
+    /// After the caller drained a connection's events and segments: keep it, shrink it into
+    /// a TIME-WAIT socket (its tag moves along), or forget it once CLOSED (a connection still
+    /// in a SYN queue leaves it, as a failed handshake).
+    pub fn settle(&mut self, id: ConnId) -> Settled<T> {
+        let conn = &self.conns.get(id.0).expect(LIVE).conn;
+        match conn.state() {
+            State::Closed => self.forget(id),
+            State::TimeWait if conn.can_shrink() => self.shrink(id),
+            // Not drained, if in TIME-WAIT: it stays a connection until settled again.
+            _ => Settled::Open {
+                timeout: conn.poll_timeout(),
+            },
+        }
+    }
+
+    fn forget(&mut self, id: ConnId) -> Settled<T> {
+        let s = self.conns.remove(id.0);
+        if let Some(l) = s.syn_queue {
+            self.listeners[l.index()].inner.half_open_ended(false);
+        }
+        self.demux
+            .remove(&(s.conn.local_port(), s.remote, s.conn.remote_port()));
+        Settled::Closed {
+            tag: s.tag,
+            stats: s.conn.stats(),
+        }
+    }
+
+    fn shrink(&mut self, id: ConnId) -> Settled<T> {
+        let s = self.conns.remove(id.0);
+        let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
+        let tw = s.conn.into_time_wait().expect("checked by can_shrink");
+        let deadline = tw.deadline();
+        let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket {
+            tw,
+            remote: s.remote,
+            tag: s.tag,
+        }));
+        self.demux.insert(key, SocketId::TimeWait(tw_id));
+        Settled::TimeWait {
+            id: tw_id,
+            deadline,
+        }
+    }
+
+    /// Runs the connection's timers if one is due at `now` (a spurious wake-up does
+    /// nothing); drain and settle it after.
+    pub fn handle_conn_timeout(&mut self, now: Time, id: ConnId) {
+        let conn = &mut self.conns.get_mut(id.0).expect(LIVE).conn;
+        if conn.poll_timeout().is_some_and(|t| t <= now) {
+            conn.handle_timeout(now);
+        }
+    }
+
+    /// TIME-WAIT socket `id`'s timer: over if 2·MSL has passed, else not before the
+    /// deadline it gives.
+    pub fn handle_time_wait_timeout(&mut self, now: Time, id: TimeWaitId) -> TimeWaitTimeout<T> {
+        let s = self.time_waits.get(id.0).expect(LIVE_TIME_WAIT);
+        if !s.tw.is_expired(now) {
+            return TimeWaitTimeout::Later(s.tw.deadline());
+        }
+        let s = self.time_waits.remove(id.0);
+        self.demux
+            .remove(&(s.tw.local_port(), s.remote, s.tw.remote_port()));
+        TimeWaitTimeout::Expired {
+            tag: s.tag,
+            stats: s.tw.stats(),
+        }
+    }
+
+    /// The application of listener `l` takes the oldest connection of its accept queue.
+    /// It counts as accepted ([`Listener::accepted`](crate::Listener::accepted)) even if it
+    /// has ended meanwhile.
+    pub fn accept(&mut self, l: ListenerId) -> Accept {
+        let listener = &mut self.listeners[l.index()];
+        let Some((id, generation)) = listener.accept_queue.pop_front() else {
+            return Accept::Empty;
+        };
+        listener.inner.accepted();
+        let live = self.conns.get(id.0).is_some() && self.conns.generation(id.0) == generation;
+        if live {
+            Accept::Conn(id)
+        } else {
+            Accept::Ended
+        }
+    }
+
+    /// How many connections wait in listener `l`'s accept queue (ended ones included).
+    pub fn accept_queue_len(&self, l: ListenerId) -> usize {
+        self.listeners[l.index()].accept_queue.len()
+    }
+}

@@ -157,7 +157,7 @@ pub fn series_csv(runs: &[RunRecord], hosts: &[String]) -> Vec<u8> {
                     r.point.to_string(),
                     r.replication.to_string(),
                     fmt_num(row.t.as_secs_f64()),
-                    hosts.get(row.host as usize).cloned().unwrap_or_default(),
+                    hosts.get(row.host.0 as usize).cloned().unwrap_or_default(),
                     row.conn.map(|c| c.to_string()).unwrap_or_default(),
                     row.metric_name(),
                     series_cell(row),

@@ -4,6 +4,7 @@ mod common;
 
 use synack_experiment::config::Experiment;
 use synack_report::results::series_cell;
+use synack_world::ids::{FlowId, HostId};
 use synack_world::{SeriesMetric, SeriesRow};
 
 fn run(text: &str) -> (Vec<SeriesRow>, synack_experiment::metrics::Metrics) {
@@ -52,7 +53,9 @@ fn cwnd_starts_at_the_initial_window_and_records_only_changes() {
     );
     // Slow start without loss: the window only grows.
     assert!(cwnd.windows(2).all(|w| w[1] > w[0]));
-    assert!(rows.iter().all(|r| r.host == 0 && r.conn == Some(0)));
+    assert!(rows
+        .iter()
+        .all(|r| r.host == HostId(0) && r.conn == Some(FlowId(0))));
 }
 
 #[test]
@@ -60,7 +63,7 @@ fn the_state_series_follows_the_connection_through_its_life() {
     let (rows, _) = run(&format!("{BASE}[[series]]\nmetric = \"state\"\n"));
     let client: Vec<String> = rows
         .iter()
-        .filter(|r| r.host == 0)
+        .filter(|r| r.host == HostId(0))
         .map(series_cell)
         .collect();
     assert_eq!(
@@ -76,7 +79,7 @@ fn the_state_series_follows_the_connection_through_its_life() {
     );
     let server: Vec<String> = rows
         .iter()
-        .filter(|r| r.host == 1)
+        .filter(|r| r.host == HostId(1))
         .map(series_cell)
         .collect();
     assert_eq!(
@@ -92,7 +95,7 @@ fn the_state_series_follows_the_connection_through_its_life() {
     // TIME-WAIT lasts 2·MSL = 2 s.
     let at = |s: &str| {
         rows.iter()
-            .find(|r| r.host == 0 && series_cell(r) == s)
+            .find(|r| r.host == HostId(0) && series_cell(r) == s)
             .unwrap()
             .t
             .as_nanos()

@@ -16,62 +16,119 @@
 //! - `script`: raw segments at given times, outside any connection.
 
 use rand::RngExt;
-use synack_sim::{Duration, Time};
-use synack_tcp::{Connection, Event as TcpEvent, Flags, FourTuple, Segment, Seq};
+use rand_chacha::ChaCha8Rng;
+use synack_sim::{Duration, EventKey, Time};
+use synack_tcp::{Event as TcpEvent, Flags, Segment, Seq, State};
 
-use super::tcp::NO_CONN;
-use super::tcp::{Conn, End, Flow, Side, SPOOFED};
-use super::{AppKind, Event, World};
+use crate::host::{ConnRef, Owner};
+use crate::ids::{Addr, HostId};
+use crate::ledger::{End, Flow, Side};
 use crate::trace::Cause;
+use crate::{AppKind, AppSpec, Event, FloodSpec, World};
+
+/// What an application keeps with one of its connections, and the connection's pending
+/// timer event (with the time it is set for).
+pub(crate) struct Conn {
+    /// The workload (its index among the TCP applications).
+    pub app: u32,
+    pub timer: Option<(Time, EventKey)>,
+    /// The server application has accepted it (always true for clients).
+    pub accepted: bool,
+    /// The server application has started its response.
+    pub answered: bool,
+    /// Bytes the application still means to write.
+    pub to_write: u64,
+    /// Close once everything is written.
+    pub close_when_written: bool,
+    pub closed_by_app: bool,
+}
+
+impl Conn {
+    pub fn new(app: u32, side: Side) -> Conn {
+        Conn {
+            app,
+            timer: None,
+            accepted: side == Side::Client,
+            answered: false,
+            to_write: 0,
+            close_when_written: false,
+            closed_by_app: false,
+        }
+    }
+
+    /// Puts `conn` in the slot of connection `id` (slots follow the stack's).
+    pub fn place(conns: &mut Vec<Conn>, id: synack_tcp::ConnId, conn: Conn) {
+        let i = id.index();
+        if conns.len() <= i {
+            conns.resize_with(i + 1, || Conn::new(0, Side::Client));
+        }
+        conns[i] = conn;
+    }
+}
+
+/// The TCP workloads' client applications: their specifications, random streams (churn
+/// arrivals) and how many connections each has opened.
+pub(crate) struct Apps {
+    pub specs: Vec<AppSpec>,
+    pub rngs: Vec<ChaCha8Rng>,
+    pub opened: Vec<u32>,
+}
+
+/// A flood: its specification and its random stream (spoofed addresses, ports, ISNs).
+pub(crate) struct Flood {
+    pub spec: FloodSpec,
+    pub rng: ChaCha8Rng,
+}
 
 impl World {
     /// A client application opens its next connection (and plans the one after).
-    pub(super) fn app_connect(&mut self, now: Time, app: u32) {
-        self.tcp.opened[app as usize] += 1;
+    pub(crate) fn app_connect(&mut self, now: Time, app: u32) {
+        self.apps.opened[app as usize] += 1;
         if let Some(next) = self.next_arrival(now, app) {
             self.sched
                 .schedule(next, Event::AppConnect(app))
                 .expect("arrivals move forward");
         }
-        let spec = &self.tcp.apps[app as usize];
-        let (client, server, port, kind) =
-            (spec.client as u32, spec.server as u32, spec.port, spec.kind);
-        self.tcp.counts.attempted += 1;
-        let Some(local_port) = self.tcp.ephemeral_port(client, server, port) else {
+        let spec = &self.apps.specs[app as usize];
+        let (client, server, port, kind) = (
+            HostId(spec.client as u32),
+            spec.server as u32,
+            spec.port,
+            spec.kind,
+        );
+        self.ledger.attempted += 1;
+        let host = &mut self.hosts[client.0 as usize];
+        let Ok(id) = host
+            .stack
+            .connect(now, Addr::Host(HostId(server)), port, None)
+        else {
             // No free port: connect() fails locally (EADDRNOTAVAIL).
-            self.tcp.counts.port_exhausted += 1;
-            self.tcp.counts.failed += 1;
+            self.ledger.port_exhausted += 1;
+            self.ledger.failed += 1;
             return;
         };
-        let host = &mut self.tcp.hosts[client as usize];
-        let tuple = FourTuple {
-            local_addr: client,
-            local_port,
-            remote_addr: server,
-            remote_port: port,
-        };
-        let iss = host.isn.next(now, tuple);
-        let conn = Connection::connect(now, &host.config, local_port, port, iss);
-        let flow = self.tcp.new_flow(Flow {
+        let flow = self.ledger.new_flow(Flow {
             started: now,
             client_live: true,
             response_due: kind.server_answers().map_or(0, |(_, response, _)| response),
             ..Flow::default()
         });
-        let id = self.tcp.insert(Conn::new(
-            conn,
-            (client, local_port, server, port),
-            Side::Client,
-            app,
-            flow,
-        ));
-        self.pump(now, id, Cause::App);
+        let host = &mut self.hosts[client.0 as usize];
+        host.stack.set_tag(
+            id,
+            Some(Owner {
+                flow,
+                side: Side::Client,
+            }),
+        );
+        Conn::place(&mut host.conns, id, Conn::new(app, Side::Client));
+        self.pump(now, ConnRef { host: client, id }, Cause::App);
     }
 
     /// When application `app` opens its next connection, if it does.
     fn next_arrival(&mut self, now: Time, app: u32) -> Option<Time> {
-        let spec = &self.tcp.apps[app as usize];
-        let opened = self.tcp.opened[app as usize];
+        let spec = &self.apps.specs[app as usize];
+        let opened = self.apps.opened[app as usize];
         match spec.kind {
             AppKind::Bulk { .. } => None,
             AppKind::Request {
@@ -85,7 +142,7 @@ impl World {
             } => {
                 let at = if poisson {
                     // An exponential gap of mean 1/rate (inverse transform; 1 − u is in (0, 1]).
-                    let u: f64 = self.tcp.app_rngs[app as usize].random();
+                    let u: f64 = self.apps.rngs[app as usize].random();
                     now + Duration::from_secs_f64(-(1.0 - u).ln() / rate)
                 } else {
                     // The k-th arrival at start + k/rate exactly: no rounding drift.
@@ -96,149 +153,144 @@ impl World {
         }
     }
 
+    fn conn(&mut self, c: ConnRef) -> &mut Conn {
+        &mut self.hosts[c.host.0 as usize].conns[c.id.index()]
+    }
+
     /// The application's reaction to one of its connection's events.
-    pub(super) fn on_app_event(&mut self, now: Time, id: u32, event: TcpEvent) {
-        let c = self.tcp.conn(id);
-        let (side, flow, app) = (c.side, c.flow as usize, c.app as usize);
-        let kind = self.tcp.apps[app].kind;
+    pub(crate) fn on_app_event(&mut self, now: Time, c: ConnRef, event: TcpEvent) {
+        let owner = self.hosts[c.host.0 as usize].owner(c.id);
+        let app = self.conn(c).app as usize;
+        let kind = self.apps.specs[app].kind;
         match event {
             // Handled as they happen, in `pump`.
             TcpEvent::StateChanged { .. } => {}
-            TcpEvent::Connected => {
-                if side == Side::Client {
-                    let f = &mut self.tcp.flows[flow];
-                    f.established = true;
-                    self.tcp.counts.established += 1;
-                    self.tcp.handshakes_ns.push((now - f.started).as_nanos());
-                    let c = self.tcp.conn(id);
-                    match kind {
-                        AppKind::Bulk { bytes } => {
-                            c.to_write = bytes;
-                            c.close_when_written = true;
-                        }
-                        AppKind::Request { request, .. } | AppKind::Churn { request, .. } => {
-                            c.to_write = request
-                        }
+            TcpEvent::Connected if owner.side == Side::Client => {
+                self.ledger.client_established(now, owner.flow);
+                let conn = self.conn(c);
+                match kind {
+                    AppKind::Bulk { bytes } => {
+                        conn.to_write = bytes;
+                        conn.close_when_written = true;
                     }
-                    self.write(now, id);
-                }
-            }
-            TcpEvent::DataReceived(n) => {
-                let f = &mut self.tcp.flows[flow];
-                f.last_delivery = Some(now);
-                match side {
-                    Side::Server => {
-                        f.server_delivered += n;
-                        self.server_answer(now, id);
-                    }
-                    Side::Client => {
-                        f.client_delivered += n;
-                        if kind.half_closes() {
-                            // Nothing more to say: shut down the sending side, keep reading.
-                            self.tcp.conn(id).close_when_written = true;
-                            self.write(now, id);
-                        }
-                        let f = &self.tcp.flows[flow];
-                        let (got, due) = (f.client_delivered, f.response_due);
-                        let client_closes = !kind.server_answers().is_some_and(|(_, _, s)| s);
-                        if client_closes && due > 0 && got >= due && got - n < due {
-                            self.tcp.conn(id).close_when_written = true;
-                            self.write(now, id);
-                        }
+                    AppKind::Request { request, .. } | AppKind::Churn { request, .. } => {
+                        conn.to_write = request
                     }
                 }
+                self.write(now, c);
             }
-            TcpEvent::Acked(_) => self.write(now, id),
-            TcpEvent::PeerFin => self.peer_closed(now, id),
-            TcpEvent::Closed | TcpEvent::Reset | TcpEvent::TimedOut => {
-                let end = match event {
-                    TcpEvent::Closed => End::Clean,
-                    TcpEvent::Reset => End::Reset,
-                    _ => End::TimedOut,
-                };
-                let f = &mut self.tcp.flows[flow];
-                match side {
-                    Side::Client => {
-                        f.client_end = end;
-                        if !f.established && end != End::Clean {
-                            self.tcp.counts.failed += 1;
-                        }
-                    }
-                    Side::Server => f.server_end = end,
+            TcpEvent::Connected => {}
+            TcpEvent::DataReceived(n) => self.data_received(now, c, owner, kind, n),
+            TcpEvent::Acked(_) => self.write(now, c),
+            TcpEvent::PeerFin => self.peer_closed(now, c),
+            TcpEvent::Closed => self.conn_ended(c, End::Clean),
+            TcpEvent::Reset => self.conn_ended(c, End::Reset),
+            TcpEvent::TimedOut => self.conn_ended(c, End::TimedOut),
+        }
+    }
+
+    /// `n` more bytes arrived in order: the server may answer; the client may close.
+    fn data_received(&mut self, now: Time, c: ConnRef, owner: Owner, kind: AppKind, n: u64) {
+        let f = self.ledger.flow_mut(owner.flow);
+        f.last_delivery = Some(now);
+        match owner.side {
+            Side::Server => {
+                f.server_delivered += n;
+                self.server_answer(now, c);
+            }
+            Side::Client => {
+                f.client_delivered += n;
+                let (got, due) = (f.client_delivered, f.response_due);
+                if kind.half_closes() {
+                    // Nothing more to say: shut down the sending side, keep reading.
+                    self.conn(c).close_when_written = true;
+                    self.write(now, c);
+                }
+                let client_closes = !kind.server_answers().is_some_and(|(_, _, s)| s);
+                if client_closes && due > 0 && got >= due && got - n < due {
+                    self.conn(c).close_when_written = true;
+                    self.write(now, c);
                 }
             }
         }
     }
 
     /// A server application that has read the whole request starts its response.
-    fn server_answer(&mut self, now: Time, id: u32) {
-        let c = self.tcp.conn(id);
-        let (flow, app) = (c.flow as usize, c.app as usize);
-        if !c.accepted || c.answered {
+    fn server_answer(&mut self, now: Time, c: ConnRef) {
+        let flow = self.hosts[c.host.0 as usize].owner(c.id).flow;
+        let conn = self.conn(c);
+        if !conn.accepted || conn.answered {
             return;
         }
-        let Some((request, response, server_closes)) = self.tcp.apps[app].kind.server_answers()
+        let app = conn.app as usize;
+        let Some((request, response, server_closes)) = self.apps.specs[app].kind.server_answers()
         else {
             return;
         };
-        if self.tcp.flows[flow].server_delivered >= request {
-            let c = self.tcp.conn(id);
-            c.answered = true;
-            c.to_write += response;
-            c.close_when_written |= server_closes;
-            self.write(now, id);
+        if self.ledger.flow(flow).server_delivered >= request {
+            let conn = self.conn(c);
+            conn.answered = true;
+            conn.to_write += response;
+            conn.close_when_written |= server_closes;
+            self.write(now, c);
         }
     }
 
     /// The peer closed its direction: close ours too, unless this is a server that never
     /// closes, or one that has not accepted the connection yet.
-    fn peer_closed(&mut self, now: Time, id: u32) {
-        let c = self.tcp.conn(id);
-        let (side, app, accepted) = (c.side, c.app as usize, c.accepted);
-        let never = side == Side::Server && self.tcp.apps[app].server_never_closes;
+    fn peer_closed(&mut self, now: Time, c: ConnRef) {
+        let side = self.hosts[c.host.0 as usize].owner(c.id).side;
+        let conn = self.conn(c);
+        let (app, accepted) = (conn.app as usize, conn.accepted);
+        let never = side == Side::Server && self.apps.specs[app].server_never_closes;
         if !never && accepted {
-            self.tcp.conn(id).close_when_written = true;
-            self.write(now, id);
+            self.conn(c).close_when_written = true;
+            self.write(now, c);
         }
     }
 
     /// The server application accepts a connection that has been waiting: it reads what
     /// arrived meanwhile and reacts as it would have.
-    pub(super) fn server_accepted(&mut self, now: Time, id: u32) {
-        self.server_answer(now, id);
-        if self.tcp.conn(id).conn.state() == synack_tcp::State::CloseWait {
-            self.peer_closed(now, id);
+    pub(crate) fn server_accepted(&mut self, now: Time, c: ConnRef) {
+        self.server_answer(now, c);
+        if self.hosts[c.host.0 as usize].stack.connection(c.id).state() == State::CloseWait {
+            self.peer_closed(now, c);
         }
     }
 
     /// Writes as much as the send buffer takes; closes when all is written and the
     /// application means to close.
-    fn write(&mut self, now: Time, id: u32) {
-        let c = self.tcp.conn(id);
-        if c.to_write > 0 {
-            let n = c.conn.send(now, c.to_write).unwrap_or(0);
-            c.to_write -= n;
-            let (side, flow) = (c.side, c.flow as usize);
-            let f = &mut self.tcp.flows[flow];
-            match side {
+    fn write(&mut self, now: Time, c: ConnRef) {
+        let host = &mut self.hosts[c.host.0 as usize];
+        let owner = host.owner(c.id);
+        let conn = &mut host.conns[c.id.index()];
+        let tcp = host.stack.connection_mut(c.id);
+        if conn.to_write > 0 {
+            let n = tcp.send(now, conn.to_write).unwrap_or(0);
+            conn.to_write -= n;
+            let f = self.ledger.flow_mut(owner.flow);
+            match owner.side {
                 Side::Client => f.client_written += n,
                 Side::Server => f.server_written += n,
             }
         }
-        let c = self.tcp.conn(id);
-        if c.to_write == 0 && c.close_when_written && !c.closed_by_app {
-            c.closed_by_app = true;
+        if conn.to_write == 0 && conn.close_when_written && !conn.closed_by_app {
+            conn.closed_by_app = true;
             // A close in a state that does not allow one (already closing) changes nothing.
-            let _ = c.conn.close(now);
+            let _ = tcp.close(now);
         }
     }
 
     /// Flood `f` sends one spoofed SYN and plans the next.
-    pub(super) fn flood_syn(&mut self, now: Time, f: u32) {
-        let flood = &self.tcp.floods[f as usize];
-        let (target, port, rate, stop) = (flood.target as u32, flood.port, flood.rate, flood.stop);
-        let rng = &mut self.tcp.flood_rngs[f as usize];
-        let addr = SPOOFED | (f << 24) | (rng.random::<u32>() & 0x00ff_ffff);
+    pub(crate) fn flood_syn(&mut self, now: Time, f: u32) {
+        let flood = &mut self.floods[f as usize];
+        let spec = &flood.spec;
+        let (target, port, rate, stop) = (spec.target as u32, spec.port, spec.rate, spec.stop);
+        let rng = &mut flood.rng;
+        let addr = Addr::Spoofed {
+            flood: f,
+            addr: rng.random::<u32>() & 0x00ff_ffff,
+        };
         let src_port = rng.random_range(1024..=65535u16);
         let seq = Seq(rng.random());
         let next = now + Duration::from_secs_f64(1.0 / rate);
@@ -252,7 +304,7 @@ impl World {
             len: 0,
             mss: Some(1460),
         };
-        self.send_segment(now, addr, target, NO_CONN, syn);
+        self.send_segment(now, addr, Addr::Host(HostId(target)), None, None, syn);
         if next < Time::ZERO + stop {
             self.sched
                 .schedule(next, Event::FloodSyn(f))
@@ -261,9 +313,9 @@ impl World {
     }
 
     /// Scripted segment `i` is sent.
-    pub(super) fn script_send(&mut self, now: Time, i: u32) {
+    pub(crate) fn script_send(&mut self, now: Time, i: u32) {
         let s = &self.script[i as usize];
-        let (from, to, seg) = (s.from as u32, s.to as u32, s.seg);
-        self.send_segment(now, from, to, NO_CONN, seg);
+        let (from, to, seg) = (HostId(s.from as u32), HostId(s.to as u32), s.seg);
+        self.send_segment(now, Addr::Host(from), Addr::Host(to), None, None, seg);
     }
 }

@@ -58,10 +58,12 @@ impl Addr {
             Addr::Spoofed { .. } => None,
         }
     }
+}
 
-    /// The number RFC 6528's F hashes for this address when a host chooses an ISN. Only a
+impl synack_tcp::Address for Addr {
+    /// The number RFC 6528's F (and a SYN cookie's hash) takes for this address. Only a
     /// hash input: hosts are their index, spoofed addresses set the top bit.
-    pub fn isn_key(self) -> u32 {
+    fn isn_key(self) -> u32 {
         match self {
             Addr::Host(HostId(h)) => h,
             Addr::Spoofed { flood, addr } => 0x8000_0000 | (flood << 24) | (addr & 0x00ff_ffff),

@@ -5,16 +5,22 @@
 //! the channel (link direction) that joins them; the channel decides its fate and arrival
 //! times, and each copy that arrives becomes a `Deliver` event.
 //!
+//! Each host's TCP is a [`synack_tcp::Stack`] ([`host`]); the applications ([`apps`]) drive
+//! it; the [`ledger`] keeps flows, gauges and counters; the trace and the `[[series]]`
+//! recorder observe. Modules: `lib` (setup, the event loop, the wire), `host` (dispatch to
+//! and from the stacks), `apps`, `ledger`, `probe`, `series`, `trace`.
+//!
 //! Simplifications: hosts talk only to hosts they share a link with (no multi-hop routing);
 //! if two links join the same pair of hosts, the first one in the file carries the traffic.
 
 mod apps;
+mod host;
 pub mod ids;
+mod ledger;
 mod probe;
 pub mod seeds;
 mod series;
 pub mod stats;
-mod tcp;
 pub mod trace;
 
 pub use series::SeriesRow;
@@ -24,15 +30,17 @@ pub use synack_experiment::spec::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use synack_link::{Channel, Fate, LinkError};
-use synack_sim::{Scheduler, Time};
-use synack_tcp::Segment;
+use synack_sim::{Duration, Scheduler, Time};
+use synack_tcp::{IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
 
+use crate::apps::{Apps, Flood};
+use crate::host::{Arrival, ConnRef, Host, Server};
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
+use crate::ledger::Ledger;
 use crate::seeds::component_rng;
 use crate::trace::{Record, Trace, TraceEvent};
 
 use probe::Probe;
-use tcp::Tcp;
 
 /// Why a world could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -57,8 +65,6 @@ pub enum SetupError {
         host: String,
         port: u16,
     },
-    #[error("{0} flood workloads: at most 128 are supported")]
-    TooManyFloods(usize),
     #[error("workloads `{first}` and `{second}` both serve {host}:{port} but differently; give them different ports")]
     ListenerConflict {
         first: String,
@@ -77,15 +83,15 @@ enum Event {
     /// A TCP application opens its next connection.
     AppConnect(u32),
     /// A connection's earliest timer may be due.
-    ConnTimer(u32),
+    ConnTimer(ConnRef),
     /// Flood `.0` sends its next spoofed SYN.
     FloodSyn(u32),
     /// Scripted segment `.0` is sent.
     Script(u32),
-    /// Listener `.0`'s application accepts its next connection.
-    Accept(u32),
-    /// A compact TIME-WAIT socket's 2·MSL may be over.
-    TimeWaitTimer(u32),
+    /// A listener's application accepts its next connection.
+    Accept { host: HostId, listener: ListenerId },
+    /// A TIME-WAIT socket's 2·MSL may be over.
+    TimeWaitTimer { host: HostId, socket: TimeWaitId },
     /// Periodic series `.0` samples.
     Sample(u32),
 }
@@ -100,13 +106,12 @@ enum Packet {
         copy: bool,
     },
     Tcp {
-        /// Sending and receiving addresses: a host's index, or a spoofed address.
-        from: u32,
-        to: u32,
+        from: Addr,
+        to: Addr,
         seg: Segment,
         /// The incarnation (flow) of the connection that sent it, invisible to endpoints:
         /// how stale segments and ghost connections are recognised.
-        flow: u32,
+        flow: Option<FlowId>,
         id: PacketId,
     },
 }
@@ -150,7 +155,10 @@ pub struct World {
     /// The channel from one host to another.
     routes: HashMap<(u32, u32), u32>,
     probes: Vec<Probe>,
-    tcp: Tcp,
+    hosts: Vec<Host>,
+    apps: Apps,
+    floods: Vec<Flood>,
+    ledger: Ledger,
     script: Vec<ScriptedSegment>,
     metrics: Metrics,
     trace: Option<Trace>,
@@ -212,7 +220,9 @@ impl World {
             route(&f.name, f.entry, f.target)?;
             route(&f.name, f.target, f.entry)?;
         }
-        let tcp = Tcp::new(spec, run_seed)?;
+        let hosts = hosts(spec, run_seed)?;
+        let stream =
+            |kind: &str, name: &str| component_rng(run_seed, &format!("workload.{name}.{kind}"));
         for (i, app) in spec.apps.iter().enumerate() {
             if app.start < spec.duration {
                 sched.schedule_in(app.start, Event::AppConnect(i as u32));
@@ -242,7 +252,25 @@ impl World {
             channels,
             routes,
             probes,
-            tcp,
+            hosts,
+            apps: Apps {
+                rngs: spec
+                    .apps
+                    .iter()
+                    .map(|a| stream("arrivals", &a.name))
+                    .collect(),
+                specs: spec.apps.clone(),
+                opened: vec![0; spec.apps.len()],
+            },
+            floods: spec
+                .floods
+                .iter()
+                .map(|f| Flood {
+                    spec: f.clone(),
+                    rng: stream("spoof", &f.name),
+                })
+                .collect(),
+            ledger: Ledger::default(),
             script: spec.script.clone(),
             metrics: Metrics::default(),
             trace: None,
@@ -276,11 +304,11 @@ impl World {
                 Event::ProbeSend(p) => self.probe_send(now, p),
                 Event::Deliver { channel, packet } => self.deliver(now, channel, packet),
                 Event::AppConnect(app) => self.app_connect(now, app),
-                Event::ConnTimer(conn) => self.conn_timer(now, conn),
+                Event::ConnTimer(c) => self.conn_timer(now, c),
                 Event::FloodSyn(f) => self.flood_syn(now, f),
                 Event::Script(i) => self.script_send(now, i),
-                Event::Accept(l) => self.accept_next(now, l),
-                Event::TimeWaitTimer(t) => self.time_wait_timer(now, t),
+                Event::Accept { host, listener } => self.accept_next(now, host, listener),
+                Event::TimeWaitTimer { host, socket } => self.time_wait_timer(now, host, socket),
                 Event::Sample(i) => self.sample(now, i),
             }
         }
@@ -315,24 +343,25 @@ impl World {
 
     /// The host where address `addr` is: itself, or for a spoofed address the host where
     /// its flood enters the network.
-    fn host_of(&self, addr: u32) -> u32 {
-        if addr >= tcp::SPOOFED {
-            self.tcp.floods[((addr >> 24) & 0x7f) as usize].entry as u32
-        } else {
-            addr
+    fn host_of(&self, addr: Addr) -> u32 {
+        match addr {
+            Addr::Host(h) => h.0,
+            Addr::Spoofed { flood, .. } => self.floods[flood as usize].spec.entry as u32,
         }
     }
 
-    /// Sends a TCP segment from address `from` to address `to`, tagged with the sender's
-    /// incarnation `flow`.
-    fn send_segment(&mut self, now: Time, from: u32, to: u32, flow: u32, seg: Segment) {
-        self.send_answer(now, from, to, flow, flow, seg);
-    }
-
-    /// Sends a segment tagged with incarnation `flow` on the wire and shown in the trace
-    /// under connection `shown`: a reply that belongs to no connection (a RST for a closed
-    /// port) is shown with the connection whose segment it answers.
-    fn send_answer(&mut self, now: Time, from: u32, to: u32, flow: u32, shown: u32, seg: Segment) {
+    /// Puts a TCP segment on the wire from `from` to `to`, tagged with incarnation `flow`
+    /// (the sending connection's) and shown in the trace under connection `shown` (a reply
+    /// that belongs to no connection is shown with the connection whose segment it answers).
+    fn send_segment(
+        &mut self,
+        now: Time,
+        from: Addr,
+        to: Addr,
+        flow: Option<FlowId>,
+        shown: Option<FlowId>,
+        seg: Segment,
+    ) {
         let Some(&channel) = self.routes.get(&(self.host_of(from), self.host_of(to))) else {
             // Only a scripted segment can name hosts no link joins: it goes nowhere.
             return;
@@ -352,9 +381,9 @@ impl World {
                 t: now,
                 ev,
                 packet: id,
-                from: addr(from),
-                to: addr(to),
-                conn: flow_id(shown),
+                from,
+                to,
+                conn: shown,
                 seg,
                 channel: Some(ChannelId::from_index(channel as usize)),
             };
@@ -375,11 +404,22 @@ impl World {
             } => self.probes[probe as usize].receive(now, seq, sent, copy),
             Packet::Tcp {
                 from,
-                to,
+                to: Addr::Host(to),
                 seg,
                 flow,
                 id,
-            } => self.tcp_receive(now, from, to, seg, flow, id),
+            } => self.tcp_receive(
+                now,
+                Arrival {
+                    from,
+                    to,
+                    seg,
+                    flow,
+                    packet: id,
+                },
+            ),
+            // An answer to a spoofed address vanishes where the flood enters the network.
+            Packet::Tcp { .. } => {}
         }
     }
 
@@ -407,7 +447,21 @@ impl World {
         let mut m = std::mem::take(&mut self.metrics);
         probe::summarize(&mut self.probes, &mut m);
         let end = self.sched.now().max(self.end);
-        self.tcp.summarize(end, &mut m);
+        for host in &self.hosts {
+            for (_, c, _) in host.stack.connections() {
+                self.ledger.add_stats(&c.stats());
+            }
+            for (_, t, _) in host.stack.time_waits() {
+                self.ledger.add_stats(&t.stats());
+            }
+            for l in host.stack.listeners() {
+                let s = l.stats();
+                m.syn_dropped += s.syn_dropped;
+                m.syncookies_sent += s.syncookies_sent;
+                m.syncookies_accepted += s.syncookies_accepted;
+            }
+        }
+        self.ledger.summarize(end, &mut m);
         m.events = self.sched.executed();
         RunOutput {
             metrics: m,
@@ -417,20 +471,60 @@ impl World {
     }
 }
 
-/// The trace's address of a world address (a host's index, or a spoofed address with the
-/// top bit set and the flood's index in bits 24–30).
-fn addr(a: u32) -> Addr {
-    if a >= tcp::SPOOFED {
-        Addr::Spoofed {
-            flood: (a >> 24) & 0x7f,
-            addr: a & 0x00ff_ffff,
+/// Each host's stack, with a listener on every port a TCP workload serves (in workload
+/// order, so the listeners' cookie secrets are drawn in a fixed order).
+fn hosts(spec: &WorldSpec, run_seed: u64) -> Result<Vec<Host>, SetupError> {
+    let mut hosts: Vec<Host> = spec
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let isn = IsnGenerator::new(
+                h.tcp.isn,
+                component_rng(run_seed, &format!("host.{}.isn", h.name)),
+            );
+            Host::new(Stack::new(Addr::Host(HostId(i as u32)), h.tcp.clone(), isn))
+        })
+        .collect();
+    // The first workload to serve a host:port runs its server application.
+    for (i, app) in spec.apps.iter().enumerate() {
+        let host = &mut hosts[app.server];
+        match host.stack.listener_on(app.port) {
+            Some(l) => {
+                let first = &spec.apps[host.servers[l.index()].app as usize];
+                if !first.same_server(app) {
+                    return Err(SetupError::ListenerConflict {
+                        first: first.name.clone(),
+                        second: app.name.clone(),
+                        host: spec.hosts[app.server].name.clone(),
+                        port: app.port,
+                    });
+                }
+            }
+            None => {
+                let name = &spec.hosts[app.server].name;
+                let mut rng =
+                    component_rng(run_seed, &format!("host.{name}.listener.{}", app.port));
+                host.stack
+                    .listen(app.port, &mut rng)
+                    .expect("the port had no listener");
+                host.servers.push(Server {
+                    app: i as u32,
+                    accept_gap: app.accept_rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+                    accepting: false,
+                });
+            }
         }
-    } else {
-        Addr::Host(HostId(a))
     }
-}
-
-/// The trace's connection of a flow number (`NO_CONN`: none).
-fn flow_id(flow: u32) -> Option<FlowId> {
-    (flow != tcp::NO_CONN).then_some(FlowId(flow))
+    // A flood's target port listens only if a legitimate workload serves it.
+    for f in &spec.floods {
+        if hosts[f.target].stack.listener_on(f.port).is_none() {
+            return Err(SetupError::NoListener {
+                workload: f.name.clone(),
+                host: spec.hosts[f.target].name.clone(),
+                port: f.port,
+            });
+        }
+    }
+    Ok(hosts)
 }

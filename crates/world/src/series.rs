@@ -8,17 +8,19 @@
 use synack_sim::{Duration, Time};
 use synack_tcp::{Connection, State};
 
-use super::{Event, World};
-use crate::tcp::NO_CONN;
 use synack_experiment::spec::{SeriesMetric, SeriesSpec};
+
+use crate::host::ConnRef;
+use crate::ids::{FlowId, HostId};
+use crate::{Event, World};
 
 /// One row of `series.csv`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesRow {
     pub t: Time,
-    pub host: u32,
+    pub host: HostId,
     /// The connection (flow) number, or none for per-host rows.
-    pub conn: Option<u32>,
+    pub conn: Option<FlowId>,
     pub metric: SeriesMetric,
     /// For `state` rows the state; for `sockets` rows the state counted.
     pub state: Option<State>,
@@ -41,9 +43,9 @@ pub(super) struct Recorder {
     pub(super) rows: Vec<SeriesRow>,
     /// Sockets per (host, state index).
     sockets: Vec<[u64; STATES]>,
-    /// Per connection id: the values change-driven series recorded last (NaN: none yet),
-    /// and the flow they belong to (ids are reused by later connections).
-    last: Vec<(u32, [f64; 5])>,
+    /// Per host and connection slot: the values change-driven series recorded last (NaN:
+    /// none yet), and the flow they belong to (slots are reused by later connections).
+    last: Vec<Vec<(Option<FlowId>, [f64; 5])>>,
 }
 
 const STATES: usize = 11;
@@ -58,23 +60,24 @@ impl Recorder {
             specs: specs.to_vec(),
             rows: Vec::new(),
             sockets: vec![[0; STATES]; hosts],
-            last: Vec::new(),
+            last: vec![Vec::new(); hosts],
         })
     }
 
-    fn wants(spec: &SeriesSpec, host: u32) -> bool {
-        spec.host.is_none_or(|h| h == host as usize)
+    fn wants(spec: &SeriesSpec, host: HostId) -> bool {
+        spec.host.is_none_or(|h| h == host.0 as usize)
     }
 
-    /// After anything touched connection `id` (of `flow`, on `host`): change-driven rows.
-    pub(super) fn connection(&mut self, now: Time, id: u32, host: u32, flow: u32, c: &Connection) {
-        let id = id as usize;
-        if self.last.len() <= id {
-            self.last.resize(id + 1, (NO_CONN, [f64::NAN; 5]));
+    /// After anything touched connection `at` (of `flow`): change-driven rows.
+    pub(super) fn connection(&mut self, now: Time, at: ConnRef, flow: FlowId, c: &Connection) {
+        let (host, id) = (at.host, at.id.index());
+        let slots = &mut self.last[host.0 as usize];
+        if slots.len() <= id {
+            slots.resize(id + 1, (None, [f64::NAN; 5]));
         }
-        let (owner, last) = &mut self.last[id];
-        if *owner != flow {
-            *owner = flow;
+        let (owner, last) = &mut slots[id];
+        if *owner != Some(flow) {
+            *owner = Some(flow);
             *last = [f64::NAN; 5];
         }
         for spec in &self.specs {
@@ -101,8 +104,8 @@ impl Recorder {
     }
 
     /// A connection of `flow` on `host` moved from `from` to `to`.
-    pub(super) fn state(&mut self, now: Time, host: u32, flow: u32, from: State, to: State) {
-        let counts = &mut self.sockets[host as usize];
+    pub(super) fn state(&mut self, now: Time, host: HostId, flow: FlowId, from: State, to: State) {
+        let counts = &mut self.sockets[host.0 as usize];
         counts[state_index(from)] = counts[state_index(from)].saturating_sub(1);
         counts[state_index(to)] += 1;
         for spec in &self.specs {
@@ -110,7 +113,7 @@ impl Recorder {
                 continue;
             }
             match spec.metric {
-                SeriesMetric::State if flow != NO_CONN => self.rows.push(SeriesRow {
+                SeriesMetric::State => self.rows.push(SeriesRow {
                     t: now,
                     host,
                     conn: Some(flow),
@@ -154,13 +157,14 @@ impl World {
         match spec.metric {
             SeriesMetric::Sockets => {
                 for (host, counts) in rec.sockets.iter().enumerate() {
-                    if !Recorder::wants(&spec, host as u32) {
+                    let host = HostId(host as u32);
+                    if !Recorder::wants(&spec, host) {
                         continue;
                     }
                     for (s, &n) in State::ALL.iter().zip(counts.iter()) {
                         rec.rows.push(SeriesRow {
                             t: now,
-                            host: host as u32,
+                            host,
                             conn: None,
                             metric: SeriesMetric::Sockets,
                             state: Some(*s),
@@ -170,7 +174,12 @@ impl World {
                 }
             }
             metric => {
-                for (host, flow, c) in self.tcp.live_connections() {
+                let live = self.hosts.iter().enumerate().flat_map(|(h, host)| {
+                    host.stack.connections().map(move |(_, c, tag)| (h, c, tag))
+                });
+                for (host, c, tag) in live {
+                    let host = HostId(host as u32);
+                    let Some(owner) = tag else { continue };
                     if !Recorder::wants(&spec, host) {
                         continue;
                     }
@@ -184,7 +193,7 @@ impl World {
                     rec.rows.push(SeriesRow {
                         t: now,
                         host,
-                        conn: Some(flow),
+                        conn: Some(owner.flow),
                         metric,
                         state,
                         value,

@@ -90,19 +90,6 @@ impl Trace {
         self.records.push(record);
     }
 
-    /// Gives the last received segment, recorded before any connection owned it, to `conn`
-    /// (the connection a listener just created for it).
-    pub(crate) fn claim_last_receipt(&mut self, conn: FlowId) {
-        if let Some(Record::Segment {
-            ev: TraceEvent::Recv,
-            conn: c @ None,
-            ..
-        }) = self.records.last_mut()
-        {
-            *c = Some(conn);
-        }
-    }
-
     /// A host's name, or for a spoofed address `spoofed-<flood>-<hex>`.
     pub fn host(&self, addr: Addr) -> std::borrow::Cow<'_, str> {
         match addr {

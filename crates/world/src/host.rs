@@ -1,0 +1,494 @@
+//! Hosts: each is one [`Stack`] (the host's TCP, sans-IO) and what the world keeps beside
+//! it — the pending timer of each socket and the state of the application that owns each
+//! connection. The world only dispatches: segments, timers and application calls go into
+//! the stack; what comes out is put on the wire, recorded, or handed to the application.
+//!
+//! A connection's earliest deadline is one cancellable scheduler event: an earlier deadline
+//! replaces it, a later one lets it fire early and be re-armed (the stack treats an early
+//! wake-up as a no-op).
+
+use synack_sim::{Duration, EventKey, Time};
+use synack_tcp::{
+    Accept, ConnId, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent, State,
+    TimeWaitId, TimeWaitTimeout, Transmit,
+};
+
+use crate::apps::Conn;
+use crate::ids::{Addr, FlowId, HostId, PacketId};
+use crate::ledger::{End, Flow, Side};
+use crate::trace::{Cause, Record, TraceEvent};
+use crate::{Event, World};
+
+/// What a host's stack keeps with each socket: the flow (incarnation) it belongs to and
+/// its side. `None` only between a listener opening a connection and the world naming it.
+pub(crate) type Tag = Option<Owner>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub flow: FlowId,
+    pub side: Side,
+}
+
+/// One connection of one host: a socket reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConnRef {
+    pub host: HostId,
+    pub id: ConnId,
+}
+
+/// The server application listening on a port: which workload it is, and its accept pace.
+pub(crate) struct Server {
+    pub app: u32,
+    /// One accept every this long; `None`: each connection at once.
+    pub accept_gap: Option<Duration>,
+    /// An `Accept` event is pending.
+    pub accepting: bool,
+}
+
+pub(crate) struct Host {
+    pub stack: Stack<Addr, Tag>,
+    /// By connection slot: the application's state and the pending timer.
+    pub conns: Vec<Conn>,
+    /// By TIME-WAIT slot: the pending 2·MSL event.
+    pub time_wait_timers: Vec<EventKey>,
+    /// By listener: the server application behind it.
+    pub servers: Vec<Server>,
+}
+
+impl Host {
+    pub fn new(stack: Stack<Addr, Tag>) -> Host {
+        Host {
+            stack,
+            conns: Vec::new(),
+            time_wait_timers: Vec::new(),
+            servers: Vec::new(),
+        }
+    }
+
+    /// The owner of a live connection.
+    pub fn owner(&self, id: ConnId) -> Owner {
+        self.stack
+            .tag(synack_tcp::SocketId::Conn(id))
+            .expect("the world names every connection it drains")
+    }
+}
+
+/// A packet as it arrives: sender, receiver, the segment, the sender's incarnation (on the
+/// wire, invisible to the endpoints) and the packet's id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Arrival {
+    pub from: Addr,
+    pub to: HostId,
+    pub seg: synack_tcp::Segment,
+    pub flow: Option<FlowId>,
+    pub packet: PacketId,
+}
+
+impl World {
+    /// A segment arrives at a host's stack.
+    pub(crate) fn tcp_receive(&mut self, now: Time, a: Arrival) {
+        let h = a.to;
+        let incoming = self.hosts[h.0 as usize]
+            .stack
+            .handle_segment(now, a.from, &a.seg);
+        let cause = Cause::Packet(a.packet);
+        // The connection the receipt is shown under: the one that took it, else the sender's.
+        let shown = match incoming {
+            Incoming::Conn {
+                id,
+                before,
+                received,
+            } => {
+                let c = ConnRef { host: h, id };
+                self.adopt(c, before, a.flow);
+                let flow = self.hosts[h.0 as usize].owner(id).flow;
+                if received > 0 && a.flow.is_some_and(|f| f < flow) {
+                    // Data of an earlier incarnation taken as this one's: flows are numbered
+                    // in the order they began.
+                    self.ledger.stale_accepted += 1;
+                }
+                Some(flow)
+            }
+            Incoming::TimeWait { tag, .. } => tag.map(|o| o.flow),
+            Incoming::Opened {
+                id,
+                listener,
+                cookie,
+            } => Some(self.open_server(now, h, (id, listener, cookie), a.flow)),
+            Incoming::Answered(_) | Incoming::Dropped(_) => a.flow,
+        };
+        self.record_receipt(now, &a, shown);
+        self.drain_stack(now, h, shown, cause);
+        match incoming {
+            Incoming::Conn { id, .. } => self.pump(now, ConnRef { host: h, id }, cause),
+            Incoming::Opened { id, .. } => self.pump(now, ConnRef { host: h, id }, cause),
+            _ => {}
+        }
+    }
+
+    fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(Record::Segment {
+                t: now,
+                ev: TraceEvent::Recv,
+                packet: a.packet,
+                from: a.from,
+                to: Addr::Host(a.to),
+                conn: shown,
+                seg: a.seg,
+                channel: None,
+            });
+        }
+    }
+
+    /// Sends what the stack answered from no connection (RSTs, cookie SYN-ACKs, TIME-WAIT
+    /// ACKs) and ends the TIME-WAIT sockets a segment ended. `shown`: the connection the
+    /// segment that caused them is shown under.
+    fn drain_stack(&mut self, now: Time, h: HostId, shown: Option<FlowId>, cause: Cause) {
+        loop {
+            let host = &mut self.hosts[h.0 as usize];
+            if let Some(StackEvent::TimeWaitEnded { id, tag, stats, .. }) = host.stack.poll_event()
+            {
+                self.sched.cancel(host.time_wait_timers[id.index()]);
+                self.time_wait_over(now, h, tag, &stats, cause);
+                continue;
+            }
+            let Some(t) = host.stack.poll_transmit() else {
+                break;
+            };
+            let flow = match t.from {
+                Some(socket) => host.stack.tag(socket).map(|o| o.flow),
+                None => None,
+            };
+            let shown = if t.from.is_some() { flow } else { shown };
+            self.send(now, Addr::Host(h), t, flow, shown);
+        }
+    }
+
+    /// A half-open server connection that an old duplicate SYN opened, reached now by a
+    /// segment of a live client of this 4-tuple (its SYN, identical to the old one when ISNs
+    /// repeat, or its ACK): from here on it serves that client's incarnation.
+    fn adopt(&mut self, c: ConnRef, before: State, tag: Option<FlowId>) {
+        let host = &mut self.hosts[c.host.0 as usize];
+        let owner = host.owner(c.id);
+        let Some(tag) = tag else { return };
+        if owner.side != Side::Server || tag == owner.flow || before != State::SynReceived {
+            return;
+        }
+        let f = self.ledger.flow(tag);
+        if f.client_live && !f.has_server && !self.ledger.flow(owner.flow).client_live {
+            host.stack.set_tag(c.id, Some(Owner { flow: tag, ..owner }));
+            self.ledger.flow_mut(tag).has_server = true;
+        }
+    }
+
+    /// A listener opened connection `id` for a segment of incarnation `tag`: it joins that
+    /// incarnation if its client is still there and has no server yet; otherwise it is a
+    /// flow of its own, with no client (if it is ever established, a ghost).
+    fn open_server(
+        &mut self,
+        now: Time,
+        h: HostId,
+        (id, l, cookie): (ConnId, ListenerId, bool),
+        tag: Option<FlowId>,
+    ) -> FlowId {
+        let joins = tag.filter(|&t| {
+            let f = self.ledger.flow(t);
+            f.client_live && !f.has_server
+        });
+        let flow = joins.unwrap_or_else(|| {
+            self.ledger.new_flow(Flow {
+                started: now,
+                ..Flow::default()
+            })
+        });
+        self.ledger.flow_mut(flow).has_server = true;
+        let host = &mut self.hosts[h.0 as usize];
+        let owner = Owner {
+            flow,
+            side: Side::Server,
+        };
+        host.stack.set_tag(id, Some(owner));
+        let app = host.servers[l.index()].app;
+        crate::apps::Conn::place(&mut host.conns, id, Conn::new(app, Side::Server));
+        if cookie {
+            // A cookie's connection is established at once and waits to be accepted.
+            self.enqueue_accept(ConnRef { host: h, id }, l);
+        }
+        flow
+    }
+
+    /// A connection's timer event fired.
+    pub(crate) fn conn_timer(&mut self, now: Time, c: ConnRef) {
+        let host = &mut self.hosts[c.host.0 as usize];
+        host.conns[c.id.index()].timer = None;
+        host.stack.handle_conn_timeout(now, c.id);
+        self.pump(now, c, Cause::Timer);
+    }
+
+    /// Lets the applications react to a connection's events, sends what it has to send,
+    /// and re-arms its timer, or hands it over to TIME-WAIT, or forgets it once CLOSED.
+    pub(crate) fn pump(&mut self, now: Time, c: ConnRef, cause: Cause) {
+        // The stack's own doings first (state changes, the segments it sends), then the
+        // application's reactions, as a kernel sends its ACK before the woken application
+        // runs. `reactions` is kept between calls, so this allocates nothing once warm.
+        let mut reactions = std::mem::take(&mut self.reactions);
+        let mut cause = cause;
+        loop {
+            while let Some(event) = self.hosts[c.host.0 as usize].stack.poll_conn_event(c.id) {
+                match event {
+                    TcpEvent::StateChanged { from, to } => {
+                        self.state_changed(now, c, from, to, cause)
+                    }
+                    other => reactions.push(other),
+                }
+            }
+            let host = &mut self.hosts[c.host.0 as usize];
+            if let Some(t) = host.stack.poll_conn_transmit(c.id) {
+                let flow = Some(host.owner(c.id).flow);
+                self.send(now, Addr::Host(c.host), t, flow, flow);
+                continue;
+            }
+            if reactions.is_empty() {
+                break;
+            }
+            for event in reactions.drain(..) {
+                self.on_app_event(now, c, event);
+            }
+            cause = Cause::App;
+        }
+        self.reactions = reactions;
+        if let Some(rec) = &mut self.recorder {
+            let host = &self.hosts[c.host.0 as usize];
+            rec.connection(now, c, host.owner(c.id).flow, host.stack.connection(c.id));
+        }
+        self.settle(now, c);
+    }
+
+    /// After a connection was drained: its timer, its TIME-WAIT socket, or its end.
+    fn settle(&mut self, now: Time, c: ConnRef) {
+        let host = &mut self.hosts[c.host.0 as usize];
+        let owner = host.owner(c.id);
+        let pending = host.conns[c.id.index()].timer.take();
+        match host.stack.settle(c.id) {
+            Settled::Open { timeout } => {
+                host.conns[c.id.index()].timer = pending;
+                self.rearm(now, c, pending, timeout);
+            }
+            Settled::TimeWait { id, deadline } => {
+                if let Some((_, key)) = pending {
+                    self.sched.cancel(key);
+                }
+                let key = self
+                    .sched
+                    .schedule_cancellable(
+                        deadline,
+                        Event::TimeWaitTimer {
+                            host: c.host,
+                            socket: id,
+                        },
+                    )
+                    .expect("TIME-WAIT ends in the future");
+                let timers = &mut self.hosts[c.host.0 as usize].time_wait_timers;
+                if timers.len() <= id.index() {
+                    timers.resize(id.index() + 1, key);
+                }
+                timers[id.index()] = key;
+            }
+            Settled::Closed { stats, .. } => {
+                if let Some((_, key)) = pending {
+                    self.sched.cancel(key);
+                }
+                if owner.side == Side::Client {
+                    self.ledger.flow_mut(owner.flow).client_live = false;
+                }
+                self.ledger.add_stats(&stats);
+            }
+        }
+    }
+
+    /// Keeps one pending event per connection at or before its earliest deadline.
+    fn rearm(
+        &mut self,
+        now: Time,
+        c: ConnRef,
+        pending: Option<(Time, EventKey)>,
+        want: Option<Time>,
+    ) {
+        let slot = &mut self.hosts[c.host.0 as usize].conns[c.id.index()].timer;
+        match (pending, want) {
+            (Some((_, key)), None) => {
+                self.sched.cancel(key);
+                *slot = None;
+            }
+            (Some((at, key)), Some(w)) if w < at => {
+                self.sched.cancel(key);
+                self.arm(c, w.max(now));
+            }
+            (None, Some(w)) => self.arm(c, w.max(now)),
+            // Later than the pending event: that one fires early and re-arms.
+            _ => {}
+        }
+    }
+
+    fn arm(&mut self, c: ConnRef, at: Time) {
+        let key = self
+            .sched
+            .schedule_cancellable(at, Event::ConnTimer(c))
+            .expect("armed at or after now");
+        self.hosts[c.host.0 as usize].conns[c.id.index()].timer = Some((at, key));
+    }
+
+    fn state_changed(&mut self, now: Time, c: ConnRef, from: State, to: State, cause: Cause) {
+        let host = &self.hosts[c.host.0 as usize];
+        let owner = host.owner(c.id);
+        if from == State::SynReceived && to == State::Established {
+            if let Some(l) = host.stack.listener_of(c.id) {
+                // The stack put it in the listener's accept queue.
+                self.enqueue_accept(c, l);
+            }
+        }
+        self.ledger.moved(now, from, to);
+        if to == State::Established
+            && owner.side == Side::Server
+            && !self.ledger.flow(owner.flow).client_live
+        {
+            // Established on the server, with no client connection of this incarnation.
+            self.ledger.ghosts += 1;
+        }
+        self.record_state(now, c.host, owner.flow, from, to, cause);
+    }
+
+    fn record_state(
+        &mut self,
+        now: Time,
+        host: HostId,
+        flow: FlowId,
+        from: State,
+        to: State,
+        cause: Cause,
+    ) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(Record::State {
+                t: now,
+                host,
+                conn: flow,
+                from,
+                to,
+                cause,
+            });
+        }
+        if let Some(rec) = &mut self.recorder {
+            rec.state(now, host, flow, from, to);
+        }
+    }
+
+    /// An established connection waits in listener `l`'s accept queue: the application
+    /// accepts it at once, or at its next accept.
+    fn enqueue_accept(&mut self, c: ConnRef, l: ListenerId) {
+        let host = &mut self.hosts[c.host.0 as usize];
+        let server = &mut host.servers[l.index()];
+        match server.accept_gap {
+            None => {
+                let taken = host.stack.accept(l);
+                debug_assert_eq!(taken, Accept::Conn(c.id), "accepted at once, in order");
+                host.conns[c.id.index()].accepted = true;
+            }
+            Some(_) if !server.accepting => {
+                server.accepting = true;
+                self.sched.schedule_in(
+                    Duration::ZERO,
+                    Event::Accept {
+                        host: c.host,
+                        listener: l,
+                    },
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The application of listener `l` accepts its oldest waiting connection, then waits
+    /// 1/rate before the next.
+    pub(crate) fn accept_next(&mut self, now: Time, h: HostId, l: ListenerId) {
+        let host = &mut self.hosts[h.0 as usize];
+        let server = &mut host.servers[l.index()];
+        let gap = server
+            .accept_gap
+            .expect("accept events come only with a rate");
+        let id = match host.stack.accept(l) {
+            Accept::Empty => {
+                server.accepting = false;
+                return;
+            }
+            Accept::Ended => None,
+            Accept::Conn(id) => Some(id),
+        };
+        self.sched.schedule_in(
+            gap,
+            Event::Accept {
+                host: h,
+                listener: l,
+            },
+        );
+        if let Some(id) = id {
+            let c = ConnRef { host: h, id };
+            self.hosts[h.0 as usize].conns[id.index()].accepted = true;
+            self.server_accepted(now, c);
+            self.pump(now, c, Cause::App);
+        }
+    }
+
+    /// A TIME-WAIT socket's 2·MSL may be over.
+    pub(crate) fn time_wait_timer(&mut self, now: Time, h: HostId, socket: TimeWaitId) {
+        match self.hosts[h.0 as usize]
+            .stack
+            .handle_time_wait_timeout(now, socket)
+        {
+            TimeWaitTimeout::Later(at) => {
+                let key = self
+                    .sched
+                    .schedule_cancellable(at, Event::TimeWaitTimer { host: h, socket })
+                    .expect("the deadline moved later");
+                self.hosts[h.0 as usize].time_wait_timers[socket.index()] = key;
+            }
+            TimeWaitTimeout::Expired { tag, stats } => {
+                self.time_wait_over(now, h, tag, &stats, Cause::Timer)
+            }
+        }
+    }
+
+    /// TIME-WAIT is over (2·MSL passed, an RST, or a new SYN): CLOSED.
+    fn time_wait_over(
+        &mut self,
+        now: Time,
+        h: HostId,
+        tag: Tag,
+        stats: &synack_tcp::Stats,
+        cause: Cause,
+    ) {
+        let owner = tag.expect("TIME-WAIT sockets come from named connections");
+        self.ledger
+            .left_time_wait(now, owner.flow, owner.side, stats);
+        self.record_state(now, h, owner.flow, State::TimeWait, State::Closed, cause);
+    }
+
+    /// Puts a stack's segment on the wire from `from`: tagged with incarnation `flow`, shown
+    /// in the trace under `shown`.
+    fn send(
+        &mut self,
+        now: Time,
+        from: Addr,
+        t: Transmit<Addr>,
+        flow: Option<FlowId>,
+        shown: Option<FlowId>,
+    ) {
+        self.send_segment(now, from, t.to, flow, shown, t.seg);
+    }
+
+    /// A client application's connection ended.
+    pub(crate) fn conn_ended(&mut self, c: ConnRef, end: End) {
+        let owner = self.hosts[c.host.0 as usize].owner(c.id);
+        self.ledger.ended(owner.flow, owner.side, end);
+    }
+}

@@ -7,11 +7,13 @@
 //! [`TimeWait`] ([`Connection::into_time_wait`]): at most 128 bytes, against the
 //! connection's ~600 and its queues.
 //!
-//! A [`TimeWait`] answers every segment as the [`Connection`] in TIME-WAIT would, given that
-//! the caller asks [`Connection::time_wait_accepts`] before handing it a segment:
-//! [`TimeWait::handle_segment`] says what to do ([`TimeWaitAction`]), and the caller ends it
-//! when [`TimeWait::deadline`] passes. Sequence checks are shared with [`Connection`], and the
-//! tests drive both with the same segments and compare.
+//! [`TimeWait::handle_segment`] says what to do with a segment ([`TimeWaitAction`]), and the
+//! caller ends it when [`TimeWait::deadline`] passes. This is the one implementation of
+//! TIME-WAIT: a [`Connection`] in TIME-WAIT runs its segments and its timer through a
+//! `TimeWait` made from its own state, so the two answer alike — except for a SYN that may
+//! reopen the 4-tuple, which the caller is to take to a listener
+//! ([`Connection::time_wait_accepts`]); a connection handed one anyway answers it with a
+//! challenge ACK. The tests still drive both with the same segments and compare.
 //!
 //! Simplified: nothing else is kept, so a `TimeWait` emits no [`Event`](crate::Event)s; the
 //! caller knows it closes on [`TimeWaitAction::Close`] or at the deadline.
@@ -22,7 +24,7 @@
 
 use synack_sim::{Duration, Time};
 
-use crate::connection::{acceptable, syn_reopens, Stats};
+use crate::connection::{acceptable, Stats};
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
 
@@ -167,8 +169,8 @@ impl TimeWait {
         }
     }
 
-    /// The same test as [`Connection::time_wait_accepts`](crate::Connection::time_wait_accepts):
-    /// whether `syn` may reopen the 4-tuple.
+    /// Whether `syn` may reopen the 4-tuple (what
+    /// [`Connection::time_wait_accepts`](crate::Connection::time_wait_accepts) asks of it).
     pub fn accepts(&self, syn: &Segment) -> bool {
         syn_reopens(self.rcv_nxt, syn)
     }
@@ -194,6 +196,13 @@ impl TimeWait {
         self.stats.segments_sent += 1;
         self.ack_segment()
     }
+}
+
+/// RFC 1122 §4.2.2.13 as Linux applies it without timestamps (`tcp_timewait_state_process`):
+/// a SYN (no ACK, no RST) whose sequence number lies beyond RCV.NXT = `rcv_nxt` of the old
+/// incarnation may reopen a 4-tuple in TIME-WAIT.
+fn syn_reopens(rcv_nxt: Seq, syn: &Segment) -> bool {
+    syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst() && syn.seq.gt(rcv_nxt)
 }
 
 #[cfg(test)]

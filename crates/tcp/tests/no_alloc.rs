@@ -1,13 +1,16 @@
-//! A bulk transfer with periodic losses allocates nothing in the steady state: counted by a
-//! global allocator, on this thread only (the test harness allocates on others).
+//! A bulk transfer with periodic losses allocates nothing in the steady state, between two
+//! connections and between two stacks: counted by a global allocator, on this thread only
+//! (the test harness allocates on others).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::VecDeque;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 use synack_tcp::config::Config;
-use synack_tcp::{Connection, Segment, Seq};
+use synack_tcp::{ConnId, Connection, Incoming, IsnGenerator, Segment, Seq, Settled, Stack};
 
 struct Counting;
 
@@ -116,4 +119,117 @@ fn steady_state_allocates_nothing() {
     assert_eq!(allocations() - before, 0);
     assert!(l.server.bytes_received() > received + 50_000_000);
     assert!(l.client.stats().fast_retransmits > 100);
+}
+
+/// The same bulk transfer between two hosts' [`Stack`]s: demultiplexing, draining and
+/// settling allocate nothing per segment either.
+struct StackLoop {
+    now: Time,
+    hosts: [Stack<u32, u32>; 2],
+    /// The client's connection, and the server's once opened.
+    conns: [Option<ConnId>; 2],
+    timeouts: [Option<Time>; 2],
+    /// (arrival, to host, segment); host 0 is the client at address 0, host 1 the server.
+    wire: VecDeque<(Time, usize, Segment)>,
+    sent: u64,
+}
+
+impl StackLoop {
+    fn new() -> StackLoop {
+        let config = Config {
+            recv_buffer: 64_000,
+            ..Config::linux()
+        };
+        let stack = |addr: u32| {
+            let isn = IsnGenerator::new(config.isn, ChaCha8Rng::seed_from_u64(u64::from(addr)));
+            Stack::new(addr, config.clone(), isn)
+        };
+        let mut hosts = [stack(0), stack(1)];
+        hosts[1]
+            .listen(80, &mut ChaCha8Rng::seed_from_u64(9))
+            .unwrap();
+        let c = hosts[0].connect(Time::ZERO, 1, 80, 7).unwrap();
+        let mut l = StackLoop {
+            now: Time::ZERO,
+            hosts,
+            conns: [Some(c), None],
+            timeouts: [None, None],
+            wire: VecDeque::with_capacity(1024),
+            sent: 0,
+        };
+        l.drain(0);
+        l
+    }
+
+    /// Host `h`'s connection: its events, its segments (every 97th data segment of the
+    /// client lost), then settled.
+    fn drain(&mut self, h: usize) {
+        let Some(id) = self.conns[h] else { return };
+        let stack = &mut self.hosts[h];
+        while let Some(t) = stack.poll_transmit() {
+            self.wire
+                .push_back((self.now + DELAY, t.to as usize, t.seg));
+        }
+        loop {
+            while stack.poll_conn_event(id).is_some() {}
+            let Some(t) = stack.poll_conn_transmit(id) else {
+                break;
+            };
+            self.sent += u64::from(h == 0);
+            if h == 1 || t.seg.len == 0 || !self.sent.is_multiple_of(97) {
+                self.wire
+                    .push_back((self.now + DELAY, t.to as usize, t.seg));
+            }
+        }
+        match stack.settle(id) {
+            Settled::Open { timeout } => self.timeouts[h] = timeout,
+            other => panic!("a bulk transfer never ends: {other:?}"),
+        }
+        if h == 0 {
+            let _ = stack.connection_mut(id).send(self.now, u64::MAX);
+        }
+    }
+
+    fn step(&mut self) {
+        let arrival = self.wire.front().map(|w| w.0);
+        let next = self.timeouts.into_iter().chain([arrival]).flatten().min();
+        self.now = next.expect("a bulk transfer never idles");
+        if arrival == Some(self.now) {
+            let (_, to, seg) = self.wire.pop_front().unwrap();
+            let from = (1 - to) as u32;
+            match self.hosts[to].handle_segment(self.now, from, &seg) {
+                Incoming::Conn { id, .. } | Incoming::Opened { id, .. } => {
+                    self.conns[to] = Some(id)
+                }
+                other => panic!("{other:?}"),
+            }
+            self.drain(to);
+        } else {
+            for h in 0..2 {
+                if let Some(id) = self.conns[h] {
+                    self.hosts[h].handle_conn_timeout(self.now, id);
+                    self.drain(h);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn steady_state_through_stacks_allocates_nothing() {
+    let mut l = StackLoop::new();
+    for _ in 0..50_000 {
+        l.step();
+    }
+    let server = l.conns[1].unwrap();
+    let received = l.hosts[1].connection(server).bytes_received();
+    let before = allocations();
+    for _ in 0..200_000 {
+        l.step();
+    }
+    assert_eq!(allocations() - before, 0);
+    let conn = l.hosts[1].connection(server);
+    assert!(conn.bytes_received() > received + 50_000_000);
+    let client = l.hosts[0].connection(l.conns[0].unwrap());
+    assert!(client.stats().fast_retransmits > 100);
 }

@@ -8,6 +8,7 @@ use crate::congestion::{CongestionControl, PartialAck};
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
 use crate::state::State;
+use crate::time_wait::TimeWaitAction;
 use crate::timer::Timer;
 
 impl Connection {
@@ -19,9 +20,28 @@ impl Connection {
         match self.state {
             State::Closed | State::Listen => self.on_segment_closed(seg),
             State::SynSent => self.on_segment_syn_sent(now, seg),
+            State::TimeWait => self.on_segment_time_wait(now, seg),
             _ => self.on_segment_synchronizing(now, seg),
         }
         self.push(now);
+    }
+
+    /// RFC 9293 §3.10.7.4 in TIME-WAIT, as the compact [`TimeWait`](crate::TimeWait) answers
+    /// it: one implementation for both. A SYN that may reopen the 4-tuple is the caller's to
+    /// take to a listener ([`time_wait_accepts`](Self::time_wait_accepts)); handed to the
+    /// connection, it draws the challenge ACK any SYN draws here (RFC 5961 §4.2).
+    fn on_segment_time_wait(&mut self, now: Time, seg: &Segment) {
+        let mut tw = self.time_wait().expect("TIME-WAIT runs its 2·MSL timer");
+        let action = tw.handle_segment(now, seg);
+        // The ACK sent, if any, is counted in the `TimeWait`'s counters.
+        self.stats = tw.stats();
+        self.timers.set(Timer::TimeWait, tw.deadline());
+        match action {
+            TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => self.out.push_back(ack),
+            TimeWaitAction::Reopen => self.emit_control(tw.ack_segment()),
+            TimeWaitAction::Close => self.finish(Event::Closed),
+            TimeWaitAction::Ignore => {}
+        }
     }
 
     /// RFC 9293 §3.10.7.1: CLOSED answers everything but a RST with a RST.
@@ -80,7 +100,7 @@ impl Connection {
             return;
         };
         let seg = &seg;
-        if !self.check_sequence(now, seg) {
+        if !self.check_sequence(seg) {
             return;
         }
         if seg.flags.rst() {
@@ -123,18 +143,12 @@ impl Connection {
 
     /// First: is the segment in the receive window? An unacceptable one (other than a RST)
     /// is answered with an ACK.
-    fn check_sequence(&mut self, now: Time, seg: &Segment) -> bool {
+    fn check_sequence(&mut self, seg: &Segment) -> bool {
         if self.acceptable(seg) {
             return true;
         }
         if !seg.flags.rst() {
             self.rcv.ack_now = true;
-            // RFC 9293 §3.10.7.4 eighth, TIME-WAIT: the only thing that can arrive is a
-            // retransmission of the remote FIN: acknowledge it and restart the 2·MSL timer.
-            if self.state == State::TimeWait && seg.flags.fin() && seg.end() == self.rcv.nxt {
-                self.timers
-                    .set(Timer::TimeWait, now + self.config.time_wait_len());
-            }
         }
         false
     }
@@ -146,19 +160,14 @@ impl Connection {
     /// Second: RST, validated as RFC 5961 §3.2 asks: only an exact match resets; an
     /// in-window one draws a challenge ACK. In SYN-RECEIVED after a passive open RFC 9293
     /// returns to LISTEN; the listener here is the caller's, so the connection just ends
-    /// (with [`Event::Reset`]) and the caller's listener stays.
+    /// (with [`Event::Reset`]) and the caller's listener stays. (TIME-WAIT, where a RST
+    /// does not count as a reset, is [`TimeWait`](crate::TimeWait)'s.)
     fn check_rst(&mut self, seg: &Segment) {
         if seg.seq != self.rcv.nxt {
             self.rcv.ack_now = true;
             return;
         }
-        match self.state {
-            // RFC 1337 §3 (fix F1): TIME-WAIT ignores RSTs when `rfc1337` is on (as Linux's
-            // `tcp_rfc1337 = 1`); RFC 9293 otherwise enters CLOSED.
-            State::TimeWait if self.config.rfc1337 => {}
-            State::TimeWait => self.finish(Event::Closed),
-            _ => self.finish(Event::Reset),
-        }
+        self.finish(Event::Reset);
     }
 
     /// Fourth: a SYN in a synchronized state draws a challenge ACK (RFC 5961 §4.2, RFC 9293
@@ -443,11 +452,4 @@ pub(crate) fn acceptable(nxt: Seq, wnd: u32, seg: &Segment) -> bool {
         (_, 0) => false,
         (len, _) => in_window(seg.seq) || in_window(seg.seq + (len - 1)),
     }
-}
-
-/// RFC 1122 §4.2.2.13 as Linux applies it without timestamps (`tcp_timewait_state_process`):
-/// a SYN (no ACK, no RST) whose sequence number lies beyond RCV.NXT = `rcv_nxt` of the old
-/// incarnation may reopen a 4-tuple in TIME-WAIT. Shared with [`TimeWait`](crate::TimeWait).
-pub(crate) fn syn_reopens(rcv_nxt: Seq, syn: &Segment) -> bool {
-    syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst() && syn.seq.gt(rcv_nxt)
 }

@@ -43,7 +43,7 @@ mod input;
 mod output;
 mod timeout;
 
-pub(crate) use input::{acceptable, syn_reopens};
+pub(crate) use input::acceptable;
 
 use std::collections::VecDeque;
 
@@ -451,30 +451,22 @@ impl Connection {
     /// connection and passes the SYN to [`accept`](Self::accept) with an ISN of at least
     /// [`successor_isn`](Self::successor_isn).
     pub fn time_wait_accepts(&self, syn: &Segment) -> bool {
-        self.state == State::TimeWait && input::syn_reopens(self.rcv.nxt, syn)
+        self.time_wait().is_some_and(|tw| tw.accepts(syn))
     }
 
     /// This connection reduced to what TIME-WAIT needs: a [`TimeWait`] of at most 128 bytes
     /// (Linux keeps a small `inet_timewait_sock` for the same reason), which answers as this
-    /// connection would (see its tests). `Err(self)` unless the connection is in TIME-WAIT
-    /// with its 2·MSL timer running and nothing left to poll: drain
-    /// [`poll_transmit`](Self::poll_transmit) and [`poll_event`](Self::poll_event) first,
-    /// so that the last ACK and the move to TIME-WAIT are not lost.
+    /// connection would: in TIME-WAIT the connection answers through the same [`TimeWait`].
+    /// `Err(self)` unless the connection is in TIME-WAIT with its 2·MSL timer running and
+    /// nothing left to poll: drain [`poll_transmit`](Self::poll_transmit) and
+    /// [`poll_event`](Self::poll_event) first, so that the last ACK and the move to
+    /// TIME-WAIT are not lost.
     // The error hands the connection back by value, as `TryFrom` conversions do; it is
     // moved once per close, not per segment, so its size does not matter here.
     #[allow(clippy::result_large_err)]
     pub fn into_time_wait(self) -> Result<TimeWait, Connection> {
-        match self.timers.get(Timer::TimeWait) {
-            Some(deadline) if self.can_shrink() => Ok(TimeWait::new(
-                (self.local_port, self.remote_port),
-                // SND.NXT: the highest sent (go-back-N may have rewound ours), as every ACK
-                // sent in TIME-WAIT carries it.
-                self.snd.max,
-                (self.rcv.nxt, self.rcv.wnd),
-                (deadline, self.config.time_wait_len()),
-                self.config.rfc1337,
-                self.stats,
-            )),
+        match self.time_wait() {
+            Some(tw) if self.can_shrink() => Ok(tw),
             _ => Err(self),
         }
     }
@@ -483,7 +475,27 @@ impl Connection {
     /// 2·MSL timer running, and nothing left to poll.
     pub(crate) fn can_shrink(&self) -> bool {
         let drained = self.out.is_empty() && self.events.is_empty();
-        self.state == State::TimeWait && self.timers.is_armed(Timer::TimeWait) && drained
+        self.time_wait().is_some() && drained
+    }
+
+    /// In TIME-WAIT with its 2·MSL timer running, the connection's state as a [`TimeWait`]:
+    /// the one implementation of TIME-WAIT, which the connection runs its segments and its
+    /// timer through (and then takes back the deadline and counters), and which
+    /// [`into_time_wait`](Self::into_time_wait) hands over.
+    fn time_wait(&self) -> Option<TimeWait> {
+        let deadline = self.timers.get(Timer::TimeWait)?;
+        (self.state == State::TimeWait).then(|| {
+            TimeWait::new(
+                (self.local_port, self.remote_port),
+                // SND.NXT: the highest sent (go-back-N may have rewound ours), as every ACK
+                // sent in TIME-WAIT carries it.
+                self.snd.max,
+                (self.rcv.nxt, self.rcv.wnd),
+                (deadline, self.config.time_wait_len()),
+                self.config.rfc1337,
+                self.stats,
+            )
+        })
     }
 
     /// An ISN above every sequence number this connection used: Linux takes

@@ -10,6 +10,9 @@ use crate::timer::Timer;
 impl Connection {
     /// Runs the timers due at `now` (none, if the wake-up is spurious).
     pub fn handle_timeout(&mut self, now: Time) {
+        if self.state == State::TimeWait {
+            self.on_time_wait_timeout(now);
+        }
         for timer in Timer::ALL {
             if self.state == State::Closed {
                 break;
@@ -21,12 +24,22 @@ impl Connection {
         self.push(now);
     }
 
+    /// RFC 9293 §3.6.1: "When the time-wait timeout expires, delete the TCB" — decided by
+    /// the compact [`TimeWait`](crate::TimeWait), as for a connection already swapped for
+    /// one. TIME-WAIT runs no other timer.
+    fn on_time_wait_timeout(&mut self, now: Time) {
+        let tw = self.time_wait().expect("TIME-WAIT runs its 2·MSL timer");
+        if tw.is_expired(now) {
+            self.finish(Event::Closed);
+        }
+    }
+
     fn on_timer(&mut self, now: Time, timer: Timer) {
         match timer {
             Timer::Retransmit => self.on_retransmit_timeout(now),
             Timer::DelayedAck => self.rcv.ack_now = true,
-            // RFC 9293 §3.6.1: "When the time-wait timeout expires, delete the TCB."
-            Timer::TimeWait => self.finish(Event::Closed),
+            // Armed only in TIME-WAIT, whose end `on_time_wait_timeout` decides.
+            Timer::TimeWait => {}
             // Linux `tcp_fin_timeout`: an orphaned FIN-WAIT-2 is dropped silently.
             Timer::FinWait2 => self.finish(Event::Closed),
             // `push` re-arms it, backed off, while the window stays shut.

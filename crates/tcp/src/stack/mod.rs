@@ -426,7 +426,10 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         (s.remote, s.conn.remote_port())
     }
 
-    /// The listener that opened a connection (`None` for an active open).
+    /// The listener that opened a connection (`None` for an active open). One opened from a
+    /// SYN joins that listener's accept queue when [`poll_conn_event`](Self::poll_conn_event)
+    /// returns its `StateChanged { from: SynReceived, to: Established }`; one opened from a
+    /// cookie is there from the start.
     pub fn listener_of(&self, id: ConnId) -> Option<ListenerId> {
         self.conns.get(id.0).expect(LIVE).listener
     }

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod hosts;
+
 use std::fmt::Write;
 
 use rand::{Rng, SeedableRng};

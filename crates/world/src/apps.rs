@@ -158,8 +158,7 @@ impl World {
     }
 
     /// The application's reaction to one of its connection's events.
-    pub(crate) fn on_app_event(&mut self, now: Time, c: ConnRef, event: TcpEvent) {
-        let owner = self.hosts[c.host.0 as usize].owner(c.id);
+    pub(crate) fn on_app_event(&mut self, now: Time, c: ConnRef, owner: Owner, event: TcpEvent) {
         let app = self.conn(c).app as usize;
         let kind = self.apps.specs[app].kind;
         match event {
@@ -183,9 +182,9 @@ impl World {
             TcpEvent::DataReceived(n) => self.data_received(now, c, owner, kind, n),
             TcpEvent::Acked(_) => self.write(now, c),
             TcpEvent::PeerFin => self.peer_closed(now, c),
-            TcpEvent::Closed => self.conn_ended(c, End::Clean),
-            TcpEvent::Reset => self.conn_ended(c, End::Reset),
-            TcpEvent::TimedOut => self.conn_ended(c, End::TimedOut),
+            TcpEvent::Closed => self.ledger.ended(owner.flow, owner.side, End::Clean),
+            TcpEvent::Reset => self.ledger.ended(owner.flow, owner.side, End::Reset),
+            TcpEvent::TimedOut => self.ledger.ended(owner.flow, owner.side, End::TimedOut),
         }
     }
 
@@ -288,7 +287,7 @@ impl World {
         let (target, port, rate, stop) = (spec.target as u32, spec.port, spec.rate, spec.stop);
         let rng = &mut flood.rng;
         let addr = Addr::Spoofed {
-            flood: f,
+            flood: u16::try_from(f).expect("the checker allows at most 65,536 floods"),
             addr: rng.random::<u32>() & 0x00ff_ffff,
         };
         let src_port = rng.random_range(1024..=65535u16);

@@ -15,7 +15,7 @@ use synack_tcp::{
 
 use crate::apps::Conn;
 use crate::ids::{Addr, FlowId, HostId, PacketId};
-use crate::ledger::{End, Flow, Side};
+use crate::ledger::{Flow, Side};
 use crate::trace::{Cause, Record, TraceEvent};
 use crate::{Event, World};
 
@@ -93,39 +93,38 @@ impl World {
             .handle_segment(now, a.from, &a.seg);
         let cause = Cause::Packet(a.packet);
         // The connection the receipt is shown under: the one that took it, else the sender's.
-        let shown = match incoming {
+        let (shown, drained) = match incoming {
             Incoming::Conn {
                 id,
                 before,
                 received,
             } => {
                 let c = ConnRef { host: h, id };
-                self.adopt(c, before, a.flow);
-                let flow = self.hosts[h.0 as usize].owner(id).flow;
-                if received > 0 && a.flow.is_some_and(|f| f < flow) {
+                let owner = self.adopt(c, before, a.flow);
+                if received > 0 && a.flow.is_some_and(|f| f < owner.flow) {
                     // Data of an earlier incarnation taken as this one's: flows are numbered
                     // in the order they began.
                     self.ledger.stale_accepted += 1;
                 }
-                Some(flow)
+                (Some(owner.flow), Some((c, owner)))
             }
-            Incoming::TimeWait { tag, .. } => tag.map(|o| o.flow),
+            Incoming::TimeWait { tag, .. } => (tag.map(|o| o.flow), None),
             Incoming::Opened {
                 id,
                 listener,
                 cookie,
-            } => Some(self.open_server(now, h, (id, listener, cookie), a.flow)),
-            Incoming::Answered(_) | Incoming::Dropped(_) => a.flow,
+            } => {
+                let owner = self.open_server(now, h, (id, listener, cookie), a.flow);
+                (Some(owner.flow), Some((ConnRef { host: h, id }, owner)))
+            }
+            Incoming::Answered(_) | Incoming::Dropped(_) => (a.flow, None),
         };
         self.record_receipt(now, &a, shown);
         self.drain_stack(now, h, shown, cause);
-        match incoming {
-            Incoming::Conn { id, .. } => self.pump(now, ConnRef { host: h, id }, cause),
-            Incoming::Opened { id, .. } => self.pump(now, ConnRef { host: h, id }, cause),
-            _ => {}
+        if let Some((c, owner)) = drained {
+            self.pump_owned(now, c, owner, cause);
         }
     }
-
     fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
         if let Some(trace) = &mut self.trace {
             trace.push(Record::Segment {
@@ -168,18 +167,22 @@ impl World {
     /// A half-open server connection that an old duplicate SYN opened, reached now by a
     /// segment of a live client of this 4-tuple (its SYN, identical to the old one when ISNs
     /// repeat, or its ACK): from here on it serves that client's incarnation.
-    fn adopt(&mut self, c: ConnRef, before: State, tag: Option<FlowId>) {
+    /// Returns the connection's owner, adopted or not.
+    fn adopt(&mut self, c: ConnRef, before: State, tag: Option<FlowId>) -> Owner {
         let host = &mut self.hosts[c.host.0 as usize];
         let owner = host.owner(c.id);
-        let Some(tag) = tag else { return };
+        let Some(tag) = tag else { return owner };
         if owner.side != Side::Server || tag == owner.flow || before != State::SynReceived {
-            return;
+            return owner;
         }
         let f = self.ledger.flow(tag);
         if f.client_live && !f.has_server && !self.ledger.flow(owner.flow).client_live {
-            host.stack.set_tag(c.id, Some(Owner { flow: tag, ..owner }));
+            let adopted = Owner { flow: tag, ..owner };
+            host.stack.set_tag(c.id, Some(adopted));
             self.ledger.flow_mut(tag).has_server = true;
+            return adopted;
         }
+        owner
     }
 
     /// A listener opened connection `id` for a segment of incarnation `tag`: it joins that
@@ -191,7 +194,7 @@ impl World {
         h: HostId,
         (id, l, cookie): (ConnId, ListenerId, bool),
         tag: Option<FlowId>,
-    ) -> FlowId {
+    ) -> Owner {
         let joins = tag.filter(|&t| {
             let f = self.ledger.flow(t);
             f.client_live && !f.has_server
@@ -215,7 +218,7 @@ impl World {
             // A cookie's connection is established at once and waits to be accepted.
             self.enqueue_accept(ConnRef { host: h, id }, l);
         }
-        flow
+        owner
     }
 
     /// A connection's timer event fired.
@@ -229,6 +232,13 @@ impl World {
     /// Lets the applications react to a connection's events, sends what it has to send,
     /// and re-arms its timer, or hands it over to TIME-WAIT, or forgets it once CLOSED.
     pub(crate) fn pump(&mut self, now: Time, c: ConnRef, cause: Cause) {
+        let owner = self.hosts[c.host.0 as usize].owner(c.id);
+        self.pump_owned(now, c, owner, cause);
+    }
+
+    /// [`pump`](Self::pump) for a connection whose owner the caller knows (it does not
+    /// change while the connection is drained).
+    fn pump_owned(&mut self, now: Time, c: ConnRef, owner: Owner, cause: Cause) {
         // The stack's own doings first (state changes, the segments it sends), then the
         // application's reactions, as a kernel sends its ACK before the woken application
         // runs. `reactions` is kept between calls, so this allocates nothing once warm.
@@ -238,14 +248,13 @@ impl World {
             while let Some(event) = self.hosts[c.host.0 as usize].stack.poll_conn_event(c.id) {
                 match event {
                     TcpEvent::StateChanged { from, to } => {
-                        self.state_changed(now, c, from, to, cause)
+                        self.state_changed(now, c, owner, (from, to), cause)
                     }
                     other => reactions.push(other),
                 }
             }
-            let host = &mut self.hosts[c.host.0 as usize];
-            if let Some(t) = host.stack.poll_conn_transmit(c.id) {
-                let flow = Some(host.owner(c.id).flow);
+            if let Some(t) = self.hosts[c.host.0 as usize].stack.poll_conn_transmit(c.id) {
+                let flow = Some(owner.flow);
                 self.send(now, Addr::Host(c.host), t, flow, flow);
                 continue;
             }
@@ -253,22 +262,21 @@ impl World {
                 break;
             }
             for event in reactions.drain(..) {
-                self.on_app_event(now, c, event);
+                self.on_app_event(now, c, owner, event);
             }
             cause = Cause::App;
         }
         self.reactions = reactions;
         if let Some(rec) = &mut self.recorder {
-            let host = &self.hosts[c.host.0 as usize];
-            rec.connection(now, c, host.owner(c.id).flow, host.stack.connection(c.id));
+            let conn = self.hosts[c.host.0 as usize].stack.connection(c.id);
+            rec.connection(now, c, owner.flow, conn);
         }
-        self.settle(now, c);
+        self.settle(now, c, owner);
     }
 
     /// After a connection was drained: its timer, its TIME-WAIT socket, or its end.
-    fn settle(&mut self, now: Time, c: ConnRef) {
+    fn settle(&mut self, now: Time, c: ConnRef, owner: Owner) {
         let host = &mut self.hosts[c.host.0 as usize];
-        let owner = host.owner(c.id);
         let pending = host.conns[c.id.index()].timer.take();
         match host.stack.settle(c.id) {
             Settled::Open { timeout } => {
@@ -339,11 +347,16 @@ impl World {
         self.hosts[c.host.0 as usize].conns[c.id.index()].timer = Some((at, key));
     }
 
-    fn state_changed(&mut self, now: Time, c: ConnRef, from: State, to: State, cause: Cause) {
-        let host = &self.hosts[c.host.0 as usize];
-        let owner = host.owner(c.id);
+    fn state_changed(
+        &mut self,
+        now: Time,
+        c: ConnRef,
+        owner: Owner,
+        (from, to): (State, State),
+        cause: Cause,
+    ) {
         if from == State::SynReceived && to == State::Established {
-            if let Some(l) = host.stack.listener_of(c.id) {
+            if let Some(l) = self.hosts[c.host.0 as usize].stack.listener_of(c.id) {
                 // The stack put it in the listener's accept queue.
                 self.enqueue_accept(c, l);
             }
@@ -484,11 +497,5 @@ impl World {
         shown: Option<FlowId>,
     ) {
         self.send_segment(now, from, t.to, flow, shown, t.seg);
-    }
-
-    /// A client application's connection ended.
-    pub(crate) fn conn_ended(&mut self, c: ConnRef, end: End) {
-        let owner = self.hosts[c.host.0 as usize].owner(c.id);
-        self.ledger.ended(owner.flow, owner.side, end);
     }
 }

@@ -13,9 +13,11 @@ pub struct HostId(pub u32);
 pub struct FlowId(pub u32);
 
 /// A packet: numbered in the order packets are handed to links, from 0. Every copy a link
-/// makes of a packet (a duplicate, a stale copy) carries the packet's id.
+/// makes of a packet (a duplicate, a stale copy) carries the packet's id. 32 bits keep the
+/// event queue's entries small; the numbering wraps after 2³² packets, more than a trace
+/// (the only reader of ids) can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PacketId(pub u64);
+pub struct PacketId(pub u32);
 
 /// One direction of a link: `forward` carries the first host of `between` to the second.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,13 +41,14 @@ impl ChannelId {
 }
 
 /// Where a packet comes from or goes to: a host, or an address a flood made up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Addr {
     Host(HostId),
-    /// A spoofed source address of flood `flood` (its place among the floods): `addr` is a
-    /// random 24-bit number. Packets sent to it vanish where the flood enters the network.
+    /// A spoofed source address of flood `flood` (its place among the floods; the checker
+    /// allows at most 65,536 floods, which keeps an address in 8 bytes): `addr` is a random
+    /// 24-bit number. Packets sent to it vanish where the flood enters the network.
     Spoofed {
-        flood: u32,
+        flood: u16,
         addr: u32,
     },
 }
@@ -66,8 +69,20 @@ impl synack_tcp::Address for Addr {
     fn isn_key(self) -> u32 {
         match self {
             Addr::Host(HostId(h)) => h,
-            Addr::Spoofed { flood, addr } => 0x8000_0000 | (flood << 24) | (addr & 0x00ff_ffff),
+            Addr::Spoofed { flood, addr } => {
+                0x8000_0000 | (u32::from(flood) << 24) | (addr & 0x00ff_ffff)
+            }
         }
+    }
+}
+
+/// One 64-bit word per address: every stack hashes addresses for each segment it demultiplexes.
+impl std::hash::Hash for Addr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(match *self {
+            Addr::Host(HostId(h)) => u64::from(h),
+            Addr::Spoofed { flood, addr } => 1 << 63 | u64::from(flood) << 32 | u64::from(addr),
+        });
     }
 }
 

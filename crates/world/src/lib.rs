@@ -78,8 +78,8 @@ pub enum SetupError {
 enum Event {
     /// Time for probe workload `.0` to send its next datagram.
     ProbeSend(u32),
-    /// A copy of `packet` comes off channel `channel` at its receiving host.
-    Deliver { channel: u32, packet: Packet },
+    /// A copy of a packet comes off its link at its receiving host.
+    Deliver(Packet),
     /// A TCP application opens its next connection.
     AppConnect(u32),
     /// A connection's earliest timer may be due.
@@ -167,7 +167,7 @@ pub struct World {
     /// `[[series]]` being recorded, if any.
     recorder: Option<series::Recorder>,
     /// The id of the next packet handed to a link.
-    next_packet: u64,
+    next_packet: u32,
 }
 
 impl World {
@@ -302,7 +302,7 @@ impl World {
         while let Some((now, event)) = self.sched.pop_until(self.end) {
             match event {
                 Event::ProbeSend(p) => self.probe_send(now, p),
-                Event::Deliver { channel, packet } => self.deliver(now, channel, packet),
+                Event::Deliver(packet) => self.deliver(now, packet),
                 Event::AppConnect(app) => self.app_connect(now, app),
                 Event::ConnTimer(c) => self.conn_timer(now, c),
                 Event::FloodSyn(f) => self.flood_syn(now, f),
@@ -321,7 +321,7 @@ impl World {
         self.metrics.segments_sent += 1;
         let delivered = match outcome.fate {
             Fate::Deliver(at) => {
-                self.schedule_delivery(at, channel, packet);
+                self.schedule_delivery(at, packet);
                 true
             }
             Fate::Drop(_) => {
@@ -330,14 +330,14 @@ impl World {
             }
         };
         for at in [outcome.duplicate, outcome.stale].into_iter().flatten() {
-            self.schedule_delivery(at, channel, packet.as_copy());
+            self.schedule_delivery(at, packet.as_copy());
         }
         delivered
     }
 
-    fn schedule_delivery(&mut self, at: Time, channel: u32, packet: Packet) {
+    fn schedule_delivery(&mut self, at: Time, packet: Packet) {
         self.sched
-            .schedule(at, Event::Deliver { channel, packet })
+            .schedule(at, Event::Deliver(packet))
             .expect("links never deliver before the packet was sent");
     }
 
@@ -367,7 +367,7 @@ impl World {
             return;
         };
         let id = PacketId(self.next_packet);
-        self.next_packet += 1;
+        self.next_packet = self.next_packet.wrapping_add(1);
         let packet = Packet::Tcp {
             from,
             to,
@@ -394,7 +394,7 @@ impl World {
         }
     }
 
-    fn deliver(&mut self, now: Time, _channel: u32, packet: Packet) {
+    fn deliver(&mut self, now: Time, packet: Packet) {
         match packet {
             Packet::Probe {
                 probe,

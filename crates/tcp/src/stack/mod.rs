@@ -402,20 +402,24 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// The next answer from no socket, or from a TIME-WAIT socket, in the order made.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<Transmit<A>> {
         self.transmits.pop_front()
     }
 
     /// The next stack-level happening.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<StackEvent<T>> {
         self.events.pop_front()
     }
 
+    #[inline]
     pub fn connection(&self, id: ConnId) -> &Connection {
         &self.conns.get(id.0).expect(LIVE).conn
     }
 
     /// The connection, for the application's `send`, `close` and `abort`; drain it after.
+    #[inline]
     pub fn connection_mut(&mut self, id: ConnId) -> &mut Connection {
         &mut self.conns.get_mut(id.0).expect(LIVE).conn
     }
@@ -430,10 +434,12 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// SYN joins that listener's accept queue when [`poll_conn_event`](Self::poll_conn_event)
     /// returns its `StateChanged { from: SynReceived, to: Established }`; one opened from a
     /// cookie is there from the start.
+    #[inline]
     pub fn listener_of(&self, id: ConnId) -> Option<ListenerId> {
         self.conns.get(id.0).expect(LIVE).listener
     }
 
+    #[inline]
     pub fn tag(&self, socket: SocketId) -> T {
         match socket {
             SocketId::Conn(id) => self.conns.get(id.0).expect(LIVE).tag,
@@ -441,6 +447,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         }
     }
 
+    #[inline]
     pub fn set_tag(&mut self, id: ConnId, tag: T) {
         self.conns.get_mut(id.0).expect(LIVE).tag = tag;
     }

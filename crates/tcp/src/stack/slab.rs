@@ -46,15 +46,18 @@ impl<V> Slab<V> {
         value
     }
 
+    #[inline]
     pub(super) fn get(&self, i: u32) -> Option<&V> {
         self.slots.get(i as usize)?.as_ref()
     }
 
+    #[inline]
     pub(super) fn get_mut(&mut self, i: u32) -> Option<&mut V> {
         self.slots.get_mut(i as usize)?.as_mut()
     }
 
     /// How many times slot `i` has been vacated.
+    #[inline]
     pub(super) fn generation(&self, i: u32) -> u32 {
         self.generations[i as usize]
     }

@@ -15,8 +15,8 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// became ESTABLISHED it joins that listener's accept queue (see
     /// [`listener_of`](Self::listener_of) and [`accept`](Self::accept)) as this event is
     /// returned.
+    #[inline]
     pub fn poll_conn_event(&mut self, id: ConnId) -> Option<Event> {
-        let generation = self.conns.generation(id.0);
         let s = self.conns.get_mut(id.0).expect(LIVE);
         let event = s.conn.poll_event()?;
         if let Event::StateChanged {
@@ -25,6 +25,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         } = event
         {
             if let Some(l) = s.syn_queue.take() {
+                let generation = self.conns.generation(id.0);
                 let listener = &mut self.listeners[l.index()];
                 let established = to == State::Established;
                 listener.inner.half_open_ended(established);
@@ -37,6 +38,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// The connection's next segment to put on the wire.
+    #[inline]
     pub fn poll_conn_transmit(&mut self, id: ConnId) -> Option<Transmit<A>> {
         let s = self.conns.get_mut(id.0).expect(LIVE);
         let seg = s.conn.poll_transmit()?;

@@ -1105,7 +1105,7 @@ fn overrides_address_named_elements() {
     for (path, value, expected) in bad {
         let err = e.with_overrides(&set(path, value)).expect_err(path);
         assert_contains(&err, expected);
-        assert!(matches!(*err.origin, Origin::Override(_)), "{err}");
+        assert!(matches!(*err.origin, Origin::Override { .. }), "{err}");
     }
 }
 

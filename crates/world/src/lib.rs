@@ -23,7 +23,7 @@ pub use synack_experiment::spec::*;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use synack_link::{Channel, Fate, LinkError};
+use synack_link::{Channel, Fate};
 use synack_sim::{Scheduler, Time};
 use synack_tcp::Segment;
 
@@ -33,40 +33,6 @@ use crate::trace::{Record, Trace, TraceEvent};
 
 use probe::Probe;
 use tcp::Tcp;
-
-/// Why a world could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("link `{link}` ({direction}): {error}")]
-    Link {
-        link: String,
-        direction: &'static str,
-        error: LinkError,
-    },
-    #[error("workload `{workload}`: no link joins `{from}` and `{to}` (synack routes over direct links only)")]
-    NoRoute {
-        workload: String,
-        from: String,
-        to: String,
-    },
-    #[error("workload `{workload}`: rate must be positive and finite, got {rate}")]
-    Rate { workload: String, rate: f64 },
-    #[error("workload `{workload}`: nothing listens on {host}:{port}; a flood needs a TCP workload serving that port")]
-    NoListener {
-        workload: String,
-        host: String,
-        port: u16,
-    },
-    #[error("{0} flood workloads: at most 128 are supported")]
-    TooManyFloods(usize),
-    #[error("workloads `{first}` and `{second}` both serve {host}:{port} but differently; give them different ports")]
-    ListenerConflict {
-        first: String,
-        second: String,
-        host: String,
-        port: u16,
-    },
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -164,7 +130,12 @@ pub struct World {
 
 impl World {
     /// Builds the world of run `run_seed`, drawing each component's stream from it.
-    pub fn new(spec: &WorldSpec, run_seed: u64) -> Result<World, SetupError> {
+    ///
+    /// `spec` comes from `synack_experiment::check`, which checked everything a world
+    /// needs; a spec that breaks those rules (link parameters out of range, a workload
+    /// between hosts no link joins, a flood without a listener, two different servers on
+    /// one port) is a bug in the caller, and panics.
+    pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
         let mut channels = Vec::with_capacity(spec.links.len() * 2);
         let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
         for link in &spec.links {
@@ -173,46 +144,29 @@ impl World {
                 ("reverse", &link.reverse, link.b, link.a),
             ] {
                 let rng = component_rng(run_seed, &format!("link.{}.{direction}", link.name));
-                let channel =
-                    Channel::new(params.clone(), rng).map_err(|error| SetupError::Link {
-                        link: link.name.clone(),
-                        direction,
-                        error,
-                    })?;
+                let channel = Channel::new(params.clone(), rng)
+                    .expect("the checker validated the link parameters");
                 routes
                     .entry((from as u32, to as u32))
                     .or_insert(channels.len() as u32);
                 channels.push(channel);
             }
         }
-        let route = |name: &str, from: usize, to: usize| {
-            routes
+        let route = |from: usize, to: usize| {
+            *routes
                 .get(&(from as u32, to as u32))
-                .copied()
-                .ok_or_else(|| SetupError::NoRoute {
-                    workload: name.to_string(),
-                    from: spec.hosts[from].name.clone(),
-                    to: spec.hosts[to].name.clone(),
-                })
+                .expect("the checker found a direct link under every workload")
         };
         let mut sched = Scheduler::new();
         let mut probes = Vec::with_capacity(spec.probes.len());
         for (i, p) in spec.probes.iter().enumerate() {
-            let channel = route(&p.name, p.from, p.to)?;
-            probes.push(Probe::new(p, channel, run_seed)?);
+            let channel = route(p.from, p.to);
+            probes.push(Probe::new(p, channel, run_seed));
             if p.start < p.stop {
                 sched.schedule_in(p.start, Event::ProbeSend(i as u32));
             }
         }
-        for app in &spec.apps {
-            route(&app.name, app.client, app.server)?;
-            route(&app.name, app.server, app.client)?;
-        }
-        for f in &spec.floods {
-            route(&f.name, f.entry, f.target)?;
-            route(&f.name, f.target, f.entry)?;
-        }
-        let tcp = Tcp::new(spec, run_seed)?;
+        let tcp = Tcp::new(spec, run_seed);
         for (i, app) in spec.apps.iter().enumerate() {
             if app.start < spec.duration {
                 sched.schedule_in(app.start, Event::AppConnect(i as u32));
@@ -234,7 +188,7 @@ impl World {
                 sched.schedule_in(s.at, Event::Script(i as u32));
             }
         }
-        Ok(World {
+        World {
             sched,
             end: Time::ZERO + spec.duration,
             host_names: spec.hosts.iter().map(|h| h.name.clone()).collect(),
@@ -249,7 +203,7 @@ impl World {
             reactions: Vec::new(),
             recorder,
             next_packet: 0,
-        })
+        }
     }
 
     /// Records every segment sent, received and dropped, and every state change.

@@ -34,6 +34,7 @@ mod validate;
 mod workload;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,9 @@ pub struct Experiment {
     pub series: Vec<SeriesConfig>,
     /// The file name errors are reported against.
     file: String,
+    /// The file's text as written (without the overrides applied since): where positions
+    /// in errors found later (overrides, the charts against the sweep) are looked up.
+    text: Arc<str>,
     /// The document as written, without `[sweep]`: what parameter paths edit.
     raw: toml::Table,
     /// `[sweep]`, in file order.
@@ -265,17 +269,13 @@ impl Experiment {
 
     /// Applies overrides to the raw document and reads it again.
     fn apply(&self, sets: &[(String, toml::Value)]) -> Result<Experiment, ConfigError> {
-        let shown = |sets: &[(String, toml::Value)]| {
-            Origin::Override(
-                sets.iter()
-                    .map(|(p, v)| (p.clone(), v.to_string()))
-                    .collect(),
-            )
-        };
         let mut raw = self.raw.clone();
         for (path, value) in sets {
             sweep::set_path(&mut raw, path, value.clone()).map_err(|e| ConfigError {
-                origin: Box::new(shown(std::slice::from_ref(&(path.clone(), value.clone())))),
+                origin: Box::new(self.override_origin(
+                    std::slice::from_ref(&(path.clone(), value.clone())),
+                    Some(path),
+                )),
                 kind: ErrorKind::UnknownKey,
                 key: Some(path.clone()),
                 message: e.message,
@@ -283,16 +283,17 @@ impl Experiment {
             })?;
         }
         let text = toml::to_string(&raw).map_err(|e| ConfigError {
-            origin: Box::new(shown(sets)),
+            origin: Box::new(self.override_origin(sets, None)),
             kind: ErrorKind::Invalid,
             key: None,
             message: format!("the overridden document cannot be written as TOML: {e}"),
             suggestion: None,
         })?;
-        let doc = Doc::parse(&text, &self.file).map_err(|e| e.relocated(shown(sets)))?;
+        let doc = Doc::parse(&text, &self.file)
+            .map_err(|e| e.relocated(self.override_origin(sets, None)))?;
         let mut exp = build(&doc, &self.axes).map_err(|e| {
             // Positions in the rewritten document mean nothing to the user: name the
-            // override the error is about (or all of them).
+            // override the error is about (or all of them), at the key in the file as written.
             let key = e.key.clone().unwrap_or_default();
             let related: Vec<(String, toml::Value)> = sets
                 .iter()
@@ -304,16 +305,92 @@ impl Experiment {
                 })
                 .cloned()
                 .collect();
-            let origin = if related.is_empty() {
-                shown(sets)
-            } else {
-                shown(&related)
-            };
+            let shown = if related.is_empty() { sets } else { &related };
+            let origin = self.override_origin(shown, e.key.as_deref());
             e.relocated(origin)
         })?;
         exp.raw = raw;
         exp.file = self.file.clone();
+        exp.text = self.text.clone();
         Ok(exp)
+    }
+
+    /// Where an error found with overrides applied is reported: the overrides, and the
+    /// position in the file as written of the key the error is about, else of the first
+    /// override's key (or of the nearest table enclosing it).
+    fn override_origin(&self, sets: &[(String, toml::Value)], key: Option<&str>) -> Origin {
+        let position = Doc::parse(&self.text, &self.file).ok().and_then(|doc| {
+            key.into_iter()
+                .chain(sets.iter().map(|(p, _)| p.as_str()))
+                .find_map(|k| doc.position_of(&doc.path_of_key(k)))
+        });
+        Origin::Override {
+            file: self.file.clone(),
+            position,
+            sets: sets
+                .iter()
+                .map(|(p, v)| (p.clone(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Refuses an override of a swept path (the sweep would override it), at the path's
+    /// key in `[sweep]`.
+    pub(crate) fn refuse_swept(&self, sets: &[(String, toml::Value)]) -> Result<(), ConfigError> {
+        for (path, _) in sets {
+            if let Some(axis) = self.axes.iter().find(|a| a.path == *path) {
+                return Err(ConfigError {
+                    origin: Box::new(Origin::File {
+                        file: self.file.clone(),
+                        position: Some(axis.key_pos),
+                    }),
+                    kind: ErrorKind::Invalid,
+                    key: Some(path.clone()),
+                    message: format!(
+                        "--set {path}: this path is swept in [sweep] of {}; the sweep would \
+                         override it (edit the sweep list to run fewer values)",
+                        self.file
+                    ),
+                    suggestion: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// This experiment at one sweep point (its values applied), checked. An error is
+    /// reported in `[sweep]`: at the value of a one-path sweep, else at the first swept path
+    /// with every value of the point.
+    pub(crate) fn at_point(
+        &self,
+        point: &[(String, toml::Value)],
+    ) -> Result<Experiment, ConfigError> {
+        self.apply(point)
+            .map_err(|e| e.relocated(self.point_origin(point)))
+    }
+
+    fn point_origin(&self, point: &[(String, toml::Value)]) -> Origin {
+        if let [(path, value)] = point {
+            if let Some(axis) = self.axes.iter().find(|a| a.path == *path) {
+                let i = axis.values.iter().position(|v| v == value).unwrap_or(0);
+                return sweep::sweep_origin(&self.file, axis, i);
+            }
+        }
+        Origin::SweepPoint {
+            file: self.file.clone(),
+            position: self.axes.first().map_or((1, 1), |a| a.key_pos),
+            values: point
+                .iter()
+                .map(|(p, v)| (p.clone(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Every sweep chart shows every swept path (as its x or its series), located in the
+    /// file as written.
+    pub(crate) fn check_charts_cover_sweep(&self) -> Result<(), ConfigError> {
+        let doc = Doc::parse(&self.text, &self.file)?;
+        validate::check_chart_sweep(self, &doc)
     }
 
     /// Applies every sweep value on its own, then (for small sweeps) every point, and
@@ -344,17 +421,7 @@ impl Experiment {
             .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()));
         if self.sweep.len() > 1 && count.is_some_and(|n| n <= MAX_CHECKED_POINTS) {
             for point in self.sweep_points() {
-                self.apply(&point).map_err(|e| {
-                    let values = point
-                        .iter()
-                        .map(|(p, v)| (p.clone(), v.to_string()))
-                        .collect();
-                    e.relocated(Origin::SweepPoint {
-                        file: self.file.clone(),
-                        position: self.axes.first().map_or((1, 1), |a| a.key_pos),
-                        values,
-                    })
-                })?;
+                self.at_point(&point)?;
             }
         }
         Ok(())
@@ -398,6 +465,7 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         charts: f.chart.into_iter().map(RawChart::resolve).collect(),
         series: f.series,
         file: doc.file.to_string(),
+        text: Arc::from(doc.text),
         raw: toml::Table::new(),
         sweep: axes
             .iter()

@@ -12,12 +12,16 @@
 //! in two steps (`kind`, then that kind's struct) because serde's internally tagged enums
 //! lose spans.
 //! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
-//! not swept) locate their key in the same spanned document.
+//! not swept) locate their key in the same spanned document; so do the checks of what a
+//! world relies on (link parameters as `synack_link` checks them, a direct link under every
+//! workload and scripted segment, one server behaviour per port, a listener for every flood).
 //!
 //! Parameter paths (`link.wan.loss`, used by `[sweep]` and `--set`) edit a copy of the raw
 //! document, which is then written out and read again through the same checks
-//! ([`Experiment::with_overrides`]). Every sweep value is applied this way at load time, and
-//! every sweep point too when there are at most [`MAX_CHECKED_POINTS`].
+//! ([`Experiment::with_overrides`]); an error found that way is reported at the key it is
+//! about in the file as written. Every sweep value is applied this way at load time, and
+//! every sweep point too when there are at most [`MAX_CHECKED_POINTS`]; [`crate::check`]
+//! applies every point of any sweep, and checks the charts against the whole sweep.
 //!
 //! A `[[chart]] kind = "timeseries"` plots recorded `[[series]]` against time: its `y` names
 //! series metrics instead of run metrics, and its `x` is `"time"`.
@@ -205,7 +209,13 @@ impl Experiment {
             .iter()
             .any(|(p, _)| !self.sweep.iter().any(|(a, _)| a == p))
         {
-            exp.check_sweep()?;
+            exp.check_sweep().map_err(|mut e| {
+                // The sweep was valid without the overrides: say which ones broke it.
+                let shown: Vec<String> = sets.iter().map(|(p, v)| format!("`{p} = {v}`")).collect();
+                e.message
+                    .push_str(&format!(" (with override {})", shown.join(", ")));
+                e
+            })?;
         }
         Ok(exp)
     }

@@ -78,8 +78,8 @@ pub(crate) fn check_chart_sweep(exp: &Experiment, doc: &Doc<'_>) -> Result {
                 doc_path!["chart", i],
                 format!(
                     "chart \"{}\": the sweep also varies `{path}`, which is neither its x nor \
-                     its series, so points differing only in `{path}` would fall on one point; \
-                     {fix}",
+                     its series: points that differ only in `{path}` would be drawn at one \
+                     place; {fix}",
                     c.name
                 ),
             ));
@@ -318,14 +318,15 @@ impl Checker<'_, '_> {
                 own.push(Seg::Key(k.to_string()));
                 shared.push(Seg::Key(k.to_string()));
             }
-            let path = if self.doc.get(&own).is_some() {
-                own
+            // Name the direction only where the key was set for one direction.
+            let (path, message) = if self.doc.get(&own).is_some() {
+                (own, format!("{e} (in the {dir} direction)"))
             } else if self.doc.get(&shared).is_some() {
-                shared
+                (shared, e.to_string())
             } else {
-                self.link_key(i, dir, keys[0])
+                (self.link_key(i, dir, keys[0]), e.to_string())
             };
-            return Err(self.err(path, format!("{e} (in the {dir} direction)")));
+            return Err(self.err(path, message));
         }
         Ok(())
     }

@@ -43,7 +43,7 @@ fn experiment_plan(name: &str, sets: &[(&str, &str)]) -> Plan {
         .iter()
         .map(|(k, v)| (k.to_string(), parse_cli_value(v)))
         .collect();
-    Plan::new(&exp.with_overrides(&sets).expect("valid overrides")).expect("a valid plan")
+    Plan::new(&synack_experiment::check(&exp, &sets).expect("valid overrides"))
 }
 
 fn simulator(c: &mut Criterion) {

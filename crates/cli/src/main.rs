@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synack_experiment::config::units::parse_duration;
 use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_experiment::Checked;
 use synack_report::ladder::{ladder, LadderOptions};
 use synack_report::results::{
     prepare_output_dir, runs_csv, series_csv, summarize, summary_csv, write_atomic, PointSummary,
@@ -128,18 +129,16 @@ impl Command {
                 shard,
             } => run(&file, out, &sets, jobs, shard.as_deref()),
             Command::Check { file, sets } => {
-                let (experiment, _) = load(&file, &sets)?;
-                let plan = Plan::new(&experiment)?;
-                charts::check(&experiment)?;
+                let checked = load(&file, &sets)?;
                 emit(&format!(
                     "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
                     file.display(),
-                    plan.points.len(),
-                    plural(plan.points.len()),
-                    plan.replications,
-                    plural(plan.replications as usize),
-                    plan.runs(None).len(),
-                    plural(plan.runs(None).len()),
+                    checked.points.len(),
+                    plural(checked.points.len()),
+                    checked.replications,
+                    plural(checked.replications as usize),
+                    checked.runs(),
+                    plural(checked.runs()),
                 ))
             }
             Command::Trace {
@@ -154,8 +153,7 @@ impl Command {
                 out,
                 sets,
             } => {
-                let (experiment, _) = load(&file, &sets)?;
-                let plan = Plan::new(&experiment)?;
+                let plan = Plan::new(&load(&file, &sets)?);
                 if point >= plan.points.len() {
                     bail!(
                         "--point {point}: the sweep has {} point(s), numbered from 0",
@@ -274,24 +272,12 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Reads the experiment and applies `--set` overrides.
-fn load(file: &Path, sets: &[String]) -> Result<(Experiment, Vec<(String, toml::Value)>)> {
+/// Reads the experiment and checks it with the `--set` overrides: every sweep point
+/// resolved.
+fn load(file: &Path, sets: &[String]) -> Result<Checked> {
     let experiment = Experiment::load(file)?;
     let sets = parse_sets(sets)?;
-    for (path, _) in &sets {
-        if experiment
-            .sweep_axes()
-            .iter()
-            .any(|(swept, _)| swept == path)
-        {
-            bail!(
-                "--set {path}: this path is swept in [sweep] of {}; the sweep would override it (edit the sweep list to run fewer values)",
-                file.display()
-            );
-        }
-    }
-    let experiment = experiment.with_overrides(&sets)?;
-    Ok((experiment, sets))
+    Ok(synack_experiment::check(&experiment, &sets)?)
 }
 
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
@@ -329,9 +315,9 @@ fn run(
     shard: Option<&str>,
 ) -> Result<()> {
     let shard = shard.map(parse_shard).transpose()?;
-    let (experiment, sets) = load(file, sets)?;
-    let plan = Plan::new(&experiment)?;
-    charts::check(&experiment)?;
+    let checked = load(file, sets)?;
+    let plan = Plan::new(&checked);
+    let (experiment, sets) = (&checked.experiment, &checked.overrides);
     let out = out.unwrap_or_else(|| Path::new("results").join(&experiment.name));
     prepare_output_dir(&out)?;
 
@@ -349,9 +335,9 @@ fn run(
         let hosts: Vec<String> = experiment.hosts.iter().map(|h| h.name.clone()).collect();
         write_atomic(&out.join("series.csv"), &series_csv(&records, &hosts))?;
     }
-    let manifest = Manifest::new(file, &experiment, &sets, &plan, shard, wall)?;
+    let manifest = Manifest::new(file, experiment, sets, &plan, shard, wall)?;
     write_atomic(&out.join("manifest.json"), manifest.to_json()?.as_bytes())?;
-    let charts = charts::draw_all(&experiment, &summary, &out)?;
+    let charts = charts::draw_all(experiment, &summary, &out)?;
 
     print_table(&summary)?;
     emit(&format!(

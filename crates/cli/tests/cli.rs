@@ -4,6 +4,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// The experiment texts of the experiment crate's tests.
+#[path = "../../experiment/tests/common/mod.rs"]
+mod common;
+
 fn synack(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synack"))
         .args(args)
@@ -268,4 +272,59 @@ fn trace_writes_every_format() {
     assert!(fs::read_to_string(tmp.path().join("h.svg"))
         .unwrap()
         .contains("<svg"));
+}
+
+/// `check`, `run` and `trace` go through the one checker: a mistake that only building the
+/// world used to find (here a request between hosts joined only through a third) is reported
+/// by each at its file, line and column, and nothing runs or is written.
+#[test]
+fn every_command_reports_what_the_checker_finds_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("chain.toml");
+    fs::write(
+        &file,
+        format!("{}{}", common::CHAIN, common::WEB.replace("b:80", "c:80")),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = tmp.path().join("out");
+    let expected = format!(
+        "error: {file}:24:6: `workload.web.to`: no [[link]] joins \"a\" and \"c\" (only a chain \
+         of links through \"b\"); synack routes over direct links only: add a [[link]] with \
+         between = [\"a\", \"c\"]\n"
+    );
+    for args in [
+        vec!["check", file],
+        vec!["run", file, "--out", out.to_str().unwrap()],
+        vec!["trace", file],
+    ] {
+        let o = synack(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(stderr(&o), expected, "{args:?}");
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+/// More than 128 floods (the limit of the old packed addresses) check and run.
+#[test]
+fn two_hundred_floods_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("floods.toml");
+    fs::write(
+        &file,
+        format!("{}{}{}", common::CHAIN, common::WEB, common::floods(200)),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = synack(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "duration=1s",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 2, "one run and a header");
 }

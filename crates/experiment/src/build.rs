@@ -13,8 +13,9 @@ use crate::spec::{
 };
 
 /// Resolves names to indices and configuration to the components' own parameter types.
-/// Validation already guaranteed that every name refers to something that exists.
-pub fn build_world(exp: &Experiment) -> WorldSpec {
+/// Validation already guaranteed that every name refers to something that exists, and
+/// everything else a world needs (see `config::validate`): [`crate::check`] is the way in.
+pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
     let hosts: Vec<HostSpec> = exp
         .hosts
         .iter()
@@ -23,12 +24,7 @@ pub fn build_world(exp: &Experiment) -> WorldSpec {
             tcp: exp.tcp_for(&h.name),
         })
         .collect();
-    let index = |name: &str| {
-        hosts
-            .iter()
-            .position(|h| h.name == name)
-            .expect("validation checked every host name")
-    };
+    let index = |name: &str| host_index(exp, name);
     let links = exp
         .links
         .iter()
@@ -40,18 +36,6 @@ pub fn build_world(exp: &Experiment) -> WorldSpec {
             reverse: link_params(&l.reverse),
         })
         .collect();
-    // What bulk, request and churn share: a client, a server application on `to`.
-    let app =
-        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
-            name: name.to_string(),
-            client: index(from),
-            server: index(&to.host),
-            port: to.port,
-            kind,
-            start,
-            server_never_closes: server_close == ServerClose::Never,
-            accept_rate,
-        };
     let mut probes = Vec::new();
     let mut apps = Vec::new();
     let mut floods = Vec::new();
@@ -68,47 +52,9 @@ pub fn build_world(exp: &Experiment) -> WorldSpec {
                 stop: p.stop.min(exp.duration),
                 poisson: p.arrivals == Arrivals::Poisson,
             }),
-            WorkloadConfig::Bulk(b) => apps.push(app(
-                &b.name,
-                &b.from,
-                &b.to,
-                b.start,
-                b.server_close,
-                b.accept_rate,
-                AppKind::Bulk { bytes: b.bytes },
-            )),
-            WorkloadConfig::Request(r) => apps.push(app(
-                &r.name,
-                &r.from,
-                &r.to,
-                r.start,
-                r.server_close,
-                r.accept_rate,
-                AppKind::Request {
-                    request: r.request,
-                    response: r.response,
-                    count: r.count,
-                    interval: r.interval,
-                    half_close: r.half_close,
-                },
-            )),
-            WorkloadConfig::Churn(c) => apps.push(app(
-                &c.name,
-                &c.from,
-                &c.to,
-                c.start,
-                c.server_close,
-                c.accept_rate,
-                AppKind::Churn {
-                    request: c.request,
-                    response: c.response,
-                    rate: c.rate,
-                    poisson: c.arrivals == Arrivals::Poisson,
-                    stop: c.stop.min(exp.duration),
-                    server_closes: c.closer == Closer::Server,
-                    half_close: c.half_close,
-                },
-            )),
+            WorkloadConfig::Bulk(_) | WorkloadConfig::Request(_) | WorkloadConfig::Churn(_) => {
+                apps.extend(app_spec(exp, w));
+            }
             WorkloadConfig::Flood(f) => floods.push(FloodSpec {
                 name: f.name.clone(),
                 entry: index(&f.from),
@@ -169,7 +115,79 @@ pub fn build_world(exp: &Experiment) -> WorldSpec {
     }
 }
 
-fn link_params(p: &LinkParams) -> Params {
+/// The index of host `name`, which validation checked exists.
+fn host_index(exp: &Experiment, name: &str) -> usize {
+    exp.hosts
+        .iter()
+        .position(|h| h.name == name)
+        .expect("validation checked every host name")
+}
+
+/// The client and server applications of a bulk, request or churn workload; `None` for
+/// other kinds. Its hosts must exist.
+pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> {
+    // What bulk, request and churn share: a client, a server application on `to`.
+    let app =
+        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
+            name: name.to_string(),
+            client: host_index(exp, from),
+            server: host_index(exp, &to.host),
+            port: to.port,
+            kind,
+            start,
+            server_never_closes: server_close == ServerClose::Never,
+            accept_rate,
+        };
+    Some(match w {
+        WorkloadConfig::Bulk(b) => app(
+            &b.name,
+            &b.from,
+            &b.to,
+            b.start,
+            b.server_close,
+            b.accept_rate,
+            AppKind::Bulk { bytes: b.bytes },
+        ),
+        WorkloadConfig::Request(r) => app(
+            &r.name,
+            &r.from,
+            &r.to,
+            r.start,
+            r.server_close,
+            r.accept_rate,
+            AppKind::Request {
+                request: r.request,
+                response: r.response,
+                count: r.count,
+                interval: r.interval,
+                half_close: r.half_close,
+            },
+        ),
+        WorkloadConfig::Churn(c) => app(
+            &c.name,
+            &c.from,
+            &c.to,
+            c.start,
+            c.server_close,
+            c.accept_rate,
+            AppKind::Churn {
+                request: c.request,
+                response: c.response,
+                rate: c.rate,
+                poisson: c.arrivals == Arrivals::Poisson,
+                stop: c.stop.min(exp.duration),
+                server_closes: c.closer == Closer::Server,
+                half_close: c.half_close,
+            },
+        ),
+        WorkloadConfig::Probe(_) | WorkloadConfig::Flood(_) | WorkloadConfig::Script(_) => {
+            return None
+        }
+    })
+}
+
+/// One direction of a link in `synack_link`'s terms.
+pub(crate) fn link_params(p: &LinkParams) -> Params {
     Params {
         delay: p.delay,
         jitter: p.jitter,

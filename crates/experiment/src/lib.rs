@@ -1,10 +1,12 @@
 //! The experiment language: the TOML schema and its validation ([`config`]), the metric
-//! names ([`metrics`]), and the resolved specification of a run ([`spec`]) that
-//! [`build_world`] makes from a checked experiment.
+//! names ([`metrics`]), the resolved specification of a run ([`spec`]), and the one checker
+//! ([`check`]) that turns an experiment and its overrides into the checked world of every
+//! sweep point.
 
 mod build;
+mod check;
 pub mod config;
 pub mod metrics;
 pub mod spec;
 
-pub use build::build_world;
+pub use check::{check, Checked, Point};

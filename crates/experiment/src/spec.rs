@@ -1,6 +1,6 @@
 //! The resolved specification of one run: names resolved to indices, units to numbers.
-//! [`build_world`](crate::build_world) makes it from an experiment whose sweep values are
-//! applied; the world runs it.
+//! [`check`](crate::check) makes one for every sweep point of a checked experiment; the
+//! world runs it.
 
 use synack_link::LinkParams;
 use synack_sim::Duration;

@@ -1,37 +1,15 @@
 //! The experiment file: every kind of mistake gives one precise message (file, line:column,
 //! key, what was expected, a suggestion), and valid files give the typed experiment.
 
+mod common;
+
 use std::path::Path;
 
+use common::{BASE, BULK};
 use proptest::prelude::*;
 use synack_experiment::config::*;
 use synack_sim::Duration;
 use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange};
-
-/// A small valid file; the bad cases below append to it, so their line numbers start at 13.
-const BASE: &str = r#"name = "t"
-duration = "10s"
-
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-
-[[link]]
-name = "wan"
-between = ["client", "server"]
-delay = "10ms"
-"#;
-
-/// A bulk workload to append to [`BASE`] (lines 13–19).
-const BULK: &str = r#"
-[[workload]]
-name = "w"
-kind = "bulk"
-from = "client"
-to = "server:80"
-bytes = "1MB"
-"#;
 
 fn parse_err(text: &str) -> ConfigError {
     match Experiment::parse(text, "x.toml") {
@@ -1105,7 +1083,7 @@ fn overrides_address_named_elements() {
     for (path, value, expected) in bad {
         let err = e.with_overrides(&set(path, value)).expect_err(path);
         assert_contains(&err, expected);
-        assert!(matches!(*err.origin, Origin::Override(_)), "{err}");
+        assert!(matches!(*err.origin, Origin::Override { .. }), "{err}");
     }
 }
 

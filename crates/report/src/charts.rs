@@ -15,32 +15,6 @@ use synack_experiment::config::{parse_cli_value, ChartConfig, ChartKind, Experim
 use synack_experiment::metrics::METRIC_NAMES;
 use synack_plot::{Chart, Point, Reference, Series};
 
-/// Checks what the runner needs beyond the file's own validation: every swept parameter
-/// is either a chart's x or its series, so no two points fall on one (x, line).
-pub fn check(exp: &Experiment) -> Result<()> {
-    for chart in &exp.charts {
-        if chart.kind == ChartKind::Timeseries {
-            if chart.x != "time" {
-                bail!(
-                    "chart `{}`: a timeseries chart's x is \"time\", not `{}`",
-                    chart.name,
-                    chart.x
-                );
-            }
-            continue;
-        }
-        for (path, _) in exp.sweep_axes() {
-            if *path != chart.x && chart.series.as_deref() != Some(path.as_str()) {
-                bail!(
-                    "chart `{}`: the sweep also varies `{path}`, which is neither its x nor its series; add `series = \"{path}\"`",
-                    chart.name
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The unit a swept value carries, for the axis title.
 #[derive(Clone, Copy, PartialEq)]
 enum Unit {

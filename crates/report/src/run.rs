@@ -1,7 +1,7 @@
 //! Sweeps: every (point, replication) of an experiment, run in parallel, results in order.
 //!
-//! A plan applies each sweep point's values to the experiment and resolves the world of
-//! every point before anything runs, so an invalid point fails the whole run up front.
+//! A plan is made from [`synack_experiment::check`]'s result: every sweep point's world
+//! resolved and checked before anything runs, so no run can fail on a mistake in the file.
 //! Runs are independent worlds seeded by (experiment seed, point, replication); rayon runs
 //! them on `jobs` threads and `collect` keeps them in plan order, so the results are
 //! byte-identical whatever the number of threads.
@@ -9,21 +9,13 @@
 use rayon::prelude::*;
 
 use crate::results::RunRecord;
-use synack_experiment::build_world;
-use synack_experiment::config::{ConfigError, Experiment};
+use synack_experiment::Checked;
 use synack_world::seeds::run_seed;
 use synack_world::trace::Trace;
-use synack_world::{SetupError, World, WorldSpec};
+use synack_world::World;
 
-/// One sweep point, resolved.
-#[derive(Clone, Debug)]
-pub struct Point {
-    pub index: usize,
-    /// The swept paths and this point's values, in `[sweep]` order.
-    pub params: Vec<(String, toml::Value)>,
-    pub experiment: Experiment,
-    pub world: WorldSpec,
-}
+/// One sweep point, resolved and checked.
+pub use synack_experiment::Point;
 
 /// Everything a run of the experiment will do.
 #[derive(Clone, Debug)]
@@ -31,19 +23,6 @@ pub struct Plan {
     pub points: Vec<Point>,
     pub replications: u32,
     pub seed: u64,
-}
-
-/// Why a plan could not be made or run.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("sweep point {point} ({params}): {error}")]
-    Setup {
-        point: usize,
-        params: String,
-        error: SetupError,
-    },
 }
 
 /// Which share of the runs this process does: runs `i` with `i % of == index`.
@@ -54,36 +33,13 @@ pub struct Shard {
 }
 
 impl Plan {
-    /// Resolves every sweep point of `experiment`.
-    pub fn new(experiment: &Experiment) -> Result<Plan, PlanError> {
-        let points = experiment
-            .sweep_points()
-            .into_iter()
-            .enumerate()
-            .map(|(index, params)| {
-                let experiment = experiment.with_overrides(&params)?;
-                let setup = |error| PlanError::Setup {
-                    point: index,
-                    params: describe(&params),
-                    error,
-                };
-                let world = build_world(&experiment);
-                // Constructing it once checks what only the components can check (e.g. link
-                // parameters), so no run fails half-way through a sweep.
-                World::new(&world, 0).map_err(setup)?;
-                Ok(Point {
-                    index,
-                    params,
-                    experiment,
-                    world,
-                })
-            })
-            .collect::<Result<Vec<_>, PlanError>>()?;
-        Ok(Plan {
-            points,
-            replications: experiment.replications,
-            seed: experiment.seed,
-        })
+    /// The runs of a checked experiment: its points, replications and seed.
+    pub fn new(checked: &Checked) -> Plan {
+        Plan {
+            points: checked.points.clone(),
+            replications: checked.replications,
+            seed: checked.seed,
+        }
     }
 
     /// (point, replication) of every run, point-major.
@@ -142,9 +98,7 @@ impl Plan {
     ) -> (synack_experiment::metrics::Metrics, Trace) {
         let p = &self.points[point];
         let seed = run_seed(self.seed, point, replication);
-        let world =
-            World::new(&p.world, seed).expect("the plan built every point's world once already");
-        let (metrics, trace) = world.with_trace().run_traced();
+        let (metrics, trace) = World::new(&p.world, seed).with_trace().run_traced();
         (metrics, trace.expect("tracing was asked for"))
     }
 
@@ -152,9 +106,7 @@ impl Plan {
     pub fn run_one(&self, point: usize, replication: u32) -> RunRecord {
         let p = &self.points[point];
         let seed = run_seed(self.seed, point, replication);
-        let world =
-            World::new(&p.world, seed).expect("the plan built every point's world once already");
-        let out = world.run_all();
+        let out = World::new(&p.world, seed).run_all();
         RunRecord {
             point,
             replication,
@@ -164,16 +116,4 @@ impl Plan {
             series: out.series,
         }
     }
-}
-
-/// `a=1, b=2s` for messages.
-fn describe(params: &[(String, toml::Value)]) -> String {
-    if params.is_empty() {
-        return "no sweep".to_string();
-    }
-    params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -29,7 +29,7 @@ pub use synack_experiment::spec::*;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use synack_link::{Channel, Fate, LinkError};
+use synack_link::{Channel, Fate};
 use synack_sim::{Duration, Scheduler, Time};
 use synack_tcp::{IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
 
@@ -41,38 +41,6 @@ use crate::seeds::component_rng;
 use crate::trace::{Record, Trace, TraceEvent};
 
 use probe::Probe;
-
-/// Why a world could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("link `{link}` ({direction}): {error}")]
-    Link {
-        link: String,
-        direction: &'static str,
-        error: LinkError,
-    },
-    #[error("workload `{workload}`: no link joins `{from}` and `{to}` (synack routes over direct links only)")]
-    NoRoute {
-        workload: String,
-        from: String,
-        to: String,
-    },
-    #[error("workload `{workload}`: rate must be positive and finite, got {rate}")]
-    Rate { workload: String, rate: f64 },
-    #[error("workload `{workload}`: nothing listens on {host}:{port}; a flood needs a TCP workload serving that port")]
-    NoListener {
-        workload: String,
-        host: String,
-        port: u16,
-    },
-    #[error("workloads `{first}` and `{second}` both serve {host}:{port} but differently; give them different ports")]
-    ListenerConflict {
-        first: String,
-        second: String,
-        host: String,
-        port: u16,
-    },
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
@@ -172,7 +140,12 @@ pub struct World {
 
 impl World {
     /// Builds the world of run `run_seed`, drawing each component's stream from it.
-    pub fn new(spec: &WorldSpec, run_seed: u64) -> Result<World, SetupError> {
+    ///
+    /// `spec` comes from `synack_experiment::check`, which checked everything a world
+    /// needs; a spec that breaks those rules (link parameters out of range, a workload
+    /// between hosts no link joins, a flood without a listener, two different servers on
+    /// one port) is a bug in the caller, and panics.
+    pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
         let mut channels = Vec::with_capacity(spec.links.len() * 2);
         let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
         for link in &spec.links {
@@ -181,46 +154,29 @@ impl World {
                 ("reverse", &link.reverse, link.b, link.a),
             ] {
                 let rng = component_rng(run_seed, &format!("link.{}.{direction}", link.name));
-                let channel =
-                    Channel::new(params.clone(), rng).map_err(|error| SetupError::Link {
-                        link: link.name.clone(),
-                        direction,
-                        error,
-                    })?;
+                let channel = Channel::new(params.clone(), rng)
+                    .expect("the checker validated the link parameters");
                 routes
                     .entry((from as u32, to as u32))
                     .or_insert(channels.len() as u32);
                 channels.push(channel);
             }
         }
-        let route = |name: &str, from: usize, to: usize| {
-            routes
+        let route = |from: usize, to: usize| {
+            *routes
                 .get(&(from as u32, to as u32))
-                .copied()
-                .ok_or_else(|| SetupError::NoRoute {
-                    workload: name.to_string(),
-                    from: spec.hosts[from].name.clone(),
-                    to: spec.hosts[to].name.clone(),
-                })
+                .expect("the checker found a direct link under every workload")
         };
         let mut sched = Scheduler::new();
         let mut probes = Vec::with_capacity(spec.probes.len());
         for (i, p) in spec.probes.iter().enumerate() {
-            let channel = route(&p.name, p.from, p.to)?;
-            probes.push(Probe::new(p, channel, run_seed)?);
+            let channel = route(p.from, p.to);
+            probes.push(Probe::new(p, channel, run_seed));
             if p.start < p.stop {
                 sched.schedule_in(p.start, Event::ProbeSend(i as u32));
             }
         }
-        for app in &spec.apps {
-            route(&app.name, app.client, app.server)?;
-            route(&app.name, app.server, app.client)?;
-        }
-        for f in &spec.floods {
-            route(&f.name, f.entry, f.target)?;
-            route(&f.name, f.target, f.entry)?;
-        }
-        let hosts = hosts(spec, run_seed)?;
+        let hosts = hosts(spec, run_seed);
         let stream =
             |kind: &str, name: &str| component_rng(run_seed, &format!("workload.{name}.{kind}"));
         for (i, app) in spec.apps.iter().enumerate() {
@@ -244,7 +200,7 @@ impl World {
                 sched.schedule_in(s.at, Event::Script(i as u32));
             }
         }
-        Ok(World {
+        World {
             sched,
             end: Time::ZERO + spec.duration,
             host_names: spec.hosts.iter().map(|h| h.name.clone()).collect(),
@@ -277,7 +233,7 @@ impl World {
             reactions: Vec::new(),
             recorder,
             next_packet: 0,
-        })
+        }
     }
 
     /// Records every segment sent, received and dropped, and every state change.
@@ -362,10 +318,10 @@ impl World {
         shown: Option<FlowId>,
         seg: Segment,
     ) {
-        let Some(&channel) = self.routes.get(&(self.host_of(from), self.host_of(to))) else {
-            // Only a scripted segment can name hosts no link joins: it goes nowhere.
-            return;
-        };
+        let channel = *self
+            .routes
+            .get(&(self.host_of(from), self.host_of(to)))
+            .expect("the checker found a direct link under every workload and script segment");
         let id = PacketId(self.next_packet);
         self.next_packet = self.next_packet.wrapping_add(1);
         let packet = Packet::Tcp {
@@ -472,8 +428,9 @@ impl World {
 }
 
 /// Each host's stack, with a listener on every port a TCP workload serves (in workload
-/// order, so the listeners' cookie secrets are drawn in a fixed order).
-fn hosts(spec: &WorldSpec, run_seed: u64) -> Result<Vec<Host>, SetupError> {
+/// order, so the listeners' cookie secrets are drawn in a fixed order). The checker made
+/// sure that workloads sharing a port serve it alike and that every flood has a listener.
+fn hosts(spec: &WorldSpec, run_seed: u64) -> Vec<Host> {
     let mut hosts: Vec<Host> = spec
         .hosts
         .iter()
@@ -486,45 +443,22 @@ fn hosts(spec: &WorldSpec, run_seed: u64) -> Result<Vec<Host>, SetupError> {
             Host::new(Stack::new(Addr::Host(HostId(i as u32)), h.tcp.clone(), isn))
         })
         .collect();
-    // The first workload to serve a host:port runs its server application.
     for (i, app) in spec.apps.iter().enumerate() {
         let host = &mut hosts[app.server];
-        match host.stack.listener_on(app.port) {
-            Some(l) => {
-                let first = &spec.apps[host.servers[l.index()].app as usize];
-                if !first.same_server(app) {
-                    return Err(SetupError::ListenerConflict {
-                        first: first.name.clone(),
-                        second: app.name.clone(),
-                        host: spec.hosts[app.server].name.clone(),
-                        port: app.port,
-                    });
-                }
-            }
-            None => {
-                let name = &spec.hosts[app.server].name;
-                let mut rng =
-                    component_rng(run_seed, &format!("host.{name}.listener.{}", app.port));
-                host.stack
-                    .listen(app.port, &mut rng)
-                    .expect("the port had no listener");
-                host.servers.push(Server {
-                    app: i as u32,
-                    accept_gap: app.accept_rate.map(|r| Duration::from_secs_f64(1.0 / r)),
-                    accepting: false,
-                });
-            }
+        if host.stack.listener_on(app.port).is_some() {
+            // The first workload to serve a host:port runs its server application.
+            continue;
         }
+        let name = &spec.hosts[app.server].name;
+        let mut rng = component_rng(run_seed, &format!("host.{name}.listener.{}", app.port));
+        host.stack
+            .listen(app.port, &mut rng)
+            .expect("the port had no listener");
+        host.servers.push(Server {
+            app: i as u32,
+            accept_gap: app.accept_rate.map(|r| Duration::from_secs_f64(1.0 / r)),
+            accepting: false,
+        });
     }
-    // A flood's target port listens only if a legitimate workload serves it.
-    for f in &spec.floods {
-        if hosts[f.target].stack.listener_on(f.port).is_none() {
-            return Err(SetupError::NoListener {
-                workload: f.name.clone(),
-                host: spec.hosts[f.target].name.clone(),
-                port: f.port,
-            });
-        }
-    }
-    Ok(hosts)
+    hosts
 }

@@ -4,7 +4,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
-use super::{ProbeSpec, SetupError};
+use super::ProbeSpec;
 use crate::seeds::component_rng;
 use crate::stats::quantile_nearest_rank;
 use synack_experiment::metrics::Metrics;
@@ -27,16 +27,16 @@ pub(super) struct Probe {
 }
 
 impl Probe {
-    pub(super) fn new(spec: &ProbeSpec, channel: u32, run_seed: u64) -> Result<Probe, SetupError> {
-        if !(spec.rate.is_finite() && spec.rate > 0.0) {
-            return Err(SetupError::Rate {
-                workload: spec.name.clone(),
-                rate: spec.rate,
-            });
-        }
+    /// `spec.rate` is positive and finite (the experiment checker's rule).
+    pub(super) fn new(spec: &ProbeSpec, channel: u32, run_seed: u64) -> Probe {
+        debug_assert!(
+            spec.rate.is_finite() && spec.rate > 0.0,
+            "probe rate {}",
+            spec.rate
+        );
         let expected = (spec.rate * spec.stop.saturating_sub(spec.start).as_secs_f64()).ceil();
         let expected = expected.clamp(0.0, 1e8) as usize;
-        Ok(Probe {
+        Probe {
             spec: spec.clone(),
             channel,
             rng: component_rng(run_seed, &format!("workload.{}", spec.name)),
@@ -49,7 +49,7 @@ impl Probe {
             unique: 0,
             reordered: 0,
             duplicated: 0,
-        })
+        }
     }
 
     pub(super) fn size(&self) -> u32 {

@@ -42,7 +42,7 @@ fn host(name: &str) -> HostSpec {
 }
 
 fn run(spec: &WorldSpec, seed: u64) -> Metrics {
-    World::new(spec, seed).unwrap().run()
+    World::new(spec, seed).run()
 }
 
 fn delay(ms: u64) -> LinkParams {

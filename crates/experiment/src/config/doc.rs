@@ -123,6 +123,57 @@ impl<'a> Doc<'a> {
         self.root.span()
     }
 
+    /// The document path of a dotted key as [`Doc::describe_key`] writes it, or as a
+    /// parameter path names it (`link.wan.loss`, `workload.s.segments[0].to`, `chart[1].y`):
+    /// an element of a named array is found by its `name`. The path stops where the document
+    /// has no element of that name (or the key is malformed).
+    pub fn path_of_key(&self, key: &str) -> DocPath {
+        let mut path: DocPath = Vec::new();
+        for (i, part) in key.split('.').enumerate() {
+            let (name, indices) = part.split_at(part.find('[').unwrap_or(part.len()));
+            let named_array =
+                matches!(path.as_slice(), [Seg::Key(k)] if NAMED_ARRAYS.contains(&k.as_str()));
+            if i == 1 && named_array && !name.is_empty() {
+                match self.index_of(&path, name) {
+                    Some(idx) => path.push(Seg::Index(idx)),
+                    None => return path,
+                }
+            } else if !name.is_empty() {
+                path.push(Seg::Key(name.to_string()));
+            }
+            for idx in indices.split('[').filter(|s| !s.is_empty()) {
+                match idx.trim_end_matches(']').parse() {
+                    Ok(n) => path.push(Seg::Index(n)),
+                    Err(_) => return path,
+                }
+            }
+        }
+        path
+    }
+
+    /// The index of the element named `name` in the array at `array`.
+    fn index_of(&self, array: &[Seg], name: &str) -> Option<usize> {
+        let DeValue::Array(items) = self.get(array)?.get_ref() else {
+            return None;
+        };
+        items.iter().position(|item| {
+            item.get_ref()
+                .as_table()
+                .and_then(|t| t.get("name"))
+                .and_then(|n| n.get_ref().as_str())
+                == Some(name)
+        })
+    }
+
+    /// Line and column of the value at `path`, or of its deepest existing ancestor below
+    /// the root; `None` if not even the first step of `path` is in the document.
+    pub fn position_of(&self, path: &[Seg]) -> Option<(usize, usize)> {
+        (1..=path.len())
+            .rev()
+            .find_map(|len| self.get(&path[..len]))
+            .map(|v| position(self.text, v.span().start))
+    }
+
     /// `file:line:col` for a byte offset.
     pub fn origin_at(&self, offset: usize) -> Box<Origin> {
         Box::new(Origin::File {

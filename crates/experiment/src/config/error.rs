@@ -36,7 +36,17 @@ pub enum Origin {
     },
     /// Overrides `PATH = VALUE` applied with
     /// [`Experiment::with_overrides`](super::Experiment::with_overrides) (the CLI's `--set`).
-    Override(Vec<(String, String)>),
+    Override {
+        /// The experiment file.
+        file: String,
+        /// Line and column (1-based), in the file as written, of the key the error is about,
+        /// else of the key an override sets, or of the nearest table that encloses it; `None`
+        /// when the file has none of them.
+        position: Option<(usize, usize)>,
+        /// The overrides the error is about (all of them when it is about none in
+        /// particular): paths and values (as TOML).
+        sets: Vec<(String, String)>,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -70,7 +80,15 @@ impl fmt::Display for Origin {
                 }
                 Ok(())
             }
-            Origin::Override(sets) => {
+            Origin::Override {
+                file,
+                position,
+                sets,
+            } => {
+                match position {
+                    Some((line, col)) => write!(f, "{file}:{line}:{col}: ")?,
+                    None => write!(f, "{file}: ")?,
+                }
                 f.write_str("with override ")?;
                 for (i, (path, value)) in sets.iter().enumerate() {
                     if i > 0 {

@@ -12,12 +12,16 @@
 //! in two steps (`kind`, then that kind's struct) because serde's internally tagged enums
 //! lose spans.
 //! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
-//! not swept) locate their key in the same spanned document.
+//! not swept) locate their key in the same spanned document; so do the checks of what a
+//! world relies on (link parameters as `synack_link` checks them, a direct link under every
+//! workload and scripted segment, one server behaviour per port, a listener for every flood).
 //!
 //! Parameter paths (`link.wan.loss`, used by `[sweep]` and `--set`) edit a copy of the raw
 //! document, which is then written out and read again through the same checks
-//! ([`Experiment::with_overrides`]). Every sweep value is applied this way at load time, and
-//! every sweep point too when there are at most [`MAX_CHECKED_POINTS`].
+//! ([`Experiment::with_overrides`]); an error found that way is reported at the key it is
+//! about in the file as written. Every sweep value is applied this way at load time, and
+//! every sweep point too when there are at most [`MAX_CHECKED_POINTS`]; [`crate::check`]
+//! applies every point of any sweep, and checks the charts against the whole sweep.
 //!
 //! A `[[chart]] kind = "timeseries"` plots recorded `[[series]]` against time: its `y` names
 //! series metrics instead of run metrics, and its `x` is `"time"`.
@@ -34,6 +38,7 @@ mod validate;
 mod workload;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -98,6 +103,9 @@ pub struct Experiment {
     pub series: Vec<SeriesConfig>,
     /// The file name errors are reported against.
     file: String,
+    /// The file's text as written (without the overrides applied since): where positions
+    /// in errors found later (overrides, the charts against the sweep) are looked up.
+    text: Arc<str>,
     /// The document as written, without `[sweep]`: what parameter paths edit.
     raw: toml::Table,
     /// `[sweep]`, in file order.
@@ -201,7 +209,13 @@ impl Experiment {
             .iter()
             .any(|(p, _)| !self.sweep.iter().any(|(a, _)| a == p))
         {
-            exp.check_sweep()?;
+            exp.check_sweep().map_err(|mut e| {
+                // The sweep was valid without the overrides: say which ones broke it.
+                let shown: Vec<String> = sets.iter().map(|(p, v)| format!("`{p} = {v}`")).collect();
+                e.message
+                    .push_str(&format!(" (with override {})", shown.join(", ")));
+                e
+            })?;
         }
         Ok(exp)
     }
@@ -265,17 +279,13 @@ impl Experiment {
 
     /// Applies overrides to the raw document and reads it again.
     fn apply(&self, sets: &[(String, toml::Value)]) -> Result<Experiment, ConfigError> {
-        let shown = |sets: &[(String, toml::Value)]| {
-            Origin::Override(
-                sets.iter()
-                    .map(|(p, v)| (p.clone(), v.to_string()))
-                    .collect(),
-            )
-        };
         let mut raw = self.raw.clone();
         for (path, value) in sets {
             sweep::set_path(&mut raw, path, value.clone()).map_err(|e| ConfigError {
-                origin: Box::new(shown(std::slice::from_ref(&(path.clone(), value.clone())))),
+                origin: Box::new(self.override_origin(
+                    std::slice::from_ref(&(path.clone(), value.clone())),
+                    Some(path),
+                )),
                 kind: ErrorKind::UnknownKey,
                 key: Some(path.clone()),
                 message: e.message,
@@ -283,16 +293,17 @@ impl Experiment {
             })?;
         }
         let text = toml::to_string(&raw).map_err(|e| ConfigError {
-            origin: Box::new(shown(sets)),
+            origin: Box::new(self.override_origin(sets, None)),
             kind: ErrorKind::Invalid,
             key: None,
             message: format!("the overridden document cannot be written as TOML: {e}"),
             suggestion: None,
         })?;
-        let doc = Doc::parse(&text, &self.file).map_err(|e| e.relocated(shown(sets)))?;
+        let doc = Doc::parse(&text, &self.file)
+            .map_err(|e| e.relocated(self.override_origin(sets, None)))?;
         let mut exp = build(&doc, &self.axes).map_err(|e| {
             // Positions in the rewritten document mean nothing to the user: name the
-            // override the error is about (or all of them).
+            // override the error is about (or all of them), at the key in the file as written.
             let key = e.key.clone().unwrap_or_default();
             let related: Vec<(String, toml::Value)> = sets
                 .iter()
@@ -304,16 +315,92 @@ impl Experiment {
                 })
                 .cloned()
                 .collect();
-            let origin = if related.is_empty() {
-                shown(sets)
-            } else {
-                shown(&related)
-            };
+            let shown = if related.is_empty() { sets } else { &related };
+            let origin = self.override_origin(shown, e.key.as_deref());
             e.relocated(origin)
         })?;
         exp.raw = raw;
         exp.file = self.file.clone();
+        exp.text = self.text.clone();
         Ok(exp)
+    }
+
+    /// Where an error found with overrides applied is reported: the overrides, and the
+    /// position in the file as written of the key the error is about, else of the first
+    /// override's key (or of the nearest table enclosing it).
+    fn override_origin(&self, sets: &[(String, toml::Value)], key: Option<&str>) -> Origin {
+        let position = Doc::parse(&self.text, &self.file).ok().and_then(|doc| {
+            key.into_iter()
+                .chain(sets.iter().map(|(p, _)| p.as_str()))
+                .find_map(|k| doc.position_of(&doc.path_of_key(k)))
+        });
+        Origin::Override {
+            file: self.file.clone(),
+            position,
+            sets: sets
+                .iter()
+                .map(|(p, v)| (p.clone(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Refuses an override of a swept path (the sweep would override it), at the path's
+    /// key in `[sweep]`.
+    pub(crate) fn refuse_swept(&self, sets: &[(String, toml::Value)]) -> Result<(), ConfigError> {
+        for (path, _) in sets {
+            if let Some(axis) = self.axes.iter().find(|a| a.path == *path) {
+                return Err(ConfigError {
+                    origin: Box::new(Origin::File {
+                        file: self.file.clone(),
+                        position: Some(axis.key_pos),
+                    }),
+                    kind: ErrorKind::Invalid,
+                    key: Some(path.clone()),
+                    message: format!(
+                        "--set {path}: this path is swept in [sweep] of {}; the sweep would \
+                         override it (edit the sweep list to run fewer values)",
+                        self.file
+                    ),
+                    suggestion: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// This experiment at one sweep point (its values applied), checked. An error is
+    /// reported in `[sweep]`: at the value of a one-path sweep, else at the first swept path
+    /// with every value of the point.
+    pub(crate) fn at_point(
+        &self,
+        point: &[(String, toml::Value)],
+    ) -> Result<Experiment, ConfigError> {
+        self.apply(point)
+            .map_err(|e| e.relocated(self.point_origin(point)))
+    }
+
+    fn point_origin(&self, point: &[(String, toml::Value)]) -> Origin {
+        if let [(path, value)] = point {
+            if let Some(axis) = self.axes.iter().find(|a| a.path == *path) {
+                let i = axis.values.iter().position(|v| v == value).unwrap_or(0);
+                return sweep::sweep_origin(&self.file, axis, i);
+            }
+        }
+        Origin::SweepPoint {
+            file: self.file.clone(),
+            position: self.axes.first().map_or((1, 1), |a| a.key_pos),
+            values: point
+                .iter()
+                .map(|(p, v)| (p.clone(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Every sweep chart shows every swept path (as its x or its series), located in the
+    /// file as written.
+    pub(crate) fn check_charts_cover_sweep(&self) -> Result<(), ConfigError> {
+        let doc = Doc::parse(&self.text, &self.file)?;
+        validate::check_chart_sweep(self, &doc)
     }
 
     /// Applies every sweep value on its own, then (for small sweeps) every point, and
@@ -344,17 +431,7 @@ impl Experiment {
             .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()));
         if self.sweep.len() > 1 && count.is_some_and(|n| n <= MAX_CHECKED_POINTS) {
             for point in self.sweep_points() {
-                self.apply(&point).map_err(|e| {
-                    let values = point
-                        .iter()
-                        .map(|(p, v)| (p.clone(), v.to_string()))
-                        .collect();
-                    e.relocated(Origin::SweepPoint {
-                        file: self.file.clone(),
-                        position: self.axes.first().map_or((1, 1), |a| a.key_pos),
-                        values,
-                    })
-                })?;
+                self.at_point(&point)?;
             }
         }
         Ok(())
@@ -398,6 +475,7 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         charts: f.chart.into_iter().map(RawChart::resolve).collect(),
         series: f.series,
         file: doc.file.to_string(),
+        text: Arc::from(doc.text),
         raw: toml::Table::new(),
         sweep: axes
             .iter()

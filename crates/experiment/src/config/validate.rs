@@ -1,8 +1,15 @@
 //! Checks across keys, after deserialization: names, hosts, links, workloads, TCP settings
 //! and charts. Each error is located at the key it is about.
+//!
+//! They include everything the world would otherwise find only when it is built: link
+//! parameters as `synack_link` checks them, a direct link under every workload and scripted
+//! segment (the world routes over direct links only), one server behaviour per listening
+//! port, and a listener for every flood. A checked experiment therefore always builds a
+//! world that runs.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
+use synack_link::LinkError;
 use synack_sim::Duration;
 
 use super::doc::{doc_path, position, Doc, DocPath, Seg};
@@ -10,6 +17,8 @@ use super::error::{suggest, ConfigError};
 use super::tcp::TcpOverrides;
 use super::units;
 use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS};
+use crate::build;
+use crate::spec::AppSpec;
 
 /// Every state's name, for `sockets:<STATE>` series.
 const STATE_NAMES: &[&str] = &[
@@ -34,6 +43,7 @@ pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
     v.tcp()?;
     v.links()?;
     v.workloads()?;
+    v.listeners()?;
     v.series()
 }
 
@@ -41,6 +51,41 @@ pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
 /// so this runs once, after the sweep itself has been checked.
 pub(crate) fn check_charts(exp: &Experiment, doc: &Doc<'_>) -> Result {
     Checker { exp, doc }.charts()
+}
+
+/// Checks that every sweep chart shows every swept path, as its x or its series, so that no
+/// two sweep points fall on one point of one line. A file may sweep more than its charts
+/// can show and still be parsed (to run one point, or trace one run): this is checked when
+/// the whole sweep is to run ([`crate::check`]).
+pub(crate) fn check_chart_sweep(exp: &Experiment, doc: &Doc<'_>) -> Result {
+    let v = Checker { exp, doc };
+    for (i, c) in exp.charts.iter().enumerate() {
+        if c.kind != ChartKind::Sweep {
+            continue;
+        }
+        for (path, _) in &exp.sweep {
+            if *path == c.x || c.series.as_deref() == Some(path.as_str()) {
+                continue;
+            }
+            let fix = match &c.series {
+                None => format!("add `series = \"{path}\"` to it"),
+                Some(series) => format!(
+                    "it already draws one line per value of `{series}`: sweep fewer paths, or \
+                     run the others as separate experiments"
+                ),
+            };
+            return Err(v.err(
+                doc_path!["chart", i],
+                format!(
+                    "chart \"{}\": the sweep also varies `{path}`, which is neither its x nor \
+                     its series: points that differ only in `{path}` would be drawn at one \
+                     place; {fix}",
+                    c.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Checker<'a, 'd> {
@@ -258,14 +303,57 @@ impl Checker<'_, '_> {
                 "expected a queue of at least 1 packet",
             ));
         }
+        // What the link itself checks when it is built, so that building it cannot fail.
+        if let Err(e) = build::link_params(p).validate() {
+            let field = match &e {
+                LinkError::NotAProbability { field, .. } => field,
+                LinkError::ZeroBandwidth => "bandwidth",
+                LinkError::ZeroQueue => "queue",
+                LinkError::ZeroStaleAge => "stale.max_age",
+            };
+            let keys: Vec<&str> = field.split('.').collect();
+            let mut own = doc_path!["link", i, dir];
+            let mut shared = doc_path!["link", i];
+            for k in &keys {
+                own.push(Seg::Key(k.to_string()));
+                shared.push(Seg::Key(k.to_string()));
+            }
+            // Name the direction only where the key was set for one direction.
+            let (path, message) = if self.doc.get(&own).is_some() {
+                (own, format!("{e} (in the {dir} direction)"))
+            } else if self.doc.get(&shared).is_some() {
+                (shared, e.to_string())
+            } else {
+                (self.link_key(i, dir, keys[0]), e.to_string())
+            };
+            return Err(self.err(path, message));
+        }
         Ok(())
     }
 
-    /// Hosts joined by a chain of links, from `from`.
-    fn reachable(&self, from: &str) -> HashSet<String> {
-        let mut seen = HashSet::from([from.to_string()]);
+    /// Whether a `[[link]]` joins `a` and `b` (either way round).
+    fn linked(&self, a: &str, b: &str) -> bool {
+        self.exp.links.iter().any(|l| {
+            let [x, y] = &l.between;
+            (x == a && y == b) || (x == b && y == a)
+        })
+    }
+
+    /// The hosts between `from` and `to` on a shortest chain of links, if one joins them.
+    fn chain(&self, from: &str, to: &str) -> Option<Vec<String>> {
+        let mut came_from: HashMap<String, String> = HashMap::new();
         let mut queue = VecDeque::from([from.to_string()]);
         while let Some(h) = queue.pop_front() {
+            if h == to {
+                let mut via = Vec::new();
+                let mut at = &came_from[to];
+                while at != from {
+                    via.push(at.clone());
+                    at = &came_from[at];
+                }
+                via.reverse();
+                return Some(via);
+            }
             for l in &self.exp.links {
                 let [a, b] = &l.between;
                 let next = if *a == h {
@@ -275,15 +363,17 @@ impl Checker<'_, '_> {
                 } else {
                     continue;
                 };
-                if seen.insert(next.clone()) {
+                if next != from && !came_from.contains_key(next) {
+                    came_from.insert(next.clone(), h.clone());
                     queue.push_back(next.clone());
                 }
             }
         }
-        seen
+        None
     }
 
-    /// `from` and `to` are distinct known hosts joined by links.
+    /// `from` and `to` are distinct known hosts joined by a link: the world sends packets
+    /// over direct links only.
     fn route(&self, from_path: DocPath, from: &str, to_path: DocPath, to: &str) -> Result {
         self.known_host(from_path, from)?;
         self.known_host(to_path.clone(), to)?;
@@ -293,13 +383,24 @@ impl Checker<'_, '_> {
                 format!("`from` and `to` are the same host \"{to}\""),
             ));
         }
-        if !self.reachable(from).contains(to) {
-            return Err(self.err(
-                to_path,
-                format!("no chain of [[link]]s joins \"{from}\" and \"{to}\""),
-            ));
+        if self.linked(from, to) {
+            return Ok(());
         }
-        Ok(())
+        let fix = format!(
+            "synack routes over direct links only: add a [[link]] with \
+             between = [\"{from}\", \"{to}\"]"
+        );
+        let message = match self.chain(from, to) {
+            Some(via) => {
+                let via: Vec<String> = via.iter().map(|h| format!("\"{h}\"")).collect();
+                format!(
+                    "no [[link]] joins \"{from}\" and \"{to}\" (only a chain of links through {}); {fix}",
+                    via.join(", ")
+                )
+            }
+            None => format!("no chain of [[link]]s joins \"{from}\" and \"{to}\"; {fix}"),
+        };
+        Err(self.err(to_path, message))
     }
 
     fn workloads(&self) -> Result {
@@ -341,6 +442,68 @@ impl Checker<'_, '_> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Workloads that serve one host and port behave the same there (one server application
+    /// answers each port), and every flood's target port has a listener.
+    fn listeners(&self) -> Result {
+        let ws = &self.exp.workloads;
+        let host = |i: usize| self.exp.hosts[i].name.as_str();
+        // The first workload serving each host and port.
+        let mut servers: Vec<(usize, AppSpec)> = Vec::new();
+        for (i, w) in ws.iter().enumerate() {
+            let Some(app) = build::app_spec(self.exp, w) else {
+                continue;
+            };
+            let first = servers
+                .iter()
+                .find(|(_, s)| s.server == app.server && s.port == app.port);
+            match first {
+                Some((j, first)) if !first.same_server(&app) => {
+                    return Err(self.err(
+                        doc_path!["workload", i, "to"],
+                        format!(
+                            "workloads \"{}\" and \"{}\" both serve {}:{} but differently ({}); \
+                             one server application answers each port: give them different ports",
+                            ws[*j].name(),
+                            w.name(),
+                            host(app.server),
+                            app.port,
+                            server_difference(first, &app)
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => servers.push((i, app)),
+            }
+        }
+        for (i, w) in ws.iter().enumerate() {
+            let WorkloadConfig::Flood(f) = w else {
+                continue;
+            };
+            let ports: Vec<String> = servers
+                .iter()
+                .filter(|(_, s)| host(s.server) == f.to.host)
+                .map(|(_, s)| s.port.to_string())
+                .collect();
+            if ports.contains(&f.to.port.to_string()) {
+                continue;
+            }
+            let served = if ports.is_empty() {
+                format!("no workload serves \"{}\"", f.to.host)
+            } else {
+                format!("\"{}\" serves port {}", f.to.host, ports.join(", "))
+            };
+            return Err(self.err(
+                doc_path!["workload", i, "to"],
+                format!(
+                    "nothing listens on {}:{}; a flood needs a bulk, request or churn workload \
+                     serving that port ({served})",
+                    f.to.host, f.to.port
+                ),
+            ));
         }
         Ok(())
     }
@@ -490,6 +653,14 @@ impl Checker<'_, '_> {
             }
             if c.kind == ChartKind::Sweep {
                 self.swept(at("x"), &c.x, &swept)?;
+            } else if c.x != "time" {
+                return Err(self.err(
+                    at("x"),
+                    format!(
+                        "a timeseries chart's x is \"time\", not `{}`; leave `x` out",
+                        c.x
+                    ),
+                ));
             }
             if let Some(series) = &c.series {
                 self.swept(at("series"), series, &swept)?;
@@ -558,4 +729,30 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// How two servers of one port differ, in words.
+fn server_difference(a: &AppSpec, b: &AppSpec) -> String {
+    let mut differences = Vec::new();
+    match (a.kind.server_answers(), b.kind.server_answers()) {
+        (Some((req_a, resp_a, closes_a)), Some((req_b, resp_b, closes_b))) => {
+            if req_a != req_b {
+                differences.push(format!("`request` is {req_a} B and {req_b} B"));
+            }
+            if resp_a != resp_b {
+                differences.push(format!("`response` is {resp_a} B and {resp_b} B"));
+            }
+            if closes_a != closes_b {
+                differences.push("`closer` differs".to_string());
+            }
+        }
+        (None, None) => {}
+        _ => differences.push(
+            "a bulk transfer's server only reads, a request or churn server answers".to_string(),
+        ),
+    }
+    if a.server_never_closes != b.server_never_closes {
+        differences.push("`server_close` differs".to_string());
+    }
+    differences.join("; ")
 }

@@ -10,7 +10,7 @@ use synack_world::trace::Trace;
 /// The plan of an experiment written inline; panics with the error's message.
 pub fn plan(text: &str) -> Plan {
     let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
+    Plan::new(&synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// Replication `replication` of the first sweep point.

@@ -1,0 +1,91 @@
+//! The one checker: from a parsed experiment and the caller's overrides to the resolved,
+//! checked world of every sweep point.
+//!
+//! [`Experiment::parse`](crate::config::Experiment::parse) already checks the file on its
+//! own: every key, type, unit and range, the names, TCP settings, link parameters (as
+//! `synack_link` checks them), a direct link under every workload and scripted segment,
+//! listeners, the charts, each sweep value, and each sweep point of small sweeps. [`check`]
+//! adds what depends on the whole run: it refuses an override of a swept path, applies the
+//! overrides, checks that the charts show every swept path, and applies and checks every
+//! sweep point, however many there are. What it returns builds a world that cannot fail on
+//! a user's mistake: `World::new` has no error to return.
+//!
+//! Every error names the file, line and column: of the key it is about; for an error found
+//! only with overrides applied, of the key the error is about in the file as written; for
+//! one found only at a sweep point, of the value in `[sweep]` (or of the first swept path,
+//! naming every value of the point, when it takes several values together).
+
+use crate::build::build_world;
+use crate::config::{ConfigError, Experiment};
+use crate::spec::WorldSpec;
+
+/// One sweep point, resolved and checked.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Its index, from 0, in the order of [`Experiment::sweep_points`].
+    pub index: usize,
+    /// The swept paths and this point's values, in `[sweep]` order; empty without a sweep.
+    pub params: Vec<(String, toml::Value)>,
+    /// The world of every run at this point.
+    pub world: WorldSpec,
+}
+
+/// An experiment with its overrides applied and every sweep point resolved: everything a
+/// run needs, checked.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The experiment with the overrides applied (the sweep not applied): its name,
+    /// charts, series and resolved settings, for results and manifests.
+    pub experiment: Experiment,
+    /// The overrides, as given.
+    pub overrides: Vec<(String, toml::Value)>,
+    /// Every sweep point, in order (one point, with no values, without a sweep).
+    pub points: Vec<Point>,
+    /// Independent runs per point.
+    pub replications: u32,
+    /// The experiment's seed, from which every run's seed is derived.
+    pub seed: u64,
+}
+
+impl Checked {
+    /// How many runs the whole experiment makes: points × replications.
+    pub fn runs(&self) -> usize {
+        self.points.len() * self.replications as usize
+    }
+}
+
+/// Checks `experiment` with `overrides` (`PATH = VALUE`, as the CLI's `--set` gives them)
+/// applied, and resolves the world of every sweep point. See the module documentation for
+/// what is checked.
+pub fn check(
+    experiment: &Experiment,
+    overrides: &[(String, toml::Value)],
+) -> Result<Checked, ConfigError> {
+    experiment.refuse_swept(overrides)?;
+    let experiment = if overrides.is_empty() {
+        experiment.clone()
+    } else {
+        experiment.with_overrides(overrides)?
+    };
+    experiment.check_charts_cover_sweep()?;
+    let points = experiment
+        .sweep_points()
+        .into_iter()
+        .enumerate()
+        .map(|(index, params)| {
+            let at_point = experiment.at_point(&params)?;
+            Ok(Point {
+                index,
+                world: build_world(&at_point),
+                params,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    Ok(Checked {
+        replications: experiment.replications,
+        seed: experiment.seed,
+        overrides: overrides.to_vec(),
+        points,
+        experiment,
+    })
+}

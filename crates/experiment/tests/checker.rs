@@ -1,0 +1,318 @@
+//! The one checker (`synack_experiment::check`): every cross-check a world relies on is made
+//! before anything runs, and each failure names the file, line and column it is about.
+
+mod common;
+
+use common::{floods, API, CHAIN, WEB};
+use synack_experiment::config::{parse_cli_value, ConfigError, Experiment, Origin};
+use synack_experiment::{check, Checked};
+
+/// Parses `text` as `x.toml` and checks it with the overrides `sets` (as `--set` gives them).
+fn checked(text: &str, sets: &[(&str, &str)]) -> Result<Checked, ConfigError> {
+    let exp = Experiment::parse(text, "x.toml")?;
+    let sets: Vec<(String, toml::Value)> = sets
+        .iter()
+        .map(|(p, v)| (p.to_string(), parse_cli_value(v)))
+        .collect();
+    check(&exp, &sets)
+}
+
+/// `[sweep]` with these entries, to append.
+fn sweep(entries: &[(&str, &str)]) -> String {
+    let mut s = "\n[sweep]\n".to_string();
+    for (path, values) in entries {
+        s.push_str(&format!("\"{path}\" = {values}\n"));
+    }
+    s
+}
+
+/// A script workload "s" with one segment from `a` to `c` (lines 20–25 after [`CHAIN`]).
+const SCRIPT_A_TO_C: &str = r#"
+[[workload]]
+name = "s"
+kind = "script"
+segments = [
+  { at = "1s", from = "a", to = "c", sport = 40000, dport = 80, flags = "SYN" },
+]
+"#;
+
+/// What the route check says of a workload or segment from `a` to `c`.
+const NO_LINK_A_C: &str = "no [[link]] joins \"a\" and \"c\" (only a chain of links through \
+                           \"b\"); synack routes over direct links only: add a [[link]] with \
+                           between = [\"a\", \"c\"]";
+
+/// What the listener check says when "api" serves b:80 with a larger response than "web".
+const TWO_SERVERS: &str = "`workload.api.to`: workloads \"web\" and \"api\" both serve b:80 but \
+                           differently (`response` is 1000 B and 2000 B); one server \
+                           application answers each port: give them different ports";
+
+/// A bad case: what it is, the file, the overrides, the whole message.
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, String);
+
+/// Each bad experiment (with its overrides) and the whole message it must give.
+#[test]
+fn each_cross_check_names_file_line_and_column() {
+    let chain = |extra: &[&str]| format!("{CHAIN}{}", extra.concat());
+    let api_on_80 = API.replace("b:81", "b:80");
+    let api_on_80_larger = api_on_80.replace("1KB", "2KB");
+    let flood_on_81 =
+        "\n[[workload]]\nname = \"syn\"\nkind = \"flood\"\nfrom = \"c\"\nto = \"b:81\"\nrate = 100\n";
+    let api_to_and_response = [
+        ("workload.api.to", "[\"b:81\", \"b:80\"]"),
+        ("workload.api.response", "[\"1KB\", \"2KB\"]"),
+    ];
+    // 257 durations × 2 × 2 = 1028 points: more than parsing checks point by point.
+    let durations = format!(
+        "[{}]",
+        (10..=266)
+            .map(|s| format!("\"{s}s\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let chart_x_delay = "\n[[chart]]\nx = \"link.ab.delay\"\ny = \"handshake_mean_s\"\n";
+    let cases: Vec<Case> = vec![
+        (
+            "a scripted segment between hosts no link joins (it was silently dropped)",
+            chain(&[SCRIPT_A_TO_C]),
+            vec![],
+            format!("x.toml:24:33: `workload.s.segments[0].to`: {NO_LINK_A_C}"),
+        ),
+        (
+            "a request between hosts joined only through another (it failed late, unlocated)",
+            chain(&[&WEB.replace("b:80", "c:80")]),
+            vec![],
+            format!("x.toml:24:6: `workload.web.to`: {NO_LINK_A_C}"),
+        ),
+        (
+            "a probe between hosts joined only through another",
+            chain(&["\n[[workload]]\nname = \"p\"\nkind = \"probe\"\nfrom = \"a\"\nto = \"c\"\nrate = 10\n"]),
+            vec![],
+            format!("x.toml:24:6: `workload.p.to`: {NO_LINK_A_C}"),
+        ),
+        (
+            "a flood whose port nothing listens on",
+            chain(&[WEB, flood_on_81]),
+            vec![],
+            "x.toml:31:6: `workload.syn.to`: nothing listens on b:81; a flood needs a bulk, \
+             request or churn workload serving that port (\"b\" serves port 80)"
+                .to_string(),
+        ),
+        (
+            "two workloads serving one port differently",
+            chain(&[WEB, &api_on_80_larger]),
+            vec![],
+            format!("x.toml:31:6: {TWO_SERVERS}"),
+        ),
+        (
+            "a link parameter only the link checked",
+            chain(&["stale = { probability = 0.1, max_age = \"0s\" }\n"]),
+            vec![],
+            "x.toml:19:40: `link.bc.stale.max_age`: stale.max_age must be positive: stale \
+             copies arrive after a delay in (0, max_age]"
+                .to_string(),
+        ),
+        (
+            "a link parameter only the link checked, in one direction",
+            chain(&["[link.reverse]\nstale = { probability = 0.1, max_age = \"0s\" }\n"]),
+            vec![],
+            "x.toml:20:40: `link.bc.reverse.stale.max_age`: stale.max_age must be positive: \
+             stale copies arrive after a delay in (0, max_age] (in the reverse direction)"
+                .to_string(),
+        ),
+        (
+            "a sweep value that breaks a route",
+            chain(&[WEB, &sweep(&[("workload.web.to", "[\"b:80\", \"c:80\"]")])]),
+            vec![],
+            format!(
+                "x.toml:28:30: in [sweep] \"workload.web.to\" = \"c:80\": `workload.web.to`: \
+                 {NO_LINK_A_C}"
+            ),
+        ),
+        (
+            "a sweep point whose values together serve one port differently",
+            chain(&[WEB, API, &sweep(&api_to_and_response)]),
+            vec![],
+            format!(
+                "x.toml:35:1: [sweep] point \"workload.api.to\" = \"b:80\", \
+                 \"workload.api.response\" = \"2KB\": {TWO_SERVERS}"
+            ),
+        ),
+        (
+            "the same point in a sweep too large to check point by point when parsed",
+            chain(&[
+                WEB,
+                API,
+                &sweep(&[
+                    ("duration", &durations),
+                    api_to_and_response[0],
+                    api_to_and_response[1],
+                ]),
+            ]),
+            vec![],
+            format!(
+                "x.toml:35:1: [sweep] point \"duration\" = \"10s\", \"workload.api.to\" = \
+                 \"b:80\", \"workload.api.response\" = \"2KB\": {TWO_SERVERS}"
+            ),
+        ),
+        (
+            "a chart whose x is not swept",
+            chain(&[
+                WEB,
+                &sweep(&[("workload.web.response", "[\"1KB\", \"2KB\"]")]),
+                chart_x_delay,
+            ]),
+            vec![],
+            "x.toml:31:5: `chart[0].x`: `link.ab.delay` is not swept; the swept paths are: \
+             workload.web.response"
+                .to_string(),
+        ),
+        (
+            "a chart that does not show every swept path",
+            chain(&[
+                WEB,
+                &sweep(&[
+                    ("workload.web.response", "[\"1KB\", \"2KB\"]"),
+                    ("link.ab.delay", "[\"1ms\", \"2ms\"]"),
+                ]),
+                chart_x_delay,
+            ]),
+            vec![],
+            "x.toml:31:1: `chart[0]`: chart \"handshake_mean_s-vs-link_ab_delay\": the sweep \
+             also varies `workload.web.response`, which is neither its x nor its series: points \
+             that differ only in `workload.web.response` would be drawn at one place; add \
+             `series = \"workload.web.response\"` to it"
+                .to_string(),
+        ),
+        (
+            "a timeseries chart with another x than time",
+            chain(&["\n[[series]]\nmetric = \"cwnd\"\n\n[[chart]]\nkind = \"timeseries\"\nx = \"link.ab.delay\"\ny = \"cwnd\"\n"]),
+            vec![],
+            "x.toml:25:5: `chart[0].x`: a timeseries chart's x is \"time\", not \
+             `link.ab.delay`; leave `x` out"
+                .to_string(),
+        ),
+        (
+            "an override of a swept path",
+            chain(&[WEB, &sweep(&[("link.ab.delay", "[\"1ms\", \"2ms\"]")])]),
+            vec![("link.ab.delay", "5ms")],
+            "x.toml:28:1: --set link.ab.delay: this path is swept in [sweep] of x.toml; the \
+             sweep would override it (edit the sweep list to run fewer values)"
+                .to_string(),
+        ),
+        (
+            "an override that breaks a route, at the key it overrides",
+            chain(&[WEB]),
+            vec![("workload.web.to", "c:80")],
+            format!(
+                "x.toml:24:6: with override `workload.web.to = \"c:80\"`: `workload.web.to`: \
+                 {NO_LINK_A_C}"
+            ),
+        ),
+        (
+            "an override that breaks a sweep value",
+            chain(&[WEB, API, &sweep(&api_to_and_response[..1])]),
+            vec![("workload.api.response", "2KB")],
+            format!(
+                "x.toml:35:30: in [sweep] \"workload.api.to\" = \"b:80\": {TWO_SERVERS} (with \
+                 override `workload.api.response = \"2KB\"`)"
+            ),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, text, sets, expected) in cases {
+        let shown = match checked(&text, &sets) {
+            Ok(_) => "(no error)".to_string(),
+            Err(e) => e.to_string(),
+        };
+        if shown != expected {
+            failures.push(format!("{what}:\n  {shown}\nexpected\n  {expected}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Errors found at a sweep point, or with overrides, say so in their origin.
+#[test]
+fn errors_found_later_keep_their_origin() {
+    let text = format!("{CHAIN}{WEB}{API}");
+    let err = checked(
+        &text,
+        &[
+            ("workload.api.to", "b:80"),
+            ("workload.api.response", "2KB"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        *err.origin,
+        Origin::Override {
+            file: "x.toml".to_string(),
+            position: Some((31, 6)),
+            sets: vec![("workload.api.to".to_string(), "\"b:80\"".to_string())],
+        },
+        "{err}"
+    );
+    assert_eq!(err.key.as_deref(), Some("workload.api.to"));
+}
+
+/// 200 floods at one port: the 128-flood limit (an artefact of packing addresses) is gone.
+#[test]
+fn two_hundred_floods_are_accepted() {
+    let checked =
+        checked(&format!("{CHAIN}{WEB}{}", floods(200)), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let world = &checked.points[0].world;
+    assert_eq!(world.floods.len(), 200);
+    assert!(world.floods.iter().all(|f| f.port == 80));
+}
+
+/// What `check` returns: every point's values and world, with the overrides applied.
+#[test]
+fn checked_points_carry_their_values_and_worlds() {
+    let script_a_to_b = SCRIPT_A_TO_C.replace("to = \"c\"", "to = \"b\"");
+    let text = format!(
+        "{CHAIN}{WEB}{script_a_to_b}{}",
+        sweep(&[("link.ab.delay", "[\"1ms\", \"2ms\"]")])
+    )
+    .replacen(
+        "duration = \"10s\"\n",
+        "duration = \"10s\"\nseed = 7\nreplications = 3\n",
+        1,
+    );
+    let checked = checked(&text, &[("workload.web.response", "2KB")]).unwrap();
+    assert_eq!((checked.seed, checked.replications), (7, 3));
+    assert_eq!(checked.points.len(), 2);
+    assert_eq!(checked.runs(), 6);
+    for (i, delay_ms) in [1, 2].into_iter().enumerate() {
+        let p = &checked.points[i];
+        assert_eq!(p.index, i);
+        assert_eq!(
+            p.params,
+            vec![(
+                "link.ab.delay".to_string(),
+                toml::Value::from(format!("{delay_ms}ms"))
+            )]
+        );
+        let ab = &p.world.links[0];
+        assert_eq!(ab.forward.delay.as_nanos(), delay_ms * 1_000_000);
+        assert_eq!(
+            p.world.links[1].forward.delay.as_nanos(),
+            10_000_000,
+            "bc unswept"
+        );
+        assert!(matches!(
+            p.world.apps[0].kind,
+            synack_experiment::spec::AppKind::Request { response: 2000, .. }
+        ));
+        // A segment between linked hosts is in the world (one between unlinked hosts is an error).
+        assert_eq!(
+            (
+                p.world.script.len(),
+                p.world.script[0].from,
+                p.world.script[0].to
+            ),
+            (1, 0, 1)
+        );
+    }
+    assert_eq!(checked.overrides.len(), 1);
+    assert_eq!(checked.experiment.sweep_axes().len(), 1);
+}

@@ -264,26 +264,28 @@ fn a_duplicated_packet_is_one_flight_with_copies() {
     assert_eq!(svg_titles(&picture, "copy").len(), copies);
 }
 
-#[test]
-fn the_rst_that_ends_last_ack_is_in_every_drawing_as_its_cause() {
-    // The case of the issue: `synack trace experiments/lost-final-ack.toml --point 11
-    // --until 1s`. Without TIME-WAIT the client forgets the connection after its last ACK;
-    // that ACK is lost, the server retransmits its FIN, and the client's stack answers
-    // with a RST that belongs to no connection.
+/// The case of the issue: `synack trace experiments/lost-final-ack.toml --point 11 --until
+/// 1s`. Without TIME-WAIT the client forgets the connection after its last ACK; that ACK is
+/// lost, the server retransmits its FIN, and the client's stack answers with a RST that
+/// belongs to no connection. Returns the trace, the options, and the RST's flight.
+fn lost_final_ack() -> (Trace, LadderOptions, Flight) {
     let (_, trace) = common::experiment("lost-final-ack.toml").trace_one(11, 0);
     let options = LadderOptions {
         until: Some(Time::from_nanos(1_000_000_000)),
         ..LadderOptions::default()
     };
     let c = Conversation::of(&trace, FlowId(0), &options).unwrap();
-    let (rst, f) = c
-        .flights
-        .iter()
-        .enumerate()
-        .find(|(_, f)| f.seg.flags.rst())
-        .expect("the client's RST is one of connection 0's flights");
-    assert!(f.from_client && c.label(f) == "RST seq=102");
-    let Fate::Arrived(receipt) = f.fate else {
+    let rst = c.flights.iter().find(|f| f.seg.flags.rst()).cloned();
+    let rst = rst.expect("the client's RST is one of connection 0's flights");
+    assert!(rst.from_client && c.label(&rst) == "RST seq=102");
+    (trace, options, rst)
+}
+
+#[test]
+fn the_rst_that_ends_last_ack_is_the_recorded_cause_of_closed() {
+    let (trace, options, rst) = lost_final_ack();
+    let c = Conversation::of(&trace, FlowId(0), &options).unwrap();
+    let Fate::Arrived(receipt) = rst.fate else {
         panic!("the RST arrives")
     };
     assert_eq!(receipt.state, State::Closed);
@@ -294,17 +296,24 @@ fn the_rst_that_ends_last_ack_is_in_every_drawing_as_its_cause() {
         .filter(|ch| !ch.client && ch.to == State::Closed)
         .collect();
     assert_eq!(closed.len(), 1);
-    assert_eq!(closed[0].cause, Cause::Packet(f.packet));
-    assert_eq!(
-        closed[0].shown,
-        Shown::Receipt {
-            flight: rst,
-            receipt: 0
-        }
-    );
+    assert_eq!(closed[0].cause, Cause::Packet(rst.packet));
+    let flight = c
+        .flights
+        .iter()
+        .position(|f| f.packet == rst.packet)
+        .unwrap();
+    let receipt = 0;
+    assert_eq!(closed[0].shown, Shown::Receipt { flight, receipt });
     assert!(closed[0].segment.is_some_and(|s| s.flags.rst()));
+}
 
-    // The text ladder: the RST's line ends the server in CLOSED; no timer did anything.
+#[test]
+fn the_rst_that_ends_last_ack_is_in_the_text_ladder_with_closed() {
+    let (trace, options, rst) = lost_final_ack();
+    let Fate::Arrived(receipt) = rst.fate else {
+        panic!("the RST arrives")
+    };
+    // The RST's line ends the server in CLOSED; no timer did anything.
     let text = ladder::ladder(&trace, FlowId(0), &options).unwrap();
     let line = text
         .lines()
@@ -324,7 +333,26 @@ fn the_rst_that_ends_last_ack_is_in_every_drawing_as_its_cause() {
         "{text}"
     );
     assert!(!text.contains("(timer)"), "{text}");
+}
 
+/// The text written beside the state dot at the end of the arrow labelled `label`.
+fn svg_state_at_arrowhead(picture: &str, label: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(picture).unwrap();
+    let arrow = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("segment"))
+        .find(|g| g.descendants().any(|n| n.text() == Some(label)))
+        .and_then(|g| g.children().find(|n| n.has_tag_name("line")))?;
+    let (x2, y2) = (arrow.attribute("x2")?, arrow.attribute("y2")?);
+    let dot = doc.descendants().find(|n| {
+        n.has_tag_name("circle") && n.attribute("cx") == Some(x2) && n.attribute("cy") == Some(y2)
+    })?;
+    Some(dot.next_sibling_element()?.text()?.to_string())
+}
+
+#[test]
+fn the_rst_that_ends_last_ack_is_in_mermaid_and_svg_with_closed() {
+    let (trace, options, _) = lost_final_ack();
     // Mermaid: the server's CLOSED note comes right after the RST.
     let diagram = mermaid::sequence_diagram(&trace, FlowId(0), &options).unwrap();
     let lines: Vec<&str> = diagram.lines().collect();
@@ -333,27 +361,12 @@ fn the_rst_that_ends_last_ack_is_in_every_drawing_as_its_cause() {
         .position(|l| *l == "    client->>server: RST seq=102")
         .unwrap_or_else(|| panic!("no RST in\n{diagram}"));
     assert_eq!(lines[at + 1], "    Note over server: CLOSED");
-
     // SVG: the server's CLOSED is written where the RST's arrow ends.
     let picture = svg::ladder(&trace, FlowId(0), &options).unwrap();
-    let doc = roxmltree::Document::parse(&picture).unwrap();
-    let rst_line = doc
-        .descendants()
-        .filter(|n| n.attribute("class") == Some("segment"))
-        .find(|g| g.descendants().any(|n| n.text() == Some("RST seq=102")))
-        .and_then(|g| g.children().find(|n| n.has_tag_name("line")))
-        .expect("an arrow for the RST");
-    let y2: f64 = rst_line.attribute("y2").unwrap().parse().unwrap();
-    let x2 = rst_line.attribute("x2").unwrap();
-    let state_at_arrow = doc.descendants().find(|n| {
-        n.has_tag_name("circle")
-            && n.attribute("cx") == Some(x2)
-            && n.attribute("cy").unwrap().parse::<f64>().unwrap() == y2
-    });
-    let label = state_at_arrow
-        .and_then(|dot| dot.next_sibling_element())
-        .and_then(|t| t.text());
-    assert_eq!(label, Some("CLOSED"), "no CLOSED at the RST's arrowhead");
+    assert_eq!(
+        svg_state_at_arrowhead(&picture, "RST seq=102").as_deref(),
+        Some("CLOSED")
+    );
 }
 
 #[test]

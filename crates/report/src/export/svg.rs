@@ -118,21 +118,7 @@ struct Layout {
 impl Layout {
     fn new(c: &Conversation) -> Layout {
         let typical = typical_transit(&c.flights, None);
-        let half = |from_client: bool| typical_transit(&c.flights, Some(from_client)) / 2;
-        let mut marks: Vec<Mark> = c.steps.iter().map(|s| mark(c, *s)).collect();
-        for (i, f) in c.flights.iter().enumerate() {
-            if !matches!(f.fate, Fate::Arrived(_)) {
-                marks.push(Mark {
-                    t: f.sent.as_nanos() + half(f.from_client),
-                    client: !f.from_client,
-                    kind: Kind::Arrive,
-                    what: What::Vanish(i),
-                });
-            }
-        }
-        // Stable: records keep their order within an instant; vanishing points come last.
-        marks.sort_by_key(|m| m.t);
-
+        let marks = marks(c);
         let px_per_ns = TRANSIT_PX / typical as f64;
         let break_after = typical.saturating_mul(BREAK_AFTER);
         let mut layout = Layout {
@@ -214,6 +200,25 @@ impl Layout {
         }
         extra
     }
+}
+
+/// Every mark, in time order: the steps, and where each segment that never arrived ends.
+fn marks(c: &Conversation) -> Vec<Mark> {
+    let half = |from_client: bool| typical_transit(&c.flights, Some(from_client)) / 2;
+    let mut marks: Vec<Mark> = c.steps.iter().map(|s| mark(c, *s)).collect();
+    for (i, f) in c.flights.iter().enumerate() {
+        if !matches!(f.fate, Fate::Arrived(_)) {
+            marks.push(Mark {
+                t: f.sent.as_nanos() + half(f.from_client),
+                client: !f.from_client,
+                kind: Kind::Arrive,
+                what: What::Vanish(i),
+            });
+        }
+    }
+    // Stable: records keep their order within an instant; vanishing points come last.
+    marks.sort_by_key(|m| m.t);
+    marks
 }
 
 fn mark(c: &Conversation, step: Step) -> Mark {

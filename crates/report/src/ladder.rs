@@ -19,7 +19,8 @@ use crate::conversation::{Change, Conversation, Fate, Flight, Receipt, Shown, St
 /// ended first). A copy a link delivered again gets a line below its segment's, marked
 /// `(copy)`. State changes no line shows get lines of their own, labelled with their
 /// cause: `(timer)`, `(application)`, or `(rcv <segment>)` for a segment this ladder has
-/// no line for (one sent by no connection, such as a flood's SYN, or before `--from`).
+/// no line for (one sent by no connection, such as a flood's SYN, by another connection,
+/// or before `--from`).
 pub fn ladder(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<String> {
     let c = Conversation::of(trace, conn, options)?;
     let lines = lines(&c);

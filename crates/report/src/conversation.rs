@@ -1,7 +1,8 @@
 //! One connection as its ladders draw it ([`crate::ladder`], [`crate::export::mermaid`],
 //! [`crate::export::svg`]): every packet the connection sent, what became of it, and every
 //! state change with what caused it. Built from the trace's records by packet id and cause
-//! alone; nothing is paired by comparing fields or by timing.
+//! alone: no receipt is paired with a send by comparing segments, and no cause is guessed
+//! from timing (time only decides where a ladder shows a change, below).
 //!
 //! - **Flights.** One per packet sent on the connection (a `send` record of its `conn`).
 //!   Its fate comes from the records of the same packet id, wherever they were recorded:
@@ -31,10 +32,10 @@
 
 use std::fmt::Write as _;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use synack_sim::Time;
 use synack_tcp::{Segment, State};
-use synack_world::ids::{Addr, FlowId, PacketId};
+use synack_world::ids::{Addr, FlowId, HostId, PacketId};
 use synack_world::trace::{Cause, Record, Trace, TraceEvent};
 
 /// What a ladder shows.
@@ -254,39 +255,76 @@ fn keep<T>(items: &mut Vec<T>, f: impl Fn(&T) -> bool) -> Vec<Option<usize>> {
     index
 }
 
-/// The two ends of connection `conn` from its first segment record (a receipt, if the
-/// connection begins with a SYN no connection sent): client, server and their ports.
-fn ends(trace: &Trace, conn: FlowId) -> Option<(Addr, Addr, u16, u16)> {
-    trace.records.iter().find_map(|r| match r {
-        Record::Segment {
-            conn: c,
-            from,
-            to,
-            seg,
-            ..
-        } if *c == Some(conn) => Some((*from, *to, seg.src_port, seg.dst_port)),
-        _ => None,
-    })
+/// The connection's state records, read before the rest: each host's state before its
+/// first change, and the packets whose receipt changed a state.
+struct Preview {
+    first: Vec<(HostId, State)>,
+    causes: HashSet<PacketId>,
 }
 
-/// Each side's state before its first change in `conn`: that change's `from`, or CLOSED
-/// (a side that never changes state has no connection: a closed port, a spoofed address).
-fn initial_states(trace: &Trace, conn: FlowId, client: Addr) -> [State; 2] {
-    let mut states = [None; 2];
-    for r in &trace.records {
-        if let Record::State {
-            conn: c,
-            host,
-            from,
-            ..
-        } = r
-        {
-            if *c == conn {
-                states[side(Addr::from(*host) == client)].get_or_insert(*from);
+impl Preview {
+    fn of(trace: &Trace, conn: FlowId) -> Preview {
+        let mut p = Preview {
+            first: Vec::new(),
+            causes: HashSet::default(),
+        };
+        for r in &trace.records {
+            let Record::State {
+                conn: c,
+                host,
+                from,
+                cause,
+                ..
+            } = r
+            else {
+                continue;
+            };
+            if *c != conn {
+                continue;
+            }
+            if !p.first.iter().any(|(h, _)| h == host) {
+                p.first.push((*host, *from));
+            }
+            if let Cause::Packet(id) = cause {
+                p.causes.insert(*id);
             }
         }
+        p
     }
-    states.map(|s| s.unwrap_or(State::Closed))
+
+    /// Whether a segment record is the connection's: recorded with it, or a receipt of a
+    /// packet that changed one of its states (an old duplicate SYN that opened it, recorded
+    /// with its sender's connection).
+    fn holds(&self, conn: FlowId, ev: TraceEvent, c: Option<FlowId>, packet: PacketId) -> bool {
+        c == Some(conn) || (ev == TraceEvent::Recv && self.causes.contains(&packet))
+    }
+
+    /// Each side's state before its first change: that change's `from`, or CLOSED (a side
+    /// that never changes state has no connection: a closed port, a spoofed address).
+    fn initial_states(&self, client: Addr) -> [State; 2] {
+        let mut states = [State::Closed; 2];
+        for &(host, from) in self.first.iter().rev() {
+            states[side(Addr::from(host) == client)] = from;
+        }
+        states
+    }
+
+    /// The two ends of connection `conn` from its first segment (a receipt, if it begins
+    /// with a SYN that no connection or another one sent): client, server and their ports.
+    fn ends(&self, trace: &Trace, conn: FlowId) -> Option<(Addr, Addr, u16, u16)> {
+        trace.records.iter().find_map(|r| match *r {
+            Record::Segment {
+                ev,
+                packet,
+                conn: c,
+                from,
+                to,
+                seg,
+                ..
+            } if self.holds(conn, ev, c, packet) => Some((from, to, seg.src_port, seg.dst_port)),
+            _ => None,
+        })
+    }
 }
 
 /// The index of a side in the builder's arrays: the client's 0, the server's 1.
@@ -300,6 +338,7 @@ struct Builder {
     c: Conversation,
     /// Each flight's index by its packet.
     flight_of: HashMap<PacketId, usize>,
+    preview: Preview,
     /// Packets received in the connection that it did not send, with their segments.
     foreign: HashMap<PacketId, Segment>,
     /// Each side's state, as the records so far leave it.
@@ -312,7 +351,8 @@ struct Builder {
 
 impl Builder {
     fn new(trace: &Trace, conn: FlowId) -> Option<Builder> {
-        let (client, server, client_port, server_port) = ends(trace, conn)?;
+        let preview = Preview::of(trace, conn);
+        let (client, server, client_port, server_port) = preview.ends(trace, conn)?;
         Some(Builder {
             conn,
             c: Conversation {
@@ -327,7 +367,8 @@ impl Builder {
             },
             flight_of: HashMap::default(),
             foreign: HashMap::default(),
-            state: initial_states(trace, conn, client),
+            state: preview.initial_states(client),
+            preview,
             pending: [None; 2],
             first_seq: [None; 2],
         })
@@ -345,12 +386,14 @@ impl Builder {
                 seg,
                 ..
             } => {
-                let mine = conn == Some(self.conn);
+                let mine = self.preview.holds(self.conn, ev, conn, packet);
                 if mine {
                     self.first_seq[side(from == self.c.client)].get_or_insert(seg.seq.0);
                 }
                 match ev {
-                    TraceEvent::Send if mine => self.send(t, packet, from, to, seg),
+                    TraceEvent::Send if conn == Some(self.conn) => {
+                        self.send(t, packet, from, to, seg)
+                    }
                     TraceEvent::Send => {}
                     TraceEvent::Drop => self.drop(packet),
                     TraceEvent::Recv => self.receive(t, packet, mine, seg),

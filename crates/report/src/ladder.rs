@@ -98,23 +98,37 @@ struct Line {
 }
 
 /// The ladder's lines in time order: each flight where it was sent, followed by its copies;
-/// each change no flight's line shows where it was made.
+/// each change no flight's line shows where it was made. The changes one receipt of a
+/// packet without a line made (a SYN that opened the connection) share a line, which shows
+/// the last, as a flight's line shows the receiver's state after all its receipt did.
 fn lines(c: &Conversation) -> Vec<Line> {
     let mut lines = Vec::new();
+    let mut last_alone: Option<&Change> = None;
     for step in &c.steps {
         match *step {
             Step::Send(i) => {
                 let f = &c.flights[i];
                 lines.push(flight_line(c, f));
                 lines.extend(f.copies.iter().map(|r| copy_line(c, f, r)));
+                last_alone = None;
             }
             Step::Change(i) if c.changes[i].shown == Shown::Alone => {
-                lines.push(change_line(c, &c.changes[i]));
+                let ch = &c.changes[i];
+                if last_alone.is_some_and(|l| same_receipt(l, ch)) {
+                    lines.pop();
+                }
+                lines.push(change_line(c, ch));
+                last_alone = Some(ch);
             }
-            Step::Change(_) | Step::Receive(..) => {}
+            Step::Change(_) | Step::Receive(..) => last_alone = None,
         }
     }
     lines
+}
+
+/// Whether two changes, one right behind the other, are the doing of one receipt.
+fn same_receipt(a: &Change, b: &Change) -> bool {
+    matches!(a.cause, Cause::Packet(_)) && (a.cause, a.client, a.t) == (b.cause, b.client, b.t)
 }
 
 /// A flight's line: the sender's state at the send, the receiver's after the arrival.

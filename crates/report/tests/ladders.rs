@@ -416,6 +416,55 @@ fn syn_acks_to_spoofed_addresses_vanish_and_are_not_lost() {
 }
 
 #[test]
+fn an_old_duplicate_syn_is_a_copy_in_its_own_connection_and_opens_the_ghost() {
+    // The two-way handshake's point with the most old duplicates (10 % of the client's
+    // packets leave a stale copy), cut to its first 400 ms.
+    let text = common::experiment_text("two-way-handshake.toml")
+        .replace("duration = \"20s\"", "duration = \"400ms\"");
+    let (_, trace) = common::plan(&text).trace_one(9, 0);
+    flights_follow_packet_ids(&trace);
+    let mut ghosts = 0;
+    for conn in trace.connections() {
+        let c = conversation(&trace, conn);
+        // A ghost: its first change is the receipt of a packet it did not send.
+        let first = c.changes[0];
+        let Cause::Packet(p) = first.cause else {
+            continue;
+        };
+        if c.flights.iter().any(|f| f.packet == p) {
+            continue;
+        }
+        ghosts += 1;
+        // The SYN came from an earlier connection, where it is a copy of a flight.
+        let (origin, syn) = trace
+            .connections()
+            .into_iter()
+            .find_map(|o| {
+                let oc = conversation(&trace, o);
+                let f = oc.flights.into_iter().find(|f| f.packet == p)?;
+                Some((o, f))
+            })
+            .expect("the old SYN was sent by a connection");
+        assert!(origin < conn && syn.seg.flags.syn() && !syn.copies.is_empty());
+        // The ghost's ladder puts that SYN's sender on the left and counts from its ISN.
+        assert!(c.client != c.server && !first.client);
+        let ladder = ladder::ladder(&trace, conn, &LadderOptions::default()).unwrap();
+        let rows: Vec<&str> = ladder.lines().skip(3).collect();
+        let words: Vec<&str> = rows[0].split_whitespace().collect();
+        assert_eq!(
+            &words[1..],
+            ["(rcv", "<SEQ=0><CTL=SYN>)", "ESTABLISHED"],
+            "{ladder}"
+        );
+        assert!(
+            rows[1].contains("<--  <SEQ=0><ACK=1><CTL=SYN,ACK>  <--"),
+            "{ladder}"
+        );
+    }
+    assert!(ghosts > 0, "no ghost connection in the first 400 ms");
+}
+
+#[test]
 fn changes_without_a_segment_to_show_them_stand_alone_with_their_cause() {
     // The half-close experiment: the server's application closes while its response is
     // still queued, so no segment leaves with LAST-ACK at that instant; the client's

@@ -13,11 +13,15 @@ pub fn plan(text: &str) -> Plan {
     Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The plan of `experiments/NAME`, the file the command line would read.
-pub fn experiment(name: &str) -> Plan {
+/// The text of `experiments/NAME`, the file the command line would read.
+pub fn experiment_text(name: &str) -> String {
     let path = format!("{}/../../experiments/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let exp = Experiment::parse(&text, name).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The plan of `experiments/NAME`.
+pub fn experiment(name: &str) -> Plan {
+    let exp = Experiment::parse(&experiment_text(name), name).unwrap_or_else(|e| panic!("{e}"));
     Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -24,8 +24,12 @@
 //!   (connect, then the SYN; close, then the FIN); otherwise it stands alone. So does a
 //!   change caused by a packet this view has no flight for: one sent by no connection (a
 //!   flood's SYN), by another connection, or before the time window.
-//! - **Numbers.** Relative numbers count from each side's first sequence number in the
-//!   connection (its ISN, when the SYN is part of the trace), as Wireshark does.
+//! - **Ends and numbers.** The client is the sender of the connection's first segment;
+//!   relative numbers count from each side's first sequence number in the connection (its
+//!   ISN, when the SYN is part of the trace), as Wireshark does. The connection's segments
+//!   are those recorded with it, and the receipts of packets that changed its states: the
+//!   world records an old duplicate SYN with the connection that sent it, though it opens
+//!   another (a ghost).
 //!
 //! Simplified: the two sides are told apart by address, so a connection from a host to
 //! itself would be drawn with both ends on the left.

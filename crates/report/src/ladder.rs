@@ -1,87 +1,41 @@
-//! The packet ladder of one connection, as text in the style of RFC 9293's figures.
+//! The packet ladder of one connection, as text in the style of RFC 9293's figures, drawn
+//! from its [`Conversation`].
 
 use std::fmt::Write as _;
 
 use synack_sim::Time;
 use synack_tcp::{Segment, State};
-use synack_world::ids::{Addr, FlowId};
-use synack_world::trace::{Cause, Record, Trace, TraceEvent};
+use synack_world::ids::FlowId;
+use synack_world::trace::{Cause, Trace};
 
-/// What a ladder shows.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LadderOptions {
-    /// Absolute sequence and acknowledgment numbers instead of relative ones.
-    pub absolute: bool,
-    /// Only segments sent at or after this time…
-    pub from: Option<Time>,
-    /// …and at or before this one.
-    pub until: Option<Time>,
-}
+pub use crate::conversation::LadderOptions;
+use crate::conversation::{Change, Conversation, Fate, Flight, Receipt, Shown, Step};
 
 /// The packet ladder of connection `conn`, in the style of RFC 9293's figures: the
 /// client (the side that sent the first segment) on the left, the server on the right,
 /// one line per segment with its send time, the sender's state after sending, the
-/// segment, and the receiver's state after receiving it (or `--x` if a link lost it).
-/// State changes that no segment causes (a timer) get lines of their own.
+/// segment, and the receiver's state after receiving it and when it arrived (`--x` if a
+/// link lost it; `vanished` if it was sent to a spoofed address, `in flight` if the run
+/// ended first). A copy a link delivered again gets a line below its segment's, marked
+/// `(copy)`. State changes no line shows get lines of their own, labelled with their
+/// cause: `(timer)`, `(application)`, or `(rcv <segment>)` for a segment this ladder has
+/// no line for (one sent by no connection, such as a flood's SYN, by another connection,
+/// or before `--from`).
 pub fn ladder(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<String> {
-    let records: Vec<&Record> = trace
-        .records
-        .iter()
-        .filter(|r| match r {
-            Record::Segment { conn: c, .. } => *c == Some(conn),
-            Record::State { conn: c, .. } => *c == conn,
-        })
-        .collect();
-    let (left, right) = records.iter().find_map(|r| match r {
-        Record::Segment {
-            ev: TraceEvent::Send,
-            from,
-            to,
-            ..
-        } => Some((*from, *to)),
-        _ => None,
-    })?;
-    // Relative numbers, as Wireshark shows them: each side's from its first sequence
-    // number in this connection (its ISN, when the SYN is part of the trace).
-    let first_seq = |host: Addr| {
-        records.iter().find_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                from,
-                seg,
-                ..
-            } if *from == host => Some(seg.seq.0),
-            _ => None,
-        })
-    };
-    let bases =
-        (!options.absolute).then(|| (first_seq(left).unwrap_or(0), first_seq(right).unwrap_or(0)));
-    let mut lines = Ladder::build(&records, left, bases);
-    lines.retain(|l| {
-        options.from.is_none_or(|from| l.sent >= from)
-            && options.until.is_none_or(|until| l.sent <= until)
-    });
+    let c = Conversation::of(trace, conn, options)?;
+    let lines = lines(&c);
     let mut out = String::new();
-    // Each side's port, from any segment it sent or was sent (a server that never got
-    // a segment still has the port the client aimed at).
-    let port = |host: Addr| {
-        records.iter().find_map(|r| match r {
-            Record::Segment { from, seg, .. } if *from == host => Some(seg.src_port),
-            Record::Segment { to, seg, .. } if *to == host => Some(seg.dst_port),
-            _ => None,
-        })
-    };
     let _ = writeln!(
         out,
         "connection {conn}: {}:{} → {}:{} ({})\n",
-        trace.host(left),
-        port(left).unwrap_or(0),
-        trace.host(right),
-        port(right).unwrap_or(0),
-        if options.absolute {
-            "absolute seq and ack"
-        } else {
+        trace.host(c.client),
+        c.client_port,
+        trace.host(c.server),
+        c.server_port,
+        if c.relative() {
             "relative seq and ack"
+        } else {
+            "absolute seq and ack"
         }
     );
     let seg_width = lines
@@ -94,9 +48,9 @@ pub fn ladder(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<St
         out,
         "{:>12}  {:<13}       {:<seg_width$}       {:<13}  {:>12}",
         "sent (s)",
-        trace.host(left),
+        trace.host(c.client),
         "",
-        trace.host(right),
+        trace.host(c.server),
         "arrived (s)"
     );
     for l in &lines {
@@ -109,7 +63,7 @@ pub fn ladder(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<St
             l.segment,
             l.arrow_out,
             l.right_state.map_or(String::new(), |s| s.to_string()),
-            l.arrived.map(fmt_time).unwrap_or_default(),
+            l.arrived,
         );
     }
     Some(out)
@@ -140,171 +94,116 @@ struct Line {
     arrow_in: &'static str,
     arrow_out: &'static str,
     segment: String,
-    arrived: Option<Time>,
+    arrived: String,
 }
 
-struct Ladder;
-
-impl Ladder {
-    fn build(records: &[&Record], left: Addr, bases: Option<(u32, u32)>) -> Vec<Line> {
-        // Each side's state after record i: replay the state changes.
-        let mut left_state = State::Closed;
-        let mut right_state = State::Closed;
-        let mut after: Vec<(State, State)> = Vec::with_capacity(records.len());
-        for r in records {
-            if let Record::State { host, to, .. } = r {
-                if Addr::from(*host) == left {
-                    left_state = *to;
-                } else {
-                    right_state = *to;
+/// The ladder's lines in time order: each flight where it was sent, followed by its copies;
+/// each change no flight's line shows where it was made. The changes one receipt of a
+/// packet without a line made (a SYN that opened the connection) share a line, which shows
+/// the last, as a flight's line shows the receiver's state after all its receipt did.
+fn lines(c: &Conversation) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut last_alone: Option<&Change> = None;
+    for step in &c.steps {
+        match *step {
+            Step::Send(i) => {
+                let f = &c.flights[i];
+                lines.push(flight_line(c, f));
+                lines.extend(f.copies.iter().map(|r| copy_line(c, f, r)));
+                last_alone = None;
+            }
+            Step::Change(i) if c.changes[i].shown == Shown::Alone => {
+                let ch = &c.changes[i];
+                if last_alone.is_some_and(|l| same_receipt(l, ch)) {
+                    lines.pop();
                 }
+                lines.push(change_line(c, ch));
+                last_alone = Some(ch);
             }
-            after.push((left_state, right_state));
+            Step::Change(_) | Step::Receive(..) => last_alone = None,
         }
-        // A receiver's state after a segment: after the state changes its stack makes on
-        // receipt (the records right behind the receipt), before its application reacts.
-        let settled = |i: usize, host: Addr| -> State {
-            let mut j = i;
-            while j + 1 < records.len()
-                && matches!(records[j + 1], Record::State { host: h, cause, .. } if Addr::from(*h) == host && *cause != Cause::App)
-            {
-                j += 1;
-            }
-            if host == left {
-                after[j].0
-            } else {
-                after[j].1
-            }
-        };
-        let mut matched = vec![false; records.len()];
-        let mut explained = vec![false; records.len()];
-        let mut lines = Vec::new();
-        for (i, r) in records.iter().enumerate() {
-            match r {
-                Record::Segment {
-                    ev: TraceEvent::Send,
-                    t,
-                    from,
-                    seg,
-                    ..
-                } => {
-                    // The arrival: the first unmatched receipt of the same segment.
-                    let arrival = (i + 1..records.len()).find(|&j| {
-                        !matched[j]
-                            && matches!(records[j], Record::Segment { ev: TraceEvent::Recv, from: f, seg: s, .. } if f == from && s == seg)
-                    });
-                    let lost = records[i + 1..].iter().take_while(|x| time(x) == *t).any(|x| {
-                        matches!(x, Record::Segment { ev: TraceEvent::Drop, seg: s, from: f, .. } if s == seg && f == from)
-                    });
-                    let (arrived, receiver_state) = match arrival {
-                        Some(j) if !lost => {
-                            matched[j] = true;
-                            mark_states(records, j, &mut explained);
-                            (
-                                Some(time(records[j])),
-                                Some(settled(j, other(records, *from, left))),
-                            )
-                        }
-                        _ => (None, None),
-                    };
-                    mark_states(records, i, &mut explained);
-                    // A stack changes state before it sends, so the sender's state at the
-                    // send is exact; the receiver's is taken once its reaction settles.
-                    let sender_state = Some(if *from == left {
-                        after[i].0
-                    } else {
-                        after[i].1
-                    });
-                    let to_right = *from == left;
-                    let (arrow_in, arrow_out) = match (to_right, arrived.is_some()) {
-                        (true, true) => ("-->", "-->"),
-                        (true, false) => ("-->", "--x"),
-                        (false, true) => ("<--", "<--"),
-                        (false, false) => ("x--", "<--"),
-                    };
-                    let (left_state, right_state) = if to_right {
-                        (sender_state, receiver_state)
-                    } else {
-                        (receiver_state, sender_state)
-                    };
-                    lines.push(Line {
-                        sent: *t,
-                        left_state,
-                        right_state,
-                        arrow_in,
-                        arrow_out,
-                        segment: rfc_segment(
-                            seg,
-                            match bases {
-                                None => (0, 0),
-                                Some((l, r)) if to_right => (l, r),
-                                Some((l, r)) => (r, l),
-                            },
-                        ),
-                        arrived,
-                    });
-                }
-                Record::State { .. } => {}
-                _ => {}
-            }
-        }
-        // State changes no segment explains: a timer's doing.
-        for (i, r) in records.iter().enumerate() {
-            if let Record::State { t, host, to, .. } = r {
-                if !explained[i] {
-                    let (l, rt) = if Addr::from(*host) == left {
-                        (Some(*to), None)
-                    } else {
-                        (None, Some(*to))
-                    };
-                    lines.push(Line {
-                        sent: *t,
-                        left_state: l,
-                        right_state: rt,
-                        arrow_in: "   ",
-                        arrow_out: "   ",
-                        segment: "(timer)".to_string(),
-                        arrived: None,
-                    });
-                }
-            }
-        }
-        lines.sort_by_key(|l| l.sent);
-        lines
+    }
+    lines
+}
+
+/// Whether two changes, one right behind the other, are the doing of one receipt.
+fn same_receipt(a: &Change, b: &Change) -> bool {
+    matches!(a.cause, Cause::Packet(_)) && (a.cause, a.client, a.t) == (b.cause, b.client, b.t)
+}
+
+/// A flight's line: the sender's state at the send, the receiver's after the arrival.
+fn flight_line(c: &Conversation, f: &Flight) -> Line {
+    let (arrow_in, arrow_out) = match (f.from_client, f.fate) {
+        (true, Fate::Arrived(_)) => ("-->", "-->"),
+        (true, Fate::Lost) => ("-->", "--x"),
+        (true, Fate::Vanished | Fate::InFlight) => ("-->", "-- "),
+        (false, Fate::Arrived(_)) => ("<--", "<--"),
+        (false, Fate::Lost) => ("x--", "<--"),
+        (false, Fate::Vanished | Fate::InFlight) => (" --", "<--"),
+    };
+    let (receiver, arrived) = match f.fate {
+        Fate::Arrived(r) => (Some(r.state), fmt_time(r.t)),
+        Fate::Lost => (None, String::new()),
+        Fate::Vanished => (None, "vanished".to_string()),
+        Fate::InFlight => (None, "in flight".to_string()),
+    };
+    let (left_state, right_state) = if f.from_client {
+        (Some(f.sender_state), receiver)
+    } else {
+        (receiver, Some(f.sender_state))
+    };
+    Line {
+        sent: f.sent,
+        left_state,
+        right_state,
+        arrow_in,
+        arrow_out,
+        segment: rfc_segment(&f.seg, c.bases(f.from_client)),
+        arrived,
     }
 }
 
-fn time(r: &Record) -> Time {
-    match r {
-        Record::Segment { t, .. } | Record::State { t, .. } => *t,
+/// A copy's line: the flight's send time and segment, the receiver's state after the copy.
+fn copy_line(c: &Conversation, f: &Flight, r: &Receipt) -> Line {
+    let (arrow, left_state, right_state) = if f.from_client {
+        ("-->", None, Some(r.state))
+    } else {
+        ("<--", Some(r.state), None)
+    };
+    Line {
+        sent: f.sent,
+        left_state,
+        right_state,
+        arrow_in: arrow,
+        arrow_out: arrow,
+        segment: format!("{} (copy)", rfc_segment(&f.seg, c.bases(f.from_client))),
+        arrived: fmt_time(r.t),
     }
 }
 
-/// The host at the other end of the ladder from `host`.
-fn other(records: &[&Record], host: Addr, left: Addr) -> Addr {
-    if host != left {
-        return left;
-    }
-    records
-        .iter()
-        .find_map(|r| match r {
-            Record::Segment { from, to, .. } if *from == left => Some(*to),
-            _ => None,
-        })
-        .unwrap_or(left)
-}
-
-/// Marks the state changes around segment record `i` (the same instant) as explained.
-fn mark_states(records: &[&Record], i: usize, explained: &mut [bool]) {
-    let t = time(records[i]);
-    let mut j = i;
-    while j > 0 && time(records[j - 1]) == t {
-        j -= 1;
-    }
-    while j < records.len() && time(records[j]) == t {
-        if matches!(records[j], Record::State { .. }) {
-            explained[j] = true;
+/// A change's own line, labelled with its cause.
+fn change_line(c: &Conversation, ch: &Change) -> Line {
+    let label = match (ch.cause, ch.segment) {
+        (Cause::Timer, _) => "(timer)".to_string(),
+        (Cause::App, _) => "(application)".to_string(),
+        // The packet came from the other side.
+        (Cause::Packet(_), Some(seg)) => {
+            format!("(rcv {})", rfc_segment(&seg, c.bases(!ch.client)))
         }
-        j += 1;
+        (Cause::Packet(p), None) => format!("(rcv packet {p})"),
+    };
+    let (left_state, right_state) = if ch.client {
+        (Some(ch.to), None)
+    } else {
+        (None, Some(ch.to))
+    };
+    Line {
+        sent: ch.t,
+        left_state,
+        right_state,
+        arrow_in: "   ",
+        arrow_out: "   ",
+        segment: label,
+        arrived: String::new(),
     }
 }

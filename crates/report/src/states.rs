@@ -4,15 +4,14 @@
 //! every arrow annotated by its count, followed by a table of every transition taken
 //! ([`state_diagram`]).
 //!
-//! All of it reads only the `State` records of a [`Trace`]. Simplified, and what it costs:
+//! All of it reads the `State` records of a [`Trace`]; each names its cause, which
+//! [`Transitions::causes`] reports as it is recorded: `timer`, `application`, or `rcv` and
+//! the flags of the packet received (looked up by the packet's id in its `send` record).
+//! Simplified, and what it costs:
 //! - An arrow of the figure counts every move between its two states, whatever caused it:
 //!   SYN-SENT → CLOSED is drawn as the user's CLOSE, but a SYN that timed out or was reset
 //!   takes the same arrow. The table's last column says, for moves into CLOSED, what
 //!   caused them in this run.
-//! - That cause is read off the record order, not recorded: a move by the stack directly
-//!   behind a segment's receipt by the same host, at the same instant, is taken as that
-//!   segment's doing; a move that follows none is a timer's. A timer that expires in the
-//!   very nanosecond a segment arrives for the same connection is misnamed.
 //! - Listeners are not connections in the trace: a server endpoint starts in LISTEN, at
 //!   its first record, and ends in CLOSED rather than going back to LISTEN (the listener
 //!   itself stays). The figure's CLOSED ↔ LISTEN and LISTEN → SYN-SENT arrows stay at 0.
@@ -21,9 +20,9 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap as HashMap;
 use synack_sim::Time;
-use synack_tcp::State;
+use synack_tcp::{Flags, State};
 
-use synack_world::ids::{FlowId, HostId};
+use synack_world::ids::{FlowId, HostId, PacketId};
 use synack_world::trace::{Cause, Record, Trace, TraceEvent};
 
 /// How many endpoints [`endpoint_states`] lists before it summarises the rest.
@@ -167,7 +166,7 @@ impl Transitions {
     }
 
     /// What caused `from` → `to` in this run (`rcv RST`, `timer`, `application`, …) and
-    /// how often, most frequent first (see the module doc for how it is told).
+    /// how often, most frequent first.
     pub fn causes(&self, from: State, to: State) -> Vec<(&str, u64)> {
         let mut v: Vec<(&str, u64)> = self
             .causes
@@ -194,23 +193,20 @@ impl Transitions {
 
 /// Counts every (from, to) of every endpoint in the run, with the cause each record names.
 pub fn transition_counts(trace: &Trace) -> Transitions {
-    // The flags of every packet, by id (packets are numbered densely in order of sending).
-    let mut flags = Vec::new();
-    for r in &trace.records {
-        if let Record::Segment {
-            ev: TraceEvent::Send,
-            packet,
-            seg,
-            ..
-        } = r
-        {
-            let i = packet.0 as usize;
-            if flags.len() <= i {
-                flags.resize(i + 1, None);
-            }
-            flags[i] = Some(seg.flags);
-        }
-    }
+    // The flags of every packet sent, by its id.
+    let flags: HashMap<PacketId, Flags> = trace
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Segment {
+                ev: TraceEvent::Send,
+                packet,
+                seg,
+                ..
+            } => Some((*packet, seg.flags)),
+            _ => None,
+        })
+        .collect();
     let mut out = Transitions::default();
     for r in &trace.records {
         if let Record::State {
@@ -218,10 +214,9 @@ pub fn transition_counts(trace: &Trace) -> Transitions {
         } = r
         {
             let cause = match cause {
-                _ if *from == State::Closed => "active OPEN".to_string(),
                 Cause::App => "application".to_string(),
                 Cause::Timer => "timer".to_string(),
-                Cause::Packet(p) => match flags.get(p.0 as usize).copied().flatten() {
+                Cause::Packet(p) => match flags.get(p) {
                     Some(f) => format!("rcv {f}"),
                     None => format!("rcv packet {p}"),
                 },

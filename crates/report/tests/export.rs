@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::EXCHANGE;
+use common::{EXCHANGE, FLOOD};
 use synack_experiment::metrics::Metrics;
 use synack_report::export::{mermaid, pcap, svg};
 use synack_report::ladder::LadderOptions;
@@ -468,44 +468,6 @@ fn the_svg_ladder_can_show_a_time_window() {
         ]
     );
 }
-
-/// A flood's spoofed SYN opens a half-open connection on the server (connection 0); nobody
-/// answers. A later request gives the server its listener.
-const FLOOD: &str = r#"
-name = "flood"
-duration = "2s"
-[tcp]
-profile = "linux"
-[[host]]
-name = "attacker"
-[[host]]
-name = "server"
-[[link]]
-name = "a"
-between = ["attacker", "server"]
-delay = "5ms"
-[[host]]
-name = "client"
-[[link]]
-name = "c"
-between = ["client", "server"]
-delay = "10ms"
-[[workload]]
-name = "f"
-kind = "flood"
-from = "attacker"
-to = "server:80"
-rate = 1
-stop = "500ms"
-[[workload]]
-name = "web"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "1s"
-request = "1KB"
-response = "1KB"
-"#;
 
 #[test]
 fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {

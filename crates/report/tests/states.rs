@@ -276,3 +276,23 @@ fn in_a_churn_run_every_state_entered_is_left_again() {
         )
     );
 }
+
+#[test]
+fn moves_by_a_timer_or_the_application_are_counted_under_those_causes() {
+    let counts = transition_counts(&trace(EXCHANGE));
+    // The client's connect and close, the server's close: the application's doing.
+    assert_eq!(counts.causes(Closed, SynSent), vec![("application", 1)]);
+    assert_eq!(
+        counts.causes(Established, FinWait1),
+        vec![("application", 1)]
+    );
+    assert_eq!(counts.causes(CloseWait, LastAck), vec![("application", 1)]);
+    // The end of TIME-WAIT: its timer's.
+    assert_eq!(counts.causes(TimeWait, Closed), vec![("timer", 1)]);
+    // The rest: a segment's receipt, named by its flags.
+    assert_eq!(
+        counts.causes(SynSent, Established),
+        vec![("rcv SYN,ACK", 1)]
+    );
+    assert_eq!(counts.causes(FinWait2, TimeWait), vec![("rcv FIN,ACK", 1)]);
+}

@@ -17,17 +17,18 @@
 //! Each segment is an arrow at the moment it is sent (`-x` if a link lost it), labelled as
 //! RFC 9293 and the text ladder write segments: flags, `seq`, `ack` only if the ACK flag is
 //! set, `len` only if it carries data; numbers relative to each side's first sequence
-//! number unless asked for absolute ones. Each state change is a note over its side, where
-//! it falls among the sends.
+//! number unless asked for absolute ones. A copy a link delivered again (a duplicate, a
+//! stale copy) is a dotted arrow `-->>` labelled `copy of …` where it arrived. Each state
+//! change is a note over its side, where it falls among the sends and arrivals.
 //!
 //! Simplified: a sequence diagram has no time axis, so delays and timer durations do not
-//! show (the SVG export draws them); a segment never received (sent to a spoofed address,
-//! or in flight when the run ended) is drawn as if it arrived.
+//! show (the SVG export draws them), and notes do not say what caused a change (the text
+//! ladder does); a segment never received (sent to a spoofed address, or in flight when
+//! the run ended) is drawn as if it arrived.
 
 use std::fmt::Write as _;
 
-use super::{Conversation, Fate, Step};
-use crate::ladder::LadderOptions;
+use crate::conversation::{Conversation, Fate, LadderOptions, Step};
 use synack_world::ids::FlowId;
 use synack_world::trace::Trace;
 
@@ -58,25 +59,34 @@ pub fn sequence_diagram(trace: &Trace, conn: FlowId, options: &LadderOptions) ->
         match *step {
             Step::Send(i) => {
                 let f = &c.flights[i];
-                let (from, to) = if f.from_client {
-                    (&client, &server)
-                } else {
-                    (&server, &client)
-                };
+                let (from, to) = ends(f.from_client, &client, &server);
                 let arrow = if f.fate == Fate::Lost { "-x" } else { "->>" };
                 let _ = writeln!(out, "    {from}{arrow}{to}: {}", c.label(f));
             }
-            Step::State {
-                client: left, to, ..
-            } => {
-                let who = if left { &client } else { &server };
-                let _ = writeln!(out, "    Note over {who}: {to}");
+            Step::Receive(i, copy) if copy > 0 => {
+                let f = &c.flights[i];
+                let (from, to) = ends(f.from_client, &client, &server);
+                let _ = writeln!(out, "    {from}-->>{to}: copy of {}", c.label(f));
             }
-            Step::Arrive(_) => {}
+            Step::Change(i) => {
+                let ch = &c.changes[i];
+                let who = if ch.client { &client } else { &server };
+                let _ = writeln!(out, "    Note over {who}: {}", ch.to);
+            }
+            Step::Receive(..) => {}
         }
     }
     out.push_str("```\n");
     Some(out)
+}
+
+/// The sender and the receiver of a segment the client sent (or the server).
+fn ends<'a>(from_client: bool, client: &'a str, server: &'a str) -> (&'a str, &'a str) {
+    if from_client {
+        (client, server)
+    } else {
+        (server, client)
+    }
 }
 
 /// Words Mermaid's sequence diagrams reserve; a participant so named gets a suffix.

@@ -16,7 +16,9 @@
 //! about when something happened, only about how long the cut gaps were drawn.
 //!
 //! A segment that was never received but not lost on a link either (sent to a spoofed
-//! address, or in flight when the run ended) is a dashed line to half-way.
+//! address, or in flight when the run ended) is a dashed line to half-way; its tooltip says
+//! which. A copy a link delivered again (a duplicate, a stale copy) is a thin second arrow,
+//! unlabelled, from the segment's send to the copy's arrival.
 //!
 //! Made for handshakes, teardowns and short exchanges: a bulk transfer with a window of
 //! segments in flight draws correctly but densely (each event gets its line, so the picture
@@ -29,8 +31,7 @@ use std::fmt::Write as _;
 
 use synack_tcp::State;
 
-use super::{Conversation, Fate, Flight, Step};
-use crate::ladder::LadderOptions;
+use crate::conversation::{Conversation, Fate, Flight, LadderOptions, Step};
 use synack_world::ids::FlowId;
 use synack_world::trace::Trace;
 
@@ -88,6 +89,8 @@ struct Mark {
 enum What {
     Send(usize),
     Arrive(usize),
+    /// Copy `.1` (from 1) of flight `.0` arrives.
+    Copy(usize, usize),
     /// Where a segment that never arrived is drawn to end: half-way.
     Vanish(usize),
     State(State),
@@ -101,6 +104,8 @@ struct Layout {
     /// The y of each flight's send, and of its arrival (or vanishing point).
     sent_y: Vec<f64>,
     end_y: Vec<f64>,
+    /// The y of each flight's copies.
+    copy_y: Vec<Vec<f64>>,
     /// The line of its instant each flight left on.
     send_line: Vec<usize>,
     /// Each instant with an event of its own (not only a vanishing point): its time and y.
@@ -113,21 +118,7 @@ struct Layout {
 impl Layout {
     fn new(c: &Conversation) -> Layout {
         let typical = typical_transit(&c.flights, None);
-        let half = |from_client: bool| typical_transit(&c.flights, Some(from_client)) / 2;
-        let mut marks: Vec<Mark> = c.steps.iter().map(|s| mark(c, *s)).collect();
-        for (i, f) in c.flights.iter().enumerate() {
-            if !matches!(f.fate, Fate::Arrived(_)) {
-                marks.push(Mark {
-                    t: f.sent.as_nanos() + half(f.from_client),
-                    client: !f.from_client,
-                    kind: Kind::Arrive,
-                    what: What::Vanish(i),
-                });
-            }
-        }
-        // Stable: records keep their order within an instant; vanishing points come last.
-        marks.sort_by_key(|m| m.t);
-
+        let marks = marks(c);
         let px_per_ns = TRANSIT_PX / typical as f64;
         let break_after = typical.saturating_mul(BREAK_AFTER);
         let mut layout = Layout {
@@ -135,6 +126,11 @@ impl Layout {
             marks: Vec::new(),
             sent_y: vec![0.0; c.flights.len()],
             end_y: vec![0.0; c.flights.len()],
+            copy_y: c
+                .flights
+                .iter()
+                .map(|f| vec![0.0; f.copies.len()])
+                .collect(),
             send_line: vec![0; c.flights.len()],
             ticks: Vec::new(),
             breaks: Vec::new(),
@@ -169,6 +165,7 @@ impl Layout {
             match m.what {
                 What::Send(i) => layout.sent_y[i] = y,
                 What::Arrive(i) | What::Vanish(i) => layout.end_y[i] = y,
+                What::Copy(i, k) => layout.copy_y[i][k - 1] = y,
                 What::State(_) => {}
             }
         }
@@ -205,6 +202,25 @@ impl Layout {
     }
 }
 
+/// Every mark, in time order: the steps, and where each segment that never arrived ends.
+fn marks(c: &Conversation) -> Vec<Mark> {
+    let half = |from_client: bool| typical_transit(&c.flights, Some(from_client)) / 2;
+    let mut marks: Vec<Mark> = c.steps.iter().map(|s| mark(c, *s)).collect();
+    for (i, f) in c.flights.iter().enumerate() {
+        if !matches!(f.fate, Fate::Arrived(_)) {
+            marks.push(Mark {
+                t: f.sent.as_nanos() + half(f.from_client),
+                client: !f.from_client,
+                kind: Kind::Arrive,
+                what: What::Vanish(i),
+            });
+        }
+    }
+    // Stable: records keep their order within an instant; vanishing points come last.
+    marks.sort_by_key(|m| m.t);
+    marks
+}
+
 fn mark(c: &Conversation, step: Step) -> Mark {
     match step {
         Step::Send(i) => Mark {
@@ -213,21 +229,29 @@ fn mark(c: &Conversation, step: Step) -> Mark {
             kind: Kind::Send,
             what: What::Send(i),
         },
-        Step::Arrive(i) => Mark {
-            t: match c.flights[i].fate {
-                Fate::Arrived(t) => t.as_nanos(),
-                _ => unreachable!("an arrival step belongs to an arrived flight"),
-            },
+        Step::Receive(i, k) => Mark {
+            t: c.flights[i]
+                .receipt(k)
+                .expect("a receive step names a receipt of its flight")
+                .t
+                .as_nanos(),
             client: !c.flights[i].from_client,
             kind: Kind::Arrive,
-            what: What::Arrive(i),
+            what: if k == 0 {
+                What::Arrive(i)
+            } else {
+                What::Copy(i, k)
+            },
         },
-        Step::State { t, client, to } => Mark {
-            t: t.as_nanos(),
-            client,
-            kind: Kind::State,
-            what: What::State(to),
-        },
+        Step::Change(i) => {
+            let ch = &c.changes[i];
+            Mark {
+                t: ch.t.as_nanos(),
+                client: ch.client,
+                kind: Kind::State,
+                what: What::State(ch.to),
+            }
+        }
     }
 }
 
@@ -239,7 +263,7 @@ fn typical_transit(flights: &[Flight], from_client: Option<bool>) -> u64 {
             .iter()
             .filter(|f| dir.is_none_or(|d| f.from_client == d))
             .filter_map(|f| match f.fate {
-                Fate::Arrived(t) => Some(t.as_nanos() - f.sent.as_nanos()),
+                Fate::Arrived(r) => Some(r.t.as_nanos() - f.sent.as_nanos()),
                 _ => None,
             })
             .collect();
@@ -294,7 +318,14 @@ impl<'a> Picture<'a> {
             layout,
             server_x,
             width: server_x + 16.0 + STATE_W + 12.0,
-            height: layout.bottom + 154.0,
+            // Room for the legend, and for its line on copies if there are any.
+            height: layout.bottom
+                + 154.0
+                + if c.flights.iter().any(|f| !f.copies.is_empty()) {
+                    ROW
+                } else {
+                    0.0
+                },
         }
     }
 
@@ -318,6 +349,7 @@ impl<'a> Picture<'a> {
         self.states(&mut out);
         for i in 0..self.c.flights.len() {
             self.arrow(&mut out, i);
+            self.copies(&mut out, i);
         }
         self.legend(&mut out);
         out.push_str("</svg>\n");
@@ -452,18 +484,17 @@ impl<'a> Picture<'a> {
         } else {
             SERVER_COLOR
         };
+        let half = (x0 + x_end) / 2.0;
         let (x1, fate) = match f.fate {
-            Fate::Arrived(t) => (x_end, format!("arrived {}", duration(t.as_nanos()))),
-            Fate::Lost => ((x0 + x_end) / 2.0, "lost on the link".to_string()),
-            Fate::InFlight => (
-                (x0 + x_end) / 2.0,
-                "never received (sent to a spoofed address, or the run ended first)".to_string(),
-            ),
+            Fate::Arrived(r) => (x_end, format!("arrived {}", duration(r.t.as_nanos()))),
+            Fate::Lost => (half, "lost on the link".to_string()),
+            Fate::Vanished => (half, "vanished: sent to a spoofed address".to_string()),
+            Fate::InFlight => (half, "still in flight when the run ended".to_string()),
         };
         let kind = match f.fate {
             Fate::Arrived(_) => "segment",
             Fate::Lost => "segment lost",
-            Fate::InFlight => "segment unreceived",
+            Fate::Vanished | Fate::InFlight => "segment unreceived",
         };
         let _ = writeln!(out, r#"<g class="{kind}">"#);
         let _ = writeln!(
@@ -476,7 +507,7 @@ impl<'a> Picture<'a> {
         let style = match f.fate {
             Fate::Arrived(_) => format!(r#" marker-end="url(#{})""#, head_id(f.from_client)),
             Fate::Lost => String::new(),
-            Fate::InFlight => r#" stroke-dasharray="5 4""#.to_string(),
+            Fate::Vanished | Fate::InFlight => r#" stroke-dasharray="5 4""#.to_string(),
         };
         line(out, x0, y0, x1, y1, color, 1.4, &style);
         if f.fate == Fate::Lost {
@@ -486,6 +517,39 @@ impl<'a> Picture<'a> {
         }
         self.label(out, f, (x0, y0), (x1, y1), color);
         out.push_str("</g>\n");
+    }
+
+    /// Flight `i`'s copies: each a thin arrow from the send to where the copy arrived, with a
+    /// tooltip.
+    fn copies(&self, out: &mut String, i: usize) {
+        let f = &self.c.flights[i];
+        let (x0, x1) = if f.from_client {
+            (CLIENT_X, self.server_x)
+        } else {
+            (self.server_x, CLIENT_X)
+        };
+        let color = if f.from_client {
+            CLIENT_COLOR
+        } else {
+            SERVER_COLOR
+        };
+        let y0 = self.layout.sent_y[i];
+        for (r, &y1) in f.copies.iter().zip(&self.layout.copy_y[i]) {
+            out.push_str("<g class=\"copy\">\n");
+            let _ = writeln!(
+                out,
+                "<title>copy of {}: sent {}, arrived again {}</title>",
+                xml(&self.c.label(f)),
+                duration(f.sent.as_nanos()),
+                duration(r.t.as_nanos())
+            );
+            let head = format!(
+                r#" stroke-opacity="0.6" marker-end="url(#{})""#,
+                head_id(f.from_client)
+            );
+            line(out, x0, y0, x1, y1, color, 0.8, &head);
+            out.push_str("</g>\n");
+        }
     }
 
     /// The label along the arrow, beginning at the sender's end, reading left to right.
@@ -537,7 +601,7 @@ impl<'a> Picture<'a> {
             "a segment: its flags, seq and ack (absolute), payload bytes"
         };
         let mut notes = vec![numbers, "lost on the link"];
-        if self.c.flights.iter().any(|f| f.fate == Fate::InFlight) {
+        if let Some(note) = self.unreceived_note() {
             let y = y + ROW * notes.len() as f64;
             line(
                 out,
@@ -549,7 +613,13 @@ impl<'a> Picture<'a> {
                 1.4,
                 r#" stroke-dasharray="5 4""#,
             );
-            notes.push("never received: sent to a spoofed address, or the run ended first");
+            notes.push(note);
+        }
+        if self.c.flights.iter().any(|f| !f.copies.is_empty()) {
+            let y = y + ROW * notes.len() as f64;
+            let head = r#" stroke-opacity="0.6" marker-end="url(#head-client)""#;
+            line(out, x - 12.0, y, x + 16.0, y, CLIENT_COLOR, 0.8, head);
+            notes.push("a copy the link delivered again (a duplicate or a stale copy)");
         }
         notes.push("time runs down at one scale, except that events closer than a line of text");
         notes.push("are spaced out and idle stretches are cut (their length is written)");
@@ -560,6 +630,20 @@ impl<'a> Picture<'a> {
                 fmt(x + 28.0),
                 fmt(y + 4.0 + 18.0 * k as f64)
             );
+        }
+    }
+
+    /// The legend's words for the dashed lines, if there are any: which of the two ways of
+    /// never being received the picture holds.
+    fn unreceived_note(&self) -> Option<&'static str> {
+        let any = |fate: Fate| self.c.flights.iter().any(|f| f.fate == fate);
+        match (any(Fate::Vanished), any(Fate::InFlight)) {
+            (true, true) => {
+                Some("never received: sent to a spoofed address, or the run ended first")
+            }
+            (true, false) => Some("never received: sent to a spoofed address"),
+            (false, true) => Some("never received: still in flight when the run ended"),
+            (false, false) => None,
         }
     }
 }

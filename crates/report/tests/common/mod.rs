@@ -13,6 +13,18 @@ pub fn plan(text: &str) -> Plan {
     Plan::new(&synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// The text of `experiments/NAME`, the file the command line would read.
+pub fn experiment_text(name: &str) -> String {
+    let path = format!("{}/../../experiments/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The plan of `experiments/NAME`.
+pub fn experiment(name: &str) -> Plan {
+    let exp = Experiment::parse(&experiment_text(name), name).unwrap_or_else(|e| panic!("{e}"));
+    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Replication `replication` of the first sweep point.
 pub fn run(text: &str, replication: u32) -> Metrics {
     plan(text).run_one(0, replication).metrics
@@ -45,6 +57,52 @@ name = "exchange"
 kind = "request"
 from = "client"
 to = "server:80"
+request = "1KB"
+response = "1KB"
+"#;
+
+/// [`EXCHANGE`] with a request of `request` bytes over a wire with `settings` added to its
+/// `[[link]]` table (jitter, loss, duplication…).
+pub fn exchange_over(settings: &str, request: &str) -> String {
+    EXCHANGE
+        .replace("delay = \"10ms\"", &format!("delay = \"10ms\"\n{settings}"))
+        .replace("request = \"1KB\"", &format!("request = \"{request}\""))
+}
+
+/// A flood's spoofed SYN opens a half-open connection on the server (connection 0); nobody
+/// answers. A later request gives the server its listener.
+pub const FLOOD: &str = r#"
+name = "flood"
+duration = "2s"
+[tcp]
+profile = "linux"
+[[host]]
+name = "attacker"
+[[host]]
+name = "server"
+[[link]]
+name = "a"
+between = ["attacker", "server"]
+delay = "5ms"
+[[host]]
+name = "client"
+[[link]]
+name = "c"
+between = ["client", "server"]
+delay = "10ms"
+[[workload]]
+name = "f"
+kind = "flood"
+from = "attacker"
+to = "server:80"
+rate = 1
+stop = "500ms"
+[[workload]]
+name = "web"
+kind = "request"
+from = "client"
+to = "server:80"
+start = "1s"
 request = "1KB"
 response = "1KB"
 "#;

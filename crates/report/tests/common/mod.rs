@@ -9,7 +9,12 @@ use synack_world::trace::Trace;
 
 /// The plan of an experiment written inline; panics with the error's message.
 pub fn plan(text: &str) -> Plan {
-    let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    plan_of(text, "test.toml")
+}
+
+/// The plan of experiment `text`, read as file `file`.
+fn plan_of(text: &str, file: &str) -> Plan {
+    let exp = Experiment::parse(text, file).unwrap_or_else(|e| panic!("{e}"));
     Plan::new(&synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}")))
 }
 
@@ -21,8 +26,7 @@ pub fn experiment_text(name: &str) -> String {
 
 /// The plan of `experiments/NAME`.
 pub fn experiment(name: &str) -> Plan {
-    let exp = Experiment::parse(&experiment_text(name), name).unwrap_or_else(|e| panic!("{e}"));
-    Plan::new(&exp).unwrap_or_else(|e| panic!("{e}"))
+    plan_of(&experiment_text(name), name)
 }
 
 /// Replication `replication` of the first sweep point.

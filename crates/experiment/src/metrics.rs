@@ -1,9 +1,8 @@
-//! The metrics of one run: every column of DESIGN.md's metric table, in its order.
+//! The metrics of one run, in the column order of `runs.csv`.
 //!
 //! Every metric is present in every run and 0 where it does not apply. Counters are exact
-//! integers; the `_s` and `_bps` metrics are measurements. `probe_loss` (the fraction of
-//! probes sent, and no longer in flight at the end, that never arrived) is an addition to
-//! DESIGN.md's table so that a chart can set measured loss beside configured loss.
+//! integers; the `_s` and `_bps` metrics are measurements; `time_wait_mean` and
+//! `probe_loss` are time and sample averages.
 
 use serde::Serialize;
 
@@ -60,7 +59,8 @@ metrics! {
     bytes_delivered: u64,
     /// Bytes written on connections that closed without error, never delivered.
     bytes_lost: u64,
-    /// bytes_delivered · 8 / transfer time.
+    /// bytes_delivered · 8 over the transfer: from the first byte an application wrote to
+    /// the last byte delivered (not over the whole run).
     goodput_bps: f64,
     retransmits: u64,
     rto_timeouts: u64,

@@ -214,7 +214,7 @@ impl SeriesMetric {
             SeriesMetric::Ssthresh => (c.ssthresh() < u64::MAX / 2).then(|| c.ssthresh() as f64),
             SeriesMetric::Srtt => c.srtt().map(|d| d.as_secs_f64()),
             SeriesMetric::Rto => Some(c.rto().as_secs_f64()),
-            SeriesMetric::Flight => Some(c.unacked_bytes() as f64),
+            SeriesMetric::Flight => Some(c.flight_size() as f64),
             SeriesMetric::State | SeriesMetric::Sockets => None,
         }
     }

@@ -74,10 +74,12 @@ pub(crate) struct Apps {
     pub opened: Vec<u32>,
 }
 
-/// A flood: its specification and its random stream (spoofed addresses, ports, ISNs).
+/// A flood: its specification, its random stream (spoofed addresses, ports, ISNs) and
+/// how many SYNs it has sent.
 pub(crate) struct Flood {
     pub spec: FloodSpec,
     pub rng: ChaCha8Rng,
+    pub sent: u64,
 }
 
 impl World {
@@ -268,6 +270,9 @@ impl World {
             let n = tcp.send(now, conn.to_write).unwrap_or(0);
             conn.to_write -= n;
             let f = self.ledger.flow_mut(owner.flow);
+            if n > 0 {
+                f.first_write.get_or_insert(now);
+            }
             match owner.side {
                 Side::Client => f.client_written += n,
                 Side::Server => f.server_written += n,
@@ -284,7 +289,13 @@ impl World {
     pub(crate) fn flood_syn(&mut self, now: Time, f: u32) {
         let flood = &mut self.floods[f as usize];
         let spec = &flood.spec;
-        let (target, port, rate, stop) = (spec.target as u32, spec.port, spec.rate, spec.stop);
+        let (target, port, rate, start, stop) = (
+            spec.target as u32,
+            spec.port,
+            spec.rate,
+            spec.start,
+            spec.stop,
+        );
         let rng = &mut flood.rng;
         let addr = Addr::Spoofed {
             flood: u16::try_from(f).expect("the checker allows at most 65,536 floods"),
@@ -292,7 +303,9 @@ impl World {
         };
         let src_port = rng.random_range(1024..=65535u16);
         let seq = Seq(rng.random());
-        let next = now + Duration::from_secs_f64(1.0 / rate);
+        // The k-th SYN at start + k/rate exactly: no rounding drift (as churn arrivals).
+        flood.sent += 1;
+        let next = Time::ZERO + start + Duration::from_secs_f64(flood.sent as f64 / rate);
         let syn = Segment {
             src_port,
             dst_port: port,

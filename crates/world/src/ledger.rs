@@ -49,6 +49,9 @@ pub(crate) struct Flow {
     pub client_delivered: u64,
     /// Bytes the client expects back (request and churn workloads).
     pub response_due: u64,
+    /// When an application of the flow first handed bytes to its connection, and when
+    /// bytes were last delivered to one: the flow's transfer.
+    pub first_write: Option<Time>,
     pub last_delivery: Option<Time>,
     pub client_end: End,
     pub server_end: End,
@@ -199,12 +202,15 @@ impl Ledger {
             m.handshake_mean_s = total as f64 / self.handshakes_ns.len() as f64 * 1e-9;
             m.handshake_p99_s = quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9;
         }
-        self.summarize_flows(end, m);
+        self.summarize_flows(m);
     }
 
-    /// Bytes, clean closes, resets and goodput, from the flows.
-    fn summarize_flows(&self, end: Time, m: &mut Metrics) {
-        let (mut first_start, mut last_end) = (Time::MAX, Time::ZERO);
+    /// Bytes, clean closes, resets and goodput, from the flows. Goodput is measured over the
+    /// transfer, as FlowMonitor and iperf measure it: from the first byte any application
+    /// wrote to the last byte delivered, so it does not depend on how long the run goes on
+    /// after the transfer ended.
+    fn summarize_flows(&self, m: &mut Metrics) {
+        let (mut first_write, mut last_delivery) = (Time::MAX, Time::ZERO);
         for f in &self.flows {
             m.bytes_delivered += f.server_delivered + f.client_delivered;
             if f.client_end == End::Clean && f.server_end == End::Clean {
@@ -221,19 +227,16 @@ impl Ledger {
             if f.server_end == End::Clean {
                 m.bytes_lost += f.server_written.saturating_sub(f.client_delivered);
             }
-            if f.client_written + f.server_written > 0 {
-                first_start = first_start.min(f.started);
-                let finished = f.client_end != End::Open && f.server_end != End::Open;
-                let done_at = if finished {
-                    f.last_delivery.unwrap_or(end)
-                } else {
-                    end
-                };
-                last_end = last_end.max(done_at);
+            if let Some(t) = f.first_write {
+                first_write = first_write.min(t);
+            }
+            if let Some(t) = f.last_delivery {
+                last_delivery = last_delivery.max(t);
             }
         }
-        if last_end > first_start {
-            m.goodput_bps = m.bytes_delivered as f64 * 8.0 / (last_end - first_start).as_secs_f64();
+        if last_delivery > first_write {
+            let transfer = (last_delivery - first_write).as_secs_f64();
+            m.goodput_bps = m.bytes_delivered as f64 * 8.0 / transfer;
         }
     }
 }

@@ -224,6 +224,7 @@ impl World {
                 .map(|f| Flood {
                     spec: f.clone(),
                     rng: stream("spoof", &f.name),
+                    sent: 0,
                 })
                 .collect(),
             ledger: Ledger::default(),

@@ -512,6 +512,12 @@ impl Connection {
             .min(MAX_WINDOW)
             .saturating_sub(buffered)
     }
+    /// FlightSize (RFC 5681 §2): SND.NXT − SND.UNA, the sequence space sent and not yet
+    /// acknowledged (a SYN or FIN in flight counts one). A timeout rewinds SND.NXT to
+    /// SND.UNA (go-back-N), so it drops to zero there.
+    pub fn flight_size(&self) -> u64 {
+        u64::from(self.snd.nxt.since(self.snd.una))
+    }
     /// Bytes written by the application and not yet acknowledged.
     pub fn unacked_bytes(&self) -> u64 {
         self.snd.written - self.snd.acked

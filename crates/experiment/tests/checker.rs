@@ -265,6 +265,20 @@ fn two_hundred_floods_are_accepted() {
     assert!(world.floods.iter().all(|f| f.port == 80));
 }
 
+/// 65,536 floods are the most a spoofed address can name; one more is refused where it is.
+#[test]
+fn more_than_65536_floods_are_refused_at_the_first_one_too_many() {
+    let text = format!("{CHAIN}{WEB}{}", floods(65_537));
+    let err = checked(&text, &[]).expect_err("one flood too many");
+    assert!(
+        err.to_string().contains(
+            "workload \"syn65536\" is flood number 65537; at most 65536 floods are supported"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.key.as_deref(), Some("workload.syn65536.kind"));
+}
+
 /// What `check` returns: every point's values and world, with the overrides applied.
 #[test]
 fn checked_points_carry_their_values_and_worlds() {

@@ -36,6 +36,10 @@ const STATE_NAMES: &[&str] = &[
 ];
 
 /// Checks everything but the charts, in file order of the sections.
+/// Floods an experiment may have: a spoofed address names its flood in 16 bits, which keeps
+/// every address, and so every packet in the event queue, small.
+pub const MAX_FLOODS: usize = 1 << 16;
+
 pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
     let v = Checker { exp, doc };
     v.top()?;
@@ -479,10 +483,22 @@ impl Checker<'_, '_> {
                 None => servers.push((i, app)),
             }
         }
+        let mut floods = 0usize;
         for (i, w) in ws.iter().enumerate() {
             let WorkloadConfig::Flood(f) = w else {
                 continue;
             };
+            floods += 1;
+            if floods > MAX_FLOODS {
+                return Err(self.err(
+                    doc_path!["workload", i, "kind"],
+                    format!(
+                        "workload \"{}\" is flood number {floods}; at most {MAX_FLOODS} floods \
+                         are supported (a spoofed address names its flood in 16 bits)",
+                        w.name()
+                    ),
+                ));
+            }
             let ports: Vec<String> = servers
                 .iter()
                 .filter(|(_, s)| host(s.server) == f.to.host)

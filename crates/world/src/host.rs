@@ -125,6 +125,7 @@ impl World {
             self.pump_owned(now, c, owner, cause);
         }
     }
+    #[inline]
     fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
         if let Some(trace) = &mut self.trace {
             trace.push(Record::Segment {
@@ -144,6 +145,9 @@ impl World {
     /// ACKs) and ends the TIME-WAIT sockets a segment ended. `shown`: the connection the
     /// segment that caused them is shown under.
     fn drain_stack(&mut self, now: Time, h: HostId, shown: Option<FlowId>, cause: Cause) {
+        if self.hosts[h.0 as usize].stack.is_quiet() {
+            return;
+        }
         loop {
             let host = &mut self.hosts[h.0 as usize];
             if let Some(StackEvent::TimeWaitEnded { id, tag, stats, .. }) = host.stack.poll_event()
@@ -372,6 +376,7 @@ impl World {
         self.record_state(now, c.host, owner.flow, from, to, cause);
     }
 
+    #[inline]
     fn record_state(
         &mut self,
         now: Time,

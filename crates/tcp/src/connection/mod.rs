@@ -478,6 +478,12 @@ impl Connection {
         self.time_wait().is_some() && drained
     }
 
+    /// [`into_time_wait`](Self::into_time_wait) without giving the connection up: for a
+    /// caller that drops it where it lies.
+    pub(crate) fn shrunk(&self) -> Option<TimeWait> {
+        self.time_wait().filter(|_| self.can_shrink())
+    }
+
     /// In TIME-WAIT with its 2·MSL timer running, the connection's state as a [`TimeWait`]:
     /// the one implementation of TIME-WAIT, which the connection runs its segments and its
     /// timer through (and then takes back the deadline and counters), and which

@@ -22,6 +22,7 @@ impl<V> Default for Slab<V> {
 
 impl<V> Slab<V> {
     /// Stores `value` in the most recently freed slot, or a new one at the end.
+    #[inline]
     pub(super) fn insert(&mut self, value: V) -> u32 {
         match self.free.pop() {
             Some(i) => {
@@ -34,6 +35,16 @@ impl<V> Slab<V> {
                 (self.slots.len() - 1) as u32
             }
         }
+    }
+
+    /// Drops the value of slot `i` (which must hold one) where it lies, and frees the slot:
+    /// a connection is large, and need not be moved out to be forgotten.
+    pub(super) fn free(&mut self, i: u32) {
+        let slot = &mut self.slots[i as usize];
+        assert!(slot.is_some(), "freeing a live socket");
+        *slot = None;
+        self.generations[i as usize] = self.generations[i as usize].wrapping_add(1);
+        self.free.push(i);
     }
 
     /// Takes the value out of slot `i` (which must hold one) and frees the slot.

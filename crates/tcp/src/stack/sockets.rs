@@ -65,28 +65,25 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     fn forget(&mut self, id: ConnId) -> Settled<T> {
-        let s = self.conns.remove(id.0);
-        if let Some(l) = s.syn_queue {
+        let s = self.conns.get(id.0).expect(LIVE);
+        let (syn_queue, tag, stats) = (s.syn_queue, s.tag, s.conn.stats());
+        let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
+        self.conns.free(id.0);
+        if let Some(l) = syn_queue {
             self.listeners[l.index()].inner.half_open_ended(false);
         }
-        self.demux
-            .remove(&(s.conn.local_port(), s.remote, s.conn.remote_port()));
-        Settled::Closed {
-            tag: s.tag,
-            stats: s.conn.stats(),
-        }
+        self.demux.remove(&key);
+        Settled::Closed { tag, stats }
     }
 
     fn shrink(&mut self, id: ConnId) -> Settled<T> {
-        let s = self.conns.remove(id.0);
+        let s = self.conns.get(id.0).expect(LIVE);
         let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
-        let tw = s.conn.into_time_wait().expect("checked by can_shrink");
+        let tw = s.conn.shrunk().expect("checked by can_shrink");
+        let (remote, tag) = (s.remote, s.tag);
+        self.conns.free(id.0);
         let deadline = tw.deadline();
-        let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket {
-            tw,
-            remote: s.remote,
-            tag: s.tag,
-        }));
+        let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket { tw, remote, tag }));
         self.demux.insert(key, SocketId::TimeWait(tw_id));
         Settled::TimeWait {
             id: tw_id,

@@ -1,13 +1,29 @@
-//! Runs one replication of an experiment file's first sweep point and prints its metrics:
-//! a small harness for profiling the world alone (`cargo run --release -p synack-world
-//! --example run_once -- experiments/churn.toml`).
+//! Runs an experiment file's runs (every sweep point and replication, or only the first
+//! with `--first`) and prints each run's metrics, one line a run: a small harness for
+//! profiling the world alone and for checking that a change leaves every run as it was
+//! (`cargo run --release -p synack-world --example run_once -- experiments/churn.toml`).
+//! Seeds are derived as `synack run` derives them.
 
 use synack_experiment::config::Experiment;
+use synack_world::seeds::run_seed;
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: run_once FILE.toml");
-    let exp = Experiment::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .expect("usage: run_once [--first] FILE.toml");
+    let first = args.iter().any(|a| a == "--first");
+    let exp = Experiment::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let metrics = synack_world::World::new(&checked.points[0].world, 1).run();
-    println!("{metrics:?}");
+    for p in &checked.points {
+        for r in 0..checked.replications {
+            let seed = run_seed(checked.seed, p.index, r);
+            let metrics = synack_world::World::new(&p.world, seed).run();
+            println!("{} {r} {metrics:?}", p.index);
+            if first {
+                return;
+            }
+        }
+    }
 }

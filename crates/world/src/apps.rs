@@ -26,43 +26,123 @@ use crate::ledger::{End, Flow, Side};
 use crate::trace::Cause;
 use crate::{AppKind, AppSpec, Event, FloodSpec, World};
 
-/// What an application keeps with one of its connections, and the connection's pending
-/// timer event (with the time it is set for).
+/// What the world keeps with one connection: the pending timer event (with the time it is
+/// set for), the workload it belongs to, and what its application is doing.
 pub(crate) struct Conn {
-    /// The workload (its index among the TCP applications).
-    pub app: u32,
     pub timer: Option<(Time, EventKey)>,
-    /// The server application has accepted it (always true for clients).
-    pub accepted: bool,
-    /// The server application has started its response.
-    pub answered: bool,
-    /// Bytes the application still means to write.
-    pub to_write: u64,
-    /// Close once everything is written.
-    pub close_when_written: bool,
-    pub closed_by_app: bool,
+    /// The workload (its index among the TCP applications).
+    pub workload: u32,
+    pub app: App,
 }
 
-impl Conn {
-    pub fn new(app: u32, side: Side) -> Conn {
-        Conn {
-            app,
-            timer: None,
-            accepted: side == Side::Client,
-            answered: false,
-            to_write: 0,
-            close_when_written: false,
-            closed_by_app: false,
+/// What the application at one end of a connection is doing: one state per kind of end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum App {
+    /// The client of a `bulk` workload: writes its bytes, then closes.
+    BulkClient { out: Out },
+    /// The client of a `request` or `churn` connection: writes the request and reads the
+    /// response; closes once it has it all (or, with `closer = "server"`, after the server's
+    /// FIN; with `half_close`, as soon as the response starts arriving, reading on).
+    RequestClient { out: Out },
+    /// The server application of any TCP workload: it reads what arrives; a `request` or
+    /// `churn` server answers once it has the whole request; it closes after the client
+    /// (first, with `closer = "server"`; never, with `server_close = "never"`).
+    Server { phase: Serving, out: Out },
+}
+
+/// Where a server application is with its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Serving {
+    /// Established, waiting in the accept queue: the application does nothing with it yet.
+    Unaccepted,
+    /// Accepted: reading (the request, for workloads that answer).
+    Reading,
+    /// The response is written or being written.
+    Answered,
+}
+
+/// An application's sending side: bytes it still means to write, and its close.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Out {
+    pub left: u64,
+    pub close: Closing,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// Not closing.
+    #[default]
+    No,
+    /// close() once everything is written.
+    WhenWritten,
+    /// close() was called.
+    Called,
+}
+
+impl Out {
+    /// The application will close once everything is written (if it has not already).
+    fn close_when_written(&mut self) {
+        if self.close == Closing::No {
+            self.close = Closing::WhenWritten;
+        }
+    }
+}
+
+impl App {
+    fn out(&mut self) -> &mut Out {
+        match self {
+            App::BulkClient { out } | App::RequestClient { out } | App::Server { out, .. } => out,
         }
     }
 
-    /// Puts `conn` in the slot of connection `id` (slots follow the stack's).
+    /// The application has accepted its connection (a client always has).
+    fn accepted(&self) -> bool {
+        !matches!(
+            self,
+            App::Server {
+                phase: Serving::Unaccepted,
+                ..
+            }
+        )
+    }
+}
+
+impl Conn {
+    pub fn new(workload: u32, app: App) -> Conn {
+        Conn {
+            timer: None,
+            workload,
+            app,
+        }
+    }
+
+    /// Puts `conn` in the slot of connection `id` (slots follow the stack's; a slot is
+    /// always placed before it is used).
     pub fn place(conns: &mut Vec<Conn>, id: synack_tcp::ConnId, conn: Conn) {
         let i = id.index();
         if conns.len() <= i {
-            conns.resize_with(i + 1, || Conn::new(0, Side::Client));
+            conns.resize_with(i + 1, || Conn::new(0, App::server()));
         }
         conns[i] = conn;
+    }
+
+    /// The server application has accepted the connection.
+    pub fn accept(&mut self) {
+        if let App::Server { phase, .. } = &mut self.app {
+            if *phase == Serving::Unaccepted {
+                *phase = Serving::Reading;
+            }
+        }
+    }
+}
+
+impl App {
+    /// A server application's state for a connection it has not accepted yet.
+    pub fn server() -> App {
+        App::Server {
+            phase: Serving::Unaccepted,
+            out: Out::default(),
+        }
     }
 }
 
@@ -123,7 +203,15 @@ impl World {
                 side: Side::Client,
             }),
         );
-        Conn::place(&mut host.conns, id, Conn::new(app, Side::Client));
+        let role = match kind {
+            AppKind::Bulk { .. } => App::BulkClient {
+                out: Out::default(),
+            },
+            AppKind::Request { .. } | AppKind::Churn { .. } => App::RequestClient {
+                out: Out::default(),
+            },
+        };
+        Conn::place(&mut host.conns, id, Conn::new(app, role));
         self.pump(now, ConnRef { host: client, id }, Cause::App);
     }
 
@@ -161,26 +249,12 @@ impl World {
 
     /// The application's reaction to one of its connection's events.
     pub(crate) fn on_app_event(&mut self, now: Time, c: ConnRef, owner: Owner, event: TcpEvent) {
-        let app = self.conn(c).app as usize;
-        let kind = self.apps.specs[app].kind;
+        let workload = self.conn(c).workload as usize;
+        let kind = self.apps.specs[workload].kind;
         match event {
             // Handled as they happen, in `pump`.
             TcpEvent::StateChanged { .. } => {}
-            TcpEvent::Connected if owner.side == Side::Client => {
-                self.ledger.client_established(now, owner.flow);
-                let conn = self.conn(c);
-                match kind {
-                    AppKind::Bulk { bytes } => {
-                        conn.to_write = bytes;
-                        conn.close_when_written = true;
-                    }
-                    AppKind::Request { request, .. } | AppKind::Churn { request, .. } => {
-                        conn.to_write = request
-                    }
-                }
-                self.write(now, c);
-            }
-            TcpEvent::Connected => {}
+            TcpEvent::Connected => self.connected(now, c, owner, kind),
             TcpEvent::DataReceived(n) => self.data_received(now, c, owner, kind, n),
             TcpEvent::Acked(_) => self.write(now, c),
             TcpEvent::PeerFin => self.peer_closed(now, c),
@@ -188,6 +262,23 @@ impl World {
             TcpEvent::Reset => self.ledger.ended(owner.flow, owner.side, End::Reset),
             TcpEvent::TimedOut => self.ledger.ended(owner.flow, owner.side, End::TimedOut),
         }
+    }
+
+    /// ESTABLISHED: a client starts writing (a bulk client closes when it is done).
+    fn connected(&mut self, now: Time, c: ConnRef, owner: Owner, kind: AppKind) {
+        if owner.side != Side::Client {
+            return;
+        }
+        self.ledger.client_established(now, owner.flow);
+        let out = self.conn(c).app.out();
+        match kind {
+            AppKind::Bulk { bytes } => {
+                out.left = bytes;
+                out.close_when_written();
+            }
+            AppKind::Request { request, .. } | AppKind::Churn { request, .. } => out.left = request,
+        }
+        self.write(now, c);
     }
 
     /// `n` more bytes arrived in order: the server may answer; the client may close.
@@ -204,12 +295,12 @@ impl World {
                 let (got, due) = (f.client_delivered, f.response_due);
                 if kind.half_closes() {
                     // Nothing more to say: shut down the sending side, keep reading.
-                    self.conn(c).close_when_written = true;
+                    self.conn(c).app.out().close_when_written();
                     self.write(now, c);
                 }
                 let client_closes = !kind.server_answers().is_some_and(|(_, _, s)| s);
                 if client_closes && due > 0 && got >= due && got - n < due {
-                    self.conn(c).close_when_written = true;
+                    self.conn(c).app.out().close_when_written();
                     self.write(now, c);
                 }
             }
@@ -220,19 +311,28 @@ impl World {
     fn server_answer(&mut self, now: Time, c: ConnRef) {
         let flow = self.hosts[c.host.0 as usize].owner(c.id).flow;
         let conn = self.conn(c);
-        if !conn.accepted || conn.answered {
+        let (workload, app) = (conn.workload as usize, conn.app);
+        let App::Server {
+            phase: Serving::Reading,
+            mut out,
+        } = app
+        else {
             return;
-        }
-        let app = conn.app as usize;
-        let Some((request, response, server_closes)) = self.apps.specs[app].kind.server_answers()
+        };
+        let Some((request, response, server_closes)) =
+            self.apps.specs[workload].kind.server_answers()
         else {
             return;
         };
         if self.ledger.flow(flow).server_delivered >= request {
-            let conn = self.conn(c);
-            conn.answered = true;
-            conn.to_write += response;
-            conn.close_when_written |= server_closes;
+            out.left += response;
+            if server_closes {
+                out.close_when_written();
+            }
+            self.conn(c).app = App::Server {
+                phase: Serving::Answered,
+                out,
+            };
             self.write(now, c);
         }
     }
@@ -240,12 +340,12 @@ impl World {
     /// The peer closed its direction: close ours too, unless this is a server that never
     /// closes, or one that has not accepted the connection yet.
     fn peer_closed(&mut self, now: Time, c: ConnRef) {
-        let side = self.hosts[c.host.0 as usize].owner(c.id).side;
         let conn = self.conn(c);
-        let (app, accepted) = (conn.app as usize, conn.accepted);
-        let never = side == Side::Server && self.apps.specs[app].server_never_closes;
-        if !never && accepted {
-            self.conn(c).close_when_written = true;
+        let (workload, app) = (conn.workload as usize, conn.app);
+        let never =
+            matches!(app, App::Server { .. }) && self.apps.specs[workload].server_never_closes;
+        if !never && app.accepted() {
+            self.conn(c).app.out().close_when_written();
             self.write(now, c);
         }
     }
@@ -264,11 +364,11 @@ impl World {
     fn write(&mut self, now: Time, c: ConnRef) {
         let host = &mut self.hosts[c.host.0 as usize];
         let owner = host.owner(c.id);
-        let conn = &mut host.conns[c.id.index()];
+        let out = host.conns[c.id.index()].app.out();
         let tcp = host.stack.connection_mut(c.id);
-        if conn.to_write > 0 {
-            let n = tcp.send(now, conn.to_write).unwrap_or(0);
-            conn.to_write -= n;
+        if out.left > 0 {
+            let n = tcp.send(now, out.left).unwrap_or(0);
+            out.left -= n;
             let f = self.ledger.flow_mut(owner.flow);
             if n > 0 {
                 f.first_write.get_or_insert(now);
@@ -278,8 +378,8 @@ impl World {
                 Side::Server => f.server_written += n,
             }
         }
-        if conn.to_write == 0 && conn.close_when_written && !conn.closed_by_app {
-            conn.closed_by_app = true;
+        if out.left == 0 && out.close == Closing::WhenWritten {
+            out.close = Closing::Called;
             // A close in a state that does not allow one (already closing) changes nothing.
             let _ = tcp.close(now);
         }

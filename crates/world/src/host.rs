@@ -13,7 +13,7 @@ use synack_tcp::{
     TimeWaitId, TimeWaitTimeout, Transmit,
 };
 
-use crate::apps::Conn;
+use crate::apps::{App, Conn};
 use crate::ids::{Addr, FlowId, HostId, PacketId};
 use crate::ledger::{Flow, Side};
 use crate::trace::{Cause, Record, TraceEvent};
@@ -217,7 +217,7 @@ impl World {
         };
         host.stack.set_tag(id, Some(owner));
         let app = host.servers[l.index()].app;
-        crate::apps::Conn::place(&mut host.conns, id, Conn::new(app, Side::Server));
+        Conn::place(&mut host.conns, id, Conn::new(app, App::server()));
         if cookie {
             // A cookie's connection is established at once and waits to be accepted.
             self.enqueue_accept(ConnRef { host: h, id }, l);
@@ -410,7 +410,7 @@ impl World {
             None => {
                 let taken = host.stack.accept(l);
                 debug_assert_eq!(taken, Accept::Conn(c.id), "accepted at once, in order");
-                host.conns[c.id.index()].accepted = true;
+                host.conns[c.id.index()].accept();
             }
             Some(_) if !server.accepting => {
                 server.accepting = true;
@@ -451,7 +451,7 @@ impl World {
         );
         if let Some(id) = id {
             let c = ConnRef { host: h, id };
-            self.hosts[h.0 as usize].conns[id.index()].accepted = true;
+            self.hosts[h.0 as usize].conns[id.index()].accept();
             self.server_accepted(now, c);
             self.pump(now, c, Cause::App);
         }

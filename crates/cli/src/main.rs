@@ -1,24 +1,23 @@
-//! `synack`: run experiments, check experiment files, redraw charts.
-
-use synack_report::charts;
+//! `synack`: run experiments, check experiment files, redraw charts. It parses the command
+//! line, calls synack-report, and prints; the progress bar and the summary table are its own.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synack_experiment::config::units::parse_duration;
 use synack_experiment::config::{parse_cli_value, Experiment};
 use synack_experiment::Checked;
-use synack_report::ladder::{ladder, LadderOptions};
-use synack_report::results::{
-    prepare_output_dir, runs_csv, series_csv, summarize, summary_csv, write_atomic, PointSummary,
-};
+use synack_report::files::{prepare_output_dir, write_atomic};
+use synack_report::ladder::LadderOptions;
+use synack_report::output::{self, RunInfo};
+use synack_report::results::{value_cell, PointSummary};
 use synack_report::run::{Plan, Shard};
-use synack_report::{export, states};
+use synack_report::view::{self, View, ViewError};
 use synack_sim::Time;
 use synack_world::ids::FlowId;
 
@@ -36,22 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run an experiment: every sweep point and replication; write results and charts.
-    Run {
-        /// The experiment file (TOML).
-        file: PathBuf,
-        /// Output directory [default: results/<name>].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Worker threads [default: one per core]. Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-    },
+    Run(RunArgs),
     /// Validate an experiment file without running it.
     Check {
         file: PathBuf,
@@ -60,42 +44,65 @@ enum Command {
         sets: Vec<String>,
     },
     /// Replay one run and print what happened to every segment.
-    Trace {
-        file: PathBuf,
-        /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line;
-        /// pcap: every segment sent, as a capture file for Wireshark (needs --out); mermaid: one
-        /// connection as a Mermaid sequence diagram for Markdown; svg: one connection's ladder
-        /// drawn to scale (needs --out); states: each endpoint's states with times, and RFC 9293's
-        /// state diagram with every transition counted.
-        #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
-        format: TraceFormat,
-        /// The connection to draw (ladder, mermaid, svg), numbered in order of opening from 0.
-        #[arg(long, default_value_t = 0)]
-        connection: u32,
-        /// Absolute sequence and acknowledgment numbers (ladder, mermaid, svg); relative by
-        /// default, as Wireshark shows them.
-        #[arg(long)]
-        absolute: bool,
-        /// Only segments sent from this time on (ladder, mermaid, svg), e.g. 1.5s.
-        #[arg(long, value_name = "TIME")]
-        from: Option<String>,
-        /// Only segments sent up to this time (ladder, mermaid, svg).
-        #[arg(long, value_name = "TIME")]
-        until: Option<String>,
-        /// The sweep point to replay, from 0.
-        #[arg(long, default_value_t = 0)]
-        point: usize,
-        /// The replication to replay, from 0.
-        #[arg(long, default_value_t = 0)]
-        replication: u32,
-        /// Write here instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-    },
+    Trace(TraceArgs),
     /// Redraw the charts of a results directory from its summary.csv and manifest.json.
     Plot { results_dir: PathBuf },
+}
+
+// The arguments of `synack run` (the variant's comment is the command's help).
+#[derive(Args)]
+struct RunArgs {
+    /// The experiment file (TOML).
+    file: PathBuf,
+    /// Output directory [default: results/<name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+}
+
+// The arguments of `synack trace`.
+#[derive(Args)]
+struct TraceArgs {
+    file: PathBuf,
+    /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line;
+    /// pcap: every segment sent, as a capture file for Wireshark (needs --out); mermaid: one
+    /// connection as a Mermaid sequence diagram for Markdown; svg: one connection's ladder
+    /// drawn to scale (needs --out); states: each endpoint's states with times, and RFC 9293's
+    /// state diagram with every transition counted.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
+    format: TraceFormat,
+    /// The connection to draw (ladder, mermaid, svg), numbered in order of opening from 0.
+    #[arg(long, default_value_t = 0)]
+    connection: u32,
+    /// Absolute sequence and acknowledgment numbers (ladder, mermaid, svg); relative by
+    /// default, as Wireshark shows them.
+    #[arg(long)]
+    absolute: bool,
+    /// Only segments sent from this time on (ladder, mermaid, svg), e.g. 1.5s.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Only segments sent up to this time (ladder, mermaid, svg).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// The sweep point to replay, from 0.
+    #[arg(long, default_value_t = 0)]
+    point: usize,
+    /// The replication to replay, from 0.
+    #[arg(long, default_value_t = 0)]
+    replication: u32,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -106,6 +113,31 @@ enum TraceFormat {
     Mermaid,
     Svg,
     States,
+}
+
+impl TraceFormat {
+    /// The view of the trace this format names.
+    fn view(self) -> View {
+        match self {
+            TraceFormat::Ladder => View::Ladder,
+            TraceFormat::Jsonl => View::Jsonl,
+            TraceFormat::Pcap => View::Pcap,
+            TraceFormat::Mermaid => View::Mermaid,
+            TraceFormat::Svg => View::Svg,
+            TraceFormat::States => View::States,
+        }
+    }
+
+    /// Why this format cannot go to standard output, if it cannot.
+    fn needs_out(self) -> Option<&'static str> {
+        match self {
+            TraceFormat::Pcap => {
+                Some("--format pcap writes a binary capture: give --out FILE.pcap")
+            }
+            TraceFormat::Svg => Some("--format svg draws a picture: give --out FILE.svg"),
+            _ => None,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -121,115 +153,105 @@ fn main() -> ExitCode {
 impl Command {
     fn execute(self) -> Result<()> {
         match self {
-            Command::Run {
-                file,
-                out,
-                sets,
-                jobs,
-                shard,
-            } => run(&file, out, &sets, jobs, shard.as_deref()),
-            Command::Check { file, sets } => {
-                let checked = load(&file, &sets)?;
-                emit(&format!(
-                    "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
-                    file.display(),
-                    checked.points.len(),
-                    plural(checked.points.len()),
-                    checked.replications,
-                    plural(checked.replications as usize),
-                    checked.runs(),
-                    plural(checked.runs()),
-                ))
-            }
-            Command::Trace {
-                file,
-                format,
-                connection,
-                absolute,
-                from,
-                until,
-                point,
-                replication,
-                out,
-                sets,
-            } => {
-                let plan = Plan::new(&load(&file, &sets)?);
-                if point >= plan.points.len() {
-                    bail!(
-                        "--point {point}: the sweep has {} point(s), numbered from 0",
-                        plan.points.len()
-                    );
-                }
-                if replication >= plan.replications {
-                    bail!(
-                        "--replication {replication}: the experiment has {} replication(s), numbered from 0",
-                        plan.replications
-                    );
-                }
-                if out.is_none() {
-                    match format {
-                        TraceFormat::Pcap => {
-                            bail!("--format pcap writes a binary capture: give --out FILE.pcap")
-                        }
-                        TraceFormat::Svg => {
-                            bail!("--format svg draws a picture: give --out FILE.svg")
-                        }
-                        _ => {}
-                    }
-                }
-                let options = ladder_options(absolute, from, until)?;
-                let (_, trace) = plan.trace_one(point, replication);
-                let connection = FlowId(connection);
-                let unknown = || {
-                    let known = trace.connections();
-                    anyhow::anyhow!(
-                        "--connection {connection}: this run has {} connection(s){}",
-                        known.len(),
-                        if known.is_empty() {
-                            " (no TCP workload?)".to_string()
-                        } else {
-                            format!(", numbered 0 to {}", known.len() - 1)
-                        }
-                    )
-                };
-                let bytes = match format {
-                    TraceFormat::Jsonl => export::jsonl::jsonl(&trace).into_bytes(),
-                    TraceFormat::Ladder => ladder(&trace, connection, &options)
-                        .ok_or_else(unknown)?
-                        .into_bytes(),
-                    TraceFormat::Pcap => export::pcap::capture(&trace)?,
-                    TraceFormat::Mermaid => {
-                        export::mermaid::sequence_diagram(&trace, connection, &options)
-                            .ok_or_else(unknown)?
-                            .into_bytes()
-                    }
-                    TraceFormat::Svg => export::svg::ladder(&trace, connection, &options)
-                        .ok_or_else(unknown)?
-                        .into_bytes(),
-                    TraceFormat::States => format!(
-                        "{}\n{}",
-                        states::endpoint_states(&trace),
-                        states::state_diagram(&trace)
-                    )
-                    .into_bytes(),
-                };
-                match out {
-                    Some(path) => write_atomic(&path, &bytes)?,
-                    None => emit(&String::from_utf8(bytes).expect("text formats are UTF-8"))?,
-                }
-                Ok(())
-            }
+            Command::Run(args) => run(args),
+            Command::Check { file, sets } => check(&file, &sets),
+            Command::Trace(args) => trace(args),
             Command::Plot { results_dir } => {
-                let manifest = Manifest::read(&results_dir)?;
-                let experiment = Experiment::parse(&manifest.source, &manifest.file)?
-                    .with_overrides(&manifest.sets()?)?;
-                let summary = charts::read_summary(&results_dir.join("summary.csv"))?;
-                for path in charts::draw_all(&experiment, &summary, &results_dir)? {
+                for path in output::redraw_charts(&results_dir)? {
                     emit(&format!("wrote {}\n", path.display()))?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// `synack run`: every run of the experiment (or of a shard), a progress bar while they run,
+/// the results directory, then the summary table.
+fn run(args: RunArgs) -> Result<()> {
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let checked = load(&args.file, &args.sets)?;
+    let plan = Plan::new(&checked);
+    let out = args
+        .out
+        .unwrap_or_else(|| output::default_dir(&checked.experiment));
+    prepare_output_dir(&out)?;
+
+    let runs = plan.runs(shard);
+    let bar = progress_bar(runs.len() as u64);
+    let started = Instant::now();
+    let records = plan.execute(&runs, args.jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let info = RunInfo {
+        file: &args.file,
+        checked: &checked,
+        shard,
+        wall_time_s: started.elapsed().as_secs_f64(),
+    };
+    let written = output::write_results(&out, &info, &records)?;
+
+    print_table(&written.summary)?;
+    let charts = written.charts.len();
+    emit(&format!(
+        "{} run{} in {:.2} s; results in {}{}\n",
+        records.len(),
+        plural(records.len()),
+        info.wall_time_s,
+        out.display(),
+        if charts == 0 {
+            String::new()
+        } else {
+            format!(" ({charts} chart{})", plural(charts))
+        }
+    ))
+}
+
+/// `synack check`: the experiment checked with its overrides, and how many runs it makes.
+fn check(file: &Path, sets: &[String]) -> Result<()> {
+    let checked = load(file, sets)?;
+    emit(&format!(
+        "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
+        file.display(),
+        checked.points.len(),
+        plural(checked.points.len()),
+        checked.replications,
+        plural(checked.replications as usize),
+        checked.runs(),
+        plural(checked.runs()),
+    ))
+}
+
+/// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
+/// output or `--out`.
+fn trace(args: TraceArgs) -> Result<()> {
+    let plan = Plan::new(&load(&args.file, &args.sets)?);
+    if args.point >= plan.points.len() {
+        bail!(
+            "--point {}: the sweep has {} point(s), numbered from 0",
+            args.point,
+            plan.points.len()
+        );
+    }
+    if args.replication >= plan.replications {
+        bail!(
+            "--replication {}: the experiment has {} replication(s), numbered from 0",
+            args.replication,
+            plan.replications
+        );
+    }
+    if let (None, Some(why)) = (&args.out, args.format.needs_out()) {
+        bail!(why);
+    }
+    let options = ladder_options(args.absolute, args.from, args.until)?;
+    let (_, trace) = plan.trace_one(args.point, args.replication);
+    let connection = FlowId(args.connection);
+    let bytes = match view::render(args.format.view(), &trace, connection, &options) {
+        Err(e @ ViewError::NoSuchConnection { .. }) => bail!("--connection {connection}: {e}"),
+        other => other?,
+    };
+    match args.out {
+        Some(path) => Ok(write_atomic(&path, &bytes)?),
+        None => emit(&String::from_utf8(bytes).expect("text formats are UTF-8")),
     }
 }
 
@@ -307,53 +329,6 @@ fn parse_shard(s: &str) -> Result<Shard> {
     }
 }
 
-fn run(
-    file: &Path,
-    out: Option<PathBuf>,
-    sets: &[String],
-    jobs: usize,
-    shard: Option<&str>,
-) -> Result<()> {
-    let shard = shard.map(parse_shard).transpose()?;
-    let checked = load(file, sets)?;
-    let plan = Plan::new(&checked);
-    let (experiment, sets) = (&checked.experiment, &checked.overrides);
-    let out = out.unwrap_or_else(|| Path::new("results").join(&experiment.name));
-    prepare_output_dir(&out)?;
-
-    let runs = plan.runs(shard);
-    let bar = progress_bar(runs.len() as u64);
-    let started = Instant::now();
-    let records = plan.execute(&runs, jobs, &|| bar.inc(1));
-    bar.finish_and_clear();
-    let wall = started.elapsed().as_secs_f64();
-
-    let summary = summarize(&records);
-    write_atomic(&out.join("runs.csv"), &runs_csv(&records))?;
-    write_atomic(&out.join("summary.csv"), &summary_csv(&summary))?;
-    if !experiment.series.is_empty() {
-        let hosts: Vec<String> = experiment.hosts.iter().map(|h| h.name.clone()).collect();
-        write_atomic(&out.join("series.csv"), &series_csv(&records, &hosts))?;
-    }
-    let manifest = Manifest::new(file, experiment, sets, &plan, shard, wall)?;
-    write_atomic(&out.join("manifest.json"), manifest.to_json()?.as_bytes())?;
-    let charts = charts::draw_all(experiment, &summary, &out)?;
-
-    print_table(&summary)?;
-    emit(&format!(
-        "{} run{} in {:.2} s; results in {}{}\n",
-        records.len(),
-        plural(records.len()),
-        wall,
-        out.display(),
-        if charts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} chart{})", charts.len(), plural(charts.len()))
-        }
-    ))
-}
-
 fn progress_bar(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -387,11 +362,7 @@ fn print_table(summary: &[PointSummary]) -> Result<()> {
     let rows: Vec<Vec<String>> = summary
         .iter()
         .map(|s| {
-            let mut row: Vec<String> = s
-                .params
-                .iter()
-                .map(|(_, v)| synack_report::results::value_cell(v))
-                .collect();
+            let mut row: Vec<String> = s.params.iter().map(|(_, v)| value_cell(v)).collect();
             row.extend(shown.iter().map(|m| {
                 let (mean, ci) = s.metric(m).unwrap_or_default();
                 if ci > 0.0 {
@@ -438,98 +409,4 @@ fn sig(x: f64) -> String {
     }
     let decimals = (3 - magnitude).max(0) as usize;
     format!("{x:.decimals$}")
-}
-
-/// `manifest.json`: what was run, so results can be traced back and charts redrawn.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Manifest {
-    synack_version: String,
-    file: String,
-    /// The experiment file's text as it was run.
-    source: String,
-    /// `--set` overrides, as given.
-    sets: Vec<(String, String)>,
-    seed: u64,
-    replications: u32,
-    shard: Option<String>,
-    points: Vec<ManifestPoint>,
-    /// The experiment with every default resolved, for reading; `source` is what reruns it.
-    resolved: serde_json::Value,
-    wall_time_s: f64,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct ManifestPoint {
-    point: usize,
-    params: serde_json::Map<String, serde_json::Value>,
-    seeds: Vec<u64>,
-}
-
-impl Manifest {
-    fn new(
-        file: &Path,
-        experiment: &Experiment,
-        sets: &[(String, toml::Value)],
-        plan: &Plan,
-        shard: Option<Shard>,
-        wall: f64,
-    ) -> Result<Manifest> {
-        let source =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let points = plan
-            .points
-            .iter()
-            .map(|p| ManifestPoint {
-                point: p.index,
-                params: p
-                    .params
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
-                    .collect(),
-                seeds: (0..plan.replications)
-                    .map(|r| synack_world::seeds::run_seed(plan.seed, p.index, r))
-                    .collect(),
-            })
-            .collect();
-        Ok(Manifest {
-            synack_version: env!("CARGO_PKG_VERSION").to_string(),
-            file: file.display().to_string(),
-            source,
-            sets: sets
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect(),
-            seed: plan.seed,
-            replications: plan.replications,
-            shard: shard.map(|s| format!("{}/{}", s.index + 1, s.of)),
-            points,
-            resolved: experiment.to_json(),
-            wall_time_s: wall,
-        })
-    }
-
-    fn to_json(&self) -> Result<String> {
-        Ok(serde_json::to_string_pretty(self)? + "\n")
-    }
-
-    fn read(dir: &Path) -> Result<Manifest> {
-        let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "reading {} (is {} a results directory?)",
-                path.display(),
-                dir.display()
-            )
-        })?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a synack manifest", path.display()))
-    }
-
-    fn sets(&self) -> Result<Vec<(String, toml::Value)>> {
-        Ok(self
-            .sets
-            .iter()
-            .map(|(k, v)| (k.clone(), parse_cli_value(v)))
-            .collect())
-    }
 }

@@ -24,6 +24,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Writes experiment `text` as `dir/name`; returns its path.
+fn experiment_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let file = dir.join(name);
+    fs::write(&file, text).unwrap();
+    file
+}
+
 /// A small, fast version of the probe experiment.
 const QUICK: &[&str] = &["--set", "duration=2s", "--set", "replications=3"];
 
@@ -280,12 +287,8 @@ fn trace_writes_every_format() {
 #[test]
 fn every_command_reports_what_the_checker_finds_where_it_is() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("chain.toml");
-    fs::write(
-        &file,
-        format!("{}{}", common::CHAIN, common::WEB.replace("b:80", "c:80")),
-    )
-    .unwrap();
+    let text = format!("{}{}", common::CHAIN, common::WEB.replace("b:80", "c:80"));
+    let file = experiment_file(tmp.path(), "chain.toml", &text);
     let file = file.to_str().unwrap();
     let out = tmp.path().join("out");
     let expected = format!(
@@ -309,12 +312,8 @@ fn every_command_reports_what_the_checker_finds_where_it_is() {
 #[test]
 fn two_hundred_floods_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("floods.toml");
-    fs::write(
-        &file,
-        format!("{}{}{}", common::CHAIN, common::WEB, common::floods(200)),
-    )
-    .unwrap();
+    let text = format!("{}{}{}", common::CHAIN, common::WEB, common::floods(200));
+    let file = experiment_file(tmp.path(), "floods.toml", &text);
     let out = tmp.path().join("out");
     let o = synack(&[
         "run",

@@ -3,7 +3,7 @@
 use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
 
 use crate::config::Experiment;
-use crate::config::{Arrivals, Closer, Endpoint, ServerClose, WorkloadConfig};
+use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
 use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Segment, Seq};
 
@@ -65,32 +65,7 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
                 stop: f.stop.min(exp.duration),
             }),
             WorkloadConfig::Script(s) => {
-                for seg in &s.segments {
-                    let flags = [
-                        (seg.flags.syn, Flags::SYN),
-                        (seg.flags.fin, Flags::FIN),
-                        (seg.flags.rst, Flags::RST),
-                        (seg.flags.ack, Flags::ACK),
-                    ]
-                    .into_iter()
-                    .filter(|(on, _)| *on)
-                    .fold(Flags::default(), |all, (_, flag)| all | flag);
-                    script.push(ScriptedSegment {
-                        at: seg.at,
-                        from: index(&seg.from),
-                        to: index(&seg.to),
-                        seg: Segment {
-                            src_port: seg.sport,
-                            dst_port: seg.dport,
-                            seq: Seq(seg.seq),
-                            ack: Seq(seg.ack),
-                            flags,
-                            window: 65535,
-                            len: seg.len,
-                            mss: seg.flags.syn.then_some(1460),
-                        },
-                    });
-                }
+                script.extend(s.segments.iter().map(|seg| scripted(exp, seg)));
             }
         }
     }
@@ -112,6 +87,34 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
         floods,
         script,
         series,
+    }
+}
+
+/// A `script` workload's segment, as the world sends it.
+fn scripted(exp: &Experiment, seg: &ScriptSegment) -> ScriptedSegment {
+    let flags = [
+        (seg.flags.syn, Flags::SYN),
+        (seg.flags.fin, Flags::FIN),
+        (seg.flags.rst, Flags::RST),
+        (seg.flags.ack, Flags::ACK),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .fold(Flags::default(), |all, (_, flag)| all | flag);
+    ScriptedSegment {
+        at: seg.at,
+        from: host_index(exp, &seg.from),
+        to: host_index(exp, &seg.to),
+        seg: Segment {
+            src_port: seg.sport,
+            dst_port: seg.dport,
+            seq: Seq(seg.seq),
+            ack: Seq(seg.ack),
+            flags,
+            window: 65535,
+            len: seg.len,
+            mss: seg.flags.syn.then_some(1460),
+        },
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use synack_plot::{render, Chart, Point, Reference, Series};
+use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(
@@ -14,17 +14,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     for (name, chart) in gallery() {
         let started = std::time::Instant::now();
-        render(
-            &chart,
-            &dir.join(format!("{name}.png")),
-            &dir.join(format!("{name}.svg")),
-        )?;
+        // A gallery to look at, not results: plain writes do.
+        std::fs::write(dir.join(format!("{name}.png")), png_bytes(&chart)?)?;
+        std::fs::write(dir.join(format!("{name}.svg")), svg_string(&chart)?)?;
         println!("{name}: {:?}", started.elapsed());
     }
     Ok(())
 }
 
 fn gallery() -> Vec<(&'static str, Chart)> {
+    vec![
+        ("loss-sweep", loss_sweep()),
+        ("syn-flood", syn_flood()),
+        ("eight-series", eight_series()),
+        ("degenerate", degenerate()),
+        ("gaps", gaps()),
+        ("empty", empty()),
+    ]
+}
+
+/// Log–log: two measured lines under the Mathis model and the link capacity.
+fn loss_sweep() -> Chart {
     let losses = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 5e-2];
     // Mathis et al.: rate = (MSS / RTT) · C / √p, C = √(3/2); MSS 1460 B, RTT 20 ms.
     let mathis = |p: f64| 1460.0 * 8.0 / 0.020 * (1.5f64).sqrt() / p.sqrt();
@@ -39,7 +49,7 @@ fn gallery() -> Vec<(&'static str, Chart)> {
             })
             .collect::<Vec<_>>()
     };
-    let loss_sweep = Chart {
+    Chart {
         title: "Bulk goodput against random loss".into(),
         x_label: "configured loss (probability)".into(),
         y_label: "goodput (bit/s)".into(),
@@ -68,8 +78,12 @@ fn gallery() -> Vec<(&'static str, Chart)> {
                 points: vec![(1e-4, 1e8), (0.05, 1e8)],
             },
         ],
-    };
-    let backlog = Chart {
+    }
+}
+
+/// Linear axes: three lines that leave a floor at different knees.
+fn syn_flood() -> Chart {
+    Chart {
         title: "Handshake time under a SYN flood".into(),
         x_label: "attack rate (SYN/s)".into(),
         y_label: "mean handshake time (s)".into(),
@@ -103,8 +117,12 @@ fn gallery() -> Vec<(&'static str, Chart)> {
             label: "one round trip".into(),
             points: vec![(0.0, 0.02), (10000.0, 0.02)],
         }],
-    };
-    let many = Chart {
+    }
+}
+
+/// Eight series: every colour and marker of the palette.
+fn eight_series() -> Chart {
+    Chart {
         title: "TIME-WAIT sockets against MSL, eight profiles".into(),
         x_label: "MSL (s)".into(),
         y_label: "peak TIME-WAIT sockets".into(),
@@ -117,8 +135,12 @@ fn gallery() -> Vec<(&'static str, Chart)> {
             })
             .collect(),
         ..Chart::default()
-    };
-    let degenerate = Chart {
+    }
+}
+
+/// A single point, an empty series, NaN and infinite values on a log axis.
+fn degenerate() -> Chart {
+    Chart {
         title: "One point, NaNs and an empty series".into(),
         x_label: "x (unit)".into(),
         y_label: "y (unit)".into(),
@@ -141,8 +163,12 @@ fn gallery() -> Vec<(&'static str, Chart)> {
             },
         ],
         ..Chart::default()
-    };
-    let gaps = Chart {
+    }
+}
+
+/// A log axis with zeros (skipped) and confidence bars wider than the values.
+fn gaps() -> Chart {
+    Chart {
         title: "Retransmissions (log scale, zeros and wide intervals)".into(),
         x_label: "MSL (s)".into(),
         y_label: "retransmits per connection".into(),
@@ -176,19 +202,15 @@ fn gallery() -> Vec<(&'static str, Chart)> {
             },
         ],
         ..Chart::default()
-    };
-    let empty = Chart {
+    }
+}
+
+/// No series at all: the axes and the title only.
+fn empty() -> Chart {
+    Chart {
         title: "Nothing to show".into(),
         x_label: "x".into(),
         y_label: "y".into(),
         ..Chart::default()
-    };
-    vec![
-        ("loss-sweep", loss_sweep),
-        ("syn-flood", backlog),
-        ("eight-series", many),
-        ("degenerate", degenerate),
-        ("gaps", gaps),
-        ("empty", empty),
-    ]
+    }
 }

@@ -24,14 +24,14 @@
 //! - **Bad data never panics.** NaN, infinite and (on log axes) non-positive values are
 //!   skipped and break the line where they were; empty series, empty charts, single points
 //!   and all-equal values all draw (see the `prepare` module for the exact rules).
-//! - **Files are written atomically**: rendered in memory, written to a temporary file in
-//!   the target's directory, synced, then renamed over the target. An interrupted run
-//!   leaves either the old file or the new one, never a truncated one.
+//! - **No files.** A chart is rendered in memory and returned as bytes ([`png_bytes`],
+//!   [`svg_string`]); the caller writes them. synack-report writes every file of synack with
+//!   one atomic writer (`synack_report::files`), charts included.
 //!
 //! # Example
 //!
-//! ```no_run
-//! use synack_plot::{render_png, Chart, Point, Reference, Series};
+//! ```
+//! use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series};
 //!
 //! let chart = Chart {
 //!     title: "Goodput against loss".into(),
@@ -48,12 +48,10 @@
 //!         points: vec![(1e-4, 1.4e8), (1e-2, 1.4e7)],
 //!     }],
 //! };
-//! render_png(&chart, "results/loss-sweep/goodput.png".as_ref())?;
+//! let png: Vec<u8> = png_bytes(&chart)?;
+//! let svg: String = svg_string(&chart)?;
 //! # Ok::<(), synack_plot::PlotError>(())
 //! ```
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 
@@ -118,17 +116,10 @@ pub struct Reference {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Why a chart could not be drawn or written.
+/// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlotError {
-    /// Creating, writing or renaming the output file failed.
-    #[error("cannot write chart {}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     /// plotters reported a drawing failure.
     #[error("cannot draw chart: {0}")]
     Draw(String),
@@ -140,23 +131,7 @@ pub enum PlotError {
     Font,
 }
 
-/// Renders `chart` as a PNG of [`PNG_SIZE`] pixels and writes it atomically to `path`.
-pub fn render_png(chart: &Chart, path: &Path) -> Result<(), PlotError> {
-    write_atomically(path, &png_bytes(chart)?)
-}
-
-/// Renders `chart` as SVG and writes it atomically to `path`.
-pub fn render_svg(chart: &Chart, path: &Path) -> Result<(), PlotError> {
-    write_atomically(path, svg_string(chart)?.as_bytes())
-}
-
-/// Renders `chart` to both files; stops at the first failure.
-pub fn render(chart: &Chart, png_path: &Path, svg_path: &Path) -> Result<(), PlotError> {
-    render_png(chart, png_path)?;
-    render_svg(chart, svg_path)
-}
-
-/// The PNG file contents for `chart`.
+/// `chart` as a PNG file of [`PNG_SIZE`] pixels.
 pub fn png_bytes(chart: &Chart) -> Result<Vec<u8>, PlotError> {
     font::ensure_registered()?;
     let (width, height) = PNG_SIZE;
@@ -213,49 +188,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError>
     Ok(bytes)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io_err = |source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".synack-plot-")
-        .suffix(".tmp")
-        .tempfile_in(directory_of(path))
-        .map_err(io_err)?;
-    tmp.write_all(bytes).map_err(io_err)?;
-    // tempfile creates files readable by the owner only; charts are meant to be shared.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io_err)?;
-    }
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
-}
-
-/// The directory a file lives in; a bare file name lives in the current directory.
-fn directory_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bare_file_names_live_in_the_current_directory() {
-        assert_eq!(directory_of(Path::new("chart.png")), Path::new("."));
-        assert_eq!(directory_of(Path::new("out/chart.png")), Path::new("out"));
-        assert_eq!(directory_of(Path::new("/chart.png")), Path::new("/"));
-    }
 
     #[test]
     fn downsampling_averages_blocks() {

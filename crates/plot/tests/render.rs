@@ -1,11 +1,7 @@
-//! Renders charts into a temporary directory and checks the files a user would get.
+//! Renders charts and checks the files a user would get. Writing them is synack-report's
+//! (`synack_report::files`, tested there).
 
-use std::path::Path;
-
-use synack_plot::{
-    png_bytes, render, render_png, render_svg, svg_string, Chart, PlotError, Point, Reference,
-    Series, PNG_SIZE,
-};
+use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, PNG_SIZE};
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The first series colour (Okabe–Ito blue).
@@ -75,17 +71,12 @@ fn has_color(pixels: &[u8], color: [u8; 3]) -> bool {
     pixels.chunks_exact(3).any(|p| p == color)
 }
 
-/// Renders `chart` into `dir` as both formats and checks both files.
-fn render_and_check(chart: &Chart, dir: &Path, name: &str) -> (Vec<u8>, String) {
-    let (png_path, svg_path) = (
-        dir.join(format!("{name}.png")),
-        dir.join(format!("{name}.svg")),
-    );
-    render(chart, &png_path, &svg_path).expect("render");
-    let png = std::fs::read(&png_path).expect("PNG written");
+/// Renders `chart` (called `name`) as both formats and checks both files.
+fn render_and_check(chart: &Chart, name: &str) -> (Vec<u8>, String) {
+    let png = png_bytes(chart).unwrap_or_else(|e| panic!("{name}: PNG: {e}"));
     let (size, _) = decode(&png);
     assert_eq!(size, PNG_SIZE);
-    let svg = std::fs::read_to_string(&svg_path).expect("SVG written");
+    let svg = svg_string(chart).unwrap_or_else(|e| panic!("{name}: SVG: {e}"));
     assert!(svg.contains("<svg"), "no <svg> element");
     assert!(svg.trim_end().ends_with("</svg>"), "SVG not closed");
     // Titles too wide for the canvas are shortened behind an ellipsis.
@@ -96,9 +87,8 @@ fn render_and_check(chart: &Chart, dir: &Path, name: &str) -> (Vec<u8>, String) 
 
 #[test]
 fn linear_chart_renders_both_formats() {
-    let dir = tempfile::tempdir().unwrap();
     let chart = linear_chart();
-    let (png, svg) = render_and_check(&chart, dir.path(), "linear");
+    let (png, svg) = render_and_check(&chart, "linear");
     for label in [
         "three-way",
         "two-way",
@@ -112,8 +102,7 @@ fn linear_chart_renders_both_formats() {
 
 #[test]
 fn log_log_chart_with_reference_renders() {
-    let dir = tempfile::tempdir().unwrap();
-    let (png, svg) = render_and_check(&log_log_chart(), dir.path(), "loglog");
+    let (png, svg) = render_and_check(&log_log_chart(), "loglog");
     assert!(svg.contains("NewReno") && svg.contains("Mathis et al."));
     // Powers of ten on the loss axis, with superscripts rather than float noise.
     assert!(
@@ -139,7 +128,6 @@ fn tick_labels_have_no_float_noise() {
 
 #[test]
 fn degenerate_inputs_render_without_panicking() {
-    let dir = tempfile::tempdir().unwrap();
     let nan = f64::NAN;
     let inf = f64::INFINITY;
     let cases: Vec<(&str, Chart)> = vec![
@@ -256,7 +244,7 @@ fn degenerate_inputs_render_without_panicking() {
         ),
     ];
     for (name, chart) in &cases {
-        render_and_check(chart, dir.path(), name);
+        render_and_check(chart, name);
     }
     let long = svg_string(&cases.last().unwrap().1).unwrap();
     assert!(long.contains("xxx…"), "a too-wide title is not shortened");
@@ -279,44 +267,4 @@ fn output_is_deterministic() {
     let chart = log_log_chart();
     assert_eq!(png_bytes(&chart).unwrap(), png_bytes(&chart).unwrap());
     assert_eq!(svg_string(&chart).unwrap(), svg_string(&chart).unwrap());
-}
-
-#[test]
-fn writes_replace_existing_files_and_leave_no_temporaries() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chart.png");
-    std::fs::write(&path, b"old contents").unwrap();
-    render_png(&linear_chart(), &path).unwrap();
-    assert!(std::fs::read(&path).unwrap().starts_with(PNG_MAGIC));
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, ["chart.png"]);
-}
-
-#[test]
-fn missing_directory_is_an_io_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("no/such/dir/chart.svg");
-    match render_svg(&linear_chart(), &path) {
-        Err(PlotError::Io { path: p, .. }) => assert_eq!(p, path),
-        other => panic!("expected an I/O error, got {other:?}"),
-    }
-}
-
-#[test]
-fn target_that_is_a_directory_is_an_io_error_and_cleans_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("taken");
-    std::fs::create_dir(&target).unwrap();
-    std::fs::write(target.join("keep"), b"x").unwrap();
-    let err = render_png(&linear_chart(), &target).unwrap_err();
-    assert!(matches!(err, PlotError::Io { .. }), "{err:?}");
-    assert!(err.to_string().contains("taken"), "{err}");
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(names, ["taken"], "temporary file left behind");
 }

@@ -5,15 +5,43 @@
 //! mean over replications with its 95 % confidence interval. Swept values with units are
 //! put on the axis in base units: durations in seconds, sizes in bytes, rates in bit/s.
 //! Reference curves (`[[chart.reference]]`) are evaluated on 200 points across the x range.
+//! A timeseries chart draws `series.csv` instead: replication 0 of each point over time.
+//!
+//! `synack-plot` renders the charts to bytes; [`draw_all`] writes them with
+//! [`write_atomic`], the writer of every synack file.
 
 use std::path::{Path, PathBuf};
 
+use crate::files::{write_atomic, WriteError};
 use crate::results::{value_cell, PointSummary};
-use anyhow::{bail, Context, Result};
 use synack_experiment::config::units::{parse_duration, parse_rate, parse_size};
-use synack_experiment::config::{parse_cli_value, ChartConfig, ChartKind, Experiment};
-use synack_experiment::metrics::METRIC_NAMES;
-use synack_plot::{Chart, Point, Reference, Series};
+use synack_experiment::config::{ChartConfig, ChartKind, Experiment};
+use synack_plot::{Chart, PlotError, Point, Reference, Series};
+
+/// Why a chart could not be made, drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("chart `{chart}`: summary has no column `{column}`")]
+    NoColumn { chart: String, column: String },
+    #[error("chart `{chart}`: x value `{value}` of `{column}` is not a number")]
+    NotANumber {
+        chart: String,
+        value: String,
+        column: String,
+    },
+    #[error("chart `{chart}`: unknown metric `{metric}`")]
+    UnknownMetric { chart: String, metric: String },
+    #[error("reading {}", path.display())]
+    ReadSeries {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    #[error(transparent)]
+    Draw(#[from] PlotError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
 
 /// The unit a swept value carries, for the axis title.
 #[derive(Clone, Copy, PartialEq)]
@@ -69,49 +97,14 @@ fn param<'a>(point: &'a PointSummary, path: &str) -> Option<&'a toml::Value> {
 }
 
 /// The plot data of one chart.
-pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart> {
+pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart, ChartError> {
     let mut x_unit = Unit::None;
     let mut series: Vec<Series> = Vec::new();
-    let mut series_values: Vec<String> = Vec::new();
-    if let Some(path) = &chart.series {
-        for p in summary {
-            let cell = param(p, path).map(value_cell).unwrap_or_default();
-            if !series_values.contains(&cell) {
-                series_values.push(cell);
-            }
-        }
-    } else {
-        series_values.push(String::new());
-    }
+    let values = series_values(chart, summary);
     for metric in &chart.y {
-        for value in &series_values {
-            let mut points = Vec::new();
-            for p in summary {
-                if let Some(path) = &chart.series {
-                    if param(p, path).map(value_cell).unwrap_or_default() != *value {
-                        continue;
-                    }
-                }
-                let raw = param(p, &chart.x).with_context(|| {
-                    format!(
-                        "chart `{}`: summary has no column `{}`",
-                        chart.name, chart.x
-                    )
-                })?;
-                let Some((x, unit)) = numeric(raw) else {
-                    bail!(
-                        "chart `{}`: x value `{}` of `{}` is not a number",
-                        chart.name,
-                        value_cell(raw),
-                        chart.x
-                    );
-                };
-                x_unit = unit;
-                let (y, ci) = p.metric(metric).with_context(|| {
-                    format!("chart `{}`: unknown metric `{metric}`", chart.name)
-                })?;
-                points.push(Point::new(x, y, ci));
-            }
+        for value in &values {
+            let (points, unit) = sweep_points(chart, summary, metric, value)?;
+            x_unit = unit.unwrap_or(x_unit);
             let label = match (&chart.series, chart.y.len()) {
                 // A lone line needs a name only to tell it from reference curves.
                 (None, 1) if chart.reference.is_empty() => String::new(),
@@ -122,31 +115,6 @@ pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart
             series.push(Series { label, points });
         }
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.x))
-        .filter(|x| x.is_finite() && (!chart.log_x || *x > 0.0))
-        .collect();
-    let references = chart
-        .reference
-        .iter()
-        .map(|r| Reference {
-            label: r.label.clone(),
-            points: sample_grid(&xs, chart.log_x)
-                .into_iter()
-                .filter_map(|x| r.eval(x).ok().filter(|y| y.is_finite()).map(|y| (x, y)))
-                .collect(),
-        })
-        .collect();
-    let y_label = chart.y_label.clone().unwrap_or_else(|| {
-        let units: Vec<&str> = chart.y.iter().map(|m| metric_unit(m)).collect();
-        let common = if units.iter().all(|u| *u == units[0]) {
-            units[0]
-        } else {
-            ""
-        };
-        format!("{}{common}", chart.y.join(", "))
-    });
     Ok(Chart {
         title: chart
             .title
@@ -156,11 +124,95 @@ pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart
             .x_label
             .clone()
             .unwrap_or_else(|| format!("{}{}", chart.x, unit_suffix(x_unit))),
-        y_label,
+        y_label: y_label(chart, metric_unit),
         log_x: chart.log_x,
         log_y: chart.log_y,
+        references: references(chart, &series),
         series,
-        references,
+    })
+}
+
+/// The values of the chart's `series` parameter, in order of first appearance; one empty
+/// value for a chart without `series`.
+fn series_values(chart: &ChartConfig, summary: &[PointSummary]) -> Vec<String> {
+    let Some(path) = &chart.series else {
+        return vec![String::new()];
+    };
+    let mut values: Vec<String> = Vec::new();
+    for p in summary {
+        let cell = param(p, path).map(value_cell).unwrap_or_default();
+        if !values.contains(&cell) {
+            values.push(cell);
+        }
+    }
+    values
+}
+
+/// One line of a sweep chart: `metric` at each point whose `series` value is `value`, and
+/// the unit of the x values (none without points).
+fn sweep_points(
+    chart: &ChartConfig,
+    summary: &[PointSummary],
+    metric: &str,
+    value: &str,
+) -> Result<(Vec<Point>, Option<Unit>), ChartError> {
+    let mut points = Vec::new();
+    let mut x_unit = None;
+    for p in summary {
+        if let Some(path) = &chart.series {
+            if param(p, path).map(value_cell).unwrap_or_default() != value {
+                continue;
+            }
+        }
+        let raw = param(p, &chart.x).ok_or_else(|| ChartError::NoColumn {
+            chart: chart.name.clone(),
+            column: chart.x.clone(),
+        })?;
+        let (x, unit) = numeric(raw).ok_or_else(|| ChartError::NotANumber {
+            chart: chart.name.clone(),
+            value: value_cell(raw),
+            column: chart.x.clone(),
+        })?;
+        x_unit = Some(unit);
+        let (y, ci) = p.metric(metric).ok_or_else(|| ChartError::UnknownMetric {
+            chart: chart.name.clone(),
+            metric: metric.to_string(),
+        })?;
+        points.push(Point::new(x, y, ci));
+    }
+    Ok((points, x_unit))
+}
+
+/// The chart's reference curves, sampled across the x range of its measured `series`.
+fn references(chart: &ChartConfig, series: &[Series]) -> Vec<Reference> {
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.x))
+        .filter(|x| x.is_finite() && (!chart.log_x || *x > 0.0))
+        .collect();
+    chart
+        .reference
+        .iter()
+        .map(|r| Reference {
+            label: r.label.clone(),
+            points: sample_grid(&xs, chart.log_x)
+                .into_iter()
+                .filter_map(|x| r.eval(x).ok().filter(|y| y.is_finite()).map(|y| (x, y)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The y axis title: the chart's own, or its quantities with their `unit` if they all
+/// share it.
+fn y_label(chart: &ChartConfig, unit: fn(&str) -> &'static str) -> String {
+    chart.y_label.clone().unwrap_or_else(|| {
+        let units: Vec<&str> = chart.y.iter().map(|m| unit(m)).collect();
+        let common = match units.split_first() {
+            Some((first, rest)) if rest.iter().all(|u| u == first) => first,
+            _ => "",
+        };
+        format!("{}{common}", chart.y.join(", "))
     })
 }
 
@@ -187,110 +239,26 @@ fn sample_grid(xs: &[f64], log: bool) -> Vec<f64> {
 /// Lines a timeseries chart draws at most, to stay legible.
 const MAX_TIMESERIES_LINES: usize = 12;
 
+/// What tells the lines of a timeseries chart apart: the columns of `series.csv` other than
+/// the time and the value.
+#[derive(Clone, PartialEq)]
+struct LineKey {
+    point: String,
+    host: String,
+    conn: String,
+    metric: String,
+}
+
 /// The plot data of a timeseries chart, from `series.csv`: replication 0 of each point, one
 /// line per (point, host, connection, quantity).
 fn timeseries_data(
     chart: &ChartConfig,
     summary: &[PointSummary],
     series_csv: &Path,
-) -> Result<Chart> {
-    let mut reader = csv::Reader::from_path(series_csv)
-        .with_context(|| format!("reading {}", series_csv.display()))?;
-    let mut lines: Vec<(String, Vec<Point>)> = Vec::new();
-    let mut keys: Vec<(String, String, String, String)> = Vec::new();
-    let mut dropped = 0usize;
-    for record in reader.records() {
-        let r = record?;
-        let (point, replication, t, host, conn, metric, value) =
-            (&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]);
-        if replication != "0" || !chart.y.iter().any(|y| y == metric) {
-            continue;
-        }
-        let (Ok(t), Ok(v)) = (t.parse::<f64>(), value.parse::<f64>()) else {
-            continue;
-        };
-        let key = (
-            point.to_string(),
-            host.to_string(),
-            conn.to_string(),
-            metric.to_string(),
-        );
-        let i = match keys.iter().position(|k| *k == key) {
-            Some(i) => i,
-            None if keys.len() < MAX_TIMESERIES_LINES => {
-                keys.push(key.clone());
-                lines.push((String::new(), Vec::new()));
-                keys.len() - 1
-            }
-            None => {
-                dropped += 1;
-                continue;
-            }
-        };
-        lines[i].1.push(Point::new(t, v, 0.0));
-    }
-    let distinct = |f: fn(&(String, String, String, String)) -> &String| {
-        let mut v: Vec<&String> = keys.iter().map(f).collect();
-        v.sort();
-        v.dedup();
-        v.len() > 1
-    };
-    let (many_points, many_hosts, many_conns, many_metrics) = (
-        distinct(|k| &k.0),
-        distinct(|k| &k.1),
-        distinct(|k| &k.2),
-        distinct(|k| &k.3),
-    );
-    for (key, line) in keys.iter().zip(lines.iter_mut()) {
-        let mut parts = Vec::new();
-        if many_metrics {
-            parts.push(key.3.clone());
-        }
-        if many_hosts {
-            parts.push(key.1.clone());
-        }
-        if many_conns && !key.2.is_empty() {
-            parts.push(format!("conn {}", key.2));
-        }
-        if many_points {
-            let params = summary
-                .iter()
-                .find(|p| p.point.to_string() == key.0)
-                .map(|p| {
-                    p.params
-                        .iter()
-                        .map(|(k, v)| format!("{k} = {}", value_cell(v)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_else(|| format!("point {}", key.0));
-            parts.push(params);
-        }
-        line.0 = parts.join(", ");
-    }
-    if dropped > 0 && lines.len() == MAX_TIMESERIES_LINES {
-        eprintln!(
-            "note: chart `{}` draws the first {MAX_TIMESERIES_LINES} lines only",
-            chart.name
-        );
-    }
-    let unit = |m: &str| {
-        if m.starts_with("sockets:") {
-            " (sockets)"
-        } else {
-            match m {
-                "cwnd" | "ssthresh" | "flight" => " (bytes)",
-                "srtt" | "rto" => " (s)",
-                _ => "",
-            }
-        }
-    };
-    let units: Vec<&str> = chart.y.iter().map(|m| unit(m)).collect();
-    let common = if units.iter().all(|u| *u == units[0]) {
-        units[0]
-    } else {
-        ""
-    };
+) -> Result<Chart, ChartError> {
+    let lines = read_lines(chart, series_csv)?;
+    let keys: Vec<&LineKey> = lines.iter().map(|(k, _)| k).collect();
+    let labels = line_labels(&keys, summary);
     Ok(Chart {
         title: chart
             .title
@@ -300,22 +268,138 @@ fn timeseries_data(
             .x_label
             .clone()
             .unwrap_or_else(|| "time (s)".to_string()),
-        y_label: chart
-            .y_label
-            .clone()
-            .unwrap_or_else(|| format!("{}{common}", chart.y.join(", "))),
+        y_label: y_label(chart, timeseries_unit),
         log_x: chart.log_x,
         log_y: chart.log_y,
-        series: lines
+        series: labels
             .into_iter()
-            .map(|(label, points)| Series { label, points })
+            .zip(lines)
+            .map(|(label, (_, points))| Series { label, points })
             .collect(),
         references: Vec::new(),
     })
 }
 
+/// The lines of `series.csv` a timeseries chart draws: replication 0, the chart's
+/// quantities, the first [`MAX_TIMESERIES_LINES`] keys in order of appearance.
+fn read_lines(
+    chart: &ChartConfig,
+    series_csv: &Path,
+) -> Result<Vec<(LineKey, Vec<Point>)>, ChartError> {
+    let read = |source| ChartError::ReadSeries {
+        path: series_csv.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(series_csv).map_err(read)?;
+    let mut lines: Vec<(LineKey, Vec<Point>)> = Vec::new();
+    let mut dropped = 0usize;
+    for record in reader.records() {
+        let r = record.map_err(read)?;
+        let (point, replication, t, host, conn, metric, value) =
+            (&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]);
+        if replication != "0" || !chart.y.iter().any(|y| y == metric) {
+            continue;
+        }
+        let (Ok(t), Ok(v)) = (t.parse::<f64>(), value.parse::<f64>()) else {
+            continue;
+        };
+        let key = LineKey {
+            point: point.to_string(),
+            host: host.to_string(),
+            conn: conn.to_string(),
+            metric: metric.to_string(),
+        };
+        let i = match lines.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None if lines.len() < MAX_TIMESERIES_LINES => {
+                lines.push((key, Vec::new()));
+                lines.len() - 1
+            }
+            None => {
+                dropped += 1;
+                continue;
+            }
+        };
+        lines[i].1.push(Point::new(t, v, 0.0));
+    }
+    if dropped > 0 && lines.len() == MAX_TIMESERIES_LINES {
+        eprintln!(
+            "note: chart `{}` draws the first {MAX_TIMESERIES_LINES} lines only",
+            chart.name
+        );
+    }
+    Ok(lines)
+}
+
+/// Each line's legend: what differs between the lines (quantity, host, connection, the
+/// point's swept values), in that order.
+fn line_labels(keys: &[&LineKey], summary: &[PointSummary]) -> Vec<String> {
+    let varies = |field: fn(&LineKey) -> &String| {
+        let mut v: Vec<&String> = keys.iter().map(|k| field(k)).collect();
+        v.sort();
+        v.dedup();
+        v.len() > 1
+    };
+    let (many_points, many_hosts, many_conns, many_metrics) = (
+        varies(|k| &k.point),
+        varies(|k| &k.host),
+        varies(|k| &k.conn),
+        varies(|k| &k.metric),
+    );
+    keys.iter()
+        .map(|key| {
+            let mut parts = Vec::new();
+            if many_metrics {
+                parts.push(key.metric.clone());
+            }
+            if many_hosts {
+                parts.push(key.host.clone());
+            }
+            if many_conns && !key.conn.is_empty() {
+                parts.push(format!("conn {}", key.conn));
+            }
+            if many_points {
+                parts.push(point_label(&key.point, summary));
+            }
+            parts.join(", ")
+        })
+        .collect()
+}
+
+/// A point's swept values, `path = value, …`, as a legend names it.
+fn point_label(point: &str, summary: &[PointSummary]) -> String {
+    summary
+        .iter()
+        .find(|p| p.point.to_string() == point)
+        .map(|p| {
+            p.params
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", value_cell(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_else(|| format!("point {point}"))
+}
+
+/// The unit of a `[[series]]` quantity, for the axis title.
+fn timeseries_unit(metric: &str) -> &'static str {
+    if metric.starts_with("sockets:") {
+        " (sockets)"
+    } else {
+        match metric {
+            "cwnd" | "ssthresh" | "flight" => " (bytes)",
+            "srtt" | "rto" => " (s)",
+            _ => "",
+        }
+    }
+}
+
 /// Draws every chart of `exp` into `dir`; returns the files written.
-pub fn draw_all(exp: &Experiment, summary: &[PointSummary], dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn draw_all(
+    exp: &Experiment,
+    summary: &[PointSummary],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ChartError> {
     let mut written = Vec::new();
     for chart in &exp.charts {
         let data = match chart.kind {
@@ -324,59 +408,10 @@ pub fn draw_all(exp: &Experiment, summary: &[PointSummary], dir: &Path) -> Resul
         };
         let png = dir.join(format!("{}.png", chart.name));
         let svg = dir.join(format!("{}.svg", chart.name));
-        synack_plot::render(&data, &png, &svg)?;
+        write_atomic(&png, &synack_plot::png_bytes(&data)?)?;
+        write_atomic(&svg, synack_plot::svg_string(&data)?.as_bytes())?;
         written.push(png);
         written.push(svg);
     }
     Ok(written)
-}
-
-/// Reads a `summary.csv` back: the columns between `replications` and the first metric
-/// column are the swept parameters.
-pub fn read_summary(path: &Path) -> Result<Vec<PointSummary>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    let first_metric = format!("{}_mean", METRIC_NAMES[0]);
-    let params_end = header
-        .iter()
-        .position(|h| *h == first_metric)
-        .with_context(|| {
-            format!(
-                "{}: no `{first_metric}` column; not a synack summary",
-                path.display()
-            )
-        })?;
-    if header.len() != params_end + 2 * METRIC_NAMES.len() || params_end < 2 {
-        bail!(
-            "{}: expected point, replications, the swept parameters and {} metric columns",
-            path.display(),
-            2 * METRIC_NAMES.len()
-        );
-    }
-    let mut out = Vec::new();
-    for (line, record) in reader.records().enumerate() {
-        let record = record?;
-        let num = |i: usize| -> Result<f64> {
-            record[i].parse::<f64>().with_context(|| {
-                format!(
-                    "{}: row {}: `{}` is not a number",
-                    path.display(),
-                    line + 2,
-                    &record[i]
-                )
-            })
-        };
-        out.push(PointSummary {
-            point: num(0)? as usize,
-            replications: num(1)? as usize,
-            params: (2..params_end)
-                .map(|i| (header[i].clone(), parse_cli_value(&record[i])))
-                .collect(),
-            metrics: (0..METRIC_NAMES.len())
-                .map(|m| Ok((num(params_end + 2 * m)?, num(params_end + 2 * m + 1)?)))
-                .collect::<Result<_>>()?,
-        });
-    }
-    Ok(out)
 }

@@ -1,14 +1,13 @@
-//! Result files: `runs.csv`, `summary.csv`, `manifest.json` (DESIGN.md, "Results").
+//! The tables of results: `runs.csv`, `series.csv` and `summary.csv` (DESIGN.md,
+//! "Results"), as bytes; [`crate::output`] writes them. `summary.csv` is read back too, to
+//! redraw charts.
 //!
-//! Every file is written to a temporary name in the output directory and renamed over its
-//! final name, so an interrupted run never leaves a truncated file behind. Numbers are
-//! written with Rust's shortest round-trip formatting, which is deterministic: the same runs
-//! give byte-identical files.
+//! Numbers are written with Rust's shortest round-trip formatting, which is deterministic:
+//! the same runs give byte-identical files.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use synack_experiment::config::parse_cli_value;
 use synack_experiment::metrics::{Metrics, METRIC_NAMES};
 use synack_experiment::spec::SeriesMetric;
 use synack_world::stats::{ci95_half_width, mean};
@@ -25,58 +24,6 @@ pub struct RunRecord {
     pub metrics: Metrics,
     /// What the `[[series]]` recorded (empty without any).
     pub series: Vec<SeriesRow>,
-}
-
-/// Why results could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("cannot create output directory {}: {error}", path.display())]
-    CreateDir {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("cannot write {}: {error}", path.display())]
-    Write {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-}
-
-/// Creates `dir` if needed and checks that files can be written in it, before any run starts.
-pub fn prepare_output_dir(dir: &Path) -> Result<(), WriteError> {
-    fs::create_dir_all(dir).map_err(|error| WriteError::CreateDir {
-        path: dir.to_path_buf(),
-        error,
-    })?;
-    let probe = dir.join(format!(".synack-write-test-{}", std::process::id()));
-    let result = fs::write(&probe, b"").map_err(|error| WriteError::Write {
-        path: dir.to_path_buf(),
-        error,
-    });
-    let _ = fs::remove_file(&probe);
-    result
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed,
-/// then renamed over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |error| WriteError::Write {
-        path: path.to_path_buf(),
-        error,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
-    let mut file = fs::File::create(&tmp).map_err(err)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
 }
 
 /// A swept value as a CSV cell: numbers and booleans as TOML writes them, strings bare.
@@ -241,6 +188,93 @@ pub fn summary_csv(summary: &[PointSummary]) -> Vec<u8> {
     csv_bytes(header, rows)
 }
 
+/// Why `summary.csv` could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("reading {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("{}: no `{column}` column; not a synack summary", path.display())]
+    NoMetrics { path: PathBuf, column: String },
+    #[error(
+        "{}: expected point, replications, the swept parameters and {columns} metric columns",
+        path.display()
+    )]
+    Columns { path: PathBuf, columns: usize },
+    #[error("{}: row {row}: `{cell}` is not a number", path.display())]
+    NotANumber {
+        path: PathBuf,
+        row: usize,
+        cell: String,
+        #[source]
+        source: std::num::ParseFloatError,
+    },
+}
+
+/// Reads a `summary.csv` back: the columns between `replications` and the first metric
+/// column are the swept parameters.
+pub fn read_summary(path: &Path) -> Result<Vec<PointSummary>, SummaryError> {
+    let read = |source| SummaryError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(read)?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(read)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let params_end = params_end(&header, path)?;
+    let mut out = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(read)?;
+        let num = |i: usize| -> Result<f64, SummaryError> {
+            record[i]
+                .parse::<f64>()
+                .map_err(|source| SummaryError::NotANumber {
+                    path: path.to_path_buf(),
+                    row: line + 2,
+                    cell: record[i].to_string(),
+                    source,
+                })
+        };
+        out.push(PointSummary {
+            point: num(0)? as usize,
+            replications: num(1)? as usize,
+            params: (2..params_end)
+                .map(|i| (header[i].clone(), parse_cli_value(&record[i])))
+                .collect(),
+            metrics: (0..METRIC_NAMES.len())
+                .map(|m| Ok((num(params_end + 2 * m)?, num(params_end + 2 * m + 1)?)))
+                .collect::<Result<_, SummaryError>>()?,
+        });
+    }
+    Ok(out)
+}
+
+/// Where the swept parameters of a `summary.csv` header end: at the first metric column.
+fn params_end(header: &[String], path: &Path) -> Result<usize, SummaryError> {
+    let first_metric = format!("{}_mean", METRIC_NAMES[0]);
+    let end = header
+        .iter()
+        .position(|h| *h == first_metric)
+        .ok_or_else(|| SummaryError::NoMetrics {
+            path: path.to_path_buf(),
+            column: first_metric,
+        })?;
+    if header.len() != end + 2 * METRIC_NAMES.len() || end < 2 {
+        return Err(SummaryError::Columns {
+            path: path.to_path_buf(),
+            columns: 2 * METRIC_NAMES.len(),
+        });
+    }
+    Ok(end)
+}
+
 /// A series row's value as `series.csv` writes it: a state's name for `state` rows.
 pub fn series_cell(row: &SeriesRow) -> String {
     match (row.metric, row.state) {
@@ -291,16 +325,5 @@ mod tests {
         assert!(text.starts_with(
             "point,replications,link.wan.loss,conn_attempted_mean,conn_attempted_ci95,"
         ));
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("runs.csv");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1);
     }
 }

@@ -4,14 +4,15 @@
 
 mod common;
 
-use common::{EXCHANGE, FLOOD};
+use common::{exchange, flood};
 use synack_experiment::metrics::Metrics;
-use synack_report::export::{mermaid, pcap, svg};
-use synack_report::ladder::LadderOptions;
+use synack_report::export::{jsonl, mermaid, pcap, svg};
+use synack_report::ladder::{self, LadderOptions};
+use synack_report::view::{self, View, ViewError};
 use synack_sim::Time;
 use synack_tcp::Segment;
 use synack_world::ids::{Addr, FlowId, HostId};
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::trace::Trace;
 
 fn trace(text: &str) -> (Metrics, Trace) {
     common::traced(text)
@@ -19,63 +20,20 @@ fn trace(text: &str) -> (Metrics, Trace) {
 
 /// A 20 KB request over a link that loses one packet in five: lost SYNs, lost data, lost
 /// ACKs, retransmission timeouts.
-const LOSSY: &str = r#"
-name = "lossy"
-seed = 3
-duration = "5min"
-[tcp]
-profile = "rfc"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "wire"
-between = ["client", "server"]
-delay = "10ms"
-loss = 0.2
-[[workload]]
-name = "exchange"
-kind = "request"
-from = "client"
-to = "server:80"
-request = "20KB"
-response = "1KB"
-"#;
+fn lossy() -> String {
+    let head = common::head("lossy", "5min", "profile = \"rfc\"");
+    common::exchange_with(&format!("seed = 3\n{head}"), "loss = 0.2", "20KB")
+}
 
 /// (time in ns, from, to, segment) of every send.
 fn sends(trace: &Trace) -> Vec<(u64, Addr, Addr, Segment)> {
-    trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                t,
-                ev: TraceEvent::Send,
-                from,
-                to,
-                seg,
-                ..
-            } => Some((t.as_nanos(), *from, *to, *seg)),
-            _ => None,
-        })
+    common::sent(trace)
+        .map(|s| (s.t.as_nanos(), s.from, s.to, s.seg))
         .collect()
 }
 
 fn drops(trace: &Trace) -> usize {
-    trace
-        .records
-        .iter()
-        .filter(|r| {
-            matches!(
-                r,
-                Record::Segment {
-                    ev: TraceEvent::Drop,
-                    ..
-                }
-            )
-        })
-        .count()
+    common::dropped(trace).len()
 }
 
 // ---------------------------------------------------------------------------------- pcap
@@ -222,14 +180,14 @@ fn capture_matches_the_sends(text: &str) -> (Metrics, Trace, Vec<u8>) {
 
 #[test]
 fn the_capture_holds_every_segment_sent_with_true_headers() {
-    let (_, trace, _) = capture_matches_the_sends(EXCHANGE);
+    let (_, trace, _) = capture_matches_the_sends(&exchange());
     // The rfc profile's 4 MB windows need a shift: 4,000,000 / 2^6 = 62,500.
     assert_eq!(pcap::window_shift(&trace), 6);
 }
 
 #[test]
 fn lost_segments_are_in_the_capture_as_sent() {
-    let (metrics, trace, _) = capture_matches_the_sends(LOSSY);
+    let (metrics, trace, _) = capture_matches_the_sends(&lossy());
     assert!(drops(&trace) > 0, "the run should lose segments");
     assert!(metrics.retransmits > 0);
 }
@@ -270,7 +228,7 @@ fn addresses_map_to_private_and_benchmarking_blocks() {
 
 #[test]
 fn the_mermaid_diagram_of_an_exchange_reads_like_rfc_9293() {
-    let (_, trace) = trace(EXCHANGE);
+    let (_, trace) = trace(&exchange());
     let expected = "\
 ```mermaid
 sequenceDiagram
@@ -309,7 +267,7 @@ sequenceDiagram
 
 #[test]
 fn the_mermaid_diagram_counts_from_each_isn_unless_asked_for_absolute_numbers() {
-    let (_, trace) = trace(LOSSY);
+    let (_, trace) = trace(&lossy());
     let (_, _, _, syn) = sends(&trace)[0];
     let (_, _, _, synack) = sends(&trace)[1];
     let first_arrows = |absolute| {
@@ -338,7 +296,7 @@ fn the_mermaid_diagram_counts_from_each_isn_unless_asked_for_absolute_numbers() 
 
 #[test]
 fn the_mermaid_diagram_crosses_out_lost_segments() {
-    let (_, trace) = trace(LOSSY);
+    let (_, trace) = trace(&lossy());
     let text = mermaid::sequence_diagram(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let arrows = |arrow: &str| {
         text.lines()
@@ -376,7 +334,7 @@ fn svg_segments(svg: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_svg_ladder_draws_one_labelled_arrow_per_segment() {
-    let (_, trace) = trace(EXCHANGE);
+    let (_, trace) = trace(&exchange());
     let picture = svg::ladder(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let labels: Vec<String> = svg_segments(&picture)
         .into_iter()
@@ -437,7 +395,7 @@ fn the_svg_ladder_draws_one_labelled_arrow_per_segment() {
 
 #[test]
 fn the_svg_ladder_stops_lost_segments_half_way() {
-    let (_, trace) = trace(LOSSY);
+    let (_, trace) = trace(&lossy());
     let options = LadderOptions::default();
     let segments = svg_segments(&svg::ladder(&trace, FlowId(0), &options).unwrap());
     let lost = segments.iter().filter(|(c, _)| c == "segment lost").count();
@@ -448,7 +406,7 @@ fn the_svg_ladder_stops_lost_segments_half_way() {
 
 #[test]
 fn the_svg_ladder_can_show_a_time_window() {
-    let (_, trace) = trace(EXCHANGE);
+    let (_, trace) = trace(&exchange());
     // The handshake's second half and the request: sent from 10 ms to 20 ms.
     let options = LadderOptions {
         absolute: true,
@@ -471,7 +429,7 @@ fn the_svg_ladder_can_show_a_time_window() {
 
 #[test]
 fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
-    let (_, trace) = trace(FLOOD);
+    let (_, trace) = trace(&flood());
     // The SYN is the connection's first segment, though no connection sent it.
     let text = mermaid::sequence_diagram(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -495,4 +453,55 @@ fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
     assert_eq!(syn.src[0], 198);
     assert!(syn.src[1] == 18 || syn.src[1] == 19);
     assert_eq!(syn.dst, [10, 0, 0, 2]);
+}
+
+// --------------------------------------------------------------------------------- views
+
+#[test]
+fn each_view_is_the_export_it_names() {
+    let (_, trace) = trace(&exchange());
+    let options = LadderOptions::default();
+    let render = |v| view::render(v, &trace, FlowId(0), &options).unwrap();
+    let text = |s: Option<String>| s.unwrap().into_bytes();
+    assert_eq!(render(View::Pcap), pcap::capture(&trace).unwrap());
+    assert_eq!(render(View::Jsonl), jsonl::jsonl(&trace).into_bytes());
+    assert_eq!(
+        render(View::Ladder),
+        text(ladder::ladder(&trace, FlowId(0), &options))
+    );
+    assert_eq!(
+        render(View::Mermaid),
+        text(mermaid::sequence_diagram(&trace, FlowId(0), &options))
+    );
+    assert_eq!(
+        render(View::Svg),
+        text(svg::ladder(&trace, FlowId(0), &options))
+    );
+    let states = String::from_utf8(render(View::States)).unwrap();
+    assert!(states.starts_with("conn 0 client: CLOSED 0.000 → SYN-SENT"));
+    assert!(states.contains("\nConnection states (RFC 9293 §3.3.2, Figure 5)"));
+}
+
+#[test]
+fn a_connection_the_run_does_not_have_is_an_error_that_counts_them() {
+    let options = LadderOptions::default();
+    let (_, one) = trace(&exchange());
+    for v in [View::Ladder, View::Mermaid, View::Svg] {
+        let e = view::render(v, &one, FlowId(1), &options).unwrap_err();
+        assert!(
+            matches!(e, ViewError::NoSuchConnection { count: 1 }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "this run has 1 connection(s), numbered 0 to 0"
+        );
+    }
+    let probe = common::experiment_text("link-probe.toml");
+    let (_, none) = trace(&probe.replace("duration = \"20s\"", "duration = \"100ms\""));
+    let e = view::render(View::Ladder, &none, FlowId(0), &options).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "this run has 0 connection(s) (no TCP workload?)"
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{exchange_over, FLOOD};
+use common::{dropped, exchange_over, flood};
 use synack_report::conversation::{Conversation, Fate, Flight, Shown};
 use synack_report::export::{mermaid, svg};
 use synack_report::ladder::{self, LadderOptions};
@@ -34,35 +34,9 @@ fn receipts(trace: &Trace) -> HashMap<PacketId, Vec<Time>> {
 
 /// (packet, send time, receiver) of every packet connection `conn` sent, in record order.
 fn sends(trace: &Trace, conn: FlowId) -> Vec<(PacketId, Time, Addr)> {
-    trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                t,
-                ev: TraceEvent::Send,
-                packet,
-                to,
-                conn: Some(c),
-                ..
-            } if *c == conn => Some((*packet, *t, *to)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn dropped(trace: &Trace) -> Vec<PacketId> {
-    trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Drop,
-                packet,
-                ..
-            } => Some(*packet),
-            _ => None,
-        })
+    common::sent(trace)
+        .filter(|s| s.conn == Some(conn))
+        .map(|s| (s.packet, s.t, s.to))
         .collect()
 }
 
@@ -160,19 +134,8 @@ fn mermaid_sends(text: &str) -> Vec<&str> {
 /// builder that pairs receipts with sends by comparing segments gets wrong.
 fn identical_segments_overtake(trace: &Trace) -> bool {
     let receipts = receipts(trace);
-    let sent: Vec<_> = trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                packet,
-                from,
-                seg,
-                ..
-            } => Some((*packet, *from, *seg, receipts.get(packet)?[0])),
-            _ => None,
-        })
+    let sent: Vec<_> = common::sent(trace)
+        .filter_map(|s| Some((s.packet, s.from, s.seg, receipts.get(&s.packet)?[0])))
         .collect();
     sent.iter().enumerate().any(|(i, a)| {
         sent[i + 1..]
@@ -373,7 +336,7 @@ fn the_rst_that_ends_last_ack_is_in_mermaid_and_svg_with_closed() {
 fn syn_acks_to_spoofed_addresses_vanish_and_are_not_lost() {
     // A listener without SYN cookies: each spoofed SYN gets a connection, whose SYN-ACKs
     // (and their retransmissions) go to an address that answers nothing.
-    let text = FLOOD.replace("rate = 1\n", "rate = 4\n").replace(
+    let text = flood().replace("rate = 1\n", "rate = 4\n").replace(
         "name = \"server\"\n",
         "name = \"server\"\ntcp = { syn_cookies = false }\n",
     );

@@ -4,70 +4,38 @@
 
 mod common;
 
-use common::{run, traced};
+use common::{attacker, client_server, head, request, run, script, sent, syn_flood, traced};
 
 use synack_experiment::metrics::Metrics;
 use synack_world::ids::{Addr, HostId};
-use synack_world::trace::{Record, TraceEvent};
 
 const CLIENT: Addr = Addr::Host(HostId(0));
 const SERVER: Addr = Addr::Host(HostId(1));
 
-/// A client and a server 10 ms apart; `server_tcp` goes into the server's `tcp` table.
-fn two_hosts(server_tcp: &str, duration: &str, workloads: &str) -> String {
-    format!(
-        r#"
-name = "t"
-duration = "{duration}"
-[tcp]
-profile = "linux"
-msl = "1s"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-tcp = {{ {server_tcp} }}
-[[host]]
-name = "attacker"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-[[link]]
-name = "a"
-between = ["attacker", "server"]
-delay = "10ms"
-{workloads}
-"#
-    )
+/// A client and a server 10 ms apart, and an attacker 10 ms from the server; `server_tcp`
+/// goes into the server's `tcp` table.
+fn under_attack(server_tcp: &str, duration: &str, workloads: &str) -> String {
+    [
+        head("t", duration, "profile = \"linux\"\nmsl = \"1s\""),
+        client_server("delay = \"10ms\"", "", server_tcp),
+        attacker(),
+        workloads.to_string(),
+    ]
+    .concat()
 }
 
-const ONE_REQUEST_AT_100MS: &str = r#"
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "100ms"
-"#;
-
-/// One spoofed SYN at t = 0 takes the only place in the SYN queue.
-const ONE_SPOOFED_SYN: &str = r#"
-[[workload]]
-name = "f"
-kind = "flood"
-from = "attacker"
-to = "server:80"
-rate = 1
-stop = "500ms"
-"#;
+/// A request from the client at 100 ms, and one spoofed SYN at t = 0 that takes the only
+/// place in the SYN queue.
+fn request_after_one_spoofed_syn() -> String {
+    request("r", "start = \"100ms\"") + &syn_flood("rate = 1\nstop = \"500ms\"")
+}
 
 #[test]
 fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
-    let text = two_hosts(
+    let text = under_attack(
         "backlog = 1, syn_cookies = false",
         "100s",
-        &format!("{ONE_REQUEST_AT_100MS}{ONE_SPOOFED_SYN}"),
+        &request_after_one_spoofed_syn(),
     );
     let m = run(&text, 0);
     // The spoofed SYN arrives at 10 ms; its SYN-ACK goes out at 10 ms and is retransmitted
@@ -90,10 +58,10 @@ fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
 
 #[test]
 fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_connection() {
-    let text = two_hosts(
+    let text = under_attack(
         "backlog = 1, syn_cookies = true",
         "10s",
-        &format!("{ONE_REQUEST_AT_100MS}{ONE_SPOOFED_SYN}"),
+        &request_after_one_spoofed_syn(),
     );
     let (m, trace) = traced(&text);
     assert_eq!(
@@ -105,79 +73,41 @@ fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_con
     assert_eq!(m.bytes_delivered, 1100);
     // The cookie SYN-ACK is sent once and never again, though the client's ACK is what
     // the server waits for.
-    let synacks: Vec<u32> = trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                from: SERVER,
-                to: CLIENT,
-                seg,
-                ..
-            } if seg.flags.syn() && seg.flags.ack() => Some(seg.seq.0),
-            _ => None,
-        })
+    let synacks: Vec<u32> = sent(&trace)
+        .filter(|s| s.from == SERVER && s.to == CLIENT && s.seg.flags.syn() && s.seg.flags.ack())
+        .map(|s| s.seg.seq.0)
         .collect();
     assert_eq!(synacks.len(), 1);
 }
 
 #[test]
 fn a_forged_cookie_ack_is_answered_with_a_reset() {
-    let script = r#"
-[[workload]]
-name = "forged"
-kind = "script"
-segments = [ { at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "ACK", seq = 5000, ack = 123456 } ]
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "5s"
-"#;
-    let (m, trace) = traced(&two_hosts("syn_cookies = true", "10s", script));
+    let workloads = [
+        script(
+            "forged",
+            r#"{ at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "ACK", seq = 5000, ack = 123456 }"#,
+        ),
+        request("r", "start = \"5s\""),
+    ]
+    .concat();
+    let (m, trace) = traced(&under_attack("syn_cookies = true", "10s", &workloads));
     assert_eq!((m.syncookies_accepted, m.ghost_established), (0, 0));
     // RFC 9293 §3.10.7.2 (LISTEN, second): <SEQ=SEG.ACK><CTL=RST>.
-    let rst = trace.records.iter().find_map(|r| match r {
-        Record::Segment {
-            ev: TraceEvent::Send,
-            from: SERVER,
-            seg,
-            t,
-            ..
-        } if seg.flags.rst() => Some((t.as_nanos(), seg.seq.0, seg.dst_port)),
-        _ => None,
-    });
+    let rst = sent(&trace)
+        .find(|s| s.from == SERVER && s.seg.flags.rst())
+        .map(|s| (s.t.as_nanos(), s.seg.seq.0, s.seg.dst_port));
     assert_eq!(rst, Some((1_010_000_000, 123_456, 40000)));
 }
 
 #[test]
 fn connect_fails_locally_when_every_port_is_in_time_wait() {
-    let text = r#"
-name = "ports"
-duration = "1s"
-[tcp]
-profile = "linux"
-msl = "1s"
-[[host]]
-name = "client"
-tcp = { ephemeral_ports = "50000-50004" }
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "1ms"
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-count = 20
-interval = "10ms"
-"#;
-    let m = run(text, 0);
+    let text = [
+        head("ports", "1s", "profile = \"linux\"\nmsl = \"1s\""),
+        client_server("delay = \"1ms\"", "ephemeral_ports = \"50000-50004\"", ""),
+        request("r", "count = 20\ninterval = \"10ms\""),
+    ]
+    .concat();
+    let m = run(&text, 0);
     // Five ports; each connection takes about 5 ms, then its port sits in TIME-WAIT for
     // 2 s. Connects at 0, 10, …, 40 ms get the five ports; the 15 after find none.
     assert_eq!(m.conn_attempted, 20);
@@ -189,34 +119,20 @@ interval = "10ms"
 }
 
 fn stale_syn(handshake: &str) -> Metrics {
-    let text = format!(
-        r#"
-name = "old-syn"
-duration = "60s"
-[tcp]
-profile = "rfc"
-msl = "5s"
-handshake = "{handshake}"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-[[workload]]
-name = "old"
-kind = "script"
-segments = [ {{ at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "SYN", seq = 1000 }} ]
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "30s"
-"#
-    );
+    let text = [
+        head(
+            "old-syn",
+            "60s",
+            &format!("profile = \"rfc\"\nmsl = \"5s\"\nhandshake = \"{handshake}\""),
+        ),
+        client_server("delay = \"10ms\"", "", ""),
+        script(
+            "old",
+            r#"{ at = "1s", from = "client", to = "server", sport = 40000, dport = 80, flags = "SYN", seq = 1000 }"#,
+        ),
+        request("r", "start = \"30s\""),
+    ]
+    .concat();
     run(&text, 0)
 }
 
@@ -289,31 +205,13 @@ fn port_exhaustion_starts_at_p_over_2_msl_and_blocks_as_erlang_predicts() {
 
 #[test]
 fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
-    let text = r#"
-name = "slow-accept"
-duration = "20s"
-[tcp]
-profile = "linux"
-msl = "1s"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-tcp = { accept_queue = 1 }
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-count = 3
-interval = "1ms"
-accept_rate = 1
-"#;
-    let (m, trace) = traced(text);
+    let text = [
+        head("slow-accept", "20s", "profile = \"linux\"\nmsl = \"1s\""),
+        client_server("delay = \"10ms\"", "", "accept_queue = 1"),
+        request("r", "count = 3\ninterval = \"1ms\"\naccept_rate = 1"),
+    ]
+    .concat();
+    let (m, trace) = traced(&text);
     // The server sees each handshake's third segment three one-way trips after the SYN:
     // A is established and accepted at 30 ms; B (31 ms) waits in the accept queue until
     // the next accept at 1.03 s; C's final ACK (32 ms) finds the queue full and is ignored,
@@ -326,19 +224,9 @@ accept_rate = 1
     );
     assert_eq!(m.bytes_delivered, 3 * 1100);
     // Each response leaves as its connection is accepted (its request is there already).
-    let responses: Vec<u64> = trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                from: SERVER,
-                seg,
-                t,
-                ..
-            } if seg.len == 1000 => Some(t.as_nanos() / 10_000_000),
-            _ => None,
-        })
+    let responses: Vec<u64> = sent(&trace)
+        .filter(|s| s.from == SERVER && s.seg.len == 1000)
+        .map(|s| s.t.as_nanos() / 10_000_000)
         .collect();
     assert_eq!(
         responses,
@@ -352,38 +240,29 @@ accept_rate = 1
 /// sequence space; links that deliver copies of segments again up to 3 s later.
 fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
     let hold_ms = if time_wait { 2 * msl_ms } else { 0 };
-    let text = format!(
-        r#"
-name = "stale"
-duration = "120s"
-replications = 1
-[tcp]
-profile = "linux"
-isn = "zero"
-msl = "{msl_ms}ms"
-time_wait = {time_wait}
-[[host]]
-name = "client"
-tcp = {{ ephemeral_ports = "50000-50000" }}
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "5ms"
-stale = {{ probability = 0.2, max_age = "3s" }}
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-request = "1000B"
-response = "1000B"
-count = 1000
-interval = "{}ms"
-"#,
-        hold_ms + 100
-    );
+    let text = [
+        "replications = 1\n".to_string(),
+        head(
+            "stale",
+            "120s",
+            &format!(
+                "profile = \"linux\"\nisn = \"zero\"\nmsl = \"{msl_ms}ms\"\ntime_wait = {time_wait}"
+            ),
+        ),
+        client_server(
+            "delay = \"5ms\"\nstale = { probability = 0.2, max_age = \"3s\" }",
+            "ephemeral_ports = \"50000-50000\"",
+            "",
+        ),
+        request(
+            "r",
+            &format!(
+                "request = \"1000B\"\nresponse = \"1000B\"\ncount = 1000\ninterval = \"{}ms\"",
+                hold_ms + 100
+            ),
+        ),
+    ]
+    .concat();
     run(&text, 0)
 }
 
@@ -407,34 +286,21 @@ fn a_live_client_whose_syn_meets_an_old_duplicates_half_open_entry_is_not_a_ghos
     // the same port are identical. The old one opens a half-open entry at 10 ms; the live
     // SYN reaches it 1 ms later and the handshake completes with it. That connection is the
     // client's: neither a ghost nor a taker of stale data.
-    let text = r#"
-name = "adopt"
-duration = "10s"
-[tcp]
-profile = "linux"
-isn = "zero"
-msl = "1s"
-[[host]]
-name = "client"
-tcp = { ephemeral_ports = "50000-50000" }
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-[[workload]]
-name = "old"
-kind = "script"
-segments = [ { at = "0s", from = "client", to = "server", sport = 50000, dport = 80, flags = "SYN", seq = 0 } ]
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "1ms"
-"#;
-    let m = run(text, 0);
+    let text = [
+        head(
+            "adopt",
+            "10s",
+            "profile = \"linux\"\nisn = \"zero\"\nmsl = \"1s\"",
+        ),
+        client_server("delay = \"10ms\"", "ephemeral_ports = \"50000-50000\"", ""),
+        script(
+            "old",
+            r#"{ at = "0s", from = "client", to = "server", sport = 50000, dport = 80, flags = "SYN", seq = 0 }"#,
+        ),
+        request("r", "start = \"1ms\""),
+    ]
+    .concat();
+    let m = run(&text, 0);
     assert_eq!((m.ghost_established, m.stale_accepted), (0, 0));
     assert_eq!(
         (m.conn_established, m.conn_closed_clean, m.bytes_delivered),

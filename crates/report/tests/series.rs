@@ -12,33 +12,22 @@ fn run(text: &str) -> (Vec<SeriesRow>, synack_experiment::metrics::Metrics) {
     (record.series, record.metrics)
 }
 
-const BASE: &str = r#"
-name = "s"
-duration = "30s"
-[tcp]
-profile = "rfc"
-msl = "1s"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-bandwidth = "10Mbps"
-[[workload]]
-name = "t"
-kind = "bulk"
-from = "client"
-to = "server:80"
-bytes = "500KB"
-"#;
+/// A 500 KB bulk transfer from client to server across 10 ms at 10 Mbit/s, then `rest`
+/// (the tests' `[[series]]` and charts).
+fn bulk_then(rest: &str) -> String {
+    [
+        common::head("s", "30s", "profile = \"rfc\"\nmsl = \"1s\""),
+        common::client_server("delay = \"10ms\"\nbandwidth = \"10Mbps\"", "", ""),
+        common::workload("t", "bulk", "client", "server:80", "bytes = \"500KB\""),
+        rest.to_string(),
+    ]
+    .concat()
+}
 
 #[test]
 fn cwnd_starts_at_the_initial_window_and_records_only_changes() {
-    let (rows, _) = run(&format!(
-        "{BASE}[[series]]\nmetric = \"cwnd\"\nhost = \"client\"\n"
+    let (rows, _) = run(&bulk_then(
+        "[[series]]\nmetric = \"cwnd\"\nhost = \"client\"\n",
     ));
     let cwnd: Vec<f64> = rows
         .iter()
@@ -60,7 +49,7 @@ fn cwnd_starts_at_the_initial_window_and_records_only_changes() {
 
 #[test]
 fn the_state_series_follows_the_connection_through_its_life() {
-    let (rows, _) = run(&format!("{BASE}[[series]]\nmetric = \"state\"\n"));
+    let (rows, _) = run(&bulk_then("[[series]]\nmetric = \"state\"\n"));
     let client: Vec<String> = rows
         .iter()
         .filter(|r| r.host == HostId(0))
@@ -126,8 +115,8 @@ fn socket_counts_per_host_match_the_peaks() {
 
 #[test]
 fn a_periodic_series_samples_every_period() {
-    let (rows, _) = run(&format!(
-        "{BASE}[[series]]\nmetric = \"rto\"\nevery = \"100ms\"\nhost = \"client\"\n"
+    let (rows, _) = run(&bulk_then(
+        "[[series]]\nmetric = \"rto\"\nevery = \"100ms\"\nhost = \"client\"\n",
     ));
     let times: Vec<u64> = rows.iter().map(|r| r.t.as_nanos()).collect();
     assert!(!times.is_empty());
@@ -137,20 +126,20 @@ fn a_periodic_series_samples_every_period() {
 
 #[test]
 fn series_and_timeseries_charts_are_checked() {
-    let bad = format!("{BASE}[[series]]\nmetric = \"cwin\"\n");
+    let bad = bulk_then("[[series]]\nmetric = \"cwin\"\n");
     let e = Experiment::parse(&bad, "x.toml").unwrap_err().to_string();
     assert!(
         e.contains("unknown series metric \"cwin\"") && e.contains("did you mean `cwnd`"),
         "{e}"
     );
-    let bad = format!("{BASE}[[series]]\nmetric = \"cwnd\"\nhost = \"clint\"\n");
+    let bad = bulk_then("[[series]]\nmetric = \"cwnd\"\nhost = \"clint\"\n");
     let e = Experiment::parse(&bad, "x.toml").unwrap_err().to_string();
     assert!(
         e.contains("unknown host \"clint\"") && e.contains("did you mean `client`"),
         "{e}"
     );
-    let bad = format!(
-        "{BASE}[[series]]\nmetric = \"cwnd\"\n[[chart]]\nkind = \"timeseries\"\ny = \"ssthresh\"\n"
+    let bad = bulk_then(
+        "[[series]]\nmetric = \"cwnd\"\n[[chart]]\nkind = \"timeseries\"\ny = \"ssthresh\"\n",
     );
     let e = Experiment::parse(&bad, "x.toml").unwrap_err().to_string();
     assert!(

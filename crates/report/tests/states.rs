@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::EXCHANGE;
+use common::{attacker, client_server, exchange, head, request, script, syn_flood};
 
 use synack_report::states::{
     endpoint_states, endpoints, state_diagram, transition_counts, MAX_ENDPOINTS,
@@ -37,7 +37,7 @@ fn figure(diagram: &str) -> String {
 #[test]
 fn each_endpoint_of_the_exchange_lists_its_states_and_when_it_entered_them() {
     assert_eq!(
-        endpoint_states(&trace(EXCHANGE)),
+        endpoint_states(&trace(&exchange())),
         "conn 0 client: CLOSED 0.000 → SYN-SENT 0.000 → ESTABLISHED 0.020 → FIN-WAIT-1 0.040 \
          → FIN-WAIT-2 0.060 → TIME-WAIT 0.060 → CLOSED 240.060\n\
          conn 0 server: LISTEN 0.010 → SYN-RECEIVED 0.010 → ESTABLISHED 0.030 → CLOSE-WAIT 0.050 \
@@ -47,7 +47,7 @@ fn each_endpoint_of_the_exchange_lists_its_states_and_when_it_entered_them() {
 
 #[test]
 fn the_exchange_takes_each_transition_of_figures_6_and_12_once() {
-    let counts = transition_counts(&trace(EXCHANGE));
+    let counts = transition_counts(&trace(&exchange()));
     let taken: Vec<(State, State, u64)> = counts.iter().collect();
     assert_eq!(
         taken,
@@ -75,7 +75,7 @@ fn the_exchange_takes_each_transition_of_figures_6_and_12_once() {
 
 #[test]
 fn the_diagram_annotates_every_arrow_with_its_count_and_tables_what_was_taken() {
-    let diagram = state_diagram(&trace(EXCHANGE));
+    let diagram = state_diagram(&trace(&exchange()));
     let fig = figure(&diagram);
     // The eleven transitions taken are all arrows of Figure 5; its other eight stay at 0.
     assert_eq!(fig.matches("[×1]").count(), 11, "{diagram}");
@@ -107,15 +107,11 @@ fn resets_are_tabled_below_the_figure_with_their_cause() {
     // A forged RST, exactly in the server's window, arrives at 35 ms: the server's
     // connection ends in ESTABLISHED. The client's FIN (40 ms) then finds no connection
     // and is answered by <SEQ=SEG.ACK><CTL=RST>, which ends FIN-WAIT-1.
-    let text = format!(
-        "{EXCHANGE}{}",
-        r#"
-[[workload]]
-name = "forged"
-kind = "script"
-segments = [ { at = "25ms", from = "client", to = "server", sport = 49152, dport = 80, flags = "RST", seq = 1001 } ]
-"#
-    );
+    let text = exchange()
+        + &script(
+            "forged",
+            r#"{ at = "25ms", from = "client", to = "server", sport = 49152, dport = 80, flags = "RST", seq = 1001 }"#,
+        );
     let trace = trace(&text);
     assert_eq!(
         endpoint_states(&trace),
@@ -147,40 +143,15 @@ segments = [ { at = "25ms", from = "client", to = "server", sport = 49152, dport
 
 #[test]
 fn half_open_connections_of_a_syn_flood_time_out_off_the_figure() {
-    let text = r#"
-name = "flood"
-duration = "100s"
-[tcp]
-profile = "linux"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[host]]
-name = "attacker"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-[[link]]
-name = "a"
-between = ["attacker", "server"]
-delay = "10ms"
-[[workload]]
-name = "r"
-kind = "request"
-from = "client"
-to = "server:80"
-start = "5s"
-[[workload]]
-name = "f"
-kind = "flood"
-from = "attacker"
-to = "server:80"
-rate = 2
-stop = "1s"
-"#;
-    let trace = trace(text);
+    let text = [
+        head("flood", "100s", "profile = \"linux\""),
+        client_server("delay = \"10ms\"", "", ""),
+        attacker(),
+        request("r", "start = \"5s\""),
+        syn_flood("rate = 2\nstop = \"1s\""),
+    ]
+    .concat();
+    let trace = trace(&text);
     let counts = transition_counts(&trace);
     // Two spoofed SYNs (at 0 and 0.5 s) and the client's.
     assert_eq!(counts.get(Listen, SynReceived), 3);
@@ -202,34 +173,13 @@ stop = "1s"
 
 /// Connections arriving 200 a second for 3 s; by the end of the 10 s run every one has
 /// closed and left TIME-WAIT (2·MSL = 1 s).
-const CHURN: &str = r#"
-name = "churn"
-duration = "10s"
-[tcp]
-profile = "linux"
-msl = "500ms"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "1ms"
-[[workload]]
-name = "c"
-kind = "churn"
-from = "client"
-to = "server:80"
-rate = 200
-stop = "3s"
-request = "100B"
-response = "100B"
-"#;
+fn churn() -> String {
+    common::churn("10s", "500ms", 200.0, "32768-60999", "stop = \"3s\"")
+}
 
 #[test]
 fn in_a_churn_run_every_state_entered_is_left_again() {
-    let trace = trace(CHURN);
+    let trace = trace(&churn());
     let counts = transition_counts(&trace);
     let all = endpoints(&trace);
     let clients = all.iter().filter(|e| e.visits[0].0 == Closed).count() as u64;
@@ -279,7 +229,7 @@ fn in_a_churn_run_every_state_entered_is_left_again() {
 
 #[test]
 fn moves_by_a_timer_or_the_application_are_counted_under_those_causes() {
-    let counts = transition_counts(&trace(EXCHANGE));
+    let counts = transition_counts(&trace(&exchange()));
     // The client's connect and close, the server's close: the application's doing.
     assert_eq!(counts.causes(Closed, SynSent), vec![("application", 1)]);
     assert_eq!(

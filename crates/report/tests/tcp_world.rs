@@ -2,45 +2,36 @@
 
 mod common;
 
-use common::{run, traced, EXCHANGE};
+use common::{client_server, exchange, head, host, link, request, run, traced, workload};
 use synack_experiment::metrics::Metrics;
 
 use synack_report::ladder::{self, LadderOptions};
 use synack_world::ids::{Addr, FlowId, HostId};
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::trace::{Record, Trace};
 
 /// (time in ms, sender, flags, seq, ack, len) of every segment sent.
 fn sends(trace: &Trace) -> Vec<(f64, &'static str, String, u32, u32, u32)> {
-    trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                t,
-                ev: TraceEvent::Send,
-                from,
-                seg,
-                ..
-            } => Some((
-                t.as_nanos() as f64 / 1e6,
-                if *from == Addr::Host(HostId(0)) {
+    common::sent(trace)
+        .map(|s| {
+            (
+                s.t.as_nanos() as f64 / 1e6,
+                if s.from == Addr::Host(HostId(0)) {
                     "client"
                 } else {
                     "server"
                 },
-                seg.flags.to_string(),
-                seg.seq.0,
-                seg.ack.0,
-                seg.len,
-            )),
-            _ => None,
+                s.seg.flags.to_string(),
+                s.seg.seq.0,
+                s.seg.ack.0,
+                s.seg.len,
+            )
         })
         .collect()
 }
 
 #[test]
 fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
-    let (m, trace) = traced(EXCHANGE);
+    let (m, trace) = traced(&exchange());
     let s = |t: f64, who: &'static str, flags: &str, seq, ack, len| {
         (t, who, flags.to_string(), seq, ack, len)
     };
@@ -97,7 +88,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
 
 #[test]
 fn the_ladder_draws_the_same_exchange() {
-    let (_, trace) = traced(EXCHANGE);
+    let (_, trace) = traced(&exchange());
     let ladder = ladder::ladder(&trace, FlowId(0), &LadderOptions::default()).unwrap();
     let lines: Vec<&str> = ladder.lines().collect();
     assert!(
@@ -130,7 +121,7 @@ fn the_ladder_draws_the_same_exchange() {
 
 #[test]
 fn a_server_that_never_closes_leaves_close_wait_behind() {
-    let text = EXCHANGE.replace(
+    let text = exchange().replace(
         "response = \"1KB\"",
         "response = \"1KB\"\nserver_close = \"never\"",
     );
@@ -140,32 +131,22 @@ fn a_server_that_never_closes_leaves_close_wait_behind() {
     assert_eq!(m.bytes_delivered, 2000);
 }
 
+/// A bulk transfer of `bytes` from host `a` to `b` over 5 ms at 20 Mbit/s with a queue of
+/// 200 packets and random `loss`.
 fn bulk(bytes: &str, loss: f64) -> String {
-    format!(
-        r#"
-name = "bulk"
-duration = "120s"
-[tcp]
-profile = "linux"
-[[host]]
-name = "a"
-[[host]]
-name = "b"
-[[link]]
-name = "l"
-between = ["a", "b"]
-delay = "5ms"
-bandwidth = "20Mbps"
-queue = 200
-loss = {loss}
-[[workload]]
-name = "t"
-kind = "bulk"
-from = "a"
-to = "b:5001"
-bytes = "{bytes}"
-"#
-    )
+    [
+        head("bulk", "120s", "profile = \"linux\""),
+        host("a", ""),
+        host("b", ""),
+        link(
+            "l",
+            "a",
+            "b",
+            &format!("delay = \"5ms\"\nbandwidth = \"20Mbps\"\nqueue = 200\nloss = {loss}"),
+        ),
+        workload("t", "bulk", "a", "b:5001", &format!("bytes = \"{bytes}\"")),
+    ]
+    .concat()
 }
 
 #[test]
@@ -212,33 +193,19 @@ fn runs_are_reproducible() {
 }
 
 fn half_close(passive_close: &str) -> Metrics {
-    let text = format!(
-        r#"
-name = "half-close"
-duration = "60s"
-[tcp]
-profile = "rfc"
-msl = "1s"
-passive_close = "{passive_close}"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "l"
-between = ["client", "server"]
-delay = "10ms"
-bandwidth = "10Mbps"
-[[workload]]
-name = "get"
-kind = "request"
-from = "client"
-to = "server:80"
-request = "1KB"
-response = "2MB"
-half_close = true
-"#
-    );
+    let text = [
+        head(
+            "half-close",
+            "60s",
+            &format!("profile = \"rfc\"\nmsl = \"1s\"\npassive_close = \"{passive_close}\""),
+        ),
+        client_server("delay = \"10ms\"\nbandwidth = \"10Mbps\"", "", ""),
+        request(
+            "get",
+            "request = \"1KB\"\nresponse = \"2MB\"\nhalf_close = true",
+        ),
+    ]
+    .concat();
     run(&text, 0)
 }
 

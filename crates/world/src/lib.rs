@@ -146,22 +146,7 @@ impl World {
     /// between hosts no link joins, a flood without a listener, two different servers on
     /// one port) is a bug in the caller, and panics.
     pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
-        let mut channels = Vec::with_capacity(spec.links.len() * 2);
-        let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
-        for link in &spec.links {
-            for (direction, params, from, to) in [
-                ("forward", &link.forward, link.a, link.b),
-                ("reverse", &link.reverse, link.b, link.a),
-            ] {
-                let rng = component_rng(run_seed, &format!("link.{}.{direction}", link.name));
-                let channel = Channel::new(params.clone(), rng)
-                    .expect("the checker validated the link parameters");
-                routes
-                    .entry((from as u32, to as u32))
-                    .or_insert(channels.len() as u32);
-                channels.push(channel);
-            }
-        }
+        let (channels, routes) = channels(spec, run_seed);
         let route = |from: usize, to: usize| {
             *routes
                 .get(&(from as u32, to as u32))
@@ -426,6 +411,28 @@ impl World {
             series: self.recorder.map(|r| r.rows).unwrap_or_default(),
         }
     }
+}
+
+/// Each link's two channels (forward, then reverse), and the channel from one host to
+/// another (the first link in the file that joins them).
+fn channels(spec: &WorldSpec, run_seed: u64) -> (Vec<Channel>, HashMap<(u32, u32), u32>) {
+    let mut channels = Vec::with_capacity(spec.links.len() * 2);
+    let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
+    for link in &spec.links {
+        for (direction, params, from, to) in [
+            ("forward", &link.forward, link.a, link.b),
+            ("reverse", &link.reverse, link.b, link.a),
+        ] {
+            let rng = component_rng(run_seed, &format!("link.{}.{direction}", link.name));
+            let channel = Channel::new(params.clone(), rng)
+                .expect("the checker validated the link parameters");
+            routes
+                .entry((from as u32, to as u32))
+                .or_insert(channels.len() as u32);
+            channels.push(channel);
+        }
+    }
+    (channels, routes)
 }
 
 /// Each host's stack, with a listener on every port a TCP workload serves (in workload

@@ -305,6 +305,44 @@ impl<'a> Doc<'a> {
         err
     }
 
+    /// serde's "unknown field `field`, expected one of …" (`rest` follows "unknown field ")
+    /// at `path`, as an [`ErrorKind::UnknownKey`] with the nearest valid key.
+    fn unknown_field(
+        &self,
+        out: &mut ConfigError,
+        (rest, field): (&str, &str),
+        ticks: &[&str],
+        path: &[Seg],
+    ) {
+        let context = match path.last() {
+            Some(Seg::Key(k)) if k == field => &path[..path.len() - 1],
+            _ => path,
+        };
+        let mut expected: Vec<&str> = if rest.contains("there are no fields") {
+            Vec::new()
+        } else {
+            ticks[1..].to_vec()
+        };
+        // `kind` is read before the rest of a workload is deserialized.
+        if matches!(context, [Seg::Key(k), Seg::Index(_)] if k == "workload") {
+            expected.insert(expected.len().min(1), "kind");
+        }
+        let suggestion = suggest(field, expected.iter().copied());
+        out.kind = ErrorKind::UnknownKey;
+        out.message = format!(
+            "unknown key `{field}` {}; {}{}",
+            self.describe_table(context),
+            if expected.is_empty() {
+                "this table takes no keys".to_string()
+            } else {
+                format!("expected one of: {}", expected.join(", "))
+            },
+            did_you_mean(suggestion)
+        );
+        out.key = Some(self.describe_key(path));
+        out.suggestion = suggestion.map(str::to_string);
+    }
+
     /// Rewrites one of serde's messages about the value at `path`.
     fn classify(&self, msg: &str, path: &[Seg]) -> ConfigError {
         let ticks = backticked(msg);
@@ -327,33 +365,7 @@ impl<'a> Doc<'a> {
             suggestion: None,
         };
         if let (Some(rest), Some(field)) = (msg.strip_prefix("unknown field "), ticks.first()) {
-            let context = match path.last() {
-                Some(Seg::Key(k)) if k == field => &path[..path.len() - 1],
-                _ => path,
-            };
-            let mut expected: Vec<&str> = if rest.contains("there are no fields") {
-                Vec::new()
-            } else {
-                ticks[1..].to_vec()
-            };
-            // `kind` is read before the rest of a workload is deserialized.
-            if matches!(context, [Seg::Key(k), Seg::Index(_)] if k == "workload") {
-                expected.insert(expected.len().min(1), "kind");
-            }
-            let suggestion = suggest(field, expected.iter().copied());
-            out.kind = ErrorKind::UnknownKey;
-            out.message = format!(
-                "unknown key `{field}` {}; {}{}",
-                self.describe_table(context),
-                if expected.is_empty() {
-                    "this table takes no keys".to_string()
-                } else {
-                    format!("expected one of: {}", expected.join(", "))
-                },
-                did_you_mean(suggestion)
-            );
-            out.key = Some(self.describe_key(path));
-            out.suggestion = suggestion.map(str::to_string);
+            self.unknown_field(&mut out, (rest, field), &ticks, path);
         } else if let (true, Some(value)) = (msg.starts_with("unknown variant "), ticks.first()) {
             let expected = &ticks[1..];
             let suggestion = suggest(value, expected.iter().copied());

@@ -16,7 +16,9 @@ use super::doc::{doc_path, position, Doc, DocPath, Seg};
 use super::error::{suggest, ConfigError};
 use super::tcp::TcpOverrides;
 use super::units;
-use super::{ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS};
+use super::{
+    ChartConfig, ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS,
+};
 use crate::build;
 use crate::spec::AppSpec;
 
@@ -582,114 +584,147 @@ impl Checker<'_, '_> {
         Ok(())
     }
 
+    /// Every chart: a file name of its own, metrics that exist (or, for a timeseries chart,
+    /// series that are recorded), and axes the sweep can fill.
     fn charts(&self) -> Result {
         let swept: Vec<&str> = self.exp.sweep.iter().map(|(p, _)| p.as_str()).collect();
         let mut names: HashMap<&str, usize> = HashMap::new();
         for (i, c) in self.exp.charts.iter().enumerate() {
-            let at = |key: &str| doc_path!["chart", i, key];
-            if !is_file_stem(&c.name) {
-                return Err(self.err(
-                    at("name"),
-                    format!(
-                        "expected a file name (letters, digits, `.`, `-`, `_`, not starting \
-                         with `.`), found \"{}\"",
-                        c.name
-                    ),
-                ));
+            self.chart_name(i, c, &mut names)?;
+            self.chart_metrics(i, c)?;
+            self.chart_axes(i, c, &swept)?;
+        }
+        Ok(())
+    }
+
+    /// Chart `i`'s name is a file name no other chart has.
+    fn chart_name<'e>(
+        &self,
+        i: usize,
+        c: &'e ChartConfig,
+        names: &mut HashMap<&'e str, usize>,
+    ) -> Result {
+        let at = |key: &str| doc_path!["chart", i, key];
+        if !is_file_stem(&c.name) {
+            return Err(self.err(
+                at("name"),
+                format!(
+                    "expected a file name (letters, digits, `.`, `-`, `_`, not starting \
+                     with `.`), found \"{}\"",
+                    c.name
+                ),
+            ));
+        }
+        if let Some(first) = names.insert(&c.name, i) {
+            return Err(self.err(
+                if self.doc.get(&at("name")).is_some() {
+                    at("name")
+                } else {
+                    doc_path!["chart", i]
+                },
+                format!(
+                    "charts #{} and #{} are both named \"{}\"; set `name` to tell them apart",
+                    first + 1,
+                    i + 1,
+                    c.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Chart `i`'s `y`: metrics, or for a timeseries chart, recorded series quantities.
+    fn chart_metrics(&self, i: usize, c: &ChartConfig) -> Result {
+        let y_is_list = matches!(
+            self.doc
+                .get(&doc_path!["chart", i, "y"])
+                .map(|v| v.get_ref()),
+            Some(toml::de::DeValue::Array(_))
+        );
+        let y_path = |j: usize| {
+            let mut path = doc_path!["chart", i, "y"];
+            if y_is_list {
+                path.push(Seg::Index(j));
             }
-            if let Some(first) = names.insert(&c.name, i) {
-                return Err(self.err(
-                    if self.doc.get(&at("name")).is_some() {
-                        at("name")
-                    } else {
-                        doc_path!["chart", i]
-                    },
-                    format!(
-                        "charts #{} and #{} are both named \"{}\"; set `name` to tell them apart",
-                        first + 1,
-                        i + 1,
-                        c.name
-                    ),
-                ));
-            }
-            let y_is_list = matches!(
-                self.doc.get(&at("y")).map(|v| v.get_ref()),
-                Some(toml::de::DeValue::Array(_))
-            );
-            // What a timeseries chart may plot: the recorded series quantities.
-            let recorded: Vec<String> = self
-                .exp
-                .series
-                .iter()
-                .flat_map(|s| {
-                    if s.metric == "sockets" {
-                        STATE_NAMES
-                            .iter()
-                            .map(|st| format!("sockets:{st}"))
-                            .collect::<Vec<_>>()
-                    } else {
-                        vec![s.metric.clone()]
-                    }
-                })
-                .collect();
-            for (j, metric) in c.y.iter().enumerate() {
-                if c.kind == ChartKind::Timeseries {
-                    if !recorded.contains(metric) {
-                        let mut path = at("y");
-                        if y_is_list {
-                            path.push(Seg::Index(j));
-                        }
-                        let listed: Vec<&str> = recorded.iter().map(String::as_str).collect();
-                        return Err(self.doc.invalid_with(
-                            &path,
-                            format!(
-                                "a timeseries chart plots recorded [[series]]; \"{metric}\" is not \
-                                 recorded (recorded: {})",
-                                if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
-                            ),
-                            suggest(metric, listed.iter().copied()),
-                        ));
-                    }
-                    continue;
-                }
-                if !METRICS.contains(&metric.as_str()) {
-                    let mut path = at("y");
-                    if y_is_list {
-                        path.push(Seg::Index(j));
-                    }
+            path
+        };
+        let recorded = self.recorded_series();
+        for (j, metric) in c.y.iter().enumerate() {
+            if c.kind == ChartKind::Timeseries {
+                if !recorded.contains(metric) {
+                    let listed: Vec<&str> = recorded.iter().map(String::as_str).collect();
                     return Err(self.doc.invalid_with(
-                        &path,
+                        &y_path(j),
                         format!(
-                            "unknown metric \"{metric}\"; expected one of: {}",
-                            METRICS.join(", ")
+                            "a timeseries chart plots recorded [[series]]; \"{metric}\" is not \
+                             recorded (recorded: {})",
+                            if listed.is_empty() {
+                                "none".to_string()
+                            } else {
+                                listed.join(", ")
+                            }
                         ),
-                        suggest(metric, METRICS.iter().copied()),
+                        suggest(metric, listed.iter().copied()),
                     ));
                 }
-            }
-            if c.kind == ChartKind::Sweep {
-                self.swept(at("x"), &c.x, &swept)?;
-            } else if c.x != "time" {
-                return Err(self.err(
-                    at("x"),
+            } else if !METRICS.contains(&metric.as_str()) {
+                return Err(self.doc.invalid_with(
+                    &y_path(j),
                     format!(
-                        "a timeseries chart's x is \"time\", not `{}`; leave `x` out",
-                        c.x
+                        "unknown metric \"{metric}\"; expected one of: {}",
+                        METRICS.join(", ")
                     ),
+                    suggest(metric, METRICS.iter().copied()),
                 ));
             }
-            if let Some(series) = &c.series {
-                self.swept(at("series"), series, &swept)?;
-                if *series == c.x {
-                    return Err(self.err(
-                        at("series"),
-                        format!("`series` and `x` are the same path `{series}`"),
-                    ));
+        }
+        Ok(())
+    }
+
+    /// What a timeseries chart may plot: the quantities the `[[series]]` record.
+    fn recorded_series(&self) -> Vec<String> {
+        self.exp
+            .series
+            .iter()
+            .flat_map(|s| {
+                if s.metric == "sockets" {
+                    STATE_NAMES
+                        .iter()
+                        .map(|st| format!("sockets:{st}"))
+                        .collect::<Vec<_>>()
+                } else {
+                    vec![s.metric.clone()]
                 }
+            })
+            .collect()
+    }
+
+    /// Chart `i`'s `x` and `series`: swept paths (or time, for a timeseries chart), and a
+    /// positive x on a log axis.
+    fn chart_axes(&self, i: usize, c: &ChartConfig, swept: &[&str]) -> Result {
+        let at = |key: &str| doc_path!["chart", i, key];
+        if c.kind == ChartKind::Sweep {
+            self.swept(at("x"), &c.x, swept)?;
+        } else if c.x != "time" {
+            return Err(self.err(
+                at("x"),
+                format!(
+                    "a timeseries chart's x is \"time\", not `{}`; leave `x` out",
+                    c.x
+                ),
+            ));
+        }
+        if let Some(series) = &c.series {
+            self.swept(at("series"), series, swept)?;
+            if *series == c.x {
+                return Err(self.err(
+                    at("series"),
+                    format!("`series` and `x` are the same path `{series}`"),
+                ));
             }
-            if c.log_x && c.kind == ChartKind::Sweep {
-                self.positive_axis(at("log_x"), &c.x)?;
-            }
+        }
+        if c.log_x && c.kind == ChartKind::Sweep {
+            self.positive_axis(at("log_x"), &c.x)?;
         }
         Ok(())
     }

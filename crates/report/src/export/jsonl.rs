@@ -1,6 +1,8 @@
 //! The machine-readable record of one run: one JSON object a line, in time order
 //! (DESIGN.md, "Command line"; docs/reference.md).
 
+use serde_json::{json, Value};
+use synack_world::ids::Addr;
 use synack_world::trace::{Cause, Record, Trace, TraceEvent};
 
 /// One JSON object a line, in time order, as DESIGN.md defines them.
@@ -18,12 +20,8 @@ pub fn jsonl(trace: &Trace) -> String {
                 seg,
                 channel,
             } => {
-                let (name, host) = match ev {
-                    TraceEvent::Send => ("send", *from),
-                    TraceEvent::Recv => ("recv", *to),
-                    TraceEvent::Drop => ("drop", *from),
-                };
-                let mut v = serde_json::json!({
+                let (name, host) = event(*ev, *from, *to);
+                let mut v = json!({
                     "t": t.as_nanos(),
                     "ev": name,
                     "packet": packet.0,
@@ -49,22 +47,37 @@ pub fn jsonl(trace: &Trace) -> String {
                 from,
                 to,
                 cause,
-            } => serde_json::json!({
+            } => json!({
                 "t": t.as_nanos(),
                 "ev": "state",
                 "host": trace.host((*host).into()),
                 "conn": conn.0,
                 "from": from.to_string(),
                 "to": to.to_string(),
-                "cause": match cause {
-                    Cause::Packet(p) => serde_json::json!({ "packet": p.0 }),
-                    Cause::Timer => "timer".into(),
-                    Cause::App => "app".into(),
-                },
+                "cause": cause_json(cause),
             }),
         };
         out.push_str(&line.to_string());
         out.push('\n');
     }
     out
+}
+
+/// A segment event's name and the host it happened at: the sender for sends and drops, the
+/// receiver for receipts.
+fn event(ev: TraceEvent, from: Addr, to: Addr) -> (&'static str, Addr) {
+    match ev {
+        TraceEvent::Send => ("send", from),
+        TraceEvent::Recv => ("recv", to),
+        TraceEvent::Drop => ("drop", from),
+    }
+}
+
+/// What caused a change of state: `{"packet": id}`, `"timer"` or `"app"`.
+fn cause_json(cause: &Cause) -> Value {
+    match cause {
+        Cause::Packet(p) => json!({ "packet": p.0 }),
+        Cause::Timer => "timer".into(),
+        Cause::App => "app".into(),
+    }
 }

@@ -469,21 +469,22 @@ impl<'a> Picture<'a> {
         }
     }
 
+    /// Where a flight's arrow starts and points (the sender's and the receiver's lines), and
+    /// its sender's colour.
+    fn direction(&self, f: &Flight) -> (f64, f64, &'static str) {
+        if f.from_client {
+            (CLIENT_X, self.server_x, CLIENT_COLOR)
+        } else {
+            (self.server_x, CLIENT_X, SERVER_COLOR)
+        }
+    }
+
     /// One segment: its arrow (or its line to the half-way cross), its label along it, and a
     /// tooltip with the whole header.
     fn arrow(&self, out: &mut String, i: usize) {
         let f = &self.c.flights[i];
         let (y0, y1) = (self.layout.sent_y[i], self.layout.end_y[i]);
-        let (x0, x_end) = if f.from_client {
-            (CLIENT_X, self.server_x)
-        } else {
-            (self.server_x, CLIENT_X)
-        };
-        let color = if f.from_client {
-            CLIENT_COLOR
-        } else {
-            SERVER_COLOR
-        };
+        let (x0, x_end, color) = self.direction(f);
         let half = (x0 + x_end) / 2.0;
         let (x1, fate) = match f.fate {
             Fate::Arrived(r) => (x_end, format!("arrived {}", duration(r.t.as_nanos()))),
@@ -523,16 +524,7 @@ impl<'a> Picture<'a> {
     /// tooltip.
     fn copies(&self, out: &mut String, i: usize) {
         let f = &self.c.flights[i];
-        let (x0, x1) = if f.from_client {
-            (CLIENT_X, self.server_x)
-        } else {
-            (self.server_x, CLIENT_X)
-        };
-        let color = if f.from_client {
-            CLIENT_COLOR
-        } else {
-            SERVER_COLOR
-        };
+        let (x0, x1, color) = self.direction(f);
         let y0 = self.layout.sent_y[i];
         for (r, &y1) in f.copies.iter().zip(&self.layout.copy_y[i]) {
             out.push_str("<g class=\"copy\">\n");

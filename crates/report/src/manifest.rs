@@ -1,0 +1,145 @@
+//! `manifest.json`: what was run, so that results can be traced back and their charts
+//! redrawn (DESIGN.md, "Results").
+//!
+//! It holds the experiment file's text as it was run and the `--set` overrides as given:
+//! [`Manifest::experiment`] reads them again exactly as `synack run` did. The resolved
+//! experiment, the seeds of every run and the wall time are there for a reader only.
+
+use std::path::{Path, PathBuf};
+
+use synack_experiment::config::{parse_cli_value, ConfigError, Experiment};
+use synack_experiment::Checked;
+use synack_world::seeds::run_seed;
+
+use crate::run::Shard;
+
+/// The contents of `manifest.json`; the fields are written in this order.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub synack_version: String,
+    /// The experiment file, as it was named on the command line.
+    pub file: String,
+    /// The experiment file's text as it was run.
+    pub source: String,
+    /// `--set` overrides, as given.
+    pub sets: Vec<(String, String)>,
+    pub seed: u64,
+    pub replications: u32,
+    /// `K/N` when only share K of N of the runs was done.
+    pub shard: Option<String>,
+    pub points: Vec<ManifestPoint>,
+    /// The experiment with every default resolved, for reading; `source` is what reruns it.
+    pub resolved: serde_json::Value,
+    pub wall_time_s: f64,
+}
+
+/// One sweep point: its swept values and the seed of each replication.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ManifestPoint {
+    pub point: usize,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub seeds: Vec<u64>,
+}
+
+/// Why a manifest could not be made or read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The experiment file could not be read again to copy its text.
+    #[error("reading {}", path.display())]
+    Source {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading {} (is {} a results directory?)", path.display(), dir.display())]
+    Read {
+        path: PathBuf,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a synack manifest", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot encode the manifest")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl Manifest {
+    /// The manifest of `checked`, read from `file`, after `wall_time_s` seconds of runs
+    /// (`shard`'s share of them, or all).
+    pub fn new(
+        file: &Path,
+        checked: &Checked,
+        shard: Option<Shard>,
+        wall_time_s: f64,
+    ) -> Result<Manifest, ManifestError> {
+        let source = std::fs::read_to_string(file).map_err(|source| ManifestError::Source {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let points = checked
+            .points
+            .iter()
+            .map(|p| ManifestPoint {
+                point: p.index,
+                params: p
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+                    .collect(),
+                seeds: (0..checked.replications)
+                    .map(|r| run_seed(checked.seed, p.index, r))
+                    .collect(),
+            })
+            .collect();
+        Ok(Manifest {
+            synack_version: env!("CARGO_PKG_VERSION").to_string(),
+            file: file.display().to_string(),
+            source,
+            sets: checked
+                .overrides
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+            seed: checked.seed,
+            replications: checked.replications,
+            shard: shard.map(|s| format!("{}/{}", s.index + 1, s.of)),
+            points,
+            resolved: checked.experiment.to_json(),
+            wall_time_s,
+        })
+    }
+
+    /// The text of `manifest.json`: pretty JSON and a final newline.
+    pub fn to_json(&self) -> Result<String, ManifestError> {
+        Ok(serde_json::to_string_pretty(self).map_err(ManifestError::Encode)? + "\n")
+    }
+
+    /// Reads `dir/manifest.json`.
+    pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+            path: path.clone(),
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })
+    }
+
+    /// The `--set` overrides, parsed as the command line parses them.
+    pub fn sets(&self) -> Vec<(String, toml::Value)> {
+        self.sets
+            .iter()
+            .map(|(k, v)| (k.clone(), parse_cli_value(v)))
+            .collect()
+    }
+
+    /// The experiment as it was run: its text, read under its file name, with the overrides.
+    pub fn experiment(&self) -> Result<Experiment, ConfigError> {
+        Experiment::parse(&self.source, &self.file)?.with_overrides(&self.sets())
+    }
+}

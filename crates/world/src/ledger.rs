@@ -202,14 +202,15 @@ impl Ledger {
             m.handshake_mean_s = total as f64 / self.handshakes_ns.len() as f64 * 1e-9;
             m.handshake_p99_s = quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9;
         }
-        self.summarize_flows(m);
+        self.summarize_flows(end, m);
     }
 
     /// Bytes, clean closes, resets and goodput, from the flows. Goodput is measured over the
     /// transfer, as FlowMonitor and iperf measure it: from the first byte any application
     /// wrote to the last byte delivered, so it does not depend on how long the run goes on
-    /// after the transfer ended.
-    fn summarize_flows(&self, m: &mut Metrics) {
+    /// after the transfer ended. A transfer still under way at the end (bytes written and not
+    /// yet delivered on a connection still open) lasts until the end of the run.
+    fn summarize_flows(&self, end: Time, m: &mut Metrics) {
         let (mut first_write, mut last_delivery) = (Time::MAX, Time::ZERO);
         for f in &self.flows {
             m.bytes_delivered += f.server_delivered + f.client_delivered;
@@ -230,7 +231,15 @@ impl Ledger {
             if let Some(t) = f.first_write {
                 first_write = first_write.min(t);
             }
-            if let Some(t) = f.last_delivery {
+            let undelivered =
+                f.client_written > f.server_delivered || f.server_written > f.client_delivered;
+            let open = f.client_end == End::Open || f.server_end == End::Open;
+            let until = if undelivered && open {
+                Some(end)
+            } else {
+                f.last_delivery
+            };
+            if let Some(t) = until {
                 last_delivery = last_delivery.max(t);
             }
         }

@@ -80,6 +80,24 @@ fn goodput_is_measured_over_the_transfer_not_the_run() {
     assert!(m.goodput_bps < 10e6 * 1460.0 / 1500.0);
 }
 
+#[test]
+fn a_transfer_still_under_way_counts_until_the_end_of_the_run() {
+    // 1 MB cannot cross 10 Mbps in 0.5 s: goodput is what arrived over the time since the
+    // first byte was written (as the connection was established).
+    let out = run(&bulk("500ms", ""));
+    let trace = out.trace.expect("traced");
+    let first = entered(&trace, 0, State::Established);
+    let m = out.metrics;
+    assert!(m.bytes_delivered > 0 && m.bytes_delivered < 1_000_000);
+    let span = (Time::ZERO + Duration::from_millis(500) - first).as_secs_f64();
+    let expected = m.bytes_delivered as f64 * 8.0 / span;
+    assert!(
+        (m.goodput_bps - expected).abs() < 1e-9 * expected,
+        "{}",
+        m.goodput_bps
+    );
+}
+
 /// Send times of the flood's SYNs.
 fn flood_sends(trace: &Trace) -> Vec<Time> {
     trace

@@ -46,8 +46,10 @@ use probe::Probe;
 enum Event {
     /// Time for probe workload `.0` to send its next datagram.
     ProbeSend(u32),
-    /// A copy of a packet comes off its link at its receiving host.
-    Deliver(Packet),
+    /// A copy of a packet comes off its link at its receiving host: the packet waits in
+    /// this slot of the world's packets on the wire, so events stay small (the scheduler
+    /// moves them about).
+    Deliver(u32),
     /// A TCP application opens its next connection.
     AppConnect(u32),
     /// A connection's earliest timer may be due.
@@ -136,6 +138,36 @@ pub struct World {
     recorder: Option<series::Recorder>,
     /// The id of the next packet handed to a link.
     next_packet: u32,
+    /// Packets (and copies) on their way, until their `Deliver` event.
+    wire: Wire,
+}
+
+/// Packets on the wire, in slots reused most recently freed first (no allocation once the
+/// most packets ever in flight at once have been seen).
+#[derive(Default)]
+struct Wire {
+    slots: Vec<Packet>,
+    free: Vec<u32>,
+}
+
+impl Wire {
+    fn put(&mut self, packet: Packet) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = packet;
+                i
+            }
+            None => {
+                self.slots.push(packet);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn take(&mut self, slot: u32) -> Packet {
+        self.free.push(slot);
+        self.slots[slot as usize]
+    }
 }
 
 impl World {
@@ -219,6 +251,7 @@ impl World {
             reactions: Vec::new(),
             recorder,
             next_packet: 0,
+            wire: Wire::default(),
         }
     }
 
@@ -244,7 +277,10 @@ impl World {
         while let Some((now, event)) = self.sched.pop_until(self.end) {
             match event {
                 Event::ProbeSend(p) => self.probe_send(now, p),
-                Event::Deliver(packet) => self.deliver(now, packet),
+                Event::Deliver(slot) => {
+                    let packet = self.wire.take(slot);
+                    self.deliver(now, packet)
+                }
                 Event::AppConnect(app) => self.app_connect(now, app),
                 Event::ConnTimer(c) => self.conn_timer(now, c),
                 Event::FloodSyn(f) => self.flood_syn(now, f),
@@ -278,8 +314,9 @@ impl World {
     }
 
     fn schedule_delivery(&mut self, at: Time, packet: Packet) {
+        let slot = self.wire.put(packet);
         self.sched
-            .schedule(at, Event::Deliver(packet))
+            .schedule(at, Event::Deliver(slot))
             .expect("links never deliver before the packet was sent");
     }
 

@@ -14,118 +14,76 @@ use synack_tcp::config::{
 
 use super::units;
 
-/// Settings that override a TCP profile. Every field is optional; absent means "inherit".
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TcpOverrides {
-    /// `"linux"` (the default) or `"rfc"`: which [`Config`] the other keys modify. A host's
-    /// `profile` replaces the global one as its base.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<Profile>,
-    /// See [`Config::mss`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mss: Option<u32>,
-    /// See [`Config::msl`].
-    #[serde(
-        default,
-        with = "units::opt_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub msl: Option<Duration>,
-    /// See [`Config::time_wait`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_wait: Option<bool>,
-    /// See [`Config::handshake`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handshake: Option<Handshake>,
-    /// See [`Config::passive_close`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passive_close: Option<PassiveClose>,
-    /// See [`Config::initial_rto`].
-    #[serde(
-        default,
-        with = "units::opt_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub initial_rto: Option<Duration>,
-    /// See [`Config::min_rto`].
-    #[serde(
-        default,
-        with = "units::opt_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_rto: Option<Duration>,
-    /// See [`Config::max_rto`].
-    #[serde(
-        default,
-        with = "units::opt_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_rto: Option<Duration>,
-    /// See [`Config::syn_retries`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syn_retries: Option<u32>,
-    /// See [`Config::synack_retries`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synack_retries: Option<u32>,
-    /// See [`Config::syn_linear_timeouts`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syn_linear_timeouts: Option<u32>,
-    /// See [`Config::init_cwnd`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_cwnd: Option<u32>,
-    /// See [`Config::delayed_ack`]: a duration, or `"off"`.
-    #[serde(
-        default,
-        with = "off_or_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delayed_ack: Option<Option<Duration>>,
-    /// See [`Config::congestion`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub congestion: Option<Congestion>,
-    /// See [`Config::cwnd_growth`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwnd_growth: Option<CwndGrowth>,
-    /// See [`Config::send_buffer`].
-    #[serde(
-        default,
-        with = "units::opt_size",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub send_buffer: Option<u64>,
-    /// See [`Config::recv_buffer`].
-    #[serde(
-        default,
-        with = "units::opt_size",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recv_buffer: Option<u64>,
-    /// See [`Config::isn`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isn: Option<Isn>,
-    /// See [`Config::backlog`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backlog: Option<u32>,
-    /// See [`Config::accept_queue`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accept_queue: Option<u32>,
-    /// See [`Config::syn_cookies`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syn_cookies: Option<bool>,
-    /// See [`Config::rfc1337`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rfc1337: Option<bool>,
-    /// See [`Config::fin_timeout`]: a duration, or `"none"`.
-    #[serde(
-        default,
-        with = "none_or_duration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fin_timeout: Option<Option<Duration>>,
-    /// See [`Config::ephemeral_ports`]: `"FIRST-LAST"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ephemeral_ports: Option<PortRange>,
+/// The `[tcp]` keys, declared once. A row is `key: Type`, with `=> "module"` where the value
+/// is read and written by a serde `with` module (for an `Option<Type>`). The key names a
+/// field of [`Config`] of that type (the compiler checks both), and the row gives:
+/// - the optional field of [`TcpOverrides`], with its serde attributes (serde's list of
+///   these fields is the one an unknown key is matched against and suggested from);
+/// - its line in [`TcpOverrides::apply`], whose `Config` initializer also makes a field of
+///   [`Config`] without a row fail to compile.
+///
+/// The rows' order is the keys' order, after `profile`, in manifests and in error messages.
+/// A field's generated doc links to the field of [`Config`] of its name, then adds the
+/// row's doc comment: a value's meaning and defaults are documented on [`Config`] alone.
+macro_rules! tcp_keys {
+    ($($(#[doc = $doc:literal])* $key:ident: $ty:ty $(=> $with:literal)?,)*) => {
+        /// Settings that override a TCP profile. Every field is optional; absent means
+        /// "inherit".
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct TcpOverrides {
+            /// `"linux"` (the default) or `"rfc"`: which [`Config`] the other keys modify. A
+            /// host's `profile` replaces the global one as its base.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub profile: Option<Profile>,
+            $(
+                #[doc = concat!("See [`Config::", stringify!($key), "`].")]
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                $(#[serde(with = $with)])?
+                pub $key: Option<$ty>,
+            )*
+        }
+
+        impl TcpOverrides {
+            /// `base` with every key this table sets replaced.
+            fn apply(&self, base: &Config) -> Config {
+                Config {
+                    $($key: self.$key.unwrap_or(base.$key),)*
+                }
+            }
+        }
+    };
+}
+
+tcp_keys! {
+    mss: u32,
+    msl: Duration => "units::opt_duration",
+    time_wait: bool,
+    handshake: Handshake,
+    passive_close: PassiveClose,
+    initial_rto: Duration => "units::opt_duration",
+    min_rto: Duration => "units::opt_duration",
+    max_rto: Duration => "units::opt_duration",
+    syn_retries: u32,
+    synack_retries: u32,
+    syn_linear_timeouts: u32,
+    init_cwnd: u32,
+    /// A duration, or `"off"`.
+    delayed_ack: Option<Duration> => "off_or_duration",
+    congestion: Congestion,
+    cwnd_growth: CwndGrowth,
+    send_buffer: u64 => "units::opt_size",
+    recv_buffer: u64 => "units::opt_size",
+    isn: Isn,
+    backlog: u32,
+    accept_queue: u32,
+    syn_cookies: bool,
+    rfc1337: bool,
+    /// A duration, or `"none"`.
+    fin_timeout: Option<Duration> => "none_or_duration",
+    /// `"FIRST-LAST"`.
+    ephemeral_ports: PortRange,
 }
 
 impl TcpOverrides {
@@ -136,45 +94,11 @@ impl TcpOverrides {
             .and_then(|h| h.profile)
             .or(global.profile)
             .unwrap_or_default();
-        let mut config = profile.config();
-        global.apply(&mut config);
-        if let Some(host) = host {
-            host.apply(&mut config);
+        let config = global.apply(&profile.config());
+        match host {
+            Some(host) => host.apply(&config),
+            None => config,
         }
-        config
-    }
-
-    /// Writes every key this table sets into `c`.
-    fn apply(&self, c: &mut Config) {
-        fn set<T: Copy>(field: &mut T, value: Option<T>) {
-            if let Some(v) = value {
-                *field = v;
-            }
-        }
-        set(&mut c.mss, self.mss);
-        set(&mut c.msl, self.msl);
-        set(&mut c.time_wait, self.time_wait);
-        set(&mut c.handshake, self.handshake);
-        set(&mut c.passive_close, self.passive_close);
-        set(&mut c.initial_rto, self.initial_rto);
-        set(&mut c.min_rto, self.min_rto);
-        set(&mut c.max_rto, self.max_rto);
-        set(&mut c.syn_retries, self.syn_retries);
-        set(&mut c.synack_retries, self.synack_retries);
-        set(&mut c.syn_linear_timeouts, self.syn_linear_timeouts);
-        set(&mut c.init_cwnd, self.init_cwnd);
-        set(&mut c.delayed_ack, self.delayed_ack);
-        set(&mut c.congestion, self.congestion);
-        set(&mut c.cwnd_growth, self.cwnd_growth);
-        set(&mut c.send_buffer, self.send_buffer);
-        set(&mut c.recv_buffer, self.recv_buffer);
-        set(&mut c.isn, self.isn);
-        set(&mut c.backlog, self.backlog);
-        set(&mut c.accept_queue, self.accept_queue);
-        set(&mut c.syn_cookies, self.syn_cookies);
-        set(&mut c.rfc1337, self.rfc1337);
-        set(&mut c.fin_timeout, self.fin_timeout);
-        set(&mut c.ephemeral_ports, self.ephemeral_ports);
     }
 }
 
@@ -227,36 +151,31 @@ impl WordOrDuration {
     }
 }
 
-/// `delayed_ack`: a duration or `"off"`.
-mod off_or_duration {
-    use super::*;
-    const W: WordOrDuration = WordOrDuration("off");
-    pub fn serialize<S: serde::Serializer>(
-        v: &Option<Option<Duration>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        W.serialize(v, s)
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<Duration>>, D::Error> {
-        W.deserialize(d)
-    }
+/// A `serde(with = ...)` module for each word a duration may be replaced by.
+macro_rules! word_or_duration {
+    ($($(#[doc = $doc:literal])* $module:ident = $word:literal;)*) => {$(
+        $(#[doc = $doc])*
+        mod $module {
+            use super::*;
+            const W: WordOrDuration = WordOrDuration($word);
+            pub fn serialize<S: serde::Serializer>(
+                v: &Option<Option<Duration>>,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                W.serialize(v, s)
+            }
+            pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<Option<Duration>>, D::Error> {
+                W.deserialize(d)
+            }
+        }
+    )*};
 }
 
-/// `fin_timeout`: a duration or `"none"`.
-mod none_or_duration {
-    use super::*;
-    const W: WordOrDuration = WordOrDuration("none");
-    pub fn serialize<S: serde::Serializer>(
-        v: &Option<Option<Duration>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        W.serialize(v, s)
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<Duration>>, D::Error> {
-        W.deserialize(d)
-    }
+word_or_duration! {
+    /// `delayed_ack`: a duration or `"off"`.
+    off_or_duration = "off";
+    /// `fin_timeout`: a duration or `"none"`.
+    none_or_duration = "none";
 }

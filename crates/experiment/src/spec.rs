@@ -156,45 +156,50 @@ impl AppKind {
     }
 }
 
-/// What a series records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SeriesMetric {
-    Cwnd,
-    Ssthresh,
-    Srtt,
-    Rto,
-    Flight,
-    State,
+/// The series metrics, declared once: each row `Variant = "name"` gives a variant of
+/// [`SeriesMetric`] and its name in files, and from the table come
+/// [`SeriesMetric::name`], [`SeriesMetric::from_name`] and [`SeriesMetric::NAMES`] (the
+/// checker's list of valid names, in this order).
+macro_rules! series_metrics {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal,)*) => {
+        /// What a series records.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum SeriesMetric {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl SeriesMetric {
+            /// Every metric's name in files, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            pub fn from_name(name: &str) -> Option<SeriesMetric> {
+                match name {
+                    $($name => Some(SeriesMetric::$variant),)*
+                    _ => None,
+                }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(SeriesMetric::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+series_metrics! {
+    Cwnd = "cwnd",
+    Ssthresh = "ssthresh",
+    Srtt = "srtt",
+    Rto = "rto",
+    Flight = "flight",
+    State = "state",
     /// Each host's number of sockets in each state.
-    Sockets,
+    Sockets = "sockets",
 }
 
 impl SeriesMetric {
-    pub fn from_name(name: &str) -> Option<SeriesMetric> {
-        Some(match name {
-            "cwnd" => SeriesMetric::Cwnd,
-            "ssthresh" => SeriesMetric::Ssthresh,
-            "srtt" => SeriesMetric::Srtt,
-            "rto" => SeriesMetric::Rto,
-            "flight" => SeriesMetric::Flight,
-            "state" => SeriesMetric::State,
-            "sockets" => SeriesMetric::Sockets,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SeriesMetric::Cwnd => "cwnd",
-            SeriesMetric::Ssthresh => "ssthresh",
-            SeriesMetric::Srtt => "srtt",
-            SeriesMetric::Rto => "rto",
-            SeriesMetric::Flight => "flight",
-            SeriesMetric::State => "state",
-            SeriesMetric::Sockets => "sockets",
-        }
-    }
-
     /// Per connection: (index in a connection's remembered values).
     pub fn slot(self) -> Option<usize> {
         match self {

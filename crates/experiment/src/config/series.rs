@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 
+use crate::spec::SeriesMetric;
+
 use super::units;
 
 /// Per-connection quantities a series may record, and `sockets`: each host's number of
 /// sockets in each state (recorded as `sockets:<STATE>`, e.g. `sockets:TIME-WAIT`).
-pub const SERIES_METRICS: &[&str] = &[
-    "cwnd", "ssthresh", "srtt", "rto", "flight", "state", "sockets",
-];
+/// The names come from the one table of [`SeriesMetric`].
+pub const SERIES_METRICS: &[&str] = SeriesMetric::NAMES;
 
 /// One `[[series]]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

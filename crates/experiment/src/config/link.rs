@@ -43,46 +43,6 @@ impl LinkConfig {
     }
 }
 
-/// What one direction of a link does to packets.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LinkParams {
-    /// Propagation delay. Default 0.
-    #[serde(with = "units::duration")]
-    pub delay: Duration,
-    /// Each packet's delay varies uniformly in `delay ± jitter`. Default 0; at most `delay`.
-    #[serde(with = "units::duration")]
-    pub jitter: Duration,
-    /// Bits per second; `None` (the default) is infinitely fast, with no queueing.
-    #[serde(with = "units::opt_rate")]
-    pub bandwidth: Option<u64>,
-    /// Drop-tail queue limit in packets (used only with a `bandwidth`).
-    /// Default [`DEFAULT_QUEUE`] (100, as ns-3).
-    pub queue: u32,
-    /// Random loss. Default none.
-    pub loss: Loss,
-    /// Probability that a packet is delivered twice. Default 0.
-    pub duplicate: f64,
-    /// Occasional extra delay that reorders packets. Default none.
-    pub reorder: Option<Reorder>,
-    /// Old duplicates: a copy kept and delivered again later. Default none.
-    pub stale: Option<Stale>,
-}
-
-impl Default for LinkParams {
-    fn default() -> LinkParams {
-        LinkParams {
-            delay: Duration::ZERO,
-            jitter: Duration::ZERO,
-            bandwidth: None,
-            queue: DEFAULT_QUEUE,
-            loss: Loss::Probability(0.0),
-            duplicate: 0.0,
-            reorder: None,
-            stale: None,
-        }
-    }
-}
-
 /// A loss model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
@@ -224,98 +184,133 @@ pub struct Stale {
     pub max_age: Duration,
 }
 
-/// Declares the per-direction keys once, for both the shared part of `[[link]]` and the
-/// `[link.forward]` / `[link.reverse]` tables.
+/// The per-direction keys of a link, declared once. A row is `key: Type = default`, or
+/// `key: Type` for a key that is absent by default (resolved as `Option<Type>`), followed
+/// by `=> "module", "opt_module"` where serde reads and writes the value with those `with`
+/// modules (the first for the resolved value, the second for the key as written, an
+/// `Option`). From the table come:
+/// - the field of [`LinkParams`], documented by the row's doc comment, and its default;
+/// - the optional field of [`LinkOverrides`] (`[link.forward]`, `[link.reverse]`) and of
+///   `RawLink` (the shared keys of `[[link]]`), with their serde attributes (serde's lists
+///   of these fields are the ones an unknown key is matched against and suggested from);
+/// - the line of `RawLink::shared` and of `LinkOverrides::resolve` that carries it.
+///
+/// The rows' order is the keys' order in manifests and in error messages.
 macro_rules! link_keys {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($extra:tt)* }) => {
-        $(#[$meta])*
+    (@resolved $ty:ty) => { Option<$ty> };
+    (@resolved $ty:ty = $default:expr) => { $ty };
+    (@default) => { None };
+    (@default $default:expr) => { $default };
+    (@or_default $value:expr) => { $value };
+    (@or_default $value:expr, $default:expr) => { $value.unwrap_or($default) };
+    ($(
+        $(#[doc = $doc:literal])*
+        $key:ident: $ty:ty $(= $default:expr)? $(=> $with:literal, $opt_with:literal)?,
+    )*) => {
+        /// What one direction of a link does to packets.
+        #[derive(Clone, Debug, PartialEq, Serialize)]
+        pub struct LinkParams {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde(with = $with)])?
+                pub $key: link_keys!(@resolved $ty $(= $default)?),
+            )*
+        }
+
+        impl Default for LinkParams {
+            fn default() -> LinkParams {
+                LinkParams {
+                    $($key: link_keys!(@default $($default)?),)*
+                }
+            }
+        }
+
+        /// The keys of `[link.forward]` / `[link.reverse]`: any per-direction key, all
+        /// optional.
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
-        $vis struct $name {
-            $($extra)*
-            /// Propagation delay.
-            #[serde(default, with = "units::opt_duration", skip_serializing_if = "Option::is_none")]
-            pub delay: Option<Duration>,
-            /// Uniform ± variation of the delay.
-            #[serde(default, with = "units::opt_duration", skip_serializing_if = "Option::is_none")]
-            pub jitter: Option<Duration>,
-            /// Bits per second.
-            #[serde(default, with = "units::opt_rate", skip_serializing_if = "Option::is_none")]
-            pub bandwidth: Option<u64>,
-            /// Drop-tail queue limit in packets.
+        pub struct LinkOverrides {
+            $(
+                #[doc = concat!("See [`LinkParams::", stringify!($key), "`].")]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                $(#[serde(with = $opt_with)])?
+                pub $key: Option<$ty>,
+            )*
+        }
+
+        /// `[[link]]` as written.
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct RawLink {
+            /// The link's name.
+            pub name: String,
+            /// The two hosts.
+            pub between: [String; 2],
+            /// Overrides for `between[0]` → `between[1]`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub queue: Option<u32>,
-            /// Loss model.
+            pub forward: Option<LinkOverrides>,
+            /// Overrides for `between[1]` → `between[0]`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub loss: Option<Loss>,
-            /// Duplication probability.
-            #[serde(default, with = "units::opt_probability", skip_serializing_if = "Option::is_none")]
-            pub duplicate: Option<f64>,
-            /// Reordering.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub reorder: Option<Reorder>,
-            /// Stale duplicates.
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub stale: Option<Stale>,
+            pub reverse: Option<LinkOverrides>,
+            $(
+                #[doc = concat!("See [`LinkParams::", stringify!($key), "`].")]
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                $(#[serde(with = $opt_with)])?
+                pub $key: Option<$ty>,
+            )*
+        }
+
+        impl RawLink {
+            /// The keys at the top of the link, which apply to both directions.
+            fn shared(&self) -> LinkOverrides {
+                LinkOverrides {
+                    $($key: self.$key,)*
+                }
+            }
+        }
+
+        impl LinkOverrides {
+            /// One direction: this table's key, else the shared key, else the default.
+            fn resolve(&self, shared: &LinkOverrides) -> LinkParams {
+                LinkParams {
+                    $($key: link_keys!(@or_default self.$key.or(shared.$key) $(, $default)?),)*
+                }
+            }
         }
     };
 }
 
 link_keys! {
-    /// The keys of `[link.forward]` / `[link.reverse]`: any per-direction key, all optional.
-    pub struct LinkOverrides {}
-}
-
-link_keys! {
-    /// `[[link]]` as written.
-    pub(crate) struct RawLink {
-        /// The link's name.
-        pub name: String,
-        /// The two hosts.
-        pub between: [String; 2],
-        /// Overrides for `between[0]` → `between[1]`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub forward: Option<LinkOverrides>,
-        /// Overrides for `between[1]` → `between[0]`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub reverse: Option<LinkOverrides>,
-    }
+    /// Propagation delay. Default 0.
+    delay: Duration = Duration::ZERO => "units::duration", "units::opt_duration",
+    /// Each packet's delay varies uniformly in `delay ± jitter`. Default 0; at most `delay`.
+    jitter: Duration = Duration::ZERO => "units::duration", "units::opt_duration",
+    /// Bits per second; `None` (the default) is infinitely fast, with no queueing.
+    bandwidth: u64 => "units::opt_rate", "units::opt_rate",
+    /// Drop-tail queue limit in packets (used only with a `bandwidth`).
+    /// Default [`DEFAULT_QUEUE`] (100, as ns-3).
+    queue: u32 = DEFAULT_QUEUE,
+    /// Random loss. Default none.
+    loss: Loss = Loss::Probability(0.0),
+    /// Probability that a packet is delivered twice. Default 0.
+    duplicate: f64 = 0.0 => "units::probability", "units::opt_probability",
+    /// Occasional extra delay that reorders packets. Default none.
+    reorder: Reorder,
+    /// Old duplicates: a copy kept and delivered again later. Default none.
+    stale: Stale,
 }
 
 impl RawLink {
     /// Both directions resolved: per-direction key, else shared key, else default.
     pub(crate) fn resolve(&self) -> LinkConfig {
-        let shared = LinkOverrides {
-            delay: self.delay,
-            jitter: self.jitter,
-            bandwidth: self.bandwidth,
-            queue: self.queue,
-            loss: self.loss,
-            duplicate: self.duplicate,
-            reorder: self.reorder,
-            stale: self.stale,
-        };
+        let shared = self.shared();
         let empty = LinkOverrides::default();
         LinkConfig {
             name: self.name.clone(),
             between: self.between.clone(),
-            forward: resolve(self.forward.as_ref().unwrap_or(&empty), &shared),
-            reverse: resolve(self.reverse.as_ref().unwrap_or(&empty), &shared),
+            forward: self.forward.as_ref().unwrap_or(&empty).resolve(&shared),
+            reverse: self.reverse.as_ref().unwrap_or(&empty).resolve(&shared),
         }
-    }
-}
-
-fn resolve(dir: &LinkOverrides, shared: &LinkOverrides) -> LinkParams {
-    let d = LinkParams::default();
-    LinkParams {
-        delay: dir.delay.or(shared.delay).unwrap_or(d.delay),
-        jitter: dir.jitter.or(shared.jitter).unwrap_or(d.jitter),
-        bandwidth: dir.bandwidth.or(shared.bandwidth),
-        queue: dir.queue.or(shared.queue).unwrap_or(d.queue),
-        loss: dir.loss.or(shared.loss).unwrap_or(d.loss),
-        duplicate: dir.duplicate.or(shared.duplicate).unwrap_or(d.duplicate),
-        reorder: dir.reorder.or(shared.reorder),
-        stale: dir.stale.or(shared.stale),
     }
 }
 

@@ -56,7 +56,7 @@ fn simulator(c: &mut Criterion) {
     // The same run with its trace recorded: what tracing costs when it is on (off, it is
     // one untaken branch per segment and state change).
     group.bench_function("bulk_60s_1pct_loss_traced", |b| {
-        b.iter(|| lossy.trace_one(0, 0).1.records.len())
+        b.iter(|| lossy.trace_one(0, 0).1.records().len())
     });
     let clean = experiment_plan(
         "bulk",

@@ -40,7 +40,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use synack_sim::Time;
 use synack_tcp::{Segment, State};
 use synack_world::ids::{Addr, FlowId, HostId, PacketId};
-use synack_world::trace::{Cause, Record, Trace, TraceEvent};
+use synack_world::trace::{Cause, Record, Sent, Trace};
 
 /// What a ladder shows.
 #[derive(Clone, Copy, Debug, Default)]
@@ -171,8 +171,8 @@ impl Conversation {
     /// window, the state changes made in it), or `None` if it has no segment.
     pub fn of(trace: &Trace, conn: FlowId, options: &LadderOptions) -> Option<Conversation> {
         let mut b = Builder::new(trace, conn)?;
-        for r in &trace.records {
-            b.add(r);
+        for r in trace.records() {
+            b.add(trace, r);
         }
         let mut c = b.c;
         if !options.absolute {
@@ -272,7 +272,7 @@ impl Preview {
             first: Vec::new(),
             causes: HashSet::default(),
         };
-        for r in &trace.records {
+        for r in trace.records() {
             let Record::State {
                 conn: c,
                 host,
@@ -296,11 +296,11 @@ impl Preview {
         p
     }
 
-    /// Whether a segment record is the connection's: recorded with it, or a receipt of a
-    /// packet that changed one of its states (an old duplicate SYN that opened it, recorded
-    /// with its sender's connection).
-    fn holds(&self, conn: FlowId, ev: TraceEvent, c: Option<FlowId>, packet: PacketId) -> bool {
-        c == Some(conn) || (ev == TraceEvent::Recv && self.causes.contains(&packet))
+    /// Whether a receipt is the connection's: recorded with it, or of a packet that changed
+    /// one of its states (an old duplicate SYN that opened it, recorded with its sender's
+    /// connection). A send (and its drop) is the connection's if recorded with it.
+    fn holds_receipt(&self, conn: FlowId, c: Option<FlowId>, packet: PacketId) -> bool {
+        c == Some(conn) || self.causes.contains(&packet)
     }
 
     /// Each side's state before its first change: that change's `from`, or CLOSED (a side
@@ -316,16 +316,13 @@ impl Preview {
     /// The two ends of connection `conn` from its first segment (a receipt, if it begins
     /// with a SYN that no connection or another one sent): client, server and their ports.
     fn ends(&self, trace: &Trace, conn: FlowId) -> Option<(Addr, Addr, u16, u16)> {
-        trace.records.iter().find_map(|r| match *r {
-            Record::Segment {
-                ev,
-                packet,
-                conn: c,
-                from,
-                to,
-                seg,
-                ..
-            } if self.holds(conn, ev, c, packet) => Some((from, to, seg.src_port, seg.dst_port)),
+        let ends = |s: &Sent| (s.from, s.to, s.seg.src_port, s.seg.dst_port);
+        // A drop follows its send, which comes first.
+        trace.records().iter().find_map(|r| match *r {
+            Record::Send(ref s) if s.conn == Some(conn) => Some(ends(s)),
+            Record::Recv {
+                packet, conn: c, ..
+            } if self.holds_receipt(conn, c, packet) => trace.sent(packet).map(ends),
             _ => None,
         })
     }
@@ -378,30 +375,24 @@ impl Builder {
         })
     }
 
-    fn add(&mut self, r: &Record) {
+    fn add(&mut self, trace: &Trace, r: &Record) {
         match *r {
-            Record::Segment {
-                t,
-                ev,
-                packet,
-                from,
-                to,
-                conn,
-                seg,
-                ..
-            } => {
-                let mine = self.preview.holds(self.conn, ev, conn, packet);
+            Record::Send(ref s) if s.conn == Some(self.conn) => {
+                self.first_seq[side(s.from == self.c.client)].get_or_insert(s.seg.seq.0);
+                self.send(s);
+            }
+            Record::Send(_) => {}
+            // A drop's sender and segment are its send's, just before it.
+            Record::Drop { packet, .. } => self.drop(packet),
+            Record::Recv { t, packet, conn } => {
+                let Some(s) = trace.sent(packet) else {
+                    return;
+                };
+                let mine = self.preview.holds_receipt(self.conn, conn, packet);
                 if mine {
-                    self.first_seq[side(from == self.c.client)].get_or_insert(seg.seq.0);
+                    self.first_seq[side(s.from == self.c.client)].get_or_insert(s.seg.seq.0);
                 }
-                match ev {
-                    TraceEvent::Send if conn == Some(self.conn) => {
-                        self.send(t, packet, from, to, seg)
-                    }
-                    TraceEvent::Send => {}
-                    TraceEvent::Drop => self.drop(packet),
-                    TraceEvent::Recv => self.receive(t, packet, mine, seg),
-                }
+                self.receive(t, packet, mine, s.seg);
             }
             Record::State {
                 t,
@@ -418,16 +409,17 @@ impl Builder {
         }
     }
 
-    fn send(&mut self, t: Time, packet: PacketId, from: Addr, to: Addr, seg: Segment) {
-        let from_client = from == self.c.client;
+    fn send(&mut self, s: &Sent) {
+        let (t, packet) = (s.t, s.packet);
+        let from_client = s.from == self.c.client;
         let i = self.c.flights.len();
         self.c.flights.push(Flight {
             packet,
             sent: t,
-            seg,
+            seg: s.seg,
             from_client,
             sender_state: self.state[side(from_client)],
-            fate: match to {
+            fate: match s.to {
                 Addr::Spoofed { .. } => Fate::Vanished,
                 Addr::Host(_) => Fate::InFlight,
             },

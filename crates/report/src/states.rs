@@ -20,10 +20,10 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap as HashMap;
 use synack_sim::Time;
-use synack_tcp::{Flags, State};
+use synack_tcp::State;
 
-use synack_world::ids::{FlowId, HostId, PacketId};
-use synack_world::trace::{Cause, Record, Trace, TraceEvent};
+use synack_world::ids::{FlowId, HostId};
+use synack_world::trace::{Cause, Record, Trace};
 
 /// How many endpoints [`endpoint_states`] lists before it summarises the rest.
 pub const MAX_ENDPOINTS: usize = 50;
@@ -74,7 +74,7 @@ pub struct Endpoint {
 pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
     let mut index: HashMap<(FlowId, HostId), usize> = HashMap::default();
     let mut out: Vec<Endpoint> = Vec::new();
-    for r in &trace.records {
+    for r in trace.records() {
         let Record::State {
             t,
             host,
@@ -193,22 +193,8 @@ impl Transitions {
 
 /// Counts every (from, to) of every endpoint in the run, with the cause each record names.
 pub fn transition_counts(trace: &Trace) -> Transitions {
-    // The flags of every packet sent, by its id.
-    let flags: HashMap<PacketId, Flags> = trace
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                packet,
-                seg,
-                ..
-            } => Some((*packet, seg.flags)),
-            _ => None,
-        })
-        .collect();
     let mut out = Transitions::default();
-    for r in &trace.records {
+    for r in trace.records() {
         if let Record::State {
             from, to, cause, ..
         } = r
@@ -216,8 +202,8 @@ pub fn transition_counts(trace: &Trace) -> Transitions {
             let cause = match cause {
                 Cause::App => "application".to_string(),
                 Cause::Timer => "timer".to_string(),
-                Cause::Packet(p) => match flags.get(p) {
-                    Some(f) => format!("rcv {f}"),
+                Cause::Packet(p) => match trace.sent(*p) {
+                    Some(s) => format!("rcv {}", s.seg.flags),
                     None => format!("rcv packet {p}"),
                 },
             };

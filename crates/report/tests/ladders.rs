@@ -13,19 +13,13 @@ use synack_report::ladder::{self, LadderOptions};
 use synack_sim::Time;
 use synack_tcp::State;
 use synack_world::ids::{Addr, FlowId, PacketId};
-use synack_world::trace::{Cause, Record, Trace, TraceEvent};
+use synack_world::trace::{Cause, Record, Trace};
 
 /// Every receipt time of each packet, in record order.
 fn receipts(trace: &Trace) -> HashMap<PacketId, Vec<Time>> {
     let mut out: HashMap<PacketId, Vec<Time>> = HashMap::new();
-    for r in &trace.records {
-        if let Record::Segment {
-            t,
-            ev: TraceEvent::Recv,
-            packet,
-            ..
-        } = r
-        {
+    for r in trace.records() {
+        if let Record::Recv { t, packet, .. } = r {
             out.entry(*packet).or_default().push(*t);
         }
     }

@@ -54,7 +54,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
     );
     // The client's TIME-WAIT lasts exactly 2·MSL (rfc profile: MSL = 2 min).
     let closed: Vec<(u64, u32)> = trace
-        .records
+        .records()
         .iter()
         .filter_map(|r| match r {
             Record::State { t, host, to, .. } if to.to_string() == "CLOSED" => {

@@ -16,7 +16,7 @@ use synack_tcp::{
 use crate::apps::{App, Conn};
 use crate::ids::{Addr, FlowId, HostId, PacketId};
 use crate::ledger::{Flow, Side};
-use crate::trace::{Cause, Record, TraceEvent};
+use crate::trace::{Cause, Record};
 use crate::{Event, World};
 
 /// What a host's stack keeps with each socket: the flow (incarnation) it belongs to and
@@ -128,15 +128,12 @@ impl World {
     #[inline]
     fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
         if let Some(trace) = &mut self.trace {
-            trace.push(Record::Segment {
+            // The sender, receiver and segment are the send's: a link's copies of a packet
+            // are the packet.
+            trace.push(Record::Recv {
                 t: now,
-                ev: TraceEvent::Recv,
                 packet: a.packet,
-                from: a.from,
-                to: Addr::Host(a.to),
                 conn: shown,
-                seg: a.seg,
-                channel: None,
             });
         }
     }

@@ -38,7 +38,7 @@ use crate::host::{Arrival, ConnRef, Host, Server};
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 use crate::ledger::Ledger;
 use crate::seeds::component_rng;
-use crate::trace::{Record, Trace, TraceEvent};
+use crate::trace::{Record, Sent, Trace};
 
 use probe::Probe;
 
@@ -356,19 +356,20 @@ impl World {
         };
         let delivered = self.transmit(now, channel, wire_bytes(&seg), packet);
         if let Some(trace) = &mut self.trace {
-            let record = |ev| Record::Segment {
+            trace.push_send(Sent {
                 t: now,
-                ev,
                 packet: id,
                 from,
                 to,
                 conn: shown,
                 seg,
-                channel: Some(ChannelId::from_index(channel as usize)),
-            };
-            trace.push(record(TraceEvent::Send));
+            });
             if !delivered {
-                trace.push(record(TraceEvent::Drop));
+                trace.push(Record::Drop {
+                    t: now,
+                    packet: id,
+                    channel: ChannelId::from_index(channel as usize),
+                });
             }
         }
     }

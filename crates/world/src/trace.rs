@@ -7,15 +7,6 @@ use synack_tcp::{Segment, State};
 
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 
-/// What happened to a segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraceEvent {
-    Send,
-    Recv,
-    /// Lost on a link.
-    Drop,
-}
-
 /// What made a state change happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
@@ -27,25 +18,47 @@ pub enum Cause {
     App,
 }
 
+/// A segment handed to a link: the record every receipt and drop of its packet refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub t: Time,
+    /// The packet, the same from its send to its receipts (a link may deliver copies).
+    pub packet: PacketId,
+    /// Sender and receiver.
+    pub from: Addr,
+    pub to: Addr,
+    /// The connection that sent it. A segment that belongs to no connection (a RST
+    /// answering a segment for a closed port) is shown with the connection whose segment it
+    /// answers, if any.
+    pub conn: Option<FlowId>,
+    pub seg: Segment,
+}
+
 /// One thing that happened. Connections are numbered by flow: the client's and the server's
 /// connection of one 4-tuple incarnation share a number.
+///
+/// A receipt and a drop name their packet, not its segment: the sender, receiver and
+/// segment are those of the packet's send ([`Trace::sent`]). This keeps every record
+/// within 64 bytes; a run traces one for each segment sent and each received.
 #[derive(Clone, Debug)]
 pub enum Record {
-    Segment {
+    /// A segment put on a link. Its channel (link direction) is not recorded: the route
+    /// from its sender to its receiver decides it, and only a drop needs it.
+    Send(Sent),
+    /// A copy of packet `packet` taken by its receiver (the send's `to`).
+    Recv {
         t: Time,
-        ev: TraceEvent,
-        /// The packet, the same from its send to its receipts (a link may deliver copies).
         packet: PacketId,
-        /// Sender and receiver.
-        from: Addr,
-        to: Addr,
-        /// The connection that sent it (sends, drops) or took it (receipts). A segment that
-        /// belongs to no connection (a RST answering a segment for a closed port) is shown
-        /// with the connection whose segment it answers, if any.
+        /// The connection that took it (or the TIME-WAIT socket's), which need not be the
+        /// one that sent it (an old duplicate SYN opens another connection); the sender's
+        /// when none did.
         conn: Option<FlowId>,
-        seg: Segment,
-        /// For sends and drops: the channel (link direction) it was put on.
-        channel: Option<ChannelId>,
+    },
+    /// Packet `packet` lost on `channel`, the link direction it was put on, as it was sent.
+    Drop {
+        t: Time,
+        packet: PacketId,
+        channel: ChannelId,
     },
     State {
         t: Time,
@@ -63,7 +76,10 @@ pub struct Trace {
     hosts: Vec<String>,
     /// Link of each channel: channel `c` is a direction of link `c / 2`.
     links: Vec<String>,
-    pub records: Vec<Record>,
+    records: Vec<Record>,
+    /// Where each packet's send is in `records`: packets are numbered from 0 in the order
+    /// they are sent, so packet `p`'s is entry `p`.
+    sends: Vec<u32>,
 }
 
 impl Trace {
@@ -72,6 +88,7 @@ impl Trace {
             hosts,
             links,
             records: Vec::new(),
+            sends: Vec::new(),
         }
     }
 
@@ -86,7 +103,38 @@ impl Trace {
         &self.links
     }
 
+    /// Every record, in time order.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The send of `packet`, if this trace recorded it.
+    pub fn sent(&self, packet: PacketId) -> Option<&Sent> {
+        let &i = self.sends.get(packet.0 as usize)?;
+        match &self.records[i as usize] {
+            Record::Send(s) if s.packet == packet => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Records a send: the packets of a run are numbered from 0 in the order they are sent.
+    pub(crate) fn push_send(&mut self, sent: Sent) {
+        debug_assert_eq!(
+            sent.packet.0 as usize,
+            self.sends.len(),
+            "packets in send order"
+        );
+        // Fewer than 2³² records: that many would take 256 GiB.
+        self.sends.push(self.records.len() as u32);
+        self.records.push(Record::Send(sent));
+    }
+
+    /// Records a receipt, a drop or a state change.
     pub(crate) fn push(&mut self, record: Record) {
+        debug_assert!(
+            !matches!(record, Record::Send(_)),
+            "sends go through push_send"
+        );
         self.records.push(record);
     }
 
@@ -103,7 +151,10 @@ impl Trace {
         let mut seen = Vec::new();
         for r in &self.records {
             let c = match r {
-                Record::Segment { conn, .. } => *conn,
+                Record::Send(s) => s.conn,
+                Record::Recv { conn, .. } => *conn,
+                // A drop's connection is its send's, just before it.
+                Record::Drop { .. } => None,
                 Record::State { conn, .. } => Some(*conn),
             };
             if let Some(c) = c.filter(|c| !seen.contains(c)) {

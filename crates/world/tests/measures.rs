@@ -6,7 +6,7 @@ use synack_experiment::spec::SeriesMetric;
 use synack_sim::{Duration, Time};
 use synack_tcp::State;
 use synack_world::ids::Addr;
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::trace::{Record, Sent, Trace};
 use synack_world::{RunOutput, World};
 
 /// Runs the first sweep point of `text` once (seed 1), with its trace.
@@ -49,7 +49,7 @@ bytes = "1MB"
 /// When `host` first entered `state`.
 fn entered(trace: &Trace, host: u32, state: State) -> Time {
     trace
-        .records
+        .records()
         .iter()
         .find_map(|r| match r {
             Record::State { t, host: h, to, .. } if h.0 == host && *to == state => Some(*t),
@@ -101,15 +101,14 @@ fn a_transfer_still_under_way_counts_until_the_end_of_the_run() {
 /// Send times of the flood's SYNs.
 fn flood_sends(trace: &Trace) -> Vec<Time> {
     trace
-        .records
+        .records()
         .iter()
         .filter_map(|r| match r {
-            Record::Segment {
+            Record::Send(Sent {
                 t,
-                ev: TraceEvent::Send,
                 from: Addr::Spoofed { .. },
                 ..
-            } => Some(*t),
+            }) => Some(*t),
             _ => None,
         })
         .collect()

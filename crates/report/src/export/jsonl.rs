@@ -2,43 +2,22 @@
 //! (DESIGN.md, "Command line"; docs/reference.md).
 
 use serde_json::{json, Value};
-use synack_world::ids::Addr;
-use synack_world::trace::{Cause, Record, Trace, TraceEvent};
+use synack_sim::Time;
+use synack_world::ids::{ChannelId, FlowId, PacketId};
+use synack_world::trace::{Cause, Record, Sent, Trace};
 
 /// One JSON object a line, in time order, as DESIGN.md defines them.
 pub fn jsonl(trace: &Trace) -> String {
     let mut out = String::new();
-    for r in &trace.records {
-        let line = match r {
-            Record::Segment {
-                t,
-                ev,
-                packet,
-                from,
-                to,
-                conn,
-                seg,
-                channel,
-            } => {
-                let (name, host) = event(*ev, *from, *to);
-                let mut v = json!({
-                    "t": t.as_nanos(),
-                    "ev": name,
-                    "packet": packet.0,
-                    "host": trace.host(host),
-                    "conn": conn.map(|c| c.0),
-                    "src": format!("{}:{}", trace.host(*from), seg.src_port),
-                    "dst": format!("{}:{}", trace.host(*to), seg.dst_port),
-                    "flags": seg.flags.to_string(),
-                    "seq": seg.seq.0,
-                    "ack": seg.ack.0,
-                    "len": seg.len,
-                    "wnd": seg.window,
-                });
-                if let (TraceEvent::Drop, Some(c)) = (ev, channel) {
-                    v["link"] = trace.link_of(*c).0.into();
-                }
-                v
+    for r in trace.records() {
+        let line = match *r {
+            Record::Send(ref s) => segment(trace, s.t, Event::Send, s.conn, s),
+            Record::Recv { t, packet, conn } => {
+                segment(trace, t, Event::Recv, conn, sent(trace, packet))
+            }
+            Record::Drop { t, packet, channel } => {
+                let s = sent(trace, packet);
+                segment(trace, t, Event::Drop(channel), s.conn, s)
             }
             Record::State {
                 t,
@@ -46,11 +25,11 @@ pub fn jsonl(trace: &Trace) -> String {
                 conn,
                 from,
                 to,
-                cause,
+                ref cause,
             } => json!({
                 "t": t.as_nanos(),
                 "ev": "state",
-                "host": trace.host((*host).into()),
+                "host": trace.host(host.into()),
                 "conn": conn.0,
                 "from": from.to_string(),
                 "to": to.to_string(),
@@ -63,14 +42,49 @@ pub fn jsonl(trace: &Trace) -> String {
     out
 }
 
-/// A segment event's name and the host it happened at: the sender for sends and drops, the
-/// receiver for receipts.
-fn event(ev: TraceEvent, from: Addr, to: Addr) -> (&'static str, Addr) {
-    match ev {
-        TraceEvent::Send => ("send", from),
-        TraceEvent::Recv => ("recv", to),
-        TraceEvent::Drop => ("drop", from),
+/// The send of a packet a receipt or a drop names: recorded before it in every trace.
+fn sent(trace: &Trace, packet: PacketId) -> &Sent {
+    trace
+        .sent(packet)
+        .expect("a trace records each packet's send before its receipts and drop")
+}
+
+/// What happened to a segment.
+#[derive(Clone, Copy)]
+enum Event {
+    Send,
+    Recv,
+    /// Lost on this channel.
+    Drop(ChannelId),
+}
+
+/// Event `ev` at time `t` of the segment sent as `s`, recorded with connection `conn`: at
+/// the sender for sends and drops, at the receiver for receipts; a drop names its link.
+fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) -> Value {
+    let (name, host) = match ev {
+        Event::Send => ("send", s.from),
+        Event::Recv => ("recv", s.to),
+        Event::Drop(_) => ("drop", s.from),
+    };
+    let seg = &s.seg;
+    let mut v = json!({
+        "t": t.as_nanos(),
+        "ev": name,
+        "packet": s.packet.0,
+        "host": trace.host(host),
+        "conn": conn.map(|c| c.0),
+        "src": format!("{}:{}", trace.host(s.from), seg.src_port),
+        "dst": format!("{}:{}", trace.host(s.to), seg.dst_port),
+        "flags": seg.flags.to_string(),
+        "seq": seg.seq.0,
+        "ack": seg.ack.0,
+        "len": seg.len,
+        "wnd": seg.window,
+    });
+    if let Event::Drop(c) = ev {
+        v["link"] = trace.link_of(c).0.into();
     }
+    v
 }
 
 /// What caused a change of state: `{"packet": id}`, `"timer"` or `"app"`.

@@ -39,7 +39,7 @@ use pcap_file::{DataLink, Endianness, TsResolution};
 use synack_tcp::Segment;
 
 use synack_world::ids::{Addr, HostId};
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::trace::{Record, Sent, Trace};
 
 /// Why a capture could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -75,15 +75,10 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
     let shift = window_shift(trace);
     let zeros = vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize];
     let mut packet = Vec::with_capacity(MAX_PACKET as usize);
-    for r in &trace.records {
-        let Record::Segment {
-            t,
-            ev: TraceEvent::Send,
-            from,
-            to,
-            seg,
-            ..
-        } = r
+    for r in trace.records() {
+        let Record::Send(Sent {
+            t, from, to, seg, ..
+        }) = r
         else {
             continue;
         };
@@ -118,14 +113,10 @@ pub fn address(addr: Addr) -> Ipv4Addr {
 /// other than a SYN into the 16-bit window field (at most 14, RFC 7323 §2.3).
 pub fn window_shift(trace: &Trace) -> u8 {
     let widest = trace
-        .records
+        .records()
         .iter()
         .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Send,
-                seg,
-                ..
-            } if !seg.flags.syn() => Some(seg.window),
+            Record::Send(Sent { seg, .. }) if !seg.flags.syn() => Some(seg.window),
             _ => None,
         })
         .max()

@@ -6,10 +6,8 @@
 use synack_experiment::config::Experiment;
 use synack_experiment::metrics::Metrics;
 use synack_report::run::Plan;
-use synack_sim::Time;
-use synack_tcp::Segment;
-use synack_world::ids::{Addr, FlowId, PacketId};
-use synack_world::trace::{Record, Trace, TraceEvent};
+use synack_world::ids::PacketId;
+use synack_world::trace::{Record, Sent, Trace};
 
 /// The plan of an experiment written inline; panics with the error's message.
 pub fn plan(text: &str) -> Plan {
@@ -43,37 +41,10 @@ pub fn traced(text: &str) -> (Metrics, Trace) {
     plan(text).trace_one(0, 0)
 }
 
-/// A segment the trace records as sent.
-#[derive(Clone, Copy, Debug)]
-pub struct Sent {
-    pub t: Time,
-    pub packet: PacketId,
-    pub from: Addr,
-    pub to: Addr,
-    pub conn: Option<FlowId>,
-    pub seg: Segment,
-}
-
 /// Every segment sent, in record order.
 pub fn sent(trace: &Trace) -> impl Iterator<Item = Sent> + '_ {
-    trace.records.iter().filter_map(|r| match *r {
-        Record::Segment {
-            t,
-            ev: TraceEvent::Send,
-            packet,
-            from,
-            to,
-            conn,
-            seg,
-            ..
-        } => Some(Sent {
-            t,
-            packet,
-            from,
-            to,
-            conn,
-            seg,
-        }),
+    trace.records().iter().filter_map(|r| match r {
+        Record::Send(s) => Some(*s),
         _ => None,
     })
 }
@@ -81,14 +52,10 @@ pub fn sent(trace: &Trace) -> impl Iterator<Item = Sent> + '_ {
 /// The packet of every segment dropped on a link, in record order.
 pub fn dropped(trace: &Trace) -> Vec<PacketId> {
     trace
-        .records
+        .records()
         .iter()
         .filter_map(|r| match r {
-            Record::Segment {
-                ev: TraceEvent::Drop,
-                packet,
-                ..
-            } => Some(*packet),
+            Record::Drop { packet, .. } => Some(*packet),
             _ => None,
         })
         .collect()

@@ -27,9 +27,10 @@
 //! - **Ends and numbers.** The client is the sender of the connection's first segment;
 //!   relative numbers count from each side's first sequence number in the connection (its
 //!   ISN, when the SYN is part of the trace), as Wireshark does. The connection's segments
-//!   are those recorded with it, and the receipts of packets that changed its states: the
-//!   world records an old duplicate SYN with the connection that sent it, though it opens
-//!   another (a ghost).
+//!   are those recorded with it, and the receipts of packets that changed its states: a
+//!   receipt is recorded with one connection, though it may change another's state too (a
+//!   SYN that ends a TIME-WAIT and opens the 4-tuple's next incarnation is recorded with the
+//!   new connection, and closes the old one).
 //!
 //! Simplified: the two sides are told apart by address, so a connection from a host to
 //! itself would be drawn with both ends on the left.
@@ -297,8 +298,8 @@ impl Preview {
     }
 
     /// Whether a receipt is the connection's: recorded with it, or of a packet that changed
-    /// one of its states (an old duplicate SYN that opened it, recorded with its sender's
-    /// connection). A send (and its drop) is the connection's if recorded with it.
+    /// one of its states (a SYN recorded with the incarnation it opened, which ended this
+    /// one's TIME-WAIT). A send (and its drop) is the connection's if recorded with it.
     fn holds_receipt(&self, conn: FlowId, c: Option<FlowId>, packet: PacketId) -> bool {
         c == Some(conn) || self.causes.contains(&packet)
     }

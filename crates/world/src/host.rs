@@ -10,7 +10,7 @@
 use synack_sim::{Duration, EventKey, Time};
 use synack_tcp::{
     Accept, ConnId, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent, State,
-    TimeWaitId, TimeWaitTimeout, Transmit,
+    TimeWaitId, TimeWaitTimeout,
 };
 
 use crate::apps::{App, Conn};
@@ -125,6 +125,7 @@ impl World {
             self.pump_owned(now, c, owner, cause);
         }
     }
+
     #[inline]
     fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
         if let Some(trace) = &mut self.trace {
@@ -142,9 +143,6 @@ impl World {
     /// ACKs) and ends the TIME-WAIT sockets a segment ended. `shown`: the connection the
     /// segment that caused them is shown under.
     fn drain_stack(&mut self, now: Time, h: HostId, shown: Option<FlowId>, cause: Cause) {
-        if self.hosts[h.0 as usize].stack.is_quiet() {
-            return;
-        }
         loop {
             let host = &mut self.hosts[h.0 as usize];
             if let Some(StackEvent::TimeWaitEnded { id, tag, stats, .. }) = host.stack.poll_event()
@@ -156,12 +154,16 @@ impl World {
             let Some(t) = host.stack.poll_transmit() else {
                 break;
             };
-            let flow = match t.from {
-                Some(socket) => host.stack.tag(socket).map(|o| o.flow),
-                None => None,
+            // A socket's segment carries and shows its flow; an answer from no socket carries
+            // none and is shown with the segment it answers.
+            let (flow, shown) = match t.from {
+                Some(socket) => {
+                    let flow = host.stack.tag(socket).map(|o| o.flow);
+                    (flow, flow)
+                }
+                None => (None, shown),
             };
-            let shown = if t.from.is_some() { flow } else { shown };
-            self.send(now, Addr::Host(h), t, flow, shown);
+            self.send_segment(now, Addr::Host(h), t.to, flow, shown, t.seg);
         }
     }
 
@@ -256,7 +258,7 @@ impl World {
             }
             if let Some(t) = self.hosts[c.host.0 as usize].stack.poll_conn_transmit(c.id) {
                 let flow = Some(owner.flow);
-                self.send(now, Addr::Host(c.host), t, flow, flow);
+                self.send_segment(now, Addr::Host(c.host), t.to, flow, flow, t.seg);
                 continue;
             }
             if reactions.is_empty() {
@@ -486,18 +488,5 @@ impl World {
         self.ledger
             .left_time_wait(now, owner.flow, owner.side, stats);
         self.record_state(now, h, owner.flow, State::TimeWait, State::Closed, cause);
-    }
-
-    /// Puts a stack's segment on the wire from `from`: tagged with incarnation `flow`, shown
-    /// in the trace under `shown`.
-    fn send(
-        &mut self,
-        now: Time,
-        from: Addr,
-        t: Transmit<Addr>,
-        flow: Option<FlowId>,
-        shown: Option<FlowId>,
-    ) {
-        self.send_segment(now, from, t.to, flow, shown, t.seg);
     }
 }

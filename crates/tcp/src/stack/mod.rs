@@ -403,13 +403,6 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// The next answer from no socket, or from a TIME-WAIT socket, in the order made.
-    /// Nothing waits on [`poll_transmit`](Self::poll_transmit) or
-    /// [`poll_event`](Self::poll_event).
-    #[inline]
-    pub fn is_quiet(&self) -> bool {
-        self.transmits.is_empty() && self.events.is_empty()
-    }
-
     #[inline]
     pub fn poll_transmit(&mut self) -> Option<Transmit<A>> {
         self.transmits.pop_front()

@@ -8,8 +8,8 @@ use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Segment, Seq};
 
 use crate::spec::{
-    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptedSegment, SeriesMetric,
-    SeriesSpec, WorldSpec,
+    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptSpec, ScriptedSegment,
+    SeriesMetric, SeriesSpec, WorkloadSpec, WorldSpec,
 };
 
 /// Resolves names to indices and configuration to the components' own parameter types.
@@ -36,39 +36,11 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
             reverse: link_params(&l.reverse),
         })
         .collect();
-    let mut probes = Vec::new();
-    let mut apps = Vec::new();
-    let mut floods = Vec::new();
-    let mut script = Vec::new();
-    for w in &exp.workloads {
-        match w {
-            WorkloadConfig::Probe(p) => probes.push(ProbeSpec {
-                name: p.name.clone(),
-                from: index(&p.from),
-                to: index(&p.to.host),
-                rate: p.rate,
-                size: u32::try_from(p.size).unwrap_or(u32::MAX),
-                start: p.start,
-                stop: p.stop.min(exp.duration),
-                poisson: p.arrivals == Arrivals::Poisson,
-            }),
-            WorkloadConfig::Bulk(_) | WorkloadConfig::Request(_) | WorkloadConfig::Churn(_) => {
-                apps.extend(app_spec(exp, w));
-            }
-            WorkloadConfig::Flood(f) => floods.push(FloodSpec {
-                name: f.name.clone(),
-                entry: index(&f.from),
-                target: index(&f.to.host),
-                port: f.to.port,
-                rate: f.rate,
-                start: f.start,
-                stop: f.stop.min(exp.duration),
-            }),
-            WorkloadConfig::Script(s) => {
-                script.extend(s.segments.iter().map(|seg| scripted(exp, seg)));
-            }
-        }
-    }
+    let workloads = exp
+        .workloads
+        .iter()
+        .map(|w| workload_spec(exp, w))
+        .collect();
     let series = exp
         .series
         .iter()
@@ -82,11 +54,41 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
         duration: exp.duration,
         hosts,
         links,
-        probes,
-        apps,
-        floods,
-        script,
+        workloads,
         series,
+    }
+}
+
+/// One workload of a validated experiment, resolved.
+fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
+    let index = |name: &str| host_index(exp, name);
+    match w {
+        WorkloadConfig::Probe(p) => WorkloadSpec::Probe(ProbeSpec {
+            name: p.name.clone(),
+            from: index(&p.from),
+            to: index(&p.to.host),
+            rate: p.rate,
+            size: u32::try_from(p.size).unwrap_or(u32::MAX),
+            start: p.start,
+            stop: p.stop.min(exp.duration),
+            poisson: p.arrivals == Arrivals::Poisson,
+        }),
+        WorkloadConfig::Bulk(_) | WorkloadConfig::Request(_) | WorkloadConfig::Churn(_) => {
+            WorkloadSpec::App(app_spec(exp, w).expect("a TCP workload"))
+        }
+        WorkloadConfig::Flood(f) => WorkloadSpec::Flood(FloodSpec {
+            name: f.name.clone(),
+            entry: index(&f.from),
+            target: index(&f.to.host),
+            port: f.to.port,
+            rate: f.rate,
+            start: f.start,
+            stop: f.stop.min(exp.duration),
+        }),
+        WorkloadConfig::Script(s) => WorkloadSpec::Script(ScriptSpec {
+            name: s.name.clone(),
+            segments: s.segments.iter().map(|seg| scripted(exp, seg)).collect(),
+        }),
     }
 }
 

@@ -14,11 +14,40 @@ pub struct WorldSpec {
     pub duration: Duration,
     pub hosts: Vec<HostSpec>,
     pub links: Vec<LinkSpec>,
-    pub probes: Vec<ProbeSpec>,
-    pub apps: Vec<AppSpec>,
-    pub floods: Vec<FloodSpec>,
-    pub script: Vec<ScriptedSegment>,
+    /// In file order: the order in which they start (and, at equal times, act).
+    pub workloads: Vec<WorkloadSpec>,
     pub series: Vec<SeriesSpec>,
+}
+
+impl WorldSpec {
+    /// The TCP workloads (bulk, request, churn) with their indices among all workloads.
+    pub fn apps(&self) -> impl Iterator<Item = (usize, &AppSpec)> {
+        self.workloads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| match w {
+                WorkloadSpec::App(a) => Some((i, a)),
+                _ => None,
+            })
+    }
+
+    /// The floods, in file order.
+    pub fn floods(&self) -> impl Iterator<Item = &FloodSpec> {
+        self.workloads.iter().filter_map(|w| match w {
+            WorkloadSpec::Flood(f) => Some(f),
+            _ => None,
+        })
+    }
+}
+
+/// One workload, resolved: one variant per kind.
+#[derive(Clone, Debug)]
+pub enum WorkloadSpec {
+    Probe(ProbeSpec),
+    /// `bulk`, `request` and `churn`: a client application and its server.
+    App(AppSpec),
+    Flood(FloodSpec),
+    Script(ScriptSpec),
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +136,13 @@ pub struct FloodSpec {
     pub rate: f64,
     pub start: Duration,
     pub stop: Duration,
+}
+
+/// Raw segments sent outside any connection.
+#[derive(Clone, Debug)]
+pub struct ScriptSpec {
+    pub name: String,
+    pub segments: Vec<ScriptedSegment>,
 }
 
 /// A raw segment sent from `from` to `to` at `at`, outside any connection.

@@ -5,6 +5,7 @@ mod common;
 
 use common::{floods, API, CHAIN, WEB};
 use synack_experiment::config::{parse_cli_value, ConfigError, Experiment, Origin};
+use synack_experiment::spec::WorkloadSpec;
 use synack_experiment::{check, Checked};
 
 /// Parses `text` as `x.toml` and checks it with the overrides `sets` (as `--set` gives them).
@@ -261,8 +262,8 @@ fn two_hundred_floods_are_accepted() {
     let checked =
         checked(&format!("{CHAIN}{WEB}{}", floods(200)), &[]).unwrap_or_else(|e| panic!("{e}"));
     let world = &checked.points[0].world;
-    assert_eq!(world.floods.len(), 200);
-    assert!(world.floods.iter().all(|f| f.port == 80));
+    assert_eq!(world.floods().count(), 200);
+    assert!(world.floods().all(|f| f.port == 80));
 }
 
 /// 65,536 floods are the most a spoofed address can name; one more is refused where it is.
@@ -314,16 +315,19 @@ fn checked_points_carry_their_values_and_worlds() {
             "bc unswept"
         );
         assert!(matches!(
-            p.world.apps[0].kind,
+            p.world.apps().next().unwrap().1.kind,
             synack_experiment::spec::AppKind::Request { response: 2000, .. }
         ));
         // A segment between linked hosts is in the world (one between unlinked hosts is an error).
+        let scripts: Vec<_> = (p.world.workloads.iter())
+            .filter_map(|w| match w {
+                WorkloadSpec::Script(s) => Some(&s.segments),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(scripts.len(), 1);
         assert_eq!(
-            (
-                p.world.script.len(),
-                p.world.script[0].from,
-                p.world.script[0].to
-            ),
+            (scripts[0].len(), scripts[0][0].from, scripts[0][0].to),
             (1, 0, 1)
         );
     }

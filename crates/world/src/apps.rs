@@ -1,4 +1,5 @@
-//! What the workloads' applications do with their connections, and the attackers.
+//! What the TCP workloads' applications do with their connections (when the clients open
+//! them is in `workload::client`).
 //!
 //! Applications move no data, only counts: a writer hands its bytes to the connection as
 //! the send buffer frees up; a reader takes whatever arrives at once.
@@ -11,20 +12,15 @@
 //!   the client closes after the server's FIN; with `half_close`, the client shuts down its
 //!   sending side as soon as the response starts arriving and reads on).
 //! - A server with `server_close = "never"` never closes: its sockets stay in CLOSE-WAIT.
-//! - `flood`: SYNs from spoofed addresses and ports at a constant rate (as hping3 sends
-//!   them); the answers go to the attacker's entry host and vanish there.
-//! - `script`: raw segments at given times, outside any connection.
 
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
-use synack_sim::{Duration, EventKey, Time};
-use synack_tcp::{Event as TcpEvent, Flags, Segment, Seq, State};
+use synack_sim::{EventKey, Time};
+use synack_tcp::{Event as TcpEvent, State};
 
 use crate::host::{ConnRef, Owner};
 use crate::ids::{Addr, HostId};
 use crate::ledger::{End, Flow, Side};
 use crate::trace::Cause;
-use crate::{AppKind, AppSpec, Event, FloodSpec, World};
+use crate::{AppKind, World};
 
 /// What the world keeps with one connection: the pending timer event (with the time it is
 /// set for), the workload it belongs to, and what its application is doing.
@@ -146,32 +142,10 @@ impl App {
     }
 }
 
-/// The TCP workloads' client applications: their specifications, random streams (churn
-/// arrivals) and how many connections each has opened.
-pub(crate) struct Apps {
-    pub specs: Vec<AppSpec>,
-    pub rngs: Vec<ChaCha8Rng>,
-    pub opened: Vec<u32>,
-}
-
-/// A flood: its specification, its random stream (spoofed addresses, ports, ISNs) and
-/// how many SYNs it has sent.
-pub(crate) struct Flood {
-    pub spec: FloodSpec,
-    pub rng: ChaCha8Rng,
-    pub sent: u64,
-}
-
 impl World {
-    /// A client application opens its next connection (and plans the one after).
+    /// Client application `app` (a workload) opens its next connection.
     pub(crate) fn app_connect(&mut self, now: Time, app: u32) {
-        self.apps.opened[app as usize] += 1;
-        if let Some(next) = self.next_arrival(now, app) {
-            self.sched
-                .schedule(next, Event::AppConnect(app))
-                .expect("arrivals move forward");
-        }
-        let spec = &self.apps.specs[app as usize];
+        let spec = self.workloads[app as usize].app();
         let (client, server, port, kind) = (
             HostId(spec.client as u32),
             spec.server as u32,
@@ -215,34 +189,6 @@ impl World {
         self.pump(now, ConnRef { host: client, id }, Cause::App);
     }
 
-    /// When application `app` opens its next connection, if it does.
-    fn next_arrival(&mut self, now: Time, app: u32) -> Option<Time> {
-        let spec = &self.apps.specs[app as usize];
-        let opened = self.apps.opened[app as usize];
-        match spec.kind {
-            AppKind::Bulk { .. } => None,
-            AppKind::Request {
-                count, interval, ..
-            } => (opened < count).then(|| now + interval),
-            AppKind::Churn {
-                rate,
-                poisson,
-                stop,
-                ..
-            } => {
-                let at = if poisson {
-                    // An exponential gap of mean 1/rate (inverse transform; 1 − u is in (0, 1]).
-                    let u: f64 = self.apps.rngs[app as usize].random();
-                    now + Duration::from_secs_f64(-(1.0 - u).ln() / rate)
-                } else {
-                    // The k-th arrival at start + k/rate exactly: no rounding drift.
-                    Time::ZERO + spec.start + Duration::from_secs_f64(f64::from(opened) / rate)
-                };
-                (at < Time::ZERO + stop).then_some(at)
-            }
-        }
-    }
-
     fn conn(&mut self, c: ConnRef) -> &mut Conn {
         &mut self.hosts[c.host.0 as usize].conns[c.id.index()]
     }
@@ -250,7 +196,7 @@ impl World {
     /// The application's reaction to one of its connection's events.
     pub(crate) fn on_app_event(&mut self, now: Time, c: ConnRef, owner: Owner, event: TcpEvent) {
         let workload = self.conn(c).workload as usize;
-        let kind = self.apps.specs[workload].kind;
+        let kind = self.workloads[workload].app().kind;
         match event {
             // Handled as they happen, in `pump`.
             TcpEvent::StateChanged { .. } => {}
@@ -320,7 +266,7 @@ impl World {
             return;
         };
         let Some((request, response, server_closes)) =
-            self.apps.specs[workload].kind.server_answers()
+            self.workloads[workload].app().kind.server_answers()
         else {
             return;
         };
@@ -343,7 +289,7 @@ impl World {
         let conn = self.conn(c);
         let (workload, app) = (conn.workload as usize, conn.app);
         let never =
-            matches!(app, App::Server { .. }) && self.apps.specs[workload].server_never_closes;
+            matches!(app, App::Server { .. }) && self.workloads[workload].app().server_never_closes;
         if !never && app.accepted() {
             self.conn(c).app.out().close_when_written();
             self.write(now, c);
@@ -383,51 +329,5 @@ impl World {
             // A close in a state that does not allow one (already closing) changes nothing.
             let _ = tcp.close(now);
         }
-    }
-
-    /// Flood `f` sends one spoofed SYN and plans the next.
-    pub(crate) fn flood_syn(&mut self, now: Time, f: u32) {
-        let flood = &mut self.floods[f as usize];
-        let spec = &flood.spec;
-        let (target, port, rate, start, stop) = (
-            spec.target as u32,
-            spec.port,
-            spec.rate,
-            spec.start,
-            spec.stop,
-        );
-        let rng = &mut flood.rng;
-        let addr = Addr::Spoofed {
-            flood: u16::try_from(f).expect("the checker allows at most 65,536 floods"),
-            addr: rng.random::<u32>() & 0x00ff_ffff,
-        };
-        let src_port = rng.random_range(1024..=65535u16);
-        let seq = Seq(rng.random());
-        // The k-th SYN at start + k/rate exactly: no rounding drift (as churn arrivals).
-        flood.sent += 1;
-        let next = Time::ZERO + start + Duration::from_secs_f64(flood.sent as f64 / rate);
-        let syn = Segment {
-            src_port,
-            dst_port: port,
-            seq,
-            ack: Seq(0),
-            flags: Flags::SYN,
-            window: 65535,
-            len: 0,
-            mss: Some(1460),
-        };
-        self.send_segment(now, addr, Addr::Host(HostId(target)), None, None, syn);
-        if next < Time::ZERO + stop {
-            self.sched
-                .schedule(next, Event::FloodSyn(f))
-                .expect("floods move forward");
-        }
-    }
-
-    /// Scripted segment `i` is sent.
-    pub(crate) fn script_send(&mut self, now: Time, i: u32) {
-        let s = &self.script[i as usize];
-        let (from, to, seg) = (HostId(s.from as u32), HostId(s.to as u32), s.seg);
-        self.send_segment(now, Addr::Host(from), Addr::Host(to), None, None, seg);
     }
 }

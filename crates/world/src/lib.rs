@@ -5,10 +5,14 @@
 //! the channel (link direction) that joins them; the channel decides its fate and arrival
 //! times, and each copy that arrives becomes a `Deliver` event.
 //!
-//! Each host's TCP is a [`synack_tcp::Stack`] ([`host`]); the applications ([`apps`]) drive
-//! it; the [`ledger`] keeps flows, gauges and counters; the trace and the `[[series]]`
-//! recorder observe. Modules: `lib` (setup, the event loop, the wire), `host` (dispatch to
-//! and from the stacks), `apps`, `ledger`, `probe`, `series`, `trace`.
+//! Each host's TCP is a [`synack_tcp::Stack`] (`host`); the workloads (`workload`) set traffic
+//! going (one module per kind, each returning what it does as an action the world carries
+//! out) and the TCP applications (`apps`) drive the connections; the `ledger` keeps
+//! flows, gauges and counters; the trace and the `[[series]]` recorder observe. Modules:
+//! `lib` (setup, the event loop, the wire), `host` (dispatch to and from the stacks),
+//! `workload`, `apps`, `ledger`, `series`, `trace`.
+//!
+//! Workloads start in file order; at equal times, events run in the order they were planned.
 //!
 //! Simplifications: hosts talk only to hosts they share a link with (no multi-hop routing);
 //! if two links join the same pair of hosts, the first one in the file carries the traffic.
@@ -17,11 +21,11 @@ mod apps;
 mod host;
 pub mod ids;
 mod ledger;
-mod probe;
 pub mod seeds;
 mod series;
 pub mod stats;
 pub mod trace;
+mod workload;
 
 pub use series::SeriesRow;
 pub use synack_experiment::metrics::Metrics;
@@ -33,31 +37,23 @@ use synack_link::{Channel, Fate};
 use synack_sim::{Duration, Scheduler, Time};
 use synack_tcp::{IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
 
-use crate::apps::{Apps, Flood};
 use crate::host::{Arrival, ConnRef, Host, Server};
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 use crate::ledger::Ledger;
 use crate::seeds::component_rng;
 use crate::trace::{Record, Sent, Trace};
-
-use probe::Probe;
+use crate::workload::{Action, Setup, Workload};
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
-    /// Time for probe workload `.0` to send its next datagram.
-    ProbeSend(u32),
+    /// Workload `index`'s step `step` is due.
+    Workload { index: u32, step: u32 },
     /// A copy of a packet comes off its link at its receiving host: the packet waits in
     /// this slot of the world's packets on the wire, so events stay small (the scheduler
     /// moves them about).
     Deliver(u32),
-    /// A TCP application opens its next connection.
-    AppConnect(u32),
     /// A connection's earliest timer may be due.
     ConnTimer(ConnRef),
-    /// Flood `.0` sends its next spoofed SYN.
-    FloodSyn(u32),
-    /// Scripted segment `.0` is sent.
-    Script(u32),
     /// A listener's application accepts its next connection.
     Accept { host: HostId, listener: ListenerId },
     /// A TIME-WAIT socket's 2·MSL may be over.
@@ -68,8 +64,9 @@ enum Event {
 
 #[derive(Clone, Copy, Debug)]
 enum Packet {
-    Probe {
-        probe: u32,
+    /// A datagram of workload `workload`, outside TCP.
+    Datagram {
+        workload: u32,
         seq: u32,
         sent: Time,
         /// A duplicate or stale copy rather than the original transmission.
@@ -89,10 +86,13 @@ enum Packet {
 impl Packet {
     fn as_copy(self) -> Packet {
         match self {
-            Packet::Probe {
-                probe, seq, sent, ..
-            } => Packet::Probe {
-                probe,
+            Packet::Datagram {
+                workload,
+                seq,
+                sent,
+                ..
+            } => Packet::Datagram {
+                workload,
                 seq,
                 sent,
                 copy: true,
@@ -124,12 +124,12 @@ pub struct World {
     channels: Vec<Channel>,
     /// The channel from one host to another.
     routes: HashMap<(u32, u32), u32>,
-    probes: Vec<Probe>,
     hosts: Vec<Host>,
-    apps: Apps,
-    floods: Vec<Flood>,
+    /// In file order.
+    workloads: Vec<Workload>,
+    /// By flood number: where its spoofed addresses enter the network.
+    flood_entries: Vec<HostId>,
     ledger: Ledger,
-    script: Vec<ScriptedSegment>,
     metrics: Metrics,
     trace: Option<Trace>,
     /// Application events waiting for their connection's segments to go out first.
@@ -179,42 +179,25 @@ impl World {
     /// one port) is a bug in the caller, and panics.
     pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
         let (channels, routes) = channels(spec, run_seed);
-        let route = |from: usize, to: usize| {
-            *routes
-                .get(&(from as u32, to as u32))
-                .expect("the checker found a direct link under every workload")
+        let mut setup = Setup {
+            run_seed,
+            routes: &routes,
+            floods: 0,
         };
+        let workloads: Vec<Workload> = (spec.workloads.iter())
+            .map(|w| Workload::new(w, &mut setup))
+            .collect();
         let mut sched = Scheduler::new();
-        let mut probes = Vec::with_capacity(spec.probes.len());
-        for (i, p) in spec.probes.iter().enumerate() {
-            let channel = route(p.from, p.to);
-            probes.push(Probe::new(p, channel, run_seed));
-            if p.start < p.stop {
-                sched.schedule_in(p.start, Event::ProbeSend(i as u32));
-            }
-        }
-        let hosts = hosts(spec, run_seed);
-        let stream =
-            |kind: &str, name: &str| component_rng(run_seed, &format!("workload.{name}.{kind}"));
-        for (i, app) in spec.apps.iter().enumerate() {
-            if app.start < spec.duration {
-                sched.schedule_in(app.start, Event::AppConnect(i as u32));
-            }
-        }
-        for (i, f) in spec.floods.iter().enumerate() {
-            if f.start < f.stop.min(spec.duration) {
-                sched.schedule_in(f.start, Event::FloodSyn(i as u32));
+        for (index, w) in workloads.iter().enumerate() {
+            for (at, step) in w.first(spec.duration) {
+                let index = index as u32;
+                sched.schedule_in(at, Event::Workload { index, step });
             }
         }
         let recorder = series::Recorder::new(&spec.series, spec.hosts.len());
         if let Some(rec) = &recorder {
             for (i, every) in rec.periodic() {
                 sched.schedule_in(every, Event::Sample(i));
-            }
-        }
-        for (i, s) in spec.script.iter().enumerate() {
-            if s.at <= spec.duration {
-                sched.schedule_in(s.at, Event::Script(i as u32));
             }
         }
         World {
@@ -224,28 +207,10 @@ impl World {
             link_names: spec.links.iter().map(|l| l.name.clone()).collect(),
             channels,
             routes,
-            probes,
-            hosts,
-            apps: Apps {
-                rngs: spec
-                    .apps
-                    .iter()
-                    .map(|a| stream("arrivals", &a.name))
-                    .collect(),
-                specs: spec.apps.clone(),
-                opened: vec![0; spec.apps.len()],
-            },
-            floods: spec
-                .floods
-                .iter()
-                .map(|f| Flood {
-                    spec: f.clone(),
-                    rng: stream("spoof", &f.name),
-                    sent: 0,
-                })
-                .collect(),
+            hosts: hosts(spec, run_seed),
+            flood_entries: workloads.iter().filter_map(Workload::flood_entry).collect(),
+            workloads,
             ledger: Ledger::default(),
-            script: spec.script.clone(),
             metrics: Metrics::default(),
             trace: None,
             reactions: Vec::new(),
@@ -276,15 +241,12 @@ impl World {
     pub fn run_all(mut self) -> RunOutput {
         while let Some((now, event)) = self.sched.pop_until(self.end) {
             match event {
-                Event::ProbeSend(p) => self.probe_send(now, p),
+                Event::Workload { index, step } => self.workload_step(now, index, step),
                 Event::Deliver(slot) => {
                     let packet = self.wire.take(slot);
                     self.deliver(now, packet)
                 }
-                Event::AppConnect(app) => self.app_connect(now, app),
                 Event::ConnTimer(c) => self.conn_timer(now, c),
-                Event::FloodSyn(f) => self.flood_syn(now, f),
-                Event::Script(i) => self.script_send(now, i),
                 Event::Accept { host, listener } => self.accept_next(now, host, listener),
                 Event::TimeWaitTimer { host, socket } => self.time_wait_timer(now, host, socket),
                 Event::Sample(i) => self.sample(now, i),
@@ -325,7 +287,7 @@ impl World {
     fn host_of(&self, addr: Addr) -> u32 {
         match addr {
             Addr::Host(h) => h.0,
-            Addr::Spoofed { flood, .. } => self.floods[flood as usize].spec.entry as u32,
+            Addr::Spoofed { flood, .. } => self.flood_entries[flood as usize].0,
         }
     }
 
@@ -376,12 +338,15 @@ impl World {
 
     fn deliver(&mut self, now: Time, packet: Packet) {
         match packet {
-            Packet::Probe {
-                probe,
+            Packet::Datagram {
+                workload,
                 seq,
                 sent,
                 copy,
-            } => self.probes[probe as usize].receive(now, seq, sent, copy),
+            } => match &mut self.workloads[workload as usize] {
+                Workload::Probe(p) => p.receive(now, seq, sent, copy),
+                _ => unreachable!("only probes send datagrams"),
+            },
             Packet::Tcp {
                 from,
                 to: Addr::Host(to),
@@ -403,29 +368,37 @@ impl World {
         }
     }
 
-    fn probe_send(&mut self, now: Time, p: u32) {
-        let probe = &mut self.probes[p as usize];
-        let (seq, next) = probe.send(now);
-        let (channel, size) = (probe.channel, probe.size());
-        let packet = Packet::Probe {
-            probe: p,
-            seq,
-            sent: now,
-            copy: false,
-        };
-        if self.transmit(now, channel, size, packet) {
-            self.probes[p as usize].in_flight += 1;
-        }
+    /// Workload `index`'s step `step`: plans its next step, then acts.
+    fn workload_step(&mut self, now: Time, index: u32, step: u32) {
+        let (action, next) = self.workloads[index as usize].fire(now, step);
         if let Some(at) = next {
             self.sched
-                .schedule(at, Event::ProbeSend(p))
-                .expect("the next probe is never in the past");
+                .schedule(at, Event::Workload { index, step })
+                .expect("workloads move forward");
+        }
+        match action {
+            Action::Datagram { channel, size, seq } => {
+                let packet = Packet::Datagram {
+                    workload: index,
+                    seq,
+                    sent: now,
+                    copy: false,
+                };
+                let on_its_way = self.transmit(now, channel, size, packet);
+                if let Workload::Probe(p) = &mut self.workloads[index as usize] {
+                    p.transmitted(on_its_way);
+                }
+            }
+            Action::Segment { from, to, seg } => {
+                self.send_segment(now, from, to, None, None, seg);
+            }
+            Action::Connect => self.app_connect(now, index),
         }
     }
 
     fn finish(mut self) -> RunOutput {
         let mut m = std::mem::take(&mut self.metrics);
-        probe::summarize(&mut self.probes, &mut m);
+        workload::summarize(&mut self.workloads, &mut m);
         let end = self.sched.now().max(self.end);
         for host in &self.hosts {
             for (_, c, _) in host.stack.connections() {
@@ -489,7 +462,7 @@ fn hosts(spec: &WorldSpec, run_seed: u64) -> Vec<Host> {
             Host::new(Stack::new(Addr::Host(HostId(i as u32)), h.tcp.clone(), isn))
         })
         .collect();
-    for (i, app) in spec.apps.iter().enumerate() {
+    for (i, app) in spec.apps() {
         let host = &mut hosts[app.server];
         if host.stack.listener_on(app.port).is_some() {
             // The first workload to serve a host:port runs its server application.

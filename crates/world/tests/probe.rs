@@ -4,7 +4,7 @@ use synack_experiment::metrics::Metrics;
 use synack_link::{LinkParams, LossModel};
 use synack_sim::Duration;
 use synack_tcp::config::Config;
-use synack_world::{HostSpec, LinkSpec, ProbeSpec, World, WorldSpec};
+use synack_world::{HostSpec, LinkSpec, ProbeSpec, WorkloadSpec, World, WorldSpec};
 
 fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpec {
     WorldSpec {
@@ -17,7 +17,7 @@ fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpe
             forward,
             reverse: LinkParams::default(),
         }],
-        probes: vec![ProbeSpec {
+        workloads: vec![WorkloadSpec::Probe(ProbeSpec {
             name: "probe".into(),
             from: 0,
             to: 1,
@@ -26,10 +26,7 @@ fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpe
             start: Duration::ZERO,
             stop: Duration::from_secs(seconds),
             poisson,
-        }],
-        apps: vec![],
-        floods: vec![],
-        script: vec![],
+        })],
         series: vec![],
     }
 }
@@ -167,9 +164,11 @@ fn adding_a_host_and_a_link_leaves_the_other_draws_alone() {
         l.a += 1;
         l.b += 1;
     }
-    for p in &mut bigger.probes {
-        p.from += 1;
-        p.to += 1;
+    for w in &mut bigger.workloads {
+        if let WorkloadSpec::Probe(p) = w {
+            p.from += 1;
+            p.to += 1;
+        }
     }
     bigger.links.insert(
         0,

@@ -4,21 +4,22 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
-use super::ProbeSpec;
+use super::Action;
 use crate::seeds::component_rng;
 use crate::stats::quantile_nearest_rank;
 use synack_experiment::metrics::Metrics;
+use synack_experiment::spec::ProbeSpec;
 
-pub(super) struct Probe {
+pub(crate) struct Probe {
     spec: ProbeSpec,
-    pub(super) channel: u32,
+    channel: u32,
     rng: ChaCha8Rng,
     next_seq: u32,
     /// Bit `seq` set once probe `seq` has arrived.
     received: Vec<u64>,
     highest_received: Option<u32>,
     /// Originals handed to the link and neither lost nor arrived yet.
-    pub(super) in_flight: u64,
+    in_flight: u64,
     delays_ns: Vec<u64>,
     sent: u64,
     unique: u64,
@@ -28,7 +29,7 @@ pub(super) struct Probe {
 
 impl Probe {
     /// `spec.rate` is positive and finite (the experiment checker's rule).
-    pub(super) fn new(spec: &ProbeSpec, channel: u32, run_seed: u64) -> Probe {
+    pub fn new(spec: &ProbeSpec, channel: u32, run_seed: u64) -> Probe {
         debug_assert!(
             spec.rate.is_finite() && spec.rate > 0.0,
             "probe rate {}",
@@ -52,13 +53,13 @@ impl Probe {
         }
     }
 
-    pub(super) fn size(&self) -> u32 {
-        self.spec.size
+    pub fn first(&self) -> Option<(Duration, u32)> {
+        (self.spec.start < self.spec.stop).then_some((self.spec.start, 0))
     }
 
-    /// Numbers the datagram sent at `now`; returns its sequence number and when the next is
-    /// due, if before `stop`.
-    pub(super) fn send(&mut self, now: Time) -> (u32, Option<Time>) {
+    /// Numbers the datagram sent at `now`; returns it and when the next is due, if before
+    /// `stop`.
+    pub fn fire(&mut self, now: Time) -> (Action, Option<Time>) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.sent += 1;
@@ -72,10 +73,22 @@ impl Probe {
             let k = f64::from(self.next_seq);
             Time::ZERO + self.spec.start + Duration::from_secs_f64(k / self.spec.rate)
         };
-        (seq, (at < Time::ZERO + self.spec.stop).then_some(at))
+        let datagram = Action::Datagram {
+            channel: self.channel,
+            size: self.spec.size,
+            seq,
+        };
+        (datagram, (at < Time::ZERO + self.spec.stop).then_some(at))
     }
 
-    pub(super) fn receive(&mut self, now: Time, seq: u32, sent: Time, copy: bool) {
+    /// The link took the datagram just sent: it is on its way (`true`) or lost.
+    pub(crate) fn transmitted(&mut self, on_its_way: bool) {
+        if on_its_way {
+            self.in_flight += 1;
+        }
+    }
+
+    pub(crate) fn receive(&mut self, now: Time, seq: u32, sent: Time, copy: bool) {
         if !copy {
             self.in_flight -= 1;
         }
@@ -98,7 +111,7 @@ impl Probe {
 }
 
 /// Fills the `probe_*` metrics from every probe workload.
-pub(super) fn summarize(probes: &mut [Probe], m: &mut Metrics) {
+pub(super) fn summarize<'a>(probes: impl Iterator<Item = &'a mut Probe>, m: &mut Metrics) {
     let mut delays: Vec<u64> = Vec::new();
     let (mut sent, mut unique, mut in_flight) = (0, 0, 0);
     for probe in probes {

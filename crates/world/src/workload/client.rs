@@ -1,0 +1,64 @@
+//! The client side of the TCP workloads (`bulk`, `request`, `churn`): when each opens its
+//! connections. What its applications then do with them is in `apps`.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use synack_experiment::spec::{AppKind, AppSpec};
+use synack_sim::{Duration, Time};
+
+use super::Action;
+use crate::seeds::component_rng;
+
+pub(crate) struct Client {
+    pub spec: AppSpec,
+    /// Churn's Poisson arrivals.
+    rng: ChaCha8Rng,
+    opened: u32,
+}
+
+impl Client {
+    pub fn new(spec: &AppSpec, run_seed: u64) -> Client {
+        Client {
+            spec: spec.clone(),
+            rng: component_rng(run_seed, &format!("workload.{}.arrivals", spec.name)),
+            opened: 0,
+        }
+    }
+
+    pub fn first(&self, duration: Duration) -> Option<(Duration, u32)> {
+        (self.spec.start < duration).then_some((self.spec.start, 0))
+    }
+
+    /// The next connection opens now; when does the one after?
+    pub fn fire(&mut self, now: Time) -> (Action, Option<Time>) {
+        self.opened += 1;
+        (Action::Connect, self.next_arrival(now))
+    }
+
+    fn next_arrival(&mut self, now: Time) -> Option<Time> {
+        match self.spec.kind {
+            AppKind::Bulk { .. } => None,
+            AppKind::Request {
+                count, interval, ..
+            } => (self.opened < count).then(|| now + interval),
+            AppKind::Churn {
+                rate,
+                poisson,
+                stop,
+                ..
+            } => {
+                let at = if poisson {
+                    // An exponential gap of mean 1/rate (inverse transform; 1 − u is in (0, 1]).
+                    let u: f64 = self.rng.random();
+                    now + Duration::from_secs_f64(-(1.0 - u).ln() / rate)
+                } else {
+                    // The k-th arrival at start + k/rate exactly: no rounding drift.
+                    Time::ZERO
+                        + self.spec.start
+                        + Duration::from_secs_f64(f64::from(self.opened) / rate)
+                };
+                (at < Time::ZERO + stop).then_some(at)
+            }
+        }
+    }
+}

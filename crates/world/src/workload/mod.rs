@@ -1,0 +1,118 @@
+//! The workloads: what sets traffic going. Each kind is a module here holding its state
+//! and what it does when its time comes ([`Workload::fire`] returns an [`Action`]); the
+//! world carries the action out, so a new kind touches its module, this enum and the
+//! experiment schema. What TCP applications do with their connections is in `apps`.
+//!
+//! A workload's events are numbered steps: most kinds have one step, rescheduled after
+//! each firing; a script schedules one step per segment when the run starts.
+
+mod client;
+mod flood;
+mod probe;
+mod script;
+
+use rustc_hash::FxHashMap as HashMap;
+use synack_experiment::metrics::Metrics;
+use synack_experiment::spec::{AppSpec, WorkloadSpec};
+use synack_sim::{Duration, Time};
+use synack_tcp::Segment;
+
+use crate::ids::{Addr, HostId};
+
+pub(crate) use client::Client;
+pub(crate) use flood::Flood;
+pub(crate) use probe::Probe;
+pub(crate) use script::Script;
+
+pub(crate) enum Workload {
+    Probe(Probe),
+    Client(Client),
+    Flood(Flood),
+    Script(Script),
+}
+
+/// What a workload does when its time comes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Action {
+    /// Sends datagram `seq` of `size` bytes (on the wire) over `channel`, outside TCP.
+    Datagram { channel: u32, size: u32, seq: u32 },
+    /// Puts a segment on the wire outside any connection.
+    Segment { from: Addr, to: Addr, seg: Segment },
+    /// The client application opens its next connection.
+    Connect,
+}
+
+/// What building the workloads of a run needs.
+pub(crate) struct Setup<'a> {
+    pub run_seed: u64,
+    /// The channel from one host to another.
+    pub routes: &'a HashMap<(u32, u32), u32>,
+    /// Floods built so far (each numbers its spoofed addresses by its place among them).
+    pub floods: u16,
+}
+
+impl Workload {
+    pub fn new(spec: &WorkloadSpec, setup: &mut Setup) -> Workload {
+        match spec {
+            WorkloadSpec::Probe(p) => {
+                let channel = setup.routes[&(p.from as u32, p.to as u32)];
+                Workload::Probe(Probe::new(p, channel, setup.run_seed))
+            }
+            WorkloadSpec::App(a) => Workload::Client(Client::new(a, setup.run_seed)),
+            WorkloadSpec::Flood(f) => {
+                let number = setup.floods;
+                setup.floods = setup.floods.wrapping_add(1);
+                Workload::Flood(Flood::new(f, number, setup.run_seed))
+            }
+            WorkloadSpec::Script(s) => Workload::Script(Script::new(s)),
+        }
+    }
+
+    /// The first events of a run of `duration`: (when, step).
+    pub fn first(&self, duration: Duration) -> Vec<(Duration, u32)> {
+        match self {
+            Workload::Probe(p) => p.first().into_iter().collect(),
+            Workload::Client(c) => c.first(duration).into_iter().collect(),
+            Workload::Flood(f) => f.first().into_iter().collect(),
+            Workload::Script(s) => s.first(duration),
+        }
+    }
+
+    /// Step `step` is due: what to do, and when this workload's next step is due, if it has
+    /// one more (same number).
+    pub fn fire(&mut self, now: Time, step: u32) -> (Action, Option<Time>) {
+        match self {
+            Workload::Probe(p) => p.fire(now),
+            Workload::Client(c) => c.fire(now),
+            Workload::Flood(f) => f.fire(now),
+            Workload::Script(s) => (s.fire(step), None),
+        }
+    }
+
+    /// The TCP application's specification, for a workload that has connections.
+    pub fn app(&self) -> &AppSpec {
+        match self {
+            Workload::Client(c) => &c.spec,
+            _ => unreachable!("only TCP workloads own connections"),
+        }
+    }
+
+    /// Where a flood's spoofed addresses enter the network.
+    pub fn flood_entry(&self) -> Option<HostId> {
+        match self {
+            Workload::Flood(f) => Some(f.entry()),
+            _ => None,
+        }
+    }
+}
+
+/// The workloads' contributions to a run's metrics.
+pub(crate) fn summarize(workloads: &mut [Workload], m: &mut Metrics) {
+    probe::summarize(
+        workloads.iter_mut().filter_map(|w| match w {
+            Workload::Probe(p) => Some(p),
+            _ => None,
+        }),
+        m,
+    );
+}

@@ -5,7 +5,7 @@ use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
 use crate::config::Experiment;
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
 use crate::config::{LinkParams, Loss};
-use synack_tcp::{Flags, Segment, Seq};
+use synack_tcp::{Flags, Options, Segment, Seq};
 
 use crate::spec::{
     AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptSpec, ScriptedSegment,
@@ -115,7 +115,10 @@ fn scripted(exp: &Experiment, seg: &ScriptSegment) -> ScriptedSegment {
             flags,
             window: 65535,
             len: seg.len,
-            mss: seg.flags.syn.then_some(1460),
+            opts: Options {
+                mss: seg.flags.syn.then_some(1460),
+                ..Options::default()
+            },
         },
     }
 }

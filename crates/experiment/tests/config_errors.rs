@@ -47,7 +47,7 @@ fn bad_files() {
             "unknown key in [tcp]",
             base("\n[tcp]\nmsll = \"1s\"\n"),
             vec![
-                "x.toml:15:1: unknown key `msll` in [tcp]; expected one of: profile, mss, msl,",
+                "x.toml:15:1: unknown key `msll` in [tcp]; expected one of: profile, mss, sack, timestamps, window_scaling, msl,",
                 "did you mean `msl`?",
             ],
         ),

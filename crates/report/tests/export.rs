@@ -10,7 +10,7 @@ use synack_report::export::{jsonl, mermaid, pcap, svg};
 use synack_report::ladder::{self, LadderOptions};
 use synack_report::view::{self, View, ViewError};
 use synack_sim::Time;
-use synack_tcp::Segment;
+use synack_tcp::{Options, Segment, Seq, Timestamp};
 use synack_world::ids::{Addr, FlowId, HostId};
 use synack_world::trace::Trace;
 
@@ -72,8 +72,9 @@ struct Packet {
     /// FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10.
     flags: u8,
     window: u16,
-    mss: Option<u16>,
-    window_scale: Option<u8>,
+    opts: Options,
+    /// Bytes of options, padding included.
+    options_len: usize,
     payload: Vec<u8>,
 }
 
@@ -90,7 +91,7 @@ fn decode(ip: &[u8]) -> Packet {
     let pseudo = [&ip[12..20], &[0, 6], &(tcp.len() as u16).to_be_bytes()[..]].concat();
     assert_eq!(internet_sum(&[&pseudo, tcp]), 0, "TCP checksum");
     let offset = usize::from(tcp[12] >> 4) * 4;
-    let (mut mss, mut window_scale) = (None, None);
+    let mut opts = Options::default();
     let mut o = 20;
     while o < offset {
         match tcp[o] {
@@ -99,8 +100,20 @@ fn decode(ip: &[u8]) -> Packet {
             kind => {
                 let len = usize::from(tcp[o + 1]);
                 match (kind, len) {
-                    (2, 4) => mss = Some(be16(tcp, o + 2)),
-                    (3, 3) => window_scale = Some(tcp[o + 2]),
+                    (2, 4) => opts.mss = Some(be16(tcp, o + 2)),
+                    (3, 3) => opts.wscale = Some(tcp[o + 2]),
+                    (4, 2) => opts.sack_permitted = true,
+                    (8, 10) => {
+                        opts.timestamp = Some(Timestamp {
+                            val: be32(tcp, o + 2),
+                            ecr: be32(tcp, o + 6),
+                        })
+                    }
+                    (5, n) if n >= 10 && (n - 2) % 8 == 0 => {
+                        for b in (o + 2..o + n).step_by(8) {
+                            opts.sack.push((Seq(be32(tcp, b)), Seq(be32(tcp, b + 4))));
+                        }
+                    }
                     _ => panic!("unexpected TCP option {kind} of length {len}"),
                 }
                 o += len;
@@ -116,8 +129,8 @@ fn decode(ip: &[u8]) -> Packet {
         ack: be32(tcp, 8),
         flags: tcp[13],
         window: be16(tcp, 14),
-        mss,
-        window_scale,
+        opts,
+        options_len: offset - 20,
         payload: tcp[offset..].to_vec(),
     }
 }
@@ -138,7 +151,6 @@ fn capture_matches_the_sends(text: &str) -> (Metrics, Trace, Vec<u8>) {
     assert_eq!(file.header.network, pcap_parser::Linktype::RAW);
     let sends = sends(&trace);
     assert_eq!(file.blocks.len(), sends.len(), "one packet per send record");
-    let shift = pcap::window_shift(&trace);
     for (block, (t, from, to, seg)) in file.blocks.iter().zip(&sends) {
         assert_eq!(
             (u64::from(block.ts_sec), u64::from(block.ts_usec)),
@@ -161,19 +173,13 @@ fn capture_matches_the_sends(text: &str) -> (Metrics, Trace, Vec<u8>) {
         );
         assert_eq!(p.payload.len(), seg.len as usize);
         assert!(p.payload.iter().all(|&b| b == 0));
-        if seg.flags.syn() {
-            assert_eq!(p.mss, seg.mss);
-            assert_eq!(p.window_scale, (shift > 0).then_some(shift));
-            assert_eq!(u32::from(p.window), seg.window.min(65_535), "SYN: unscaled");
-        } else {
-            assert_eq!((p.mss, p.window_scale), (None, None));
-            // Scaled back, the window is the simulator's, rounded up to the scale.
-            let w = u32::from(p.window) << shift;
-            assert!(
-                w >= seg.window && w - seg.window < 1 << shift,
-                "{w} for {seg:?}"
-            );
-        }
+        assert_eq!(p.window, seg.window, "the window field as sent");
+        assert_eq!(p.opts, seg.opts, "every option, decoded back");
+        assert_eq!(
+            p.options_len as u32,
+            seg.opts.wire_len(),
+            "the option bytes the simulator counts on the wire"
+        );
     }
     (metrics, trace, bytes)
 }
@@ -181,8 +187,45 @@ fn capture_matches_the_sends(text: &str) -> (Metrics, Trace, Vec<u8>) {
 #[test]
 fn the_capture_holds_every_segment_sent_with_true_headers() {
     let (_, trace, _) = capture_matches_the_sends(&exchange());
-    // The rfc profile's 4 MB windows need a shift: 4,000,000 / 2^6 = 62,500.
-    assert_eq!(pcap::window_shift(&trace), 6);
+    // The rfc profile offers no window scale: its 4 MB buffer is advertised as 65,535.
+    let windows: Vec<u16> = sends(&trace).iter().map(|s| s.3.window).collect();
+    assert_eq!(
+        windows[0], 64_240,
+        "a SYN's window: 65,535 rounded down to 44 MSS"
+    );
+    assert!(windows[2..].iter().all(|&w| w == 65_535), "{windows:?}");
+}
+
+/// The linux profile's options, byte for byte as Linux lays them out: a SYN of
+/// `mss 1460, sackOK, TS val ecr 0, nop, wscale 6` (20 bytes), data segments with `nop, nop,
+/// TS` (12 bytes) and 1448 bytes of payload, windows scaled by 6.
+#[test]
+fn the_capture_carries_the_linux_options() {
+    let text = exchange().replace("profile = \"rfc\"", "profile = \"linux\"");
+    let (_, _, bytes) = capture_matches_the_sends(&text);
+    let file = pcap_parser::PcapCapture::from_file(&bytes).unwrap();
+    let first = decode(file.blocks[0].data);
+    let ts = first.opts.timestamp.expect("a timestamp on the SYN");
+    assert_eq!(ts.ecr, 0);
+    assert_eq!(
+        (first.opts.mss, first.opts.sack_permitted, first.opts.wscale),
+        (Some(1460), true, Some(6))
+    );
+    assert_eq!(first.options_len, 20);
+    let tcp = &file.blocks[0].data[20..];
+    assert_eq!(
+        [tcp[20], tcp[24], tcp[26], tcp[36], tcp[37]],
+        [2, 4, 8, 1, 3],
+        "mss, sackOK, TS, nop, wscale"
+    );
+    for block in &file.blocks[2..] {
+        let p = decode(block.data);
+        assert!(p.opts.timestamp.is_some() && p.opts.mss.is_none());
+        assert!(p.payload.len() <= 1448, "1460 − 12 bytes of timestamps");
+    }
+    let window_of = |i: usize| decode(file.blocks[i].data).window;
+    // 4,000,000 bytes advertised as 62,500 << 6 once the handshake agreed on shift 6.
+    assert_eq!(window_of(2), 62_500);
 }
 
 #[test]

@@ -308,12 +308,34 @@ impl<'de> Deserialize<'de> for PortRange {
 /// [`Config::validate`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
-    /// Maximum segment size, bytes of payload per segment.
+    /// Maximum segment size, bytes of payload per segment, as the MSS option announces it.
+    /// Timestamps, when both ends use them, take 12 of these bytes from every segment
+    /// (Linux `tcp_sync_mss`: 1448 bytes of payload at MSS 1460).
     ///
     /// Linux: 1460 (Ethernet MTU 1500 − 40 bytes of IPv4 and TCP headers);
     /// RFC: 1460 (the same path; RFC 9293 §3.7.1 defaults to 536 only when no MSS option is
     /// seen, and both ends here send one).
     pub mss: u32,
+
+    /// Offer SACK (RFC 2018): SACK-permitted on the SYN, and SACK blocks on ACKs of
+    /// out-of-order data once both ends offered it.
+    ///
+    /// Linux: true (`net.ipv4.tcp_sack = 1`); RFC: false (RFC 9293's bare handshake).
+    pub sack: bool,
+
+    /// Offer timestamps (RFC 7323 §3): TSval/TSecr on every segment once both ends offered
+    /// them, PAWS (§5) on arrival.
+    ///
+    /// Linux: true (`net.ipv4.tcp_timestamps = 1`); RFC: false (RFC 9293's bare handshake).
+    pub timestamps: bool,
+
+    /// Offer window scaling (RFC 7323 §2). Without it on both ends, no window exceeds
+    /// 65,535 bytes. With it, the shift is Linux's (`tcp_select_initial_window`): the
+    /// smallest that lets the 16-bit field express `recv_buffer`.
+    ///
+    /// Linux: true (`net.ipv4.tcp_window_scaling = 1`); RFC: false (RFC 9293's bare
+    /// handshake).
+    pub window_scaling: bool,
 
     /// Maximum segment lifetime; TIME-WAIT lasts 2·msl.
     ///
@@ -463,6 +485,9 @@ impl Config {
     pub fn linux() -> Config {
         Config {
             mss: 1460,
+            sack: true,
+            timestamps: true,
+            window_scaling: true,
             msl: Duration::from_secs(30),
             time_wait: true,
             handshake: Handshake::ThreeWay,
@@ -496,6 +521,9 @@ impl Config {
     pub fn rfc() -> Config {
         Config {
             mss: 1460,
+            sack: false,
+            timestamps: false,
+            window_scaling: false,
             msl: Duration::from_secs(120),
             time_wait: true,
             handshake: Handshake::ThreeWay,

@@ -67,7 +67,7 @@ pub use connection::{Connection, Event, Stats};
 pub use error::{AcceptError, CloseError, ConnectError, ListenError, SendError};
 pub use isn::{FourTuple, IsnGenerator};
 pub use listener::{Listener, ListenerStats, SynDecision};
-pub use segment::{Flags, Segment};
+pub use segment::{Flags, Options, SackBlocks, Segment, Timestamp};
 pub use seq::Seq;
 pub use stack::{
     Accept, Address, Answer, ConnId, DropReason, Incoming, ListenerId, Settled, SocketId, Stack,

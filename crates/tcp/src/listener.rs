@@ -18,9 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
 use crate::config::Config;
-use crate::connection::Connection;
+use crate::connection::{syn_window, wscale_for, Connection, MAX_WSCALE};
 use crate::isn::FourTuple;
-use crate::segment::{Flags, Segment};
+use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
 
 /// Linux `msstab` (net/ipv4/syncookies.c): the MSS values a cookie can encode, by index.
@@ -35,6 +35,13 @@ const COOKIE_MAX_AGE: u32 = 2;
 /// Linux `COOKIEBITS`: the low 24 bits carry the hash and the MSS index, the top 8 the tick.
 const COOKIE_BITS: u32 = 24;
 const COOKIE_MASK: u32 = (1 << COOKIE_BITS) - 1;
+
+/// Linux `TSBITS`: the low bits of a cookie SYN-ACK's TSval that carry the peer's options.
+const COOKIE_TS_MASK: u32 = (1 << 6) - 1;
+/// Linux `TS_OPT_WSCALE_MASK`: the peer's window scale, all ones for none.
+const COOKIE_TS_WSCALE: u32 = 0xf;
+/// Linux `TS_OPT_SACK`.
+const COOKIE_TS_SACK: u32 = 1 << 4;
 
 /// What to do with a SYN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,19 +163,40 @@ impl Listener {
         };
         self.stats.syncookies_accepted += 1;
         self.unaccepted += 1;
+        let options = self.cookie_options(ack);
         Some(Connection::from_cookie(
             now,
             &self.config,
             self.port,
             ack,
             iss,
-            mss,
+            (mss, options),
         ))
     }
 
-    /// The SYN-ACK of a cookie: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK> with our MSS.
+    /// The peer's options a cookie's final ACK brings back (Linux `cookie_timestamp_decode`):
+    /// only with timestamps, whose echoed value carries the peer's window scale (4 bits;
+    /// 15 for none) and SACK-permitted (bit 4). Without timestamps a cookie keeps none.
+    fn cookie_options(&self, ack: &Segment) -> Options {
+        let Some(ts) = ack.opts.timestamp.filter(|_| self.config.timestamps) else {
+            return Options::default();
+        };
+        let wscale = (ts.ecr & COOKIE_TS_WSCALE) as u8;
+        Options {
+            wscale: (wscale != COOKIE_TS_WSCALE as u8 && self.config.window_scaling)
+                .then_some(wscale),
+            sack_permitted: ts.ecr & COOKIE_TS_SACK != 0 && self.config.sack,
+            timestamp: Some(ts),
+            ..Options::default()
+        }
+    }
+
+    /// The SYN-ACK of a cookie: <SEQ=cookie><ACK=SEG.SEQ+1><CTL=SYN,ACK> with our MSS and,
+    /// if the SYN offered timestamps, the options both ends offer, encoded in the low bits
+    /// of our TSval (Linux `cookie_init_timestamp`; `tcp_conn_request` clears the options of
+    /// a cookie's SYN-ACK without timestamps).
     fn cookie_synack(&self, now: Time, tuple: FourTuple, syn: &Segment) -> Segment {
-        let peer_mss = syn.mss.unwrap_or(MSS_TABLE[0]);
+        let peer_mss = syn.opts.mss.unwrap_or(MSS_TABLE[0]);
         // The largest table entry the peer can take (Linux `__cookie_v4_init_sequence`).
         let index = MSS_TABLE.iter().rposition(|&m| m <= peer_mss).unwrap_or(0) as u32;
         let tick = self.tick(now);
@@ -177,15 +205,36 @@ impl Listener {
             .wrapping_add(syn.seq.0)
             .wrapping_add(tick << COOKIE_BITS)
             .wrapping_add(self.hash(tuple, tick).wrapping_add(index) & COOKIE_MASK);
+        let mss = self.config.mss.min(u32::from(u16::MAX)) as u16;
+        let mut opts = Options {
+            mss: Some(mss),
+            ..Options::default()
+        };
+        if let Some(ts) = syn.opts.timestamp.filter(|_| self.config.timestamps) {
+            let wscale = syn.opts.wscale.filter(|_| self.config.window_scaling);
+            let sack = syn.opts.sack_permitted && self.config.sack;
+            let bits = u32::from(wscale.map_or(COOKIE_TS_WSCALE as u8, |w| w.min(MAX_WSCALE)))
+                | if sack { COOKIE_TS_SACK } else { 0 };
+            // The connection's clock: milliseconds plus the ISS as offset (as
+            // `Connection` keeps it), its low bits replaced, never ahead of the clock.
+            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(cookie);
+            let mut val = (clock & !COOKIE_TS_MASK) | bits;
+            if (val.wrapping_sub(clock) as i32) > 0 {
+                val = val.wrapping_sub(COOKIE_TS_MASK + 1);
+            }
+            opts.timestamp = Some(Timestamp { val, ecr: ts.val });
+            opts.sack_permitted = sack;
+            opts.wscale = wscale.map(|_| wscale_for(self.config.recv_buffer));
+        }
         Segment {
             src_port: self.port,
             dst_port: syn.src_port,
             seq: Seq(cookie),
             ack: syn.seq + 1,
             flags: Flags::SYN | Flags::ACK,
-            window: self.config.recv_buffer.min(1 << 30) as u32,
+            window: syn_window(self.config.recv_buffer, self.config.mss),
             len: 0,
-            mss: Some(self.config.mss.min(u32::from(u16::MAX)) as u16),
+            opts,
         }
     }
 
@@ -243,7 +292,10 @@ mod tests {
             flags: Flags::SYN,
             window: 65535,
             len: 0,
-            mss: Some(mss),
+            opts: Options {
+                mss: Some(mss),
+                ..Default::default()
+            },
         }
     }
 

@@ -42,6 +42,12 @@ impl Reassembly {
         !self.held.is_empty()
     }
 
+    /// The held range that contains stream offset `offset`, if one does.
+    pub fn held_range(&self, offset: u64) -> Option<(u64, u64)> {
+        let i = self.held.partition_point(|&(_, e)| e <= offset);
+        self.held.get(i).copied().filter(|&(s, _)| s <= offset)
+    }
+
     /// Takes the stream bytes `[start, end)`, of which only those before `limit` (the right
     /// edge of the receive window) are kept.
     pub fn insert(&mut self, start: u64, end: u64, limit: u64) -> Arrival {

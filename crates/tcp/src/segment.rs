@@ -2,9 +2,11 @@
 //!
 //! Simplified: a segment carries no payload bytes, only its length `len`. The byte stream is
 //! modelled by sequence numbers alone (the content of stream byte *k* is implied by *k* if it
-//! is ever needed), so nothing is copied. No options other than MSS on SYNs; no URG, PSH,
-//! window scaling, SACK or timestamps. The window is a plain 32-bit byte count, as if window
-//! scaling were exact: a 4 MB receive buffer is advertised as 4 MB.
+//! is ever needed), so nothing is copied. The options modelled are MSS, window scale
+//! (RFC 7323 §2), SACK-permitted and SACK (RFC 2018) and timestamps (RFC 7323 §3), laid out
+//! on the wire as Linux lays them out (`tcp_options_write`); no URG or PSH. The window is
+//! the 16-bit header field: the sender's window-scale shift applies to it except on SYNs
+//! (RFC 7323 §2.2).
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
@@ -96,12 +98,110 @@ pub struct Segment {
     /// SEG.ACK: meaningful only when the ACK flag is set (0 otherwise).
     pub ack: Seq,
     pub flags: Flags,
-    /// SEG.WND, in bytes.
-    pub window: u32,
+    /// SEG.WND as the header carries it: bytes, shifted right by the sender's window scale
+    /// on every segment but a SYN (RFC 7323 §2.2).
+    pub window: u16,
     /// Payload bytes (not counting SYN or FIN).
     pub len: u32,
-    /// The MSS option; only SYNs carry one (RFC 9293 §3.7.1).
+    pub opts: Options,
+}
+
+/// The TCP options of one segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    /// Maximum segment size; only SYNs carry one (RFC 9293 §3.7.1).
     pub mss: Option<u16>,
+    /// Window scale shift, 0..=14; only SYNs carry one (RFC 7323 §2.2).
+    pub wscale: Option<u8>,
+    /// SACK-permitted; only SYNs carry it (RFC 2018 §2).
+    pub sack_permitted: bool,
+    /// TSval and TSecr (RFC 7323 §3.2).
+    pub timestamp: Option<Timestamp>,
+    /// SACK blocks (RFC 2018 §3), the most recent first.
+    pub sack: SackBlocks,
+}
+
+/// The timestamps option's two values (RFC 7323 §3.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    /// TSval: the sender's timestamp clock.
+    pub val: u32,
+    /// TSecr: the TSval echoed back (meaningful on segments with ACK).
+    pub ecr: u32,
+}
+
+/// Up to four SACK blocks `[left, right)` (RFC 2018 §3: at most four fit in the option
+/// space; three beside timestamps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SackBlocks {
+    len: u8,
+    blocks: [(Seq, Seq); SackBlocks::MAX],
+}
+
+impl SackBlocks {
+    pub const MAX: usize = 4;
+
+    /// The blocks of `blocks`, up to [`SackBlocks::MAX`] of them.
+    pub fn from_slice(blocks: &[(Seq, Seq)]) -> SackBlocks {
+        let mut all = SackBlocks::default();
+        for &b in blocks.iter().take(Self::MAX) {
+            all.push(b);
+        }
+        all
+    }
+
+    /// Appends a block, if there is room; returns whether there was.
+    pub fn push(&mut self, block: (Seq, Seq)) -> bool {
+        let n = usize::from(self.len);
+        if n == Self::MAX {
+            return false;
+        }
+        self.blocks[n] = block;
+        self.len += 1;
+        true
+    }
+
+    /// Keeps the first `n` blocks.
+    pub fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n as u8);
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_slice(&self) -> &[(Seq, Seq)] {
+        &self.blocks[..usize::from(self.len)]
+    }
+}
+
+impl Options {
+    /// Bytes the options take in the header, as Linux lays them out (`tcp_options_write`):
+    /// MSS 4; SACK-permitted and timestamps together 12 (`sackOK, TS`), timestamps alone 12
+    /// (`nop, nop, TS`), SACK-permitted alone 4 (`nop, nop, sackOK`); window scale 4 (`nop,
+    /// wscale`); SACK 4 + 8 per block (`nop, nop, sack`).
+    pub fn wire_len(&self) -> u32 {
+        let mut n = 0;
+        if self.mss.is_some() {
+            n += 4;
+        }
+        n += match (self.timestamp.is_some(), self.sack_permitted) {
+            (true, _) => 12,
+            (false, true) => 4,
+            (false, false) => 0,
+        };
+        if self.wscale.is_some() {
+            n += 4;
+        }
+        if !self.sack.is_empty() {
+            n += 4 + 8 * self.sack.len() as u32;
+        }
+        n
+    }
 }
 
 impl Segment {
@@ -130,7 +230,7 @@ impl Segment {
             flags,
             window: 0,
             len: 0,
-            mss: None,
+            opts: Options::default(),
         }
     }
 }

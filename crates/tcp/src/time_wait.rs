@@ -25,7 +25,7 @@
 use synack_sim::{Duration, Time};
 
 use crate::connection::{acceptable, Stats};
-use crate::segment::{Flags, Segment};
+use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
 
 /// What to do with a segment that reached a [`TimeWait`].
@@ -49,6 +49,25 @@ pub enum TimeWaitAction {
     Ignore,
 }
 
+/// What a TIME-WAIT keeps of a connection's timestamps (RFC 7323 §3, §5): TS.Recent, to
+/// echo and to reject old duplicates against, and our clock's offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TsEcho {
+    pub recent: u32,
+    pub offset: u32,
+}
+
+impl TsEcho {
+    /// PAWS (RFC 7323 §5.3 R1): a TSval older than TS.Recent.
+    fn rejects(&self, seg: &Segment) -> bool {
+        !seg.flags.rst()
+            && seg
+                .opts
+                .timestamp
+                .is_some_and(|ts| (ts.val.wrapping_sub(self.recent) as i32) < 0)
+    }
+}
+
 /// A connection in TIME-WAIT, reduced to what TIME-WAIT needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeWait {
@@ -60,8 +79,12 @@ pub struct TimeWait {
     snd_nxt: Seq,
     /// RCV.NXT, just after the peer's FIN.
     rcv_nxt: Seq,
-    /// RCV.WND, as advertised.
+    /// RCV.WND, bytes.
     rcv_wnd: u32,
+    /// Our window scale: the ACKs' window field is RCV.WND shifted by it.
+    rcv_wscale: u8,
+    /// Timestamps, if the connection used them: TS.Recent and our clock (RFC 7323).
+    ts: Option<TsEcho>,
     /// When TIME-WAIT ends.
     deadline: Time,
     /// 2·MSL, for restarting the timer.
@@ -78,9 +101,10 @@ impl TimeWait {
     pub(crate) fn new(
         (local_port, remote_port): (u16, u16),
         snd_nxt: Seq,
-        (rcv_nxt, rcv_wnd): (Seq, u32),
+        (rcv_nxt, rcv_wnd, rcv_wscale): (Seq, u32, u8),
         (deadline, len): (Time, Duration),
         rfc1337: bool,
+        ts: Option<TsEcho>,
         stats: Stats,
     ) -> TimeWait {
         TimeWait {
@@ -90,6 +114,8 @@ impl TimeWait {
             snd_nxt,
             rcv_nxt,
             rcv_wnd,
+            rcv_wscale,
+            ts,
             deadline,
             len,
             stats,
@@ -107,6 +133,11 @@ impl TimeWait {
         if self.accepts(seg) {
             return TimeWaitAction::Reopen;
         }
+        // PAWS (RFC 7323 §5.3 R1, Linux `tcp_timewait_state_process`): an old duplicate
+        // is acknowledged and dropped.
+        if self.ts.is_some_and(|ts| ts.rejects(seg)) {
+            return TimeWaitAction::Ack(self.send_ack(now));
+        }
         // RFC 9293 §3.10.7.4 first: an unacceptable segment, other than a RST, is answered
         // with an ACK. The only thing that can arrive is a retransmission of the remote FIN:
         // acknowledge it, and restart the 2·MSL timeout.
@@ -116,15 +147,18 @@ impl TimeWait {
             }
             if seg.flags.fin() && seg.end() == self.rcv_nxt {
                 self.deadline = now + self.len;
-                return TimeWaitAction::AckFin(self.send_ack());
+                if let (Some(ts), Some(seen)) = (&mut self.ts, seg.opts.timestamp) {
+                    ts.recent = seen.val;
+                }
+                return TimeWaitAction::AckFin(self.send_ack(now));
             }
-            return TimeWaitAction::Ack(self.send_ack());
+            return TimeWaitAction::Ack(self.send_ack(now));
         }
         // Second: RST. RFC 5961 §3.2: only an exact one counts, an in-window one draws a
         // challenge ACK; RFC 1337 §3 (fix F1): ignored altogether when `rfc1337` is on.
         if seg.flags.rst() {
             return if seg.seq != self.rcv_nxt {
-                TimeWaitAction::Ack(self.send_ack())
+                TimeWaitAction::Ack(self.send_ack(now))
             } else if self.rfc1337 {
                 TimeWaitAction::Ignore
             } else {
@@ -133,13 +167,13 @@ impl TimeWait {
         }
         // Fourth: a SYN draws a challenge ACK (RFC 5961 §4.2).
         if seg.flags.syn() {
-            return TimeWaitAction::Ack(self.send_ack());
+            return TimeWaitAction::Ack(self.send_ack(now));
         }
         // Fifth: no ACK bit, drop; an ACK of something not yet sent, ACK. Any other ACK
         // acknowledges nothing new (ours were all acknowledged), and in TIME-WAIT text and
         // a FIN already received are ignored (seventh, eighth).
         if seg.flags.ack() && seg.ack.gt(self.snd_nxt) {
-            return TimeWaitAction::Ack(self.send_ack());
+            return TimeWaitAction::Ack(self.send_ack(now));
         }
         TimeWaitAction::Ignore
     }
@@ -155,24 +189,40 @@ impl TimeWait {
         now >= self.deadline
     }
 
-    /// The ACK this connection sends: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
-    pub fn ack_segment(&self) -> Segment {
+    /// The ACK this connection sends at `now`: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with
+    /// timestamps if the connection used them.
+    pub fn ack_segment(&self, now: Time) -> Segment {
+        let timestamp = self.ts.map(|ts| Timestamp {
+            val: ((now.as_nanos() / 1_000_000) as u32).wrapping_add(ts.offset),
+            ecr: ts.recent,
+        });
         Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
             seq: self.snd_nxt,
             ack: self.rcv_nxt,
             flags: Flags::ACK,
-            window: self.rcv_wnd,
+            window: (self.rcv_wnd >> self.rcv_wscale).min(65_535) as u16,
             len: 0,
-            mss: None,
+            opts: Options {
+                timestamp,
+                ..Options::default()
+            },
         }
     }
 
     /// Whether `syn` may reopen the 4-tuple (what
-    /// [`Connection::time_wait_accepts`](crate::Connection::time_wait_accepts) asks of it).
+    /// [`Connection::time_wait_accepts`](crate::Connection::time_wait_accepts) asks of it):
+    /// a SYN that PAWS lets through, beyond the old incarnation's sequence space or, with
+    /// timestamps, newer than TS.Recent (Linux `tcp_timewait_state_process`).
     pub fn accepts(&self, syn: &Segment) -> bool {
-        syn_reopens(self.rcv_nxt, syn)
+        let is_syn = syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst();
+        let newer = match (self.ts, syn.opts.timestamp) {
+            (Some(ts), Some(seen)) => (seen.val.wrapping_sub(ts.recent) as i32) > 0,
+            _ => false,
+        };
+        let paws = self.ts.is_some_and(|ts| ts.rejects(syn));
+        is_syn && !paws && (syn.seq.gt(self.rcv_nxt) || newer)
     }
 
     /// An ISN above every sequence number this connection used: Linux takes
@@ -192,15 +242,8 @@ impl TimeWait {
         self.stats
     }
 
-    fn send_ack(&mut self) -> Segment {
+    fn send_ack(&mut self, now: Time) -> Segment {
         self.stats.segments_sent += 1;
-        self.ack_segment()
+        self.ack_segment(now)
     }
-}
-
-/// RFC 1122 §4.2.2.13 as Linux applies it without timestamps (`tcp_timewait_state_process`):
-/// a SYN (no ACK, no RST) whose sequence number lies beyond RCV.NXT = `rcv_nxt` of the old
-/// incarnation may reopen a 4-tuple in TIME-WAIT.
-fn syn_reopens(rcv_nxt: Seq, syn: &Segment) -> bool {
-    syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst() && syn.seq.gt(rcv_nxt)
 }

@@ -11,6 +11,8 @@ fn cfg() -> Config {
     Config {
         mss: 1000,
         init_cwnd: 4,
+        timestamps: false,
+        sack: false,
         ..Config::linux()
     }
 }

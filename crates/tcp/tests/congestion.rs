@@ -16,6 +16,10 @@ fn cfg() -> Config {
         mss: 1000,
         init_cwnd: 10,
         delayed_ack: None,
+        // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks
+        // (their own tests are in `options.rs`).
+        timestamps: false,
+        sack: false,
         ..Config::linux()
     }
 }
@@ -310,6 +314,8 @@ fn slow_start_with_delayed_acks_per_profile() {
         let config = Config {
             mss: 1000,
             init_cwnd: 16,
+            timestamps: false,
+            sack: false,
             ..base
         };
         assert!(config.delayed_ack.is_some());
@@ -337,6 +343,11 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
             mss: 1000,
             init_cwnd: 22,
             delayed_ack: Some(ms(1)),
+            timestamps: false,
+            sack: false,
+            // A window the SYN offers as it is (a multiple of the MSS below 65,535), so that
+            // the first duplicate ACK does not also update the window (RFC 5681 §2).
+            recv_buffer: 64_000,
             ..base
         };
         let mut p = established(&config);

@@ -23,6 +23,10 @@ fn cfg() -> Config {
         init_cwnd: 4,
         isn: Isn::Zero,
         ephemeral_ports: ports(40000, 40004),
+        // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks
+        // (their own tests are in `options.rs`).
+        timestamps: false,
+        sack: false,
         ..Config::linux()
     }
 }
@@ -45,7 +49,7 @@ fn seg(ports: (u16, u16), flags: Flags, seq: u32, ack: u32, len: u32) -> Segment
         flags,
         window: 65535,
         len,
-        mss: None,
+        opts: synack_tcp::Options::default(),
     }
 }
 

@@ -102,10 +102,10 @@ impl Packet {
     }
 }
 
-/// IPv4 (20 bytes) and TCP (20 bytes) headers, plus the MSS option (4 bytes) on SYNs: what
-/// a segment adds to its payload on the wire.
+/// IPv4 (20 bytes) and TCP (20 bytes) headers, plus the options: what a segment adds to its
+/// payload on the wire.
 fn wire_bytes(seg: &Segment) -> u32 {
-    40 + if seg.mss.is_some() { 4 } else { 0 } + seg.len
+    40 + seg.opts.wire_len() + seg.len
 }
 
 /// What a run produced.

@@ -58,6 +58,9 @@ macro_rules! tcp_keys {
 
 tcp_keys! {
     mss: u32,
+    sack: bool,
+    timestamps: bool,
+    window_scaling: bool,
     msl: Duration => "units::opt_duration",
     time_wait: bool,
     handshake: Handshake,

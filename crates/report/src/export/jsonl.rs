@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use synack_sim::Time;
+use synack_tcp::Options;
 use synack_world::ids::{ChannelId, FlowId, PacketId};
 use synack_world::trace::{Cause, Record, Sent, Trace};
 
@@ -81,8 +82,36 @@ fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) ->
         "len": seg.len,
         "wnd": seg.window,
     });
+    if seg.opts != Options::default() {
+        v["opts"] = options_json(&seg.opts);
+    }
     if let Event::Drop(c) = ev {
         v["link"] = trace.link_of(c).0.into();
+    }
+    v
+}
+
+/// A segment's options, those it carries only: `mss`, `wscale`, `sackOK`, `ts` as
+/// `[val, ecr]`, `sack` as `[[left, right], …]`.
+fn options_json(o: &Options) -> Value {
+    let mut v = json!({});
+    if let Some(mss) = o.mss {
+        v["mss"] = mss.into();
+    }
+    if let Some(shift) = o.wscale {
+        v["wscale"] = shift.into();
+    }
+    if o.sack_permitted {
+        v["sackOK"] = true.into();
+    }
+    if let Some(ts) = o.timestamp {
+        v["ts"] = json!([ts.val, ts.ecr]);
+    }
+    if !o.sack.is_empty() {
+        let blocks: Vec<Value> = (o.sack.as_slice().iter())
+            .map(|(l, r)| json!([l.0, r.0]))
+            .collect();
+        v["sack"] = blocks.into();
     }
     v
 }

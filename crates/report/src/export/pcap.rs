@@ -21,22 +21,19 @@
 //!   their random ports still set their connections apart.
 //! - **IPv4**: TTL 64, Don't Fragment, identification 0 (RFC 6864 §4.1 allows any value in
 //!   an atomic datagram), correct header checksum.
-//! - **TCP**: ports, absolute seq and ack, SYN/FIN/RST/ACK, the MSS option on SYNs, correct
-//!   checksum, and `len` payload bytes of zeros: the simulator models no content.
-//! - **Window**: the simulator's windows are plain 32-bit byte counts (4 MiB buffers
-//!   advertise 4 MiB). The file carries them the way real TCP does (RFC 7323): one shift `s`
-//!   for the whole file, the smallest that fits every window into 16 bits; every SYN carries
-//!   a Window Scale option of `s` (when `s > 0`), the window of a SYN is unscaled (clamped to
-//!   65,535, RFC 7323 §2.2), and every other segment carries `ceil(window / 2^s)`, so
-//!   Wireshark's "calculated window size" is the simulator's window rounded up to a multiple
-//!   of `2^s` — and a non-zero window never reads as zero.
+//! - **TCP**: ports, absolute seq and ack, SYN/FIN/RST/ACK, the window field as sent
+//!   (scaled by the sender's window scale once agreed, RFC 7323 §2.2), the options the
+//!   segment carries (MSS, SACK-permitted, timestamps, window scale, SACK) laid out as Linux
+//!   lays them out (`tcp_options_write`), so Wireshark decodes them and computes scaled
+//!   windows and SACK ranges; a correct checksum, and `len` payload bytes of zeros: the
+//!   simulator models no content.
 
 use std::net::Ipv4Addr;
 
 use etherparse::{IpHeaders, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
-use synack_tcp::Segment;
+use synack_tcp::{Options, Segment, Seq};
 
 use synack_world::ids::{Addr, HostId};
 use synack_world::trace::{Record, Sent, Trace};
@@ -56,11 +53,8 @@ pub enum PcapError {
 
 /// Largest IPv4 packet (RFC 791: the total length is 16 bits).
 const MAX_PACKET: u32 = 65_535;
-/// IPv4 header without options, TCP header with the longest options written here
-/// (MSS 4 + NOP 1 + Window Scale 3).
-const MAX_HEADERS: u32 = 20 + 20 + 8;
-/// RFC 7323 §2.3: a shift above 14 is treated as 14.
-const MAX_SHIFT: u8 = 14;
+/// IPv4 header without options, TCP header with the most options (40 bytes).
+const MAX_HEADERS: u32 = 20 + 20 + 40;
 
 /// The capture of every segment sent in `trace`, as the bytes of a libpcap file.
 pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
@@ -72,7 +66,6 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
         ..PcapHeader::default()
     };
     let mut writer = PcapWriter::with_header(Vec::new(), header)?;
-    let shift = window_shift(trace);
     let zeros = vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize];
     let mut packet = Vec::with_capacity(MAX_PACKET as usize);
     for r in trace.records() {
@@ -88,7 +81,7 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
         })?;
         packet.clear();
         PacketBuilder::ip(IpHeaders::Ipv4(ip_header(*from, *to), Default::default()))
-            .tcp_header(tcp_header(seg, shift))
+            .tcp_header(tcp_header(seg))
             .write(&mut packet, payload)?;
         let timestamp = std::time::Duration::from_nanos(t.as_nanos());
         writer.write_packet(&PcapPacket::new(timestamp, packet.len() as u32, &packet))?;
@@ -109,28 +102,6 @@ pub fn address(addr: Addr) -> Ipv4Addr {
     }
 }
 
-/// The window scale shift of the capture: the smallest that fits every window of a segment
-/// other than a SYN into the 16-bit window field (at most 14, RFC 7323 §2.3).
-pub fn window_shift(trace: &Trace) -> u8 {
-    let widest = trace
-        .records()
-        .iter()
-        .filter_map(|r| match r {
-            Record::Send(Sent { seg, .. }) if !seg.flags.syn() => Some(seg.window),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    (0..MAX_SHIFT)
-        .find(|&s| scaled(widest, s) <= u32::from(u16::MAX))
-        .unwrap_or(MAX_SHIFT)
-}
-
-/// `ceil(window / 2^shift)`.
-fn scaled(window: u32, shift: u8) -> u32 {
-    window.div_ceil(1 << shift)
-}
-
 fn ip_header(from: Addr, to: Addr) -> Ipv4Header {
     Ipv4Header {
         time_to_live: 64,
@@ -143,36 +114,45 @@ fn ip_header(from: Addr, to: Addr) -> Ipv4Header {
     }
 }
 
-fn tcp_header(seg: &Segment, shift: u8) -> TcpHeader {
-    let window = if seg.flags.syn() {
-        // RFC 7323 §2.2: the window field of a SYN is never scaled.
-        seg.window
-    } else {
-        scaled(seg.window, shift)
-    };
-    let mut tcp = TcpHeader::new(
-        seg.src_port,
-        seg.dst_port,
-        seg.seq.0,
-        window.min(u32::from(u16::MAX)) as u16,
-    );
+fn tcp_header(seg: &Segment) -> TcpHeader {
+    let mut tcp = TcpHeader::new(seg.src_port, seg.dst_port, seg.seq.0, seg.window);
     tcp.syn = seg.flags.syn();
     tcp.fin = seg.flags.fin();
     tcp.rst = seg.flags.rst();
     tcp.ack = seg.flags.ack();
     tcp.acknowledgment_number = seg.ack.0;
-    if seg.flags.syn() {
-        let mut options = Vec::with_capacity(3);
-        if let Some(mss) = seg.mss {
-            options.push(TcpOptionElement::MaximumSegmentSize(mss));
-        }
-        if shift > 0 {
-            // RFC 7323 §2.2: sent on SYNs only; NOP aligns the header to 32 bits.
-            options.push(TcpOptionElement::Noop);
-            options.push(TcpOptionElement::WindowScale(shift));
-        }
-        tcp.set_options(&options)
-            .expect("MSS and window scale fit in the TCP options");
-    }
+    tcp.set_options(&options(&seg.opts))
+        .expect("a segment's options fit in 40 bytes");
     tcp
+}
+
+/// A segment's options in Linux's order and alignment (`tcp_options_write`): MSS;
+/// SACK-permitted and timestamps (`sackOK, TS`, or `nop, nop, TS`, or `nop, nop, sackOK`);
+/// `nop, wscale`; `nop, nop, sack`.
+fn options(o: &Options) -> Vec<TcpOptionElement> {
+    use TcpOptionElement::*;
+    let mut out = Vec::with_capacity(10);
+    if let Some(mss) = o.mss {
+        out.push(MaximumSegmentSize(mss));
+    }
+    match (o.timestamp, o.sack_permitted) {
+        (Some(ts), true) => {
+            out.extend([SelectiveAcknowledgementPermitted, Timestamp(ts.val, ts.ecr)])
+        }
+        (Some(ts), false) => out.extend([Noop, Noop, Timestamp(ts.val, ts.ecr)]),
+        (None, true) => out.extend([Noop, Noop, SelectiveAcknowledgementPermitted]),
+        (None, false) => {}
+    }
+    if let Some(shift) = o.wscale {
+        out.extend([Noop, WindowScale(shift)]);
+    }
+    if let Some((&first, rest)) = o.sack.as_slice().split_first() {
+        let block = |(l, r): (Seq, Seq)| (l.0, r.0);
+        let mut more = [None; 3];
+        for (slot, &b) in more.iter_mut().zip(rest) {
+            *slot = Some(block(b));
+        }
+        out.extend([Noop, Noop, SelectiveAcknowledgement(block(first), more)]);
+    }
+    out
 }

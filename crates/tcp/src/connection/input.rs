@@ -5,7 +5,7 @@ use synack_sim::Time;
 use super::{Connection, Event};
 use crate::config::PassiveClose;
 use crate::congestion::{CongestionControl, PartialAck};
-use crate::segment::{Flags, Segment};
+use crate::segment::{Flags, SackBlocks, Segment};
 use crate::seq::Seq;
 use crate::state::State;
 use crate::time_wait::TimeWaitAction;
@@ -38,7 +38,7 @@ impl Connection {
         self.timers.set(Timer::TimeWait, tw.deadline());
         match action {
             TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => self.out.push_back(ack),
-            TimeWaitAction::Reopen => self.emit_control(tw.ack_segment()),
+            TimeWaitAction::Reopen => self.emit_control(tw.ack_segment(now)),
             TimeWaitAction::Close => self.finish(Event::Closed),
             TimeWaitAction::Ignore => {}
         }
@@ -81,14 +81,14 @@ impl Connection {
         }
         self.take_peer_syn(seg);
         if ack_ok {
-            self.set_window(seg.seq, seg.ack, seg.window);
+            self.set_window(seg);
             self.on_new_ack(now, seg.ack);
             self.establish();
             self.rcv.ack_now = true;
         } else {
             // Simultaneous open (Figure 7): SYN-RECEIVED, and our SYN goes out again with
             // an ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
-            self.set_window(seg.seq, seg.ack, seg.window);
+            self.set_window(seg);
             self.set_state(State::SynReceived);
             self.send_syn(now);
         }
@@ -100,9 +100,15 @@ impl Connection {
             return;
         };
         let seg = &seg;
+        if self.agreed.paws_rejects(seg) {
+            // RFC 7323 §5.3 R1: an old duplicate; acknowledge it and drop it.
+            self.rcv.ack_now = true;
+            return;
+        }
         if !self.check_sequence(seg) {
             return;
         }
+        self.agreed.update_ts_recent(seg, self.rcv.last_ack_sent);
         if seg.flags.rst() {
             return self.check_rst(seg);
         }
@@ -186,7 +192,7 @@ impl Connection {
                 self.emit_control(rst);
                 return false;
             }
-            self.set_window(seg.seq, seg.ack, seg.window);
+            self.set_window(seg);
             self.on_new_ack(now, seg.ack);
             self.establish();
         } else if seg.ack.gt(self.snd.max) {
@@ -199,7 +205,7 @@ impl Connection {
             self.on_same_ack(now, seg);
         } // else: "a duplicate (SEG.ACK < SND.UNA), it can be ignored"
         if self.snd.una.le(seg.ack) {
-            self.update_window(seg.seq, seg.ack, seg.window);
+            self.update_window(seg);
         }
         self.after_our_fin_acked(now);
         self.state != State::Closed
@@ -207,19 +213,30 @@ impl Connection {
 
     /// RFC 9293 §3.10.7.4 fifth: the send window is updated by a segment newer than the one
     /// that last updated it.
-    pub(super) fn update_window(&mut self, seq: Seq, ack: Seq, window: u32) {
+    pub(super) fn update_window(&mut self, seg: &Segment) {
         let s = &self.snd;
-        if s.wl1.lt(seq) || (s.wl1 == seq && s.wl2.le(ack)) {
-            self.set_window(seq, ack, window);
+        if s.wl1.lt(seg.seq) || (s.wl1 == seg.seq && s.wl2.le(seg.ack)) {
+            self.set_window(seg);
         }
     }
 
     /// SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK: unconditionally, as the
     /// handshake does (RFC 9293 §3.10.7.3 and §3.10.7.4 fifth, SYN-RECEIVED).
-    pub(super) fn set_window(&mut self, seq: Seq, ack: Seq, window: u32) {
-        self.snd.wnd = window;
-        self.snd.wl1 = seq;
-        self.snd.wl2 = ack;
+    pub(super) fn set_window(&mut self, seg: &Segment) {
+        self.snd.wnd = self.peer_window(seg);
+        self.snd.wl1 = seg.seq;
+        self.snd.wl2 = seg.ack;
+    }
+
+    /// SEG.WND in bytes: the field shifted by the peer's window scale, except on a SYN
+    /// (RFC 7323 §2.2).
+    fn peer_window(&self, seg: &Segment) -> u32 {
+        let shift = if seg.flags.syn() {
+            0
+        } else {
+            self.agreed.snd_wscale
+        };
+        u32::from(seg.window) << shift
     }
 
     /// SND.UNA < SEG.ACK: new data (or our SYN, or our FIN) acknowledged.
@@ -298,7 +315,7 @@ impl Connection {
         let duplicate = seg.len == 0
             && !seg.flags.syn()
             && !seg.flags.fin()
-            && seg.window == self.snd.wnd
+            && self.peer_window(seg) == self.snd.wnd
             && self.snd.una != self.snd.max;
         if !duplicate {
             return;
@@ -351,6 +368,9 @@ impl Connection {
         let limit = self.rcv.stream.delivered() + u64::from(self.rcv.wnd);
         let arrival = self.rcv.stream.insert(start, end, limit);
         self.rcv.nxt += arrival.delivered as u32;
+        if self.agreed.sack {
+            self.track_sack_blocks(start, arrival.out_of_order);
+        }
         if arrival.delivered > 0 {
             self.events
                 .push_back(Event::DataReceived(arrival.delivered));
@@ -362,6 +382,29 @@ impl Connection {
         } else {
             self.delay_ack(now, arrival.delivered);
         }
+    }
+
+    /// RFC 2018 §4: the first SACK block reports the block holding the segment that just
+    /// arrived, the others the most recently reported first; blocks now delivered in order
+    /// go (Linux `tcp_sack_new_ofo_skb`, `tcp_sack_remove`).
+    fn track_sack_blocks(&mut self, start: u64, out_of_order: bool) {
+        let delivered = self.rcv.stream.delivered();
+        let seq_of = |offset: u64| self.rcv.nxt + (offset - delivered) as u32;
+        let mut blocks = SackBlocks::default();
+        let newest = out_of_order
+            .then(|| self.rcv.stream.held_range(start))
+            .flatten()
+            .map(|(s, e)| (seq_of(s), seq_of(e)));
+        if let Some(b) = newest {
+            blocks.push(b);
+        }
+        for &(l, r) in self.rcv.sacks.as_slice() {
+            let merged = newest.is_some_and(|(nl, nr)| nl.le(l) && r.le(nr));
+            if r.gt(self.rcv.nxt) && !merged {
+                blocks.push((l, r));
+            }
+        }
+        self.rcv.sacks = blocks;
     }
 
     /// Stream offsets `[start, end)` of a segment's payload.

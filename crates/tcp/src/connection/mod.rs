@@ -11,15 +11,21 @@
 //! - No payload: the stream is sequence numbers only, so the receiving application is told
 //!   byte *counts*. Nothing checks content; reassembly keeps ranges.
 //! - The receiving application reads at once: the advertised window is always the receive
-//!   buffer (capped at 2³⁰, RFC 7323's largest), so this endpoint never advertises a zero
+//!   buffer (up to what the agreed window scale expresses), so this endpoint never advertises a zero
 //!   window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
 //!   are not modelled; flow control still bounds the sender by the advertised window, and a
 //!   zero window from a peer (a scripted one) is probed by the persist timer.
-//! - Go-back-N after a timeout, no SACK (RFC 2018) and no limited transmit (RFC 3042): a
+//! - Go-back-N after a timeout, and the sender ignores SACK blocks (it offers SACK and its
+//!   receiver sends blocks, RFC 2018 §4, without D-SACK); no limited transmit (RFC 3042): a
 //!   window with many losses recovers more slowly than Linux. NewReno is RFC 6582 §4's
 //!   "Impatient" variant: only the first partial ACK resets the retransmission timer, so a
 //!   window with more holes than one RTO has round trips for ends in a timeout.
-//! - One RTT sample per round trip (a single timed segment), no timestamps (RFC 7323).
+//! - One RTT sample per round trip (a single timed segment), even with timestamps (RFC 7323
+//!   §4's RTTM is not used yet); timestamps tick at 1 ms (Linux's TCP clock) and serve PAWS
+//!   (§5), also in TIME-WAIT. A segment without timestamps on a connection that agreed on
+//!   them is accepted, as Linux accepts it (RFC 7323 §3.2 says it SHOULD be dropped).
+//! - No receive-buffer autotuning: once the handshake is over the window is the whole
+//!   receive buffer (Linux grows it from 64 KB as data arrives, `tcp_rcv_space_adjust`).
 //! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
 //!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
 //! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.
@@ -40,8 +46,11 @@
 //! - A connection knows its ports only; the caller demultiplexes by address.
 
 mod input;
+mod options;
 mod output;
 mod timeout;
+
+pub use options::{syn_window, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN};
 
 pub(crate) use input::acceptable;
 
@@ -54,11 +63,13 @@ use crate::congestion::{CongestionControl, Controller};
 use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
-use crate::segment::Segment;
+use crate::segment::{Options, SackBlocks, Segment};
 use crate::seq::Seq;
 use crate::state::State;
-use crate::time_wait::TimeWait;
+use crate::time_wait::{TimeWait, TsEcho};
+
 use crate::timer::{Timer, TimerTable};
+use options::Agreed;
 
 /// Timeouts of data or FIN before the connection gives up (Linux `tcp_retries2` = 15,
 /// which Linux converts to a time of about 924.6 s; counted here).
@@ -72,6 +83,9 @@ pub const RTO_AFTER_SYN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// RFC 7323 §2.3: the largest window scaling can express.
 const MAX_WINDOW: u64 = 1 << 30;
+
+/// The largest window the 16-bit field expresses unscaled.
+const MAX_UNSCALED: u64 = 65_535;
 
 /// What the application learns, in the order it happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,8 +161,12 @@ struct Recv {
     irs: Seq,
     /// RCV.NXT.
     nxt: Seq,
-    /// RCV.WND.
+    /// RCV.WND, bytes: the receive buffer, up to what the agreed window scale expresses.
     wnd: u32,
+    /// RCV.NXT when we last sent an ACK (RFC 7323 §4.3's Last.ACK.sent).
+    last_ack_sent: Seq,
+    /// The blocks held beyond a hole, the one most recently added to first (RFC 2018 §4).
+    sacks: SackBlocks,
     stream: Reassembly,
     /// Stream offset of the peer's FIN, once seen (possibly beyond a hole).
     fin_at: Option<u64>,
@@ -188,6 +206,8 @@ pub struct Connection {
     rtt: RttEstimator,
     cc: Controller,
     recovery: Recovery,
+    /// The options agreed in the handshake.
+    agreed: Agreed,
     /// Consecutive timeouts of the current retransmission.
     retries: u32,
     stats: Stats,
@@ -196,7 +216,8 @@ pub struct Connection {
 impl Connection {
     fn new(config: &Config, local_port: u16, remote_port: u16, iss: Seq) -> Connection {
         let mss = config.mss;
-        let wnd = config.recv_buffer.min(MAX_WINDOW) as u32;
+        // Unscaled until the handshake agrees on a shift.
+        let wnd = config.recv_buffer.min(MAX_UNSCALED) as u32;
         Connection {
             config: config.clone(),
             state: State::Closed,
@@ -226,6 +247,8 @@ impl Connection {
                 irs: Seq(0),
                 nxt: Seq(0),
                 wnd,
+                last_ack_sent: Seq(0),
+                sacks: SackBlocks::default(),
                 stream: Reassembly::default(),
                 fin_at: None,
                 fin_received: false,
@@ -246,6 +269,7 @@ impl Connection {
                 recover: iss,
                 partial_acked: false,
             },
+            agreed: Agreed::new(iss),
             retries: 0,
             stats: Stats::default(),
         }
@@ -283,7 +307,7 @@ impl Connection {
         c.state = State::Listen;
         c.passive = true;
         c.take_peer_syn(syn);
-        c.set_window(syn.seq, syn.ack, syn.window);
+        c.set_window(syn);
         c.set_state(State::SynReceived);
         c.send_syn(now);
         if c.config.handshake == Handshake::TwoWay {
@@ -296,15 +320,15 @@ impl Connection {
 
     /// A connection completed by a SYN cookie (RFC 4987 §3.6): the listener kept no state,
     /// so it is rebuilt from the final `ack` — our ISS is its ACK − 1 (the cookie), the
-    /// peer's ISN its SEQ − 1, the peer's MSS what the cookie encoded — and enters
-    /// ESTABLISHED at once; any data or FIN on the ACK is then processed as usual.
+    /// peer's ISN its SEQ − 1, the peer's MSS and options what the cookie encoded — and
+    /// enters ESTABLISHED at once; any data or FIN on the ACK is then processed as usual.
     pub fn from_cookie(
         now: Time,
         config: &Config,
         local_port: u16,
         ack: &Segment,
         iss: Seq,
-        peer_mss: u32,
+        (peer_mss, peer_options): (u32, Options),
     ) -> Connection {
         let mut c = Connection::new(config, local_port, ack.src_port, iss);
         c.state = State::Listen;
@@ -312,10 +336,17 @@ impl Connection {
         c.snd.una = iss + 1;
         c.snd.nxt = iss + 1;
         c.snd.max = iss + 1;
-        c.rcv.irs = ack.seq - 1;
-        c.rcv.nxt = ack.seq;
-        c.snd.mss = config.mss.min(peer_mss).max(1);
-        c.set_window(ack.seq, ack.ack, ack.window);
+        let syn = Segment {
+            seq: ack.seq - 1,
+            opts: Options {
+                mss: Some(peer_mss.min(u32::from(u16::MAX)) as u16),
+                ..peer_options
+            },
+            ..*ack
+        };
+        c.take_peer_syn(&syn);
+        c.rcv.last_ack_sent = c.rcv.nxt;
+        c.set_window(ack);
         c.establish();
         c.handle_segment(now, ack);
         c
@@ -441,6 +472,17 @@ impl Connection {
     pub fn mss(&self) -> u32 {
         self.snd.mss
     }
+    /// The options the handshake agreed on: SACK, timestamps, and the window scales as
+    /// (the peer's shift, ours), `None` without window scaling.
+    pub fn agreed_options(&self) -> (bool, bool, Option<(u8, u8)>) {
+        let a = &self.agreed;
+        let scales = a.scaling.then_some((a.snd_wscale, a.rcv_wscale));
+        (a.sack, a.timestamps, scales)
+    }
+    /// SND.WND: the peer's window in bytes, scaled.
+    pub fn send_window(&self) -> u32 {
+        self.snd.wnd
+    }
     /// ISS and IRS (the latter 0 until the peer's SYN arrives).
     pub fn isn(&self) -> (Seq, Seq) {
         (self.snd.iss, self.rcv.irs)
@@ -496,9 +538,13 @@ impl Connection {
                 // SND.NXT: the highest sent (go-back-N may have rewound ours), as every ACK
                 // sent in TIME-WAIT carries it.
                 self.snd.max,
-                (self.rcv.nxt, self.rcv.wnd),
+                (self.rcv.nxt, self.rcv.wnd, self.agreed.rcv_wscale),
                 (deadline, self.config.time_wait_len()),
                 self.config.rfc1337,
+                self.agreed.timestamps.then_some(TsEcho {
+                    recent: self.agreed.ts_recent,
+                    offset: self.agreed.ts_offset,
+                }),
                 self.stats,
             )
         })
@@ -555,12 +601,23 @@ impl Connection {
         self.events.push_back(why);
     }
 
-    /// The peer's SYN: IRS, RCV.NXT and its MSS option (RFC 9293 §3.10.7.2-3, §3.7.1).
+    /// The peer's SYN: IRS, RCV.NXT, its MSS option (RFC 9293 §3.10.7.2-3, §3.7.1) and the
+    /// options both ends offered. With timestamps every segment's payload is 12 bytes
+    /// shorter (Linux `tcp_sync_mss`), and the receive window is what the agreed shift lets
+    /// the 16-bit field express.
     fn take_peer_syn(&mut self, syn: &Segment) {
         self.rcv.irs = syn.seq;
         self.rcv.nxt = syn.seq + 1;
-        let peer_mss = syn.mss.map_or(DEFAULT_MSS, u32::from);
-        self.snd.mss = self.config.mss.min(peer_mss).max(1);
+        self.agreed.take_peer_syn(&self.config, &syn.opts);
+        let peer_mss = syn.opts.mss.map_or(DEFAULT_MSS, u32::from);
+        let options = if self.agreed.timestamps {
+            TIMESTAMPS_LEN
+        } else {
+            0
+        };
+        self.snd.mss = self.config.mss.min(peer_mss).saturating_sub(options).max(1);
+        let scaled = MAX_UNSCALED << self.agreed.rcv_wscale;
+        self.rcv.wnd = self.config.recv_buffer.min(scaled).min(MAX_WINDOW) as u32;
     }
 
     /// Entering ESTABLISHED, from SYN-SENT, SYN-RECEIVED, or at once (two-way ablation).

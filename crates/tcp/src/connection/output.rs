@@ -2,9 +2,9 @@
 
 use synack_sim::Time;
 
-use super::Connection;
+use super::{syn_window, Connection, MAX_UNSCALED};
 use crate::congestion::CongestionControl;
-use crate::segment::{Flags, Segment};
+use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
 use crate::state::State;
 use crate::timer::Timer;
@@ -122,10 +122,20 @@ impl Connection {
             seq,
             ack: if flags.ack() { self.rcv.nxt } else { Seq(0) },
             flags,
-            window: self.rcv.wnd,
+            window: self.window_field(flags.syn()),
             len,
-            mss: None,
+            opts: Options::default(),
         }
+    }
+
+    /// The window field: RCV.WND shifted by our window scale; on a SYN, unscaled and, as
+    /// Linux offers it (`tcp_select_initial_window`), a multiple of the MSS (64,240 bytes
+    /// at MSS 1460).
+    fn window_field(&self, syn: bool) -> u16 {
+        if syn {
+            return syn_window(u64::from(self.rcv.wnd), self.config.mss);
+        }
+        (u64::from(self.rcv.wnd) >> self.agreed.rcv_wscale).min(MAX_UNSCALED) as u16
     }
 
     /// Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED, or a two-way ESTABLISHED whose SYN is
@@ -137,7 +147,7 @@ impl Connection {
             Flags::SYN | Flags::ACK
         };
         let mut seg = self.segment(self.snd.iss, flags, 0);
-        seg.mss = Some(self.config.mss.min(u32::from(u16::MAX)) as u16);
+        seg.opts = self.syn_options(now, flags.ack());
         self.snd.nxt = self.snd.nxt.max(self.snd.iss + 1);
         self.emit(now, seg);
     }
@@ -159,8 +169,23 @@ impl Connection {
     }
 
     /// Puts `seg` on the wire: RTT timing (Karn), the retransmission timer (RFC 6298 (5.1)),
-    /// and the ACK it carries.
-    fn emit(&mut self, now: Time, seg: Segment) {
+    /// the ACK it carries and, once agreed, timestamps (RFC 7323 §3.2: on every segment
+    /// but a RST) and SACK blocks (RFC 2018 §4: on ACKs while data is held beyond a hole;
+    /// three beside timestamps, as Linux sends them).
+    fn emit(&mut self, now: Time, mut seg: Segment) {
+        if !seg.flags.syn() {
+            if self.agreed.timestamps {
+                seg.opts.timestamp = Some(Timestamp {
+                    val: self.agreed.ts_val(now),
+                    ecr: self.agreed.ts_recent,
+                });
+            }
+            if self.agreed.sack && seg.flags.ack() && !self.rcv.sacks.is_empty() {
+                seg.opts.sack = self.rcv.sacks;
+                let room = if self.agreed.timestamps { 3 } else { 4 };
+                seg.opts.sack.truncate(room);
+            }
+        }
         let seq_len = seg.seq_len();
         if seq_len > 0 {
             if seg.seq.lt(self.snd.max) {
@@ -177,6 +202,7 @@ impl Connection {
             }
         }
         if seg.flags.ack() {
+            self.rcv.last_ack_sent = self.rcv.nxt;
             self.rcv.ack_now = false;
             self.rcv.unacked = 0;
             self.timers.stop(Timer::DelayedAck);

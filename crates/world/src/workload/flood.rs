@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_experiment::spec::FloodSpec;
 use synack_sim::{Duration, Time};
-use synack_tcp::{Flags, Segment, Seq};
+use synack_tcp::{Flags, Options, Segment, Seq};
 
 use super::Action;
 use crate::ids::{Addr, HostId};
@@ -60,7 +60,10 @@ impl Flood {
             flags: Flags::SYN,
             window: 65535,
             len: 0,
-            mss: Some(1460),
+            opts: Options {
+                mss: Some(1460),
+                ..Options::default()
+            },
         };
         let to = Addr::Host(HostId(self.spec.target as u32));
         let next = (next < Time::ZERO + self.spec.stop).then_some(next);

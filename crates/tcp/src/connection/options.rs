@@ -1,0 +1,130 @@
+//! The options a connection agrees on in its handshake and then carries: window scaling
+//! and timestamps (RFC 7323), SACK (RFC 2018). Each side offers what its [`Config`] enables;
+//! an option is in use when both offered it (RFC 7323 §2.2, §3.2; RFC 2018 §2), as Linux
+//! decides in `tcp_parse_options` and `tcp_openreq_init`.
+
+use synack_sim::Time;
+
+use super::{Connection, MAX_UNSCALED, MAX_WINDOW};
+use crate::config::Config;
+use crate::segment::{Options, SackBlocks, Segment, Timestamp};
+use crate::seq::Seq;
+
+/// RFC 7323 §2.3: the largest shift.
+pub const MAX_WSCALE: u8 = 14;
+
+/// Bytes the timestamps option takes from every segment's payload once in use (Linux
+/// `TCPOLEN_TSTAMP_ALIGNED`).
+pub const TIMESTAMPS_LEN: u32 = 12;
+
+/// What the handshake agreed on, and the timestamps' state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Agreed {
+    /// Window scaling is in use (both offered it; a shift may still be 0).
+    pub scaling: bool,
+    /// Shift of the windows the peer sends us (its window-scale option), 0 without scaling.
+    pub snd_wscale: u8,
+    /// Shift of the windows we send (ours), 0 without scaling.
+    pub rcv_wscale: u8,
+    /// SACK blocks may be sent (and are understood).
+    pub sack: bool,
+    /// Timestamps are in use.
+    pub timestamps: bool,
+    /// TS.Recent (RFC 7323 §4.3): the TSval to echo.
+    pub ts_recent: u32,
+    /// Our timestamp clock's offset from the run's clock in ms (Linux draws one per
+    /// connection, `secure_tcp_ts_off`; here it is the ISS, already drawn per connection).
+    pub ts_offset: u32,
+}
+
+impl Agreed {
+    /// The state before the peer's SYN is seen: nothing agreed, our clock's offset set.
+    pub fn new(iss: Seq) -> Agreed {
+        Agreed {
+            ts_offset: iss.0,
+            ..Agreed::default()
+        }
+    }
+
+    /// Our timestamp clock at `now`: milliseconds (Linux's 1 kHz TCP clock) plus the offset.
+    pub fn ts_val(&self, now: Time) -> u32 {
+        ((now.as_nanos() / 1_000_000) as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// The peer's SYN (or SYN-ACK) arrived: what both ends offered is agreed.
+    pub fn take_peer_syn(&mut self, config: &Config, syn: &Options) {
+        self.sack = config.sack && syn.sack_permitted;
+        if let Some(ts) = syn.timestamp.filter(|_| config.timestamps) {
+            self.timestamps = true;
+            self.ts_recent = ts.val;
+        }
+        if let Some(shift) = syn.wscale.filter(|_| config.window_scaling) {
+            // RFC 7323 §2.3: a shift above 14 is taken as 14.
+            self.scaling = true;
+            self.snd_wscale = shift.min(MAX_WSCALE);
+            self.rcv_wscale = wscale_for(config.recv_buffer);
+        }
+    }
+
+    /// PAWS (RFC 7323 §5.3 R1, Linux `tcp_paws_discard`): a segment whose TSval is older
+    /// than TS.Recent is an old duplicate. A RST is never discarded this way.
+    pub fn paws_rejects(&self, seg: &Segment) -> bool {
+        self.timestamps
+            && !seg.flags.rst()
+            && seg
+                .opts
+                .timestamp
+                .is_some_and(|ts| (ts.val.wrapping_sub(self.ts_recent) as i32) < 0)
+    }
+
+    /// RFC 7323 §4.3 (2), as Linux applies it (`tcp_replace_ts_recent`): a segment that
+    /// passed PAWS and starts at or before the last ACK we sent updates TS.Recent.
+    pub fn update_ts_recent(&mut self, seg: &Segment, last_ack_sent: Seq) {
+        if let Some(ts) = seg.opts.timestamp.filter(|_| self.timestamps) {
+            if seg.seq.le(last_ack_sent) {
+                self.ts_recent = ts.val;
+            }
+        }
+    }
+}
+
+/// Linux `tcp_select_initial_window`: the smallest shift that lets the 16-bit window field
+/// express the receive buffer, at most 14.
+pub fn wscale_for(recv_buffer: u64) -> u8 {
+    let space = recv_buffer.min(MAX_WINDOW);
+    let log2 = 63 - space.max(1).leading_zeros() as i64;
+    (log2 - 15).clamp(0, i64::from(MAX_WSCALE)) as u8
+}
+
+/// The window a SYN or SYN-ACK offers, unscaled (RFC 7323 §2.2): the receive buffer up to
+/// 65,535 bytes, rounded down to a multiple of the MSS as Linux offers it
+/// (`tcp_select_initial_window`: 64,240 bytes at MSS 1460).
+pub fn syn_window(recv_buffer: u64, mss: u32) -> u16 {
+    let mss = u64::from(mss).max(1);
+    let space = recv_buffer.min(MAX_UNSCALED);
+    (if space > mss {
+        space / mss * mss
+    } else {
+        space
+    }) as u16
+}
+
+impl Connection {
+    /// The options of our SYN (SYN-SENT: what the configuration offers) or SYN-ACK (what
+    /// the peer offered too), as Linux's `tcp_syn_options` and `tcp_synack_options` choose.
+    pub(super) fn syn_options(&self, now: Time, synack: bool) -> Options {
+        let c = &self.config;
+        let a = &self.agreed;
+        let offers = |ours: bool, agreed: bool| if synack { agreed } else { ours };
+        Options {
+            mss: Some(c.mss.min(u32::from(u16::MAX)) as u16),
+            wscale: offers(c.window_scaling, a.scaling).then(|| wscale_for(c.recv_buffer)),
+            sack_permitted: offers(c.sack, a.sack),
+            timestamp: offers(c.timestamps, a.timestamps).then(|| Timestamp {
+                val: a.ts_val(now),
+                ecr: if synack { a.ts_recent } else { 0 },
+            }),
+            sack: SackBlocks::default(),
+        }
+    }
+}

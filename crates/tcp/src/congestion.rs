@@ -49,6 +49,10 @@ pub trait CongestionControl {
     fn on_recovery_end(&mut self, flight: u64);
     /// The retransmission timer expired with `flight` bytes outstanding.
     fn on_rto(&mut self, flight: u64);
+    /// Sets cwnd, ssthresh unchanged: the loss window after a timeout that does not lower
+    /// ssthresh again (RFC 5681 §3.1), and proportional rate reduction (RFC 6937), which
+    /// sets cwnd itself during SACK recovery as Linux's `tcp_cwnd_reduction` does.
+    fn set_window(&mut self, cwnd: u64);
 }
 
 /// The window shared by Reno and NewReno: cwnd, ssthresh, the growth rule, and the bytes
@@ -184,6 +188,9 @@ impl CongestionControl for Reno {
     fn on_rto(&mut self, flight: u64) {
         self.0.on_rto(flight)
     }
+    fn set_window(&mut self, cwnd: u64) {
+        self.0.cwnd = cwnd;
+    }
 }
 
 /// RFC 6582 NewReno: partial ACKs keep fast recovery going, one hole per round trip.
@@ -238,6 +245,9 @@ impl CongestionControl for NewReno {
     fn on_rto(&mut self, flight: u64) {
         self.0.on_rto(flight)
     }
+    fn set_window(&mut self, cwnd: u64) {
+        self.0.cwnd = cwnd;
+    }
 }
 
 /// A fixed window (`congestion = "none"`): fast retransmit still repairs losses, but the
@@ -268,6 +278,7 @@ impl CongestionControl for Fixed {
     }
     fn on_recovery_end(&mut self, _flight: u64) {}
     fn on_rto(&mut self, _flight: u64) {}
+    fn set_window(&mut self, _cwnd: u64) {}
 }
 
 /// The algorithm a connection runs: a closed set, dispatched without a `Box<dyn>`.
@@ -340,6 +351,9 @@ impl CongestionControl for Controller {
     }
     fn on_rto(&mut self, flight: u64) {
         self.get_mut().on_rto(flight)
+    }
+    fn set_window(&mut self, cwnd: u64) {
+        self.get_mut().set_window(cwnd)
     }
 }
 

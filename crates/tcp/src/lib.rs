@@ -55,6 +55,7 @@ pub mod isn;
 pub mod listener;
 pub mod reassembly;
 pub mod rtt;
+pub mod sack;
 pub mod segment;
 pub mod seq;
 pub mod stack;

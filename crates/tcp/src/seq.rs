@@ -40,6 +40,14 @@ impl Seq {
             other
         }
     }
+    /// The earlier of the two.
+    pub fn min(self, other: Seq) -> Seq {
+        if self.le(other) {
+            self
+        } else {
+            other
+        }
+    }
     /// The number of bytes from `earlier` up to `self`, which must not be before it.
     pub fn since(self, earlier: Seq) -> u32 {
         debug_assert!(self.ge(earlier), "{self:?} is before {earlier:?}");

@@ -82,7 +82,7 @@ impl Connection {
         self.take_peer_syn(seg);
         if ack_ok {
             self.set_window(seg);
-            self.on_new_ack(now, seg.ack);
+            self.on_new_ack(now, seg.ack, 0);
             self.establish();
             self.rcv.ack_now = true;
         } else {
@@ -193,16 +193,18 @@ impl Connection {
                 return false;
             }
             self.set_window(seg);
-            self.on_new_ack(now, seg.ack);
+            self.on_new_ack(now, seg.ack, 0);
             self.establish();
         } else if seg.ack.gt(self.snd.max) {
             // "If the ACK acks something not yet sent … send an ACK, drop the segment."
             self.rcv.ack_now = true;
             return false;
         } else if seg.ack.gt(self.snd.una) {
-            self.on_new_ack(now, seg.ack);
+            let sacked = self.take_sack_blocks(seg);
+            self.on_new_ack(now, seg.ack, sacked);
         } else if seg.ack == self.snd.una {
-            self.on_same_ack(now, seg);
+            let sacked = self.take_sack_blocks(seg);
+            self.on_same_ack(now, seg, sacked);
         } // else: "a duplicate (SEG.ACK < SND.UNA), it can be ignored"
         if self.snd.una.le(seg.ack) {
             self.update_window(seg);
@@ -239,13 +241,15 @@ impl Connection {
         u32::from(seg.window) << shift
     }
 
-    /// SND.UNA < SEG.ACK: new data (or our SYN, or our FIN) acknowledged.
-    pub(super) fn on_new_ack(&mut self, now: Time, ack: Seq) {
+    /// SND.UNA < SEG.ACK: new data (or our SYN, or our FIN) acknowledged; `sacked` bytes
+    /// newly SACKed by the same ACK.
+    pub(super) fn on_new_ack(&mut self, now: Time, ack: Seq, sacked: u64) {
         let syn = u64::from(!self.syn_acked());
         let fin = u64::from(self.snd.closed && ack == self.data_end() + 1);
         let data = u64::from(ack.since(self.snd.una)) - syn - fin;
         self.snd.una = ack;
         self.snd.nxt = self.snd.nxt.max(ack);
+        self.recovery.board.advance(ack);
         self.snd.acked += data;
         self.retries = 0;
         if let Some((end, sent)) = self.snd.timed {
@@ -264,7 +268,11 @@ impl Connection {
         if data > 0 {
             self.events.push_back(Event::Acked(data));
         }
-        self.on_ack_congestion(now, ack, data);
+        if self.agreed.sack {
+            self.on_ack_sack(data, sacked, false);
+        } else {
+            self.on_ack_congestion(now, ack, data);
+        }
     }
 
     /// Whether `ack` is a partial ACK in fast recovery after the first one. RFC 6582 §3.2
@@ -310,13 +318,17 @@ impl Connection {
     }
 
     /// SEG.ACK = SND.UNA: perhaps a duplicate ACK (RFC 5681 §2: no data, no SYN or FIN,
-    /// the same window, and data outstanding).
-    fn on_same_ack(&mut self, now: Time, seg: &Segment) {
+    /// the same window, and data outstanding); with SACK, one that SACKs `sacked` new bytes
+    /// counts as one too (RFC 6675 §2).
+    fn on_same_ack(&mut self, now: Time, seg: &Segment, sacked: u64) {
         let duplicate = seg.len == 0
             && !seg.flags.syn()
             && !seg.flags.fin()
             && self.peer_window(seg) == self.snd.wnd
             && self.snd.una != self.snd.max;
+        if self.agreed.sack {
+            return self.on_ack_sack(0, sacked, duplicate || sacked > 0);
+        }
         if !duplicate {
             return;
         }

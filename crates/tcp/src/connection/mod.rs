@@ -48,6 +48,7 @@
 mod input;
 mod options;
 mod output;
+mod recovery;
 mod timeout;
 
 pub use options::{syn_window, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN};
@@ -63,6 +64,7 @@ use crate::congestion::{CongestionControl, Controller};
 use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
+use crate::sack::Scoreboard;
 use crate::segment::{Options, SackBlocks, Segment};
 use crate::seq::Seq;
 use crate::state::State;
@@ -178,7 +180,7 @@ struct Recv {
 }
 
 /// Loss detection and fast recovery bookkeeping (RFC 5681 §3.2, RFC 6582 §3.2).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Recovery {
     dup_acks: u32,
     in_recovery: bool,
@@ -187,6 +189,12 @@ struct Recovery {
     /// A partial ACK has arrived in this recovery: the retransmission timer was reset on it
     /// and is not reset again until recovery ends (RFC 6582 §3.2 (5), "Impatient").
     partial_acked: bool,
+    /// With SACK: what the receiver holds beyond SND.UNA (RFC 6675 §3).
+    board: Scoreboard,
+    /// With SACK: HighRxt, the end of the last retransmission in this recovery (RFC 6675).
+    high_rxt: Seq,
+    /// With SACK: proportional rate reduction's counters (RFC 6937).
+    prr: recovery::Prr,
 }
 
 /// One TCP connection.
@@ -268,6 +276,9 @@ impl Connection {
                 // RFC 6582 §3.2 (1): recover is initialised to the ISS.
                 recover: iss,
                 partial_acked: false,
+                board: Scoreboard::default(),
+                high_rxt: iss,
+                prr: recovery::Prr::default(),
             },
             agreed: Agreed::new(iss),
             retries: 0,

@@ -21,9 +21,13 @@ impl Connection {
                 | State::LastAck
         );
         if sending {
-            while let Some(seg) = self.next_segment() {
-                self.snd.nxt = seg.end();
-                self.emit(now, seg);
+            if self.agreed.sack && self.recovery.in_recovery {
+                self.send_in_sack_recovery(now);
+            } else {
+                while let Some(seg) = self.next_segment() {
+                    self.snd.nxt = seg.end();
+                    self.emit(now, seg);
+                }
             }
             self.arm_persist(now);
         }
@@ -33,21 +37,26 @@ impl Connection {
     }
 
     /// The next new (or, after a timeout, resent) segment at SND.NXT, if the congestion and
-    /// send windows allow one.
+    /// send windows allow one. After a timeout, what the receiver SACKed is skipped and not
+    /// counted in flight (Linux `tcp_enter_loss` marks only the rest lost).
     fn next_segment(&self) -> Option<Segment> {
         let end = self.data_end();
-        if self.snd.nxt.gt(end) {
+        let board = &self.recovery.board;
+        let (start, sacked_next) = board.next_hole(self.snd.nxt);
+        if start.gt(end) {
             return None; // the FIN is out
         }
-        let unsent = u64::from(end.since(self.snd.nxt));
+        let unsent = u64::from(end.since(start));
         if unsent == 0 && !self.snd.closed {
             return None;
         }
-        let in_flight = u64::from(self.snd.nxt.since(self.snd.una));
+        let una = self.snd.una;
+        let in_flight = u64::from(start.since(una) - board.bytes_in(una, start));
         // RFC 5681 §3: at most min(cwnd, rwnd) outstanding.
         let window = self.cc.window().min(u64::from(self.snd.wnd));
         let room = window.saturating_sub(in_flight);
-        let full = unsent.min(u64::from(self.snd.mss));
+        let before_sacked = sacked_next.map_or(u64::MAX, |s| u64::from(s.since(start)));
+        let full = unsent.min(u64::from(self.snd.mss)).min(before_sacked);
         let len = full.min(room);
         // RFC 9293 §3.8.6.2.1 (sender SWS avoidance): send a full segment, or all that is
         // queued; a shorter piece only when nothing is in flight.
@@ -62,7 +71,7 @@ impl Connection {
         } else {
             Flags::ACK
         };
-        Some(self.segment(self.snd.nxt, flags, len as u32))
+        Some(self.segment(start, flags, len as u32))
     }
 
     /// The segment at SND.UNA, for fast retransmit (RFC 5681 §3.2 (2)) and NewReno partial
@@ -115,7 +124,7 @@ impl Connection {
     }
 
     /// A header from this connection with our current ACK and window.
-    fn segment(&self, seq: Seq, flags: Flags, len: u32) -> Segment {
+    pub(super) fn segment(&self, seq: Seq, flags: Flags, len: u32) -> Segment {
         Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
@@ -172,7 +181,7 @@ impl Connection {
     /// the ACK it carries and, once agreed, timestamps (RFC 7323 §3.2: on every segment
     /// but a RST) and SACK blocks (RFC 2018 §4: on ACKs while data is held beyond a hole;
     /// three beside timestamps, as Linux sends them).
-    fn emit(&mut self, now: Time, mut seg: Segment) {
+    pub(super) fn emit(&mut self, now: Time, mut seg: Segment) {
         if !seg.flags.syn() {
             if self.agreed.timestamps {
                 seg.opts.timestamp = Some(Timestamp {

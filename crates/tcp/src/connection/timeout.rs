@@ -94,11 +94,20 @@ impl Connection {
         if self.retries >= DATA_RETRIES {
             return self.finish(Event::TimedOut);
         }
+        // RFC 5681 §3.1: ssthresh follows equation (4) on the first timeout of a segment
+        // and is "held constant" on the next ones; with SACK, as Linux's `tcp_enter_loss`,
+        // not lowered again by a timeout during fast recovery either. cwnd is the loss
+        // window, one segment, in every case.
+        let sack_recovery = self.agreed.sack && self.recovery.in_recovery;
+        let lower = self.retries == 0 && !sack_recovery;
         self.retries += 1;
         self.stats.rto_timeouts += 1;
         let flight = u64::from(self.snd.max.since(self.snd.una));
-        // RFC 5681 §3.1 equation (4), and the loss window of one segment.
-        self.cc.on_rto(flight);
+        if lower {
+            self.cc.on_rto(flight);
+        } else {
+            self.cc.set_window(u64::from(self.snd.mss));
+        }
         // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
         self.recovery.in_recovery = false;
         self.recovery.dup_acks = 0;

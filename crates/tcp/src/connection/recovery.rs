@@ -1,0 +1,225 @@
+//! Loss recovery once SACK is agreed: RFC 6675's scoreboard-based recovery with
+//! proportional rate reduction (RFC 6937), as Linux runs it (`tcp_fastretrans_alert`,
+//! `tcp_cwnd_reduction`, `tcp_xmit_retransmit_queue`). Without SACK the connection keeps
+//! RFC 5681/6582 NewReno (`input.rs`).
+//!
+//! - Recovery starts when three duplicate ACKs came or the scoreboard says SND.UNA is lost
+//!   (more than 2·SMSS SACKed above it), once per window (RFC 6582's `recover` guard):
+//!   ssthresh from the congestion control, the recovery point at the highest byte sent.
+//! - On every ACK in recovery PRR sets cwnd = pipe + sndcnt, sndcnt the share of the data
+//!   delivered (acknowledged or SACKed) that ssthresh/RecoverFS allows, or, once pipe is
+//!   below ssthresh, the slow-start reduction bound; the first ACK always lets one
+//!   retransmission out.
+//! - What goes out: first the lost holes in order (each once per recovery, `HighRxt`),
+//!   then new data; pipe counts what is neither SACKed nor lost, plus what was resent.
+//! - Recovery ends when SND.UNA passes the recovery point: cwnd = ssthresh.
+//! - After a timeout the scoreboard is kept (Linux `tcp_enter_loss`, unless the receiver
+//!   reneged): the go-back-N resend skips what the receiver holds.
+//!
+//! Simplified: no RACK-TLP (RFC 8985) — losses are found by the RFC 6675 rule, and a lost
+//! tail waits for the retransmission timer; no D-SACK, no undo of spurious recoveries.
+
+use synack_sim::Time;
+
+use super::Connection;
+use crate::congestion::CongestionControl;
+use crate::segment::{Flags, Segment};
+use crate::seq::Seq;
+
+/// PRR's counters for one recovery (RFC 6937 §3).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Prr {
+    /// Bytes delivered (acknowledged or SACKed) since recovery began.
+    delivered: u64,
+    /// Bytes sent since recovery began.
+    out: u64,
+    /// cwnd when recovery began (Linux `prior_cwnd`; RFC 6937's RecoverFS).
+    recover_fs: u64,
+}
+
+impl Connection {
+    /// Takes the SACK blocks of an acceptable ACK into the scoreboard; returns the bytes
+    /// they newly SACKed.
+    pub(super) fn take_sack_blocks(&mut self, seg: &Segment) -> u64 {
+        if !self.agreed.sack || seg.opts.sack.is_empty() {
+            return 0;
+        }
+        let una = self.snd.una.max(seg.ack);
+        let mut newly = 0;
+        for &block in seg.opts.sack.as_slice() {
+            newly += self.recovery.board.add(block, una, self.snd.max);
+        }
+        u64::from(newly)
+    }
+
+    /// An ACK with SACK agreed: `acked` bytes newly acknowledged, `sacked` newly SACKed,
+    /// `dup` a duplicate ACK (RFC 5681 §2, or one with new SACK information: RFC 6675 §2).
+    pub(super) fn on_ack_sack(&mut self, acked: u64, sacked: u64, dup: bool) {
+        if self.recovery.in_recovery {
+            if self.snd.una.gt(self.recovery.recover) {
+                // Linux `tcp_end_cwnd_reduction`: recovery over, cwnd = ssthresh.
+                self.recovery.in_recovery = false;
+                self.recovery.dup_acks = 0;
+                self.cc.set_window(self.cc.ssthresh());
+            } else {
+                self.prr_update(acked + sacked, acked > 0);
+            }
+            return;
+        }
+        if acked > 0 {
+            self.recovery.dup_acks = 0;
+            self.cc.on_ack(acked);
+        }
+        if dup {
+            self.recovery.dup_acks += 1;
+        }
+        let mss = self.snd.mss;
+        let una_lost = self
+            .recovery
+            .board
+            .lost_below(self.snd.una, mss)
+            .gt(self.snd.una);
+        // RFC 6675 §5 (DupAcks ≥ DupThresh, or IsLost(HighACK + 1)), and RFC 6582's guard:
+        // one recovery per window of data.
+        let once = self.snd.una.gt(self.recovery.recover);
+        if (self.recovery.dup_acks >= 3 || una_lost) && once {
+            self.enter_sack_recovery(acked + sacked);
+        }
+    }
+
+    /// RFC 6675 §5 step 4 with RFC 6937: ssthresh from the congestion control, the
+    /// recovery point at the highest byte sent, PRR's counters from zero. Reno's ssthresh
+    /// is half of cwnd, as Linux's `tcp_reno_ssthresh` takes it (RFC 5681 takes half the
+    /// FlightSize, which the SACKed segments sent beyond it would inflate).
+    fn enter_sack_recovery(&mut self, delivered: u64) {
+        let cwnd = self.cc.window();
+        self.recovery.in_recovery = true;
+        self.recovery.recover = self.snd.max - 1;
+        self.recovery.high_rxt = self.snd.una;
+        self.recovery.prr = Prr {
+            recover_fs: cwnd,
+            ..Prr::default()
+        };
+        self.stats.fast_retransmits += 1;
+        self.cc.on_fast_retransmit(cwnd);
+        self.prr_update(delivered, false);
+    }
+
+    /// RFC 6937 §3 as Linux's `tcp_cwnd_reduction` computes it: cwnd = pipe + sndcnt.
+    fn prr_update(&mut self, delivered: u64, una_advanced: bool) {
+        let mss = u64::from(self.snd.mss);
+        let prr = &mut self.recovery.prr;
+        prr.delivered += delivered;
+        let pipe = self.pipe();
+        let ssthresh = self.cc.ssthresh();
+        let prr = self.recovery.prr;
+        let sndcnt = if pipe > ssthresh {
+            // Proportional: deliveries × ssthresh / RecoverFS, rounded up, less what went out.
+            let share = (prr.delivered * ssthresh).div_ceil(prr.recover_fs.max(1));
+            share.saturating_sub(prr.out)
+        } else {
+            // The slow-start reduction bound (Linux adds a segment on an ACK that moved
+            // SND.UNA).
+            let bound = prr.delivered.saturating_sub(prr.out).max(delivered);
+            let bound = bound + if una_advanced { mss } else { 0 };
+            (ssthresh - pipe).min(bound)
+        };
+        // "Force a fast retransmit upon entering fast recovery."
+        let sndcnt = if prr.out == 0 {
+            sndcnt.max(mss)
+        } else {
+            sndcnt
+        };
+        self.cc.set_window(pipe + sndcnt);
+    }
+
+    /// RFC 6675 §4 `SetPipe`: bytes outstanding that are neither SACKed nor lost, plus
+    /// those resent in this recovery (Linux `tcp_packets_in_flight`).
+    pub(super) fn pipe(&self) -> u64 {
+        let (una, max) = (self.snd.una, self.snd.max);
+        let board = &self.recovery.board;
+        let lost_below = board.lost_below(una, self.snd.mss);
+        let unsacked = |to: Seq| {
+            if to.le(una) {
+                0
+            } else {
+                to.since(una) - board.bytes_in(una, to)
+            }
+        };
+        let resent = if self.recovery.in_recovery {
+            unsacked(self.recovery.high_rxt)
+        } else {
+            0
+        };
+        u64::from(unsacked(max) - unsacked(lost_below)) + u64::from(resent)
+    }
+
+    /// Sends while pipe < cwnd: lost holes first, in order, then new data (RFC 6675 §5
+    /// step C, `NextSeg` rules 1 and 2; Linux `tcp_xmit_retransmit_queue`, then
+    /// `tcp_write_xmit`).
+    pub(super) fn send_in_sack_recovery(&mut self, now: Time) {
+        loop {
+            let room = self.cc.window().saturating_sub(self.pipe());
+            let Some((seq, len)) = self.next_lost_hole().or_else(|| self.next_new_data()) else {
+                return;
+            };
+            if room < u64::from(len.max(1)) {
+                return;
+            }
+            let end = self.data_end();
+            let fin = self.snd.closed && seq + len == end;
+            let flags = if fin {
+                Flags::ACK | Flags::FIN
+            } else {
+                Flags::ACK
+            };
+            let seg = self.segment(seq, flags, len);
+            if seq.lt(self.snd.max) {
+                self.recovery.high_rxt = seg.end();
+            } else {
+                self.snd.nxt = seg.end();
+            }
+            self.recovery.prr.out += u64::from(seg.seq_len());
+            self.emit(now, seg);
+        }
+    }
+
+    /// RFC 6675 `NextSeg` rule 1: the first byte after the last resent one that is neither
+    /// SACKed nor acknowledged and is lost; the segment from it up to SMSS, short of the
+    /// next SACKed range.
+    fn next_lost_hole(&self) -> Option<(Seq, u32)> {
+        let board = &self.recovery.board;
+        let from = self.recovery.high_rxt.max(self.snd.una);
+        let (hole, sacked_next) = board.next_hole(from);
+        let lost_below = board.lost_below(self.snd.una, self.snd.mss);
+        if !hole.lt(lost_below) || !hole.lt(self.snd.max) {
+            return None;
+        }
+        let limit = sacked_next.unwrap_or(self.snd.max);
+        let data_left = if hole.lt(self.data_end()) {
+            self.data_end().since(hole)
+        } else {
+            0
+        };
+        Some((hole, limit.since(hole).min(self.snd.mss).min(data_left)))
+    }
+
+    /// RFC 6675 `NextSeg` rule 2: a new segment at SND.MAX, if there is data and the peer's
+    /// window takes it.
+    fn next_new_data(&self) -> Option<(Seq, u32)> {
+        let end = self.data_end();
+        if self.snd.nxt != self.snd.max || self.snd.max.gt(end) {
+            return None;
+        }
+        let unsent = end.since(self.snd.max);
+        let window_end = self.snd.una + self.snd.wnd;
+        let room = if self.snd.max.lt(window_end) {
+            window_end.since(self.snd.max)
+        } else {
+            0
+        };
+        let len = unsent.min(self.snd.mss).min(room);
+        let fin = self.snd.closed && len == unsent;
+        (len > 0 || fin).then_some((self.snd.max, len))
+    }
+}

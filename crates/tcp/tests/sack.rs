@@ -1,0 +1,132 @@
+//! Loss recovery with SACK: RFC 6675 with proportional rate reduction (RFC 6937), as Linux
+//! recovers (`tcp_fastretrans_alert`, `tcp_cwnd_reduction`), against exact segment counts.
+//! MSS 1000, no timestamps, an ACK for every segment, 10 ms each way.
+
+mod util;
+
+use synack_tcp::config::Config;
+use synack_tcp::State;
+use util::{ms, t_ms, Pair, Side};
+
+fn cfg() -> Config {
+    Config {
+        mss: 1000,
+        init_cwnd: 10,
+        delayed_ack: None,
+        timestamps: false,
+        ..Config::linux()
+    }
+}
+
+fn established() -> Pair {
+    let c = cfg();
+    let mut p = Pair::connect(&c, &c, ms(10));
+    p.run_until(t_ms(30));
+    assert_eq!(p.client_state(), State::Established);
+    assert!(p.client.agreed_options().0, "SACK agreed");
+    p
+}
+
+/// The client's data segments sent in `[from, to)` ms: (seq, a retransmission?).
+fn sent_between(p: &Pair, from: u64, to: u64) -> Vec<(u32, bool)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for l in p
+        .log
+        .iter()
+        .filter(|l| l.from == Side::Client && l.seg.len > 0)
+    {
+        let again = !seen.insert(l.seg.seq.0);
+        let t = l.sent.as_nanos() / 1_000_000;
+        if (from..to).contains(&t) {
+            out.push((l.seg.seq.0 - 101, again));
+        }
+    }
+    out
+}
+
+/// One loss in a window of ten. Nine SACKed duplicate ACKs return at 50 ms. The first two
+/// each let a new segment out (what the receiver SACKed is no longer in flight: Linux's
+/// `tcp_packets_in_flight`, RFC 3042's limited transmit in effect); the third starts
+/// recovery with ssthresh = cwnd/2 = 5 segments (`tcp_reno_ssthresh`) and RecoverFS = 10.
+/// PRR then lets ⌈delivered·5/10⌉ − out segments go while pipe exceeds ssthresh: the
+/// retransmission on the first ACK, a new segment on the third and the fifth; by the last
+/// ACK pipe has fallen to ssthresh (14 sent − 9 SACKed − 1 lost + 1 resent = 5) and the
+/// reduction bound lets nothing more go. No inflation, no burst; recovery ends with cwnd =
+/// ssthresh when the retransmission is acknowledged.
+#[test]
+fn one_loss_prr_sends_half_as_much_as_was_delivered() {
+    let mut p = established();
+    p.drop_next(Side::Client, |s| s.seq.0 == 101);
+    p.client.send(p.now, 30_000).unwrap();
+    p.run_until(t_ms(51));
+    let during = sent_between(&p, 50, 51);
+    assert_eq!(
+        during,
+        vec![
+            (10_000, false),
+            (11_000, false),
+            (0, true),
+            (12_000, false),
+            (13_000, false),
+        ],
+        "two before recovery, the hole, then one for every second segment delivered"
+    );
+    assert_eq!(p.client.ssthresh(), 5000);
+    p.run_until(t_ms(71));
+    assert_eq!(p.client.cwnd(), 5000, "recovery over: cwnd = ssthresh");
+    let s = p.client.stats();
+    assert_eq!(
+        (s.fast_retransmits, s.retransmits, s.rto_timeouts),
+        (1, 1, 0)
+    );
+}
+
+/// Three losses in one window: the scoreboard knows all three holes, so one recovery
+/// repairs them all, each retransmitted once: the first hole at 50 ms, the other two as
+/// PRR lets them go, with the next round of ACKs at 70 ms (NewReno repairs one hole per
+/// round trip, or ends in a timeout: see `congestion.rs`).
+#[test]
+fn three_holes_are_repaired_in_one_recovery() {
+    let mut p = established();
+    for seq in [2101, 5101, 7101] {
+        p.drop_next(Side::Client, move |s| s.seq.0 == seq);
+    }
+    p.client.send(p.now, 20_000).unwrap();
+    p.run_until(t_ms(200));
+    let resent: Vec<u32> = (sent_between(&p, 0, 200).into_iter())
+        .filter(|&(_, again)| again)
+        .map(|(seq, _)| seq)
+        .collect();
+    assert_eq!(resent, vec![2000, 5000, 7000]);
+    let last_resend = (p.log.iter())
+        .rfind(|l| l.from == Side::Client && l.seg.seq.0 == 7101)
+        .unwrap()
+        .sent;
+    assert_eq!(last_resend, t_ms(70), "{}", p.ladder());
+    let s = p.client.stats();
+    assert_eq!((s.fast_retransmits, s.rto_timeouts), (1, 0));
+    assert_eq!(p.server().bytes_received(), 20_000);
+}
+
+/// A retransmission lost too: the timer fires (RFC 6298), cwnd drops to one segment, and
+/// the resend after the timeout skips everything the receiver SACKed (Linux
+/// `tcp_enter_loss`): only the lost segment goes again, not the window behind it.
+#[test]
+fn after_a_timeout_only_what_is_not_sacked_is_resent() {
+    let mut p = established();
+    p.drop_all(Side::Client, |s| s.seq.0 == 101);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run_until(t_ms(1_500));
+    let s = p.client.stats();
+    assert!(s.rto_timeouts >= 1);
+    let resent: Vec<u32> = (sent_between(&p, 0, 1_500).into_iter())
+        .filter(|&(_, again)| again)
+        .map(|(seq, _)| seq)
+        .collect();
+    assert!(
+        resent.iter().all(|&seq| seq == 0),
+        "only the hole is resent: {resent:?}"
+    );
+    assert_eq!(s.retransmits as usize, resent.len());
+}

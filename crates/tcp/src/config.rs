@@ -118,6 +118,9 @@ pub enum Congestion {
     NewReno,
     /// RFC 5681 Reno.
     Reno,
+    /// CUBIC (RFC 9438) with HyStart, as Linux's `tcp_cubic.c`: β = 0.7, C = 0.4, fast
+    /// convergence, the Reno-friendly region. See [`Cubic`](crate::congestion::Cubic).
+    Cubic,
     /// A fixed window of `init_cwnd` segments (still limited by the receive window).
     None,
 }
@@ -128,6 +131,7 @@ impl Congestion {
         match self {
             Congestion::NewReno => "newreno",
             Congestion::Reno => "reno",
+            Congestion::Cubic => "cubic",
             Congestion::None => "none",
         }
     }

@@ -55,6 +55,7 @@ use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
 use crate::segment::Segment;
+use crate::sent::SentLog;
 use crate::seq::Seq;
 use crate::state::State;
 use crate::time_wait::TimeWait;
@@ -187,6 +188,8 @@ pub struct Connection {
     rcv: Recv,
     rtt: RttEstimator,
     cc: Controller,
+    /// Transmission times and window use, for congestion control.
+    sent: SentLog,
     recovery: Recovery,
     /// Consecutive timeouts of the current retransmission.
     retries: u32,
@@ -239,6 +242,7 @@ impl Connection {
                 u64::from(mss),
                 u64::from(config.init_cwnd) * u64::from(mss),
             ),
+            sent: SentLog::new(iss),
             recovery: Recovery {
                 dup_acks: 0,
                 in_recovery: false,

@@ -21,14 +21,28 @@ impl Connection {
                 | State::LastAck
         );
         if sending {
+            let mut sent = false;
             while let Some(seg) = self.next_segment() {
                 self.snd.nxt = seg.end();
                 self.emit(now, seg);
+                sent = true;
             }
+            self.validate_cwnd(sent);
             self.arm_persist(now);
         }
         if self.rcv.ack_now {
             self.send_ack(now);
+        }
+    }
+
+    /// Linux `tcp_cwnd_validate` after `tcp_write_xmit`: whether the congestion window is
+    /// what stops the sender (no room in it for another full segment), for congestion
+    /// control's `tcp_is_cwnd_limited`.
+    fn validate_cwnd(&mut self, sent: bool) {
+        let in_flight = u64::from(self.snd.nxt.since(self.snd.una));
+        let limited = self.cc.window().saturating_sub(in_flight) < u64::from(self.snd.mss);
+        if sent || limited {
+            self.sent.validate(self.snd.una, self.snd.max, limited);
         }
     }
 
@@ -162,7 +176,11 @@ impl Connection {
     /// and the ACK it carries.
     fn emit(&mut self, now: Time, seg: Segment) {
         let seq_len = seg.seq_len();
+        if seg.len > 0 {
+            self.on_data_sent(now, &seg);
+        }
         if seq_len > 0 {
+            self.sent.on_send(now, seg.end(), seg.seq.lt(self.snd.max));
             if seg.seq.lt(self.snd.max) {
                 self.count_retransmission(&seg);
                 // RFC 6298 §3 (Karn): a retransmitted segment gives no RTT sample.
@@ -183,6 +201,17 @@ impl Connection {
         }
         self.stats.segments_sent += 1;
         self.out.push_back(seg);
+    }
+
+    /// Linux `tcp_event_data_sent`: data going out with nothing in flight (after an idle
+    /// period, or a timeout) is `CA_EVENT_TX_START` to congestion control.
+    fn on_data_sent(&mut self, now: Time, seg: &Segment) {
+        let idle = seg.seq == self.snd.una && !self.snd.nxt.gt(seg.end());
+        if let Some(last) = self.sent.on_data_sent(now) {
+            if idle {
+                self.cc.on_send_after_idle(now, last);
+            }
+        }
     }
 
     fn count_retransmission(&mut self, seg: &Segment) {

@@ -52,7 +52,7 @@ impl Connection {
             State::SynSent => self.on_syn_timeout(now),
             State::Closed | State::Listen | State::TimeWait | State::FinWait2 => {}
             _ if !self.syn_acked() => self.on_synack_timeout(now),
-            _ => self.on_data_timeout(),
+            _ => self.on_data_timeout(now),
         }
     }
 
@@ -90,7 +90,7 @@ impl Connection {
     }
 
     /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out.
-    fn on_data_timeout(&mut self) {
+    fn on_data_timeout(&mut self, now: Time) {
         if self.retries >= DATA_RETRIES {
             return self.finish(Event::TimedOut);
         }
@@ -99,6 +99,7 @@ impl Connection {
         let flight = u64::from(self.snd.max.since(self.snd.una));
         // RFC 5681 §3.1 equation (4), and the loss window of one segment.
         self.cc.on_rto(flight);
+        self.cc.on_enter_loss(now, self.snd.max);
         // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
         self.recovery.in_recovery = false;
         self.recovery.dup_acks = 0;

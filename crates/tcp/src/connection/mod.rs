@@ -19,7 +19,9 @@
 //!   window with many losses recovers more slowly than Linux. NewReno is RFC 6582 §4's
 //!   "Impatient" variant: only the first partial ACK resets the retransmission timer, so a
 //!   window with more holes than one RTO has round trips for ends in a timeout.
-//! - One RTT sample per round trip (a single timed segment), no timestamps (RFC 7323).
+//! - One RTT sample per round trip for the RTO (a single timed segment), no timestamps
+//!   (RFC 7323); congestion control gets one per ACK, from the send times of the segments
+//!   in flight (Linux's `ca_rtt_us`).
 //! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
 //!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
 //! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.

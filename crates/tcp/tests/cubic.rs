@@ -586,3 +586,50 @@ fn bulk_transfer_recovers_along_the_cubic_curve() {
     let plateau = rounds[(k / rtt) as usize];
     assert!((plateau - w_max).abs() <= 2.0, "cwnd {plateau} at K");
 }
+
+/// `bictcp_update`: before any loss (W_max unknown, as after HyStart ends slow start) the
+/// curve starts flat at cwnd, and `cnt` is capped at 20: cwnd grows by 5 % per round trip
+/// ("the available bandwidth is still unknown").
+#[test]
+fn without_a_w_max_cwnd_grows_five_percent_per_rtt() {
+    let mut c = Cubic::new(MSS, 100 * MSS);
+    hystart_round(&mut c, 0, 3_000, &[100_000; 10], (1, 100), None);
+    let exit = hystart_round(&mut c, 1_000_000, 3_000, &[130_000; 10], (101, 200), None);
+    assert_eq!(exit, Some(8));
+    assert_eq!((c.ssthresh(), c.w_max()), (100 * MSS, 0));
+    let mut s = Sender {
+        cc: c,
+        now: Time::from_nanos(2_000_000_000),
+        rtt: ms(100),
+        una: 300,
+        cwnd_limited: true,
+    };
+    let mut cwnd = vec![s.cwnd()];
+    for _ in 0..5 {
+        s.round();
+        cwnd.push(s.cwnd());
+    }
+    // One segment per 20 acknowledged: cwnd/20 per round, carried over between rounds.
+    assert_eq!(cwnd, [100, 105, 110, 115, 121, 127]);
+}
+
+/// `cubictcp_acked`: "Discard delay samples right after fast recovery": for a second after
+/// the epoch starts, a smaller RTT does not lower delay_min; after it, it does. (Until the
+/// epoch starts, at the first ACK after recovery, samples count: Linux tests
+/// `ca->epoch_start`, which the reduction zeroed.)
+#[test]
+fn delay_min_ignores_samples_for_a_second_after_a_reduction() {
+    let mut s = grown_to(100, ms(100));
+    s.loss();
+    let epoch = s.now;
+    s.round();
+    s.rtt = ms(60);
+    while s.now + ms(60) < epoch + ms(1000) {
+        s.round();
+    }
+    assert_eq!(s.cc.delay_min(), Some(ms(100)));
+    s.round();
+    s.round();
+    assert!(s.now > epoch + ms(1000));
+    assert_eq!(s.cc.delay_min(), Some(ms(60)));
+}

@@ -35,6 +35,16 @@
 //!   (200 % of cwnd·SMSS/SRTT in slow start) from the current cwnd and SRTT, where Linux uses
 //!   the values of the previous ACK, and `sk_gso_max_size` = 65536 (Linux subtracts its
 //!   header room from it); SRTT is RFC 6298's, from one sample per round trip.
+//!   The ACK that ends recovery sets cwnd = ssthresh without growing it, and the epoch
+//!   starts at the next ACK: Linux without SACK does the same in two steps
+//!   (`tcp_try_undo_recovery` holds Recovery on the ACK of exactly `high_seq`; the next ACK
+//!   leaves it and goes on to `cong_avoid`). RTT samples taken in recovery count towards
+//!   `delay_min`, as in Linux, where `epoch_start` is 0 until then.
+//! - Without SACK, proportional rate reduction or limited transmit in the connection, a
+//!   window that loses many segments recovers as NewReno does here (dup-ACK inflation,
+//!   one hole per round trip, often a timeout); CUBIC's gentler β = 0.7 makes such windows
+//!   larger than NewReno's halving does, so on shallow queues it can lose more than Linux's
+//!   CUBIC (which has all three) would.
 //! - No undo (`undo_cwnd`): the connection detects no spurious retransmission.
 //! - `tcp_friendliness`, `fast_convergence` and `hystart_detect` are Linux's defaults (on,
 //!   on, both detectors) and cannot be changed; `initial_ssthresh` is 0 (unset).

@@ -1248,3 +1248,14 @@ proptest! {
         let _ = e.with_overrides(&[(path, parse_cli_value(&value))]);
     }
 }
+
+#[test]
+fn congestion_cubic_is_a_choice() {
+    let e = Experiment::parse(BASE, "x.toml").unwrap();
+    let set = |v: &str| vec![("tcp.congestion".to_string(), parse_cli_value(v))];
+    let x = e.with_overrides(&set("cubic")).unwrap();
+    assert_eq!(x.tcp_for("client").congestion, Congestion::Cubic);
+    assert_eq!(Congestion::Cubic.to_string(), "cubic");
+    let err = e.with_overrides(&set("cubik")).unwrap_err();
+    assert!(err.to_string().contains("`cubic`"), "{err}");
+}

@@ -118,6 +118,9 @@ pub enum Congestion {
     NewReno,
     /// RFC 5681 Reno.
     Reno,
+    /// CUBIC (RFC 9438) with HyStart, as Linux's `tcp_cubic.c`: β = 0.7, C = 0.4, fast
+    /// convergence, the Reno-friendly region. See [`Cubic`](crate::congestion::Cubic).
+    Cubic,
     /// A fixed window of `init_cwnd` segments (still limited by the receive window).
     None,
 }
@@ -128,6 +131,7 @@ impl Congestion {
         match self {
             Congestion::NewReno => "newreno",
             Congestion::Reno => "reno",
+            Congestion::Cubic => "cubic",
             Congestion::None => "none",
         }
     }
@@ -410,14 +414,22 @@ pub struct Config {
     #[serde(serialize_with = "ser_delayed_ack")]
     pub delayed_ack: Option<Duration>,
 
-    /// Congestion-control algorithm.
+    /// Congestion-control algorithm: `"newreno"`, `"reno"`, `"cubic"` or `"none"`.
     ///
-    /// Linux: newreno (the Reno-family behaviour; Linux's default is CUBIC, not modelled);
-    /// RFC 5681 + RFC 6582: newreno.
+    /// `"cubic"` is CUBIC (RFC 9438) with HyStart as Linux's `tcp_cubic.c` runs them:
+    /// β = 717/1024, C = 41·10/1024, fast convergence, the Reno-friendly region, HyStart's
+    /// ACK-train and delay detectors from 16 segments on; counted in segments as Linux
+    /// counts them, growing only while the window is what limits the sender
+    /// (`tcp_is_cwnd_limited`). Its fast recovery is the connection's NewReno, entered at
+    /// ssthresh = 0.7·cwnd and left at cwnd = ssthresh. See
+    /// [`Cubic`](crate::congestion::Cubic).
+    ///
+    /// Linux: newreno (the Reno-family behaviour; Linux's own default is CUBIC, which
+    /// `"cubic"` selects); RFC 5681 + RFC 6582: newreno.
     pub congestion: Congestion,
 
     /// How cwnd grows on each ACK of new data (Reno and NewReno; `congestion = "none"`
-    /// never grows).
+    /// never grows, and `"cubic"` always counts segments acknowledged, as Linux does).
     ///
     /// Linux: per-segment-acked (`tcp_slow_start` and `tcp_cong_avoid_ai` count segments
     /// acknowledged); RFC 5681 §3.1: per-ack (equations 2 and 3).
@@ -711,5 +723,16 @@ mod tests {
         assert_eq!(v["cwnd_growth"], "per-ack");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
+        let cubic = Config {
+            congestion: Congestion::Cubic,
+            ..Config::linux()
+        };
+        let v = serde_json::to_value(&cubic).unwrap();
+        assert_eq!(v["congestion"], "cubic");
+        let back: Congestion = serde_json::from_value(v["congestion"].clone()).unwrap();
+        assert_eq!(
+            (back, back.to_string()),
+            (Congestion::Cubic, "cubic".to_string())
+        );
     }
 }

@@ -13,11 +13,23 @@
 //!   (`tcp_cong_avoid_ai`; RFC 3465 byte counting). ×2 per RTT and 1 SMSS per RTT, whether
 //!   ACKs are delayed or not.
 //!
-//! Simplified: windows are counted in bytes, so a segment shorter than SMSS counts for its
-//! share of one where Linux counts it as a whole packet; no restart after idle (RFC 5681
-//! §4.1); no CUBIC (Linux's default), so the `linux` profile runs NewReno.
+//! [`Cubic`] (`congestion = "cubic"`) is Linux's `tcp_cubic.c`, counted in segments as
+//! Linux counts them; see its module.
+//!
+//! Simplified: Reno and NewReno count windows in bytes, so a segment shorter than SMSS counts
+//! for its share of one where Linux counts it as a whole packet; they grow whether or not
+//! the window is what limits the sender (Linux's `tcp_is_cwnd_limited` gates growth; CUBIC
+//! here applies it); no restart after idle (RFC 5681 §4.1). The `linux` profile runs
+//! NewReno, not Linux's default CUBIC.
+
+use synack_sim::{Duration, Time};
 
 use crate::config::{Congestion, CwndGrowth};
+use crate::seq::Seq;
+
+pub mod cubic;
+
+pub use cubic::Cubic;
 
 /// What a partial ACK (one that acknowledges some but not all of the data outstanding when
 /// fast recovery began) means to the algorithm.
@@ -29,7 +41,38 @@ pub enum PartialAck {
     ExitRecovery,
 }
 
-/// The congestion window's arithmetic. All amounts are bytes.
+/// What one ACK of new data tells the algorithm beyond the bytes it acknowledges: Linux's
+/// `struct ack_sample` (given to `pkts_acked`) with the socket fields its `cong_avoid` reads
+/// (`tcp_mstamp`, `snd_una`, `snd_nxt`, `is_cwnd_limited`, `max_packets_out`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckSample {
+    /// When the ACK arrived.
+    pub now: Time,
+    /// The round trip of the newest segment this ACK acknowledges, from its transmission;
+    /// `None` when the ACK covers a retransmitted segment (Karn) or no whole segment
+    /// (Linux's `ca_rtt_us` of `tcp_clean_rtx_queue`, without timestamps).
+    pub rtt: Option<Duration>,
+    /// The connection's smoothed RTT (RFC 6298), once measured.
+    pub srtt: Option<Duration>,
+    /// SND.UNA after this ACK.
+    pub una: Seq,
+    /// The highest sequence number sent, plus one (Linux's `snd_nxt`, which a timeout does
+    /// not rewind).
+    pub snd_nxt: Seq,
+    /// The window was full when data last went out in the current window of data (Linux's
+    /// `tp->is_cwnd_limited`, kept by `tcp_cwnd_validate`).
+    pub cwnd_limited: bool,
+    /// The most segments outstanding in the current window of data (`tp->max_packets_out`).
+    pub max_packets_out: u32,
+}
+
+/// The congestion window's arithmetic. Amounts in the interface are bytes.
+///
+/// An ACK of new data calls [`on_ack_sample`](Self::on_ack_sample) first, then one of
+/// [`on_ack`](Self::on_ack), [`on_partial_ack`](Self::on_partial_ack) and
+/// [`on_recovery_end`](Self::on_recovery_end); a timeout calls [`on_rto`](Self::on_rto) and
+/// then [`on_enter_loss`](Self::on_enter_loss). The hooks with a default do nothing for the
+/// Reno family.
 pub trait CongestionControl {
     /// How many bytes may be outstanding (cwnd).
     fn window(&self) -> u64;
@@ -49,10 +92,21 @@ pub trait CongestionControl {
     fn on_recovery_end(&mut self, flight: u64);
     /// The retransmission timer expired with `flight` bytes outstanding.
     fn on_rto(&mut self, flight: u64);
-    /// Sets cwnd, ssthresh unchanged: the loss window after a timeout that does not lower
-    /// ssthresh again (RFC 5681 §3.1), and proportional rate reduction (RFC 6937), which
-    /// sets cwnd itself during SACK recovery as Linux's `tcp_cwnd_reduction` does.
+    /// A timeout that keeps ssthresh (RFC 5681 §3.1: a segment timed out again; Linux
+    /// `tcp_enter_loss`: a timeout during fast recovery): cwnd is the loss window.
+    fn on_rto_held(&mut self);
+    /// Sets cwnd, ssthresh unchanged: proportional rate reduction (RFC 6937) sets cwnd
+    /// itself during SACK recovery, as Linux's `tcp_cwnd_reduction` does.
     fn set_window(&mut self, cwnd: u64);
+    /// Linux's `pkts_acked`: every ACK of new data, in fast recovery or not, before the
+    /// call that grows or deflates the window for it.
+    fn on_ack_sample(&mut self, _sample: &AckSample) {}
+    /// Linux's `set_state(TCP_CA_Loss)`, right after [`on_rto`](Self::on_rto): the timeout
+    /// fired at `now`, when the highest sequence number sent (plus one) was `snd_nxt`.
+    fn on_enter_loss(&mut self, _now: Time, _snd_nxt: Seq) {}
+    /// Linux's `cwnd_event(CA_EVENT_TX_START)`: data goes out at `now` with nothing in
+    /// flight; data last went out at `last_sent`.
+    fn on_send_after_idle(&mut self, _now: Time, _last_sent: Time) {}
 }
 
 /// The window shared by Reno and NewReno: cwnd, ssthresh, the growth rule, and the bytes
@@ -188,6 +242,9 @@ impl CongestionControl for Reno {
     fn on_rto(&mut self, flight: u64) {
         self.0.on_rto(flight)
     }
+    fn on_rto_held(&mut self) {
+        self.0.cwnd = self.0.smss;
+    }
     fn set_window(&mut self, cwnd: u64) {
         self.0.cwnd = cwnd;
     }
@@ -245,6 +302,9 @@ impl CongestionControl for NewReno {
     fn on_rto(&mut self, flight: u64) {
         self.0.on_rto(flight)
     }
+    fn on_rto_held(&mut self) {
+        self.0.cwnd = self.0.smss;
+    }
     fn set_window(&mut self, cwnd: u64) {
         self.0.cwnd = cwnd;
     }
@@ -278,6 +338,7 @@ impl CongestionControl for Fixed {
     }
     fn on_recovery_end(&mut self, _flight: u64) {}
     fn on_rto(&mut self, _flight: u64) {}
+    fn on_rto_held(&mut self) {}
     fn set_window(&mut self, _cwnd: u64) {}
 }
 
@@ -286,6 +347,7 @@ impl CongestionControl for Fixed {
 pub enum Controller {
     NewReno(NewReno),
     Reno(Reno),
+    Cubic(Cubic),
     Fixed(Fixed),
 }
 
@@ -297,6 +359,7 @@ impl Controller {
     }
 
     /// The configured algorithm and growth rule, with an initial window of `initial` bytes.
+    /// CUBIC counts per segment acknowledged as Linux does, whatever `growth` says.
     pub fn with_growth(
         kind: Congestion,
         growth: CwndGrowth,
@@ -306,6 +369,7 @@ impl Controller {
         match kind {
             Congestion::NewReno => Controller::NewReno(NewReno::with_growth(growth, smss, initial)),
             Congestion::Reno => Controller::Reno(Reno::with_growth(growth, smss, initial)),
+            Congestion::Cubic => Controller::Cubic(Cubic::new(smss, initial)),
             Congestion::None => Controller::Fixed(Fixed::new(initial)),
         }
     }
@@ -314,6 +378,7 @@ impl Controller {
         match self {
             Controller::NewReno(c) => c,
             Controller::Reno(c) => c,
+            Controller::Cubic(c) => c,
             Controller::Fixed(c) => c,
         }
     }
@@ -322,6 +387,7 @@ impl Controller {
         match self {
             Controller::NewReno(c) => c,
             Controller::Reno(c) => c,
+            Controller::Cubic(c) => c,
             Controller::Fixed(c) => c,
         }
     }
@@ -352,8 +418,20 @@ impl CongestionControl for Controller {
     fn on_rto(&mut self, flight: u64) {
         self.get_mut().on_rto(flight)
     }
+    fn on_rto_held(&mut self) {
+        self.get_mut().on_rto_held()
+    }
     fn set_window(&mut self, cwnd: u64) {
         self.get_mut().set_window(cwnd)
+    }
+    fn on_ack_sample(&mut self, sample: &AckSample) {
+        self.get_mut().on_ack_sample(sample)
+    }
+    fn on_enter_loss(&mut self, now: Time, snd_nxt: Seq) {
+        self.get_mut().on_enter_loss(now, snd_nxt)
+    }
+    fn on_send_after_idle(&mut self, now: Time, last_sent: Time) {
+        self.get_mut().on_send_after_idle(now, last_sent)
     }
 }
 

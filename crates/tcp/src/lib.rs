@@ -57,13 +57,14 @@ pub mod reassembly;
 pub mod rtt;
 pub mod sack;
 pub mod segment;
+mod sent;
 pub mod seq;
 pub mod stack;
 pub mod state;
 pub mod time_wait;
 pub mod timer;
 
-pub use congestion::{CongestionControl, Controller};
+pub use congestion::{AckSample, CongestionControl, Controller, Cubic};
 pub use connection::{Connection, Event, Stats};
 pub use error::{AcceptError, CloseError, ConnectError, ListenError, SendError};
 pub use isn::{FourTuple, IsnGenerator};

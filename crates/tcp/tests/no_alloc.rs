@@ -1,5 +1,5 @@
 //! A bulk transfer with periodic losses allocates nothing in the steady state, between two
-//! connections and between two stacks: counted by a global allocator, on this thread only
+//! connections (NewReno and CUBIC) and between two stacks: counted by a global allocator, on this thread only
 //! (the test harness allocates on others).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, Congestion};
 use synack_tcp::{ConnId, Connection, Incoming, IsnGenerator, Segment, Seq, Settled, Stack};
 
 struct Counting;
@@ -53,9 +53,10 @@ struct Loop {
 const DELAY: Duration = Duration::from_millis(5);
 
 impl Loop {
-    fn new() -> Loop {
+    fn new(congestion: Congestion) -> Loop {
         let config = Config {
             recv_buffer: 64_000,
+            congestion,
             ..Config::linux()
         };
         let mut client = Connection::connect(Time::ZERO, &config, 40000, 80, Seq(1));
@@ -107,7 +108,13 @@ impl Loop {
 
 #[test]
 fn steady_state_allocates_nothing() {
-    let mut l = Loop::new();
+    for congestion in [Congestion::NewReno, Congestion::Cubic] {
+        steady_state(congestion);
+    }
+}
+
+fn steady_state(congestion: Congestion) {
+    let mut l = Loop::new(congestion);
     for _ in 0..50_000 {
         l.step();
     }

@@ -4,7 +4,7 @@ use synack_sim::Time;
 
 use super::{Connection, Event};
 use crate::config::PassiveClose;
-use crate::congestion::{CongestionControl, PartialAck};
+use crate::congestion::{AckSample, CongestionControl, PartialAck};
 use crate::segment::{Flags, SackBlocks, Segment};
 use crate::seq::Seq;
 use crate::state::State;
@@ -247,6 +247,7 @@ impl Connection {
         let syn = u64::from(!self.syn_acked());
         let fin = u64::from(self.snd.closed && ack == self.data_end() + 1);
         let data = u64::from(ack.since(self.snd.una)) - syn - fin;
+        let prior_una = self.snd.una;
         self.snd.una = ack;
         self.snd.nxt = self.snd.nxt.max(ack);
         self.recovery.board.advance(ack);
@@ -268,6 +269,16 @@ impl Connection {
         if data > 0 {
             self.events.push_back(Event::Acked(data));
         }
+        let sample = AckSample {
+            now,
+            rtt: self.sent.on_ack(now, prior_una, ack),
+            srtt: self.rtt.srtt(),
+            una: ack,
+            snd_nxt: self.snd.max,
+            cwnd_limited: self.sent.is_cwnd_limited(),
+            max_packets_out: self.sent.max_packets_out(),
+        };
+        self.cc.on_ack_sample(&sample);
         if self.agreed.sack {
             self.on_ack_sack(data, sacked, false);
         } else {

@@ -20,10 +20,12 @@
 //!   window with many losses recovers more slowly than Linux. NewReno is RFC 6582 §4's
 //!   "Impatient" variant: only the first partial ACK resets the retransmission timer, so a
 //!   window with more holes than one RTO has round trips for ends in a timeout.
-//! - One RTT sample per round trip (a single timed segment), even with timestamps (RFC 7323
-//!   §4's RTTM is not used yet); timestamps tick at 1 ms (Linux's TCP clock) and serve PAWS
-//!   (§5), also in TIME-WAIT. A segment without timestamps on a connection that agreed on
-//!   them is accepted, as Linux accepts it (RFC 7323 §3.2 says it SHOULD be dropped).
+//! - One RTT sample per round trip for the RTO (a single timed segment), even with
+//!   timestamps (RFC 7323 §4's RTTM is not used yet); congestion control gets one per ACK,
+//!   from the send times of the segments in flight (Linux's `ca_rtt_us`). Timestamps tick
+//!   at 1 ms (Linux's TCP clock) and serve PAWS (§5), also in TIME-WAIT. A segment without
+//!   timestamps on a connection that agreed on them is accepted, as Linux accepts it (RFC
+//!   7323 §3.2 says it SHOULD be dropped).
 //! - No receive-buffer autotuning: once the handshake is over the window is the whole
 //!   receive buffer (Linux grows it from 64 KB as data arrives, `tcp_rcv_space_adjust`).
 //! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
@@ -66,6 +68,7 @@ use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
 use crate::sack::Scoreboard;
 use crate::segment::{Options, SackBlocks, Segment};
+use crate::sent::SentLog;
 use crate::seq::Seq;
 use crate::state::State;
 use crate::time_wait::{TimeWait, TsEcho};
@@ -213,6 +216,8 @@ pub struct Connection {
     rcv: Recv,
     rtt: RttEstimator,
     cc: Controller,
+    /// Transmission times and window use, for congestion control.
+    sent: SentLog,
     recovery: Recovery,
     /// The options agreed in the handshake.
     agreed: Agreed,
@@ -270,6 +275,7 @@ impl Connection {
                 u64::from(mss),
                 u64::from(config.init_cwnd) * u64::from(mss),
             ),
+            sent: SentLog::new(iss),
             recovery: Recovery {
                 dup_acks: 0,
                 in_recovery: false,

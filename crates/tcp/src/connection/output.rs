@@ -21,6 +21,7 @@ impl Connection {
                 | State::LastAck
         );
         if sending {
+            let before = self.stats.segments_sent;
             if self.agreed.sack && self.recovery.in_recovery {
                 self.send_in_sack_recovery(now);
             } else {
@@ -29,10 +30,26 @@ impl Connection {
                     self.emit(now, seg);
                 }
             }
+            self.validate_cwnd(self.stats.segments_sent > before);
             self.arm_persist(now);
         }
         if self.rcv.ack_now {
             self.send_ack(now);
+        }
+    }
+
+    /// Linux `tcp_cwnd_validate` after `tcp_write_xmit`: whether the congestion window is
+    /// what stops the sender (no room in it for another full segment), for congestion
+    /// control's `tcp_is_cwnd_limited`.
+    fn validate_cwnd(&mut self, sent: bool) {
+        let in_flight = if self.agreed.sack {
+            self.pipe()
+        } else {
+            u64::from(self.snd.nxt.since(self.snd.una))
+        };
+        let limited = self.cc.window().saturating_sub(in_flight) < u64::from(self.snd.mss);
+        if sent || limited {
+            self.sent.validate(self.snd.una, self.snd.max, limited);
         }
     }
 
@@ -196,7 +213,11 @@ impl Connection {
             }
         }
         let seq_len = seg.seq_len();
+        if seg.len > 0 {
+            self.on_data_sent(now, &seg);
+        }
         if seq_len > 0 {
+            self.sent.on_send(now, seg.end(), seg.seq.lt(self.snd.max));
             if seg.seq.lt(self.snd.max) {
                 self.count_retransmission(&seg);
                 // RFC 6298 §3 (Karn): a retransmitted segment gives no RTT sample.
@@ -218,6 +239,17 @@ impl Connection {
         }
         self.stats.segments_sent += 1;
         self.out.push_back(seg);
+    }
+
+    /// Linux `tcp_event_data_sent`: data going out with nothing in flight (after an idle
+    /// period, or a timeout) is `CA_EVENT_TX_START` to congestion control.
+    fn on_data_sent(&mut self, now: Time, seg: &Segment) {
+        let idle = seg.seq == self.snd.una && !self.snd.nxt.gt(seg.end());
+        if let Some(last) = self.sent.on_data_sent(now) {
+            if idle {
+                self.cc.on_send_after_idle(now, last);
+            }
+        }
     }
 
     fn count_retransmission(&mut self, seg: &Segment) {

@@ -60,6 +60,8 @@ impl Connection {
                 // Linux `tcp_end_cwnd_reduction`: recovery over, cwnd = ssthresh.
                 self.recovery.in_recovery = false;
                 self.recovery.dup_acks = 0;
+                let flight = u64::from(self.snd.max.since(self.snd.una));
+                self.cc.on_recovery_end(flight);
                 self.cc.set_window(self.cc.ssthresh());
             } else {
                 self.prr_update(acked + sacked, acked > 0);

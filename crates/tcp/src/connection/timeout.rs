@@ -52,7 +52,7 @@ impl Connection {
             State::SynSent => self.on_syn_timeout(now),
             State::Closed | State::Listen | State::TimeWait | State::FinWait2 => {}
             _ if !self.syn_acked() => self.on_synack_timeout(now),
-            _ => self.on_data_timeout(),
+            _ => self.on_data_timeout(now),
         }
     }
 
@@ -90,7 +90,7 @@ impl Connection {
     }
 
     /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out.
-    fn on_data_timeout(&mut self) {
+    fn on_data_timeout(&mut self, now: Time) {
         if self.retries >= DATA_RETRIES {
             return self.finish(Event::TimedOut);
         }
@@ -106,8 +106,9 @@ impl Connection {
         if lower {
             self.cc.on_rto(flight);
         } else {
-            self.cc.set_window(u64::from(self.snd.mss));
+            self.cc.on_rto_held();
         }
+        self.cc.on_enter_loss(now, self.snd.max);
         // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
         self.recovery.in_recovery = false;
         self.recovery.dup_acks = 0;

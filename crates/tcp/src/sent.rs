@@ -1,0 +1,104 @@
+//! What the sender remembers of the segments it sent, for congestion control: when each
+//! went out, so that every ACK can carry the round trip of the newest segment it covers
+//! (Linux's `ca_rtt_us` in `tcp_clean_rtx_queue`, which CUBIC's `delay_min` and HyStart
+//! read), and how full the window was (Linux's `tcp_cwnd_validate`). The RFC 6298 estimator
+//! keeps its own single timed segment; nothing here feeds it.
+//!
+//! Simplified: a retransmission marks everything below its end as retransmitted (one
+//! high-water mark, where Linux flags each segment), so an ACK that starts below the mark
+//! gives no sample even if the bytes it covers went out once.
+
+use std::collections::VecDeque;
+
+use synack_sim::{Duration, Time};
+
+use crate::seq::Seq;
+
+/// Transmission times of the segments in flight and the window's use.
+#[derive(Clone, Debug)]
+pub(crate) struct SentLog {
+    /// First transmissions not yet fully acknowledged: (end sequence number, sent at),
+    /// oldest first. Its length is Linux's `packets_out`.
+    segments: VecDeque<(Seq, Time)>,
+    /// One past the highest sequence number ever retransmitted.
+    retransmitted_to: Seq,
+    /// When data (not a bare SYN or FIN) last went out (Linux's `lsndtime`).
+    last_data: Option<Time>,
+    /// `tcp_cwnd_validate`'s state: the window was full in the current window of data,
+    /// the most segments outstanding in it, and where that window of data ends.
+    is_cwnd_limited: bool,
+    max_packets_out: u32,
+    cwnd_usage_seq: Seq,
+}
+
+impl SentLog {
+    pub(crate) fn new(iss: Seq) -> SentLog {
+        SentLog {
+            segments: VecDeque::new(),
+            retransmitted_to: iss,
+            last_data: None,
+            is_cwnd_limited: false,
+            max_packets_out: 0,
+            cwnd_usage_seq: iss,
+        }
+    }
+
+    /// A segment ending before `end` went out at `now`; `retransmission` if it was sent
+    /// before.
+    pub(crate) fn on_send(&mut self, now: Time, end: Seq, retransmission: bool) {
+        if retransmission {
+            self.retransmitted_to = self.retransmitted_to.max(end);
+        } else {
+            self.segments.push_back((end, now));
+        }
+    }
+
+    /// Data goes out at `now`: when data last went out before, if ever.
+    pub(crate) fn on_data_sent(&mut self, now: Time) -> Option<Time> {
+        self.last_data.replace(now)
+    }
+
+    /// An ACK at `now` moved SND.UNA from `prior_una` to `ack`: forgets the segments it
+    /// covers, and returns the round trip of the newest of them unless one of the bytes it
+    /// acknowledges was ever retransmitted (Karn; Linux's `FLAG_RETRANS_DATA_ACKED`).
+    pub(crate) fn on_ack(&mut self, now: Time, prior_una: Seq, ack: Seq) -> Option<Duration> {
+        let mut newest = None;
+        while let Some(&(end, sent)) = self.segments.front() {
+            if end.gt(ack) {
+                break;
+            }
+            newest = Some(sent);
+            self.segments.pop_front();
+        }
+        if prior_una.lt(self.retransmitted_to) {
+            return None;
+        }
+        newest.map(|sent| now.saturating_since(sent))
+    }
+
+    /// Linux `tcp_cwnd_validate`, after a burst of sending: `cwnd_limited` if the window
+    /// left no room for another full segment. The state holds for a window of data (until
+    /// SND.UNA reaches the SND.NXT of when it was set), unless the window fills again or more
+    /// segments are outstanding than it recorded.
+    pub(crate) fn validate(&mut self, una: Seq, snd_nxt: Seq, cwnd_limited: bool) {
+        let packets_out = u32::try_from(self.segments.len()).unwrap_or(u32::MAX);
+        if una.ge(self.cwnd_usage_seq)
+            || cwnd_limited
+            || (!self.is_cwnd_limited && packets_out > self.max_packets_out)
+        {
+            self.is_cwnd_limited = cwnd_limited;
+            self.max_packets_out = packets_out;
+            self.cwnd_usage_seq = snd_nxt;
+        }
+    }
+
+    /// Linux's `tp->is_cwnd_limited`.
+    pub(crate) fn is_cwnd_limited(&self) -> bool {
+        self.is_cwnd_limited
+    }
+
+    /// Linux's `tp->max_packets_out`.
+    pub(crate) fn max_packets_out(&self) -> u32 {
+        self.max_packets_out
+    }
+}

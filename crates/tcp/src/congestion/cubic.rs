@@ -539,7 +539,9 @@ impl CongestionControl for Cubic {
 
     /// PRR's cwnd (`tcp_cwnd_reduction`), rounded up to whole segments.
     fn set_window(&mut self, cwnd: u64) {
-        self.cwnd = u32::try_from(cwnd.div_ceil(self.smss)).unwrap_or(u32::MAX).max(1);
+        self.cwnd = u32::try_from(cwnd.div_ceil(self.smss))
+            .unwrap_or(u32::MAX)
+            .max(1);
     }
 
     /// `cubictcp_acked`.

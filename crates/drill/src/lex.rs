@@ -213,7 +213,8 @@ impl Lexer<'_> {
             self.bump();
         }
         // A decimal point only when a digit follows: `1...2` is 1, `...`, 2.
-        let fraction = self.peek(0) == Some(b'.') && self.peek(1).is_some_and(|c| c.is_ascii_digit());
+        let fraction =
+            self.peek(0) == Some(b'.') && self.peek(1).is_some_and(|c| c.is_ascii_digit());
         if fraction {
             self.bump();
             while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {

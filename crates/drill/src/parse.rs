@@ -102,7 +102,10 @@ impl Parser {
         let span = self.span();
         let n = self.int(what)?;
         if !(0..=max).contains(&n) {
-            return Err(ParseError::at(span, format!("{what} out of range 0..={max}")));
+            return Err(ParseError::at(
+                span,
+                format!("{what} out of range 0..={max}"),
+            ));
         }
         Ok(n)
     }
@@ -180,7 +183,10 @@ impl Parser {
             }
             let end = self.seconds("the end of the time range")?;
             if end < start {
-                return Err(ParseError::at(self.span(), "a time range must not end before it starts"));
+                return Err(ParseError::at(
+                    self.span(),
+                    "a time range must not end before it starts",
+                ));
             }
             if relative {
                 TimeSpec::RelativeRange(start, end)
@@ -226,8 +232,10 @@ impl Parser {
         }
         if let Some(Tok::Ident(word)) = self.peek() {
             let word = word.clone();
-            if matches!(word.as_str(), "udp" | "icmp" | "ipv4" | "ipv6" | "gre" | "mpls" | "psp")
-            {
+            if matches!(
+                word.as_str(),
+                "udp" | "icmp" | "ipv4" | "ipv6" | "gre" | "mpls" | "psp"
+            ) {
                 self.skip_line(line);
                 return Ok(unsupported_packet(direction, format!("`{word}` packets")));
             }

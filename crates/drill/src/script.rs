@@ -125,7 +125,10 @@ pub enum TcpOption {
     Mss(u16),
     SackPermitted,
     WindowScale(u8),
-    Timestamp { val: u32, ecr: u32 },
+    Timestamp {
+        val: u32,
+        ecr: u32,
+    },
     Sack(Vec<(u32, u32)>),
     /// An option synack has no model for (`md5`, `FO`, …): the name.
     Other(String),

@@ -1,0 +1,273 @@
+//! `<` and `>` lines: segments into the stack, and the stack's segments against the script.
+
+use synack_sim::Time;
+use synack_tcp::{Flags, Segment, Seq};
+
+use super::{time_of, us, Runner, Stop, REMOTE_ADDR, REMOTE_ISN};
+use crate::report::{option_list, Failure, Outcome, PacketView};
+use crate::script::{Event, Options, Packet, PacketFlags, TcpOption};
+
+/// How long a `*` line waits for its packet, simulated.
+const ANY_TIME_LIMIT_US: i64 = 3_600_000_000;
+
+impl Runner {
+    /// An inbound line as a segment, injected now.
+    pub(super) fn inbound(&mut self, line: u32, p: &Packet) -> Result<(), Stop> {
+        let mut flags = Flags::NONE;
+        for (set, f) in [
+            (p.flags.syn, Flags::SYN),
+            (p.flags.fin, Flags::FIN),
+            (p.flags.rst, Flags::RST),
+            (p.flags.ack, Flags::ACK),
+        ] {
+            if set {
+                flags |= f;
+            }
+        }
+        // packetdrill writes `ack` relative to our ISN once it is known.
+        let ack = match (p.ack, self.local_isn) {
+            (Some(a), Some(isn)) if p.flags.ack => isn + a,
+            (Some(a), None) if p.flags.ack => Seq(a),
+            _ => Seq(0),
+        };
+        // Options other than MSS are parsed and dropped: synack negotiates none of them.
+        let mss = match &p.options {
+            Options::List(list) => list.iter().find_map(|o| match o {
+                TcpOption::Mss(m) => Some(*m),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let seg = Segment {
+            src_port: self.ports.1,
+            dst_port: self.ports.0,
+            seq: REMOTE_ISN + p.seq,
+            ack,
+            flags,
+            window: p.win.unwrap_or(0),
+            len: p.len,
+            mss,
+        };
+        let to_listener = self
+            .stack
+            .lookup(seg.dst_port, REMOTE_ADDR, seg.src_port)
+            .is_none();
+        let closed = self
+            .stack
+            .listener_on(seg.dst_port)
+            .filter(|l| self.closed_listeners.contains(l));
+        if to_listener && closed.is_some() {
+            return Err(Outcome::Unsupported(format!(
+                "line {line}: a segment for a closed listening socket (synack's Stack cannot remove a listener)"
+            )));
+        }
+        self.inject(&seg);
+        Ok(())
+    }
+
+    /// An outbound line: the next segment sent must match it, in time.
+    pub(super) fn outbound(
+        &mut self,
+        e: &Event,
+        p: &Packet,
+        (start, end): (i64, i64),
+        tolerance: i64,
+    ) -> Result<(), Stop> {
+        let line = e.span.line;
+        let limit = if end >= ANY_TIME_LIMIT_US * 1000 {
+            us(self.now) + ANY_TIME_LIMIT_US
+        } else {
+            end + tolerance
+        };
+        let (at, mut seg) = self.next_sent(line, time_of(limit), p, start)?;
+        if seg.flags.syn() {
+            self.local_isn = Some(seg.seq);
+        }
+        if self.tso && p.len > seg.len && seg.len > 0 {
+            self.coalesce(at, &mut seg, p.len);
+        }
+        let actual = self.view(us(at), &seg, p);
+        let detail = |expected: &Packet| {
+            vec![
+                format!("script packet:  {}", script_view(start, expected)),
+                format!("actual packet:  {actual}"),
+            ]
+        };
+        if let Some(what) = self.compare(p, &seg) {
+            return Err(packet_failure(line, what, detail(p)));
+        }
+        let t = us(at);
+        if t < start - tolerance || t > end + tolerance {
+            let what = if start == end {
+                format!(
+                    "timing error: expected outbound packet at {:.6} sec but happened at {:.6} sec; tolerance {:.6} sec",
+                    secs(start),
+                    secs(t),
+                    secs(tolerance)
+                )
+            } else {
+                format!(
+                    "timing error: expected outbound packet in time range {:.6}~{:.6} sec but happened at {:.6} sec",
+                    secs(start),
+                    secs(end),
+                    secs(t)
+                )
+            };
+            return Err(packet_failure(line, what, detail(p)));
+        }
+        self.now = self.now.max(at);
+        Ok(())
+    }
+
+    /// The next segment sent, running the stack up to `limit` for it.
+    fn next_sent(
+        &mut self,
+        line: u32,
+        limit: Time,
+        p: &Packet,
+        start: i64,
+    ) -> Result<(Time, Segment), Stop> {
+        loop {
+            if let Some(s) = self.sent.pop_front() {
+                return Ok(s);
+            }
+            if !self.step(limit) {
+                let what = "Timed out waiting for packet".to_string();
+                let detail = vec![format!("script packet:  {}", script_view(start, p))];
+                return Err(packet_failure(line, what, detail));
+            }
+            self.check_pending()?;
+        }
+    }
+
+    /// Joins the contiguous segments sent at `at` with the same ACK onto `seg`, up to `len`
+    /// bytes: one TSO/GSO packet as Linux hands it to packetdrill.
+    fn coalesce(&mut self, at: Time, seg: &mut Segment, len: u32) {
+        while seg.len < len {
+            let Some(&(t, next)) = self.sent.front() else {
+                return;
+            };
+            let joinable = t == at
+                && next.seq == seg.seq + seg.len
+                && next.ack == seg.ack
+                && !seg.flags.fin()
+                && !next.flags.syn()
+                && !next.flags.rst()
+                && next.len > 0;
+            if !joinable {
+                return;
+            }
+            self.sent.pop_front();
+            seg.len += next.len;
+            seg.flags |= next.flags;
+            seg.window = next.window;
+        }
+    }
+
+    /// The first field that differs, packetdrill's way.
+    fn compare(&self, p: &Packet, seg: &Segment) -> Option<String> {
+        let field = |name: &str, e: u64, a: u64| {
+            (e != a).then(|| {
+                format!(
+                    "live packet field {name}: expected: {e} (0x{e:x}) vs actual: {a} (0x{a:x})"
+                )
+            })
+        };
+        let f = seg.flags;
+        let rel_seq = seg.seq.since(self.local_isn.unwrap_or(Seq(0)));
+        field("tcp_syn", p.flags.syn.into(), f.syn().into())
+            .or_else(|| field("tcp_fin", p.flags.fin.into(), f.fin().into()))
+            .or_else(|| field("tcp_rst", p.flags.rst.into(), f.rst().into()))
+            .or_else(|| field("tcp_ack", p.flags.ack.into(), f.ack().into()))
+            .or_else(|| field("tcp_seq", p.seq.into(), rel_seq.into()))
+            .or_else(|| field("tcp_payload_len", p.len.into(), seg.len.into()))
+            .or_else(|| {
+                let a = rel(seg.ack, REMOTE_ISN);
+                p.ack
+                    .filter(|_| p.flags.ack)
+                    .and_then(|e| field("tcp_ack_seq", e.into(), a.into()))
+            })
+            .or_else(|| {
+                p.win
+                    .and_then(|w| field("tcp_window", w.into(), seg.window.into()))
+            })
+            .or_else(|| options_mismatch(&p.options, seg))
+    }
+
+    /// A sent segment as packetdrill prints it, relative to the ISNs.
+    fn view(&self, time_us: i64, seg: &Segment, p: &Packet) -> PacketView {
+        PacketView {
+            time_us,
+            flags: PacketFlags {
+                syn: seg.flags.syn(),
+                fin: seg.flags.fin(),
+                rst: seg.flags.rst(),
+                ack: seg.flags.ack(),
+                // Not modelled by synack: shown as the script has it.
+                psh: p.flags.psh,
+                ..PacketFlags::default()
+            },
+            seq: seg.seq.since(self.local_isn.unwrap_or(Seq(0))),
+            len: seg.len,
+            ack: seg.flags.ack().then(|| rel(seg.ack, REMOTE_ISN)),
+            win: Some(seg.window),
+            options: Options::List(actual_options(seg)),
+        }
+    }
+}
+
+/// The options synack put on a segment (today only MSS; SACK, timestamps and window scale
+/// slot in here once [`Segment`] carries them).
+fn actual_options(seg: &Segment) -> Vec<TcpOption> {
+    seg.mss.map(TcpOption::Mss).into_iter().collect()
+}
+
+/// Compares an expected option list with what was sent: kinds and values, in order, NOPs
+/// and EOL aside.
+fn options_mismatch(expected: &Options, seg: &Segment) -> Option<String> {
+    let expected: Vec<TcpOption> = match expected {
+        Options::Any => return None,
+        Options::None => Vec::new(),
+        Options::List(l) => l.clone(),
+    };
+    let padding = |o: &&TcpOption| !matches!(o, TcpOption::Nop | TcpOption::Eol);
+    let want: Vec<TcpOption> = expected.iter().filter(padding).cloned().collect();
+    let got = actual_options(seg);
+    (want != got).then(|| {
+        format!(
+            "TCP options differ: expected <{}> vs actual <{}>",
+            option_list(&want),
+            option_list(&got)
+        )
+    })
+}
+
+fn script_view(start: i64, p: &Packet) -> PacketView {
+    PacketView {
+        time_us: start,
+        flags: p.flags,
+        seq: p.seq,
+        len: p.len,
+        ack: p.ack,
+        win: p.win,
+        options: p.options.clone(),
+    }
+}
+
+fn packet_failure(line: u32, what: String, detail: Vec<String>) -> Stop {
+    Outcome::Fail(Failure {
+        line,
+        context: "error handling packet".to_string(),
+        what,
+        detail,
+    })
+}
+
+fn secs(us: i64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// `a - b` in sequence space: a relative sequence number as packetdrill prints it.
+fn rel(a: Seq, b: Seq) -> u32 {
+    a.0.wrapping_sub(b.0)
+}

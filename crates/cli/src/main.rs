@@ -183,7 +183,9 @@ fn drill(args: DrillArgs) -> Result<()> {
         brief: args.brief,
     };
     let paths: Vec<&Path> = args.scripts.iter().map(PathBuf::as_path).collect();
-    let counts = suite::run_paths(&paths, &opts, style, &mut std::io::stdout().lock())?;
+    let mut out = std::io::stdout().lock();
+    let counts = suite::run_paths(&paths, &opts, style, &mut out)?;
+    std::io::Write::flush(&mut out)?;
     let bad = counts.failed + counts.errors;
     if bad > 0 {
         bail!("{bad} of {} scripts failed", counts.total());

@@ -35,13 +35,17 @@ struct Parser {
     end: Span,
 }
 
+/// The largest time a script may give: about 31 years, so that sums of times stay exact.
+const MAX_SECONDS: f64 = 1e9;
+
 /// Seconds as written (`1`, `.01`) into microseconds.
 fn usecs(t: &Tok) -> Option<i64> {
-    match *t {
-        Tok::Int(n) => n.checked_mul(1_000_000),
-        Tok::Float(x) if x.is_finite() && x.abs() < 1e12 => Some((x * 1e6).round() as i64),
-        _ => None,
-    }
+    let secs = match *t {
+        Tok::Int(n) => n as f64,
+        Tok::Float(x) => x,
+        _ => return None,
+    };
+    (secs.is_finite() && secs.abs() <= MAX_SECONDS).then(|| (secs * 1e6).round() as i64)
 }
 
 impl Parser {
@@ -211,6 +215,12 @@ impl Parser {
             Some(us) => {
                 self.pos += 1;
                 Ok(us)
+            }
+            None if matches!(self.peek(), Some(Tok::Int(_) | Tok::Float(_))) => {
+                Err(ParseError::at(
+                    self.span(),
+                    format!("{what}: out of range (at most {MAX_SECONDS} s)"),
+                ))
             }
             None => self.expected(what),
         }

@@ -92,6 +92,7 @@ impl fmt::Display for PacketView {
         }
         match &self.options {
             Options::None => Ok(()),
+            Options::List(list) if list.is_empty() => Ok(()),
             Options::Any => f.write_str(" <...>"),
             Options::List(list) => write!(f, " <{}>", option_list(list)),
         }

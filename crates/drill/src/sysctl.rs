@@ -194,7 +194,7 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             c.rfc1337 = n == 1;
             Effect::Applied("rfc1337", c.rfc1337.to_string())
         }
-        ("tcp_fin_timeout", Some(n)) => {
+        ("tcp_fin_timeout", Some(n)) if n <= 86_400 => {
             c.fin_timeout = Some(Duration::from_secs(n));
             Effect::Applied("fin_timeout", format!("{n}s"))
         }

@@ -55,6 +55,9 @@ pub const REMOTE_PORT: u16 = 48_879;
 /// The script side's ISN.
 pub const REMOTE_ISN: Seq = Seq(0x1000_0000);
 
+/// The end of a `*` time: no bound.
+const ANY_TIME: i64 = i64::MAX / 4;
+
 /// How a script is run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -310,7 +313,7 @@ impl Runner {
             _ => now,
         };
         match e.time {
-            TimeSpec::Any => (now, i64::MAX / 4),
+            TimeSpec::Any => (now, ANY_TIME),
             TimeSpec::Untimed => (now, now),
             TimeSpec::Absolute(t) => (t, t),
             TimeSpec::Relative(d) => (base + d, base + d),
@@ -367,6 +370,9 @@ impl Runner {
     ) -> Result<(), Stop> {
         let mut config = self.config.clone();
         change(&mut config);
+        if let Err(e) = config.validate() {
+            return Err(Outcome::Unsupported(format!("line {line}: {what}: {e}")));
+        }
         if config == *self.stack.config() {
             self.config = config;
             return Ok(());

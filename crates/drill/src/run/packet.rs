@@ -3,12 +3,13 @@
 use synack_sim::Time;
 use synack_tcp::{Flags, Segment, Seq};
 
-use super::{time_of, us, Runner, Stop, REMOTE_ADDR, REMOTE_ISN};
+use super::{time_of, us, Runner, Stop, ANY_TIME, REMOTE_ADDR, REMOTE_ISN};
 use crate::report::{option_list, Failure, Outcome, PacketView};
 use crate::script::{Event, Options, Packet, PacketFlags, TcpOption};
 
-/// How long a `*` line waits for its packet, simulated.
-const ANY_TIME_LIMIT_US: i64 = 3_600_000_000;
+/// How long past its time a `>` line waits for its packet (simulated): a packet sent
+/// within this is reported as a timing error, later as missing.
+const LATE_LIMIT_US: i64 = 3_600_000_000;
 
 impl Runner {
     /// An inbound line as a segment, injected now.
@@ -74,10 +75,11 @@ impl Runner {
         tolerance: i64,
     ) -> Result<(), Stop> {
         let line = e.span.line;
-        let limit = if end >= ANY_TIME_LIMIT_US * 1000 {
-            us(self.now) + ANY_TIME_LIMIT_US
+        // Wait past the expected time, so that a late packet is reported with its time.
+        let limit = if end == ANY_TIME {
+            us(self.now) + LATE_LIMIT_US
         } else {
-            end + tolerance
+            end + tolerance + LATE_LIMIT_US
         };
         let (at, mut seg) = self.next_sent(line, time_of(limit), p, start)?;
         if seg.flags.syn() {

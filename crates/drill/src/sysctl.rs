@@ -256,6 +256,9 @@ fn feature(name: &str, v: &str, n: Option<u64>) -> Effect {
         ("tcp_congestion_control", _) if v == "cubic" => gap("CUBIC (RFC 9438); it runs NewReno"),
         ("tcp_reordering", Some(3)) => Effect::Agrees,
         ("tcp_slow_start_after_idle", Some(0)) => Effect::Agrees,
+        ("tcp_slow_start_after_idle", _) => {
+            Effect::Unsupported("synack has no restart window after idle (RFC 5681 §4.1)".into())
+        }
         ("tcp_ecn", Some(0)) | ("tcp_fastopen", Some(0)) => Effect::Agrees,
         // The AccECN option only matters with ECN on; fast open only when a script uses it.
         ("tcp_ecn_option" | "tcp_fastopen" | "tcp_fastopen_key", _) => Effect::Agrees,

@@ -64,6 +64,9 @@ fn comparison(s: &str) -> Result<Assertion, String> {
     let op = OPS.iter().find(|op| s.contains(*op)).ok_or_else(bad)?;
     let (l, r) = s.split_once(op).ok_or_else(bad)?;
     let (l, r) = (l.trim(), r.trim());
+    if l.starts_with("tcpi_") && !KNOWN_FIELDS.contains(&l) {
+        return Err(format!("TCP_INFO field {l} (synack does not report it)"));
+    }
     let (field, value) = match (l.parse::<i64>(), r.parse::<i64>()) {
         (Err(_), Ok(v)) => (l, v),
         _ => return Err(bad()),

@@ -190,6 +190,8 @@ pub(crate) struct Runner {
     conns: Vec<ConnInfo>,
     fds: BTreeMap<i64, Fd>,
     next_fd: i64,
+    /// The descriptor the script expects from the `accept` in progress.
+    accept_as: Option<i64>,
     timers: Vec<(Wake, Time)>,
     sent: VecDeque<(Time, Segment)>,
     local_isn: Option<Seq>,
@@ -255,6 +257,7 @@ impl Runner {
             conns: Vec::new(),
             fds: BTreeMap::new(),
             next_fd: 3,
+            accept_as: None,
             timers: Vec::new(),
             sent: VecDeque::new(),
             local_isn: None,

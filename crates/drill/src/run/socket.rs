@@ -163,8 +163,7 @@ impl Runner {
         let done = |r: SysResult| Ok(Started::Done(r));
         match call.name.as_str() {
             "socket" => {
-                let fd = self.next_fd;
-                self.next_fd += 1;
+                let fd = self.fd_number(&call.result);
                 let nonblocking = has_flag(a.get(1), "SOCK_NONBLOCK");
                 self.fds.insert(
                     fd,
@@ -180,7 +179,10 @@ impl Runner {
             }
             "bind" => done(self.bind(a)),
             "listen" => self.listen(line, a).map(Started::Done),
-            "accept" => Ok(self.accept(a)),
+            "accept" => {
+                self.accept_as = call.result.value.filter(|&v| v >= 0);
+                Ok(self.accept(a))
+            }
             "connect" => Ok(self.connect(a)),
             "write" | "send" | "sendto" => Ok(self.write(a)),
             "read" | "recv" | "recvfrom" => Ok(self.read(a)),
@@ -385,9 +387,26 @@ impl Runner {
         Some(Ok(self.new_fd_for(tag)))
     }
 
+    /// The descriptor a new socket gets: the number the script expects, as packetdrill maps
+    /// script descriptors onto live ones, else the next free one.
+    fn fd_number(&mut self, expected: &SyscallResult) -> i64 {
+        match expected.value {
+            Some(n) if n >= 0 && !self.fds.contains_key(&n) => n,
+            _ => {
+                while self.fds.contains_key(&self.next_fd) {
+                    self.next_fd += 1;
+                }
+                self.next_fd
+            }
+        }
+    }
+
     fn new_fd_for(&mut self, tag: u32) -> i64 {
-        let n = self.next_fd;
-        self.next_fd += 1;
+        let expected = SyscallResult {
+            value: self.accept_as.take(),
+            errno: None,
+        };
+        let n = self.fd_number(&expected);
         let sock = Sock::Conn {
             tag,
             shut_rd: false,

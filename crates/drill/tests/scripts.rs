@@ -38,7 +38,7 @@ fn script(name: &str) -> String {
 #[test]
 fn every_own_script_passes_on_the_linux_profile() {
     let all = scripts();
-    assert!(all.len() >= 7, "the scripts are there");
+    assert!(all.len() >= 8, "the scripts are there");
     for (path, src) in &all {
         let outcome = run(src);
         assert_eq!(
@@ -108,6 +108,46 @@ fn a_wrong_expectation_fails_packetdrill_style() {
         "   +1 < F. 1:1(0) ack 2 win 65535\n   +0 > . 2:2(0) ack 3",
     );
     assert!(f.contains("tcp_ack_seq"), "{f}");
+}
+
+#[test]
+fn blocking_calls_are_checked_for_time_and_result() {
+    let f = failure_after("blocking-calls.pkt", "+0...0.1 write", "+0...0.05 write");
+    assert!(f.contains("runtime error in write call: timing error: expected system call to return at 0.240000 sec but happened at 0.290000 sec"), "{f}");
+    let f = failure_after(
+        "blocking-calls.pkt",
+        "read(4, ..., 1000) = 500",
+        "read(4, ..., 1000) = 400",
+    );
+    assert!(
+        f.contains("runtime error in read call: Expected result 400 but got 500"),
+        "{f}"
+    );
+    // A connection is already waiting: accept returns at once, not at the end time given.
+    let src = script("blocking-calls.pkt");
+    let early = src
+        .replace("   +0...0.1 accept(3, ..., ...) = 4\n", "")
+        .replace(
+            "   +0 < . 1:1(0) ack 1 win 65535\n",
+            "   +0 < . 1:1(0) ack 1 win 65535\n   +0...0.1 accept(3, ..., ...) = 4\n",
+        );
+    assert!(
+        matches!(run(&early), Outcome::Fail(f) if f.what.contains("expected system call to return at 0.200000 sec but happened at 0.100000 sec"))
+    );
+}
+
+#[test]
+fn segments_sent_together_match_one_tso_packet_unless_tso_is_off() {
+    let src = script("blocking-calls.pkt");
+    let off = format!("`ethtool -K tun0 tso off gso off`\n{src}");
+    match run(&off) {
+        Outcome::Fail(f) => assert!(
+            f.what
+                .contains("tcp_payload_len: expected: 10000 (0x2710) vs actual: 1000"),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -268,7 +308,7 @@ proptest! {
     // error names a line and column.
     #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
-    fn mutated_scripts_never_panic(which in 0..7usize, edits in prop::collection::vec(edit(), 1..6)) {
+    fn mutated_scripts_never_panic(which in 0..64usize, edits in prop::collection::vec(edit(), 1..6)) {
         let all = scripts();
         let (_, src) = &all[which % all.len()];
         let mutated = apply(src, &edits);

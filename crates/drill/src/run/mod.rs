@@ -292,7 +292,7 @@ impl Runner {
                         (Some(t), _) => start - self.relative_offset(e.time) + t,
                         (None, _) => start,
                     };
-                    self.syscall(e.span.line, call, end_us, tolerance)?;
+                    self.syscall(e.span.line, call, (end_us, e.end.is_some()), tolerance)?;
                 }
                 EventKind::Command(text) => {
                     self.wait_until(time_of(start))?;

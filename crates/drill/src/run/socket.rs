@@ -48,15 +48,22 @@ fn has_flag(e: Option<&Expr>, flag: &str) -> bool {
 }
 
 impl Runner {
+    /// Runs a system call line; `end_us` is when it must return (its `...END` time, else its
+    /// start), `blocking` whether the line gave an end time.
     pub(super) fn syscall(
         &mut self,
         line: u32,
         call: &Syscall,
-        end_us: i64,
+        (end_us, blocking): (i64, bool),
         tolerance: i64,
     ) -> Result<(), Stop> {
         match self.start(line, call)? {
-            Started::Done(result) => self.verify(line, &call.name, &call.result, result),
+            Started::Done(result) => {
+                if blocking {
+                    self.check_return_time(line, &call.name, end_us, tolerance)?;
+                }
+                self.verify(line, &call.name, &call.result, result)
+            }
             Started::Blocked(wait) => {
                 if let Some(p) = &self.pending {
                     let what = format!(
@@ -88,17 +95,29 @@ impl Runner {
             self.pending = Some(Pending { wait, ..p });
             return Ok(());
         };
-        let t = us(self.now);
-        if (t - p.end_us).abs() > p.tolerance {
-            let what = format!(
-                "timing error: expected system call to return at {:.6} sec but happened at {:.6} sec; tolerance {:.6} sec",
-                p.end_us as f64 / 1e6,
-                t as f64 / 1e6,
-                p.tolerance as f64 / 1e6
-            );
-            return Err(self.fail(p.line, &format!("runtime error in {} call", p.name), what));
-        }
+        self.check_return_time(p.line, &p.name, p.end_us, p.tolerance)?;
         self.verify(p.line, &p.name, &p.expected, result)
+    }
+
+    /// A call must return within the tolerance of its expected time.
+    fn check_return_time(
+        &self,
+        line: u32,
+        name: &str,
+        end_us: i64,
+        tolerance: i64,
+    ) -> Result<(), Stop> {
+        let t = us(self.now);
+        if (t - end_us).abs() <= tolerance {
+            return Ok(());
+        }
+        let what = format!(
+            "timing error: expected system call to return at {:.6} sec but happened at {:.6} sec; tolerance {:.6} sec",
+            end_us as f64 / 1e6,
+            t as f64 / 1e6,
+            tolerance as f64 / 1e6
+        );
+        Err(self.fail(line, &format!("runtime error in {name} call"), what))
     }
 
     /// At the end of the script a blocked call must still return, in time.

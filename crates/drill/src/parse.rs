@@ -121,6 +121,7 @@ impl Parser {
             match t.clone() {
                 Tok::Option(name, value) => {
                     self.pos += 1;
+                    check_option(span, &name, value.as_deref())?;
                     script.options.push(ScriptOption { span, name, value });
                 }
                 Tok::Command(text) => {
@@ -529,6 +530,27 @@ impl Parser {
             }
         })
     }
+}
+
+/// The options whose values the runner reads must be well-formed.
+fn check_option(span: Span, name: &str, value: Option<&str>) -> Result<(), ParseError> {
+    let ok = match name {
+        "tolerance_usecs" => value
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|v| v > 0),
+        "tolerance_percent" => value
+            .and_then(|v| v.parse::<f64>().ok())
+            .is_some_and(|v| (0.0..=100.0).contains(&v)),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let what = match name {
+        "tolerance_usecs" => "a positive number of microseconds",
+        _ => "a percentage from 0 to 100",
+    };
+    Err(ParseError::at(span, format!("--{name} expects {what}")))
 }
 
 fn unsupported_packet(direction: Direction, why: String) -> Packet {

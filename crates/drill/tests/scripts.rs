@@ -69,7 +69,7 @@ fn a_wrong_expectation_fails_packetdrill_style() {
         " +.03 > . 1:1(0) ack 1001",
     );
     assert!(
-        f.starts_with("test.pkt:13: error handling packet: timing error"),
+        f.starts_with("test.pkt:17: error handling packet: timing error"),
         "{f}"
     );
     assert!(f.contains("but happened at 0.140000 sec"), "{f}");
@@ -250,6 +250,10 @@ fn malformed_scripts_name_line_and_column() {
             "test.pkt:1:26: unexpected character `@`",
         ),
         ("99999999999 close(3) = 0\n", "test.pkt:1:1: a time"),
+        (
+            "// c\n--tolerance_usecs=ten\n0 close(3) = 0\n",
+            "test.pkt:2:1: --tolerance_usecs expects",
+        ),
     ];
     for (src, want) in cases {
         match run(src) {

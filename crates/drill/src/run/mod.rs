@@ -231,6 +231,7 @@ pub fn run_script(script: &Script, opts: &RunOptions) -> RunReport {
     for o in &script.options {
         let value = o.value.as_deref().unwrap_or("");
         match o.name.as_str() {
+            // The parser checked both values.
             "tolerance_usecs" => r.tolerance_usecs = value.parse().unwrap_or(r.tolerance_usecs),
             "tolerance_percent" => {
                 r.tolerance_percent = value.parse().unwrap_or(r.tolerance_percent)

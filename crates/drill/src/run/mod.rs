@@ -23,9 +23,22 @@
 //!   are joined to match one longer `>` line, unless the script turns TSO off (`ethtool -K
 //!   tun0 tso off gso off`).
 //! - Options are compared by kind and value in order, NOPs and EOL aside (synack lays out
-//!   no padding).
+//!   no padding). On inbound packets only MSS reaches synack; SACK-permitted, SACK blocks,
+//!   timestamps and window scale are parsed and dropped, as synack negotiates none of them.
+//! - No Nagle (RFC 896) and no quick-ACK mode in synack: `TCP_NODELAY` is accepted and
+//!   noted, and scripts that depend on either fail where they do.
 //! - The receiving application of a connection reads at once in synack (the window never
-//!   closes): unread data is counted for `read`, but does not shrink the advertised window.
+//!   closes): unread data is counted for `read`, but does not shrink the advertised window,
+//!   which synack advertises in bytes (no window scaling): `win` on a `>` line is compared
+//!   with that, unscaled.
+//! - synack's settings are per stack: `TCP_MAXSEG`, `SO_SNDBUF`, `SO_RCVBUF` and sysctls
+//!   rebuild the stack, which works only before the first connection (else unsupported).
+//! - `listen`'s backlog is not applied (the profile's `backlog` and `accept_queue` are);
+//!   `bind` on a client socket does not choose its port (the stack hands out an ephemeral
+//!   one). Closing a listener resets the connections waiting in its accept queue
+//!   (`inet_csk_listen_stop`) but leaves half-open ones to time out, and a segment that would
+//!   reach the closed listener makes the script unsupported (synack's `Stack` cannot remove
+//!   a listener).
 
 mod drive;
 mod packet;
@@ -156,6 +169,18 @@ struct Fd {
     bound: Option<u16>,
     /// TCP_MAXSEG as set, for getsockopt before a connection exists.
     user_mss: Option<u32>,
+}
+
+impl Fd {
+    fn new(sock: Sock, nonblocking: bool) -> Fd {
+        Fd {
+            sock,
+            nonblocking,
+            linger_zero: false,
+            bound: None,
+            user_mss: None,
+        }
+    }
 }
 
 /// What a blocked system call waits for.
@@ -460,10 +485,18 @@ impl Runner {
 fn new_stack(config: &Config, ports: &[u16]) -> (Stack<u32, u32>, Vec<ListenerId>) {
     let isn = IsnGenerator::new(config.isn, ChaCha8Rng::seed_from_u64(1));
     let mut stack = Stack::new(LOCAL_ADDR, config.clone(), isn);
-    let mut rng = ChaCha8Rng::seed_from_u64(2);
     let ids = ports
         .iter()
-        .map(|&p| stack.listen(p, &mut rng).expect("distinct ports"))
+        .map(|&p| {
+            stack
+                .listen(p, &mut listener_rng())
+                .expect("distinct ports")
+        })
         .collect();
     (stack, ids)
+}
+
+/// Where a listener's cookie secret is drawn from: the same every run.
+fn listener_rng() -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(2)
 }

@@ -7,8 +7,8 @@
 use synack_tcp::{Accept, SendError, State};
 
 use super::{
-    time_of, us, ConnInfo, Errno, Fd, Pending, Runner, Sock, Stop, SysResult, Wait, REMOTE_ADDR,
-    REMOTE_PORT, SCRIPT_PORT,
+    listener_rng, time_of, us, ConnInfo, Errno, Fd, Pending, Runner, Sock, Stop, SysResult, Wait,
+    REMOTE_ADDR, REMOTE_PORT, SCRIPT_PORT,
 };
 use crate::report::Outcome;
 use crate::script::{Expr, Syscall, SyscallResult};
@@ -184,20 +184,11 @@ impl Runner {
             "socket" => {
                 let fd = self.fd_number(&call.result);
                 let nonblocking = has_flag(a.get(1), "SOCK_NONBLOCK");
-                self.fds.insert(
-                    fd,
-                    Fd {
-                        sock: Sock::Fresh,
-                        nonblocking,
-                        linger_zero: false,
-                        bound: None,
-                        user_mss: None,
-                    },
-                );
+                self.fds.insert(fd, Fd::new(Sock::Fresh, nonblocking));
                 done(Ok(fd))
             }
             "bind" => done(self.bind(a)),
-            "listen" => self.listen(line, a).map(Started::Done),
+            "listen" => done(self.listen(a)),
             "accept" => {
                 self.accept_as = call.result.value.filter(|&v| v >= 0);
                 Ok(self.accept(a))
@@ -223,26 +214,19 @@ impl Runner {
         Ok(0)
     }
 
-    fn listen(&mut self, line: u32, a: &[Expr]) -> Result<SysResult, Stop> {
-        let (n, fd) = match self.fd(a.first()) {
-            Ok(x) => x,
-            Err(e) => return Ok(Err(e)),
-        };
+    fn listen(&mut self, a: &[Expr]) -> SysResult {
+        let (n, fd) = self.fd(a.first())?;
         if !matches!(fd.sock, Sock::Fresh) {
-            return Ok(Err(Errno::EINVAL));
+            return Err(Errno::EINVAL);
         }
         let port = fd.bound.unwrap_or(SCRIPT_PORT);
-        if let Some(mss) = fd.user_mss {
-            self.reconfigure(line, "TCP_MAXSEG", |c| c.mss = mss)?;
-        }
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(2);
-        let id = match self.stack.listen(port, &mut rng) {
-            Ok(id) => id,
-            Err(_) => return Ok(Err(Errno::EADDRINUSE)),
-        };
+        let id = self
+            .stack
+            .listen(port, &mut listener_rng())
+            .map_err(|_| Errno::EADDRINUSE)?;
         self.fds.get_mut(&n).expect("found").sock = Sock::Listener { id, port };
         self.ports = (port, REMOTE_PORT);
-        Ok(Ok(0))
+        Ok(0)
     }
 
     fn accept(&mut self, a: &[Expr]) -> Started {
@@ -431,16 +415,7 @@ impl Runner {
             shut_rd: false,
             reported: true,
         };
-        self.fds.insert(
-            n,
-            Fd {
-                sock,
-                nonblocking: false,
-                linger_zero: false,
-                bound: None,
-                user_mss: None,
-            },
-        );
+        self.fds.insert(n, Fd::new(sock, false));
         n
     }
 

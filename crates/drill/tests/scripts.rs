@@ -325,3 +325,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn sequence_numbers_below_our_isn_print_wrapped_without_panicking() {
+    // A RST from a closed port carries SEQ 0 (RFC 9293 §3.10.7.1), whatever our ISN was.
+    let src = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+               +0...0.01 connect(3, ..., ...) = -1 ECONNREFUSED\n\
+               +0 > S 0:0(0) <mss 1460>\n\
+               +.01 < R. 0:0(0) ack 1 win 0\n\
+               +0 < S 0:0(0) win 100\n\
+               +0 > R. 0:0(0) ack 1\n";
+    match run(src) {
+        Outcome::Fail(f) => assert!(f.what.contains("tcp_seq"), "{f:?}"),
+        other => panic!("{other:?}"),
+    }
+}

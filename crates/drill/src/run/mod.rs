@@ -9,9 +9,12 @@
 //! with its send time and matched, in order, against the next `>` line (time within
 //! tolerance, then flags, sequence and acknowledgment numbers, window and options).
 //!
-//! Sequence numbers are relative as packetdrill computes them: inbound `seq` counts from the
-//! remote ISN (fixed here), inbound `ack` from synack's ISN; outbound `seq` counts from
-//! synack's ISN, learned from its first SYN or SYN-ACK, outbound `ack` from the remote ISN.
+//! Sequence numbers are relative as packetdrill computes them: outbound `seq` and inbound
+//! `ack` count from synack's ISN (learned from its SYN or SYN-ACK, packetdrill's
+//! `live.local_isn`), offset by the script's own ISN for it (`script.local_isn`, nearly
+//! always 0). The script's side is the remote end, so its numbers need no translation;
+//! here they are offset by a fixed [`REMOTE_ISN`] on the way in and out, so that nothing
+//! can depend on the peer's ISN being small.
 //!
 //! Simplified, and what it costs:
 //! - One remote endpoint (192.0.2.1, port 8080 for `connect`, a fixed port for inbound
@@ -220,6 +223,8 @@ pub(crate) struct Runner {
     timers: Vec<(Wake, Time)>,
     sent: VecDeque<(Time, Segment)>,
     local_isn: Option<Seq>,
+    /// The sequence number the script gives synack's SYN or SYN-ACK.
+    script_local_isn: u32,
     /// The 4-tuple's ports: (ours, the script's).
     ports: (u16, u16),
     pending: Option<Pending>,
@@ -287,6 +292,7 @@ impl Runner {
             timers: Vec::new(),
             sent: VecDeque::new(),
             local_isn: None,
+            script_local_isn: 0,
             ports: (SCRIPT_PORT, REMOTE_PORT),
             pending: None,
             closed_listeners: Vec::new(),

@@ -27,7 +27,7 @@ impl Runner {
         }
         // packetdrill writes `ack` relative to our ISN once it is known.
         let ack = match (p.ack, self.local_isn) {
-            (Some(a), Some(isn)) if p.flags.ack => isn + a,
+            (Some(a), Some(isn)) if p.flags.ack => isn + a.wrapping_sub(self.script_local_isn),
             (Some(a), None) if p.flags.ack => Seq(a),
             _ => Seq(0),
         };
@@ -83,7 +83,11 @@ impl Runner {
         };
         let (at, mut seg) = self.next_sent(line, time_of(limit), p, start)?;
         if seg.flags.syn() {
+            // packetdrill's `live.local_isn`, and the script's own (`script.local_isn`).
             self.local_isn = Some(seg.seq);
+            if p.flags.syn {
+                self.script_local_isn = p.seq;
+            }
         }
         if self.tso && p.len > seg.len && seg.len > 0 {
             self.coalesce(at, &mut seg, p.len);
@@ -176,7 +180,7 @@ impl Runner {
             })
         };
         let f = seg.flags;
-        let rel_seq = seg.seq.since(self.local_isn.unwrap_or(Seq(0)));
+        let rel_seq = self.local_rel(seg.seq);
         field("tcp_syn", p.flags.syn.into(), f.syn().into())
             .or_else(|| field("tcp_fin", p.flags.fin.into(), f.fin().into()))
             .or_else(|| field("tcp_rst", p.flags.rst.into(), f.rst().into()))
@@ -196,6 +200,13 @@ impl Runner {
             .or_else(|| options_mismatch(&p.options, seg))
     }
 
+    /// An outbound sequence number as the script writes it: from synack's ISN, plus the
+    /// script's own ISN (0 in nearly every script).
+    fn local_rel(&self, s: Seq) -> u32 {
+        let live = self.local_isn.unwrap_or(Seq(0));
+        rel(s, live).wrapping_add(self.script_local_isn)
+    }
+
     /// A sent segment as packetdrill prints it, relative to the ISNs.
     fn view(&self, time_us: i64, seg: &Segment, p: &Packet) -> PacketView {
         PacketView {
@@ -209,7 +220,7 @@ impl Runner {
                 psh: p.flags.psh,
                 ..PacketFlags::default()
             },
-            seq: seg.seq.since(self.local_isn.unwrap_or(Seq(0))),
+            seq: self.local_rel(seg.seq),
             len: seg.len,
             ack: seg.flags.ack().then(|| rel(seg.ack, REMOTE_ISN)),
             win: Some(seg.window),

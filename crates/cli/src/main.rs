@@ -61,7 +61,7 @@ struct DrillArgs {
     #[arg(long, value_enum, default_value_t = DrillProfile::Linux)]
     profile: DrillProfile,
     /// Timing tolerance, µs, for scripts that set none (packetdrill's --tolerance_usecs).
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(i64).range(1..=3_600_000_000))]
     tolerance_usecs: i64,
     /// Also print the sysctls mapped onto [tcp] keys and the settings synack lacks.
     #[arg(long)]

@@ -24,6 +24,7 @@ pub fn parse(src: &str) -> Result<Script, ParseError> {
         toks: tokens,
         pos: 0,
         end,
+        depth: 0,
     };
     p.script()
 }
@@ -33,7 +34,12 @@ struct Parser {
     pos: usize,
     /// Where "end of script" is reported.
     end: Span,
+    /// How deep in `[`, `{` and `(` the argument being parsed is.
+    depth: u32,
 }
+
+/// The deepest nesting of arguments accepted (the scripts use three).
+const MAX_DEPTH: u32 = 64;
 
 /// The largest time a script may give: about 31 years, so that sums of times stay exact.
 const MAX_SECONDS: f64 = 1e9;
@@ -487,6 +493,19 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Expr, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::at(
+                self.span(),
+                format!("arguments nested more than {MAX_DEPTH} deep"),
+            ));
+        }
+        self.depth += 1;
+        let e = self.expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, ParseError> {
         let first = self.primary()?;
         let e = if self.peek() == Some(&Tok::Pipe) {
             let mut alts = vec![first];
@@ -532,6 +551,9 @@ impl Parser {
     }
 }
 
+/// The largest `--tolerance_usecs`: an hour.
+pub const MAX_TOLERANCE_USECS: i64 = 3_600_000_000;
+
 /// The options whose values the runner reads must be well-formed.
 fn check_option(span: Span, name: &str, value: Option<&str>) -> Result<(), ParseError> {
     let ok = match name {
@@ -547,7 +569,7 @@ fn check_option(span: Span, name: &str, value: Option<&str>) -> Result<(), Parse
         return Ok(());
     }
     let what = match name {
-        "tolerance_usecs" => "a positive number of microseconds",
+        "tolerance_usecs" => "a number of microseconds from 1 to 3600000000",
         _ => "a percentage from 0 to 100",
     };
     Err(ParseError::at(span, format!("--{name} expects {what}")))

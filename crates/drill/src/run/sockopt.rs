@@ -59,7 +59,12 @@ impl Runner {
                 Some((_, 0)) => self.fd_mut(n).linger_zero = true,
                 _ => return unsupported("SO_LINGER with a non-zero linger time"),
             },
-            ("TCP_MAXSEG", Some(mss)) if !connected && mss > 0 => {
+            // Linux refuses an MSS outside its bounds with EINVAL (`do_tcp_setsockopt`); here
+            // the bounds are those of synack's `mss` key.
+            ("TCP_MAXSEG", Some(mss)) if !connected && !(1..=65495).contains(&mss) => {
+                return Ok(Err(super::Errno::EINVAL))
+            }
+            ("TCP_MAXSEG", Some(mss)) if !connected => {
                 self.reconfigure(line, "TCP_MAXSEG", |c| c.mss = mss as u32)?;
                 self.fd_mut(n).user_mss = Some(mss as u32);
             }

@@ -181,7 +181,10 @@ impl Runner {
         };
         let f = seg.flags;
         let rel_seq = self.local_rel(seg.seq);
-        field("tcp_syn", p.flags.syn.into(), f.syn().into())
+        // The segment must belong to the socket under test's 4-tuple.
+        field("tcp_src_port", self.ports.0.into(), seg.src_port.into())
+            .or_else(|| field("tcp_dst_port", self.ports.1.into(), seg.dst_port.into()))
+            .or_else(|| field("tcp_syn", p.flags.syn.into(), f.syn().into()))
             .or_else(|| field("tcp_fin", p.flags.fin.into(), f.fin().into()))
             .or_else(|| field("tcp_rst", p.flags.rst.into(), f.rst().into()))
             .or_else(|| field("tcp_ack", p.flags.ack.into(), f.ack().into()))

@@ -38,7 +38,7 @@ fn script(name: &str) -> String {
 #[test]
 fn every_own_script_passes_on_the_linux_profile() {
     let all = scripts();
-    assert!(all.len() >= 8, "the scripts are there");
+    assert!(all.len() >= 10, "the scripts are there");
     for (path, src) in &all {
         let outcome = run(src);
         assert_eq!(
@@ -148,6 +148,25 @@ fn segments_sent_together_match_one_tso_packet_unless_tso_is_off() {
         ),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn retransmission_timers_are_checked() {
+    let f = failure_after(
+        "synack-retries.pkt",
+        "   +2 > S. 0:0(0)",
+        "   +1 > S. 0:0(0)",
+    );
+    assert!(f.contains("timing error: expected outbound packet at 2.000000 sec but happened at 3.000000 sec; tolerance 0.125000 sec"), "{f}");
+    let f = failure_after(
+        "challenge-ack.pkt",
+        " +.01 < R. 1001:1001(0) ack 1 win 0\n   +0 > . 1:1(0) ack 1",
+        " +.01 < R. 1001:1001(0) ack 1 win 0\n   +0 > R 1:1(0)",
+    );
+    assert!(
+        f.contains("live packet field tcp_rst: expected: 1 (0x1) vs actual: 0 (0x0)"),
+        "{f}"
+    );
 }
 
 #[test]

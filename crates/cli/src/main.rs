@@ -47,6 +47,34 @@ enum Command {
     Trace(TraceArgs),
     /// Redraw the charts of a results directory from its summary.csv and manifest.json.
     Plot { results_dir: PathBuf },
+    /// Run packetdrill scripts against synack's TCP; fails if any script fails.
+    Drill(DrillArgs),
+}
+
+// The arguments of `synack drill`.
+#[derive(Args)]
+struct DrillArgs {
+    /// packetdrill scripts (.pkt).
+    #[arg(required = true)]
+    scripts: Vec<PathBuf>,
+    /// The TCP settings the scripts' sysctls start from.
+    #[arg(long, value_enum, default_value_t = DrillProfile::Linux)]
+    profile: DrillProfile,
+    /// Timing tolerance, µs, for scripts that set none (packetdrill's --tolerance_usecs).
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(i64).range(1..=3_600_000_000))]
+    tolerance_usecs: i64,
+    /// Also print the sysctls mapped onto [tcp] keys and the settings synack lacks.
+    #[arg(long)]
+    verbose: bool,
+    /// One tab-separated line per script: outcome, path, first mismatch or reason.
+    #[arg(long)]
+    brief: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DrillProfile {
+    Linux,
+    Rfc,
 }
 
 // The arguments of `synack run` (the variant's comment is the command's help).
@@ -140,6 +168,31 @@ impl TraceFormat {
     }
 }
 
+fn drill(args: DrillArgs) -> Result<()> {
+    use synack_drill::{suite, Profile, RunOptions};
+    let profile = match args.profile {
+        DrillProfile::Linux => Profile::Linux,
+        DrillProfile::Rfc => Profile::Rfc,
+    };
+    let opts = RunOptions {
+        config: profile.config(),
+        tolerance_usecs: args.tolerance_usecs,
+    };
+    let style = suite::Style {
+        verbose: args.verbose,
+        brief: args.brief,
+    };
+    let paths: Vec<&Path> = args.scripts.iter().map(PathBuf::as_path).collect();
+    let mut out = std::io::stdout().lock();
+    let counts = suite::run_paths(&paths, &opts, style, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    let bad = counts.failed + counts.errors;
+    if bad > 0 {
+        bail!("{bad} of {} scripts failed", counts.total());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command.execute() {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,6 +209,7 @@ impl Command {
             Command::Run(args) => run(args),
             Command::Check { file, sets } => check(&file, &sets),
             Command::Trace(args) => trace(args),
+            Command::Drill(args) => drill(args),
             Command::Plot { results_dir } => {
                 for path in output::redraw_charts(&results_dir)? {
                     emit(&format!("wrote {}\n", path.display()))?;

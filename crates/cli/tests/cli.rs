@@ -327,3 +327,38 @@ fn two_hundred_floods_run() {
     let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 2, "one run and a header");
 }
+
+#[test]
+fn drill_runs_packetdrill_scripts_and_fails_on_a_mismatch() {
+    let scripts = workspace().join("crates/drill/tests/scripts");
+    let mut args = vec!["drill".to_string()];
+    for e in std::fs::read_dir(&scripts).unwrap() {
+        args.push(e.unwrap().path().display().to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = synack(&refs);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(
+        out.contains(" passed, 0 failed, 0 unsupported, 0 malformed"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pkt");
+    std::fs::write(&bad, "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n+0 > S. 0:0(0) ack 1\n").unwrap();
+    let o = synack(&["drill", bad.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success());
+    assert!(out.contains("bad.pkt:3: error handling packet: live packet field tcp_ack: expected: 1 (0x1) vs actual: 0 (0x0)"), "{out}");
+
+    std::fs::write(
+        &bad,
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0) win\n",
+    )
+    .unwrap();
+    let o = synack(&["drill", bad.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.status.success());
+    assert!(out.contains("bad.pkt:3:1: expected a window"), "{out}");
+}

@@ -1,0 +1,102 @@
+//! `%{ assert tcpi_X == N }%` blocks: packetdrill runs them as Python against the socket's
+//! `TCP_INFO`. Here only assertions comparing a `TCP_INFO` field synack knows with a number
+//! are understood; any other Python makes the script unsupported.
+
+/// The `TCP_INFO` fields synack can report.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "tcpi_snd_cwnd",
+    "tcpi_snd_ssthresh",
+    "tcpi_snd_mss",
+    "tcpi_advmss",
+    "tcpi_unacked",
+    "tcpi_rto",
+    "tcpi_total_retrans",
+];
+
+/// One assertion: `field OP value`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assertion {
+    pub field: String,
+    pub op: &'static str,
+    pub value: i64,
+}
+
+impl Assertion {
+    pub fn holds(&self, actual: i64) -> bool {
+        match self.op {
+            "==" => actual == self.value,
+            "!=" => actual != self.value,
+            "<" => actual < self.value,
+            "<=" => actual <= self.value,
+            ">" => actual > self.value,
+            _ => actual >= self.value,
+        }
+    }
+}
+
+/// The assertions of a code block, or why synack cannot run it.
+pub fn assertions(code: &str) -> Result<Vec<Assertion>, String> {
+    let joined = code.replace("\\\n", " ");
+    let mut out = Vec::new();
+    for stmt in joined
+        .split(['\n', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if stmt.starts_with('#') || stmt.starts_with("print") {
+            continue;
+        }
+        let Some(rest) = stmt.strip_prefix("assert ") else {
+            return Err(format!("Python statement `{stmt}`"));
+        };
+        // The message after the first top-level comma is for humans.
+        let cond = rest.split(',').next().unwrap_or("").trim();
+        for part in cond.split(" and ") {
+            out.push(comparison(part.trim())?);
+        }
+    }
+    Ok(out)
+}
+
+fn comparison(s: &str) -> Result<Assertion, String> {
+    const OPS: [&str; 6] = ["==", "!=", "<=", ">=", "<", ">"];
+    let bad = || format!("Python expression `{s}`");
+    let op = OPS.iter().find(|op| s.contains(*op)).ok_or_else(bad)?;
+    let (l, r) = s.split_once(op).ok_or_else(bad)?;
+    let (l, r) = (l.trim(), r.trim());
+    if l.starts_with("tcpi_") && !KNOWN_FIELDS.contains(&l) {
+        return Err(format!("TCP_INFO field {l} (synack does not report it)"));
+    }
+    let (field, value) = match (l.parse::<i64>(), r.parse::<i64>()) {
+        (Err(_), Ok(v)) => (l, v),
+        _ => return Err(bad()),
+    };
+    if !field.starts_with("tcpi_") {
+        return Err(bad());
+    }
+    if !KNOWN_FIELDS.contains(&field) {
+        return Err(format!(
+            "TCP_INFO field {field} (synack does not report it)"
+        ));
+    }
+    Ok(Assertion {
+        field: field.to_string(),
+        op,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asserts_on_known_fields_parse_and_others_do_not() {
+        let a = assertions(" assert tcpi_snd_cwnd == 10, 'cwnd=%d' % tcpi_snd_cwnd ").unwrap();
+        assert_eq!(a[0].field, "tcpi_snd_cwnd");
+        assert!(a[0].holds(10) && !a[0].holds(11));
+        let e = assertions("assert tcpi_lost == 1, tcpi_lost").unwrap_err();
+        assert!(e.contains("tcpi_lost"), "{e}");
+        assert!(assertions("import os").is_err());
+    }
+}

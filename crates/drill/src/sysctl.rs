@@ -12,7 +12,7 @@
 //! | `tcp_max_syn_backlog` | `backlog` |
 //! | `net.core.somaxconn` | `accept_queue` |
 //! | `tcp_wmem` (its default, the middle value) | `send_buffer` |
-//! | `tcp_rmem` (its default, the middle value) | `recv_buffer` |
+//! | `tcp_rmem` (its maximum: the window scale's base, where autotuning takes the window) | `recv_buffer` |
 //! | `ip_local_port_range` | `ephemeral_ports` |
 //! | `tcp_sack` (0, 1) | `sack` |
 //! | `tcp_timestamps` (0, 1) | `timestamps` |
@@ -171,9 +171,14 @@ fn number(v: &str) -> Option<u64> {
 
 /// The middle of `tcp_rmem`/`tcp_wmem`'s three values: the default buffer.
 fn middle(v: &str) -> Option<u64> {
+    nth_of_three(v, 1)
+}
+
+/// The `i`-th of a `min default max` triple, if positive.
+fn nth_of_three(v: &str, i: usize) -> Option<u64> {
     let parts: Vec<&str> = v.split_whitespace().collect();
     match parts.as_slice() {
-        [_, mid, _] => number(mid).filter(|&n| n > 0),
+        [_, _, _] => number(parts[i]).filter(|&n| n > 0),
         _ => None,
     }
 }
@@ -208,7 +213,9 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             }
             None => bad(),
         },
-        ("tcp_rmem", _) => match middle(v) {
+        // The largest: Linux scales its window from it (`tcp_select_initial_window`) and
+        // autotuning opens the window towards it; synack opens it fully at once.
+        ("tcp_rmem", _) => match nth_of_three(v, 2) {
             Some(b) => {
                 c.recv_buffer = b;
                 Effect::Applied("recv_buffer", b.to_string())
@@ -289,7 +296,7 @@ mod tests {
         let s = run_shell("../common/defaults.sh", &mut c);
         assert_eq!(s.unsupported, None);
         assert_eq!((c.syn_retries, c.synack_retries), (5, 5));
-        assert_eq!((c.send_buffer, c.recv_buffer), (262_144, 540_000));
+        assert_eq!((c.send_buffer, c.recv_buffer), (262_144, 15_728_640));
         assert!((c.sack && c.timestamps) && c.congestion == Congestion::Cubic);
         assert!(
             s.gaps.iter().any(|g| g.contains("tcp_dsack")),

@@ -727,10 +727,23 @@ def report(linux, synack, ladders, args, started, finished):
         sum(r["rto_timeouts"] == r["nstat_timeouts"] for r in linux), len(linux)))
     w("- **synack**: `validation/linux/bulk.toml` (linux profile), the same link, %d replications "
       "per point; per-scenario settings from `SYNACK_SETTINGS` at the top of compare.py (shown "
-      "under each scenario; \"closest\" where synack cannot express the scenario yet)." % args.seeds)
+      "under each scenario; \"closest\" where synack cannot express the scenario yet)." % args.reps)
     w("- **Targets** (issue 11): goodput within ±%d %% of Linux; RTO count within ±%d %% (waived "
       "when both means are below 1); no synack run below half the median of its seeds. ✗ marks a "
       "miss." % (TARGET_GOODPUT * 100, TARGET_RTO * 100))
+    fid = []
+    for loss in args.loss:
+        x = [r["wire_data_lost"] / max(r["wire_data_packets"], 1) for r in linux if abs(r["loss"] - loss) < 1e-12]
+        if x:
+            fid.append("%.2f %% at %g %%" % (statistics.mean(x) * 100, loss * 100))
+    mr = [float(m.group(1)) for m in (re.search(r"minrtt:([\d.]+)", r.get("ss") or "") for r in linux) if m]
+    ideal = 2 * (LINK["delay_ms"] + 60 * 8 / LINK["bandwidth_bps"] * 1e3)
+    if fid or mr:
+        w("- **Wire fidelity**: random loss measured on the data direction %s (configured); Linux's "
+          "minimum RTT (the handshake's, from `ss`) %.2f ms median against the wire's ideal %.2f ms "
+          "for two 60-byte packets, so the TUN devices and the Python wire add about %.2f ms per "
+          "direction." % ("; ".join(fid), statistics.median(mr) if mr else float("nan"), ideal,
+                          ((statistics.median(mr) - ideal) / 2) if mr else float("nan")))
     w("- Run %s → %s UTC." % (started, finished))
     w("")
     points = {}
@@ -955,7 +968,7 @@ def main_compare(args):
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     workdir = tempfile.mkdtemp(prefix="synack-linuxval-")
     jobs = [(loss, cc, sack, seed) for loss in args.loss for cc in args.cc for sack in args.sack
-            for seed in range(1, args.seeds + 1)]
+            for seed in range(args.first_seed, args.first_seed + args.seeds)]
     linux = []
     if jobs and not args.synack_only:
         slots = queue.Queue()
@@ -998,7 +1011,9 @@ def main_compare(args):
         events, text = synack_ladder(workdir)
         ladders = (linux_ladder_rows(recs), text, synack_ladder_rows(events))
         json.dump(recs, open(os.path.join(HERE, "ladder-linux.json"), "w"), indent=0)
-    exp = with_replications("bulk.toml", args.seeds, args.loss, workdir)
+    reps = max(args.seeds, len({r["seed"] for r in linux}))
+    args.reps = reps
+    exp = with_replications("bulk.toml", reps, args.loss, workdir)
     synack = {}
     for cc in args.cc:
         for sack in args.sack:
@@ -1086,7 +1101,8 @@ def main():
          "rr-client": role_rr_client, "rr-server": role_rr_server}[role](a)
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=5, help="Linux seeds per point (and synack replications)")
+    p.add_argument("--first-seed", type=int, default=1, help="with --merge, add seeds to an earlier run")
     p.add_argument("--loss", type=float, nargs="+", default=LOSS_RATES)
     p.add_argument("--cc", nargs="+", default=CCS, choices=CCS)
     p.add_argument("--sack", nargs="+", default=["on", "off"], choices=["on", "off"])

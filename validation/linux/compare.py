@@ -241,6 +241,8 @@ def role_wire(a):
                 st["packets"] += 1
                 st["bytes"] += len(pkt)
                 data = tcp is not None and tcp["len"] > 0
+                if tcp is not None and tcp["syn"] and "ACK" not in tcp["flags"]:
+                    st["syn_packets"] += 1
                 if data:
                     st["data_packets"] += 1
                     end = (tcp["seq"] + tcp["len"]) % 2**32
@@ -569,6 +571,7 @@ def linux_bulk(slot, loss, cc, sack, seed, workdir):
                 wire_data_packets=wire["c2s"].get("data_packets", 0),
                 wire_data_retransmitted=wire["c2s"].get("data_retransmitted", 0),
                 wire_rt=wire["rt"], total_retrans=info.get("total_retrans"),
+                syn_retransmits=max(0, wire["c2s"].get("syn_packets", 1) - 1),
                 ss=s["ss"].strip().replace("\n", " "))
 
 
@@ -675,8 +678,12 @@ def compare_point(lr, sr):
     """Linux's and synack's figures at one (scenario, loss) point, and the targets."""
     d = {}
     d["lg"], d["sg"] = mean_sd([r["goodput_bps"] for r in lr]), mean_sd([r["goodput_bps"] for r in sr])
-    d["lre"], d["sre"] = mean_sd([r["retransmits"] for r in lr]), mean_sd([r["retransmits"] for r in sr])
-    d["lto"], d["sto"] = mean_sd([r["rto_timeouts"] for r in lr]), mean_sd([r["rto_timeouts"] for r in sr])
+    # Data only: a lost SYN's timeouts and retransmission are left out on both sides (synack
+    # counts them apart, in syn_retransmits; Linux in the same counters as data).
+    d["lre"] = mean_sd([r["retransmits"] - r["syn_retransmits"] for r in lr])
+    d["sre"] = mean_sd([r["retransmits"] for r in sr])
+    d["lto"] = mean_sd([r["rto_timeouts"] - r["syn_retransmits"] for r in lr])
+    d["sto"] = mean_sd([r["rto_timeouts"] for r in sr])
     d["llost"] = mean_sd([r["wire_data_lost"] + r["wire_data_queue_drops"] for r in lr])
     d["lqd"] = mean_sd([r["wire_data_queue_drops"] for r in lr])
     d["slost"] = mean_sd([r["segments_lost"] for r in sr])
@@ -722,9 +729,12 @@ def report(linux, synack, ladders, args, started, finished):
     w("- **Goodput** as synack defines `goodput_bps`: bytes the receiving application read by the "
       "end of the run · 8 over the time from the first write to that end. **Retransmissions**: "
       "`TcpRetransSegs` of the sender's namespace (nstat). **RTOs**: `tcpi_total_rto` (TCP_INFO; "
-      "equal to the namespace's `TcpExtTCPTimeouts` in %d of %d runs). **Lost**: data segments the wire dropped "
+      "equal to the namespace's `TcpExtTCPTimeouts` in %d of %d runs). Both for data only: a lost "
+      "SYN's timeout and retransmission (%d runs; the wire counts SYNs) are subtracted, as synack "
+      "counts those apart (`syn_retransmits`). **Lost**: data segments the wire dropped "
       "(random loss + queue overflow); synack: `segments_lost`." % (
-        sum(r["rto_timeouts"] == r["nstat_timeouts"] for r in linux), len(linux)))
+        sum(r["rto_timeouts"] == r["nstat_timeouts"] for r in linux), len(linux),
+        sum(r["syn_retransmits"] > 0 for r in linux)))
     w("- **synack**: `validation/linux/bulk.toml` (linux profile), the same link, %d replications "
       "per point; per-scenario settings from `SYNACK_SETTINGS` at the top of compare.py (shown "
       "under each scenario; \"closest\" where synack cannot express the scenario yet)." % args.reps)
@@ -993,9 +1003,10 @@ def main_compare(args):
                         r = None
                 if r:
                     with lock:
-                        log("linux loss=%g %s sack=%d seed=%d: %.3f Mb/s, %d retrans, %d RTO, %d lost"
+                        log("linux loss=%g %s sack=%d seed=%d: %.3f Mb/s, %d retrans, %d RTO (%d SYN), %d lost"
                             % (r["loss"], r["cc"], r["sack"], r["seed"], r["goodput_bps"] / 1e6,
-                               r["retransmits"], r["rto_timeouts"], r["wire_data_lost"]))
+                               r["retransmits"], r["rto_timeouts"], r["syn_retransmits"],
+                               r["wire_data_lost"] + r["wire_data_queue_drops"]))
                 return r
             finally:
                 slots.put(slot)
@@ -1005,6 +1016,8 @@ def main_compare(args):
         save_linux(linux, args)
     else:
         linux = load_linux()
+        if linux:
+            save_linux(linux, args)  # rewrites it in the current column order
     ladders = None
     if args.ladder:
         recs = linux_ladder(workdir)
@@ -1036,7 +1049,7 @@ def main_compare(args):
 LINUX_COLS = ["loss", "cc", "sack", "seed", "cc_used", "goodput_bps", "bytes_delivered", "retransmits",
               "rto_timeouts", "nstat_timeouts", "loss_probes", "fast_retrans", "spurious_rtos", "dsack_recv",
               "wire_data_lost", "wire_data_queue_drops", "wire_lost_all", "wire_data_packets",
-              "wire_data_retransmitted", "wire_rt", "total_retrans", "ss"]
+              "wire_data_retransmitted", "wire_rt", "total_retrans", "syn_retransmits", "ss"]
 
 
 def save_linux(rows, args):
@@ -1070,6 +1083,11 @@ def load_linux():
                   "spurious_rtos", "dsack_recv", "wire_data_lost", "wire_data_queue_drops", "wire_lost_all",
                   "wire_data_packets", "wire_data_retransmitted"):
             r[k] = int(r[k])
+        if r.get("syn_retransmits") in (None, ""):
+            # Rows from before the wire counted SYNs: every retransmission that was not of
+            # data (the wire counts those) was of the SYN.
+            r["syn_retransmits"] = max(0, r["retransmits"] - r["wire_data_retransmitted"])
+        r["syn_retransmits"] = int(r["syn_retransmits"])
         out.append(r)
     return out
 

@@ -186,6 +186,35 @@ class Direction:
         return done + self.delay_ns
 
 
+def selftest():
+    """The wire's link model against crates/link's rules (no root needed):
+    `python3 compare.py selftest`."""
+    bps, size, limit = 4_000_000, 1500, 50
+    d = Direction("t", bps, 25_000_000, limit, 0.0, 1)
+    # A burst at t = 0: the i-th packet finishes at ceil(i·bytes·8·1e9/bps) (queue.rs), and
+    # the queue counts the packet being serialised, so packet limit + 1 is dropped.
+    for i in range(1, limit + 1):
+        want = -(-i * size * 8 * 10**9 // bps) + 25_000_000
+        got = d.transmit(0, size)
+        assert got == want, (i, got, want)
+    assert d.transmit(0, size) == "queue"
+    # Once the first packet has finished, one slot is free again.
+    assert d.transmit(3_000_000, size) != "queue"
+    assert d.transmit(3_000_000, size) == "queue"
+    # A lost packet has used its queue slot and its serialisation time (loss after queue).
+    lossy = Direction("t", bps, 0, 2, 1.0, 1)
+    assert lossy.transmit(0, size) == "loss" and lossy.transmit(0, size) == "loss"
+    assert lossy.transmit(0, size) == "queue"
+    assert lossy.busy_scaled == 2 * size * 8 * 10**9
+    # Bernoulli loss at the configured rate, the same draws whatever the rate.
+    a, b = Direction("t", 10**12, 0, 10**9, 0.01, 7), Direction("t", 10**12, 0, 10**9, 0.02, 7)
+    la = [a.transmit(i * 10**6, 100) == "loss" for i in range(200_000)]
+    lb = [b.transmit(i * 10**6, 100) == "loss" for i in range(200_000)]
+    assert all(y for x, y in zip(la, lb) if x), "a loss at 1 % is a loss at 2 %"
+    assert abs(sum(la) / len(la) - 0.01) < 0.001, sum(la) / len(la)
+    print("selftest: wire model agrees with crates/link (queue, serialisation, loss order)")
+
+
 def role_wire(a):
     fds = [open_tun(a.tun_a), open_tun(a.tun_b)]
     dirs = [Direction("c2s", a.bps, int(a.delay_ms * 1e6), a.queue, a.loss_c2s, a.seed),
@@ -972,9 +1001,26 @@ def synack_ladder_rows(events):
 # ---------------------------------------------------------------------------------------
 
 
+def sweep_leftovers():
+    """Whatever a hard interruption may have left: the namespaces and TUN devices this
+    script names (slv*), and nothing else."""
+    for k in range(MAX_PARALLEL):
+        for name in ("slv%dc" % k, "slv%ds" % k):
+            sh("ip", "netns", "del", name, check=False)
+        for name in ("slvt%dc" % k, "slvt%ds" % k):
+            sh("ip", "link", "del", name, check=False)
+
+
 def main_compare(args):
     if os.geteuid() != 0:
         sys.exit("compare.py needs root (namespaces and TUN devices)")
+    try:
+        run_compare(args)
+    finally:
+        sweep_leftovers()
+
+
+def run_compare(args):
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     workdir = tempfile.mkdtemp(prefix="synack-linuxval-")
     jobs = [(loss, cc, sack, seed) for loss in args.loss for cc in args.cc for sack in args.sack
@@ -1011,8 +1057,14 @@ def main_compare(args):
             finally:
                 slots.put(slot)
 
-        with concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL) as ex:
-            linux = [r for r in ex.map(one, jobs) if r]
+        ex = concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL)
+        try:
+            futures = [ex.submit(one, job) for job in jobs]
+            linux = [r for r in (f.result() for f in futures) if r]
+        finally:
+            # On an interrupt: start nothing more, let the (bounded) transfers under way
+            # finish and clean up after themselves.
+            ex.shutdown(wait=True, cancel_futures=True)
         save_linux(linux, args)
     else:
         linux = load_linux()
@@ -1093,6 +1145,9 @@ def load_linux():
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "selftest":
+        selftest()
+        return
     if len(sys.argv) > 1 and sys.argv[1] in ("wire", "sender", "receiver", "rr-client", "rr-server"):
         role = sys.argv[1]
         p = argparse.ArgumentParser(prog="compare.py " + role)
@@ -1130,9 +1185,18 @@ def main():
     p.add_argument("--duration", type=float, default=DURATION_S, help="seconds per transfer (30 s in the issue)")
     p.add_argument("--max-minutes", type=float, default=90, help="start no Linux run after this")
     args = p.parse_args()
+
+    def terminate(*_):
+        raise KeyboardInterrupt  # the same orderly path as Ctrl-C
+
+    signal.signal(signal.SIGTERM, terminate)
     args.sack = [s == "on" for s in args.sack]
     globals()["DURATION_S"] = args.duration
-    main_compare(args)
+    try:
+        main_compare(args)
+    except KeyboardInterrupt:
+        log("interrupted: transfers under way finished, namespaces and devices removed, results not written")
+        sys.exit(130)
 
 
 if __name__ == "__main__":

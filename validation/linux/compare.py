@@ -783,7 +783,8 @@ def report(linux, synack, ladders, args, started, finished):
           "for two 60-byte packets, so the TUN devices and the Python wire add about %.2f ms per "
           "direction." % ("; ".join(fid), statistics.median(mr) if mr else float("nan"), ideal,
                           ((statistics.median(mr) - ideal) / 2) if mr else float("nan")))
-    w("- Run %s → %s UTC." % (started, finished))
+    w("- Report generated %s → %s UTC (Linux transfers from `linux-runs.csv`, synack run afresh)."
+      % (started, finished))
     w("")
     points = {}
     for (cc, sack), (srows, sets, label, extra) in synack.items():

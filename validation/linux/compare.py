@@ -89,6 +89,11 @@ LADDER_SEGMENTS = 20
 RR_REQUEST = 100
 RR_RESPONSE = 20_000
 
+HS_LOSS = [0.1]  # handshakes under loss: random loss on both directions
+HS_SEEDS = 3
+HS_COUNT = 40  # connections per run, one every HS_INTERVAL_S (as handshake.toml)
+HS_INTERVAL_S = 0.25
+
 MAX_PARALLEL = 2
 PORT = 5001
 
@@ -440,6 +445,74 @@ def role_rr_server(a):
     c.close()
 
 
+def role_hs_server(a):
+    """Accepts connections until the deadline; reads each until EOF (answering the 1-byte
+    request) and closes it."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", PORT))
+    ls.listen(128)
+    ls.setblocking(False)
+    print("listening", flush=True)
+    deadline = a.start + a.duration
+    conns = []
+    while mono() < deadline:
+        r, _, _ = select.select([ls] + conns, [], [], min(0.5, max(0.0, deadline - mono())))
+        for c in r:
+            if c is ls:
+                try:
+                    n, _ = ls.accept()
+                    n.setblocking(False)
+                    conns.append(n)
+                except BlockingIOError:
+                    pass
+                continue
+            try:
+                b = c.recv(4096)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                b = b""
+            if b:
+                try:
+                    c.send(b"\0")
+                except OSError:
+                    pass
+            elif b == b"":
+                conns.remove(c)
+                c.close()
+
+
+def role_hs_client(a):
+    """`count` connections, one every `interval`: each connects (timed), sends a byte, reads
+    the byte back and closes. Writes the connect() durations (None: failed)."""
+    out = [None] * a.count
+
+    def one(i):
+        sleep_until(a.start + i * a.interval)
+        s = socket.socket()
+        s.setsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, a.cc.encode())
+        s.settimeout(max(1.0, a.start + a.duration - mono()))
+        t = mono()
+        try:
+            s.connect((a.dst, PORT))
+            out[i] = mono() - t
+            s.sendall(b"\0")
+            s.recv(1)
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(a.count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, a.start + a.duration + 5 - mono()))
+    json.dump(dict(connect_s=out), open(a.out, "w"))
+    time.sleep(1.0)  # let the last closes reach the wire
+
+
 def role_rr_client(a):
     sleep_until(a.start)
     s = socket.socket()
@@ -485,8 +558,9 @@ class Pair:
     """Two namespaces joined by the wire, for one experiment. A context manager that always
     cleans up."""
 
-    def __init__(self, slot, loss, seed, sack, workdir, ladder=0, pcap=None, max_seconds=120):
+    def __init__(self, slot, loss, seed, sack, workdir, ladder=0, pcap=None, max_seconds=120, loss_s2c=0.0):
         self.slot, self.loss, self.seed, self.sack = slot, loss, seed, sack
+        self.loss_s2c = loss_s2c
         self.ns = ["slv%dc" % slot, "slv%ds" % slot]
         self.tun = ["slvt%dc" % slot, "slvt%ds" % slot]
         self.addr = ["10.77.0.1", "10.77.0.2"]
@@ -517,7 +591,7 @@ class Pair:
                 sh("ip", "netns", "add", ns)
             cmd = [sys.executable, __file__, "wire", "--tun-a", self.tun[0], "--tun-b", self.tun[1],
                    "--bps", str(LINK["bandwidth_bps"]), "--delay-ms", str(LINK["delay_ms"]),
-                   "--queue", str(LINK["queue"]), "--loss-c2s", str(self.loss), "--loss-s2c", "0",
+                   "--queue", str(LINK["queue"]), "--loss-c2s", str(self.loss), "--loss-s2c", str(self.loss_s2c),
                    "--seed", str(self.seed), "--stats", self.stats_path,
                    "--max-seconds", str(self.max_seconds), "--ladder", str(self.ladder)]
             if self.pcap:
@@ -604,6 +678,24 @@ def linux_bulk(slot, loss, cc, sack, seed, workdir):
                 ss=s["ss"].strip().replace("\n", " "))
 
 
+def linux_handshakes(slot, loss, seed, workdir):
+    """HS_COUNT connections through the wire with `loss` on both directions: connect() times."""
+    duration = HS_COUNT * HS_INTERVAL_S + 40
+    with Pair(slot, loss, seed, True, workdir, max_seconds=duration + 30, loss_s2c=loss) as pair:
+        out = os.path.join(workdir, "hs%d.json" % slot)
+        start = mono() + 1.0
+        common = ["--start", repr(start), "--duration", str(duration)]
+        srv = pair.spawn(1, "hs-server", *common)
+        if read_line(srv, 10) != "listening":
+            raise RuntimeError("hs-server did not start")
+        cli = pair.spawn(0, "hs-client", "--dst", pair.addr[1], "--out", out, "--count", str(HS_COUNT),
+                         "--interval", str(HS_INTERVAL_S), *common)
+        wait_ok(cli, duration + 20, "hs-client")
+        wire = pair.wire_stats()
+        res = json.load(open(out))["connect_s"]
+    return dict(loss=loss, seed=seed, connect_s=res, wire=wire)
+
+
 def linux_ladder(workdir, cc="cubic", sack=True):
     pcap = os.path.join(HERE, "ladder-linux.pcap")
     with Pair(0, 0.0, 1, sack, workdir, ladder=200, pcap=pcap, max_seconds=60) as pair:
@@ -629,10 +721,11 @@ def synack_bin():
     return b
 
 
-def with_replications(template, reps, loss_rates, workdir):
+def with_replications(template, reps, loss_rates, workdir, set_duration=True):
     text = open(os.path.join(HERE, template)).read()
     text = re.sub(r"(?m)^replications = \d+", "replications = %d" % reps, text)
-    text = re.sub(r'(?m)^duration = ".*"', 'duration = "%gs"' % DURATION_S, text)
+    if set_duration:
+        text = re.sub(r'(?m)^duration = ".*"', 'duration = "%gs"' % DURATION_S, text)
     text = re.sub(r'(?m)^"link.wan.forward.loss" = \[.*\]',
                   '"link.wan.forward.loss" = [%s]' % ", ".join(repr(x) for x in loss_rates), text)
     path = os.path.join(workdir, template)
@@ -738,7 +831,50 @@ def ok(b):
     return "" if b else " ✗"
 
 
-def report(linux, synack, ladders, args, started, finished):
+def load_handshakes():
+    path = os.path.join(HERE, "linux-handshakes.csv")
+    if not os.path.exists(path):
+        return []
+    runs = {}
+    for r in csv.DictReader(open(path)):
+        key = (float(r["loss"]), int(r["seed"]))
+        runs.setdefault(key, []).append(float(r["connect_s"]) if r["connect_s"] else None)
+    return [dict(loss=l, seed=s, connect_s=v) for (l, s), v in sorted(runs.items())]
+
+
+def nearest_rank(xs, q):
+    xs = sorted(xs)
+    return xs[max(0, math.ceil(q * len(xs)) - 1)] if xs else float("nan")
+
+
+def report_handshakes(w, hs):
+    w("")
+    w("## Handshakes under random loss")
+    w("")
+    w("%d connections per run, one every %g ms, over the same link with random loss on *both* "
+      "directions; each sends a byte, gets a byte back and closes. Linux: the time `connect()` "
+      "takes (CUBIC, SACK on; per-seed mean and 99th percentile, nearest rank, then averaged over "
+      "seeds). synack: `validation/linux/handshake.toml`, linux profile, `handshake_mean_s` and "
+      "`handshake_p99_s` averaged over replications. Raw Linux times: `linux-handshakes.csv`."
+      % (HS_COUNT, HS_INTERVAL_S * 1e3))
+    w("")
+    w("| loss (each way) | runs | Linux mean (s) | synack mean (s) | diff | Linux p99 (s) | synack p99 (s) "
+      "| Linux failed | synack failed | Linux: connects taking ≥ 1 s |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for loss, (lr, sr) in sorted(hs.items()):
+        lm = statistics.mean(statistics.mean([x for x in r["connect_s"] if x is not None]) for r in lr)
+        lp = statistics.mean(nearest_rank([x for x in r["connect_s"] if x is not None], 0.99) for r in lr)
+        sm = statistics.mean(float(r["handshake_mean_s"]) for r in sr)
+        sp = statistics.mean(float(r["handshake_p99_s"]) for r in sr)
+        lf = sum(x is None for r in lr for x in r["connect_s"])
+        sf = sum(int(r["conn_failed"]) for r in sr)
+        allx = [x for r in lr for x in r["connect_s"] if x is not None]
+        slow = sum(x >= 1.0 for x in allx)
+        w("| %g %% | %d · %d | %.3f | %.3f | %+.0f %% | %.2f | %.2f | %d | %d | %d of %d |"
+          % (loss * 100, len(lr), len(sr), lm, sm, pct(sm, lm), lp, sp, lf, sf, slow, len(allx)))
+
+
+def report(linux, synack, ladders, args, started, finished, hs=None):
     L = []
     w = L.append
     w("# synack against Linux: loss sweeps and a short connection")
@@ -850,6 +986,8 @@ def report(linux, synack, ladders, args, started, finished):
     w("")
     w("Every Linux transfer (goodput, counters, `ss -ti` at the end) is in `linux-runs.csv`; the "
       "goodput points alone, for a chart, in `linux-goodput.csv`.")
+    if hs:
+        report_handshakes(w, hs)
     if ladders:
         lin, syn_text, syn_rows = ladders
         w("")
@@ -1071,6 +1209,50 @@ def run_compare(args):
         linux = load_linux()
         if linux:
             save_linux(linux, args)  # rewrites it in the current column order
+    hs_linux = []
+    if args.handshakes and not args.synack_only:
+        hs_jobs = [(loss, seed) for loss in args.hs_loss for seed in range(1, args.hs_seeds + 1)]
+        slots = queue.Queue()
+        for k in range(MAX_PARALLEL):
+            slots.put(k)
+
+        def one_hs(job):
+            slot = slots.get(timeout=600)
+            try:
+                d = os.path.join(workdir, "h%d" % slot)
+                os.makedirs(d, exist_ok=True)
+                r = linux_handshakes(slot, *job, d)
+                ok = [x for x in r["connect_s"] if x is not None]
+                log("linux handshakes loss=%g seed=%d: %d of %d, mean %.3f s"
+                    % (job[0], job[1], len(ok), len(r["connect_s"]), statistics.mean(ok) if ok else float("nan")))
+                return r
+            finally:
+                slots.put(slot)
+
+        ex = concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL)
+        try:
+            futures = [ex.submit(one_hs, job) for job in hs_jobs]
+            hs_linux = [f.result() for f in futures]
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+        with open(os.path.join(HERE, "linux-handshakes.csv"), "w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(["loss", "seed", "conn", "connect_s"])
+            for r in hs_linux:
+                for i, x in enumerate(r["connect_s"]):
+                    wr.writerow([r["loss"], r["seed"], i, "" if x is None else "%.6f" % x])
+    elif args.handshakes:
+        hs_linux = load_handshakes()
+    hs = None
+    if hs_linux:
+        hs = {}
+        hexp = with_replications("handshake.toml", max(args.hs_seeds, len({r["seed"] for r in hs_linux})),
+                                 [], workdir, set_duration=False)
+        for loss in sorted({r["loss"] for r in hs_linux}):
+            rows, err = synack_runs(hexp, {"link.wan.loss": repr(loss)}, tempfile.mkdtemp(dir=workdir))
+            if rows is None:
+                raise RuntimeError("synack handshake run failed: %s" % err)
+            hs[loss] = ([r for r in hs_linux if r["loss"] == loss], rows)
     ladders = None
     if args.ladder:
         recs = linux_ladder(workdir)
@@ -1093,7 +1275,7 @@ def run_compare(args):
                         extra[loss] = (statistics.mean(float(r["goodput_bps"]) for r in rr),
                                        statistics.mean(float(r["rto_timeouts"]) for r in rr))
             synack[(cc, sack)] = (rows, sets, label, extra)
-    report(linux, synack, ladders, args, started, time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+    report(linux, synack, ladders, args, started, time.strftime("%Y-%m-%d %H:%M", time.gmtime()), hs)
     chart(linux, synack, args)
     shutil.rmtree(workdir, ignore_errors=True)
     log("wrote", os.path.join(HERE, "results.md"))
@@ -1149,7 +1331,8 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "selftest":
         selftest()
         return
-    if len(sys.argv) > 1 and sys.argv[1] in ("wire", "sender", "receiver", "rr-client", "rr-server"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("wire", "sender", "receiver", "rr-client", "rr-server",
+                                              "hs-client", "hs-server"):
         role = sys.argv[1]
         p = argparse.ArgumentParser(prog="compare.py " + role)
         if role == "wire":
@@ -1169,10 +1352,13 @@ def main():
             p.add_argument("--out")
             p.add_argument("--start", type=float, default=0)
             p.add_argument("--duration", type=float, default=DURATION_S)
+            p.add_argument("--count", type=int, default=HS_COUNT)
+            p.add_argument("--interval", type=float, default=HS_INTERVAL_S)
         a = p.parse_args(sys.argv[2:])
         signal.alarm(int(getattr(a, "max_seconds", None) or a.duration + 60) + 30)  # bounded, always
         {"wire": role_wire, "sender": role_sender, "receiver": role_receiver,
-         "rr-client": role_rr_client, "rr-server": role_rr_server}[role](a)
+         "rr-client": role_rr_client, "rr-server": role_rr_server,
+         "hs-client": role_hs_client, "hs-server": role_hs_server}[role](a)
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=5, help="Linux seeds per point (and synack replications)")
@@ -1181,6 +1367,9 @@ def main():
     p.add_argument("--cc", nargs="+", default=CCS, choices=CCS)
     p.add_argument("--sack", nargs="+", default=["on", "off"], choices=["on", "off"])
     p.add_argument("--no-ladder", dest="ladder", action="store_false")
+    p.add_argument("--no-handshakes", dest="handshakes", action="store_false")
+    p.add_argument("--hs-loss", type=float, nargs="+", default=HS_LOSS)
+    p.add_argument("--hs-seeds", type=int, default=HS_SEEDS)
     p.add_argument("--synack-only", action="store_true", help="reuse linux-runs.csv, rerun synack only")
     p.add_argument("--merge", action="store_true", help="keep earlier linux-runs.csv rows not rerun")
     p.add_argument("--duration", type=float, default=DURATION_S, help="seconds per transfer (30 s in the issue)")

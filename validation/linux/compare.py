@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""synack against the real Linux kernel: bulk transfers and a short request/response
-through a user-space wire with synack's link semantics.
+"""synack against the real Linux kernel: bulk transfers, handshakes under loss and a short
+request/response, through a user-space wire with synack's link semantics.
 
 Run as root, on demand (never from `cargo test`):
 
     sudo python3 validation/linux/compare.py              # everything, 5 seeds
     sudo python3 validation/linux/compare.py --seeds 2 --loss 0.01 --cc cubic --sack on
+    sudo python3 validation/linux/compare.py --seeds 0    # keep the bulk runs, redo the rest
+    python3 validation/linux/compare.py selftest          # the wire's model (no root)
 
 Two network namespaces per transfer (client and server), each holding one TUN device; this
 process's `wire` role holds both TUN file descriptors and moves packets between them exactly
@@ -17,7 +19,8 @@ between the two namespaces made here; every wait has a timeout; namespaces, devi
 processes are removed on the way out, failure included.
 
 The script is stdlib-only Python 3 and also plays the other roles (`wire`, `sender`,
-`receiver`, `rr-client`, `rr-server`) when re-executed with that first argument.
+`receiver`, `rr-client`, `rr-server`, `hs-client`, `hs-server`) when re-executed with that
+first argument.
 See README.md beside it.
 """
 

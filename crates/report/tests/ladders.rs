@@ -221,27 +221,32 @@ fn a_duplicated_packet_is_one_flight_with_copies() {
     assert_eq!(svg_titles(&picture, "copy").len(), copies);
 }
 
-/// The case of the issue: `synack trace experiments/lost-final-ack.toml --point 11 --until
-/// 1s`. Without TIME-WAIT the client forgets the connection after its last ACK; that ACK is
+/// The case of the issue: `synack trace experiments/lost-final-ack.toml --point 11`.
+/// Without TIME-WAIT the client forgets the connection after its last ACK; that ACK is
 /// lost, the server retransmits its FIN, and the client's stack answers with a RST that
-/// belongs to no connection. Returns the trace, the options, and the RST's flight.
-fn lost_final_ack() -> (Trace, LadderOptions, Flight) {
+/// belongs to no connection. Returns the trace, the options, the connection and the RST's
+/// flight, for the first connection whose RST reached the server (the link loses 20 %).
+fn lost_final_ack() -> (Trace, LadderOptions, FlowId, Flight, String) {
     let (_, trace) = common::experiment("lost-final-ack.toml").trace_one(11, 0);
-    let options = LadderOptions {
-        until: Some(Time::from_nanos(1_000_000_000)),
-        ..LadderOptions::default()
-    };
-    let c = Conversation::of(&trace, FlowId(0), &options).unwrap();
-    let rst = c.flights.iter().find(|f| f.seg.flags.rst()).cloned();
-    let rst = rst.expect("the client's RST is one of connection 0's flights");
-    assert!(rst.from_client && c.label(&rst) == "RST seq=102");
-    (trace, options, rst)
+    let options = LadderOptions::default();
+    for flow in (0..400).map(FlowId) {
+        let Some(c) = Conversation::of(&trace, flow, &options) else {
+            continue;
+        };
+        let rst = c.flights.iter().find(|f| f.seg.flags.rst()).cloned();
+        if let Some(rst) = rst.filter(|r| matches!(r.fate, Fate::Arrived(_))) {
+            let label = c.label(&rst);
+            assert!(rst.from_client && label.starts_with("RST seq="));
+            return (trace, options, flow, rst, label);
+        }
+    }
+    panic!("no connection's RST arrived")
 }
 
 #[test]
 fn the_rst_that_ends_last_ack_is_the_recorded_cause_of_closed() {
-    let (trace, options, rst) = lost_final_ack();
-    let c = Conversation::of(&trace, FlowId(0), &options).unwrap();
+    let (trace, options, flow, rst, _) = lost_final_ack();
+    let c = Conversation::of(&trace, flow, &options).unwrap();
     let Fate::Arrived(receipt) = rst.fate else {
         panic!("the RST arrives")
     };
@@ -266,15 +271,16 @@ fn the_rst_that_ends_last_ack_is_the_recorded_cause_of_closed() {
 
 #[test]
 fn the_rst_that_ends_last_ack_is_in_the_text_ladder_with_closed() {
-    let (trace, options, rst) = lost_final_ack();
+    let (trace, options, flow, rst, label) = lost_final_ack();
     let Fate::Arrived(receipt) = rst.fate else {
         panic!("the RST arrives")
     };
     // The RST's line ends the server in CLOSED; no timer did anything.
-    let text = ladder::ladder(&trace, FlowId(0), &options).unwrap();
+    let text = ladder::ladder(&trace, flow, &options).unwrap();
+    let rst_text = format!("<SEQ={}><CTL=RST>", &label["RST seq=".len()..]);
     let line = text
         .lines()
-        .find(|l| l.contains("<SEQ=102><CTL=RST>"))
+        .find(|l| l.contains(&rst_text))
         .unwrap_or_else(|| panic!("no RST in\n{text}"));
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(
@@ -309,19 +315,19 @@ fn svg_state_at_arrowhead(picture: &str, label: &str) -> Option<String> {
 
 #[test]
 fn the_rst_that_ends_last_ack_is_in_mermaid_and_svg_with_closed() {
-    let (trace, options, _) = lost_final_ack();
+    let (trace, options, flow, _, label) = lost_final_ack();
     // Mermaid: the server's CLOSED note comes right after the RST.
-    let diagram = mermaid::sequence_diagram(&trace, FlowId(0), &options).unwrap();
+    let diagram = mermaid::sequence_diagram(&trace, flow, &options).unwrap();
     let lines: Vec<&str> = diagram.lines().collect();
     let at = lines
         .iter()
-        .position(|l| *l == "    client->>server: RST seq=102")
+        .position(|l| *l == format!("    client->>server: {label}"))
         .unwrap_or_else(|| panic!("no RST in\n{diagram}"));
     assert_eq!(lines[at + 1], "    Note over server: CLOSED");
     // SVG: the server's CLOSED is written where the RST's arrow ends.
-    let picture = svg::ladder(&trace, FlowId(0), &options).unwrap();
+    let picture = svg::ladder(&trace, flow, &options).unwrap();
     assert_eq!(
-        svg_state_at_arrowhead(&picture, "RST seq=102").as_deref(),
+        svg_state_at_arrowhead(&picture, &label).as_deref(),
         Some("CLOSED")
     );
 }

@@ -178,6 +178,36 @@ impl fmt::Display for CwndGrowth {
     }
 }
 
+/// How round trips are measured and turned into the retransmission timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RttEstimation {
+    /// RFC 6298: one timed segment per round trip (Karn: never a retransmitted one),
+    /// RTO = SRTT + max(G, 4·RTTVAR), at least `min_rto`.
+    Rfc6298,
+    /// Linux (`tcp_ack_update_rtt`, `tcp_rtt_estimator`, `tcp_set_rto`): a sample on every
+    /// ACK of new data — the oldest segment it covers if none of it was retransmitted, else
+    /// the echoed timestamp — and RTO = SRTT + max(mdev, `min_rto`), where the deviation
+    /// only falls once per round trip.
+    Linux,
+}
+
+impl RttEstimation {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RttEstimation::Rfc6298 => "rfc6298",
+            RttEstimation::Linux => "linux",
+        }
+    }
+}
+
+impl fmt::Display for RttEstimation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How initial sequence numbers are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -383,6 +413,11 @@ pub struct Config {
     #[serde(serialize_with = "ser_duration")]
     pub max_rto: Duration,
 
+    /// How round trips are measured and the RTO computed from them.
+    ///
+    /// Linux: linux (a sample per ACK, `tcp_rtt_estimator`); RFC: rfc6298.
+    pub rtt_estimation: RttEstimation,
+
     /// SYN retransmissions before connect() gives up.
     ///
     /// Linux: 6 (`net.ipv4.tcp_syn_retries`); RFC: 6 (RFC 1122 §4.2.3.5 asks for at least
@@ -413,6 +448,15 @@ pub struct Config {
     /// full segment — 200 ms, the classic BSD value.
     #[serde(serialize_with = "ser_delayed_ack")]
     pub delayed_ack: Option<Duration>,
+
+    /// Linux's ACK policy (`tcp_event_data_recv`, `__tcp_ack_snd_check`): quick-ACK mode
+    /// at the start (an ACK for every segment, up to 16 of them, `tcp_incr_quickack`), a
+    /// delayed-ACK timeout that adapts from `delayed_ack` to the gaps between segments
+    /// (`ato`, up to 200 ms once replies follow requests), and the ACK of a FIN delayed so
+    /// that an application closing at once sends its FIN with it (pingpong mode).
+    ///
+    /// Linux: true; RFC 1122 §4.2.3.2: false (every second segment, or after `delayed_ack`).
+    pub quick_ack: bool,
 
     /// Congestion-control algorithm: `"newreno"`, `"reno"`, `"cubic"` or `"none"`.
     ///
@@ -507,11 +551,13 @@ impl Config {
             initial_rto: Duration::from_secs(1),
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
+            rtt_estimation: RttEstimation::Linux,
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 4,
             init_cwnd: 10,
             delayed_ack: Some(Duration::from_millis(40)),
+            quick_ack: true,
             congestion: Congestion::NewReno,
             cwnd_growth: CwndGrowth::PerSegmentAcked,
             send_buffer: 4_000_000,
@@ -543,11 +589,13 @@ impl Config {
             initial_rto: Duration::from_secs(1),
             min_rto: Duration::from_secs(1),
             max_rto: Duration::from_secs(60),
+            rtt_estimation: RttEstimation::Rfc6298,
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 0,
             init_cwnd: 3,
             delayed_ack: Some(Duration::from_millis(200)),
+            quick_ack: false,
             congestion: Congestion::NewReno,
             cwnd_growth: CwndGrowth::PerAck,
             send_buffer: 4_000_000,

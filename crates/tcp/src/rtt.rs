@@ -1,8 +1,8 @@
-//! The retransmission timer's estimator, RFC 6298 §2, in integer nanoseconds.
+//! The retransmission timer's estimator, in integer nanoseconds: RFC 6298 §2, or Linux's
+//! (`tcp_rtt_estimator` and `tcp_set_rto`, net/ipv4/tcp_input.c).
 //!
-//! Simplified: one RTT measurement at a time (the classic single timed segment, not
-//! timestamps), so there is at most one sample per round trip. Karn's algorithm (RFC 6298 §3)
-//! is applied by the caller, which never times a retransmitted segment.
+//! The caller decides which samples to take (RFC 6298: one timed segment per round trip,
+//! Karn's rule; Linux: every ACK of new data).
 
 use synack_sim::Duration;
 
@@ -23,6 +23,18 @@ pub struct RttEstimator {
     rto: Duration,
     min_rto: Duration,
     max_rto: Duration,
+    /// Linux's estimator, if it runs instead of RFC 6298's.
+    linux: Option<LinuxRtt>,
+}
+
+/// Linux's extra state (`struct tcp_sock`): the mean deviation (`mdev_us`, 4× as Linux
+/// keeps it), its maximum in the current round trip (`mdev_max_us`), and the sequence
+/// number that ends that round trip (`rtt_seq`). `rttvar` holds `rttvar_us`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LinuxRtt {
+    mdev: u64,
+    mdev_max: u64,
+    rtt_seq: u32,
 }
 
 impl RttEstimator {
@@ -34,7 +46,79 @@ impl RttEstimator {
             rto: initial_rto.min(max_rto),
             min_rto,
             max_rto,
+            linux: None,
         }
+    }
+
+    /// Linux's estimator instead of RFC 6298's; samples go to [`sample_linux`].
+    ///
+    /// [`sample_linux`]: Self::sample_linux
+    pub fn linux(initial_rto: Duration, min_rto: Duration, max_rto: Duration) -> RttEstimator {
+        RttEstimator {
+            linux: Some(LinuxRtt {
+                mdev: 0,
+                mdev_max: 0,
+                rtt_seq: 0,
+            }),
+            ..RttEstimator::new(initial_rto, min_rto, max_rto)
+        }
+    }
+
+    /// Whether this runs Linux's estimator.
+    pub fn is_linux(&self) -> bool {
+        self.linux.is_some()
+    }
+
+    /// Linux `tcp_rtt_estimator` with one sample `r` taken when SND.UNA is `una` and
+    /// SND.NXT is `nxt` (sequence numbers as `u32`), then `tcp_set_rto`: RTO = SRTT +
+    /// RTTVAR, where RTTVAR is the largest deviation of the last round trip and at least
+    /// `min_rto` (Linux's `tcp_rto_min`), and decays by a quarter of the gap once per round
+    /// trip. A falling RTT moves the deviation 8× more slowly (Linux's Eifel-like gain).
+    pub fn sample_linux(&mut self, r: Duration, una: u32, nxt: u32) {
+        let Some(mut l) = self.linux else {
+            return self.sample(r);
+        };
+        let m = r.as_nanos().max(1) as i64;
+        let min = self.min_rto.as_nanos();
+        let srtt = match self.srtt {
+            None => {
+                l.mdev = 2 * m as u64; // "make sure rto = 3*rtt"
+                self.rttvar = Duration::from_nanos(l.mdev.max(min));
+                l.mdev_max = self.rttvar.as_nanos();
+                l.rtt_seq = nxt;
+                m as u64
+            }
+            Some(srtt) => {
+                let srtt = srtt.as_nanos() as i64;
+                let mut err = m - srtt;
+                let new_srtt = srtt + err / 8;
+                if err < 0 {
+                    err = -err - (l.mdev / 4) as i64;
+                    if err > 0 {
+                        err /= 8;
+                    }
+                } else {
+                    err -= (l.mdev / 4) as i64;
+                }
+                l.mdev = (l.mdev as i64 + err).max(0) as u64;
+                if l.mdev > l.mdev_max {
+                    l.mdev_max = l.mdev;
+                    self.rttvar = self.rttvar.max(Duration::from_nanos(l.mdev_max));
+                }
+                if (una.wrapping_sub(l.rtt_seq) as i32) > 0 {
+                    let var = self.rttvar.as_nanos();
+                    if l.mdev_max < var {
+                        self.rttvar = Duration::from_nanos(var - (var - l.mdev_max) / 4);
+                    }
+                    l.rtt_seq = nxt;
+                    l.mdev_max = min;
+                }
+                new_srtt.max(1) as u64
+            }
+        };
+        self.linux = Some(l);
+        self.srtt = Some(Duration::from_nanos(srtt));
+        self.rto = (Duration::from_nanos(srtt) + self.rttvar).min(self.max_rto);
     }
 
     /// The current retransmission timeout (backed off if [`back_off`](Self::back_off) ran
@@ -95,6 +179,33 @@ impl RttEstimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Linux's arithmetic by hand (`tcp_rtt_estimator`, `tcp_set_rto`, tcp_rto_min 200 ms).
+    #[test]
+    fn follows_linux_by_hand() {
+        let mut e = RttEstimator::linux(Duration::from_secs(1), ms(200), Duration::from_secs(120));
+        // First sample 50 ms: SRTT 50, mdev 100, RTTVAR = max(100, 200) = 200: RTO 250 ms.
+        e.sample_linux(ms(50), 0, 1000);
+        assert_eq!((e.srtt(), e.rto()), (Some(ms(50)), ms(250)));
+        // A steady 50 ms: mdev decays, but RTTVAR holds tcp_rto_min: RTO stays 250 ms.
+        for i in 1..50 {
+            e.sample_linux(ms(50), 1000 * i + 1, 1000 * (i + 1));
+        }
+        assert_eq!(e.rto(), ms(250));
+        // A jump to 150 ms: SRTT = 50 + 100/8 = 62.5 ms; mdev (4× the deviation) rises to
+        // about 100 ms, still below tcp_rto_min, so RTTVAR stays 200 ms.
+        e.sample_linux(ms(150), 50_001, 51_000);
+        assert_eq!(e.srtt(), Some(Duration::from_micros(62_500)));
+        assert_eq!(
+            e.rto(),
+            Duration::from_micros(262_500),
+            "RTTVAR still tcp_rto_min"
+        );
+        // Backoff is forgotten at the next sample, as Linux resets icsk_backoff.
+        e.back_off();
+        e.sample_linux(ms(50), 51_001, 52_000);
+        assert!(e.rto() < ms(300));
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -59,21 +59,28 @@ impl SentLog {
     }
 
     /// An ACK at `now` moved SND.UNA from `prior_una` to `ack`: forgets the segments it
-    /// covers, and returns the round trip of the newest of them unless one of the bytes it
-    /// acknowledges was ever retransmitted (Karn; Linux's `FLAG_RETRANS_DATA_ACKED`).
-    pub(crate) fn on_ack(&mut self, now: Time, prior_una: Seq, ack: Seq) -> Option<Duration> {
-        let mut newest = None;
+    /// covers, and returns the round trips of the oldest and the newest of them (Linux's
+    /// `seq_rtt_us` and `ca_rtt_us`) unless one of the bytes it acknowledges was ever
+    /// retransmitted (Karn; Linux's `FLAG_RETRANS_DATA_ACKED`).
+    pub(crate) fn on_ack(
+        &mut self,
+        now: Time,
+        prior_una: Seq,
+        ack: Seq,
+    ) -> Option<(Duration, Duration)> {
+        let mut times = None;
         while let Some(&(end, sent)) = self.segments.front() {
             if end.gt(ack) {
                 break;
             }
-            newest = Some(sent);
+            let (oldest, _) = times.unwrap_or((sent, sent));
+            times = Some((oldest, sent));
             self.segments.pop_front();
         }
         if prior_una.lt(self.retransmitted_to) {
             return None;
         }
-        newest.map(|sent| now.saturating_since(sent))
+        times.map(|(o, n)| (now.saturating_since(o), now.saturating_since(n)))
     }
 
     /// Linux `tcp_cwnd_validate`, after a burst of sending: `cwnd_limited` if the window

@@ -3,7 +3,7 @@
 mod util;
 
 use synack_sim::Time;
-use synack_tcp::config::{Config, Handshake, PassiveClose};
+use synack_tcp::config::{Config, Handshake, PassiveClose, RttEstimation};
 use synack_tcp::{Event, Flags, Segment, Seq, State};
 use util::{ms, t_ms, Pair};
 
@@ -13,6 +13,8 @@ fn cfg() -> Config {
         init_cwnd: 4,
         timestamps: false,
         sack: false,
+        rtt_estimation: RttEstimation::Rfc6298,
+        quick_ack: false,
         ..Config::linux()
     }
 }

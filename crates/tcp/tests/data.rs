@@ -3,7 +3,7 @@
 
 mod util;
 
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, RttEstimation};
 use synack_tcp::{Event, Flags, SendError, Seq, State};
 use util::{ms, t_ms, Pair, Side};
 
@@ -16,6 +16,10 @@ fn cfg() -> Config {
         // (their own tests are in `options.rs`).
         timestamps: false,
         sack: false,
+        // RFC 6298's estimator, with which these ladders' timer values were worked out.
+        rtt_estimation: RttEstimation::Rfc6298,
+        // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
+        quick_ack: false,
         ..Config::linux()
     }
 }

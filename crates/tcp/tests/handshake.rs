@@ -201,23 +201,27 @@ fn synack_retransmission_and_give_up() {
 }
 
 /// A lost SYN-ACK: the client's SYN times out (1 s) and the server answers the retransmitted
-/// SYN with its SYN-ACK. Because the SYN was retransmitted, data starts with RTO = 3 s
-/// (RFC 6298 (5.7)) and an initial window of one segment (RFC 5681 §3.1).
+/// SYN with its SYN-ACK. Because the SYN was retransmitted, the initial window is one
+/// segment (RFC 5681 §3.1), and the RTO: with the rfc profile, no sample (Karn) and RTO =
+/// 3 s (RFC 6298 (5.7)); with the linux profile, the SYN-ACK echoes the first SYN's TSval
+/// (the server keeps its TS.Recent, `tcp_check_req`), so the timestamp gives a sample of
+/// 1.02 s (RFC 7323 RTTM, Linux `tcp_ack_update_rtt`) and RTO = 1.02 + 2·1.02 = 3.06 s.
 #[test]
-fn lost_synack_gives_three_second_rto_and_one_segment_window() {
-    let mut p = Pair::connect(&Config::linux(), &Config::linux(), ms(10));
-    p.drop_next(Side::Server, |s| s.flags.syn());
-    // The server's own SYN-ACK timer would fire at 1.010 s too; the client's SYN comes first.
-    p.run_until(t_ms(1_020));
-    assert_eq!(p.client.state(), State::Established);
-    assert_eq!(p.client.rto(), Duration::from_secs(3));
-    // One segment: 1460 − 12 bytes of timestamps (Linux `tcp_sync_mss`).
-    assert_eq!(p.client.cwnd(), 1448);
-    assert_eq!(
-        p.client.srtt(),
-        None,
-        "Karn: no sample from a retransmitted SYN"
-    );
+fn lost_synack_gives_a_three_second_rto_and_one_segment_window() {
+    for (config, rto, srtt, segment) in [
+        (Config::rfc(), ms(3_000), None, 1460),
+        (Config::linux(), ms(3_060), Some(ms(1_020)), 1448),
+    ] {
+        let mut p = Pair::connect(&config, &config, ms(10));
+        p.drop_next(Side::Server, |s| s.flags.syn());
+        // The server's own SYN-ACK timer fires at 1.010 s too (the rfc profile's at 3.010 s);
+        // the client's SYN comes first.
+        p.run_until(t_ms(1_020));
+        assert_eq!(p.client.state(), State::Established);
+        assert_eq!((p.client.rto(), p.client.srtt()), (rto, srtt));
+        // One segment (the linux profile's: 1460 − 12 bytes of timestamps).
+        assert_eq!(p.client.cwnd(), segment);
+    }
 }
 
 /// RFC 9293 §3.10.7.3: in SYN-SENT a RST with an acceptable ACK is "connection refused".

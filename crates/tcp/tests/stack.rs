@@ -7,7 +7,7 @@ mod util;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::{Config, Isn, PortRange};
+use synack_tcp::config::{Config, Isn, PortRange, RttEstimation};
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
     IsnGenerator, Segment, Seq, Settled, SocketId, StackEvent, State, Stats, TimeWaitEnd,
@@ -27,6 +27,10 @@ fn cfg() -> Config {
         // (their own tests are in `options.rs`).
         timestamps: false,
         sack: false,
+        // RFC 6298's estimator, with which these ladders' timer values were worked out.
+        rtt_estimation: RttEstimation::Rfc6298,
+        // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
+        quick_ack: false,
         ..Config::linux()
     }
 }

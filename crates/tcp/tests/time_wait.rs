@@ -6,7 +6,7 @@ mod util;
 
 use proptest::prelude::*;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, RttEstimation};
 use synack_tcp::{Connection, Flags, Segment, Seq, State, TimeWait, TimeWaitAction};
 use util::{ms, t_ms, Pair, Side, CLIENT_PORT, SERVER_PORT};
 
@@ -18,6 +18,10 @@ fn linux() -> Config {
         // (their own tests are in `options.rs`).
         timestamps: false,
         sack: false,
+        // RFC 6298's estimator, with which these ladders' timer values were worked out.
+        rtt_estimation: RttEstimation::Rfc6298,
+        // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
+        quick_ack: false,
         ..Config::linux()
     }
 }

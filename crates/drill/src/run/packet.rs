@@ -318,10 +318,9 @@ impl Runner {
             && want.iter().zip(&got).all(|(w, g)| match (w, g) {
                 // packetdrill checks TSval only within its tick tolerance; synack's clock
                 // ticks each millisecond as Linux's does, so only TSecr must match.
-                (
-                    TcpOption::Timestamp { ecr: we, .. },
-                    TcpOption::Timestamp { ecr: ge, .. },
-                ) => we == ge,
+                (TcpOption::Timestamp { ecr: we, .. }, TcpOption::Timestamp { ecr: ge, .. }) => {
+                    we == ge
+                }
                 _ => w == g,
             });
         option_mismatch_text(same, &want, &got)

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile,
+    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile, RttEstimation,
 };
 
 use super::units;
@@ -68,12 +68,14 @@ tcp_keys! {
     initial_rto: Duration => "units::opt_duration",
     min_rto: Duration => "units::opt_duration",
     max_rto: Duration => "units::opt_duration",
+    rtt_estimation: RttEstimation,
     syn_retries: u32,
     synack_retries: u32,
     syn_linear_timeouts: u32,
     init_cwnd: u32,
     /// A duration, or `"off"`.
     delayed_ack: Option<Duration> => "off_or_duration",
+    quick_ack: bool,
     congestion: Congestion,
     cwnd_growth: CwndGrowth,
     send_buffer: u64 => "units::opt_size",

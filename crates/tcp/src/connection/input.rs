@@ -1,6 +1,6 @@
 //! Segment arrival, in the order of RFC 9293 §3.10.7: one function per step.
 
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
 
 use super::{Connection, Event};
 use crate::config::PassiveClose;
@@ -82,7 +82,7 @@ impl Connection {
         self.take_peer_syn(seg);
         if ack_ok {
             self.set_window(seg);
-            self.on_new_ack(now, seg.ack, 0);
+            self.on_new_ack(now, seg, 0);
             self.establish();
             self.rcv.ack_now = true;
         } else {
@@ -193,7 +193,7 @@ impl Connection {
                 return false;
             }
             self.set_window(seg);
-            self.on_new_ack(now, seg.ack, 0);
+            self.on_new_ack(now, seg, 0);
             self.establish();
         } else if seg.ack.gt(self.snd.max) {
             // "If the ACK acks something not yet sent … send an ACK, drop the segment."
@@ -201,7 +201,7 @@ impl Connection {
             return false;
         } else if seg.ack.gt(self.snd.una) {
             let sacked = self.take_sack_blocks(seg);
-            self.on_new_ack(now, seg.ack, sacked);
+            self.on_new_ack(now, seg, sacked);
         } else if seg.ack == self.snd.una {
             let sacked = self.take_sack_blocks(seg);
             self.on_same_ack(now, seg, sacked);
@@ -243,7 +243,8 @@ impl Connection {
 
     /// SND.UNA < SEG.ACK: new data (or our SYN, or our FIN) acknowledged; `sacked` bytes
     /// newly SACKed by the same ACK.
-    pub(super) fn on_new_ack(&mut self, now: Time, ack: Seq, sacked: u64) {
+    pub(super) fn on_new_ack(&mut self, now: Time, seg: &Segment, sacked: u64) {
+        let ack = seg.ack;
         let syn = u64::from(!self.syn_acked());
         let fin = u64::from(self.snd.closed && ack == self.data_end() + 1);
         let data = u64::from(ack.since(self.snd.una)) - syn - fin;
@@ -253,12 +254,9 @@ impl Connection {
         self.recovery.board.advance(ack);
         self.snd.acked += data;
         self.retries = 0;
-        if let Some((end, sent)) = self.snd.timed {
-            if ack.ge(end) {
-                self.rtt.sample(now - sent);
-                self.snd.timed = None;
-            }
-        }
+        let rtts = self.sent.on_ack(now, prior_una, ack);
+        let tsecr = seg.opts.timestamp.map(|ts| ts.ecr);
+        self.rtt_sample(now, ack, rtts.map(|(oldest, _)| oldest), tsecr);
         if self.snd.una == self.snd.max {
             // RFC 6298 (5.2): everything acknowledged: stop the timer.
             self.timers.stop(Timer::Retransmit);
@@ -271,7 +269,7 @@ impl Connection {
         }
         let sample = AckSample {
             now,
-            rtt: self.sent.on_ack(now, prior_una, ack),
+            rtt: rtts.map(|(_, newest)| newest),
             srtt: self.rtt.srtt(),
             una: ack,
             snd_nxt: self.snd.max,
@@ -283,6 +281,31 @@ impl Connection {
             self.on_ack_sack(data, sacked, false);
         } else {
             self.on_ack_congestion(now, ack, data);
+        }
+    }
+
+    /// Round-trip samples for the RTO. RFC 6298: the single timed segment, once `ack`
+    /// covers it. Linux (`tcp_ack_update_rtt`): every ACK of new data — the oldest segment
+    /// it acknowledges if none of it was retransmitted (`seq_rtt`), else the echoed
+    /// timestamp (RFC 7323 §4's RTTM, `tcp_rtt_tsopt_us`, in 1 ms ticks).
+    fn rtt_sample(&mut self, now: Time, ack: Seq, seq_rtt: Option<Duration>, tsecr: Option<u32>) {
+        if self.rtt.is_linux() {
+            let by_ts = tsecr
+                .filter(|&e| e != 0 && self.agreed.timestamps)
+                .map(|e| {
+                    let ticks = self.agreed.ts_val(now).wrapping_sub(e);
+                    Duration::from_millis(u64::from(ticks)).max(Duration::from_micros(1))
+                });
+            if let Some(r) = seq_rtt.or(by_ts) {
+                self.rtt.sample_linux(r, self.snd.una.0, self.snd.max.0);
+            }
+            return;
+        }
+        if let Some((end, sent)) = self.snd.timed {
+            if ack.ge(end) {
+                self.rtt.sample(now - sent);
+                self.snd.timed = None;
+            }
         }
     }
 
@@ -397,6 +420,7 @@ impl Connection {
         if arrival.delivered > 0 {
             self.events
                 .push_back(Event::DataReceived(arrival.delivered));
+            self.on_data_arrival(now);
         }
         if arrival.out_of_order || arrival.filled_gap || arrival.duplicate {
             // RFC 5681 §4.2: out-of-order data, or data filling a hole, is acknowledged at
@@ -442,13 +466,10 @@ impl Connection {
     /// acknowledge at least every second full-sized segment.
     fn delay_ack(&mut self, now: Time, bytes: u64) {
         self.rcv.unacked += bytes;
-        match self.config.delayed_ack {
-            Some(delay) if self.rcv.unacked < 2 * u64::from(self.snd.mss) => {
-                if !self.timers.is_armed(Timer::DelayedAck) {
-                    self.timers.set(Timer::DelayedAck, now + delay);
-                }
-            }
-            _ => self.rcv.ack_now = true,
+        if self.quick_ack_due() || self.rcv.unacked >= 2 * u64::from(self.snd.mss) {
+            self.rcv.ack_now = true;
+        } else {
+            self.schedule_delayed_ack(now);
         }
     }
 
@@ -467,10 +488,14 @@ impl Connection {
             }
             return;
         }
-        // "Advance RCV.NXT over the FIN, and send an acknowledgment for the FIN."
+        // "Advance RCV.NXT over the FIN, and send an acknowledgment for the FIN" — which,
+        // with Linux's ACK policy, waits in CLOSE-WAIT for the application's own FIN.
         self.rcv.fin_received = true;
         self.rcv.nxt += 1;
-        self.rcv.ack_now = true;
+        let waits = self.state == State::Established && self.delay_fin_ack(now);
+        if !waits {
+            self.rcv.ack_now = true;
+        }
         self.events.push_back(Event::PeerFin);
         match self.state {
             State::Established => self.enter_close_wait(now),

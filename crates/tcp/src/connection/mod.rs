@@ -47,6 +47,7 @@
 //!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
 //! - A connection knows its ports only; the caller demultiplexes by address.
 
+mod acks;
 mod input;
 mod options;
 mod output;
@@ -61,7 +62,7 @@ use std::collections::VecDeque;
 
 use synack_sim::{Duration, Time};
 
-use crate::config::{Config, Handshake};
+use crate::config::{Config, Handshake, RttEstimation};
 use crate::congestion::{CongestionControl, Controller};
 use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
@@ -180,6 +181,8 @@ struct Recv {
     unacked: u64,
     /// An ACK is due now.
     ack_now: bool,
+    /// Quick-ACK, ATO and pingpong state (with `quick_ack`).
+    acks: acks::AckState,
 }
 
 /// Loss detection and fast recovery bookkeeping (RFC 5681 §3.2, RFC 6582 §3.2).
@@ -267,8 +270,16 @@ impl Connection {
                 fin_received: false,
                 unacked: 0,
                 ack_now: false,
+                acks: acks::AckState::default(),
             },
-            rtt: RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto),
+            rtt: match config.rtt_estimation {
+                RttEstimation::Rfc6298 => {
+                    RttEstimator::new(config.initial_rto, config.min_rto, config.max_rto)
+                }
+                RttEstimation::Linux => {
+                    RttEstimator::linux(config.initial_rto, config.min_rto, config.max_rto)
+                }
+            },
             cc: Controller::with_growth(
                 config.congestion,
                 config.cwnd_growth,

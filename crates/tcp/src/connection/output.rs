@@ -231,7 +231,13 @@ impl Connection {
                 self.timers.set(Timer::Retransmit, now + self.rtt.rto());
             }
         }
+        if seg.len > 0 {
+            self.on_reply_sent(now);
+        }
         if seg.flags.ack() {
+            if self.rcv.last_ack_sent != self.rcv.nxt {
+                self.on_ack_sent();
+            }
             self.rcv.last_ack_sent = self.rcv.nxt;
             self.rcv.ack_now = false;
             self.rcv.unacked = 0;

@@ -37,7 +37,7 @@ impl Connection {
     fn on_timer(&mut self, now: Time, timer: Timer) {
         match timer {
             Timer::Retransmit => self.on_retransmit_timeout(now),
-            Timer::DelayedAck => self.rcv.ack_now = true,
+            Timer::DelayedAck => self.on_delayed_ack_timeout(),
             // Armed only in TIME-WAIT, whose end `on_time_wait_timeout` decides.
             Timer::TimeWait => {}
             // Linux `tcp_fin_timeout`: an orphaned FIN-WAIT-2 is dropped silently.

@@ -1,0 +1,99 @@
+//! Linux's ACK policy (`quick_ack`): quick-ACK mode at the start of a connection, the
+//! adaptive delayed-ACK timeout, and the ACK of a FIN that waits for the application's own
+//! FIN (a three-segment close). 10 ms each way, MSS 1000, no timestamps.
+
+mod util;
+
+use synack_tcp::config::Config;
+use synack_tcp::{Flags, State};
+use util::{ms, t_ms, Pair, Side};
+
+fn cfg(quick_ack: bool) -> Config {
+    Config {
+        mss: 1000,
+        init_cwnd: 10,
+        timestamps: false,
+        quick_ack,
+        ..Config::linux()
+    }
+}
+
+fn established(config: &Config) -> Pair {
+    let mut p = Pair::connect(config, config, ms(10));
+    p.run_until(t_ms(30));
+    assert_eq!(p.client_state(), State::Established);
+    p
+}
+
+/// The server's pure ACKs, as (sent at ms, ACK number).
+fn server_acks(p: &Pair) -> Vec<(u64, u32)> {
+    (p.log.iter())
+        .filter(|l| l.from == Side::Server && l.seg.len == 0 && !l.seg.flags.syn())
+        .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.ack.0))
+        .collect()
+}
+
+/// Ten segments arriving together at a fresh connection: in quick-ACK mode each is
+/// acknowledged at once (`tcp_incr_quickack` allows min(16, window / 2·MSS) quick ACKs);
+/// RFC 1122's policy acknowledges every second one.
+#[test]
+fn a_fresh_connection_acknowledges_every_segment() {
+    for (quick, acks) in [(true, 10), (false, 5)] {
+        let config = cfg(quick);
+        let mut p = established(&config);
+        p.client.send(p.now, 10_000).unwrap();
+        p.run_until(t_ms(45));
+        let got = server_acks(&p);
+        assert_eq!(got.len(), acks, "quick_ack = {quick}: {got:?}");
+        assert!(got.iter().all(|&(t, _)| t == 40), "all at once: {got:?}");
+    }
+}
+
+/// Quick ACKs run out after sixteen; then every second segment is acknowledged again.
+#[test]
+fn quick_acks_run_out_after_sixteen() {
+    let config = Config {
+        init_cwnd: 40,
+        ..cfg(true)
+    };
+    let mut p = established(&config);
+    p.client.send(p.now, 40_000).unwrap();
+    p.run_until(t_ms(45));
+    // 16 quick ACKs, then one for each two of the other 24 segments.
+    assert_eq!(server_acks(&p).len(), 16 + 12);
+}
+
+/// The client closes; the server's application closes as soon as it sees the FIN. The ACK
+/// of the client's FIN waits (pingpong mode, `tcp_fin`), so the server's FIN carries it:
+/// FIN, FIN-ACK, ACK — three segments. Without Linux's policy the FIN is acknowledged at
+/// once and the close takes four.
+#[test]
+fn the_fin_carries_the_ack_of_the_peers_fin() {
+    for (quick, segments) in [(true, 3), (false, 4)] {
+        let config = cfg(quick);
+        let mut p = established(&config);
+        let start = p.log.len();
+        p.client.close(p.now).unwrap();
+        p.run_until(t_ms(40));
+        assert_eq!(p.server_state(), State::CloseWait);
+        let now = p.now;
+        p.server().close(now).unwrap();
+        p.run_until(t_ms(100));
+        let close: Vec<Flags> = p.log[start..].iter().map(|l| l.seg.flags).collect();
+        assert_eq!(close.len(), segments, "quick_ack = {quick}: {close:?}");
+        assert_eq!(p.client_state(), State::TimeWait);
+    }
+}
+
+/// A server application that does not close: the ACK of the FIN goes alone when the
+/// delayed-ACK timer fires, 40 ms later.
+#[test]
+fn an_unanswered_fin_is_acknowledged_after_the_delay() {
+    let config = cfg(true);
+    let mut p = established(&config);
+    p.client.close(p.now).unwrap();
+    p.run_until(t_ms(100));
+    assert_eq!(p.server_state(), State::CloseWait);
+    assert_eq!(server_acks(&p), vec![(80, 102)], "FIN at 40 ms, its ACK at 80 ms");
+    assert_eq!(p.client_state(), State::FinWait2);
+}

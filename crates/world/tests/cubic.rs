@@ -66,8 +66,8 @@ fn first_exit(out: &RunOutput) -> (Time, f64, f64, bool) {
     let cwnd = out
         .series
         .iter()
-        .filter(|r| r.metric == SeriesMetric::Cwnd && r.t <= t)
-        .last()
+        .rev()
+        .find(|r| r.metric == SeriesMetric::Cwnd && r.t <= t)
         .expect("cwnd recorded")
         .value;
     let trace = out.trace.as_ref().expect("traced");

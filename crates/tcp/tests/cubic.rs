@@ -510,8 +510,8 @@ fn bulk_config() -> Config {
 }
 
 /// End to end: a bulk transfer over a 100 ms round trip loses one segment when slow start
-/// has the window at 200 segments. Fast recovery (one fast retransmit, no timeout) leaves
-/// cwnd at 0.7·200 = 140 segments; then cwnd climbs the cubic curve back to W_max = 200 —
+/// has the window at 200 segments. Fast recovery (one, no timeout) ends at cwnd = ssthresh
+/// = 0.7·200 = 140 segments; then cwnd climbs the cubic curve back to W_max = 200 —
 /// concave, flat about K = ∛(60/C) ≈ 5.3 s, convex beyond. The harness's wire has no
 /// bandwidth, so each round's ACKs arrive together, and a round's growth, computed on its
 /// first ACK, reaches the curve one `delay_min` ahead (`bictcp_update`'s t + delay_min).
@@ -520,29 +520,34 @@ fn bulk_transfer_recovers_along_the_cubic_curve() {
     let config = bulk_config();
     let mut p = Pair::connect(&config, &config, ms(50));
     p.run_until(Time::ZERO + ms(150));
+    // Segments of SMSS bytes (less than `mss` if options take room).
+    let smss = u64::from(p.client.mss());
     p.client.send(p.now, 1 << 30).unwrap();
     // Slow start: 10, 20, 40, 80 segments per round; the 191st segment goes in the round
     // that takes cwnd from 160 to 320, when 40 ACKs of it have come back.
-    p.drop_next(Side::Client, |s| s.seq.0 == 101 + 190_000);
+    let lost = 101 + 190 * smss as u32;
+    p.drop_next(Side::Client, move |s| s.seq.0 == lost);
+    // (time, cwnd, ssthresh, fast retransmits, the lost segment acknowledged) per step.
     let mut trace = Vec::new();
     let mut w_at_loss = 0;
     while p.now < Time::ZERO + Duration::from_secs(13) {
-        let before = p.client.cwnd() / MSS;
-        p.step();
+        let before = p.client.cwnd() / smss;
+        assert!(p.step(), "the transfer stalled at {}", p.now);
         let fr = p.client.stats().fast_retransmits;
         if fr == 1 && w_at_loss == 0 {
             w_at_loss = before;
         }
-        trace.push((p.now, p.client.cwnd() / MSS, p.client.ssthresh() / MSS, fr));
+        let repaired = p.client.bytes_acked() > 191 * smss;
+        let c = &p.client;
+        trace.push((p.now, c.cwnd() / smss, c.ssthresh() / smss, fr, repaired));
     }
     let stats = p.client.stats();
     assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
     assert_eq!(w_at_loss, 200);
-    // Recovery ends at cwnd = ssthresh = 0.7·W_max, and the epoch starts there.
-    let &(recovered, cwnd0, ssthresh, _) = trace
-        .iter()
-        .find(|&&(_, cwnd, ssthresh, fr)| fr == 1 && cwnd == ssthresh)
-        .expect("fast recovery ends");
+    // The ACK of the retransmission ends recovery at cwnd = ssthresh = 0.7·W_max, and the
+    // epoch starts there.
+    let &(recovered, cwnd0, ssthresh, _, _) =
+        trace.iter().find(|l| l.4).expect("the loss is repaired");
     assert_eq!((cwnd0, ssthresh), (140, 140));
     let (w_max, k) = (200.0, k_closed(200.0, 140.0));
     // cwnd after each round's ACKs, from the end of recovery.

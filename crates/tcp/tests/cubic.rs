@@ -442,7 +442,7 @@ fn a_window_that_is_not_the_limit_does_not_grow() {
 }
 
 /// `cubictcp_state(TCP_CA_Loss)`: a timeout forgets W_max and delay_min (`bictcp_reset`)
-/// and re-arms HyStart; the next timeout before any new ACK keeps ssthresh.
+/// and re-arms HyStart, whether the timeout lowered ssthresh or kept it.
 #[test]
 fn a_timeout_resets_cubic() {
     let mut s = grown_to(100, ms(10));
@@ -455,12 +455,42 @@ fn a_timeout_resets_cubic() {
     assert_eq!((s.cc.w_max(), s.cc.delay_min(), s.cwnd()), (0, None, 1));
     let ssthresh = s.cc.ssthresh();
     assert_eq!(ssthresh, u64::from(w * 717 / 1024) * MSS);
-    s.cc.on_rto(0);
-    assert_eq!(s.cc.ssthresh(), ssthresh, "tcp_enter_loss: already in Loss");
+    // A second timeout of the segment: the connection keeps ssthresh (`on_rto_held`).
+    s.cc.on_rto_held();
     s.cc.on_enter_loss(s.now, Seq(s.una + 100));
+    assert_eq!((s.cc.ssthresh(), s.cwnd()), (ssthresh, 1));
     s.ack();
     s.cc.on_rto(0);
-    assert_eq!(s.cc.ssthresh(), 2 * MSS, "after an ACK: max(0.7 × 2, 2)");
+    assert_eq!(
+        s.cc.ssthresh(),
+        2 * MSS,
+        "a first timeout again: max(0.7 × 2, 2)"
+    );
+}
+
+/// With SACK, fast recovery ends through `set_window` (PRR's cwnd, then ssthresh:
+/// `tcp_end_cwnd_reduction`), not `on_recovery_end`. A timeout after it that the connection
+/// says lowers ssthresh (`on_rto`, Linux `tcp_enter_loss` from Open) takes 0.7 of the cwnd
+/// of that time, as after any other congestion avoidance.
+#[test]
+fn a_timeout_after_sack_recovery_lowers_ssthresh() {
+    let mut s = grown_to(100, ms(10));
+    s.cc.on_fast_retransmit(0);
+    s.cc.set_window(80 * MSS);
+    s.cc.set_window(s.cc.ssthresh());
+    assert_eq!(s.cwnd(), 70);
+    for _ in 0..30 {
+        s.round();
+    }
+    let w = s.cwnd();
+    assert!((75..100).contains(&w), "{w}");
+    s.cc.on_rto(0);
+    assert_eq!(s.cc.ssthresh(), u64::from(w * 717 / 1024) * MSS);
+    assert_eq!(
+        s.cc.w_max(),
+        w * (1024 + 717) / 2048,
+        "fast convergence: below 100"
+    );
 }
 
 /// `cubictcp_cwnd_event(CA_EVENT_TX_START)`: after an idle period the epoch moves on by it,

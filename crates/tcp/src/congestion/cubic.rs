@@ -29,24 +29,24 @@
 //!   `cubictcp_cwnd_event`): the epoch moves on by the idle time.
 //!
 //! Simplified, and what it costs:
-//! - Fast recovery is the connection's RFC 6582 NewReno (cwnd = ssthresh + 3 segments,
-//!   inflated per duplicate ACK, deflated per partial ACK) where Linux runs proportional rate
-//!   reduction (RFC 6937); both start from CUBIC's ssthresh and leave with cwnd = ssthresh
-//!   (`tcp_end_cwnd_reduction`), so only the window inside recovery differs.
-//! - `hystart_ack_delay` takes the pacing rate Linux's `tcp_update_pacing_rate` would set
-//!   (200 % of cwnd·SMSS/SRTT in slow start) from the current cwnd and SRTT, where Linux uses
-//!   the values of the previous ACK, and `sk_gso_max_size` = 65536 (Linux subtracts its
-//!   header room from it); SRTT is RFC 6298's, from one sample per round trip.
-//!   The ACK that ends recovery sets cwnd = ssthresh without growing it, and the epoch
-//!   starts at the next ACK: Linux without SACK does the same in two steps
-//!   (`tcp_try_undo_recovery` holds Recovery on the ACK of exactly `high_seq`; the next ACK
-//!   leaves it and goes on to `cong_avoid`). RTT samples taken in recovery count towards
-//!   `delay_min`, as in Linux, where `epoch_start` is 0 until then.
-//! - Without SACK, proportional rate reduction or limited transmit in the connection, a
-//!   window that loses many segments recovers as NewReno does here (dup-ACK inflation,
-//!   one hole per round trip, often a timeout); CUBIC's gentler β = 0.7 makes such windows
-//!   larger than NewReno's halving does, so on shallow queues it can lose more than Linux's
-//!   CUBIC (which has all three) would.
+//! - Fast recovery is the connection's: with SACK, RFC 6675 with proportional rate reduction
+//!   (RFC 6937) as Linux runs it, setting cwnd through
+//!   [`set_window`](CongestionControl::set_window); without, RFC 6582 NewReno (cwnd =
+//!   ssthresh + 3 segments, inflated per duplicate ACK, deflated per partial ACK) where
+//!   Linux would still run PRR. Both start from CUBIC's ssthresh and leave with cwnd =
+//!   ssthresh (`tcp_end_cwnd_reduction`). The ACK that ends recovery does not grow the
+//!   window, and the epoch starts at the next ACK: Linux without SACK does the same in two
+//!   steps (`tcp_try_undo_recovery` holds Recovery on the ACK of exactly `high_seq`; the
+//!   next ACK leaves it and goes on to `cong_avoid`); Linux with SACK grows on the ending ACK
+//!   already. RTT samples taken in recovery count towards `delay_min`, as in Linux, where
+//!   `epoch_start` is 0 until then; SACKed segments give no RTT sample here (Linux's
+//!   `sack_rtt_us` does).
+//! - Without SACK (`sack = false`), a first timeout during NewReno recovery lowers ssthresh
+//!   (the connection follows RFC 5681 there; Linux's `tcp_enter_loss` keeps it in Recovery
+//!   whether SACK is on or not), and a window that loses many segments recovers as NewReno
+//!   does here (dup-ACK inflation, one hole per round trip, often a timeout); CUBIC's gentler
+//!   β = 0.7 makes such windows larger than NewReno's halving does, so on shallow queues it
+//!   can lose more than Linux's CUBIC (with PRR) would.
 //! - No undo (`undo_cwnd`): the connection detects no spurious retransmission.
 //! - `tcp_friendliness`, `fast_convergence` and `hystart_detect` are Linux's defaults (on,
 //!   on, both detectors) and cannot be changed; `initial_ssthresh` is 0 (unset).

@@ -47,6 +47,10 @@
 //!   does here (dup-ACK inflation, one hole per round trip, often a timeout); CUBIC's gentler
 //!   β = 0.7 makes such windows larger than NewReno's halving does, so on shallow queues it
 //!   can lose more than Linux's CUBIC (with PRR) would.
+//! - `hystart_ack_delay` takes the pacing rate Linux's `tcp_update_pacing_rate` would set
+//!   (200 % of cwnd·SMSS/SRTT in slow start) from the current cwnd and SRTT, where Linux uses
+//!   the values of the previous ACK, and `sk_gso_max_size` = 65536 (Linux subtracts its
+//!   header room from it); SRTT is RFC 6298's, from one sample per round trip.
 //! - No undo (`undo_cwnd`): the connection detects no spurious retransmission.
 //! - `tcp_friendliness`, `fast_convergence` and `hystart_detect` are Linux's defaults (on,
 //!   on, both detectors) and cannot be changed; `initial_ssthresh` is 0 (unset).

@@ -670,3 +670,94 @@ fn delay_min_ignores_samples_for_a_second_after_a_reduction() {
     assert!(s.now > epoch + ms(1000));
     assert_eq!(s.cc.delay_min(), Some(ms(60)));
 }
+
+/// One ACK of a scripted exchange: at `at_ms`, SND.UNA moves to `una` (bytes of stream,
+/// MSS 1000) with `snd_nxt` sent, its newest segment sent at `sent_ms`. Returns (cwnd in
+/// segments, ssthresh in segments or `None` while unset).
+fn scripted_ack(
+    c: &mut Cubic,
+    at_ms: u64,
+    una: u32,
+    snd_nxt: u32,
+    sent_ms: u64,
+) -> (u32, Option<u64>) {
+    let before = c.cwnd_segments();
+    let sample = AckSample {
+        now: Time::ZERO + ms(at_ms),
+        rtt: Some(ms(at_ms - sent_ms)),
+        srtt: Some(ms(200)),
+        una: Seq(una),
+        snd_nxt: Seq(snd_nxt),
+        cwnd_limited: true,
+        max_packets_out: before,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(2 * MSS);
+    let ssthresh = (c.ssthresh() != u64::MAX).then(|| c.ssthresh() / MSS);
+    (c.cwnd_segments(), ssthresh)
+}
+
+/// The scenario of Linux's own HyStart regression test (packetdrill
+/// `cubic/cubic-hystart-delay-rtt-jumps-upward.pkt`, whose expected values come from Linux):
+/// MSS 1000, a 200 ms round trip, 10 segments, then 20; their ACKs (two segments each, 1 ms
+/// apart) come 240 ms after they were sent. From cwnd 20 HyStart runs; the 9th RTT sample of
+/// the round finds the round's minimum (240 ms) above 200 ms + 16 ms: slow start ends with
+/// ssthresh = cwnd = 36, and cwnd stays there.
+#[test]
+fn hystart_delay_exit_matches_linux_packetdrill() {
+    let mut c = Cubic::new(MSS, 10 * MSS);
+    let sample = AckSample {
+        now: Time::ZERO + ms(400),
+        rtt: Some(ms(200)),
+        srtt: Some(ms(200)),
+        una: Seq(10_001),
+        snd_nxt: Seq(10_001),
+        cwnd_limited: true,
+        max_packets_out: 10,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(10 * MSS);
+    assert_eq!(c.cwnd_segments(), 20);
+    // The 20 segments 10001..30001 went out at 400 ms.
+    for (i, cwnd) in (22..=36).step_by(2).enumerate() {
+        let i = i as u32;
+        let got = scripted_ack(&mut c, 640 + u64::from(i), 12_001 + 2000 * i, 30_001, 400);
+        assert_eq!(got, (cwnd, None), "ACK {}", 12_001 + 2000 * i);
+    }
+    assert_eq!(
+        scripted_ack(&mut c, 648, 28_001, 30_001, 400),
+        (36, Some(36))
+    );
+    assert_eq!(
+        scripted_ack(&mut c, 649, 30_001, 30_001, 400),
+        (36, Some(36))
+    );
+}
+
+/// The scenario of `cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt` (Linux commit
+/// b344579ca847, "tcp_cubic: fix spurious HYSTART_DELAY exit upon drop in min RTT"): RTTs
+/// of 200..208 ms, then a 9th sample of 29 ms (a segment sent late). delay_min drops to
+/// 29 ms before the check, and the round's minimum is that same sample: no exit.
+#[test]
+fn hystart_ignores_a_drop_in_min_rtt_as_linux_does() {
+    let mut c = Cubic::new(MSS, 10 * MSS);
+    let sample = AckSample {
+        now: Time::ZERO + ms(400),
+        rtt: Some(ms(200)),
+        srtt: Some(ms(200)),
+        una: Seq(10_001),
+        snd_nxt: Seq(10_001),
+        cwnd_limited: true,
+        max_packets_out: 10,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(10 * MSS);
+    // 10001..28001 went out at 400 ms, 28001..30001 at 580 ms.
+    for (i, cwnd) in (22..=38).step_by(2).enumerate() {
+        let i = i as u32;
+        let got = scripted_ack(&mut c, 600 + u64::from(i), 12_001 + 2000 * i, 30_001, 400);
+        assert_eq!(got, (cwnd, None), "ACK {}", 12_001 + 2000 * i);
+    }
+    assert_eq!(scripted_ack(&mut c, 609, 30_001, 30_001, 580), (40, None));
+    assert_eq!(c.delay_min(), Some(ms(29)));
+}

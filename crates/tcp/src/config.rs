@@ -464,8 +464,8 @@ pub struct Config {
     /// β = 717/1024, C = 41·10/1024, fast convergence, the Reno-friendly region, HyStart's
     /// ACK-train and delay detectors from 16 segments on; counted in segments as Linux
     /// counts them, growing only while the window is what limits the sender
-    /// (`tcp_is_cwnd_limited`). Its fast recovery is the connection's NewReno, entered at
-    /// ssthresh = 0.7·cwnd and left at cwnd = ssthresh. See
+    /// (`tcp_is_cwnd_limited`). Its fast recovery is the connection's (SACK with PRR, or
+    /// NewReno), entered at ssthresh = 0.7·cwnd and left at cwnd = ssthresh. See
     /// [`Cubic`](crate::congestion::Cubic).
     ///
     /// Linux: newreno (the Reno-family behaviour; Linux's own default is CUBIC, which

@@ -442,7 +442,7 @@ fn a_window_that_is_not_the_limit_does_not_grow() {
 }
 
 /// `cubictcp_state(TCP_CA_Loss)`: a timeout forgets W_max and delay_min (`bictcp_reset`)
-/// and re-arms HyStart; the next timeout before any new ACK keeps ssthresh.
+/// and re-arms HyStart, whether the timeout lowered ssthresh or kept it.
 #[test]
 fn a_timeout_resets_cubic() {
     let mut s = grown_to(100, ms(10));
@@ -455,12 +455,42 @@ fn a_timeout_resets_cubic() {
     assert_eq!((s.cc.w_max(), s.cc.delay_min(), s.cwnd()), (0, None, 1));
     let ssthresh = s.cc.ssthresh();
     assert_eq!(ssthresh, u64::from(w * 717 / 1024) * MSS);
-    s.cc.on_rto(0);
-    assert_eq!(s.cc.ssthresh(), ssthresh, "tcp_enter_loss: already in Loss");
+    // A second timeout of the segment: the connection keeps ssthresh (`on_rto_held`).
+    s.cc.on_rto_held();
     s.cc.on_enter_loss(s.now, Seq(s.una + 100));
+    assert_eq!((s.cc.ssthresh(), s.cwnd()), (ssthresh, 1));
     s.ack();
     s.cc.on_rto(0);
-    assert_eq!(s.cc.ssthresh(), 2 * MSS, "after an ACK: max(0.7 × 2, 2)");
+    assert_eq!(
+        s.cc.ssthresh(),
+        2 * MSS,
+        "a first timeout again: max(0.7 × 2, 2)"
+    );
+}
+
+/// With SACK, fast recovery ends through `set_window` (PRR's cwnd, then ssthresh:
+/// `tcp_end_cwnd_reduction`), not `on_recovery_end`. A timeout after it that the connection
+/// says lowers ssthresh (`on_rto`, Linux `tcp_enter_loss` from Open) takes 0.7 of the cwnd
+/// of that time, as after any other congestion avoidance.
+#[test]
+fn a_timeout_after_sack_recovery_lowers_ssthresh() {
+    let mut s = grown_to(100, ms(10));
+    s.cc.on_fast_retransmit(0);
+    s.cc.set_window(80 * MSS);
+    s.cc.set_window(s.cc.ssthresh());
+    assert_eq!(s.cwnd(), 70);
+    for _ in 0..30 {
+        s.round();
+    }
+    let w = s.cwnd();
+    assert!((75..100).contains(&w), "{w}");
+    s.cc.on_rto(0);
+    assert_eq!(s.cc.ssthresh(), u64::from(w * 717 / 1024) * MSS);
+    assert_eq!(
+        s.cc.w_max(),
+        w * (1024 + 717) / 2048,
+        "fast convergence: below 100"
+    );
 }
 
 /// `cubictcp_cwnd_event(CA_EVENT_TX_START)`: after an idle period the epoch moves on by it,
@@ -510,8 +540,8 @@ fn bulk_config() -> Config {
 }
 
 /// End to end: a bulk transfer over a 100 ms round trip loses one segment when slow start
-/// has the window at 200 segments. Fast recovery (one fast retransmit, no timeout) leaves
-/// cwnd at 0.7·200 = 140 segments; then cwnd climbs the cubic curve back to W_max = 200 —
+/// has the window at 200 segments. Fast recovery (one, no timeout) ends at cwnd = ssthresh
+/// = 0.7·200 = 140 segments; then cwnd climbs the cubic curve back to W_max = 200 —
 /// concave, flat about K = ∛(60/C) ≈ 5.3 s, convex beyond. The harness's wire has no
 /// bandwidth, so each round's ACKs arrive together, and a round's growth, computed on its
 /// first ACK, reaches the curve one `delay_min` ahead (`bictcp_update`'s t + delay_min).
@@ -520,29 +550,34 @@ fn bulk_transfer_recovers_along_the_cubic_curve() {
     let config = bulk_config();
     let mut p = Pair::connect(&config, &config, ms(50));
     p.run_until(Time::ZERO + ms(150));
+    // Segments of SMSS bytes (less than `mss` if options take room).
+    let smss = u64::from(p.client.mss());
     p.client.send(p.now, 1 << 30).unwrap();
     // Slow start: 10, 20, 40, 80 segments per round; the 191st segment goes in the round
     // that takes cwnd from 160 to 320, when 40 ACKs of it have come back.
-    p.drop_next(Side::Client, |s| s.seq.0 == 101 + 190_000);
+    let lost = 101 + 190 * smss as u32;
+    p.drop_next(Side::Client, move |s| s.seq.0 == lost);
+    // (time, cwnd, ssthresh, fast retransmits, the lost segment acknowledged) per step.
     let mut trace = Vec::new();
     let mut w_at_loss = 0;
     while p.now < Time::ZERO + Duration::from_secs(13) {
-        let before = p.client.cwnd() / MSS;
-        p.step();
+        let before = p.client.cwnd() / smss;
+        assert!(p.step(), "the transfer stalled at {}", p.now);
         let fr = p.client.stats().fast_retransmits;
         if fr == 1 && w_at_loss == 0 {
             w_at_loss = before;
         }
-        trace.push((p.now, p.client.cwnd() / MSS, p.client.ssthresh() / MSS, fr));
+        let repaired = p.client.bytes_acked() > 191 * smss;
+        let c = &p.client;
+        trace.push((p.now, c.cwnd() / smss, c.ssthresh() / smss, fr, repaired));
     }
     let stats = p.client.stats();
     assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
     assert_eq!(w_at_loss, 200);
-    // Recovery ends at cwnd = ssthresh = 0.7·W_max, and the epoch starts there.
-    let &(recovered, cwnd0, ssthresh, _) = trace
-        .iter()
-        .find(|&&(_, cwnd, ssthresh, fr)| fr == 1 && cwnd == ssthresh)
-        .expect("fast recovery ends");
+    // The ACK of the retransmission ends recovery at cwnd = ssthresh = 0.7·W_max, and the
+    // epoch starts there.
+    let &(recovered, cwnd0, ssthresh, _, _) =
+        trace.iter().find(|l| l.4).expect("the loss is repaired");
     assert_eq!((cwnd0, ssthresh), (140, 140));
     let (w_max, k) = (200.0, k_closed(200.0, 140.0));
     // cwnd after each round's ACKs, from the end of recovery.
@@ -634,4 +669,95 @@ fn delay_min_ignores_samples_for_a_second_after_a_reduction() {
     s.round();
     assert!(s.now > epoch + ms(1000));
     assert_eq!(s.cc.delay_min(), Some(ms(60)));
+}
+
+/// One ACK of a scripted exchange: at `at_ms`, SND.UNA moves to `una` (bytes of stream,
+/// MSS 1000) with `snd_nxt` sent, its newest segment sent at `sent_ms`. Returns (cwnd in
+/// segments, ssthresh in segments or `None` while unset).
+fn scripted_ack(
+    c: &mut Cubic,
+    at_ms: u64,
+    una: u32,
+    snd_nxt: u32,
+    sent_ms: u64,
+) -> (u32, Option<u64>) {
+    let before = c.cwnd_segments();
+    let sample = AckSample {
+        now: Time::ZERO + ms(at_ms),
+        rtt: Some(ms(at_ms - sent_ms)),
+        srtt: Some(ms(200)),
+        una: Seq(una),
+        snd_nxt: Seq(snd_nxt),
+        cwnd_limited: true,
+        max_packets_out: before,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(2 * MSS);
+    let ssthresh = (c.ssthresh() != u64::MAX).then(|| c.ssthresh() / MSS);
+    (c.cwnd_segments(), ssthresh)
+}
+
+/// The scenario of Linux's own HyStart regression test (packetdrill
+/// `cubic/cubic-hystart-delay-rtt-jumps-upward.pkt`, whose expected values come from Linux):
+/// MSS 1000, a 200 ms round trip, 10 segments, then 20; their ACKs (two segments each, 1 ms
+/// apart) come 240 ms after they were sent. From cwnd 20 HyStart runs; the 9th RTT sample of
+/// the round finds the round's minimum (240 ms) above 200 ms + 16 ms: slow start ends with
+/// ssthresh = cwnd = 36, and cwnd stays there.
+#[test]
+fn hystart_delay_exit_matches_linux_packetdrill() {
+    let mut c = Cubic::new(MSS, 10 * MSS);
+    let sample = AckSample {
+        now: Time::ZERO + ms(400),
+        rtt: Some(ms(200)),
+        srtt: Some(ms(200)),
+        una: Seq(10_001),
+        snd_nxt: Seq(10_001),
+        cwnd_limited: true,
+        max_packets_out: 10,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(10 * MSS);
+    assert_eq!(c.cwnd_segments(), 20);
+    // The 20 segments 10001..30001 went out at 400 ms.
+    for (i, cwnd) in (22..=36).step_by(2).enumerate() {
+        let i = i as u32;
+        let got = scripted_ack(&mut c, 640 + u64::from(i), 12_001 + 2000 * i, 30_001, 400);
+        assert_eq!(got, (cwnd, None), "ACK {}", 12_001 + 2000 * i);
+    }
+    assert_eq!(
+        scripted_ack(&mut c, 648, 28_001, 30_001, 400),
+        (36, Some(36))
+    );
+    assert_eq!(
+        scripted_ack(&mut c, 649, 30_001, 30_001, 400),
+        (36, Some(36))
+    );
+}
+
+/// The scenario of `cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt` (Linux commit
+/// b344579ca847, "tcp_cubic: fix spurious HYSTART_DELAY exit upon drop in min RTT"): RTTs
+/// of 200..208 ms, then a 9th sample of 29 ms (a segment sent late). delay_min drops to
+/// 29 ms before the check, and the round's minimum is that same sample: no exit.
+#[test]
+fn hystart_ignores_a_drop_in_min_rtt_as_linux_does() {
+    let mut c = Cubic::new(MSS, 10 * MSS);
+    let sample = AckSample {
+        now: Time::ZERO + ms(400),
+        rtt: Some(ms(200)),
+        srtt: Some(ms(200)),
+        una: Seq(10_001),
+        snd_nxt: Seq(10_001),
+        cwnd_limited: true,
+        max_packets_out: 10,
+    };
+    c.on_ack_sample(&sample);
+    c.on_ack(10 * MSS);
+    // 10001..28001 went out at 400 ms, 28001..30001 at 580 ms.
+    for (i, cwnd) in (22..=38).step_by(2).enumerate() {
+        let i = i as u32;
+        let got = scripted_ack(&mut c, 600 + u64::from(i), 12_001 + 2000 * i, 30_001, 400);
+        assert_eq!(got, (cwnd, None), "ACK {}", 12_001 + 2000 * i);
+    }
+    assert_eq!(scripted_ack(&mut c, 609, 30_001, 30_001, 580), (40, None));
+    assert_eq!(c.delay_min(), Some(ms(29)));
 }

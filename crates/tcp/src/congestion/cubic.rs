@@ -17,9 +17,11 @@
 //!   unless the window is the limit (`tcp_is_cwnd_limited`); slow start (`tcp_slow_start`),
 //!   then the cubic function (`bictcp_update`) sets `cnt`, the ACKs per extra segment, and
 //!   `tcp_cong_avoid_ai` adds a segment per `cnt` acknowledged.
-//! - `ssthresh` ([`on_fast_retransmit`](CongestionControl::on_fast_retransmit), and
-//!   [`on_rto`](CongestionControl::on_rto) outside recovery; `cubictcp_recalc_ssthresh`):
-//!   W_max with fast convergence, ssthresh = max(0.7·cwnd, 2), and the epoch ends.
+//! - `ssthresh` ([`on_fast_retransmit`](CongestionControl::on_fast_retransmit) and
+//!   [`on_rto`](CongestionControl::on_rto); `cubictcp_recalc_ssthresh`): W_max with fast
+//!   convergence, ssthresh = max(0.7·cwnd, 2), and the epoch ends. Whether a timeout
+//!   recomputes ssthresh is the connection's call, as `tcp_enter_loss` makes it in Linux
+//!   ([`on_rto_held`](CongestionControl::on_rto_held) when it stays).
 //! - `set_state(TCP_CA_Loss)` ([`on_enter_loss`](CongestionControl::on_enter_loss),
 //!   `cubictcp_state`): a timeout forgets everything (`bictcp_reset`), W_max and `delay_min`
 //!   included, and HyStart starts over.
@@ -27,24 +29,28 @@
 //!   `cubictcp_cwnd_event`): the epoch moves on by the idle time.
 //!
 //! Simplified, and what it costs:
-//! - Fast recovery is the connection's RFC 6582 NewReno (cwnd = ssthresh + 3 segments,
-//!   inflated per duplicate ACK, deflated per partial ACK) where Linux runs proportional rate
-//!   reduction (RFC 6937); both start from CUBIC's ssthresh and leave with cwnd = ssthresh
-//!   (`tcp_end_cwnd_reduction`), so only the window inside recovery differs.
+//! - Fast recovery is the connection's: with SACK, RFC 6675 with proportional rate reduction
+//!   (RFC 6937) as Linux runs it, setting cwnd through
+//!   [`set_window`](CongestionControl::set_window); without, RFC 6582 NewReno (cwnd =
+//!   ssthresh + 3 segments, inflated per duplicate ACK, deflated per partial ACK) where
+//!   Linux would still run PRR. Both start from CUBIC's ssthresh and leave with cwnd =
+//!   ssthresh (`tcp_end_cwnd_reduction`). The ACK that ends recovery does not grow the
+//!   window, and the epoch starts at the next ACK: Linux without SACK does the same in two
+//!   steps (`tcp_try_undo_recovery` holds Recovery on the ACK of exactly `high_seq`; the
+//!   next ACK leaves it and goes on to `cong_avoid`); Linux with SACK grows on the ending ACK
+//!   already. RTT samples taken in recovery count towards `delay_min`, as in Linux, where
+//!   `epoch_start` is 0 until then; SACKed segments give no RTT sample here (Linux's
+//!   `sack_rtt_us` does).
+//! - Without SACK (`sack = false`), a first timeout during NewReno recovery lowers ssthresh
+//!   (the connection follows RFC 5681 there; Linux's `tcp_enter_loss` keeps it in Recovery
+//!   whether SACK is on or not), and a window that loses many segments recovers as NewReno
+//!   does here (dup-ACK inflation, one hole per round trip, often a timeout); CUBIC's gentler
+//!   β = 0.7 makes such windows larger than NewReno's halving does, so on shallow queues it
+//!   can lose more than Linux's CUBIC (with PRR) would.
 //! - `hystart_ack_delay` takes the pacing rate Linux's `tcp_update_pacing_rate` would set
 //!   (200 % of cwnd·SMSS/SRTT in slow start) from the current cwnd and SRTT, where Linux uses
 //!   the values of the previous ACK, and `sk_gso_max_size` = 65536 (Linux subtracts its
 //!   header room from it); SRTT is RFC 6298's, from one sample per round trip.
-//!   The ACK that ends recovery sets cwnd = ssthresh without growing it, and the epoch
-//!   starts at the next ACK: Linux without SACK does the same in two steps
-//!   (`tcp_try_undo_recovery` holds Recovery on the ACK of exactly `high_seq`; the next ACK
-//!   leaves it and goes on to `cong_avoid`). RTT samples taken in recovery count towards
-//!   `delay_min`, as in Linux, where `epoch_start` is 0 until then.
-//! - Without SACK, proportional rate reduction or limited transmit in the connection, a
-//!   window that loses many segments recovers as NewReno does here (dup-ACK inflation,
-//!   one hole per round trip, often a timeout); CUBIC's gentler β = 0.7 makes such windows
-//!   larger than NewReno's halving does, so on shallow queues it can lose more than Linux's
-//!   CUBIC (which has all three) would.
 //! - No undo (`undo_cwnd`): the connection detects no spurious retransmission.
 //! - `tcp_friendliness`, `fast_convergence` and `hystart_detect` are Linux's defaults (on,
 //!   on, both detectors) and cannot be changed; `initial_ssthresh` is 0 (unset).
@@ -86,18 +92,6 @@ const HYSTART_DELAY_MAX_US: u32 = 16_000;
 const HYSTART_ACK_DELTA_US: u64 = 2_000;
 /// `GSO_LEGACY_MAX_SIZE`, for `hystart_ack_delay`.
 const GSO_MAX_SIZE: u64 = 65_536;
-
-/// Where the connection's loss recovery stands, as far as `ssthresh` is concerned (Linux's
-/// `icsk_ca_state`, reduced to what `tcp_enter_loss` asks).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Open,
-    /// Fast recovery: a timeout keeps its ssthresh (`tcp_enter_loss` only recomputes it
-    /// from Open or Disorder).
-    Recovery,
-    /// A timeout with no ACK of new data since: another timeout keeps its ssthresh.
-    Loss,
-}
 
 /// HyStart's round (`struct bictcp`'s `round_start` … `curr_rtt`, `found`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +162,6 @@ pub struct Cubic {
     /// `tcp_cwnd`: W_est, the window Reno would have (RFC 9438 §4.3), segments.
     tcp_cwnd: u32,
     hystart: Hystart,
-    phase: Phase,
     /// The ACK being processed: when, and what limited the sender before it.
     now: Time,
     is_cwnd_limited: bool,
@@ -196,7 +189,6 @@ impl Cubic {
             ack_cnt: 0,
             tcp_cwnd: 0,
             hystart: Hystart::new(),
-            phase: Phase::Open,
             now: Time::ZERO,
             is_cwnd_limited: true,
             max_packets_out: 0,
@@ -472,9 +464,6 @@ impl CongestionControl for Cubic {
         if acked == 0 {
             return;
         }
-        if self.phase == Phase::Loss {
-            self.phase = Phase::Open;
-        }
         if !self.is_cwnd_limited() {
             return;
         }
@@ -495,7 +484,6 @@ impl CongestionControl for Cubic {
         self.ssthresh = self.recalc_ssthresh();
         self.cwnd_cnt = 0;
         self.cwnd = self.ssthresh + 3;
-        self.phase = Phase::Recovery;
     }
 
     /// RFC 5681 §3.2 (4): one segment per further duplicate ACK.
@@ -516,25 +504,19 @@ impl CongestionControl for Cubic {
     /// `tcp_end_cwnd_reduction`: cwnd = ssthresh.
     fn on_recovery_end(&mut self, _flight: u64) {
         self.cwnd = self.ssthresh;
-        self.phase = Phase::Open;
     }
 
-    /// `tcp_enter_loss`: ssthresh from `cubictcp_recalc_ssthresh` unless fast recovery or an
-    /// earlier timeout already set it; cwnd = 1 segment.
+    /// `tcp_enter_loss` from Open: ssthresh from `cubictcp_recalc_ssthresh`; cwnd = 1
+    /// segment.
     fn on_rto(&mut self, _flight: u64) {
-        if self.phase == Phase::Open {
-            self.ssthresh = self.recalc_ssthresh();
-        }
-        self.cwnd = 1;
-        self.cwnd_cnt = 0;
-        self.phase = Phase::Loss;
+        self.ssthresh = self.recalc_ssthresh();
+        self.on_rto_held();
     }
 
     /// `tcp_enter_loss` when ssthresh stays: cwnd = 1 segment.
     fn on_rto_held(&mut self) {
         self.cwnd = 1;
         self.cwnd_cnt = 0;
-        self.phase = Phase::Loss;
     }
 
     /// PRR's cwnd (`tcp_cwnd_reduction`), rounded up to whole segments.

@@ -65,20 +65,20 @@ fn failure_after(name: &str, from: &str, to: &str) -> String {
 fn a_wrong_expectation_fails_packetdrill_style() {
     let f = failure_after(
         "delayed-ack.pkt",
-        " +.04 > . 1:1(0) ack 1001",
-        " +.03 > . 1:1(0) ack 1001",
+        " +.04 > . 101:101(0) ack 2001",
+        " +.03 > . 101:101(0) ack 2001",
     );
     assert!(
-        f.starts_with("test.pkt:17: error handling packet: timing error"),
+        f.starts_with("test.pkt:28: error handling packet: timing error"),
         "{f}"
     );
-    assert!(f.contains("but happened at 0.140000 sec"), "{f}");
+    assert!(f.contains("but happened at 0.250000 sec"), "{f}");
     assert!(
-        f.contains("script packet:  0.130000 . 1:1(0) ack 1001"),
+        f.contains("script packet:  0.240000 . 101:101(0) ack 2001"),
         "{f}"
     );
     assert!(
-        f.contains("actual packet:  0.140000 . 1:1(0) ack 1001"),
+        f.contains("actual packet:  0.250000 . 101:101(0) ack 2001"),
         "{f}"
     );
 
@@ -113,7 +113,7 @@ fn a_wrong_expectation_fails_packetdrill_style() {
 #[test]
 fn blocking_calls_are_checked_for_time_and_result() {
     let f = failure_after("blocking-calls.pkt", "+0...0.1 write", "+0...0.05 write");
-    assert!(f.contains("runtime error in write call: timing error: expected system call to return at 0.240000 sec but happened at 0.290000 sec"), "{f}");
+    assert!(f.contains("runtime error in write call: timing error: expected system call to return at 0.200000 sec but happened at 0.250000 sec"), "{f}");
     let f = failure_after(
         "blocking-calls.pkt",
         "read(4, ..., 1000) = 500",

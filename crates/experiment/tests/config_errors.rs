@@ -1135,7 +1135,7 @@ fn profiles_match_design() {
     assert_eq!(l.syn_linear_timeouts, 4);
     assert_eq!(l.init_cwnd, 10);
     assert_eq!(l.delayed_ack, Some(Duration::from_millis(40)));
-    assert_eq!(l.congestion, Congestion::NewReno);
+    assert_eq!(l.congestion, Congestion::Cubic);
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(l.isn, Isn::Random);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));

@@ -237,8 +237,13 @@ fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
 
 /// One client port, so every connection is a new incarnation of the same 4-tuple, opened
 /// as soon as the last one's TIME-WAIT allows; zero ISNs, so incarnations share their
-/// sequence space; links that deliver copies of segments again up to 3 s later.
+/// sequence space; links that deliver copies of segments again up to 3 s later. Without
+/// timestamps unless `timestamps`.
 fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
+    reincarnations_with(msl_ms, time_wait, false)
+}
+
+fn reincarnations_with(msl_ms: u64, time_wait: bool, timestamps: bool) -> Metrics {
     let hold_ms = if time_wait { 2 * msl_ms } else { 0 };
     let text = [
         "replications = 1\n".to_string(),
@@ -246,7 +251,7 @@ fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
             "stale",
             "120s",
             &format!(
-                "profile = \"linux\"\nisn = \"zero\"\nmsl = \"{msl_ms}ms\"\ntime_wait = {time_wait}"
+                "profile = \"linux\"\nisn = \"zero\"\nmsl = \"{msl_ms}ms\"\ntime_wait = {time_wait}\ntimestamps = {timestamps}"
             ),
         ),
         client_server(
@@ -278,6 +283,18 @@ fn old_duplicates_are_accepted_unless_time_wait_outlasts_them() {
     let long = reincarnations(2000, true);
     assert_eq!(long.stale_accepted, 0);
     assert!(long.conn_established > 20);
+}
+
+/// With timestamps (the linux profile's default) PAWS rejects the old copies even when
+/// TIME-WAIT is too short for them (RFC 7323 §5): the host's timestamp clock only grows, so
+/// a copy from an earlier incarnation carries a TSval older than the new one's TS.Recent.
+#[test]
+fn paws_rejects_old_duplicates_that_outlive_time_wait() {
+    let without = reincarnations_with(500, true, false);
+    assert!(without.stale_accepted > 0, "{without:?}");
+    let with = reincarnations_with(500, true, true);
+    assert_eq!(with.stale_accepted, 0, "{with:?}");
+    assert!(with.conn_established > 20);
 }
 
 #[test]

@@ -468,8 +468,8 @@ pub struct Config {
     /// NewReno), entered at ssthresh = 0.7·cwnd and left at cwnd = ssthresh. See
     /// [`Cubic`](crate::congestion::Cubic).
     ///
-    /// Linux: newreno (the Reno-family behaviour; Linux's own default is CUBIC, which
-    /// `"cubic"` selects); RFC 5681 + RFC 6582: newreno.
+    /// Linux: cubic (`net.ipv4.tcp_congestion_control`'s default); RFC 5681 + RFC 6582:
+    /// newreno.
     pub congestion: Congestion,
 
     /// How cwnd grows on each ACK of new data (Reno and NewReno; `congestion = "none"`
@@ -558,7 +558,7 @@ impl Config {
             init_cwnd: 10,
             delayed_ack: Some(Duration::from_millis(40)),
             quick_ack: true,
-            congestion: Congestion::NewReno,
+            congestion: Congestion::Cubic,
             cwnd_growth: CwndGrowth::PerSegmentAcked,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,

@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
 use crate::config::Config;
-use crate::connection::{syn_window, wscale_for, Connection, MAX_WSCALE};
+use crate::connection::{syn_window, wscale_for, Connection, MAX_WSCALE, TS_OFFSET};
 use crate::isn::FourTuple;
 use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
@@ -215,9 +215,9 @@ impl Listener {
             let sack = syn.opts.sack_permitted && self.config.sack;
             let bits = u32::from(wscale.map_or(COOKIE_TS_WSCALE as u8, |w| w.min(MAX_WSCALE)))
                 | if sack { COOKIE_TS_SACK } else { 0 };
-            // The connection's clock: milliseconds plus the ISS as offset (as
-            // `Connection` keeps it), its low bits replaced, never ahead of the clock.
-            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(cookie);
+            // The connection's clock (milliseconds, as `Connection` keeps it), its low bits
+            // replaced, never ahead of the clock.
+            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(TS_OFFSET);
             let mut val = (clock & !COOKIE_TS_MASK) | bits;
             if (val.wrapping_sub(clock) as i32) > 0 {
                 val = val.wrapping_sub(COOKIE_TS_MASK + 1);

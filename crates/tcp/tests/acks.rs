@@ -94,6 +94,10 @@ fn an_unanswered_fin_is_acknowledged_after_the_delay() {
     p.client.close(p.now).unwrap();
     p.run_until(t_ms(100));
     assert_eq!(p.server_state(), State::CloseWait);
-    assert_eq!(server_acks(&p), vec![(80, 102)], "FIN at 40 ms, its ACK at 80 ms");
+    assert_eq!(
+        server_acks(&p),
+        vec![(80, 102)],
+        "FIN at 40 ms, its ACK at 80 ms"
+    );
     assert_eq!(p.client_state(), State::FinWait2);
 }

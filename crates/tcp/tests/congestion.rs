@@ -16,6 +16,8 @@ fn cfg() -> Config {
         mss: 1000,
         init_cwnd: 10,
         delayed_ack: None,
+        // Reno's arithmetic, which these ladders were worked out with (CUBIC: `cubic.rs`).
+        congestion: Congestion::NewReno,
         // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks
         // (their own tests are in `options.rs`).
         timestamps: false,
@@ -318,6 +320,8 @@ fn slow_start_with_delayed_acks_per_profile() {
         let config = Config {
             mss: 1000,
             init_cwnd: 16,
+            congestion: Congestion::NewReno,
+            quick_ack: false,
             timestamps: false,
             sack: false,
             ..base
@@ -347,6 +351,9 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
             mss: 1000,
             init_cwnd: 22,
             delayed_ack: Some(ms(1)),
+            congestion: Congestion::NewReno,
+            quick_ack: false,
+            rtt_estimation: RttEstimation::Rfc6298,
             timestamps: false,
             sack: false,
             // A window the SYN offers as it is (a multiple of the MSS below 65,535), so that

@@ -4,7 +4,7 @@
 
 mod util;
 
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, Congestion};
 use synack_tcp::State;
 use util::{ms, t_ms, Pair, Side};
 
@@ -13,6 +13,8 @@ fn cfg() -> Config {
         mss: 1000,
         init_cwnd: 10,
         delayed_ack: None,
+        // Reno's arithmetic, which these ladders were worked out with (CUBIC: `cubic.rs`).
+        congestion: Congestion::NewReno,
         timestamps: false,
         ..Config::linux()
     }

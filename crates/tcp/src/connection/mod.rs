@@ -54,7 +54,7 @@ mod output;
 mod recovery;
 mod timeout;
 
-pub use options::{syn_window, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN};
+pub use options::{syn_window, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
 
 pub(crate) use input::acceptable;
 
@@ -297,7 +297,7 @@ impl Connection {
                 high_rxt: iss,
                 prr: recovery::Prr::default(),
             },
-            agreed: Agreed::new(iss),
+            agreed: Agreed::new(),
             retries: 0,
             stats: Stats::default(),
         }

@@ -13,6 +13,10 @@ use crate::seq::Seq;
 /// RFC 7323 §2.3: the largest shift.
 pub const MAX_WSCALE: u8 = 14;
 
+/// The timestamp clock's offset: 1 ms, so that no TSval is 0 (a TSecr of 0 means "none",
+/// RFC 7323 §3.2).
+pub const TS_OFFSET: u32 = 1;
+
 /// Bytes the timestamps option takes from every segment's payload once in use (Linux
 /// `TCPOLEN_TSTAMP_ALIGNED`).
 pub const TIMESTAMPS_LEN: u32 = 12;
@@ -32,16 +36,19 @@ pub(crate) struct Agreed {
     pub timestamps: bool,
     /// TS.Recent (RFC 7323 §4.3): the TSval to echo.
     pub ts_recent: u32,
-    /// Our timestamp clock's offset from the run's clock in ms (Linux draws one per
-    /// connection, `secure_tcp_ts_off`; here it is the ISS, already drawn per connection).
+    /// Our timestamp clock's offset from the run's clock in ms: [`TS_OFFSET`] for every
+    /// connection, so that TSvals grow across a host's connections (Linux adds a secret
+    /// offset per pair of addresses, `secure_tcp_ts_off`, which keeps what matters here:
+    /// successive incarnations of a 4-tuple see increasing TSvals, for PAWS and TIME-WAIT
+    /// reuse).
     pub ts_offset: u32,
 }
 
 impl Agreed {
-    /// The state before the peer's SYN is seen: nothing agreed, our clock's offset set.
-    pub fn new(iss: Seq) -> Agreed {
+    /// The state before the peer's SYN is seen: nothing agreed.
+    pub fn new() -> Agreed {
         Agreed {
-            ts_offset: iss.0,
+            ts_offset: TS_OFFSET,
             ..Agreed::default()
         }
     }

@@ -10,8 +10,9 @@
 //!   the RTO), except in pingpong mode.
 //! - Pingpong (interactive) mode: entered when we send data soon after data arrived (a reply)
 //!   and when the peer's FIN moves us to CLOSE-WAIT; quick ACKs stop, and the ACK of that
-//!   FIN waits, so that an application that closes at once sends one FIN-ACK (a three-segment
-//!   close). A delayed ACK that fires in pingpong mode ends it.
+//!   FIN waits ATO, so that an application that closes at once sends one FIN-ACK (a
+//!   three-segment close) — once data has arrived: before any, ATO is zero and the FIN is
+//!   acknowledged at once. A delayed ACK that fires in pingpong mode ends it.
 //!
 //! Simplified: one pingpong step (Linux ≥ 5.x counts them, `TCP_PINGPONG_THRESH` = 1 in 6.x
 //! kernels that use the count), and the delayed-ACK timeout is bounded by 200 ms in pingpong
@@ -94,7 +95,10 @@ impl Connection {
         if !self.config.quick_ack {
             return Some(base);
         }
-        let ato = self.rcv.acks.ato.max(base);
+        // Before any data arrived ATO is zero, and the "delayed" ACK goes at once (the
+        // timer is set to fire now): a FIN that ends a connection that received nothing is
+        // acknowledged at once.
+        let ato = self.rcv.acks.ato;
         if ato <= base {
             return Some(ato);
         }
@@ -109,9 +113,10 @@ impl Connection {
         Some(ato.min(max))
     }
 
-    /// Starts the delayed-ACK timer unless it runs.
+    /// Starts the delayed-ACK timer unless it runs; a zero delay is an ACK now.
     pub(super) fn schedule_delayed_ack(&mut self, now: Time) {
         match self.ack_delay() {
+            Some(delay) if delay.is_zero() => self.rcv.ack_now = true,
             Some(delay) if !self.timers.is_armed(Timer::DelayedAck) => {
                 self.timers.set(Timer::DelayedAck, now + delay);
             }

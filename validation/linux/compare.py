@@ -1002,7 +1002,7 @@ def report(linux, synack, ladders, args, started, finished, hs=None):
           "parsed headers). synack: `validation/linux/ladder.toml`, linux profile "
           "(`synack trace validation/linux/ladder.toml --format jsonl`). → client to server, "
           "← server to client; seq/ack relative to each side's ISN; Linux's `win` is the raw "
-          "field (scaled by 2^WS after the SYNs), synack's the window in bytes."
+          "field (scaled by 2^WS after the SYNs), and so is synack's (its options are in the jsonl trace)."
           % (RR_REQUEST, RR_RESPONSE))
         w("")
         w("| # | Linux t (ms) | Linux segment | synack t (ms) | synack segment |")

@@ -873,7 +873,7 @@ fn tcp_settings_resolve_profile_then_global_then_host() {
     let e = Experiment::parse(FULL, "full.toml").unwrap();
     // client: the global profile (rfc), then the global keys.
     let client = e.tcp_for("client");
-    assert_eq!(client.init_cwnd, 3, "rfc profile");
+    assert_eq!(client.init_cwnd, None, "rfc profile: RFC 3390");
     assert_eq!(client.min_rto, Duration::from_secs(1), "rfc profile");
     assert_eq!(client.mss, 1400, "global override");
     assert_eq!(client.msl, Duration::from_secs(30), "global override");
@@ -897,7 +897,7 @@ fn tcp_settings_resolve_profile_then_global_then_host() {
     // server: its own profile (linux) is the base; global keys still apply over it; its own
     // keys apply last.
     let server = e.tcp_for("server");
-    assert_eq!(server.init_cwnd, 10, "host profile switches the base");
+    assert_eq!(server.init_cwnd, Some(10), "host profile switches the base");
     assert_eq!(server.min_rto, Duration::from_millis(200), "linux base");
     assert_eq!(server.mss, 1400, "global override over the host's profile");
     assert_eq!(server.backlog, 16, "host override");
@@ -916,7 +916,7 @@ fn tcp_settings_resolve_profile_then_global_then_host() {
     assert_eq!(e.tcp_for("client").msl, Duration::from_secs(10));
     assert_eq!(
         e.tcp_for("client").init_cwnd,
-        10,
+        Some(10),
         "default profile is linux"
     );
     assert_eq!(e.tcp_for("nobody").msl, Duration::from_secs(10));
@@ -1133,7 +1133,7 @@ fn profiles_match_design() {
     assert_eq!(l.max_rto, Duration::from_secs(120));
     assert_eq!((l.syn_retries, l.synack_retries), (6, 5));
     assert_eq!(l.syn_linear_timeouts, 4);
-    assert_eq!(l.init_cwnd, 10);
+    assert_eq!(l.init_cwnd, Some(10));
     assert_eq!(l.delayed_ack, Some(Duration::from_millis(40)));
     assert_eq!(l.congestion, Congestion::Cubic);
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
@@ -1155,7 +1155,12 @@ fn profiles_match_design() {
     assert_eq!(r.max_rto, Duration::from_secs(60));
     assert_eq!((r.syn_retries, r.synack_retries), (6, 5));
     assert_eq!(r.syn_linear_timeouts, 0);
-    assert_eq!(r.init_cwnd, 3);
+    assert_eq!(r.init_cwnd, None);
+    assert_eq!(
+        (r.initial_window(1460), r.initial_window(536)),
+        (4380, 2144),
+        "RFC 3390: 3 and 4 segments"
+    );
     assert_eq!(r.delayed_ack, Some(Duration::from_millis(200)));
     assert_eq!(r.congestion, Congestion::NewReno);
     assert_eq!((r.send_buffer, r.recv_buffer), (4_000_000, 4_000_000));
@@ -1258,4 +1263,20 @@ fn congestion_cubic_is_a_choice() {
     assert_eq!(Congestion::Cubic.to_string(), "cubic");
     let err = e.with_overrides(&set("cubik")).unwrap_err();
     assert!(err.to_string().contains("`cubic`"), "{err}");
+}
+
+/// `init_cwnd` takes a number of segments or "rfc3390", and says so when given anything else.
+#[test]
+fn init_cwnd_is_segments_or_rfc3390() {
+    let head = "name = \"x\"\nduration = \"1s\"\n[[host]]\nname = \"a\"\n[tcp]\n";
+    let e = Experiment::parse(&format!("{head}init_cwnd = \"rfc3390\"\n"), "x.toml").unwrap();
+    assert_eq!(e.tcp_for("a").init_cwnd, None);
+    let e = Experiment::parse(&format!("{head}init_cwnd = 4\n"), "x.toml").unwrap();
+    assert_eq!(e.tcp_for("a").init_cwnd, Some(4));
+    let err = Experiment::parse(&format!("{head}init_cwnd = \"ten\"\n"), "x.toml").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected a number of segments such as 10, or \"rfc3390\""),
+        "{err}"
+    );
 }

@@ -435,11 +435,12 @@ pub struct Config {
     /// Linux ≥ 6.5: 4 (`net.ipv4.tcp_syn_linear_timeouts`); RFC 6298 (5.5): 0 — always back off.
     pub syn_linear_timeouts: u32,
 
-    /// Initial congestion window, in segments.
+    /// Initial congestion window, in segments; `None` (`"rfc3390"` in files) is RFC 3390's
+    /// min(4·SMSS, max(2·SMSS, 4380 bytes)): 3 segments at SMSS 1460, 4 at 536.
     ///
-    /// Linux: 10 (TCP_INIT_CWND, as RFC 6928 allows); RFC 3390: min(4·mss, max(2·mss,
-    /// 4380 bytes)) = 3 segments for mss 1460.
-    pub init_cwnd: u32,
+    /// Linux: 10 (TCP_INIT_CWND, as RFC 6928 allows); RFC: rfc3390.
+    #[serde(serialize_with = "ser_init_cwnd")]
+    pub init_cwnd: Option<u32>,
 
     /// Longest an ACK may be delayed; `None` ("off" in files) acknowledges every segment at once.
     ///
@@ -555,7 +556,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 4,
-            init_cwnd: 10,
+            init_cwnd: Some(10),
             delayed_ack: Some(Duration::from_millis(40)),
             quick_ack: true,
             congestion: Congestion::Cubic,
@@ -593,7 +594,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 0,
-            init_cwnd: 3,
+            init_cwnd: None,
             delayed_ack: Some(Duration::from_millis(200)),
             quick_ack: false,
             congestion: Congestion::NewReno,
@@ -647,7 +648,7 @@ impl Config {
         if self.initial_rto > self.max_rto {
             return fail("initial_rto", "must not exceed max_rto");
         }
-        if self.init_cwnd == 0 {
+        if self.init_cwnd == Some(0) {
             return fail("init_cwnd", "expected at least 1 segment");
         }
         if self.send_buffer == 0 {
@@ -699,6 +700,24 @@ fn ser_delayed_ack<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S
     match d {
         Some(d) => s.collect_str(d),
         None => s.serialize_str("off"),
+    }
+}
+
+fn ser_init_cwnd<S: Serializer>(n: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.serialize_u32(*n),
+        None => s.serialize_str("rfc3390"),
+    }
+}
+
+impl Config {
+    /// The initial congestion window in bytes for segments of `smss` bytes.
+    pub fn initial_window(&self, smss: u64) -> u64 {
+        match self.init_cwnd {
+            Some(n) => u64::from(n) * smss,
+            // RFC 3390 §1, equation (1).
+            None => (4 * smss).min((2 * smss).max(4380)),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use util::{ms, t_ms, Pair};
 fn cfg() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         timestamps: false,
         sack: false,
         rtt_estimation: RttEstimation::Rfc6298,

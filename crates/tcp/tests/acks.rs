@@ -11,7 +11,7 @@ use util::{ms, t_ms, Pair, Side};
 fn cfg(quick_ack: bool) -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 10,
+        init_cwnd: Some(10),
         timestamps: false,
         quick_ack,
         ..Config::linux()
@@ -53,7 +53,7 @@ fn a_fresh_connection_acknowledges_every_segment() {
 #[test]
 fn quick_acks_run_out_after_sixteen() {
     let config = Config {
-        init_cwnd: 40,
+        init_cwnd: Some(40),
         ..cfg(true)
     };
     let mut p = established(&config);

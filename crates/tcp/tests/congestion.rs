@@ -14,7 +14,7 @@ use util::{ms, t_ms, Pair, Side};
 fn cfg() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 10,
+        init_cwnd: Some(10),
         delayed_ack: None,
         // Reno's arithmetic, which these ladders were worked out with (CUBIC: `cubic.rs`).
         congestion: Congestion::NewReno,
@@ -155,8 +155,9 @@ fn reno_needs_a_timeout_for_the_second_loss() {
     assert_eq!(p.server().bytes_received(), 10_000);
 }
 
-/// Slow start (RFC 5681 §3.1): from the rfc profile's 3 segments, each ACK adds one SMSS,
-/// so with an ACK per segment the window doubles every round trip (20 ms): 3, 6, 12, 24.
+/// Slow start (RFC 5681 §3.1): from the rfc profile's RFC 3390 window (4 segments at SMSS
+/// 1000), each ACK adds one SMSS, so with an ACK per segment the window doubles every round
+/// trip (20 ms): 4, 8, 16, then the 17 segments left of 45.
 #[test]
 fn slow_start_doubles_per_round_trip() {
     let config = Config {
@@ -167,8 +168,8 @@ fn slow_start_doubles_per_round_trip() {
     let mut p = established(&config);
     p.client.send(p.now, 45_000).unwrap();
     p.run(10_000);
-    assert_eq!(per_round(&p), vec![(30, 3), (50, 6), (70, 12), (90, 24)]);
-    assert_eq!(p.client.cwnd(), 48_000);
+    assert_eq!(per_round(&p), vec![(30, 4), (50, 8), (70, 16), (90, 17)]);
+    assert_eq!(p.client.cwnd(), 4_000 + 45 * 1_000);
 }
 
 /// A timeout: ssthresh = max(FlightSize/2, 2·SMSS), cwnd = 1 SMSS (RFC 5681 §3.1 eq. (4)).
@@ -187,7 +188,7 @@ fn timeout_collapses_the_window() {
 fn fixed_window_never_moves() {
     let fixed = Config {
         congestion: Congestion::None,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         ..cfg()
     };
     let mut p = established(&fixed);
@@ -319,7 +320,7 @@ fn slow_start_with_delayed_acks_per_profile() {
     ] {
         let config = Config {
             mss: 1000,
-            init_cwnd: 16,
+            init_cwnd: Some(16),
             congestion: Congestion::NewReno,
             quick_ack: false,
             timestamps: false,
@@ -349,7 +350,7 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
     for base in [Config::rfc(), Config::linux()] {
         let config = Config {
             mss: 1000,
-            init_cwnd: 22,
+            init_cwnd: Some(22),
             delayed_ack: Some(ms(1)),
             congestion: Congestion::NewReno,
             quick_ack: false,
@@ -387,4 +388,21 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
     );
     let total = rfc[20] - rfc[0];
     assert!((10_000..=11_500).contains(&total), "{total}");
+}
+
+/// RFC 3390's initial window, the rfc profile's: min(4·SMSS, max(2·SMSS, 4380 bytes)) —
+/// 3 segments at SMSS 1460, 4 at 536, 2 at 2500.
+#[test]
+fn rfc_initial_window_follows_rfc_3390() {
+    for (mss, segments) in [(1460, 3), (536, 4), (2500, 2)] {
+        let config = Config {
+            mss,
+            ..Config::rfc()
+        };
+        let mut p = established(&config);
+        p.client.send(p.now, 20_000).unwrap();
+        p.run_until(t_ms(31));
+        let first_flight = data(&p).iter().filter(|&&(t, _, _)| t == 30).count();
+        assert_eq!(first_flight, segments, "SMSS {mss}");
+    }
 }

@@ -528,7 +528,7 @@ fn idle_time_does_not_count_towards_the_curve() {
 fn bulk_config() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 10,
+        init_cwnd: Some(10),
         delayed_ack: None,
         congestion: Congestion::Cubic,
         send_buffer: 1 << 30,

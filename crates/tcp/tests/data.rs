@@ -11,7 +11,7 @@ use util::{ms, t_ms, Pair, Side};
 fn cfg() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks
         // (their own tests are in `options.rs`).
         timestamps: false,

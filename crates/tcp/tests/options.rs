@@ -142,7 +142,7 @@ fn blocks_of(p: &Pair, side: Side) -> Vec<Vec<(u32, u32)>> {
 fn sack_blocks_report_the_newest_first() {
     let config = Config {
         mss: 1000,
-        init_cwnd: 6,
+        init_cwnd: Some(6),
         timestamps: false,
         delayed_ack: None,
         ..Config::linux()

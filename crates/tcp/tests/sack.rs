@@ -11,7 +11,7 @@ use util::{ms, t_ms, Pair, Side};
 fn cfg() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 10,
+        init_cwnd: Some(10),
         delayed_ack: None,
         // Reno's arithmetic, which these ladders were worked out with (CUBIC: `cubic.rs`).
         congestion: Congestion::NewReno,

@@ -20,7 +20,7 @@ use util::{ms, t_ms};
 fn cfg() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         isn: Isn::Zero,
         ephemeral_ports: ports(40000, 40004),
         // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks

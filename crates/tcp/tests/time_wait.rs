@@ -13,7 +13,7 @@ use util::{ms, t_ms, Pair, Side, CLIENT_PORT, SERVER_PORT};
 fn linux() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         // Round numbers: no timestamps taking 12 bytes of each segment, no SACK blocks
         // (their own tests are in `options.rs`).
         timestamps: false,
@@ -29,7 +29,7 @@ fn linux() -> Config {
 fn rfc() -> Config {
     Config {
         mss: 1000,
-        init_cwnd: 4,
+        init_cwnd: Some(4),
         ..Config::rfc()
     }
 }

@@ -72,7 +72,8 @@ tcp_keys! {
     syn_retries: u32,
     synack_retries: u32,
     syn_linear_timeouts: u32,
-    init_cwnd: u32,
+    /// Segments, or `"rfc3390"`.
+    init_cwnd: Option<u32> => "rfc3390_or_segments",
     /// A duration, or `"off"`.
     delayed_ack: Option<Duration> => "off_or_duration",
     quick_ack: bool,
@@ -153,6 +154,53 @@ impl WordOrDuration {
             Some(None) => s.serialize_str(self.0),
             None => s.serialize_none(),
         }
+    }
+}
+
+/// `init_cwnd`: a number of segments, or `"rfc3390"` (RFC 3390's formula).
+mod rfc3390_or_segments {
+    pub fn serialize<S: serde::Serializer>(
+        v: &Option<Option<u32>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(Some(n)) => s.serialize_u32(*n),
+            Some(None) => s.serialize_str("rfc3390"),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<u32>>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Option<u32>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number of segments such as 10, or \"rfc3390\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<u32>, E> {
+                u32::try_from(v).map(Some).map_err(|_| {
+                    E::custom(format!(
+                        "expected a number of segments from 1 to {}; found {v}",
+                        u32::MAX
+                    ))
+                })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u32>, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u32>, E> {
+                if v == "rfc3390" {
+                    Ok(None)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a number of segments such as 10, or \"rfc3390\"; found \"{v}\""
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V).map(Some)
     }
 }
 

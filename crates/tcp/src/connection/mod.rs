@@ -284,7 +284,7 @@ impl Connection {
                 config.congestion,
                 config.cwnd_growth,
                 u64::from(mss),
-                u64::from(config.init_cwnd) * u64::from(mss),
+                config.initial_window(u64::from(mss)),
             ),
             sent: SentLog::new(iss),
             recovery: Recovery {
@@ -655,7 +655,7 @@ impl Connection {
             // RFC 5681 §3.1: after a lost SYN or SYN-ACK the initial window is one segment.
             mss
         } else {
-            u64::from(self.config.init_cwnd) * mss
+            self.config.initial_window(mss)
         };
         self.cc = Controller::with_growth(
             self.config.congestion,

@@ -11,19 +11,21 @@
 //! - No payload: the stream is sequence numbers only, so the receiving application is told
 //!   byte *counts*. Nothing checks content; reassembly keeps ranges.
 //! - The receiving application reads at once: the advertised window is always the receive
-//!   buffer (up to what the agreed window scale expresses), so this endpoint never advertises a zero
-//!   window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
+//!   buffer (up to what the agreed window scale expresses), so this endpoint never
+//!   advertises a zero window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
 //!   are not modelled; flow control still bounds the sender by the advertised window, and a
 //!   zero window from a peer (a scripted one) is probed by the persist timer.
-//! - Go-back-N after a timeout, and the sender ignores SACK blocks (it offers SACK and its
-//!   receiver sends blocks, RFC 2018 §4, without D-SACK); no limited transmit (RFC 3042): a
-//!   window with many losses recovers more slowly than Linux. NewReno is RFC 6582 §4's
-//!   "Impatient" variant: only the first partial ACK resets the retransmission timer, so a
-//!   window with more holes than one RTO has round trips for ends in a timeout.
-//! - One RTT sample per round trip for the RTO (a single timed segment), even with
-//!   timestamps (RFC 7323 §4's RTTM is not used yet); congestion control gets one per ACK,
-//!   from the send times of the segments in flight (Linux's `ca_rtt_us`). Timestamps tick
-//!   at 1 ms (Linux's TCP clock) and serve PAWS (§5), also in TIME-WAIT. A segment without
+//! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`), losses found by RFC 6675's
+//!   rule, not RACK-TLP (RFC 8985, Linux's default): a lost retransmission or a lost tail
+//!   waits for the retransmission timer. No D-SACK, no undo. After a timeout the resend is
+//!   go-back-N, skipping what was SACKed. Without SACK, no limited transmit (RFC 3042), and
+//!   NewReno is RFC 6582 §4's "Impatient" variant: only the first partial ACK resets the
+//!   retransmission timer, so a window with more holes than one RTO has round trips for
+//!   ends in a timeout.
+//! - RTT: with `rtt_estimation = "rfc6298"` one sample per round trip (a single timed
+//!   segment); with `"linux"` one per ACK of new data (`rtt_sample`). Congestion control
+//!   gets one per ACK either way (Linux's `ca_rtt_us`). Timestamps tick at 1 ms (Linux's
+//!   TCP clock) and serve RTTM and PAWS (§5), also in TIME-WAIT. A segment without
 //!   timestamps on a connection that agreed on them is accepted, as Linux accepts it (RFC
 //!   7323 §3.2 says it SHOULD be dropped).
 //! - No receive-buffer autotuning: once the handshake is over the window is the whole
@@ -33,8 +35,7 @@
 //! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.
 //! - A data retransmission gives up after [`DATA_RETRIES`] timeouts, counted rather than
 //!   timed as Linux's `tcp_retries2` is.
-//! - ACKs are delayed from the first segment on: Linux's quick-ACK mode at the start of a
-//!   connection is not modelled, so early round trips may take up to `delayed_ack` longer.
+//! - ACKs: RFC 1122's delayed ACKs, or with `quick_ack` Linux's policy (`acks.rs`).
 //! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
 //! - A SYN-ACK resent because the peer's SYN came again does not count towards

@@ -132,3 +132,31 @@ fn after_a_timeout_only_what_is_not_sacked_is_resent() {
     );
     assert_eq!(s.retransmits as usize, resent.len());
 }
+
+/// The retransmission of the hole is lost too. Without RACK that takes the retransmission
+/// timer; with RACK's rule for retransmissions (RFC 8985 §6.2) the SACK of data first sent
+/// after it, SRTT + SRTT/4 later, shows it lost, and it goes again at once: no timeout.
+#[test]
+fn a_lost_retransmission_goes_again_without_a_timeout() {
+    let mut p = established();
+    p.drop_next(Side::Client, |s| s.seq.0 == 101);
+    p.drop_next(Side::Client, |s| s.seq.0 == 101);
+    p.client.send(p.now, 40_000).unwrap();
+    p.run_until(t_ms(400));
+    let sends_of_first = (p.log.iter())
+        .filter(|l| l.from == Side::Client && l.seg.seq.0 == 101 && l.seg.len > 0)
+        .map(|l| l.sent.as_nanos() / 1_000_000)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        sends_of_first.len(),
+        3,
+        "sent, resent, resent again: {sends_of_first:?}"
+    );
+    assert!(
+        sends_of_first[2] < 200,
+        "long before a 1 s timeout: {sends_of_first:?}"
+    );
+    let s = p.client.stats();
+    assert_eq!((s.rto_timeouts, s.fast_retransmits), (0, 1));
+    assert_eq!(p.server().bytes_received(), 40_000);
+}

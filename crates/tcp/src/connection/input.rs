@@ -278,7 +278,7 @@ impl Connection {
         };
         self.cc.on_ack_sample(&sample);
         if self.agreed.sack {
-            self.on_ack_sack(data, sacked, false);
+            self.on_ack_sack(now, data, sacked, false);
         } else {
             self.on_ack_congestion(now, ack, data);
         }
@@ -361,7 +361,7 @@ impl Connection {
             && self.peer_window(seg) == self.snd.wnd
             && self.snd.una != self.snd.max;
         if self.agreed.sack {
-            return self.on_ack_sack(0, sacked, duplicate || sacked > 0);
+            return self.on_ack_sack(now, 0, sacked, duplicate || sacked > 0);
         }
         if !duplicate {
             return;

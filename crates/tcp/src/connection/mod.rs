@@ -202,6 +202,8 @@ struct Recovery {
     high_rxt: Seq,
     /// With SACK: proportional rate reduction's counters (RFC 6937).
     prr: recovery::Prr,
+    /// With SACK: this recovery's retransmissions, watched for their own loss (RACK).
+    resent: recovery::Watched,
 }
 
 /// One TCP connection.
@@ -297,6 +299,7 @@ impl Connection {
                 board: Scoreboard::default(),
                 high_rxt: iss,
                 prr: recovery::Prr::default(),
+                resent: recovery::Watched::default(),
             },
             agreed: Agreed::new(),
             retries: 0,

@@ -16,15 +16,87 @@
 //! - After a timeout the scoreboard is kept (Linux `tcp_enter_loss`, unless the receiver
 //!   reneged): the go-back-N resend skips what the receiver holds.
 //!
-//! Simplified: no RACK-TLP (RFC 8985) — losses are found by the RFC 6675 rule, and a lost
-//! tail waits for the retransmission timer; no D-SACK, no undo of spurious recoveries.
+//! - A retransmission lost again is found as RACK finds it (RFC 8985 §6.2, Linux
+//!   `tcp_rack_detect_loss`): once data first sent after it has been delivered and a
+//!   reordering window has passed (SRTT + SRTT/4 since it went out), it is lost, leaves
+//!   pipe, and goes out again before any other hole.
+//!
+//! Simplified: RACK only for retransmissions (first transmissions are judged by the RFC 6675
+//! rule), with SRTT for RACK's RTT and SRTT/4 for its window, at most [`WATCHED`] at once;
+//! no tail loss probe (a lost tail waits for the retransmission timer); no D-SACK, no undo
+//! of spurious recoveries.
 
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
 
 use super::Connection;
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
+
+/// Retransmissions watched for their own loss, at most this many at once (a further one
+/// falls back to the retransmission timer).
+pub const WATCHED: usize = 16;
+
+/// One retransmission of the current recovery.
+#[derive(Clone, Copy, Debug, Default)]
+struct Resent {
+    start: Seq,
+    end: Seq,
+    at: Time,
+    /// SND.MAX when it went out: data beyond was first sent after it.
+    max_then: Seq,
+    lost: bool,
+}
+
+/// The retransmissions of the current recovery that may still be lost.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Watched {
+    len: u8,
+    items: [Resent; WATCHED],
+}
+
+impl Watched {
+    fn as_slice(&self) -> &[Resent] {
+        &self.items[..usize::from(self.len)]
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Resent] {
+        &mut self.items[..usize::from(self.len)]
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Watches `[start, end)`, resent at `at` when SND.MAX was `max_then`.
+    fn watch(&mut self, start: Seq, end: Seq, at: Time, max_then: Seq) {
+        let again = Resent {
+            start,
+            end,
+            at,
+            max_then,
+            lost: false,
+        };
+        if let Some(r) = self.as_mut_slice().iter_mut().find(|r| r.start == start) {
+            *r = again;
+        } else if usize::from(self.len) < WATCHED {
+            self.items[usize::from(self.len)] = again;
+            self.len += 1;
+        }
+    }
+
+    /// Keeps those with bytes still neither acknowledged nor SACKed.
+    fn retain(&mut self, keep: impl Fn(&Resent) -> bool) {
+        let mut n = 0;
+        for i in 0..usize::from(self.len) {
+            if keep(&self.items[i]) {
+                self.items[n] = self.items[i];
+                n += 1;
+            }
+        }
+        self.len = n as u8;
+    }
+}
 
 /// PRR's counters for one recovery (RFC 6937 §3).
 #[derive(Clone, Copy, Debug, Default)]
@@ -54,16 +126,18 @@ impl Connection {
 
     /// An ACK with SACK agreed: `acked` bytes newly acknowledged, `sacked` newly SACKed,
     /// `dup` a duplicate ACK (RFC 5681 §2, or one with new SACK information: RFC 6675 §2).
-    pub(super) fn on_ack_sack(&mut self, acked: u64, sacked: u64, dup: bool) {
+    pub(super) fn on_ack_sack(&mut self, now: Time, acked: u64, sacked: u64, dup: bool) {
         if self.recovery.in_recovery {
             if self.snd.una.gt(self.recovery.recover) {
                 // Linux `tcp_end_cwnd_reduction`: recovery over, cwnd = ssthresh.
                 self.recovery.in_recovery = false;
                 self.recovery.dup_acks = 0;
+                self.recovery.resent.clear();
                 let flight = u64::from(self.snd.max.since(self.snd.una));
                 self.cc.on_recovery_end(flight);
                 self.cc.set_window(self.cc.ssthresh());
             } else {
+                self.detect_lost_retransmissions(now);
                 self.prr_update(acked + sacked, acked > 0);
             }
             return;
@@ -98,6 +172,7 @@ impl Connection {
         self.recovery.in_recovery = true;
         self.recovery.recover = self.snd.max - 1;
         self.recovery.high_rxt = self.snd.una;
+        self.recovery.resent.clear();
         self.recovery.prr = Prr {
             recover_fs: cwnd,
             ..Prr::default()
@@ -149,11 +224,56 @@ impl Connection {
             }
         };
         let resent = if self.recovery.in_recovery {
-            unsacked(self.recovery.high_rxt)
+            let lost_again: u32 = (self.recovery.resent.as_slice().iter())
+                .filter(|r| r.lost)
+                .map(|r| {
+                    let (s, e) = (r.start.max(una), r.end.min(self.recovery.high_rxt));
+                    if s.lt(e) {
+                        e.since(s) - board.bytes_in(s, e)
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            unsacked(self.recovery.high_rxt).saturating_sub(lost_again)
         } else {
             0
         };
         u64::from(unsacked(max) - unsacked(lost_below)) + u64::from(resent)
+    }
+
+    /// RACK's rule for retransmissions (RFC 8985 §6.2): one is lost once data first sent
+    /// after it has been delivered (SACKed or acknowledged) and SRTT plus a reordering window
+    /// of SRTT/4 has passed since it went out. Delivered ones are forgotten.
+    fn detect_lost_retransmissions(&mut self, now: Time) {
+        let una = self.snd.una;
+        let board = self.recovery.board;
+        self.recovery.resent.retain(|r| {
+            let s = r.start.max(una);
+            s.lt(r.end) && board.bytes_in(s, r.end) < r.end.since(s)
+        });
+        let Some(srtt) = self.rtt.srtt() else {
+            return;
+        };
+        let window = srtt + Duration::from_nanos(srtt.as_nanos() / 4);
+        let delivered_to = board.ranges().last().map_or(una, |&(_, r)| r.max(una));
+        for r in self.recovery.resent.as_mut_slice() {
+            if !r.lost && delivered_to.gt(r.max_then) && now.saturating_since(r.at) >= window {
+                r.lost = true;
+            }
+        }
+    }
+
+    /// A retransmission RACK found lost, to go again first: from its first byte neither
+    /// acknowledged nor SACKed, up to SMSS and short of the next SACKed range.
+    fn next_lost_retransmission(&self) -> Option<(Seq, u32)> {
+        let r = self.recovery.resent.as_slice().iter().find(|r| r.lost)?;
+        let (hole, sacked_next) = self.recovery.board.next_hole(r.start.max(self.snd.una));
+        if !hole.lt(r.end) {
+            return None;
+        }
+        let limit = sacked_next.map_or(r.end, |s| s.min(r.end));
+        Some((hole, limit.since(hole).min(self.snd.mss)))
     }
 
     /// Sends while pipe < cwnd: lost holes first, in order, then new data (RFC 6675 §5
@@ -162,7 +282,10 @@ impl Connection {
     pub(super) fn send_in_sack_recovery(&mut self, now: Time) {
         loop {
             let room = self.cc.window().saturating_sub(self.pipe());
-            let Some((seq, len)) = self.next_lost_hole().or_else(|| self.next_new_data()) else {
+            let next = (self.next_lost_retransmission())
+                .or_else(|| self.next_lost_hole())
+                .or_else(|| self.next_new_data());
+            let Some((seq, len)) = next else {
                 return;
             };
             if room < u64::from(len.max(1)) {
@@ -177,7 +300,9 @@ impl Connection {
             };
             let seg = self.segment(seq, flags, len);
             if seq.lt(self.snd.max) {
-                self.recovery.high_rxt = seg.end();
+                self.recovery.high_rxt = self.recovery.high_rxt.max(seg.end());
+                let max = self.snd.max;
+                self.recovery.resent.watch(seq, seg.end(), now, max);
             } else {
                 self.snd.nxt = seg.end();
             }

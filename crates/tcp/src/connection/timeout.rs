@@ -111,6 +111,7 @@ impl Connection {
         self.cc.on_enter_loss(now, self.snd.max);
         // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
         self.recovery.in_recovery = false;
+        self.recovery.resent.clear();
         self.recovery.dup_acks = 0;
         self.recovery.recover = self.snd.max - 1;
         // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.

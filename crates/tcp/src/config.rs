@@ -429,6 +429,13 @@ pub struct Config {
     /// Linux: 5 (`net.ipv4.tcp_synack_retries`); RFC: 5 (no RFC value; Linux's is kept).
     pub synack_retries: u32,
 
+    /// Linux's SYN-queue pruning (`reqsk_timer_handler`): once the SYN queue is more than
+    /// half full, half-open connections that have already timed out get fewer SYN-ACK
+    /// retries (down to 2) the fewer young ones there are, keeping room for new SYNs.
+    ///
+    /// Linux: true; RFC: false (every half-open connection gets `synack_retries`).
+    pub syn_queue_pruning: bool,
+
     /// Extra SYN retransmissions sent at `initial_rto` intervals, before exponential backoff
     /// starts; on top of `syn_retries`.
     ///
@@ -555,6 +562,7 @@ impl Config {
             rtt_estimation: RttEstimation::Linux,
             syn_retries: 6,
             synack_retries: 5,
+            syn_queue_pruning: true,
             syn_linear_timeouts: 4,
             init_cwnd: Some(10),
             delayed_ack: Some(Duration::from_millis(40)),
@@ -593,6 +601,7 @@ impl Config {
             rtt_estimation: RttEstimation::Rfc6298,
             syn_retries: 6,
             synack_retries: 5,
+            syn_queue_pruning: false,
             syn_linear_timeouts: 0,
             init_cwnd: None,
             delayed_ack: Some(Duration::from_millis(200)),

@@ -74,6 +74,8 @@ pub struct Listener {
     port: u16,
     secret: (u64, u64),
     half_open: u32,
+    /// Half-open connections whose SYN-ACK has not timed out yet (Linux's `qlen_young`).
+    young: u32,
     unaccepted: u32,
     stats: ListenerStats,
 }
@@ -86,6 +88,7 @@ impl Listener {
             port,
             secret: (rng.next_u64(), rng.next_u64()),
             half_open: 0,
+            young: 0,
             unaccepted: 0,
             stats: ListenerStats::default(),
         }
@@ -124,6 +127,7 @@ impl Listener {
         }
         if self.half_open < self.config.backlog {
             self.half_open += 1;
+            self.young += 1;
             return SynDecision::Open;
         }
         if !self.config.syn_cookies {
@@ -135,12 +139,42 @@ impl Listener {
     }
 
     /// A connection opened by [`SynDecision::Open`] left SYN-RECEIVED: into the accept queue
-    /// if `established`, else gone (reset or timed out).
-    pub fn half_open_ended(&mut self, established: bool) {
+    /// if `established`, else gone (reset or timed out); `young` if its SYN-ACK never timed
+    /// out.
+    pub fn half_open_ended(&mut self, established: bool, young: bool) {
         self.half_open = self.half_open.saturating_sub(1);
+        if young {
+            self.young = self.young.saturating_sub(1);
+        }
         if established {
             self.unaccepted += 1;
         }
+    }
+
+    /// A half-open connection's SYN-ACK timed out for the first time: it is no longer young.
+    pub fn synack_timed_out(&mut self) {
+        self.young = self.young.saturating_sub(1);
+    }
+
+    /// The SYN-ACK retransmissions a half-open connection may make, with `syn_queue_pruning`
+    /// as Linux's `reqsk_timer_handler` decides them: while the queue is more than half full
+    /// (2·qlen > max(8, backlog)), one fewer than `synack_retries` for each halving of the
+    /// young share, down to 2 ("we reserve half of room for young embrions; and abort old
+    /// ones without pity").
+    pub fn synack_retry_limit(&self) -> u32 {
+        let mut limit = self.config.synack_retries;
+        let qlen = self.half_open;
+        if self.config.syn_queue_pruning && 2 * qlen > self.config.backlog.max(8) {
+            let mut young = u64::from(self.young) * 2;
+            while limit > 2 {
+                if u64::from(qlen) < young {
+                    break;
+                }
+                limit -= 1;
+                young <<= 1;
+            }
+        }
+        limit
     }
 
     /// The application took one established connection from the accept queue.
@@ -316,8 +350,8 @@ mod tests {
         assert_eq!(l.on_syn(t, tuple(), &syn(1, 1460)), SynDecision::Open);
         assert_eq!(l.on_syn(t, tuple(), &syn(2, 1460)), SynDecision::Open);
         assert_eq!(l.on_syn(t, tuple(), &syn(3, 1460)), SynDecision::Drop);
-        l.half_open_ended(true);
-        l.half_open_ended(true);
+        l.half_open_ended(true, true);
+        l.half_open_ended(true, true);
         assert!(l.accept_queue_full());
         assert_eq!(l.on_syn(t, tuple(), &syn(4, 1460)), SynDecision::Drop);
         l.accepted();
@@ -371,5 +405,46 @@ mod tests {
             l.check_cookie(Time::ZERO, tuple(), Seq(777), wrong_tick),
             None
         );
+    }
+
+    /// `reqsk_timer_handler`'s arithmetic: under half full, every entry keeps its 5 retries;
+    /// over half full, one fewer per halving of the young share, down to 2.
+    #[test]
+    fn pruning_lowers_the_retries_of_old_entries() {
+        let config = Config {
+            backlog: 128,
+            ..Config::linux()
+        };
+        let mut l = Listener::new(&config, 80, &mut ChaCha8Rng::seed_from_u64(3));
+        let t = Time::ZERO;
+        for i in 0..100 {
+            assert_eq!(l.on_syn(t, tuple(), &syn(i, 1460)), SynDecision::Open);
+        }
+        assert_eq!(l.synack_retry_limit(), 5, "all 100 young: 100 < 2·100");
+        for _ in 0..70 {
+            l.synack_timed_out();
+        }
+        // 30 young: 100 ≥ 60 → 4; 100 < 120 → stop.
+        assert_eq!(l.synack_retry_limit(), 4);
+        for _ in 0..20 {
+            l.synack_timed_out();
+        }
+        // 10 young: 100 ≥ 20, 40, 80 → 2.
+        assert_eq!(l.synack_retry_limit(), 2);
+        // Back under half full (64 of 128): no pruning.
+        for _ in 0..36 {
+            l.half_open_ended(false, false);
+        }
+        assert_eq!(l.synack_retry_limit(), 5);
+        let rfc = Listener::new(
+            &Config {
+                backlog: 128,
+                syn_queue_pruning: false,
+                ..Config::linux()
+            },
+            80,
+            &mut ChaCha8Rng::seed_from_u64(3),
+        );
+        assert_eq!(rfc.synack_retry_limit(), 5);
     }
 }

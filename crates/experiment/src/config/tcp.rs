@@ -71,6 +71,7 @@ tcp_keys! {
     rtt_estimation: RttEstimation,
     syn_retries: u32,
     synack_retries: u32,
+    syn_queue_pruning: bool,
     syn_linear_timeouts: u32,
     /// Segments, or `"rfc3390"`.
     init_cwnd: Option<u32> => "rfc3390_or_segments",

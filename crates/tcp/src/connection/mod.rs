@@ -229,6 +229,9 @@ pub struct Connection {
     agreed: Agreed,
     /// Consecutive timeouts of the current retransmission.
     retries: u32,
+    /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
+    /// pruning); else `synack_retries`.
+    synack_limit: Option<u32>,
     stats: Stats,
 }
 
@@ -303,6 +306,7 @@ impl Connection {
             },
             agreed: Agreed::new(),
             retries: 0,
+            synack_limit: None,
             stats: Stats::default(),
         }
     }
@@ -514,6 +518,19 @@ impl Connection {
     /// SND.WND: the peer's window in bytes, scaled.
     pub fn send_window(&self) -> u32 {
         self.snd.wnd
+    }
+    /// Timeouts of our SYN or SYN-ACK so far (0 once the handshake is over and data flows).
+    pub fn syn_timeouts(&self) -> u32 {
+        if self.syn_acked() {
+            0
+        } else {
+            self.retries
+        }
+    }
+    /// Lowers the SYN-ACK retransmissions this half-open connection may still make (Linux's
+    /// SYN-queue pruning, decided by its listener).
+    pub fn limit_synack_retries(&mut self, n: u32) {
+        self.synack_limit = Some(n);
     }
     /// ISS and IRS (the latter 0 until the peer's SYN arrives).
     pub fn isn(&self) -> (Seq, Seq) {

@@ -74,7 +74,7 @@ impl Connection {
 
     /// The SYN-ACK went unacknowledged: exponential backoff, `synack_retries` times.
     fn on_synack_timeout(&mut self, now: Time) {
-        if self.retries >= self.config.synack_retries {
+        if self.retries >= self.synack_limit.unwrap_or(self.config.synack_retries) {
             return self.finish(Event::TimedOut);
         }
         self.retries += 1;

@@ -241,6 +241,8 @@ struct ConnSocket<A, T> {
     listener: Option<ListenerId>,
     /// That listener, while the connection counts in its SYN queue.
     syn_queue: Option<ListenerId>,
+    /// Its SYN-ACK has not timed out yet (a young entry of the SYN queue).
+    young: bool,
 }
 
 /// A connection in TIME-WAIT: only what TIME-WAIT needs.
@@ -387,6 +389,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             tag,
             listener,
             syn_queue: None,
+            young: true,
         }));
         self.demux.insert(key, SocketId::Conn(id));
         id

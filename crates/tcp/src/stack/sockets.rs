@@ -25,10 +25,11 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         } = event
         {
             if let Some(l) = s.syn_queue.take() {
+                let young = s.young;
                 let generation = self.conns.generation(id.0);
                 let listener = &mut self.listeners[l.index()];
                 let established = to == State::Established;
-                listener.inner.half_open_ended(established);
+                listener.inner.half_open_ended(established, young);
                 if established {
                     listener.accept_queue.push_back((id, generation));
                 }
@@ -67,10 +68,13 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     fn forget(&mut self, id: ConnId) -> Settled<T> {
         let s = self.conns.get(id.0).expect(LIVE);
         let (syn_queue, tag, stats) = (s.syn_queue, s.tag, s.conn.stats());
+        let young = s.young;
         let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
         self.conns.free(id.0);
         if let Some(l) = syn_queue {
-            self.listeners[l.index()].inner.half_open_ended(false);
+            self.listeners[l.index()]
+                .inner
+                .half_open_ended(false, young);
         }
         self.demux.remove(&key);
         Settled::Closed { tag, stats }
@@ -93,10 +97,24 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
 
     /// Runs the connection's timers if one is due at `now` (a spurious wake-up does
     /// nothing); drain and settle it after.
+    ///
+    /// A half-open connection of a listener first learns how many SYN-ACK retries it has
+    /// left (SYN-queue pruning, [`Listener::synack_retry_limit`](crate::Listener::synack_retry_limit)),
+    /// and its first timeout makes it no longer young.
     pub fn handle_conn_timeout(&mut self, now: Time, id: ConnId) {
-        let conn = &mut self.conns.get_mut(id.0).expect(LIVE).conn;
-        if conn.poll_timeout().is_some_and(|t| t <= now) {
-            conn.handle_timeout(now);
+        let s = self.conns.get_mut(id.0).expect(LIVE);
+        if s.conn.poll_timeout().is_none_or(|t| t > now) {
+            return;
+        }
+        let listener = s.syn_queue.map(|l| &mut self.listeners[l.index()].inner);
+        let Some(listener) = listener else {
+            return s.conn.handle_timeout(now);
+        };
+        s.conn.limit_synack_retries(listener.synack_retry_limit());
+        s.conn.handle_timeout(now);
+        if s.young && s.conn.syn_timeouts() > 0 {
+            s.young = false;
+            listener.synack_timed_out();
         }
     }
 

@@ -20,7 +20,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         match self.lookup(seg.dst_port, remote, seg.src_port) {
             Some(SocketId::Conn(id)) => self.conn_segment(now, id, seg),
             Some(SocketId::TimeWait(id)) => self.time_wait_segment(now, id, remote, seg),
-            None => self.no_connection(now, remote, seg),
+            None => self.no_connection(now, remote, seg, None),
         }
     }
 
@@ -64,8 +64,11 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             }
             TimeWaitAction::Close => self.end_time_wait(id, TimeWaitEnd::Rst),
             TimeWaitAction::Reopen => {
+                // Linux's `tw_isn` (`tcp_timewait_state_process`): the new incarnation's ISS
+                // lies beyond every sequence number of the old one (RFC 1122 §4.2.2.13).
+                let tw_isn = s.tw.successor_isn();
                 self.end_time_wait(id, TimeWaitEnd::Reopen);
-                return self.no_connection(now, remote, seg);
+                return self.no_connection(now, remote, seg, Some(tw_isn));
             }
             TimeWaitAction::Ignore => {}
         }
@@ -85,13 +88,20 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         });
     }
 
-    /// RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN): a segment for no socket.
-    fn no_connection(&mut self, now: Time, remote: A, seg: &Segment) -> Incoming<T> {
+    /// RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN): a segment for no socket;
+    /// `tw_isn`, the ISS for a connection that reopens a TIME-WAIT 4-tuple.
+    fn no_connection(
+        &mut self,
+        now: Time,
+        remote: A,
+        seg: &Segment,
+        tw_isn: Option<Seq>,
+    ) -> Incoming<T> {
         let listener = self.listener_on(seg.dst_port);
         let (syn, ack, rst) = (seg.flags.syn(), seg.flags.ack(), seg.flags.rst());
         match listener {
             // LISTEN, third: a SYN.
-            Some(l) if syn && !ack && !rst => self.listener_syn(now, l, remote, seg),
+            Some(l) if syn && !ack && !rst => self.listener_syn(now, l, remote, seg, tw_isn),
             // LISTEN, first: an incoming RST is ignored. CLOSED: likewise.
             _ if rst => Incoming::Dropped(DropReason::RstForNothing),
             // An ACK that may carry a SYN cookie (RFC 4987 §3.6); if not, LISTEN, second.
@@ -132,7 +142,14 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// A listener takes a SYN: a new connection in SYN-RECEIVED, a cookie, or nothing.
-    fn listener_syn(&mut self, now: Time, l: ListenerId, remote: A, syn: &Segment) -> Incoming<T> {
+    fn listener_syn(
+        &mut self,
+        now: Time,
+        l: ListenerId,
+        remote: A,
+        syn: &Segment,
+        tw_isn: Option<Seq>,
+    ) -> Incoming<T> {
         let tuple = self.tuple(syn.dst_port, remote, syn.src_port);
         let listener = &mut self.listeners[l.index()].inner;
         match listener.on_syn(now, tuple, syn) {
@@ -149,7 +166,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 Incoming::Answered(Answer::Cookie)
             }
             SynDecision::Open => {
-                let iss = self.isn.next(now, tuple);
+                let iss = tw_isn.unwrap_or_else(|| self.isn.next(now, tuple));
                 let conn = Connection::accept(now, &self.config, syn.dst_port, syn, iss)
                     .expect("the listener passes SYNs only");
                 let id = self.insert(conn, remote, T::default(), Some(l));

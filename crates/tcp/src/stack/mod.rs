@@ -28,10 +28,6 @@
 //!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
 //!   A port is taken only while a connection or TIME-WAIT socket of the same 4-tuple exists,
 //!   so one port serves many destinations, and a listening port may be handed out too.
-//! - A SYN that reopens a 4-tuple from TIME-WAIT gets an ISS drawn as for any other
-//!   connection, not Linux's `tw_snd_nxt + 65537` ([`TimeWait::successor_isn`]): with `isn =
-//!   "clock"` the draw lies beyond the old incarnation's anyway; with `zero` or `random` the
-//!   new incarnation's segments may fall in the old one's sequence space.
 //! - No `tcp_abort_on_overflow`: while a listener's accept queue is full, the final ACK of a
 //!   handshake is ignored and the SYN-ACK is sent again (Linux's default).
 

@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
 use crate::config::Config;
-use crate::connection::{syn_window, wscale_for, Connection, MAX_WSCALE, TS_OFFSET};
+use crate::connection::{syn_window, ts_clock, wscale_for, Connection, MAX_WSCALE};
 use crate::isn::FourTuple;
 use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
@@ -251,7 +251,7 @@ impl Listener {
                 | if sack { COOKIE_TS_SACK } else { 0 };
             // The connection's clock (milliseconds, as `Connection` keeps it), its low bits
             // replaced, never ahead of the clock.
-            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(TS_OFFSET);
+            let clock = ts_clock(now);
             let mut val = (clock & !COOKIE_TS_MASK) | bits;
             if (val.wrapping_sub(clock) as i32) > 0 {
                 val = val.wrapping_sub(COOKIE_TS_MASK + 1);

@@ -24,7 +24,7 @@
 
 use synack_sim::{Duration, Time};
 
-use crate::connection::{acceptable, Stats};
+use crate::connection::{acceptable, paws_rejects, ts_before, ts_clock, Stats};
 use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
 
@@ -49,25 +49,6 @@ pub enum TimeWaitAction {
     Ignore,
 }
 
-/// What a TIME-WAIT keeps of a connection's timestamps (RFC 7323 §3, §5): TS.Recent, to
-/// echo and to reject old duplicates against, and our clock's offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TsEcho {
-    pub recent: u32,
-    pub offset: u32,
-}
-
-impl TsEcho {
-    /// PAWS (RFC 7323 §5.3 R1): a TSval older than TS.Recent.
-    fn rejects(&self, seg: &Segment) -> bool {
-        !seg.flags.rst()
-            && seg
-                .opts
-                .timestamp
-                .is_some_and(|ts| (ts.val.wrapping_sub(self.recent) as i32) < 0)
-    }
-}
-
 /// A connection in TIME-WAIT, reduced to what TIME-WAIT needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeWait {
@@ -83,8 +64,9 @@ pub struct TimeWait {
     rcv_wnd: u32,
     /// Our window scale: the ACKs' window field is RCV.WND shifted by it.
     rcv_wscale: u8,
-    /// Timestamps, if the connection used them: TS.Recent and our clock (RFC 7323).
-    ts: Option<TsEcho>,
+    /// TS.Recent, if the connection used timestamps (RFC 7323 §3, §5): to echo, and to
+    /// reject old duplicates against.
+    ts_recent: Option<u32>,
     /// When TIME-WAIT ends.
     deadline: Time,
     /// 2·MSL, for restarting the timer.
@@ -104,7 +86,7 @@ impl TimeWait {
         (rcv_nxt, rcv_wnd, rcv_wscale): (Seq, u32, u8),
         (deadline, len): (Time, Duration),
         rfc1337: bool,
-        ts: Option<TsEcho>,
+        ts_recent: Option<u32>,
         stats: Stats,
     ) -> TimeWait {
         TimeWait {
@@ -115,7 +97,7 @@ impl TimeWait {
             rcv_nxt,
             rcv_wnd,
             rcv_wscale,
-            ts,
+            ts_recent,
             deadline,
             len,
             stats,
@@ -135,7 +117,10 @@ impl TimeWait {
         }
         // PAWS (RFC 7323 §5.3 R1, Linux `tcp_timewait_state_process`): an old duplicate
         // is acknowledged and dropped.
-        if self.ts.is_some_and(|ts| ts.rejects(seg)) {
+        if self
+            .ts_recent
+            .is_some_and(|recent| paws_rejects(seg, recent))
+        {
             return TimeWaitAction::Ack(self.send_ack(now));
         }
         // RFC 9293 §3.10.7.4 first: an unacceptable segment, other than a RST, is answered
@@ -147,8 +132,8 @@ impl TimeWait {
             }
             if seg.flags.fin() && seg.end() == self.rcv_nxt {
                 self.deadline = now + self.len;
-                if let (Some(ts), Some(seen)) = (&mut self.ts, seg.opts.timestamp) {
-                    ts.recent = seen.val;
+                if let (Some(recent), Some(seen)) = (&mut self.ts_recent, seg.opts.timestamp) {
+                    *recent = seen.val;
                 }
                 return TimeWaitAction::AckFin(self.send_ack(now));
             }
@@ -192,9 +177,9 @@ impl TimeWait {
     /// The ACK this connection sends at `now`: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with
     /// timestamps if the connection used them.
     pub fn ack_segment(&self, now: Time) -> Segment {
-        let timestamp = self.ts.map(|ts| Timestamp {
-            val: ((now.as_nanos() / 1_000_000) as u32).wrapping_add(ts.offset),
-            ecr: ts.recent,
+        let timestamp = self.ts_recent.map(|recent| Timestamp {
+            val: ts_clock(now),
+            ecr: recent,
         });
         Segment {
             src_port: self.local_port,
@@ -217,11 +202,13 @@ impl TimeWait {
     /// timestamps, newer than TS.Recent (Linux `tcp_timewait_state_process`).
     pub fn accepts(&self, syn: &Segment) -> bool {
         let is_syn = syn.flags.syn() && !syn.flags.ack() && !syn.flags.rst();
-        let newer = match (self.ts, syn.opts.timestamp) {
-            (Some(ts), Some(seen)) => (seen.val.wrapping_sub(ts.recent) as i32) > 0,
+        let newer = match (self.ts_recent, syn.opts.timestamp) {
+            (Some(recent), Some(seen)) => ts_before(recent, seen.val),
             _ => false,
         };
-        let paws = self.ts.is_some_and(|ts| ts.rejects(syn));
+        let paws = self
+            .ts_recent
+            .is_some_and(|recent| paws_rejects(syn, recent));
         is_syn && !paws && (syn.seq.gt(self.rcv_nxt) || newer)
     }
 

@@ -2,7 +2,7 @@
 
 use synack_sim::{Duration, Time};
 
-use super::{Connection, Event};
+use super::{ts_clock, Connection, Event};
 use crate::config::PassiveClose;
 use crate::congestion::{AckSample, CongestionControl, PartialAck};
 use crate::segment::{Flags, SackBlocks, Segment};
@@ -293,7 +293,7 @@ impl Connection {
             let by_ts = tsecr
                 .filter(|&e| e != 0 && self.agreed.timestamps)
                 .map(|e| {
-                    let ticks = self.agreed.ts_val(now).wrapping_sub(e);
+                    let ticks = ts_clock(now).wrapping_sub(e);
                     Duration::from_millis(u64::from(ticks)).max(Duration::from_micros(1))
                 });
             if let Some(r) = seq_rtt.or(by_ts) {

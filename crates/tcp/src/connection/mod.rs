@@ -55,7 +55,8 @@ mod output;
 mod recovery;
 mod timeout;
 
-pub use options::{syn_window, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
+pub(crate) use options::{paws_rejects, ts_before};
+pub use options::{syn_window, ts_clock, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
 
 pub(crate) use input::acceptable;
 
@@ -73,7 +74,7 @@ use crate::segment::{Options, SackBlocks, Segment};
 use crate::sent::SentLog;
 use crate::seq::Seq;
 use crate::state::State;
-use crate::time_wait::{TimeWait, TsEcho};
+use crate::time_wait::TimeWait;
 
 use crate::timer::{Timer, TimerTable};
 use options::Agreed;
@@ -304,7 +305,7 @@ impl Connection {
                 prr: recovery::Prr::default(),
                 resent: recovery::Watched::default(),
             },
-            agreed: Agreed::new(),
+            agreed: Agreed::default(),
             retries: 0,
             synack_limit: None,
             stats: Stats::default(),
@@ -590,10 +591,7 @@ impl Connection {
                 (self.rcv.nxt, self.rcv.wnd, self.agreed.rcv_wscale),
                 (deadline, self.config.time_wait_len()),
                 self.config.rfc1337,
-                self.agreed.timestamps.then_some(TsEcho {
-                    recent: self.agreed.ts_recent,
-                    offset: self.agreed.ts_offset,
-                }),
+                self.agreed.timestamps.then_some(self.agreed.ts_recent),
                 self.stats,
             )
         })

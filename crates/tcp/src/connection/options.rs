@@ -36,28 +36,29 @@ pub(crate) struct Agreed {
     pub timestamps: bool,
     /// TS.Recent (RFC 7323 §4.3): the TSval to echo.
     pub ts_recent: u32,
-    /// Our timestamp clock's offset from the run's clock in ms: [`TS_OFFSET`] for every
-    /// connection, so that TSvals grow across a host's connections (Linux adds a secret
-    /// offset per pair of addresses, `secure_tcp_ts_off`, which keeps what matters here:
-    /// successive incarnations of a 4-tuple see increasing TSvals, for PAWS and TIME-WAIT
-    /// reuse).
-    pub ts_offset: u32,
+}
+
+/// The host's timestamp clock at `now`: milliseconds (Linux's 1 kHz TCP clock) plus
+/// [`TS_OFFSET`], the same for every connection, so that TSvals grow across a host's
+/// connections (Linux adds a secret offset per pair of addresses, `secure_tcp_ts_off`,
+/// which keeps what matters here: successive incarnations of a 4-tuple see increasing
+/// TSvals, for PAWS and TIME-WAIT reuse).
+pub fn ts_clock(now: Time) -> u32 {
+    ((now.as_nanos() / 1_000_000) as u32).wrapping_add(TS_OFFSET)
+}
+
+/// Whether timestamp `a` is before `b`, modulo 2³² (RFC 7323 §5.3).
+pub(crate) fn ts_before(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+/// PAWS (RFC 7323 §5.3 R1, Linux `tcp_paws_discard`): `seg` carries a TSval older than
+/// TS.Recent = `recent`, so it is an old duplicate. A RST is never discarded this way.
+pub(crate) fn paws_rejects(seg: &Segment, recent: u32) -> bool {
+    !seg.flags.rst() && (seg.opts.timestamp).is_some_and(|ts| ts_before(ts.val, recent))
 }
 
 impl Agreed {
-    /// The state before the peer's SYN is seen: nothing agreed.
-    pub fn new() -> Agreed {
-        Agreed {
-            ts_offset: TS_OFFSET,
-            ..Agreed::default()
-        }
-    }
-
-    /// Our timestamp clock at `now`: milliseconds (Linux's 1 kHz TCP clock) plus the offset.
-    pub fn ts_val(&self, now: Time) -> u32 {
-        ((now.as_nanos() / 1_000_000) as u32).wrapping_add(self.ts_offset)
-    }
-
     /// The peer's SYN (or SYN-ACK) arrived: what both ends offered is agreed.
     pub fn take_peer_syn(&mut self, config: &Config, syn: &Options) {
         self.sack = config.sack && syn.sack_permitted;
@@ -73,15 +74,9 @@ impl Agreed {
         }
     }
 
-    /// PAWS (RFC 7323 §5.3 R1, Linux `tcp_paws_discard`): a segment whose TSval is older
-    /// than TS.Recent is an old duplicate. A RST is never discarded this way.
+    /// PAWS with the agreed timestamps ([`paws_rejects`]).
     pub fn paws_rejects(&self, seg: &Segment) -> bool {
-        self.timestamps
-            && !seg.flags.rst()
-            && seg
-                .opts
-                .timestamp
-                .is_some_and(|ts| (ts.val.wrapping_sub(self.ts_recent) as i32) < 0)
+        self.timestamps && paws_rejects(seg, self.ts_recent)
     }
 
     /// RFC 7323 §4.3 (2), as Linux applies it (`tcp_replace_ts_recent`): a segment that
@@ -128,7 +123,7 @@ impl Connection {
             wscale: offers(c.window_scaling, a.scaling).then(|| wscale_for(c.recv_buffer)),
             sack_permitted: offers(c.sack, a.sack),
             timestamp: offers(c.timestamps, a.timestamps).then(|| Timestamp {
-                val: a.ts_val(now),
+                val: ts_clock(now),
                 ecr: if synack { a.ts_recent } else { 0 },
             }),
             sack: SackBlocks::default(),

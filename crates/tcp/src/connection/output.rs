@@ -2,7 +2,7 @@
 
 use synack_sim::Time;
 
-use super::{syn_window, Connection, MAX_UNSCALED};
+use super::{syn_window, ts_clock, Connection, MAX_UNSCALED};
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
@@ -202,7 +202,7 @@ impl Connection {
         if !seg.flags.syn() {
             if self.agreed.timestamps {
                 seg.opts.timestamp = Some(Timestamp {
-                    val: self.agreed.ts_val(now),
+                    val: ts_clock(now),
                     ecr: self.agreed.ts_recent,
                 });
             }

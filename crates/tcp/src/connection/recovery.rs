@@ -247,8 +247,8 @@ impl Connection {
     /// of SRTT/4 has passed since it went out. Delivered ones are forgotten.
     fn detect_lost_retransmissions(&mut self, now: Time) {
         let una = self.snd.una;
-        let board = self.recovery.board;
-        self.recovery.resent.retain(|r| {
+        let (board, resent) = (&self.recovery.board, &mut self.recovery.resent);
+        resent.retain(|r| {
             let s = r.start.max(una);
             s.lt(r.end) && board.bytes_in(s, r.end) < r.end.since(s)
         });
@@ -257,7 +257,7 @@ impl Connection {
         };
         let window = srtt + Duration::from_nanos(srtt.as_nanos() / 4);
         let delivered_to = board.ranges().last().map_or(una, |&(_, r)| r.max(una));
-        for r in self.recovery.resent.as_mut_slice() {
+        for r in resent.as_mut_slice() {
             if !r.lost && delivered_to.gt(r.max_then) && now.saturating_since(r.at) >= window {
                 r.lost = true;
             }

@@ -224,8 +224,9 @@ fn the_capture_carries_the_linux_options() {
         assert!(p.payload.len() <= 1448, "1460 − 12 bytes of timestamps");
     }
     let window_of = |i: usize| decode(file.blocks[i].data).window;
-    // 4,000,000 bytes advertised as 62,500 << 6 once the handshake agreed on shift 6.
-    assert_eq!(window_of(2), 62_500);
+    // The SYN's 64,240 bytes, where receive-buffer autotuning starts, advertised as
+    // 1004 << 6 once the handshake agreed on shift 6.
+    assert_eq!(window_of(2), 1004);
 }
 
 #[test]

@@ -143,6 +143,40 @@ impl fmt::Display for Congestion {
     }
 }
 
+/// How losses are recovered from without SACK (with SACK both use RFC 6675 with
+/// proportional rate reduction, RFC 6937).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossRecovery {
+    /// RFC 5681 §3.2 fast recovery with window inflation by one SMSS per duplicate ACK,
+    /// kept over partial ACKs by RFC 6582 (`congestion = "newreno"`, §4's "Impatient"
+    /// timer) or left at the first new ACK (`"reno"`).
+    Rfc,
+    /// Linux's `tcp_fastretrans_alert` in Reno mode (`tcp_is_reno`): each duplicate ACK
+    /// counts as a segment that left the network (`tcp_add_reno_sack`), which lets new data
+    /// out before the third (RFC 3042's limited transmit, in effect); the third marks the
+    /// first segment lost and starts a recovery paced by PRR (`tcp_cwnd_reduction`); each
+    /// partial ACK marks the next one lost (`tcp_newreno_mark_lost`) and restarts the
+    /// retransmission timer (`tcp_rearm_rto`: RFC 6582's "Slow-but-Steady"); no inflation.
+    Linux,
+}
+
+impl LossRecovery {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossRecovery::Rfc => "rfc",
+            LossRecovery::Linux => "linux",
+        }
+    }
+}
+
+impl fmt::Display for LossRecovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How the congestion window grows on an ACK of new data, in slow start and in congestion
 /// avoidance. The two differ once ACKs cover more than one segment (delayed ACKs: every
 /// second segment).
@@ -487,6 +521,13 @@ pub struct Config {
     /// acknowledged); RFC 5681 §3.1: per-ack (equations 2 and 3).
     pub cwnd_growth: CwndGrowth,
 
+    /// Loss recovery without SACK (with SACK: RFC 6675 with PRR either way).
+    ///
+    /// Linux: linux (Reno mode of `tcp_fastretrans_alert`: duplicate ACKs counted as
+    /// delivered segments, PRR, the timer restarted on every partial ACK); RFC 5681 §3.2 +
+    /// RFC 6582: rfc (window inflation, NewReno's partial ACKs, the "Impatient" timer).
+    pub recovery: LossRecovery,
+
     /// Send buffer, bytes: how much the application may have written and not yet had
     /// acknowledged.
     ///
@@ -499,6 +540,14 @@ pub struct Config {
     /// Linux: 4 MB = 4 000 000 bytes (DESIGN.md; `tcp_rmem`'s maximum is 6 MiB);
     /// RFC: 4 MB (no RFC value; the same as Linux).
     pub recv_buffer: u64,
+
+    /// Receive-buffer autotuning (Linux's `net.ipv4.tcp_moderate_rcvbuf`): the window starts
+    /// at what the SYN offered, its clamp at Linux's default buffer (80,896 bytes), and both
+    /// grow with what the application reads per round trip, up to `recv_buffer`
+    /// (`tcp_grow_window`, `tcp_rcv_space_adjust`); data held beyond a hole counts against it.
+    ///
+    /// Linux: true; RFC: false (the whole `recv_buffer` from the handshake on).
+    pub recv_autotuning: bool,
 
     /// How initial sequence numbers are chosen.
     ///
@@ -569,8 +618,10 @@ impl Config {
             quick_ack: true,
             congestion: Congestion::Cubic,
             cwnd_growth: CwndGrowth::PerSegmentAcked,
+            recovery: LossRecovery::Linux,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
+            recv_autotuning: true,
             isn: Isn::Random,
             backlog: 128,
             accept_queue: 128,
@@ -608,8 +659,10 @@ impl Config {
             quick_ack: false,
             congestion: Congestion::NewReno,
             cwnd_growth: CwndGrowth::PerAck,
+            recovery: LossRecovery::Rfc,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
+            recv_autotuning: false,
             isn: Isn::Clock,
             backlog: 128,
             accept_queue: 128,

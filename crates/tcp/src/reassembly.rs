@@ -11,6 +11,8 @@ pub struct Reassembly {
     delivered: u64,
     /// Sorted, disjoint, non-adjacent `[start, end)` ranges, all beyond `delivered`.
     held: Vec<(u64, u64)>,
+    /// The bytes in `held`.
+    held_bytes: u64,
 }
 
 /// What one arriving piece of the stream did.
@@ -34,7 +36,12 @@ impl Reassembly {
 
     /// Bytes held beyond holes.
     pub fn held_bytes(&self) -> u64 {
-        self.held.iter().map(|(s, e)| e - s).sum()
+        self.held_bytes
+    }
+
+    /// The end of the last range held beyond a hole, if any.
+    pub fn held_end(&self) -> Option<u64> {
+        self.held.last().map(|&(_, e)| e)
     }
 
     /// Whether ranges are held beyond a hole.
@@ -85,6 +92,8 @@ impl Reassembly {
             if s > self.delivered {
                 break;
             }
+            // Overlap with what `insert` delivered was never counted twice: count it out.
+            self.held_bytes -= e - s;
             self.delivered = self.delivered.max(e);
             n += 1;
         }
@@ -104,6 +113,7 @@ impl Reassembly {
         let s = self.held[i..j].first().map_or(start, |r| r.0.min(start));
         let e = self.held[i..j].last().map_or(end, |r| r.1.max(end));
         self.held.splice(i..j, [(s, e)]);
+        self.held_bytes += (e - s) - old;
         // The ranges are disjoint, so the union grew exactly when the piece brought new bytes.
         e - s > old
     }
@@ -131,6 +141,7 @@ mod tests {
         assert_eq!((a.delivered, a.filled_gap), (200, true));
         assert_eq!(r.delivered(), 500);
         assert!(!r.has_holes());
+        assert_eq!(r.held_bytes(), 0);
         assert!(r.insert(0, 500, 1000).duplicate);
     }
 
@@ -145,6 +156,7 @@ mod tests {
         assert!(r.insert(12, 38, 100).duplicate);
         r.insert(90, 150, 100);
         assert_eq!(r.held, vec![(10, 40), (90, 100)]);
+        assert_eq!((r.held_bytes(), r.held_end()), (40, Some(100)));
         let a = r.insert(0, 95, 100);
         assert_eq!(a.delivered, 100);
         assert!(r.insert(100, 120, 100).duplicate, "beyond the window");

@@ -5,7 +5,7 @@ mod util;
 
 use std::collections::BTreeMap;
 
-use synack_tcp::config::{Config, Congestion, RttEstimation};
+use synack_tcp::config::{Config, Congestion, LossRecovery, RttEstimation};
 use synack_tcp::State;
 use util::{ms, t_ms, Pair, Side};
 
@@ -26,6 +26,8 @@ fn cfg() -> Config {
         rtt_estimation: RttEstimation::Rfc6298,
         // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
         quick_ack: false,
+        // RFC 5681/6582 recovery (Linux's Reno mode: the `linux_reno_mode_*` tests).
+        recovery: LossRecovery::Rfc,
         ..Config::linux()
     }
 }
@@ -355,6 +357,7 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
             congestion: Congestion::NewReno,
             quick_ack: false,
             rtt_estimation: RttEstimation::Rfc6298,
+            recovery: LossRecovery::Rfc,
             timestamps: false,
             sack: false,
             // A window the SYN offers as it is (a multiple of the MSS below 65,535), so that
@@ -405,4 +408,93 @@ fn rfc_initial_window_follows_rfc_3390() {
         let first_flight = data(&p).iter().filter(|&&(t, _, _)| t == 30).count();
         assert_eq!(first_flight, segments, "SMSS {mss}");
     }
+}
+
+/// `cfg()` with Linux's Reno-mode recovery (`recovery = "linux"`, no SACK).
+fn linux_reno() -> Config {
+    Config {
+        recovery: LossRecovery::Linux,
+        ..cfg()
+    }
+}
+
+/// One loss, with more data queued than the window. Linux's Reno mode counts each duplicate
+/// ACK as a segment that left the network (`tcp_add_reno_sack`), so the first two each let
+/// a new segment out (RFC 3042's limited transmit, in effect): 14101 and 15101, at 50 ms
+/// beside the four that slow start sent on the two ACKs of new data. The third marks 2101
+/// lost and starts recovery: ssthresh = cwnd / 2 = 6000 (cwnd was 12,000: 10 + 2 segments
+/// of slow start), pipe = 14,000 outstanding − 3000 counted − 1000 lost = 10,000, above
+/// ssthresh, so PRR's proportional part gives ⌈1000 · 6000 / 12,000⌉ = 500 bytes, raised to
+/// one segment for the retransmission (`tcp_cwnd_reduction`). No inflation: cwnd never
+/// exceeds 11,000 in recovery, which ends at cwnd = ssthresh. Under RFC 5681/6582 the same
+/// loss sends nothing on the first two duplicate ACKs.
+#[test]
+fn linux_reno_mode_limited_transmit_and_prr() {
+    let mut sent_on_dups = Vec::new();
+    for config in [linux_reno(), cfg()] {
+        let mut p = established(&config);
+        p.drop_next(Side::Client, |s| s.seq.0 == 2101);
+        p.client.send(p.now, 30_000).unwrap();
+        let mut cwnd_in_recovery = Vec::new();
+        while p.step() {
+            if p.client.stats().fast_retransmits > 0 && p.now.as_nanos() < 70_000_000 {
+                cwnd_in_recovery.push(p.client.cwnd());
+            }
+        }
+        let at_50: Vec<u32> = (data(&p).into_iter())
+            .filter(|&(t, _, _)| t == 50)
+            .map(|(_, seq, _)| seq)
+            .collect();
+        sent_on_dups.push(at_50);
+        if config.recovery == LossRecovery::Linux {
+            assert_eq!(cwnd_in_recovery.iter().max(), Some(&11_000));
+            assert_eq!(p.client.ssthresh(), 6000);
+        }
+        let stats = p.client.stats();
+        assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
+        assert_eq!(p.server().bytes_received(), 30_000);
+    }
+    assert_eq!(
+        sent_on_dups[0][..7],
+        [10_101, 11_101, 12_101, 13_101, 14_101, 15_101, 2101],
+        "Linux: two new segments on the first two duplicate ACKs, then the retransmission"
+    );
+    assert_eq!(
+        sent_on_dups[1][..5],
+        [10_101, 11_101, 12_101, 13_101, 2101],
+        "RFC 5681: nothing new before the third duplicate ACK"
+    );
+}
+
+/// The six losses in a row of `impatient_newreno_times_out_one_rto_after_the_first_partial_ack`
+/// in Linux's Reno mode: every partial ACK marks the next segment lost
+/// (`tcp_newreno_mark_lost`) and restarts the retransmission timer (`tcp_rearm_rto`, RFC
+/// 6582's "Slow-but-Steady"), so the six holes are repaired one per 60 ms round trip, each
+/// sent once, with no timeout and no go-back-N.
+#[test]
+fn linux_reno_mode_repairs_one_hole_per_round_trip_without_a_timeout() {
+    let mut p = Pair::connect(&linux_reno(), &linux_reno(), ms(30));
+    p.run_until(t_ms(60));
+    for i in 1..=6u32 {
+        p.drop_next(Side::Client, move |s| {
+            s.len > 0 && s.seq.0 == 101 + 1000 * i
+        });
+    }
+    p.client.send(p.now, 10_000).unwrap();
+    p.run(1000);
+    let retransmits: Vec<_> = data(&p).into_iter().skip(10).collect();
+    let expected: Vec<_> = (1..=6u32)
+        .map(|i| (u64::from(60 + 60 * i), 101 + 1000 * i, true))
+        .collect();
+    assert_eq!(retransmits, expected);
+    let stats = p.client.stats();
+    assert_eq!(
+        (
+            stats.fast_retransmits,
+            stats.retransmits,
+            stats.rto_timeouts
+        ),
+        (1, 6, 0)
+    );
+    assert_eq!(p.server().bytes_received(), 10_000);
 }

@@ -535,6 +535,8 @@ fn bulk_config() -> Config {
         recv_buffer: 1 << 30,
         // Round numbers: no 12 bytes of timestamps in each segment.
         timestamps: false,
+        // A window that never limits the sender (autotuning's own tests: `window.rs`).
+        recv_autotuning: false,
         ..Config::linux()
     }
 }

@@ -22,6 +22,8 @@ fn linux() -> Config {
         rtt_estimation: RttEstimation::Rfc6298,
         // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
         quick_ack: false,
+        // The whole buffer as the window, one field value (autotuning: `window.rs`).
+        recv_autotuning: false,
         ..Config::linux()
     }
 }

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile, RttEstimation,
+    Config, Congestion, CwndGrowth, Handshake, Isn, LossRecovery, PassiveClose, PortRange, Profile,
+    RttEstimation,
 };
 
 use super::units;
@@ -80,8 +81,10 @@ tcp_keys! {
     quick_ack: bool,
     congestion: Congestion,
     cwnd_growth: CwndGrowth,
+    recovery: LossRecovery,
     send_buffer: u64 => "units::opt_size",
     recv_buffer: u64 => "units::opt_size",
+    recv_autotuning: bool,
     isn: Isn,
     backlog: u32,
     accept_queue: u32,

@@ -3,7 +3,7 @@
 use synack_sim::{Duration, Time};
 
 use super::{ts_clock, Connection, Event};
-use crate::config::PassiveClose;
+use crate::config::{LossRecovery, PassiveClose};
 use crate::congestion::{AckSample, CongestionControl, PartialAck};
 use crate::segment::{Flags, SackBlocks, Segment};
 use crate::seq::Seq;
@@ -83,7 +83,7 @@ impl Connection {
         if ack_ok {
             self.set_window(seg);
             self.on_new_ack(now, seg, 0);
-            self.establish();
+            self.establish(now);
             self.rcv.ack_now = true;
         } else {
             // Simultaneous open (Figure 7): SYN-RECEIVED, and our SYN goes out again with
@@ -194,7 +194,7 @@ impl Connection {
             }
             self.set_window(seg);
             self.on_new_ack(now, seg, 0);
-            self.establish();
+            self.establish(now);
         } else if seg.ack.gt(self.snd.max) {
             // "If the ACK acks something not yet sent … send an ACK, drop the segment."
             self.rcv.ack_now = true;
@@ -277,8 +277,13 @@ impl Connection {
             max_packets_out: self.sent.max_packets_out(),
         };
         self.cc.on_ack_sample(&sample);
+        if self.recovery.after_rto && ack.gt(self.recovery.recover) {
+            self.recovery.after_rto = false;
+        }
         if self.agreed.sack {
             self.on_ack_sack(now, data, sacked, false);
+        } else if self.config.recovery == LossRecovery::Linux {
+            self.on_ack_reno(now, data);
         } else {
             self.on_ack_congestion(now, ack, data);
         }
@@ -366,6 +371,10 @@ impl Connection {
         if !duplicate {
             return;
         }
+        if self.config.recovery == LossRecovery::Linux {
+            let delivered = self.add_reno_sack();
+            return self.on_ack_sack(now, 0, delivered, true);
+        }
         if self.recovery.in_recovery {
             // RFC 5681 §3.2 (4): inflate the window by the segment that left the network.
             self.cc.on_dup_ack();
@@ -414,6 +423,9 @@ impl Connection {
         let limit = self.rcv.stream.delivered() + u64::from(self.rcv.wnd);
         let arrival = self.rcv.stream.insert(start, end, limit);
         self.rcv.nxt += arrival.delivered as u32;
+        if !arrival.duplicate {
+            self.tune_on_data(now, seg, arrival.delivered > 0);
+        }
         if self.agreed.sack {
             self.track_sack_blocks(start, arrival.out_of_order);
         }

@@ -15,12 +15,14 @@
 //!   advertises a zero window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
 //!   are not modelled; flow control still bounds the sender by the advertised window, and a
 //!   zero window from a peer (a scripted one) is probed by the persist timer.
-//! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`), losses found by RFC 6675's
-//!   rule, not RACK-TLP (RFC 8985, Linux's default): a lost retransmission or a lost tail
-//!   waits for the retransmission timer. No D-SACK, no undo. After a timeout the resend is
-//!   go-back-N, skipping what was SACKed. Without SACK, no limited transmit (RFC 3042), and
-//!   NewReno is RFC 6582 §4's "Impatient" variant: only the first partial ACK resets the
-//!   retransmission timer, so a window with more holes than one RTO has round trips for
+//! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`); losses of first
+//!   transmissions are found by RFC 6675's rule, lost retransmissions by RACK's (RFC 8985
+//!   §6.2), but there is no tail loss probe: a lost tail waits for the retransmission timer.
+//!   No D-SACK, no undo, no F-RTO. After a timeout the resend is go-back-N, skipping what was
+//!   SACKed. Without SACK, `recovery = "linux"` runs the same recovery on Linux's Reno-mode
+//!   count of duplicate ACKs; `recovery = "rfc"` is RFC 5681/6582 with window inflation, no
+//!   limited transmit (RFC 3042), and RFC 6582 §4's "Impatient" timer: only the first
+//!   partial ACK resets it, so a window with more holes than one RTO has round trips for
 //!   ends in a timeout.
 //! - RTT: with `rtt_estimation = "rfc6298"` one sample per round trip (a single timed
 //!   segment); with `"linux"` one per ACK of new data (`rtt_sample`). Congestion control
@@ -54,6 +56,7 @@ mod options;
 mod output;
 mod recovery;
 mod timeout;
+mod window;
 
 pub(crate) use options::{paws_rejects, ts_before};
 pub use options::{syn_window, ts_clock, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
@@ -185,6 +188,8 @@ struct Recv {
     ack_now: bool,
     /// Quick-ACK, ATO and pingpong state (with `quick_ack`).
     acks: acks::AckState,
+    /// Receive-buffer autotuning (with `recv_autotuning`).
+    tune: window::Tuning,
 }
 
 /// Loss detection and fast recovery bookkeeping (RFC 5681 §3.2, RFC 6582 §3.2).
@@ -205,6 +210,15 @@ struct Recovery {
     prr: recovery::Prr,
     /// With SACK: this recovery's retransmissions, watched for their own loss (RACK).
     resent: recovery::Watched,
+    /// Without SACK, `recovery = "linux"`: duplicate ACKs counted as segments that left the
+    /// network (Linux's `sacked_out` in Reno mode).
+    reno_sacked: u32,
+    /// Without SACK, `recovery = "linux"`: the bytes from SND.UNA up to here are marked
+    /// lost (the first segment, by `tcp_newreno_mark_lost`).
+    reno_lost: Seq,
+    /// A timeout's go-back-N is under way: SND.UNA has not passed `recover` since (Linux's
+    /// `TCP_CA_Loss`).
+    after_rto: bool,
 }
 
 /// One TCP connection.
@@ -278,6 +292,7 @@ impl Connection {
                 unacked: 0,
                 ack_now: false,
                 acks: acks::AckState::default(),
+                tune: window::Tuning::default(),
             },
             rtt: match config.rtt_estimation {
                 RttEstimation::Rfc6298 => {
@@ -304,6 +319,9 @@ impl Connection {
                 high_rxt: iss,
                 prr: recovery::Prr::default(),
                 resent: recovery::Watched::default(),
+                reno_sacked: 0,
+                reno_lost: iss,
+                after_rto: false,
             },
             agreed: Agreed::default(),
             retries: 0,
@@ -350,7 +368,7 @@ impl Connection {
         if c.config.handshake == Handshake::TwoWay {
             // Ablation: ESTABLISHED on the SYN alone (what RFC 9293 §3.5's third segment
             // exists to prevent).
-            c.establish();
+            c.establish(now);
         }
         Ok(c)
     }
@@ -384,7 +402,7 @@ impl Connection {
         c.take_peer_syn(&syn);
         c.rcv.last_ack_sent = c.rcv.nxt;
         c.set_window(ack);
-        c.establish();
+        c.establish(now);
         c.handle_segment(now, ack);
         c
     }
@@ -663,12 +681,18 @@ impl Connection {
             0
         };
         self.snd.mss = self.config.mss.min(peer_mss).saturating_sub(options).max(1);
-        let scaled = MAX_UNSCALED << self.agreed.rcv_wscale;
-        self.rcv.wnd = self.config.recv_buffer.min(scaled).min(MAX_WINDOW) as u32;
+        self.rcv.wnd = if self.config.recv_autotuning {
+            // Linux `tcp_select_initial_window`: what the SYN offers, to start with.
+            u32::from(syn_window(self.config.recv_buffer, self.config.mss))
+        } else {
+            self.max_receive_window().min(MAX_WINDOW) as u32
+        };
     }
 
     /// Entering ESTABLISHED, from SYN-SENT, SYN-RECEIVED, or at once (two-way ablation).
-    fn establish(&mut self) {
+    fn establish(&mut self, now: Time) {
+        let syn_window = self.rcv.wnd;
+        self.init_receive_window(now, syn_window);
         let mss = u64::from(self.snd.mss);
         let initial = if self.snd.syn_retransmitted {
             // RFC 5681 §3.1: after a lost SYN or SYN-ACK the initial window is one segment.

@@ -22,7 +22,7 @@ impl Connection {
         );
         if sending {
             let before = self.stats.segments_sent;
-            if self.agreed.sack && self.recovery.in_recovery {
+            if self.prr_recovery() && self.recovery.in_recovery {
                 self.send_in_sack_recovery(now);
             } else {
                 while let Some(seg) = self.next_segment() {
@@ -42,7 +42,7 @@ impl Connection {
     /// what stops the sender (no room in it for another full segment), for congestion
     /// control's `tcp_is_cwnd_limited`.
     fn validate_cwnd(&mut self, sent: bool) {
-        let in_flight = if self.agreed.sack {
+        let in_flight = if self.prr_recovery() {
             self.pipe()
         } else {
             u64::from(self.snd.nxt.since(self.snd.una))
@@ -68,10 +68,20 @@ impl Connection {
             return None;
         }
         let una = self.snd.una;
-        let in_flight = u64::from(start.since(una) - board.bytes_in(una, start));
-        // RFC 5681 §3: at most min(cwnd, rwnd) outstanding.
-        let window = self.cc.window().min(u64::from(self.snd.wnd));
-        let room = window.saturating_sub(in_flight);
+        // Without SACK in Linux's Reno mode, less what duplicate ACKs reported delivered:
+        // new data goes out on the first two (RFC 3042's limited transmit, in effect).
+        let in_flight = u64::from(start.since(una) - board.bytes_in(una, start))
+            .saturating_sub(self.reno_sacked_bytes());
+        // RFC 5681 §3: at most cwnd in flight, and nothing beyond the peer's window
+        // (Linux `tcp_cwnd_test`, `tcp_snd_wnd_test`): SACKed bytes (or duplicate ACKs)
+        // free room in the first but not in the second.
+        let window_end = una + self.snd.wnd;
+        let rwnd_room = if start.lt(window_end) {
+            u64::from(window_end.since(start))
+        } else {
+            0
+        };
+        let room = (self.cc.window().saturating_sub(in_flight)).min(rwnd_room);
         let before_sacked = sacked_next.map_or(u64::MAX, |s| u64::from(s.since(start)));
         let full = unsent.min(u64::from(self.snd.mss)).min(before_sacked);
         let len = full.min(room);
@@ -200,6 +210,8 @@ impl Connection {
     /// three beside timestamps, as Linux sends them).
     pub(super) fn emit(&mut self, now: Time, mut seg: Segment) {
         if !seg.flags.syn() {
+            self.select_window();
+            seg.window = self.window_field(false);
             if self.agreed.timestamps {
                 seg.opts.timestamp = Some(Timestamp {
                     val: ts_clock(now),

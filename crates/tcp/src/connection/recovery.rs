@@ -1,7 +1,10 @@
 //! Loss recovery once SACK is agreed: RFC 6675's scoreboard-based recovery with
 //! proportional rate reduction (RFC 6937), as Linux runs it (`tcp_fastretrans_alert`,
-//! `tcp_cwnd_reduction`, `tcp_xmit_retransmit_queue`). Without SACK the connection keeps
-//! RFC 5681/6582 NewReno (`input.rs`).
+//! `tcp_cwnd_reduction`, `tcp_xmit_retransmit_queue`). Without SACK, `recovery = "linux"`
+//! runs it too, as Linux's Reno mode does (`tcp_is_reno`): duplicate ACKs counted as
+//! segments delivered somewhere above SND.UNA (`sacked_out`), the first segment marked lost
+//! at the third and on every partial ACK; `recovery = "rfc"` keeps RFC 5681/6582 NewReno
+//! (`input.rs`).
 //!
 //! - Recovery starts when three duplicate ACKs came or the scoreboard says SND.UNA is lost
 //!   (more than 2·SMSS SACKed above it), once per window (RFC 6582's `recover` guard):
@@ -29,6 +32,7 @@
 use synack_sim::{Duration, Time};
 
 use super::Connection;
+use crate::config::LossRecovery;
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
@@ -149,12 +153,7 @@ impl Connection {
         if dup {
             self.recovery.dup_acks += 1;
         }
-        let mss = self.snd.mss;
-        let una_lost = self
-            .recovery
-            .board
-            .lost_below(self.snd.una, mss)
-            .gt(self.snd.una);
+        let una_lost = self.lost_below().gt(self.snd.una);
         // RFC 6675 §5 (DupAcks ≥ DupThresh, or IsLost(HighACK + 1)), and RFC 6582's guard:
         // one recovery per window of data.
         let once = self.snd.una.gt(self.recovery.recover);
@@ -179,6 +178,7 @@ impl Connection {
         };
         self.stats.fast_retransmits += 1;
         self.cc.on_fast_retransmit(cwnd);
+        self.mark_head_lost();
         self.prr_update(delivered, false);
     }
 
@@ -210,12 +210,84 @@ impl Connection {
         self.cc.set_window(pipe + sndcnt);
     }
 
+    /// Whether fast recovery is RFC 6675's with PRR (`send_in_sack_recovery`): with SACK,
+    /// or without it in Linux's Reno mode.
+    pub(super) fn prr_recovery(&self) -> bool {
+        self.agreed.sack || self.config.recovery == LossRecovery::Linux
+    }
+
+    /// Where what is deemed lost from SND.UNA ends: RFC 6675's `IsLost` with SACK, the
+    /// segment Linux's Reno mode marked without.
+    fn lost_below(&self) -> Seq {
+        if self.agreed.sack {
+            self.recovery.board.lost_below(self.snd.una, self.snd.mss)
+        } else {
+            self.recovery.reno_lost.max(self.snd.una)
+        }
+    }
+
+    /// What Linux's Reno mode counts as having left the network above SND.UNA, in bytes.
+    pub(super) fn reno_sacked_bytes(&self) -> u64 {
+        u64::from(self.recovery.reno_sacked) * u64::from(self.snd.mss)
+    }
+
+    /// Without SACK, Linux `tcp_newreno_mark_lost`: the first unacknowledged segment is
+    /// lost, when recovery starts and on every partial ACK.
+    fn mark_head_lost(&mut self) {
+        let (una, max) = (self.snd.una, self.snd.max);
+        if self.agreed.sack || !self.recovery.reno_lost.le(una) || !una.lt(max) {
+            return;
+        }
+        self.recovery.reno_lost = una + max.since(una).min(self.snd.mss);
+    }
+
+    /// A duplicate ACK without SACK, in Linux's Reno mode (`tcp_add_reno_sack`): one more
+    /// segment has left the network, so one may go out — up to `packets_out` less the
+    /// segments marked lost, or at least one (`tcp_limit_reno_sacked`). After a timeout it
+    /// counts only once new data has gone out (`tcp_process_loss`). Returns the bytes it
+    /// deems delivered.
+    pub(super) fn add_reno_sack(&mut self) -> u64 {
+        let (una, max, mss) = (self.snd.una, self.snd.max, self.snd.mss);
+        let r = &self.recovery;
+        if r.after_rto && !max.gt(r.recover + 1) {
+            return 0;
+        }
+        let packets_out = max.since(una).div_ceil(mss);
+        let holes = self.lost_below().since(una).div_ceil(mss).max(1);
+        if r.reno_sacked + 1 + holes > packets_out {
+            return 0;
+        }
+        self.recovery.reno_sacked += 1;
+        u64::from(mss)
+    }
+
+    /// An ACK of `acked` new bytes without SACK, in Linux's Reno mode. As
+    /// `tcp_remove_reno_sacks`: one segment filled the hole, the others were already
+    /// counted by duplicate ACKs, so `max(segments − sacked_out, 1)` are delivered. A partial
+    /// ACK in recovery marks the next segment lost (`tcp_newreno_mark_lost`) before PRR
+    /// looks at pipe; outside recovery the count starts again (`tcp_reset_reno_sack`).
+    pub(super) fn on_ack_reno(&mut self, now: Time, acked: u64) {
+        let mss = u64::from(self.snd.mss);
+        let eaten =
+            (acked.div_ceil(mss).saturating_sub(1)).min(u64::from(self.recovery.reno_sacked));
+        self.recovery.reno_sacked -= eaten as u32;
+        let delivered = acked.saturating_sub(eaten * mss).max(acked.min(1));
+        if self.recovery.in_recovery && self.snd.una.le(self.recovery.recover) {
+            self.mark_head_lost();
+        }
+        self.on_ack_sack(now, delivered, 0, false);
+        if !self.recovery.in_recovery {
+            self.recovery.reno_sacked = 0;
+        }
+    }
+
     /// RFC 6675 §4 `SetPipe`: bytes outstanding that are neither SACKed nor lost, plus
-    /// those resent in this recovery (Linux `tcp_packets_in_flight`).
+    /// those resent in this recovery (Linux `tcp_packets_in_flight`); without SACK, less
+    /// the segments duplicate ACKs counted.
     pub(super) fn pipe(&self) -> u64 {
         let (una, max) = (self.snd.una, self.snd.max);
         let board = &self.recovery.board;
-        let lost_below = board.lost_below(una, self.snd.mss);
+        let lost_below = self.lost_below();
         let unsacked = |to: Seq| {
             if to.le(una) {
                 0
@@ -239,7 +311,8 @@ impl Connection {
         } else {
             0
         };
-        u64::from(unsacked(max) - unsacked(lost_below)) + u64::from(resent)
+        (u64::from(unsacked(max) - unsacked(lost_below)) + u64::from(resent))
+            .saturating_sub(self.reno_sacked_bytes())
     }
 
     /// RACK's rule for retransmissions (RFC 8985 §6.2): one is lost once data first sent
@@ -318,7 +391,7 @@ impl Connection {
         let board = &self.recovery.board;
         let from = self.recovery.high_rxt.max(self.snd.una);
         let (hole, sacked_next) = board.next_hole(from);
-        let lost_below = board.lost_below(self.snd.una, self.snd.mss);
+        let lost_below = self.lost_below();
         if !hole.lt(lost_below) || !hole.lt(self.snd.max) {
             return None;
         }

@@ -3,6 +3,7 @@
 use synack_sim::Time;
 
 use super::{Connection, Event, DATA_RETRIES};
+use crate::config::LossRecovery;
 use crate::congestion::CongestionControl;
 use crate::state::State;
 use crate::timer::Timer;
@@ -95,16 +96,21 @@ impl Connection {
             return self.finish(Event::TimedOut);
         }
         // RFC 5681 §3.1: ssthresh follows equation (4) on the first timeout of a segment
-        // and is "held constant" on the next ones; with SACK, as Linux's `tcp_enter_loss`,
-        // not lowered again by a timeout during fast recovery either. cwnd is the loss
+        // and is "held constant" on the next ones; as Linux's `tcp_enter_loss`, not lowered
+        // again by a timeout during a PRR recovery either, and taken from cwnd, not
+        // FlightSize, with `recovery = "linux"` (`tcp_reno_ssthresh`). cwnd is the loss
         // window, one segment, in every case.
-        let sack_recovery = self.agreed.sack && self.recovery.in_recovery;
-        let lower = self.retries == 0 && !sack_recovery;
+        let prr_recovery = self.prr_recovery() && self.recovery.in_recovery;
+        let lower = self.retries == 0 && !prr_recovery;
         self.retries += 1;
         self.stats.rto_timeouts += 1;
         let flight = u64::from(self.snd.max.since(self.snd.una));
+        let basis = match self.config.recovery {
+            LossRecovery::Linux => self.cc.window(),
+            LossRecovery::Rfc => flight,
+        };
         if lower {
-            self.cc.on_rto(flight);
+            self.cc.on_rto(basis);
         } else {
             self.cc.on_rto_held();
         }
@@ -114,6 +120,11 @@ impl Connection {
         self.recovery.resent.clear();
         self.recovery.dup_acks = 0;
         self.recovery.recover = self.snd.max - 1;
+        // Linux `tcp_timeout_mark_lost` (Reno mode: `tcp_reset_reno_sack`); everything
+        // is resent, so no segment stays marked.
+        self.recovery.reno_sacked = 0;
+        self.recovery.reno_lost = self.snd.una;
+        self.recovery.after_rto = true;
         // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.
         self.rtt.back_off();
         self.snd.timed = None;

@@ -10,11 +10,11 @@
 //! Simplified, and what it costs:
 //! - No payload: the stream is sequence numbers only, so the receiving application is told
 //!   byte *counts*. Nothing checks content; reassembly keeps ranges.
-//! - The receiving application reads at once: the advertised window is always the receive
-//!   buffer (up to what the agreed window scale expresses), so this endpoint never
-//!   advertises a zero window and needs no receiver-side silly-window avoidance. Receiver-limited transfers
-//!   are not modelled; flow control still bounds the sender by the advertised window, and a
-//!   zero window from a peer (a scripted one) is probed by the persist timer.
+//! - The receiving application reads at once: only data held beyond a hole takes room in
+//!   the receive buffer. The window is the whole buffer (up to what the agreed window scale
+//!   expresses), or with `recv_autotuning` Linux's (`window.rs`). Receiver-limited
+//!   transfers (a slow reader) are not modelled; flow control still bounds the sender by
+//!   the advertised window, and a zero window from a peer is probed by the persist timer.
 //! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`); losses of first
 //!   transmissions are found by RFC 6675's rule, lost retransmissions by RACK's (RFC 8985
 //!   §6.2), but there is no tail loss probe: a lost tail waits for the retransmission timer.
@@ -30,8 +30,6 @@
 //!   TCP clock) and serve RTTM and PAWS (§5), also in TIME-WAIT. A segment without
 //!   timestamps on a connection that agreed on them is accepted, as Linux accepts it (RFC
 //!   7323 §3.2 says it SHOULD be dropped).
-//! - No receive-buffer autotuning: once the handshake is over the window is the whole
-//!   receive buffer (Linux grows it from 64 KB as data arrives, `tcp_rcv_space_adjust`).
 //! - No Nagle (RFC 896); sender-side silly-window avoidance only: a segment shorter than
 //!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
 //! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.
@@ -673,6 +671,8 @@ impl Connection {
     fn take_peer_syn(&mut self, syn: &Segment) {
         self.rcv.irs = syn.seq;
         self.rcv.nxt = syn.seq + 1;
+        // What our SYN-ACK or ACK acknowledges: the window's left edge (Linux `rcv_wup`).
+        self.rcv.last_ack_sent = self.rcv.nxt;
         self.agreed.take_peer_syn(&self.config, &syn.opts);
         let peer_mss = syn.opts.mss.map_or(DEFAULT_MSS, u32::from);
         let options = if self.agreed.timestamps {

@@ -59,10 +59,12 @@ fn loss_sweep() -> Chart {
             Series {
                 label: "NewReno".into(),
                 points: measured(0.9, 0.05),
+                ..Series::default()
             },
             Series {
                 label: "Reno".into(),
                 points: measured(0.7, 0.08),
+                ..Series::default()
             },
         ],
         references: vec![
@@ -111,6 +113,7 @@ fn syn_flood() -> Chart {
                     Point::new(rate, y, 0.004 + y * 0.1)
                 })
                 .collect(),
+            ..Series::default()
         })
         .collect(),
         references: vec![Reference {
@@ -132,6 +135,7 @@ fn eight_series() -> Chart {
                 points: (1..=6)
                     .map(|i| Point::new(i as f64 * 10.0, (i * (s + 2) * 100) as f64, 30.0))
                     .collect(),
+                ..Series::default()
             })
             .collect(),
         ..Chart::default()
@@ -149,10 +153,12 @@ fn degenerate() -> Chart {
             Series {
                 label: "single".into(),
                 points: vec![Point::new(0.3, 0.1 + 0.2, 0.05)],
+                ..Series::default()
             },
             Series {
                 label: "empty".into(),
                 points: vec![],
+                ..Series::default()
             },
             Series {
                 label: "nan".into(),
@@ -160,6 +166,7 @@ fn degenerate() -> Chart {
                     Point::new(f64::NAN, 1.0, 0.0),
                     Point::new(0.2, f64::INFINITY, 0.0),
                 ],
+                ..Series::default()
             },
         ],
         ..Chart::default()
@@ -186,6 +193,7 @@ fn gaps() -> Chart {
                 .iter()
                 .map(|&(x, y, ci)| Point::new(x, y, ci))
                 .collect(),
+                ..Series::default()
             },
             Series {
                 label: "rfc".into(),
@@ -199,6 +207,7 @@ fn gaps() -> Chart {
                 .iter()
                 .map(|&(x, y, ci)| Point::new(x, y, ci))
                 .collect(),
+                ..Series::default()
             },
         ],
         ..Chart::default()

@@ -14,6 +14,7 @@ fn series(label: &str, points: &[(f64, f64, f64)]) -> Series {
             .iter()
             .map(|&(x, y, ci)| Point::new(x, y, ci))
             .collect(),
+        ..Series::default()
     }
 }
 

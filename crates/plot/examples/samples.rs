@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series};
+use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, SeriesStyle};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(
@@ -65,6 +65,11 @@ fn loss_sweep() -> Chart {
                 label: "Reno".into(),
                 points: measured(0.7, 0.08),
                 ..Series::default()
+            },
+            Series {
+                label: "Linux, measured".into(),
+                points: measured(0.85, 0.1),
+                style: SeriesStyle::Points,
             },
         ],
         references: vec![

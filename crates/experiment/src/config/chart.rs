@@ -163,8 +163,8 @@ pub struct Reference {
 pub enum ReferenceKind {
     /// `expr`: a curve, an arithmetic expression in `x`, drawn as a dashed line.
     Expr {
-        /// The curve.
-        expr: Expr,
+        /// The curve (boxed: a compiled expression is large).
+        expr: Box<Expr>,
     },
     /// `csv`: measured points, drawn as markers with 95 % confidence bars.
     Csv(CsvReference),
@@ -317,7 +317,9 @@ impl RawReference {
                          takes only `label` and `expr`",
                         ));
                     }
-                    ReferenceKind::Expr { expr }
+                    ReferenceKind::Expr {
+                        expr: Box::new(expr),
+                    }
                 }
                 (None, Some(csv)) => {
                     let missing = |k: &str| {

@@ -25,6 +25,12 @@
 //!
 //! A `[[chart]] kind = "timeseries"` plots recorded `[[series]]` against time: its `y` names
 //! series metrics instead of run metrics, and its `x` is `"time"`.
+//!
+//! A `[[chart.reference]]` is a model curve (`expr`) or points measured elsewhere (`csv`, a
+//! CSV file relative to the experiment file): the `data` module reads and checks those
+//! files at load time, once, and keeps their texts for the manifest
+//! ([`Experiment::data_files`]); [`Experiment::parse_with`] reads them from a manifest
+//! instead of the disk.
 
 mod chart;
 mod data;

@@ -7,7 +7,8 @@
 //! Reference curves (`[[chart.reference]] expr`) are evaluated on 200 points across the x
 //! range; measured references (`csv`) are drawn as points without a line, each x the mean of
 //! the file's rows at that x with its 95 % confidence interval.
-//! A timeseries chart draws `series.csv` instead: replication 0 of each point over time.
+//! A timeseries chart draws `series.csv` instead: replication 0 of each point over time,
+//! with its references as a sweep chart's.
 //!
 //! `synack-plot` renders the charts to bytes; [`draw_all`] writes them with
 //! [`write_atomic`], the writer of every synack file.
@@ -298,6 +299,16 @@ fn timeseries_data(
     let lines = read_lines(chart, series_csv)?;
     let keys: Vec<&LineKey> = lines.iter().map(|(k, _)| k).collect();
     let labels = line_labels(&keys, summary);
+    let mut series: Vec<Series> = labels
+        .into_iter()
+        .zip(lines)
+        .map(|(label, (_, points))| Series {
+            label,
+            points,
+            style: SeriesStyle::Line,
+        })
+        .collect();
+    series.extend(measured_references(chart));
     Ok(Chart {
         title: chart
             .title
@@ -310,16 +321,8 @@ fn timeseries_data(
         y_label: y_label(chart, timeseries_unit),
         log_x: chart.log_x,
         log_y: chart.log_y,
-        series: labels
-            .into_iter()
-            .zip(lines)
-            .map(|(label, (_, points))| Series {
-                label,
-                points,
-                style: SeriesStyle::Line,
-            })
-            .collect(),
-        references: Vec::new(),
+        references: references(chart, &series),
+        series,
     })
 }
 

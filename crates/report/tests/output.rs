@@ -234,3 +234,73 @@ fn csv_points_are_drawn_per_x_and_redrawn_from_the_manifest_alone() {
     redraw_charts(&out).unwrap();
     assert!(before[1] == fs::read(&written.charts[1]).unwrap());
 }
+
+#[test]
+fn a_timeseries_chart_draws_its_references_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cwnd.toml");
+    let text = r#"name = "cwnd"
+duration = "1s"
+
+[[host]]
+name = "a"
+[[host]]
+name = "b"
+
+[[link]]
+name = "wan"
+between = ["a", "b"]
+delay = "5ms"
+
+[[workload]]
+name = "w"
+kind = "bulk"
+from = "a"
+to = "b:80"
+bytes = "1MB"
+
+[[series]]
+metric = "cwnd"
+host = "a"
+
+[[chart]]
+kind = "timeseries"
+y = "cwnd"
+
+[[chart.reference]]
+label = "cwnd elsewhere"
+csv = "cwnd.csv"
+x = "t"
+y = "cwnd"
+
+[[chart.reference]]
+label = "a flat line"
+expr = "50000"
+"#;
+    fs::write(&file, text).unwrap();
+    fs::write(
+        dir.path().join("cwnd.csv"),
+        "t,cwnd\n0.1,20000\n0.5,40000\n",
+    )
+    .unwrap();
+    let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
+    let plan = Plan::new(&checked);
+    let records = plan.execute(&plan.runs(None), 1, &|| {});
+    let out = dir.path().join("results");
+    prepare_output_dir(&out).unwrap();
+    let run = RunInfo {
+        file: &file,
+        checked: &checked,
+        shard: None,
+        wall_time_s: 0.0,
+    };
+    let written = write_results(&out, &run, &records).unwrap();
+    let svg = fs::read_to_string(&written.charts[1]).unwrap();
+    assert!(svg.contains("cwnd elsewhere") && svg.contains("a flat line"));
+    // The two measured points and the legend's marker, in the second series' colour.
+    let vermillion = svg
+        .match_indices("<rect")
+        .filter(|(i, _)| svg[*i..].split("/>").next().unwrap().contains("#D55E00"))
+        .count();
+    assert_eq!(vermillion, 3, "{svg}");
+}

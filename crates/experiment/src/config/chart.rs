@@ -281,6 +281,14 @@ pub(crate) struct RawReference {
     pub filter: Option<toml::Table>,
 }
 
+/// Why a reference is neither kind, or both.
+const NEITHER: &str = "a reference needs `expr` (a model curve in x) or `csv` (a CSV file of \
+                       measured points, with `x` and `y` naming its columns)";
+const BOTH: &str = "a reference has either `expr` (a model curve) or `csv` (measured points), \
+                    not both";
+const NOT_FOR_EXPR: &str = "belongs to a `csv` reference (a column of its file); an `expr` \
+                            curve takes only `label` and `expr`";
+
 impl RawReference {
     /// The reference at `at` in `doc`, checked to be of one kind. A `csv` reference's rows
     /// are left empty.
@@ -290,73 +298,76 @@ impl RawReference {
             path.push(Seg::Key(k.to_string()));
             path
         };
-        let kind =
-            match (self.expr, self.csv) {
-                (Some(_), Some(_)) => return Err(doc.invalid(
-                    &key("csv"),
-                    "a reference has either `expr` (a model curve) or `csv` (measured points), \
-                     not both",
-                )),
-                (None, None) => {
-                    return Err(doc.invalid(
-                        at,
-                        "a reference needs `expr` (a model curve in x) or `csv` (a CSV file of \
-                     measured points, with `x` and `y` naming its columns)",
-                    ))
+        let columns = Columns {
+            x: self.x,
+            y: self.y,
+            filter: self.filter,
+        };
+        let kind = match (self.expr, self.csv) {
+            (Some(_), Some(_)) => return Err(doc.invalid(&key("csv"), BOTH)),
+            (None, None) => return Err(doc.invalid(at, NEITHER)),
+            (Some(expr), None) => {
+                let csv_only = [
+                    ("x", columns.x.is_some()),
+                    ("y", columns.y.is_some()),
+                    ("where", columns.filter.is_some()),
+                ];
+                if let Some((k, _)) = csv_only.iter().find(|(_, given)| *given) {
+                    return Err(doc.invalid(&key(k), NOT_FOR_EXPR));
                 }
-                (Some(expr), None) => {
-                    let csv_only = [
-                        ("x", self.x.is_some()),
-                        ("y", self.y.is_some()),
-                        ("where", self.filter.is_some()),
-                    ];
-                    if let Some((k, _)) = csv_only.iter().find(|(_, given)| *given) {
-                        return Err(doc.invalid(
-                            &key(k),
-                            "belongs to a `csv` reference (a column of its file); an `expr` curve \
-                         takes only `label` and `expr`",
-                        ));
-                    }
-                    ReferenceKind::Expr {
-                        expr: Box::new(expr),
-                    }
+                ReferenceKind::Expr {
+                    expr: Box::new(expr),
                 }
-                (None, Some(csv)) => {
-                    let missing = |k: &str| {
-                        doc.invalid(
-                            at,
-                            format!(
-                                "missing key `{k}`: the column of the CSV file that holds the {k} \
-                             values"
-                            ),
-                        )
-                    };
-                    let x = self.x.ok_or_else(|| missing("x"))?;
-                    let y = self.y.ok_or_else(|| missing("y"))?;
-                    if csv.trim().is_empty() {
-                        return Err(
-                            doc.invalid(&key("csv"), "expected the path of a CSV file, found \"\"")
-                        );
-                    }
-                    let mut filter = Vec::new();
-                    for (column, value) in self.filter.unwrap_or_default() {
-                        let mut path = key("where");
-                        path.push(Seg::Key(column.clone()));
-                        let values = cell_values(&value).map_err(|m| doc.invalid(&path, m))?;
-                        filter.push((column, values));
-                    }
-                    ReferenceKind::Csv(CsvReference {
-                        csv,
-                        x,
-                        y,
-                        filter,
-                        rows: Vec::new(),
-                    })
-                }
-            };
+            }
+            (None, Some(csv)) => ReferenceKind::Csv(columns.resolve(csv, doc, at, key)?),
+        };
         Ok(Reference {
             label: self.label,
             kind,
+        })
+    }
+}
+
+/// The keys of a `csv` reference besides the file, as written.
+struct Columns {
+    x: Option<String>,
+    y: Option<String>,
+    filter: Option<toml::Table>,
+}
+
+impl Columns {
+    /// The `csv` reference at `at` reading `csv`: its columns given, its `where` values of a
+    /// kind a cell can match.
+    fn resolve(
+        self,
+        csv: String,
+        doc: &Doc<'_>,
+        at: &[Seg],
+        key: impl Fn(&str) -> Vec<Seg>,
+    ) -> Result<CsvReference, ConfigError> {
+        if csv.trim().is_empty() {
+            return Err(doc.invalid(&key("csv"), "expected the path of a CSV file, found \"\""));
+        }
+        let column = |given: Option<String>, k: &str| {
+            given.ok_or_else(|| {
+                let why = format!("missing key `{k}`: the column of the CSV file that holds the");
+                doc.invalid(at, format!("{why} {k} values"))
+            })
+        };
+        let (x, y) = (column(self.x, "x")?, column(self.y, "y")?);
+        let mut filter = Vec::new();
+        for (name, value) in self.filter.unwrap_or_default() {
+            let mut path = key("where");
+            path.push(Seg::Key(name.clone()));
+            let values = cell_values(&value).map_err(|m| doc.invalid(&path, m))?;
+            filter.push((name, values));
+        }
+        Ok(CsvReference {
+            csv,
+            x,
+            y,
+            filter,
+            rows: Vec::new(),
         })
     }
 }

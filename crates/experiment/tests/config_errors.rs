@@ -843,7 +843,7 @@ fn a_full_file_parses() {
     assert!(c.log_x && c.log_y);
     let mathis = &c.reference[0];
     assert_eq!(mathis.label, "Mathis");
-    let at = mathis.eval(0.01).unwrap();
+    let at = mathis.expr().unwrap().eval(0.01).unwrap();
     assert!((at - 1460.0 * 8.0 / 0.04 * (150.0f64).sqrt()).abs() < 1e-6);
     assert_eq!(e.charts[1].kind, ChartKind::Timeseries);
     assert_eq!(e.charts[1].name, "flood");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series};
+use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, SeriesStyle};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(
@@ -59,10 +59,17 @@ fn loss_sweep() -> Chart {
             Series {
                 label: "NewReno".into(),
                 points: measured(0.9, 0.05),
+                ..Series::default()
             },
             Series {
                 label: "Reno".into(),
                 points: measured(0.7, 0.08),
+                ..Series::default()
+            },
+            Series {
+                label: "Linux, measured".into(),
+                points: measured(0.85, 0.1),
+                style: SeriesStyle::Points,
             },
         ],
         references: vec![
@@ -111,6 +118,7 @@ fn syn_flood() -> Chart {
                     Point::new(rate, y, 0.004 + y * 0.1)
                 })
                 .collect(),
+            ..Series::default()
         })
         .collect(),
         references: vec![Reference {
@@ -132,6 +140,7 @@ fn eight_series() -> Chart {
                 points: (1..=6)
                     .map(|i| Point::new(i as f64 * 10.0, (i * (s + 2) * 100) as f64, 30.0))
                     .collect(),
+                ..Series::default()
             })
             .collect(),
         ..Chart::default()
@@ -149,10 +158,12 @@ fn degenerate() -> Chart {
             Series {
                 label: "single".into(),
                 points: vec![Point::new(0.3, 0.1 + 0.2, 0.05)],
+                ..Series::default()
             },
             Series {
                 label: "empty".into(),
                 points: vec![],
+                ..Series::default()
             },
             Series {
                 label: "nan".into(),
@@ -160,6 +171,7 @@ fn degenerate() -> Chart {
                     Point::new(f64::NAN, 1.0, 0.0),
                     Point::new(0.2, f64::INFINITY, 0.0),
                 ],
+                ..Series::default()
             },
         ],
         ..Chart::default()
@@ -186,6 +198,7 @@ fn gaps() -> Chart {
                 .iter()
                 .map(|&(x, y, ci)| Point::new(x, y, ci))
                 .collect(),
+                ..Series::default()
             },
             Series {
                 label: "rfc".into(),
@@ -199,6 +212,7 @@ fn gaps() -> Chart {
                 .iter()
                 .map(|&(x, y, ci)| Point::new(x, y, ci))
                 .collect(),
+                ..Series::default()
             },
         ],
         ..Chart::default()

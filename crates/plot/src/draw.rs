@@ -10,10 +10,10 @@
 //!
 //! The legend goes into whichever inner corner covers the fewest data pixels (preferring
 //! upper right, upper left, lower right, lower left on ties), has a white fill and a thin
-//! frame, and lists series (line + marker) before references (dashed line). Entries with an
-//! empty label are left out; with no labelled entry there is no legend. A series whose
-//! points were all unplottable keeps its entry: the reader learns the data is missing
-//! instead of the series silently vanishing.
+//! frame, and lists series (line + marker, or the marker alone for a series of points)
+//! before references (dashed line). Entries with an empty label are left out; with no
+//! labelled entry there is no legend. A series whose points were all unplottable keeps its
+//! entry: the reader learns the data is missing instead of the series silently vanishing.
 
 use plotters::coord::Shift;
 use plotters::element::{Circle, DashedPathElement, PathElement, Polygon, Rectangle};
@@ -28,7 +28,7 @@ use crate::axis::Axis;
 use crate::font::FAMILY;
 use crate::prepare::{CleanPoint, Prepared};
 use crate::style::{reference_color, reference_dash, series_style, size, Marker};
-use crate::{Chart, PlotError};
+use crate::{Chart, PlotError, SeriesStyle};
 
 const INK: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
 const FRAME: RGBColor = RGBColor(0x40, 0x40, 0x40);
@@ -568,10 +568,12 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     fn legend_entry(&self, entry: &Entry, (x, y): (f64, f64)) -> Result<()> {
         let (x1, gap) = (x + self.s(size::LEGEND_SAMPLE), self.s(size::GAP));
         match entry.kind {
-            EntryKind::Series(i) => {
+            EntryKind::Series(i, joined) => {
                 let (color, marker) = series_style(i);
-                let style = self.stroke(color, size::LINE_WIDTH);
-                self.line(self.root, &[(x, y), (x1, y)], style)?;
+                if joined {
+                    let style = self.stroke(color, size::LINE_WIDTH);
+                    self.line(self.root, &[(x, y), (x1, y)], style)?;
+                }
                 self.marker(self.root, marker, ((x + x1) / 2.0, y), color)?;
             }
             EntryKind::Reference(i) => self.dashed(self.root, &[(x, y), (x1, y)], i)?,
@@ -594,7 +596,8 @@ fn regular(n: usize, radius: f64, turn: f64) -> Vec<(f64, f64)> {
 
 #[derive(Debug, Clone, Copy)]
 enum EntryKind {
-    Series(usize),
+    /// The i-th series, and whether its markers are joined by a line.
+    Series(usize, bool),
     Reference(usize),
 }
 
@@ -606,7 +609,7 @@ struct Entry<'a> {
 fn legend_entries(chart: &Chart) -> Vec<Entry<'_>> {
     let series = chart.series.iter().enumerate().map(|(i, s)| Entry {
         label: &s.label,
-        kind: EntryKind::Series(i),
+        kind: EntryKind::Series(i, s.style == SeriesStyle::Line),
     });
     let references = chart.references.iter().enumerate().map(|(i, r)| Entry {
         label: &r.label,

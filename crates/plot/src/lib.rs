@@ -4,7 +4,8 @@
 //! [`Chart`] — measured [`Series`] with 95 % confidence half-widths, and model
 //! [`Reference`] curves — and asks for a file. Every chart has the same look: white
 //! background, light grid, a full frame, outward ticks, a bold title, an Okabe–Ito
-//! palette with one marker shape per series, error bars with caps, dashed references and
+//! palette with one marker shape per series, error bars with caps, lines joining the
+//! markers of a sweep (not those of a [`SeriesStyle::Points`] series), dashed references and
 //! a framed legend in the emptiest inner corner.
 //!
 //! # Choices
@@ -31,7 +32,7 @@
 //! # Example
 //!
 //! ```
-//! use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series};
+//! use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, SeriesStyle};
 //!
 //! let chart = Chart {
 //!     title: "Goodput against loss".into(),
@@ -39,10 +40,18 @@
 //!     y_label: "goodput (bit/s)".into(),
 //!     log_x: true,
 //!     log_y: true,
-//!     series: vec![Series {
-//!         label: "newreno".into(),
-//!         points: vec![Point::new(1e-4, 9.1e7, 2e6), Point::new(1e-2, 8.0e6, 5e5)],
-//!     }],
+//!     series: vec![
+//!         Series {
+//!             label: "newreno".into(),
+//!             points: vec![Point::new(1e-4, 9.1e7, 2e6), Point::new(1e-2, 8.0e6, 5e5)],
+//!             style: SeriesStyle::Line,
+//!         },
+//!         Series {
+//!             label: "Linux, measured".into(),
+//!             points: vec![Point::new(1e-3, 2.9e7, 3e6)],
+//!             style: SeriesStyle::Points,
+//!         },
+//!     ],
 //!     references: vec![Reference {
 //!         label: "Mathis et al.".into(),
 //!         points: vec![(1e-4, 1.4e8), (1e-2, 1.4e7)],
@@ -79,18 +88,32 @@ pub struct Chart {
     pub log_x: bool,
     /// Logarithmic y axis; points with y ≤ 0 are skipped.
     pub log_y: bool,
-    /// Measured lines: markers joined by a line, with 95 % confidence bars.
+    /// Measured series: markers with 95 % confidence bars, joined by a line unless the
+    /// series is [`SeriesStyle::Points`].
     pub series: Vec<Series>,
     /// Model or theory curves: dashed lines without markers, listed in the legend.
     pub references: Vec<Reference>,
 }
 
-/// A measured line. Points may come in any order; they are drawn sorted by x.
+/// A measured series. Points may come in any order; they are drawn sorted by x.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Series {
     /// Legend text; an empty label keeps the series out of the legend.
     pub label: String,
     pub points: Vec<Point>,
+    /// Joined by a line, or markers alone.
+    pub style: SeriesStyle,
+}
+
+/// How a series is drawn. Either way each point has its marker and its confidence bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SeriesStyle {
+    /// Markers joined by a line: a sweep, where the points are samples of one function.
+    #[default]
+    Line,
+    /// Markers alone: points measured elsewhere (say, on a real system) set beside the
+    /// lines, which a line through them would make look like one more sweep.
+    Points,
 }
 
 /// A measured value with the half-width of its 95 % confidence interval.

@@ -15,7 +15,7 @@
 //!    lower cap, and its lower end does not widen the axis.
 
 use crate::axis::Axis;
-use crate::{Chart, Point};
+use crate::{Chart, Point, Series, SeriesStyle};
 
 /// Magnitudes beyond this are treated as unplottable (their spans would overflow).
 const MAX_MAGNITUDE: f64 = 1e300;
@@ -23,7 +23,7 @@ const MAX_MAGNITUDE: f64 = 1e300;
 /// A measured series ready to draw: its line pieces and its markers with their bars.
 #[derive(Debug, Clone)]
 pub(crate) struct CleanSeries {
-    /// Runs of consecutive drawable points, in x order.
+    /// Runs of consecutive drawable points, in x order; none for a series of points alone.
     pub segments: Vec<Vec<(f64, f64)>>,
     /// Every drawable point with its (clamped) bar.
     pub points: Vec<CleanPoint>,
@@ -58,7 +58,7 @@ impl Prepared {
         let series: Vec<CleanSeries> = chart
             .series
             .iter()
-            .map(|s| clean_series(&s.points, log_x, log_y))
+            .map(|s| clean_series(s, log_x, log_y))
             .collect();
         let references: Vec<CleanReference> = chart
             .references
@@ -109,8 +109,9 @@ pub(crate) fn placeable(v: f64, log: bool) -> bool {
     v.is_finite() && v.abs() <= MAX_MAGNITUDE && (!log || v >= 1.0 / MAX_MAGNITUDE)
 }
 
-fn clean_series(points: &[Point], log_x: bool, log_y: bool) -> CleanSeries {
-    let mut sorted: Vec<Point> = points
+fn clean_series(series: &Series, log_x: bool, log_y: bool) -> CleanSeries {
+    let mut sorted: Vec<Point> = series
+        .points
         .iter()
         .copied()
         .filter(|p| placeable(p.x, log_x))
@@ -126,7 +127,10 @@ fn clean_series(points: &[Point], log_x: bool, log_y: bool) -> CleanSeries {
         })
         .collect();
     CleanSeries {
-        segments: segments(sorted.iter().map(|p| (p.x, p.y)), log_x, log_y),
+        segments: match series.style {
+            SeriesStyle::Line => segments(sorted.iter().map(|p| (p.x, p.y)), log_x, log_y),
+            SeriesStyle::Points => Vec::new(),
+        },
         points: clean,
     }
 }
@@ -169,7 +173,7 @@ fn segments(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Reference, Series};
+    use crate::Reference;
 
     fn chart(points: Vec<Point>, log_y: bool) -> Chart {
         Chart {
@@ -177,6 +181,7 @@ mod tests {
             series: vec![Series {
                 label: "s".into(),
                 points,
+                style: SeriesStyle::Line,
             }],
             ..Chart::default()
         }
@@ -218,6 +223,24 @@ mod tests {
         assert_eq!(s.points[0].bar, Some((None, 30.0)));
         assert!(s.points[1].bar.is_none());
         assert!(p.y.ticks.iter().all(|t| t.value > 0.0));
+    }
+
+    #[test]
+    fn points_alone_have_markers_and_no_line() {
+        let mut c = chart(
+            vec![
+                Point::new(2.0, 4.0, 1.0),
+                Point::new(1.0, 1.0, 0.0),
+                Point::new(3.0, 9.0, 0.0),
+            ],
+            false,
+        );
+        c.series[0].style = SeriesStyle::Points;
+        let p = Prepared::new(&c);
+        assert!(p.series[0].segments.is_empty());
+        let xs: Vec<f64> = p.series[0].points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [1.0, 2.0, 3.0]);
+        assert_eq!(p.series[0].points[1].bar, Some((Some(3.0), 5.0)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Renders charts and checks the files a user would get. Writing them is synack-report's
 //! (`synack_report::files`, tested there).
 
-use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, PNG_SIZE};
+use synack_plot::{png_bytes, svg_string, Chart, Point, Reference, Series, SeriesStyle, PNG_SIZE};
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The first series colour (Okabe–Ito blue).
@@ -14,6 +14,7 @@ fn series(label: &str, points: &[(f64, f64, f64)]) -> Series {
             .iter()
             .map(|&(x, y, ci)| Point::new(x, y, ci))
             .collect(),
+        ..Series::default()
     }
 }
 
@@ -267,4 +268,50 @@ fn output_is_deterministic() {
     let chart = log_log_chart();
     assert_eq!(png_bytes(&chart).unwrap(), png_bytes(&chart).unwrap());
     assert_eq!(svg_string(&chart).unwrap(), svg_string(&chart).unwrap());
+}
+
+/// The blue polylines of an SVG: lines, bars and caps of the first series.
+fn blue_polylines(svg: &str) -> Vec<&str> {
+    svg.match_indices("<polyline")
+        .map(|(i, _)| &svg[i..i + svg[i..].find("/>").unwrap()])
+        .filter(|p| p.contains("stroke=\"#0072B2\""))
+        .collect()
+}
+
+#[test]
+fn points_alone_draw_their_markers_and_bars_without_a_line() {
+    let measured = |style| Chart {
+        title: "Linux beside synack".into(),
+        series: vec![Series {
+            label: "Linux, measured".into(),
+            points: vec![
+                Point::new(1.0, 3.0, 0.0),
+                Point::new(2.0, 2.0, 0.0),
+                Point::new(4.0, 1.0, 0.5),
+            ],
+            style,
+        }],
+        ..Chart::default()
+    };
+    let (png, svg) = render_and_check(&measured(SeriesStyle::Points), "points");
+    // Three circles in the plot and one in the legend, all blue.
+    let circles = svg.matches("<circle").count();
+    assert_eq!(circles, 4, "{svg}");
+    assert_eq!(svg.matches("fill=\"#0072B2\"").count(), 4);
+    // Only the third point's bar and its two caps; no line through the points, not even
+    // in the legend.
+    let lines = blue_polylines(&svg);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.matches(',').count() == 2),
+        "{lines:?}"
+    );
+    assert!(svg.contains("Linux, measured"));
+    assert!(has_color(&decode(&png).1, BLUE));
+
+    // Joined, the same points add the line through them and the legend's sample.
+    let joined = svg_string(&measured(SeriesStyle::Line)).unwrap();
+    let lines = blue_polylines(&joined);
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert!(lines.iter().any(|l| l.matches(',').count() == 3));
 }

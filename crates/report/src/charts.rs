@@ -4,8 +4,11 @@
 //! metric and per value of an optional second swept parameter (`series`), each point the
 //! mean over replications with its 95 % confidence interval. Swept values with units are
 //! put on the axis in base units: durations in seconds, sizes in bytes, rates in bit/s.
-//! Reference curves (`[[chart.reference]]`) are evaluated on 200 points across the x range.
-//! A timeseries chart draws `series.csv` instead: replication 0 of each point over time.
+//! Reference curves (`[[chart.reference]] expr`) are evaluated on 200 points across the x
+//! range; measured references (`csv`) are drawn as points without a line, each x the mean of
+//! the file's rows at that x with its 95 % confidence interval.
+//! A timeseries chart draws `series.csv` instead: replication 0 of each point over time,
+//! with its references as a sweep chart's.
 //!
 //! `synack-plot` renders the charts to bytes; [`draw_all`] writes them with
 //! [`write_atomic`], the writer of every synack file.
@@ -16,7 +19,8 @@ use crate::files::{write_atomic, WriteError};
 use crate::results::{value_cell, PointSummary};
 use synack_experiment::config::units::{parse_duration, parse_rate, parse_size};
 use synack_experiment::config::{ChartConfig, ChartKind, Experiment};
-use synack_plot::{Chart, PlotError, Point, Reference, Series};
+use synack_plot::{Chart, PlotError, Point, Reference, Series, SeriesStyle};
+use synack_world::stats::{ci95_half_width, mean};
 
 /// Why a chart could not be made, drawn or written.
 #[derive(Debug, thiserror::Error)]
@@ -112,9 +116,14 @@ pub fn chart_data(chart: &ChartConfig, summary: &[PointSummary]) -> Result<Chart
                 (Some(path), 1) => format!("{path} = {value}"),
                 (Some(path), _) => format!("{metric}, {path} = {value}"),
             };
-            series.push(Series { label, points });
+            series.push(Series {
+                label,
+                points,
+                style: SeriesStyle::Line,
+            });
         }
     }
+    series.extend(measured_references(chart));
     Ok(Chart {
         title: chart
             .title
@@ -183,7 +192,35 @@ fn sweep_points(
     Ok((points, x_unit))
 }
 
-/// The chart's reference curves, sampled across the x range of its measured `series`.
+/// The chart's `csv` references: for each, a series of points alone, one per distinct x,
+/// the mean of its rows' y with the 95 % confidence interval of the mean, as a sweep point
+/// summarises its replications.
+fn measured_references(chart: &ChartConfig) -> Vec<Series> {
+    chart
+        .reference
+        .iter()
+        .filter_map(|r| {
+            let csv = r.csv()?;
+            let mut rows = csv.rows.clone();
+            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let points = rows
+                .chunk_by(|a, b| a.0 == b.0)
+                .map(|group| {
+                    let ys: Vec<f64> = group.iter().map(|&(_, y)| y).collect();
+                    Point::new(group[0].0, mean(&ys), ci95_half_width(&ys))
+                })
+                .collect();
+            Some(Series {
+                label: r.label.clone(),
+                points,
+                style: SeriesStyle::Points,
+            })
+        })
+        .collect()
+}
+
+/// The chart's model curves (`expr` references), sampled across the x range of every
+/// series drawn, measured references included.
 fn references(chart: &ChartConfig, series: &[Series]) -> Vec<Reference> {
     let xs: Vec<f64> = series
         .iter()
@@ -193,12 +230,15 @@ fn references(chart: &ChartConfig, series: &[Series]) -> Vec<Reference> {
     chart
         .reference
         .iter()
-        .map(|r| Reference {
-            label: r.label.clone(),
-            points: sample_grid(&xs, chart.log_x)
-                .into_iter()
-                .filter_map(|x| r.eval(x).ok().filter(|y| y.is_finite()).map(|y| (x, y)))
-                .collect(),
+        .filter_map(|r| {
+            let expr = r.expr()?;
+            Some(Reference {
+                label: r.label.clone(),
+                points: sample_grid(&xs, chart.log_x)
+                    .into_iter()
+                    .filter_map(|x| expr.eval(x).ok().filter(|y| y.is_finite()).map(|y| (x, y)))
+                    .collect(),
+            })
         })
         .collect()
 }
@@ -259,6 +299,16 @@ fn timeseries_data(
     let lines = read_lines(chart, series_csv)?;
     let keys: Vec<&LineKey> = lines.iter().map(|(k, _)| k).collect();
     let labels = line_labels(&keys, summary);
+    let mut series: Vec<Series> = labels
+        .into_iter()
+        .zip(lines)
+        .map(|(label, (_, points))| Series {
+            label,
+            points,
+            style: SeriesStyle::Line,
+        })
+        .collect();
+    series.extend(measured_references(chart));
     Ok(Chart {
         title: chart
             .title
@@ -271,12 +321,8 @@ fn timeseries_data(
         y_label: y_label(chart, timeseries_unit),
         log_x: chart.log_x,
         log_y: chart.log_y,
-        series: labels
-            .into_iter()
-            .zip(lines)
-            .map(|(label, (_, points))| Series { label, points })
-            .collect(),
-        references: Vec::new(),
+        references: references(chart, &series),
+        series,
     })
 }
 

@@ -1,13 +1,16 @@
 //! `manifest.json`: what was run, so that results can be traced back and their charts
 //! redrawn (DESIGN.md, "Results").
 //!
-//! It holds the experiment file's text as it was run and the `--set` overrides as given:
-//! [`Manifest::experiment`] reads them again exactly as `synack run` did. The resolved
-//! experiment, the seeds of every run and the wall time are there for a reader only.
+//! It holds the experiment file's text as it was run, the texts of the data files its charts
+//! read (`[[chart.reference]] csv`) and the `--set` overrides as given:
+//! [`Manifest::experiment`] reads them again exactly as `synack run` did, without the files
+//! (which may have changed or gone since). The resolved experiment, the seeds of every run
+//! and the wall time are there for a reader only.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use synack_experiment::config::{parse_cli_value, ConfigError, Experiment};
+use synack_experiment::config::{parse_cli_value, ConfigError, DataFiles, Experiment};
 use synack_experiment::Checked;
 use synack_world::seeds::run_seed;
 
@@ -21,6 +24,10 @@ pub struct Manifest {
     pub file: String,
     /// The experiment file's text as it was run.
     pub source: String,
+    /// The data files the charts read, as they were read: each path as the experiment
+    /// writes it, with its text. Absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data_files: BTreeMap<String, String>,
     /// `--set` overrides, as given.
     pub sets: Vec<(String, String)>,
     pub seed: u64,
@@ -100,6 +107,11 @@ impl Manifest {
             synack_version: env!("CARGO_PKG_VERSION").to_string(),
             file: file.display().to_string(),
             source,
+            data_files: checked
+                .experiment
+                .data_files()
+                .map(|(path, text)| (path.to_string(), text.to_string()))
+                .collect(),
             sets: checked
                 .overrides
                 .iter()
@@ -138,8 +150,10 @@ impl Manifest {
             .collect()
     }
 
-    /// The experiment as it was run: its text, read under its file name, with the overrides.
+    /// The experiment as it was run: its text, read under its file name with the data files
+    /// recorded here, with the overrides.
     pub fn experiment(&self) -> Result<Experiment, ConfigError> {
-        Experiment::parse(&self.source, &self.file)?.with_overrides(&self.sets())
+        let files = DataFiles::Recorded(&self.data_files);
+        Experiment::parse_with(&self.source, &self.file, files)?.with_overrides(&self.sets())
     }
 }

@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_plot::SeriesStyle;
+use synack_report::charts::chart_data;
 use synack_report::files::prepare_output_dir;
 use synack_report::manifest::Manifest;
 use synack_report::output::{redraw_charts, write_results, RunInfo};
@@ -99,4 +101,206 @@ fn a_directory_that_is_not_a_results_directory_says_so() {
     fs::write(dir.path().join("manifest.json"), "{}").unwrap();
     let e = redraw_charts(dir.path()).unwrap_err().to_string();
     assert!(e.ends_with("manifest.json: not a synack manifest"), "{e}");
+}
+
+/// A probe experiment over two loss rates whose chart draws a CSV file's points beside it.
+const WITH_POINTS: &str = r#"name = "with-points"
+duration = "1s"
+replications = 2
+
+[[host]]
+name = "a"
+[[host]]
+name = "b"
+
+[[link]]
+name = "wan"
+between = ["a", "b"]
+delay = "5ms"
+
+[[workload]]
+name = "probe"
+kind = "probe"
+from = "a"
+to = "b"
+rate = 100
+
+[sweep]
+"link.wan.loss" = [0.1, 0.3]
+
+[[chart]]
+name = "loss"
+x = "link.wan.loss"
+y = "probe_loss"
+
+[[chart.reference]]
+label = "measured elsewhere"
+csv = "points/elsewhere.csv"
+x = "p"
+y = "lost"
+where = { testbed = "a" }
+
+[[chart.reference]]
+label = "y = x"
+expr = "x"
+"#;
+
+#[test]
+fn csv_points_are_drawn_per_x_and_redrawn_from_the_manifest_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("with-points.toml");
+    fs::write(&file, WITH_POINTS).unwrap();
+    fs::create_dir(dir.path().join("points")).unwrap();
+    let csv = dir.path().join("points/elsewhere.csv");
+    let text =
+        "p,testbed,lost\n0.2,a,0.19\n0.1,a,0.08\n0.2,b,0.9\n0.2,a,0.23\n0.1,a,0.12\n0.2,a,0.21\n";
+    fs::write(&csv, text).unwrap();
+
+    let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
+    let plan = Plan::new(&checked);
+    let records = plan.execute(&plan.runs(None), 1, &|| {});
+    let out = dir.path().join("results");
+    prepare_output_dir(&out).unwrap();
+    let run = RunInfo {
+        file: &file,
+        checked: &checked,
+        shard: None,
+        wall_time_s: 0.0,
+    };
+    let written = write_results(&out, &run, &records).unwrap();
+
+    // The measured line, then the file's points: one per x, in x order, the mean of its
+    // rows with Student's 95 % interval (t(0.975, 1) = 12.706, t(0.975, 2) = 4.303).
+    let chart = chart_data(&checked.experiment.charts[0], &written.summary).unwrap();
+    let [line, points] = &chart.series[..] else {
+        panic!("{:?}", chart.series)
+    };
+    assert_eq!(line.style, SeriesStyle::Line);
+    assert_eq!(points.style, SeriesStyle::Points);
+    assert_eq!(points.label, "measured elsewhere");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    let [low, high] = &points.points[..] else {
+        panic!("{:?}", points.points)
+    };
+    assert_eq!((low.x, high.x), (0.1, 0.2));
+    assert!(
+        close(low.y, 0.10) && close(high.y, 0.21),
+        "{low:?} {high:?}"
+    );
+    let sd = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+    };
+    assert!(close(
+        low.ci95,
+        12.706_205 * sd(&[0.08, 0.12]) / 2f64.sqrt()
+    ));
+    assert!(close(
+        high.ci95,
+        4.302_653 * sd(&[0.19, 0.23, 0.21]) / 3f64.sqrt()
+    ));
+    // The curve spans the file's x range too, not only the sweep's.
+    let curve = &chart.references[0].points;
+    assert_eq!(chart.references.len(), 1);
+    assert_eq!(curve.first().unwrap().0, 0.1);
+    assert!(close(curve.last().unwrap().0, 0.3));
+
+    // The manifest keeps the file's text; with the file gone the charts redraw identically.
+    let manifest = Manifest::read(&out).unwrap();
+    assert_eq!(
+        manifest
+            .data_files
+            .get("points/elsewhere.csv")
+            .map(String::as_str),
+        Some(text)
+    );
+    let before: Vec<Vec<u8>> = written
+        .charts
+        .iter()
+        .map(|c| fs::read(c).unwrap())
+        .collect();
+    let svg = String::from_utf8(before[1].clone()).unwrap();
+    assert!(svg.contains("measured elsewhere"));
+    fs::remove_file(&csv).unwrap();
+    assert_eq!(redraw_charts(&out).unwrap(), written.charts);
+    let after: Vec<Vec<u8>> = written
+        .charts
+        .iter()
+        .map(|c| fs::read(c).unwrap())
+        .collect();
+    assert!(before == after, "a redraw from the manifest is identical");
+    // ... and so does a file that has changed since.
+    fs::write(&csv, "p,testbed,lost\n0.2,a,0.5\n").unwrap();
+    redraw_charts(&out).unwrap();
+    assert!(before[1] == fs::read(&written.charts[1]).unwrap());
+}
+
+#[test]
+fn a_timeseries_chart_draws_its_references_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cwnd.toml");
+    let text = r#"name = "cwnd"
+duration = "1s"
+
+[[host]]
+name = "a"
+[[host]]
+name = "b"
+
+[[link]]
+name = "wan"
+between = ["a", "b"]
+delay = "5ms"
+
+[[workload]]
+name = "w"
+kind = "bulk"
+from = "a"
+to = "b:80"
+bytes = "1MB"
+
+[[series]]
+metric = "cwnd"
+host = "a"
+
+[[chart]]
+kind = "timeseries"
+y = "cwnd"
+
+[[chart.reference]]
+label = "cwnd elsewhere"
+csv = "cwnd.csv"
+x = "t"
+y = "cwnd"
+
+[[chart.reference]]
+label = "a flat line"
+expr = "50000"
+"#;
+    fs::write(&file, text).unwrap();
+    fs::write(
+        dir.path().join("cwnd.csv"),
+        "t,cwnd\n0.1,20000\n0.5,40000\n",
+    )
+    .unwrap();
+    let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
+    let plan = Plan::new(&checked);
+    let records = plan.execute(&plan.runs(None), 1, &|| {});
+    let out = dir.path().join("results");
+    prepare_output_dir(&out).unwrap();
+    let run = RunInfo {
+        file: &file,
+        checked: &checked,
+        shard: None,
+        wall_time_s: 0.0,
+    };
+    let written = write_results(&out, &run, &records).unwrap();
+    let svg = fs::read_to_string(&written.charts[1]).unwrap();
+    assert!(svg.contains("cwnd elsewhere") && svg.contains("a flat line"));
+    // The two measured points and the legend's marker, in the second series' colour.
+    let vermillion = svg
+        .match_indices("<rect")
+        .filter(|(i, _)| svg[*i..].split("/>").next().unwrap().contains("#D55E00"))
+        .count();
+    assert_eq!(vermillion, 3, "{svg}");
 }

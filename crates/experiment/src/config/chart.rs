@@ -6,6 +6,9 @@ use exmex::prelude::*;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::doc::{doc_path, Doc, Seg};
+use super::error::ConfigError;
+
 /// Every metric, in the order of `runs.csv`'s columns (see [`crate::metrics`]).
 pub use crate::metrics::METRIC_NAMES as METRICS;
 
@@ -45,7 +48,7 @@ pub struct ChartConfig {
     pub log_x: bool,
     /// Logarithmic y axis. Default false.
     pub log_y: bool,
-    /// Model curves drawn beside the measurements.
+    /// Model curves and measured points drawn beside the measurements.
     pub reference: Vec<Reference>,
 }
 
@@ -74,12 +77,13 @@ pub(crate) struct RawChart {
     #[serde(default)]
     pub log_y: bool,
     #[serde(default)]
-    pub reference: Vec<Reference>,
+    pub reference: Vec<RawReference>,
 }
 
 impl RawChart {
-    /// The chart with its defaults filled in.
-    pub(crate) fn resolve(self) -> ChartConfig {
+    /// The chart (`[[chart]]` #`i` of `doc`) with its defaults filled in, and its
+    /// references checked (a `csv` reference's rows are read later, by the `data` module).
+    pub(crate) fn resolve(self, i: usize, doc: &Doc<'_>) -> Result<ChartConfig, ConfigError> {
         let x = self.x.unwrap_or_else(|| "time".to_string());
         let name = self.name.unwrap_or_else(|| {
             let stem = |s: &str| s.replace('.', "_");
@@ -89,7 +93,13 @@ impl RawChart {
             }
             name
         });
-        ChartConfig {
+        let reference = self
+            .reference
+            .into_iter()
+            .enumerate()
+            .map(|(j, r)| r.resolve(doc, &doc_path!["chart", i, "reference", j]))
+            .collect::<Result<_, _>>()?;
+        Ok(ChartConfig {
             name,
             kind: self.kind,
             x,
@@ -100,8 +110,8 @@ impl RawChart {
             y_label: self.y_label,
             log_x: self.log_x,
             log_y: self.log_y,
-            reference: self.reference,
-        }
+            reference,
+        })
     }
 }
 
@@ -136,20 +146,250 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
-/// `[[chart.reference]]`: a model curve, `{ label, expr }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[[chart.reference]]`: something drawn beside the measurements, under a legend label:
+/// a model curve (`expr`) or points measured elsewhere (`csv`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reference {
     /// Legend text.
     pub label: String,
-    /// The curve, an arithmetic expression in `x`.
-    pub expr: Expr,
+    /// What is drawn.
+    #[serde(flatten)]
+    pub kind: ReferenceKind,
+}
+
+/// The two kinds of reference; a `[[chart.reference]]` has exactly one of `expr` and `csv`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ReferenceKind {
+    /// `expr`: a curve, an arithmetic expression in `x`, drawn as a dashed line.
+    Expr {
+        /// The curve (boxed: a compiled expression is large).
+        expr: Box<Expr>,
+    },
+    /// `csv`: measured points, drawn as markers with 95 % confidence bars.
+    Csv(CsvReference),
+}
+
+/// Measured points read from a CSV file (with a header row): column `x` against column `y`,
+/// over the rows that match `where`. Rows that share an x are one point: their mean, with
+/// the 95 % confidence interval of the mean (Student's t), as synack's own series are drawn.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CsvReference {
+    /// The file, as written: relative to the experiment file's directory (or absolute).
+    pub csv: String,
+    /// The column of x values, in the chart's x units (base units: seconds, bytes, bit/s).
+    pub x: String,
+    /// The column of y values.
+    pub y: String,
+    /// Only rows whose cell in each column is the value given (or one of the values, for
+    /// a list): a string matches the cell's text, a number its numeric value (`1` matches
+    /// `1` and `1.0`), a boolean `true` or `false` in any case. Empty: every row.
+    #[serde(rename = "where", skip_serializing_if = "Vec::is_empty")]
+    #[serde(serialize_with = "serialize_filter")]
+    pub filter: Vec<(String, Vec<CellValue>)>,
+    /// The matching rows' (x, y), in file order; read when the experiment is loaded (see
+    /// the `data` module).
+    #[serde(skip)]
+    pub rows: Vec<(f64, f64)>,
+}
+
+/// A value a `where` condition matches a CSV cell against.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum CellValue {
+    /// The cell's text, exactly (cells are trimmed of surrounding spaces).
+    Text(String),
+    /// The cell read as a number, for an integer as written.
+    Integer(i64),
+    /// The cell read as a number.
+    Number(f64),
+    /// `true` or `false`, in any case.
+    Bool(bool),
+}
+
+impl CellValue {
+    /// Whether `cell` (already trimmed) matches.
+    pub fn matches(&self, cell: &str) -> bool {
+        match self {
+            CellValue::Text(t) => cell == t,
+            CellValue::Integer(i) => cell.parse::<f64>().is_ok_and(|c| c == *i as f64),
+            CellValue::Number(n) => cell.parse::<f64>().is_ok_and(|c| c == *n),
+            CellValue::Bool(b) => cell.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        }
+    }
+}
+
+impl fmt::Display for CellValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CellValue::Text(t) => write!(f, "\"{t}\""),
+            CellValue::Integer(i) => write!(f, "{i}"),
+            CellValue::Number(n) => write!(f, "{n}"),
+            CellValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// `where` as a table, a lone value as itself and several as a list, as written.
+fn serialize_filter<S: Serializer>(
+    filter: &[(String, Vec<CellValue>)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(filter.len()))?;
+    for (column, values) in filter {
+        match values.as_slice() {
+            [one] => map.serialize_entry(column, one)?,
+            many => map.serialize_entry(column, many)?,
+        }
+    }
+    map.end()
 }
 
 impl Reference {
-    /// The curve's value at `x`.
-    pub fn eval(&self, x: f64) -> Result<f64, ExprError> {
-        self.expr.eval(x)
+    /// The model curve, for an `expr` reference.
+    pub fn expr(&self) -> Option<&Expr> {
+        match &self.kind {
+            ReferenceKind::Expr { expr } => Some(expr),
+            ReferenceKind::Csv(_) => None,
+        }
+    }
+
+    /// The measured points, for a `csv` reference.
+    pub fn csv(&self) -> Option<&CsvReference> {
+        match &self.kind {
+            ReferenceKind::Csv(c) => Some(c),
+            ReferenceKind::Expr { .. } => None,
+        }
+    }
+}
+
+/// `[[chart.reference]]` as written; [`RawReference::resolve`] checks that it is one kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReference {
+    pub label: String,
+    #[serde(default)]
+    pub expr: Option<Expr>,
+    #[serde(default)]
+    pub csv: Option<String>,
+    #[serde(default)]
+    pub x: Option<String>,
+    #[serde(default)]
+    pub y: Option<String>,
+    #[serde(default, rename = "where")]
+    pub filter: Option<toml::Table>,
+}
+
+/// Why a reference is neither kind, or both.
+const NEITHER: &str = "a reference needs `expr` (a model curve in x) or `csv` (a CSV file of \
+                       measured points, with `x` and `y` naming its columns)";
+const BOTH: &str = "a reference has either `expr` (a model curve) or `csv` (measured points), \
+                    not both";
+const NOT_FOR_EXPR: &str = "belongs to a `csv` reference (a column of its file); an `expr` \
+                            curve takes only `label` and `expr`";
+
+impl RawReference {
+    /// The reference at `at` in `doc`, checked to be of one kind. A `csv` reference's rows
+    /// are left empty.
+    pub(crate) fn resolve(self, doc: &Doc<'_>, at: &[Seg]) -> Result<Reference, ConfigError> {
+        let key = |k: &str| {
+            let mut path = at.to_vec();
+            path.push(Seg::Key(k.to_string()));
+            path
+        };
+        let columns = Columns {
+            x: self.x,
+            y: self.y,
+            filter: self.filter,
+        };
+        let kind = match (self.expr, self.csv) {
+            (Some(_), Some(_)) => return Err(doc.invalid(&key("csv"), BOTH)),
+            (None, None) => return Err(doc.invalid(at, NEITHER)),
+            (Some(expr), None) => {
+                let csv_only = [
+                    ("x", columns.x.is_some()),
+                    ("y", columns.y.is_some()),
+                    ("where", columns.filter.is_some()),
+                ];
+                if let Some((k, _)) = csv_only.iter().find(|(_, given)| *given) {
+                    return Err(doc.invalid(&key(k), NOT_FOR_EXPR));
+                }
+                ReferenceKind::Expr {
+                    expr: Box::new(expr),
+                }
+            }
+            (None, Some(csv)) => ReferenceKind::Csv(columns.resolve(csv, doc, at, key)?),
+        };
+        Ok(Reference {
+            label: self.label,
+            kind,
+        })
+    }
+}
+
+/// The keys of a `csv` reference besides the file, as written.
+struct Columns {
+    x: Option<String>,
+    y: Option<String>,
+    filter: Option<toml::Table>,
+}
+
+impl Columns {
+    /// The `csv` reference at `at` reading `csv`: its columns given, its `where` values of a
+    /// kind a cell can match.
+    fn resolve(
+        self,
+        csv: String,
+        doc: &Doc<'_>,
+        at: &[Seg],
+        key: impl Fn(&str) -> Vec<Seg>,
+    ) -> Result<CsvReference, ConfigError> {
+        if csv.trim().is_empty() {
+            return Err(doc.invalid(&key("csv"), "expected the path of a CSV file, found \"\""));
+        }
+        let column = |given: Option<String>, k: &str| {
+            given.ok_or_else(|| {
+                let why = format!("missing key `{k}`: the column of the CSV file that holds the");
+                doc.invalid(at, format!("{why} {k} values"))
+            })
+        };
+        let (x, y) = (column(self.x, "x")?, column(self.y, "y")?);
+        let mut filter = Vec::new();
+        for (name, value) in self.filter.unwrap_or_default() {
+            let mut path = key("where");
+            path.push(Seg::Key(name.clone()));
+            let values = cell_values(&value).map_err(|m| doc.invalid(&path, m))?;
+            filter.push((name, values));
+        }
+        Ok(CsvReference {
+            csv,
+            x,
+            y,
+            filter,
+            rows: Vec::new(),
+        })
+    }
+}
+
+/// A `where` value: one string, number or boolean, or a non-empty list of them.
+fn cell_values(value: &toml::Value) -> Result<Vec<CellValue>, String> {
+    let one = |v: &toml::Value| match v {
+        toml::Value::String(s) => Ok(CellValue::Text(s.clone())),
+        toml::Value::Integer(i) => Ok(CellValue::Integer(*i)),
+        toml::Value::Float(f) if f.is_finite() => Ok(CellValue::Number(*f)),
+        toml::Value::Boolean(b) => Ok(CellValue::Bool(*b)),
+        other => Err(format!(
+            "expected a string, a number, a boolean or a list of them, found {}",
+            other.type_str()
+        )),
+    };
+    match value {
+        toml::Value::Array(items) if items.is_empty() => {
+            Err("expected at least one value, found an empty list".to_string())
+        }
+        toml::Value::Array(items) => items.iter().map(one).collect(),
+        v => Ok(vec![one(v)?]),
     }
 }
 

@@ -25,8 +25,15 @@
 //!
 //! A `[[chart]] kind = "timeseries"` plots recorded `[[series]]` against time: its `y` names
 //! series metrics instead of run metrics, and its `x` is `"time"`.
+//!
+//! A `[[chart.reference]]` is a model curve (`expr`) or points measured elsewhere (`csv`, a
+//! CSV file relative to the experiment file): the `data` module reads and checks those
+//! files at load time, once, and keeps their texts for the manifest
+//! ([`Experiment::data_files`]); [`Experiment::parse_with`] reads them from a manifest
+//! instead of the disk.
 
 mod chart;
+mod data;
 mod doc;
 mod error;
 mod link;
@@ -37,6 +44,7 @@ pub mod units;
 mod validate;
 mod workload;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -44,7 +52,11 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 
-pub use chart::{ChartConfig, ChartKind, Expr, ExprError, Reference, METRICS};
+pub use chart::{
+    CellValue, ChartConfig, ChartKind, CsvReference, Expr, ExprError, Reference, ReferenceKind,
+    METRICS,
+};
+pub use data::DataFiles;
 pub use error::{ConfigError, ErrorKind, Origin};
 pub use link::{LinkConfig, LinkOverrides, LinkParams, Loss, Reorder, Stale, DEFAULT_QUEUE};
 pub use series::{SeriesConfig, SERIES_METRICS};
@@ -112,6 +124,8 @@ pub struct Experiment {
     sweep: Vec<(String, Vec<toml::Value>)>,
     /// `[sweep]` with the positions of its keys and values.
     axes: Vec<Axis>,
+    /// The texts of the files the charts' `csv` references read, by path as written.
+    data_files: BTreeMap<String, Arc<str>>,
 }
 
 /// The top level of a file, as written.
@@ -178,8 +192,19 @@ impl Experiment {
         Experiment::parse(&text, &file)
     }
 
-    /// Parses and checks the text of an experiment file; `file` names it in errors.
+    /// Parses and checks the text of an experiment file; `file` names it in errors, and
+    /// the files its charts read (`[[chart.reference]] csv`) are found relative to its
+    /// directory.
     pub fn parse(text: &str, file: &str) -> Result<Experiment, ConfigError> {
+        Experiment::parse_with(text, file, DataFiles::Disk)
+    }
+
+    /// Like [`Experiment::parse`], with the files its charts read taken from `files`.
+    pub fn parse_with(
+        text: &str,
+        file: &str,
+        files: DataFiles<'_>,
+    ) -> Result<Experiment, ConfigError> {
         let doc = Doc::parse(text, file)?;
         let axes = sweep::read_axes(&doc)?;
         let mut exp = build(&doc, &axes)?;
@@ -188,7 +213,14 @@ impl Experiment {
         exp.raw = raw;
         exp.check_sweep()?;
         validate::check_charts(&exp, &doc)?;
+        data::read_references(&mut exp, &doc, files)?;
         Ok(exp)
+    }
+
+    /// The files the charts read (`[[chart.reference]] csv`): each path as the experiment
+    /// writes it, with the text that was read, in path order.
+    pub fn data_files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.data_files.iter().map(|(k, v)| (k.as_str(), &**v))
     }
 
     /// The name of the file this experiment was read from, as errors name it.
@@ -322,6 +354,9 @@ impl Experiment {
         exp.raw = raw;
         exp.file = self.file.clone();
         exp.text = self.text.clone();
+        // Overrides cannot reach the charts: the points read from their files still hold.
+        exp.charts = self.charts.clone();
+        exp.data_files = self.data_files.clone();
         Ok(exp)
     }
 
@@ -472,7 +507,12 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         hosts: f.host,
         links: f.link.iter().map(RawLink::resolve).collect(),
         workloads,
-        charts: f.chart.into_iter().map(RawChart::resolve).collect(),
+        charts: f
+            .chart
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| c.resolve(i, doc))
+            .collect::<Result<_, _>>()?,
         series: f.series,
         file: doc.file.to_string(),
         text: Arc::from(doc.text),
@@ -482,6 +522,7 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
             .map(|a| (a.path.clone(), a.values.clone()))
             .collect(),
         axes: axes.to_vec(),
+        data_files: BTreeMap::new(),
     };
     validate::check(&exp, doc)?;
     Ok(exp)

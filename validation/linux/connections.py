@@ -242,15 +242,16 @@ def role_watch(a):
                 st = STATES.get(x[3], x[3])
                 counts[st] = counts.get(st, 0) + 1
                 if st in track:
-                    key = (st, x[1], x[2])
-                    e = current.get(key)
-                    retr = int(x[6], 16)
-                    if e is None:
-                        e = [key, t, t, retr]
-                        entries.append(e)
-                    else:
-                        e[2], e[3] = t, max(e[3], retr)
-                    seen[key] = e
+                    seen[(st, x[1], x[2])] = int(x[6], 16)
+        done = mono()  # every entry seen existed before this instant
+        for key, retr in seen.items():
+            e = current.get(key)
+            if e is None:
+                e = [key, done, done, retr]
+                entries.append(e)
+            else:
+                e[2], e[3] = done, max(e[3], retr)
+            seen[key] = e
         current = seen
         for st, n in counts.items():
             peaks[st] = max(peaks.get(st, 0), n)
@@ -287,6 +288,9 @@ def conn_run(slot, workdir, run, link, seed, plan, duration, sysctls=(), wire_ex
         extra += ["--client-addr", ADDRS[0], "--flood-rate", str(flood), "--flood-start", repr(t0),
                   "--flood-stop", repr(t0 + duration), "--flood-jitter-ms", str(FLOOD_JITTER_MS),
                   "--flood-dst", ADDRS[1], "--flood-port", str(PORT)]
+    holes = os.path.join(d, "blackholed.txt")
+    if flood:
+        extra += ["--log-blackholed", holes]
     planf = os.path.join(d, "plan.json")
     json.dump(plan, open(planf, "w"))
     outs = {k: os.path.join(d, k + ".json") for k in ("server", "client", "watch")}
@@ -332,6 +336,8 @@ def conn_run(slot, workdir, run, link, seed, plan, duration, sysctls=(), wire_ex
                accepted=srv["accepted"], tw_recycled=cli["nstat"].get("TcpExtTWRecycled", 0),
                client_retrans_segs=cli["nstat"].get("TcpRetransSegs", 0),
                watch_polls=watch["polls"], watch_max_gap_s=round(watch["max_gap"], 4), wire_rt=int(wire["rt"]))
+    if flood:
+        row.update(admissions(holes, t0 + FLOOD_WARMUP_S, t0 + FLOOD_WARMUP_S + FLOOD_LEGIT_S))
     for c in conns:
         c["run"] = run
         for k in ("connect_s", "connect_end_s"):
@@ -348,6 +354,32 @@ def conn_run(slot, workdir, run, link, seed, plan, duration, sysctls=(), wire_ex
                                  first_s="%.3f" % (e["first"] - base), last_s="%.3f" % (e["last"] - base),
                                  retrans=e["retrans"]))
     return dict(runs=[row], connects=conns, packets=packets, halfopen=halfopen)
+
+
+def admissions(path, lo, hi):
+    """How the flood's SYNs got into the SYN queue between lo and hi (CLOCK_MONOTONIC s),
+    from the wire's log of the SYN-ACKs it black-holed: an entry is a spoofed 4-tuple whose
+    SYN-ACK was retransmitted (a cookie's is not), admitted when its first SYN-ACK left. A
+    burst is a run of admissions less than 5 ms apart: entries that expired together, their
+    places taken by the next flood SYNs."""
+    first, n = {}, {}
+    with open(path) as f:
+        for line in f:
+            t, addr, port, _ = line.split()
+            k = (addr, port)
+            first.setdefault(k, int(t) / 1e9)
+            n[k] = n.get(k, 0) + 1
+    adm = sorted(t for k, t in first.items() if n[k] >= 2 and lo <= t < hi)
+    if not adm:
+        return dict(admissions_per_s=0, admission_bursts=0, admission_burst_mean="", admission_burst_max="")
+    bursts = [1]
+    for a, b in zip(adm, adm[1:]):
+        if b - a < 0.005:
+            bursts[-1] += 1
+        else:
+            bursts.append(1)
+    return dict(admissions_per_s=round(len(adm) / (hi - lo), 2), admission_bursts=len(bursts),
+                admission_burst_mean=round(statistics.mean(bursts), 1), admission_burst_max=max(bursts))
 
 
 def linux_flood(slot, workdir, rate, cookies, seed):
@@ -393,7 +425,8 @@ CSVS = {
              ["run", "seed", "attempts", "established", "completed", "port_exhausted", "connect_mean_s",
               "syn_packets", "syn_retransmits", "synack_packets", "rst_c2s", "rst_s2c", "flood_syns", "blackholed",
               "synrecv_peak", "timewait_peak_server", "listen_drops", "reqq_full_drops", "syncookies_sent",
-              "syncookies_recv", "accepted", "tw_recycled", "client_retrans_segs", "watch_polls", "watch_max_gap_s",
+              "syncookies_recv", "accepted", "tw_recycled", "client_retrans_segs", "admissions_per_s",
+              "admission_bursts", "admission_burst_mean", "admission_burst_max", "watch_polls", "watch_max_gap_s",
               "wire_rt"]),
     "connects": ("linux-conn-connects.csv", ["run", "conn", "start_s", "port", "connect_s", "connect_end_s", "complete",
                                              "error"]),
@@ -537,8 +570,23 @@ def schedule_facts(name, linux, events):
     # When connect() returned or failed, from the client's first SYN.
     L["connect"] = ((float(conn[0]["start_s"]) + float(conn[0]["connect_end_s"]) if conn[0]["connect_end_s"] else ""),
                     conn[0]["error"]) if conn else ("", "no data")
-    L["halfopen"] = sorted(((float(h["first_s"]), float(h["last_s"]), int(h["retrans"]))
-                            for h in linux["halfopen"] if h["run"] == run and h["state"] == "SYN-RECV"))
+    # A SYN-ACK with a new ISN is a new half-open entry: the old one was gone by then, even
+    # if no poll of the watcher fell between the two (a gap of less than 20 ms).
+    isn_starts, seen_isn = [], set()
+    for p in pk:
+        if p["run"] == run and p["flags"] == "SYN,ACK" and p["seq"] not in seen_isn:
+            if seen_isn:
+                isn_starts.append(float(p["t_s"]))
+            seen_isn.add(p["seq"])
+    L["halfopen"] = []
+    for h in sorted(linux["halfopen"], key=lambda h: float(h["first_s"])):
+        if h["run"] != run or h["state"] != "SYN-RECV":
+            continue
+        start, last = float(h["first_s"]), float(h["last_s"])
+        for cut in [t for t in isn_starts if start < t < last]:
+            L["halfopen"].append((start, cut, int(h["retrans"])))
+            start = cut
+        L["halfopen"].append((start, last, int(h["retrans"])))
     S = {}
     if events is not None:
         S["syn"] = trace_times(events, "client", "SYN")
@@ -575,6 +623,29 @@ def series(xs, digits=2):
     return ", ".join("%.*f" % (digits, x) for x in xs) if xs else "—"
 
 
+FLOOD_S = FLOOD_WARMUP_S + FLOOD_LEGIT_S + FLOOD_TAIL_S
+
+
+def admitted_linux(r):
+    """SYNs the listener took into its SYN queue a second (flood and legitimate; cookies
+    are not counted: they are not admitted)."""
+    return (int(r["flood_syns"]) + int(r["syn_packets"]) - int(r["listen_drops"]) - int(r["syncookies_sent"])) / FLOOD_S
+
+
+def admitted_synack(r):
+    rate = float(r["workload.flood.rate"])
+    arrivals = rate * FLOOD_S + int(r["conn_attempted"]) + int(r["syn_retransmits"])
+    return (arrivals - int(r["syn_dropped"]) - int(r["syncookies_sent"])) / FLOOD_S
+
+
+def bursts(rows):
+    got = [r for r in rows if r.get("admission_burst_mean")]
+    if not got:
+        return "—"
+    return "%.1f, %d" % (statistics.mean(float(r["admission_burst_mean"]) for r in got),
+                         max(int(r["admission_burst_max"]) for r in got))
+
+
 def report(linux, syn, args, started):
     L = []
     w = L.append
@@ -609,11 +680,16 @@ def report(linux, syn, args, started):
           "established by t = %g s has failed. *Established*: connects established / attempted, pooled over "
           "runs (Linux: %s per point, `conn-client` timing `connect()`; synack: replications of "
           "`conn-flood.toml`). *Handshake*: mean `connect()` time of those established (Linux's median beside "
-          "it: a busy machine adds a few long outliers to the wire's latency). Target (issue 12): "
-          "synack's share within ±%g points of Linux's; ✗ marks a miss."
+          "it: a busy machine adds a few long outliers to the wire's latency). *Admitted*: SYNs taken into the "
+          "SYN queue a second over the run (arrivals less the listener's drops and the cookies). Linux's "
+          "admissions in bursts: flood entries (spoofed 4-tuples whose SYN-ACK the wire saw retransmitted) "
+          "admitted between t = %g and %g s less than 5 ms apart — entries that expired together, their places "
+          "taken by the next flood SYNs. Target (issue 12): synack's share within ±%g points of Linux's; ✗ marks "
+          "a miss."
           % (FLOOD_JITTER_MS, FLOOD_LEGIT_RATE, FLOOD_WARMUP_S, FLOOD_WARMUP_S + FLOOD_LEGIT_S, REQUEST, RESPONSE,
              FLOOD_WARMUP_S + FLOOD_LEGIT_S + FLOOD_TAIL_S,
-             "seeds " + ", ".join(sorted({r["seed"] for r in runs})), TARGET_PP))
+             "seeds " + ", ".join(sorted({r["seed"] for r in runs})), FLOOD_WARMUP_S, FLOOD_WARMUP_S + FLOOD_LEGIT_S,
+             TARGET_PP))
         for cookies in (0, 1):
             pts = sorted({float(run_params(r["run"])[1]["rate"]) for r in runs
                           if int(run_params(r["run"])[1]["cookies"]) == cookies})
@@ -627,8 +703,9 @@ def report(linux, syn, args, started):
               "| synack handshake (s) | legit SYN retransmissions per connect, Linux · synack "
               "| SYN-RECV peak (Linux `/proc/net/tcp`) · synack `half_open_peak` "
               "| SYNs dropped by the listener: Linux `ListenDrops` · synack `syn_dropped` (per run) "
-              "| cookies sent, Linux · synack (per run) |")
-            b("|---|---|---|---|---|---|---|---|---|---|")
+              "| cookies sent, Linux · synack (per run) "
+              "| SYNs admitted to the SYN queue a second, Linux · synack | Linux: admissions in bursts of (mean, max) |")
+            b("|---|---|---|---|---|---|---|---|---|---|---|---|")
             for rate in pts:
                 lr = [r for r in runs if float(run_params(r["run"])[1]["rate"]) == rate
                       and int(run_params(r["run"])[1]["cookies"]) == cookies]
@@ -647,7 +724,7 @@ def report(linux, syn, args, started):
                     d = share(se, sa) - share(le, la)
                     mark = "" if abs(d) <= TARGET_PP else " ✗"
                     b("| %g | %d / %d (%.0f %%) | %d / %d (%.0f %%) | %+.0f points%s | %s, %s | %s | %.2f · %.2f "
-                      "| %.0f · %.0f | %.0f · %.0f | %.0f · %.0f |"
+                      "| %.0f · %.0f | %.0f · %.0f | %.0f · %.0f | %.1f · %.1f | %s |"
                       % (rate, le, la, share(le, la), se, sa, share(se, sa), d, mark, fnum(lhs),
                          fnum(statistics.median(lok) if lok else None), fnum(shs), lsyn,
                          sum(int(r["syn_retransmits"]) for r in sr) / sa if sa else float("nan"),
@@ -656,7 +733,9 @@ def report(linux, syn, args, started):
                          statistics.mean(int(r["listen_drops"]) for r in lr),
                          statistics.mean(int(r["syn_dropped"]) for r in sr),
                          statistics.mean(int(r["syncookies_sent"]) for r in lr),
-                         statistics.mean(int(r["syncookies_sent"]) for r in sr)))
+                         statistics.mean(int(r["syncookies_sent"]) for r in sr),
+                         statistics.mean(admitted_linux(r) for r in lr), statistics.mean(admitted_synack(r) for r in sr),
+                         bursts(lr)))
                     summary.append(("SYN flood %g/s, cookies %s: legitimate connects established" % (
                         rate, "on" if cookies else "off"), "%.0f %% (%d/%d)" % (share(le, la), le, la),
                         "%.0f %% (%d/%d)" % (share(se, sa), se, sa), "%+.0f points%s" % (d, mark)))
@@ -732,8 +811,9 @@ def report(linux, syn, args, started):
         b("One connect over 10 ms each way; the wire drops what the scenario says. Instants are seconds from "
           "the client's first SYN (Linux: when the wire saw the packet, i.e. when it was sent; synack: `synack "
           "trace --format jsonl` send events). Half-open entry: the server's request socket (Linux: seen in the "
-          "server namespace's `/proc/net/tcp` as SYN-RECV, polled every 20 ms, so its end is known to 20 ms; "
-          "synack: SYN-RECEIVED → CLOSED in the trace).")
+          "server namespace's `/proc/net/tcp` as SYN-RECV, polled every 20 ms, so its end is known to 20 ms, or "
+          "ended by the first SYN-ACK with a new ISN, which only a new entry sends; synack: SYN-RECEIVED → "
+          "CLOSED in the trace).")
         for name in names:
             spec = SCHEDULES[name]
             Lf, Sf = schedule_facts(name, linux, syn.get("sched", {}).get(name))
@@ -770,7 +850,7 @@ def report(linux, syn, args, started):
             if name == "synack-dropped":
                 b("| server SYN-ACKs | %s | %s |" % (series(rel(Lf["synack"], base_l)), series(Sf.get("synack", []))))
                 b("| distinct SYN-ACK ISNs (half-open entries) | %d | %s |" % (Lf["synack_isns"], Sf.get("synack_isns", "—")))
-                b("| half-open entries: created → last seen (Linux) / closed (synack), s | %s | %s |" % (
+                b("| half-open entries: created → gone (Linux: last seen, or replaced) / closed (synack), s | %s | %s |" % (
                     "; ".join("%.2f → %.2f" % (h[0] - base_l, h[1] - base_l) for h in Lf["halfopen"]) or "—",
                     "; ".join("%.2f → %s" % (h[0], fnum(h[1], 2)) for h in Sf.get("halfopen", [])) or "—"))
                 if Lf["halfopen"] and Sf.get("halfopen") and Sf["halfopen"][0][1] is not None:

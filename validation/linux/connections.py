@@ -5,7 +5,7 @@ TIME-WAIT, the SYN and SYN-ACK retransmission schedules, and tcp_tw_reuse.
 
 Run as root, on demand (never from `cargo test`):
 
-    sudo python3 validation/linux/connections.py                  # everything: about 14 min
+    sudo python3 validation/linux/connections.py                  # everything: about 15 min
     sudo python3 validation/linux/connections.py --only flood --flood-rates 100 1000
     python3 validation/linux/connections.py --synack-only         # no root: reuse the Linux CSVs
 

@@ -25,15 +25,12 @@ See README.md beside it.
 """
 
 import argparse
-import collections
 import concurrent.futures
 import csv
-import heapq
 import json
 import math
 import os
 import queue
-import random
 import re
 import select
 import shutil
@@ -47,8 +44,8 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+from netlab import (HERE, Pair, counters, log, mono, read_line, selftest, sleep_until, sweep_leftovers,
+                    synack_bin, synack_runs, wait_ok)
 
 # ---------------------------------------------------------------------------------------
 # The experiment, in one place.
@@ -101,217 +98,6 @@ MAX_PARALLEL = 2
 PORT = 5001
 
 
-def mono():
-    return time.monotonic()
-
-
-def log(*a):
-    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------------------------
-# Role: wire. Holds both TUN devices; one process, one select loop, one heap of releases.
-# ---------------------------------------------------------------------------------------
-
-TUNSETIFF = 0x400454CA
-IFF_TUN = 0x0001
-IFF_NO_PI = 0x1000
-
-
-def open_tun(name):
-    import fcntl
-
-    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TUN | IFF_NO_PI))
-    return fd
-
-
-TCP_FLAGS = [(0x01, "FIN"), (0x02, "SYN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"),
-             (0x20, "URG"), (0x40, "ECE"), (0x80, "CWR")]
-
-
-def parse_tcp(pkt):
-    """The IPv4/TCP header fields of one packet, or None if it is not IPv4 TCP."""
-    if len(pkt) < 40 or pkt[0] >> 4 != 4 or pkt[9] != 6:
-        return None
-    ihl = (pkt[0] & 15) * 4
-    total = struct.unpack("!H", pkt[2:4])[0]
-    t = pkt[ihl:]
-    sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", t[:16])
-    doff = (off >> 4) * 4
-    opts, i = [], 20
-    while i < doff:
-        kind = t[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        ln = t[i + 1] if i + 1 < doff else 2
-        body = t[i + 2:i + ln]
-        if kind == 2:
-            opts.append("MSS=%d" % struct.unpack("!H", body)[0])
-        elif kind == 3:
-            opts.append("WS=%d" % body[0])
-        elif kind == 4:
-            opts.append("SACK_PERM")
-        elif kind == 5:
-            opts.append("SACK=%d" % (len(body) // 8))
-        elif kind == 8:
-            opts.append("TS")
-        else:
-            opts.append("opt%d" % kind)
-        i += max(ln, 2)
-    return dict(sport=sport, dport=dport, seq=seq, ack=ack, win=win,
-                flags=",".join(n for b, n in TCP_FLAGS if flags & b),
-                syn=bool(flags & 2), fin=bool(flags & 1),
-                len=total - ihl - doff, opts=opts)
-
-
-class Direction:
-    """One direction of the link: crates/link's Channel with Bernoulli loss, no jitter."""
-
-    def __init__(self, name, bps, delay_ns, limit, loss, seed):
-        self.name, self.bps, self.delay_ns, self.limit, self.loss = name, bps, delay_ns, limit, loss
-        self.rng = random.Random("%s/%s" % (seed, name))
-        self.busy_scaled = 0  # end of the last serialisation, in ns * bps (queue.rs)
-        self.unfinished = collections.deque()
-        self.stats = collections.Counter()
-        self.snd_max = None  # highest sequence end seen, to count retransmissions on the wire
-
-    def transmit(self, now_ns, nbytes):
-        """Departure + delay (ns), or 'queue' / 'loss'. Stages in synack's order."""
-        draw = self.rng.random()  # one draw per packet, whatever happens to it
-        while self.unfinished and self.unfinished[0] <= now_ns:
-            self.unfinished.popleft()
-        if len(self.unfinished) >= self.limit:
-            return "queue"
-        self.busy_scaled = max(self.busy_scaled, now_ns * self.bps) + nbytes * 8 * 10**9
-        done = -(-self.busy_scaled // self.bps)
-        self.unfinished.append(done)
-        if draw < self.loss:
-            return "loss"
-        return done + self.delay_ns
-
-
-def selftest():
-    """The wire's link model against crates/link's rules (no root needed):
-    `python3 compare.py selftest`."""
-    bps, size, limit = 4_000_000, 1500, 50
-    d = Direction("t", bps, 25_000_000, limit, 0.0, 1)
-    # A burst at t = 0: the i-th packet finishes at ceil(i·bytes·8·1e9/bps) (queue.rs), and
-    # the queue counts the packet being serialised, so packet limit + 1 is dropped.
-    for i in range(1, limit + 1):
-        want = -(-i * size * 8 * 10**9 // bps) + 25_000_000
-        got = d.transmit(0, size)
-        assert got == want, (i, got, want)
-    assert d.transmit(0, size) == "queue"
-    # Once the first packet has finished, one slot is free again.
-    assert d.transmit(3_000_000, size) != "queue"
-    assert d.transmit(3_000_000, size) == "queue"
-    # A lost packet has used its queue slot and its serialisation time (loss after queue).
-    lossy = Direction("t", bps, 0, 2, 1.0, 1)
-    assert lossy.transmit(0, size) == "loss" and lossy.transmit(0, size) == "loss"
-    assert lossy.transmit(0, size) == "queue"
-    assert lossy.busy_scaled == 2 * size * 8 * 10**9
-    # Bernoulli loss at the configured rate, the same draws whatever the rate.
-    a, b = Direction("t", 10**12, 0, 10**9, 0.01, 7), Direction("t", 10**12, 0, 10**9, 0.02, 7)
-    la = [a.transmit(i * 10**6, 100) == "loss" for i in range(200_000)]
-    lb = [b.transmit(i * 10**6, 100) == "loss" for i in range(200_000)]
-    assert all(y for x, y in zip(la, lb) if x), "a loss at 1 % is a loss at 2 %"
-    assert abs(sum(la) / len(la) - 0.01) < 0.001, sum(la) / len(la)
-    print("selftest: wire model agrees with crates/link (queue, serialisation, loss order)")
-
-
-def role_wire(a):
-    fds = [open_tun(a.tun_a), open_tun(a.tun_b)]
-    dirs = [Direction("c2s", a.bps, int(a.delay_ms * 1e6), a.queue, a.loss_c2s, a.seed),
-            Direction("s2c", a.bps, int(a.delay_ms * 1e6), a.queue, a.loss_s2c, a.seed)]
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(20))
-        rt = True
-    except (OSError, AttributeError):
-        rt = False
-    pcap = None
-    if a.pcap:
-        pcap = open(a.pcap, "wb")
-        pcap.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 101))  # ns, raw IP
-    print("ready", flush=True)
-    heap, seqno, ladder, t0 = [], 0, [], None
-    hard_end = mono() + a.max_seconds
-    stdin = sys.stdin.fileno()
-    running = True
-    while running:
-        now = time.monotonic_ns()
-        while heap and heap[0][0] <= now:
-            _, _, d, pkt = heapq.heappop(heap)
-            try:
-                os.write(fds[1 - d], pkt)
-                dirs[d].stats["written"] += 1
-            except OSError:
-                dirs[d].stats["write_errors"] += 1
-        if mono() > hard_end:
-            break
-        timeout = 0.2 if not heap else max(0.0, (heap[0][0] - time.monotonic_ns()) / 1e9)
-        r, _, _ = select.select([fds[0], fds[1], stdin], [], [], min(timeout, 0.2))
-        for fd in r:
-            if fd == stdin:
-                if not os.read(stdin, 4096):
-                    running = False
-                continue
-            d = fds.index(fd)
-            for _ in range(1000):
-                try:
-                    pkt = os.read(fd, 65536)
-                except BlockingIOError:
-                    break
-                now = time.monotonic_ns()
-                st = dirs[d].stats
-                if len(pkt) < 20 or pkt[0] >> 4 != 4:
-                    st["non_ipv4"] += 1
-                    continue
-                if pcap:
-                    pcap.write(struct.pack("<IIII", now // 10**9, now % 10**9, len(pkt), len(pkt)))
-                    pcap.write(pkt)
-                tcp = parse_tcp(pkt)
-                fate = dirs[d].transmit(now, len(pkt))
-                st["packets"] += 1
-                st["bytes"] += len(pkt)
-                data = tcp is not None and tcp["len"] > 0
-                if tcp is not None and tcp["syn"] and "ACK" not in tcp["flags"]:
-                    st["syn_packets"] += 1
-                if data:
-                    st["data_packets"] += 1
-                    end = (tcp["seq"] + tcp["len"]) % 2**32
-                    sm = dirs[d].snd_max
-                    if sm is not None and ((end - sm) % 2**32) > 2**31 or end == sm:
-                        st["data_retransmitted"] += 1
-                    else:
-                        dirs[d].snd_max = end
-                if isinstance(fate, str):
-                    st["dropped_" + fate] += 1
-                    if data:
-                        st["data_dropped_" + fate] += 1
-                else:
-                    seqno += 1
-                    heapq.heappush(heap, (fate, seqno, d, pkt))
-                if a.ladder and tcp is not None and len(ladder) < a.ladder:
-                    if t0 is None:
-                        t0 = now
-                    rec = dict(t=(now - t0) / 1e9, dir=dirs[d].name, fate=fate if isinstance(fate, str) else "delivered",
-                               arrive=None if isinstance(fate, str) else (fate - t0) / 1e9)
-                    rec.update(tcp)
-                    ladder.append(rec)
-    for fd in fds:
-        os.close(fd)
-    if pcap:
-        pcap.close()
-    out = dict(rt=rt, c2s=dict(dirs[0].stats), s2c=dict(dirs[1].stats), ladder=ladder,
-               undelivered=len(heap))
-    with open(a.stats, "w") as f:
-        json.dump(out, f)
-
-
 # ---------------------------------------------------------------------------------------
 # Roles: sender / receiver (bulk), rr-client / rr-server (request/response).
 # ---------------------------------------------------------------------------------------
@@ -335,29 +121,6 @@ def tcp_info(s):
     if len(raw) < size:
         return {"raw_len": len(raw)}
     return dict(zip(TCP_INFO_FIELDS, struct.unpack(TCP_INFO_FMT, raw[:size])))
-
-
-def counters():
-    """nstat's view: /proc/net/snmp Tcp and /proc/net/netstat TcpExt of this namespace."""
-    out = {}
-    for path in ("/proc/net/snmp", "/proc/net/netstat"):
-        with open(path) as f:
-            lines = f.read().splitlines()
-        for names, values in zip(lines[::2], lines[1::2]):
-            pre, names = names.split(":", 1)
-            if pre not in ("Tcp", "TcpExt"):
-                continue
-            for n, v in zip(names.split(), values.split(":", 1)[1].split()):
-                out[pre + n] = int(v)
-    return out
-
-
-def sleep_until(t):
-    while True:
-        d = t - mono()
-        if d <= 0:
-            return
-        time.sleep(min(d, 0.5))
 
 
 def role_sender(a):
@@ -533,120 +296,8 @@ def role_rr_client(a):
     time.sleep(1.0)  # let the close finish on the wire
 
 
-# ---------------------------------------------------------------------------------------
-# Orchestration: namespaces, devices, one experiment through the wire.
-# ---------------------------------------------------------------------------------------
-
-
-def sh(*cmd, check=True, timeout=20):
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
-
-
-def nsexec(ns, *cmd, **kw):
-    return sh("ip", "netns", "exec", ns, *cmd, **kw)
-
-
-def read_line(proc, timeout):
-    """One line from proc's stdout within timeout seconds, or raise."""
-    r, _, _ = select.select([proc.stdout], [], [], timeout)
-    if not r:
-        raise RuntimeError("timed out waiting for %r" % proc.args)
-    line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError("%r exited: %s" % (proc.args, proc.stderr.read() if proc.stderr else ""))
-    return line.strip()
-
-
-class Pair:
-    """Two namespaces joined by the wire, for one experiment. A context manager that always
-    cleans up."""
-
-    def __init__(self, slot, loss, seed, sack, workdir, ladder=0, pcap=None, max_seconds=120, loss_s2c=0.0):
-        self.slot, self.loss, self.seed, self.sack = slot, loss, seed, sack
-        self.loss_s2c = loss_s2c
-        self.ns = ["slv%dc" % slot, "slv%ds" % slot]
-        self.tun = ["slvt%dc" % slot, "slvt%ds" % slot]
-        self.addr = ["10.77.0.1", "10.77.0.2"]
-        self.stats_path = os.path.join(workdir, "wire-%d.json" % slot)
-        self.ladder, self.pcap, self.max_seconds = ladder, pcap, max_seconds
-        self.procs = []
-
-    def cleanup(self):
-        for p in self.procs:
-            if p.poll() is None:
-                try:
-                    p.kill()
-                except OSError:
-                    pass
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        for ns in self.ns:
-            sh("ip", "netns", "del", ns, check=False)
-        for t in self.tun:
-            sh("ip", "link", "del", t, check=False)
-
-    def __enter__(self):
-        self.cleanup()  # leftovers of an interrupted earlier run
-        try:
-            for ns in self.ns:
-                sh("ip", "netns", "add", ns)
-            cmd = [sys.executable, __file__, "wire", "--tun-a", self.tun[0], "--tun-b", self.tun[1],
-                   "--bps", str(LINK["bandwidth_bps"]), "--delay-ms", str(LINK["delay_ms"]),
-                   "--queue", str(LINK["queue"]), "--loss-c2s", str(self.loss), "--loss-s2c", str(self.loss_s2c),
-                   "--seed", str(self.seed), "--stats", self.stats_path,
-                   "--max-seconds", str(self.max_seconds), "--ladder", str(self.ladder)]
-            if self.pcap:
-                cmd += ["--pcap", self.pcap]
-            self.wire = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True)
-            self.procs.append(self.wire)
-            if read_line(self.wire, 10) != "ready":
-                raise RuntimeError("wire did not start")
-            for i in (0, 1):
-                ns, tun = self.ns[i], self.tun[i]
-                sh("ip", "link", "set", tun, "netns", ns)
-                nsexec(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-                nsexec(ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
-                nsexec(ns, "sysctl", "-qw", "net.ipv4.tcp_sack=%d" % int(self.sack))
-                nsexec(ns, "ip", "link", "set", "lo", "up")
-                nsexec(ns, "ip", "addr", "add", self.addr[i], "peer", self.addr[1 - i] + "/32", "dev", tun)
-                nsexec(ns, "ip", "link", "set", tun, "mtu", "1500", "up")
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    def spawn(self, i, *args):
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns[i], sys.executable, __file__, *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        return p
-
-    def wire_stats(self):
-        self.wire.stdin.close()
-        self.wire.wait(timeout=10)
-        with open(self.stats_path) as f:
-            return json.load(f)
-
-    def __exit__(self, *exc):
-        self.cleanup()
-        return False
-
-
-def wait_ok(p, timeout, what):
-    try:
-        p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        raise RuntimeError("%s timed out" % what)
-    if p.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (what, p.stderr.read()))
-
-
 def linux_bulk(slot, loss, cc, sack, seed, workdir):
-    with Pair(slot, loss, seed, sack, workdir, max_seconds=DURATION_S + 60) as pair:
+    with Pair(slot, loss, seed, sack, workdir, max_seconds=DURATION_S + 60, script=__file__, link=LINK) as pair:
         tag = "%d" % slot
         rout, sout = os.path.join(workdir, "recv%s.json" % tag), os.path.join(workdir, "send%s.json" % tag)
         start = mono() + 1.0
@@ -684,7 +335,8 @@ def linux_bulk(slot, loss, cc, sack, seed, workdir):
 def linux_handshakes(slot, loss, seed, workdir):
     """HS_COUNT connections through the wire with `loss` on both directions: connect() times."""
     duration = HS_COUNT * HS_INTERVAL_S + 40
-    with Pair(slot, loss, seed, True, workdir, max_seconds=duration + 30, loss_s2c=loss) as pair:
+    with Pair(slot, loss, seed, True, workdir, max_seconds=duration + 30, loss_s2c=loss, script=__file__,
+              link=LINK) as pair:
         out = os.path.join(workdir, "hs%d.json" % slot)
         start = mono() + 1.0
         common = ["--start", repr(start), "--duration", str(duration)]
@@ -701,7 +353,7 @@ def linux_handshakes(slot, loss, seed, workdir):
 
 def linux_ladder(workdir, cc="cubic", sack=True):
     pcap = os.path.join(HERE, "ladder-linux.pcap")
-    with Pair(0, 0.0, 1, sack, workdir, ladder=200, pcap=pcap, max_seconds=60) as pair:
+    with Pair(0, 0.0, 1, sack, workdir, ladder=200, pcap=pcap, max_seconds=60, script=__file__, link=LINK) as pair:
         srv = pair.spawn(1, "rr-server")
         if read_line(srv, 10) != "listening":
             raise RuntimeError("rr-server did not start")
@@ -717,13 +369,6 @@ def linux_ladder(workdir, cc="cubic", sack=True):
 # ---------------------------------------------------------------------------------------
 
 
-def synack_bin():
-    b = os.path.join(REPO, "target", "release", "synack")
-    if not os.path.exists(b):
-        sh("cargo", "build", "--release", "-p", "synack", timeout=1800)
-    return b
-
-
 def with_replications(template, reps, loss_rates, workdir, set_duration=True):
     text = open(os.path.join(HERE, template)).read()
     text = re.sub(r"(?m)^replications = \d+", "replications = %d" % reps, text)
@@ -734,17 +379,6 @@ def with_replications(template, reps, loss_rates, workdir, set_duration=True):
     path = os.path.join(workdir, template)
     open(path, "w").write(text)
     return path
-
-
-def synack_runs(exp, sets, outdir):
-    cmd = [synack_bin(), "run", exp, "--out", outdir, "--jobs", "2"]
-    for k, v in sets.items():
-        cmd += ["--set", "%s=%s" % (k, v)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if p.returncode != 0:
-        return None, p.stderr.strip().splitlines()[-1:] if p.stderr else ["failed"]
-    with open(os.path.join(outdir, "runs.csv")) as f:
-        return list(csv.DictReader(f)), None
 
 
 def synack_scenario(exp, cc, sack, workdir):
@@ -883,6 +517,10 @@ def report(linux, synack, ladders, args, started, finished, hs=None):
     w("# synack against Linux: loss sweeps and a short connection")
     w("")
     w("Generated by `validation/linux/compare.py` (run as root; see README.md); do not edit by hand.")
+    w("")
+    w("Connection management (SYN floods with and without cookies, the server's TIME-WAIT, SYN and SYN-ACK "
+      "retransmission schedules, tcp_tw_reuse) is compared in [connections-results.md](connections-results.md), "
+      "by `connections.py`.")
     w("")
     nseeds = sorted({r["seed"] for r in linux})
     w("- **Linux** %s, in two network namespaces joined by TUN devices and the script's user-space "
@@ -1143,23 +781,13 @@ def synack_ladder_rows(events):
 # ---------------------------------------------------------------------------------------
 
 
-def sweep_leftovers():
-    """Whatever a hard interruption may have left: the namespaces and TUN devices this
-    script names (slv*), and nothing else."""
-    for k in range(MAX_PARALLEL):
-        for name in ("slv%dc" % k, "slv%ds" % k):
-            sh("ip", "netns", "del", name, check=False)
-        for name in ("slvt%dc" % k, "slvt%ds" % k):
-            sh("ip", "link", "del", name, check=False)
-
-
 def main_compare(args):
     if os.geteuid() != 0:
         sys.exit("compare.py needs root (namespaces and TUN devices)")
     try:
         run_compare(args)
     finally:
-        sweep_leftovers()
+        sweep_leftovers("slv", MAX_PARALLEL)
 
 
 def run_compare(args):
@@ -1334,32 +962,20 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "selftest":
         selftest()
         return
-    if len(sys.argv) > 1 and sys.argv[1] in ("wire", "sender", "receiver", "rr-client", "rr-server",
+    if len(sys.argv) > 1 and sys.argv[1] in ("sender", "receiver", "rr-client", "rr-server",
                                               "hs-client", "hs-server"):
         role = sys.argv[1]
         p = argparse.ArgumentParser(prog="compare.py " + role)
-        if role == "wire":
-            for k in ("tun-a", "tun-b", "stats", "pcap"):
-                p.add_argument("--" + k)
-            p.add_argument("--bps", type=int)
-            p.add_argument("--delay-ms", type=float)
-            p.add_argument("--queue", type=int)
-            p.add_argument("--loss-c2s", type=float)
-            p.add_argument("--loss-s2c", type=float)
-            p.add_argument("--seed", type=int)
-            p.add_argument("--max-seconds", type=float)
-            p.add_argument("--ladder", type=int, default=0)
-        else:
-            p.add_argument("--dst")
-            p.add_argument("--cc", default="cubic")
-            p.add_argument("--out")
-            p.add_argument("--start", type=float, default=0)
-            p.add_argument("--duration", type=float, default=DURATION_S)
-            p.add_argument("--count", type=int, default=HS_COUNT)
-            p.add_argument("--interval", type=float, default=HS_INTERVAL_S)
+        p.add_argument("--dst")
+        p.add_argument("--cc", default="cubic")
+        p.add_argument("--out")
+        p.add_argument("--start", type=float, default=0)
+        p.add_argument("--duration", type=float, default=DURATION_S)
+        p.add_argument("--count", type=int, default=HS_COUNT)
+        p.add_argument("--interval", type=float, default=HS_INTERVAL_S)
         a = p.parse_args(sys.argv[2:])
-        signal.alarm(int(getattr(a, "max_seconds", None) or a.duration + 60) + 30)  # bounded, always
-        {"wire": role_wire, "sender": role_sender, "receiver": role_receiver,
+        signal.alarm(int(a.duration + 60) + 30)  # bounded, always
+        {"sender": role_sender, "receiver": role_receiver,
          "rr-client": role_rr_client, "rr-server": role_rr_server,
          "hs-client": role_hs_client, "hs-server": role_hs_server}[role](a)
         return

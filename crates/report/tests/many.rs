@@ -13,10 +13,14 @@ const CLIENT: Addr = Addr::Host(HostId(0));
 const SERVER: Addr = Addr::Host(HostId(1));
 
 /// A client and a server 10 ms apart, and an attacker 10 ms from the server; `server_tcp`
-/// goes into the server's `tcp` table.
+/// goes into the server's `tcp` table. Exact timers, for round schedules.
 fn under_attack(server_tcp: &str, duration: &str, workloads: &str) -> String {
     [
-        head("t", duration, "profile = \"linux\"\nmsl = \"1s\""),
+        head(
+            "t",
+            duration,
+            "profile = \"linux\"\nmsl = \"1s\"\ntimer_wheel_hz = 0",
+        ),
         client_server("delay = \"10ms\"", "", server_tcp),
         attacker(),
         workloads.to_string(),

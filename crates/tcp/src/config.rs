@@ -586,6 +586,15 @@ pub struct Config {
     #[serde(serialize_with = "ser_fin_timeout")]
     pub fin_timeout: Option<Duration>,
 
+    /// Linux's timer wheel: retransmission, delayed-ACK, FIN-WAIT-2 and persist timers fire
+    /// on the ticks of a `CONFIG_HZ` clock, late by up to their wheel level's granularity
+    /// (`calc_wheel_index`: at 250 Hz 4 ms below 0.25 s, 32 ms below 2 s, 256 ms below 16 s,
+    /// 2 s below 131 s); 0 fires them exactly. TIME-WAIT's timer stays exact.
+    ///
+    /// Linux: 250 (the validation kernel's `CONFIG_HZ`, and a common distribution choice);
+    /// RFC: 0.
+    pub timer_wheel_hz: u32,
+
     /// Ports a client picks its local port from.
     ///
     /// Linux: 32768–60999 (`net.ipv4.ip_local_port_range`); RFC 6335 §6: the dynamic
@@ -628,6 +637,7 @@ impl Config {
             syn_cookies: true,
             rfc1337: false,
             fin_timeout: Some(Duration::from_secs(60)),
+            timer_wheel_hz: 250,
             ephemeral_ports: PortRange {
                 first: 32768,
                 last: 60999,
@@ -669,6 +679,7 @@ impl Config {
             syn_cookies: false,
             rfc1337: true,
             fin_timeout: None,
+            timer_wheel_hz: 0,
             ephemeral_ports: PortRange {
                 first: 49152,
                 last: 65535,

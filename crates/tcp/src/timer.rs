@@ -4,7 +4,7 @@
 //! whose deadline has passed. A wake-up with nothing due does nothing, so the caller may wake
 //! it spuriously (or late) without harm.
 
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
 
 /// The endpoint's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,6 +70,42 @@ impl TimerTable {
     }
 }
 
+/// Linux's timer wheel levels (kernel/time/timer.c, `LVL_START`): a timer `delta` jiffies
+/// away goes to the first level whose start it is below; level n has 8^n-jiffy buckets.
+const LVL_START: [u64; 8] = [
+    63,
+    504,
+    4032,
+    32256,
+    258_048,
+    2_064_384,
+    16_515_072,
+    132_120_576,
+];
+
+/// When a timer armed at `now` for `delay` fires. With `hz` = 0, exactly then. Otherwise as
+/// on Linux's timer wheel with `CONFIG_HZ` = `hz` (`calc_wheel_index`, `calc_index`): the
+/// delay in whole jiffies, rounded up (`msecs_to_jiffies`), then the expiry rounded up past
+/// its level's bucket — "the timer wheel has to guarantee that a timer does not fire early"
+/// — so it fires on a tick, late by up to one jiffy below 63 jiffies, 8 below 504, 64 below
+/// 4032, 512 below 32,256 (at 250 Hz: 4 ms, 32 ms, 256 ms and 2.048 s of slack for delays
+/// up to 0.25 s, 2 s, 16 s and 2 min).
+pub fn wheel_deadline(now: Time, delay: Duration, hz: u32) -> Time {
+    if hz == 0 {
+        return now + delay;
+    }
+    let tick = 1_000_000_000 / u64::from(hz);
+    let delta = delay.as_nanos().div_ceil(tick);
+    let expires = now.as_nanos() / tick + delta;
+    let level = LVL_START
+        .iter()
+        .take_while(|&&start| delta >= start)
+        .count() as u32;
+    let shift = 3 * level;
+    let bucket = ((expires >> shift) + 1) << shift;
+    Time::from_nanos(bucket.saturating_mul(tick))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +123,20 @@ mod tests {
         assert_eq!(t.next(), Some(Time::from_nanos(50)));
         t.stop(Timer::TimeWait);
         assert_eq!(t.next(), None);
+    }
+
+    /// At 250 Hz (4 ms jiffies), from t = 10 ms (jiffy 2): 40 ms is 10 jiffies, level 0,
+    /// firing at the next jiffy after 12: 52 ms. 1 s is 250 jiffies, level 1 (8-jiffy
+    /// buckets): expiry 252 → bucket (252 / 8 + 1) · 8 = 256 jiffies = 1.024 s. 60 s is 15,000
+    /// jiffies, level 3 (512): expiry 15,002 → 15,360 jiffies = 61.44 s. 0 Hz: exact.
+    #[test]
+    fn the_wheel_rounds_up_to_its_level() {
+        let now = Time::from_nanos(10_000_000);
+        let at = |ms: u64| wheel_deadline(now, Duration::from_millis(ms), 250).as_nanos();
+        assert_eq!(at(40), 52_000_000);
+        assert_eq!(at(1000), 1_024_000_000);
+        assert_eq!(at(60_000), 61_440_000_000);
+        let exact = wheel_deadline(now, Duration::from_millis(40), 0);
+        assert_eq!(exact.as_nanos(), 50_000_000);
     }
 }

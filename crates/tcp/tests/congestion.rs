@@ -28,6 +28,8 @@ fn cfg() -> Config {
         quick_ack: false,
         // RFC 5681/6582 recovery (Linux's Reno mode: the `linux_reno_mode_*` tests).
         recovery: LossRecovery::Rfc,
+        // Exact timers (Linux's timer wheel has its own tests, in `handshake.rs`).
+        timer_wheel_hz: 0,
         ..Config::linux()
     }
 }
@@ -363,6 +365,8 @@ fn congestion_avoidance_with_delayed_acks_per_profile() {
             // A window the SYN offers as it is (a multiple of the MSS below 65,535), so that
             // the first duplicate ACK does not also update the window (RFC 5681 §2).
             recv_buffer: 64_000,
+            // A 1 ms delayed-ACK timer, exactly (not on a 4 ms tick).
+            timer_wheel_hz: 0,
             ..base
         };
         let mut p = established(&config);

@@ -31,6 +31,8 @@ fn cfg() -> Config {
         rtt_estimation: RttEstimation::Rfc6298,
         // RFC 1122's delayed ACKs (Linux's quick-ACK mode has its own tests, in `acks.rs`).
         quick_ack: false,
+        // Exact timers (Linux's timer wheel has its own tests, in `handshake.rs`).
+        timer_wheel_hz: 0,
         ..Config::linux()
     }
 }

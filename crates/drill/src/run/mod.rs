@@ -283,10 +283,16 @@ pub fn run_script(script: &Script, opts: &RunOptions) -> RunReport {
 
 impl Runner {
     fn new(opts: &RunOptions) -> Runner {
+        // A script's times are the ones the kernel means; on a real kernel its tolerance
+        // absorbs the timer wheel's slack, here the timers are exact.
+        let config = Config {
+            timer_wheel_hz: 0,
+            ..opts.config.clone()
+        };
         Runner {
             now: Time::ZERO,
-            stack: new_stack(&opts.config, &[]).0,
-            config: opts.config.clone(),
+            stack: new_stack(&config, &[]).0,
+            config,
             conns: Vec::new(),
             fds: BTreeMap::new(),
             next_fd: 3,

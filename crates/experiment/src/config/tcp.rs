@@ -92,6 +92,7 @@ tcp_keys! {
     rfc1337: bool,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
+    timer_wheel_hz: u32,
     /// `"FIRST-LAST"`.
     ephemeral_ports: PortRange,
 }

@@ -118,7 +118,7 @@ impl Connection {
         match self.ack_delay() {
             Some(delay) if delay.is_zero() => self.rcv.ack_now = true,
             Some(delay) if !self.timers.is_armed(Timer::DelayedAck) => {
-                self.timers.set(Timer::DelayedAck, now + delay);
+                self.arm(Timer::DelayedAck, now, delay);
             }
             Some(_) => {}
             None => self.rcv.ack_now = true,

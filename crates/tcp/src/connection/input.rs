@@ -262,7 +262,7 @@ impl Connection {
             self.timers.stop(Timer::Retransmit);
         } else if !self.later_partial_ack(ack) {
             // RFC 6298 (5.3): new data acknowledged: restart it.
-            self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+            self.arm(Timer::Retransmit, now, self.rtt.rto());
         }
         if data > 0 {
             self.events.push_back(Event::Acked(data));
@@ -404,7 +404,7 @@ impl Connection {
             State::FinWait1 => {
                 self.set_state(State::FinWait2);
                 if let Some(limit) = self.config.fin_timeout {
-                    self.timers.set(Timer::FinWait2, now + limit);
+                    self.arm(Timer::FinWait2, now, limit);
                 }
             }
             State::Closing => self.enter_time_wait(now),

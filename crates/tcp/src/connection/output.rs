@@ -135,8 +135,7 @@ impl Connection {
             self.snd.probes = 0;
         } else if !self.timers.is_armed(Timer::Persist) {
             let wait = self.rtt.rto().saturating_mul(1 << self.snd.probes.min(16));
-            self.timers
-                .set(Timer::Persist, now + wait.min(self.config.max_rto));
+            self.arm(Timer::Persist, now, wait.min(self.config.max_rto));
         }
     }
 
@@ -240,7 +239,7 @@ impl Connection {
             self.snd.max = self.snd.max.max(seg.end());
             // RFC 6298 (5.1): start the timer if it is not running.
             if !self.timers.is_armed(Timer::Retransmit) {
-                self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+                self.arm(Timer::Retransmit, now, self.rtt.rto());
             }
         }
         if seg.len > 0 {

@@ -1,14 +1,21 @@
 //! Timer expiry. Each timer has one handler; a wake-up with nothing due does nothing.
 
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
 
 use super::{Connection, Event, DATA_RETRIES};
 use crate::config::LossRecovery;
 use crate::congestion::CongestionControl;
 use crate::state::State;
-use crate::timer::Timer;
+use crate::timer::{wheel_deadline, Timer};
 
 impl Connection {
+    /// Arms `timer` to fire `delay` after `now`, on Linux's timer wheel with
+    /// `timer_wheel_hz` (see [`wheel_deadline`]).
+    pub(super) fn arm(&mut self, timer: Timer, now: Time, delay: Duration) {
+        let at = wheel_deadline(now, delay, self.config.timer_wheel_hz);
+        self.timers.set(timer, at);
+    }
+
     /// Runs the timers due at `now` (none, if the wake-up is spurious).
     pub fn handle_timeout(&mut self, now: Time) {
         if self.state == State::TimeWait {
@@ -87,7 +94,7 @@ impl Connection {
         // RFC 6298 (5.7) and RFC 5681 §3.1 look at this when the handshake completes.
         self.snd.syn_retransmitted = true;
         self.send_syn(now);
-        self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+        self.arm(Timer::Retransmit, now, self.rtt.rto());
     }
 
     /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out.

@@ -6,11 +6,12 @@
 //! | `tcp_syn_retries` | `syn_retries` |
 //! | `tcp_synack_retries` | `synack_retries` |
 //! | `tcp_syn_linear_timeouts` | `syn_linear_timeouts` |
-//! | `tcp_syncookies` (0, 1) | `syn_cookies` |
+//! | `tcp_syncookies` (0, 1, 2) | `syn_cookies` |
+//! | `tcp_abort_on_overflow` | `abort_on_overflow` |
 //! | `tcp_rfc1337` | `rfc1337` |
 //! | `tcp_fin_timeout` | `fin_timeout` |
-//! | `tcp_max_syn_backlog` | `backlog` |
-//! | `net.core.somaxconn` | `accept_queue` |
+//! | `tcp_max_syn_backlog` | `max_syn_backlog` |
+//! | `net.core.somaxconn` | `somaxconn` |
 //! | `tcp_wmem` (its default, the middle value) | `send_buffer` |
 //! | `tcp_rmem` (its maximum: the window scale's base, where autotuning takes the window) | `recv_buffer` |
 //! | `ip_local_port_range` | `ephemeral_ports` |
@@ -26,7 +27,7 @@
 //! `tcp_reordering=3`, …) is accepted. Anything else is **unsupported**, named.
 
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, PortRange};
+use synack_tcp::config::{Config, Congestion, PortRange, SynCookies};
 
 /// What a shell line did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,11 +193,14 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
         ("tcp_syn_linear_timeouts", Some(n)) => {
             set(&mut c.syn_linear_timeouts, n, "syn_linear_timeouts")
         }
-        ("tcp_max_syn_backlog", Some(n)) => set(&mut c.backlog, n, "backlog"),
-        ("somaxconn", Some(n)) => set(&mut c.accept_queue, n, "accept_queue"),
-        ("tcp_syncookies", Some(n @ (0 | 1))) => {
-            c.syn_cookies = n == 1;
+        ("tcp_max_syn_backlog", Some(n)) => set(&mut c.max_syn_backlog, n, "max_syn_backlog"),
+        ("somaxconn", Some(n)) => set(&mut c.somaxconn, n, "somaxconn"),
+        ("tcp_syncookies", Some(n @ (0..=2))) => {
+            c.syn_cookies = [SynCookies::Off, SynCookies::Overflow, SynCookies::Always][n as usize];
             Effect::Applied("syn_cookies", c.syn_cookies.to_string())
+        }
+        ("tcp_abort_on_overflow", Some(n @ (0 | 1))) => {
+            flag(&mut c.abort_on_overflow, n, "abort_on_overflow")
         }
         ("tcp_rfc1337", Some(n @ (0 | 1))) => {
             c.rfc1337 = n == 1;

@@ -76,6 +76,9 @@ metrics! {
     syn_dropped: u64,
     syncookies_sent: u64,
     syncookies_accepted: u64,
+    /// SYNs dropped, and handshakes' final ACKs ignored or reset (`abort_on_overflow`),
+    /// because a listener's accept queue was full (Linux's `ListenOverflows`).
+    listen_overflows: u64,
     /// Packets handed to links (all directions, all kinds).
     segments_sent: u64,
     /// Packets lost on links: queue overflow or loss model.

@@ -25,7 +25,7 @@ fn under_attack(server_tcp: &str, duration: &str, workloads: &str) -> String {
 }
 
 /// A request from the client at 100 ms, and one spoofed SYN at t = 0 that takes the only
-/// place in the SYN queue.
+/// place in the SYN queue (listen(fd, 0): Linux's queue is full once it holds more than 0).
 fn request_after_one_spoofed_syn() -> String {
     request("r", "start = \"100ms\"") + &syn_flood("rate = 1\nstop = \"500ms\"")
 }
@@ -33,7 +33,7 @@ fn request_after_one_spoofed_syn() -> String {
 #[test]
 fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
     let text = under_attack(
-        "backlog = 1, syn_cookies = false",
+        "backlog = 0, syn_cookies = false",
         "100s",
         &request_after_one_spoofed_syn(),
     );
@@ -59,7 +59,7 @@ fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
 #[test]
 fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_connection() {
     let text = under_attack(
-        "backlog = 1, syn_cookies = true",
+        "backlog = 0, syn_cookies = true",
         "10s",
         &request_after_one_spoofed_syn(),
     );
@@ -207,7 +207,11 @@ fn port_exhaustion_starts_at_p_over_2_msl_and_blocks_as_erlang_predicts() {
 fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
     let text = [
         head("slow-accept", "20s", "profile = \"linux\"\nmsl = \"1s\""),
-        client_server("delay = \"10ms\"", "", "accept_queue = 1"),
+        client_server(
+            "delay = \"10ms\"",
+            "",
+            "listen_queues = \"separate\", accept_queue = 1",
+        ),
         request("r", "count = 3\ninterval = \"1ms\"\naccept_rate = 1"),
     ]
     .concat();

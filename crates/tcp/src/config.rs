@@ -336,6 +336,112 @@ impl<'de> Deserialize<'de> for PortRange {
     }
 }
 
+/// How a listener bounds its SYN queue and its accept queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenQueues {
+    /// Linux ≥ 6.14: `listen()` sets one limit, min(`backlog`, `somaxconn`)
+    /// (`__sys_listen_socket`), and both queues are full only once they hold *more* than it
+    /// (`inet_csk_reqsk_queue_is_full`, `sk_acceptq_is_full`); without SYN cookies the last
+    /// quarter of `max_syn_backlog` is kept for peers proven alive (`tcp_conn_request`).
+    /// `accept_queue` is not used.
+    Linux,
+    /// Two queues of their own: a SYN queue of `backlog` entries and an accept queue of
+    /// `accept_queue`, each full at its limit. `somaxconn` and `max_syn_backlog` are not
+    /// used.
+    Separate,
+}
+
+impl ListenQueues {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenQueues::Linux => "linux",
+            ListenQueues::Separate => "separate",
+        }
+    }
+}
+
+impl fmt::Display for ListenQueues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a listener answers a SYN with a SYN cookie: Linux's `net.ipv4.tcp_syncookies`,
+/// written 0, 1 or 2 in files (`false` and `true` are read as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SynCookies {
+    /// 0: never; a SYN that finds the SYN queue full is dropped.
+    Off,
+    /// 1: when the SYN queue is full (`tcp_conn_request` asks `tcp_syn_flood_action`).
+    Overflow,
+    /// 2: for every SYN, whatever the queue holds ("syncookies == 2" in `tcp_conn_request`);
+    /// no half-open connection is ever kept.
+    Always,
+}
+
+impl SynCookies {
+    /// The sysctl's value: 0, 1 or 2.
+    pub fn value(self) -> u8 {
+        match self {
+            SynCookies::Off => 0,
+            SynCookies::Overflow => 1,
+            SynCookies::Always => 2,
+        }
+    }
+
+    /// Whether cookies are ever sent (and cookie ACKs checked).
+    pub fn enabled(self) -> bool {
+        self != SynCookies::Off
+    }
+}
+
+impl fmt::Display for SynCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
+impl Serialize for SynCookies {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for SynCookies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SynCookies, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SynCookies;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or 2 (net.ipv4.tcp_syncookies), or false or true")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SynCookies, E> {
+                Ok(if v {
+                    SynCookies::Overflow
+                } else {
+                    SynCookies::Off
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SynCookies, E> {
+                match v {
+                    0 => Ok(SynCookies::Off),
+                    1 => Ok(SynCookies::Overflow),
+                    2 => Ok(SynCookies::Always),
+                    _ => Err(E::custom(format!(
+                        "expected 0, 1 or 2 (or false or true); found {v}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SynCookies, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// The settings of one TCP endpoint (and of its listeners), all resolved.
 ///
 /// Build one with [`Config::linux()`] or [`Config::rfc()`] and change fields; check it with
@@ -506,24 +612,57 @@ pub struct Config {
     /// RFC 6528 (and RFC 9293 §3.4.1): clock.
     pub isn: Isn,
 
-    /// SYN queue limit per listener: half-open connections (SYN-RECEIVED) kept at once.
+    /// The listen backlog: the number the server application passes to `listen()`. With
+    /// `listen_queues = "linux"`, min(`backlog`, `somaxconn`) bounds both the SYN queue and
+    /// the accept queue; with `"separate"`, it is the SYN queue's size (half-open
+    /// connections, SYN-RECEIVED, kept at once).
     ///
-    /// Linux: 128 (`net.ipv4.tcp_max_syn_backlog` on small machines, bounded by the
-    /// listen backlog); RFC: 128 (no RFC value). DESIGN.md fixes 128.
+    /// Linux: 128 (what many applications pass, the `SOMAXCONN` of kernels before 5.4;
+    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
     pub backlog: u32,
 
-    /// Established connections not yet accepted by the application, per listener.
+    /// With `listen_queues = "separate"`: established connections not yet accepted by the
+    /// application, per listener. Not used with `"linux"`, where the accept queue is bounded
+    /// by min(`backlog`, `somaxconn`).
     ///
-    /// Linux: 128 (`net.core.somaxconn` before 5.4; newer kernels default to 4096, but
-    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
+    /// Linux: 128 (unused); RFC: 128 (no RFC value).
     pub accept_queue: u32,
 
-    /// Whether a listener whose SYN queue is full answers with a SYN cookie instead of
-    /// dropping the SYN.
+    /// How a listener bounds its queues: `"linux"` or `"separate"` (see [`ListenQueues`]).
     ///
-    /// Linux: true (`net.ipv4.tcp_syncookies = 1`: cookies only when the queue overflows);
-    /// RFC: false (RFC 4987 §3.6 describes SYN cookies as a mitigation, not a requirement).
-    pub syn_cookies: bool,
+    /// Linux: linux; RFC: separate (RFC 9293 sizes no queue; the simple model of two
+    /// fixed queues).
+    pub listen_queues: ListenQueues,
+
+    /// `net.core.somaxconn`: the most a listen backlog may be (`__sys_listen_socket` caps
+    /// it). Used with `listen_queues = "linux"`.
+    ///
+    /// Linux: 4096 (the default since 5.4, `SOMAXCONN`); RFC: 4096 (unused).
+    pub somaxconn: u32,
+
+    /// `net.ipv4.tcp_max_syn_backlog`. With `listen_queues = "linux"` and SYN cookies off, a
+    /// SYN from a peer not proven alive (no earlier connection with it that measured a round
+    /// trip and closed, Linux's `tcp_peer_is_proven`) is dropped once fewer than a quarter of
+    /// these entries remain free in the SYN queue (`tcp_conn_request`).
+    ///
+    /// Linux: 4096, max(128, buckets / 128) for a host whose established-socket hash has
+    /// 524,288 buckets (64 GB of memory; `tcp_set_hashinfo`), the host `max_tw_buckets`
+    /// describes too; RFC: 4096 (unused).
+    pub max_syn_backlog: u32,
+
+    /// When a listener answers a SYN with a cookie (RFC 4987 §3.6) instead of keeping a
+    /// half-open connection: 0 never, 1 when the SYN queue is full, 2 always.
+    ///
+    /// Linux: 1 (`net.ipv4.tcp_syncookies = 1`); RFC: 0 (RFC 4987 describes SYN cookies as
+    /// a mitigation, not a requirement).
+    pub syn_cookies: SynCookies,
+
+    /// `net.ipv4.tcp_abort_on_overflow`: a handshake's final ACK that finds the accept queue
+    /// full is answered with a RST and the half-open connection dropped (`tcp_check_req`),
+    /// instead of being ignored so that the SYN-ACK is sent again.
+    ///
+    /// Linux: false; RFC: false (no RFC value; Linux's default).
+    pub abort_on_overflow: bool,
 
     /// Whether an RST received in TIME-WAIT is ignored (TIME-WAIT assassination hazards).
     ///
@@ -574,7 +713,11 @@ impl Config {
             isn: Isn::Random,
             backlog: 128,
             accept_queue: 128,
-            syn_cookies: true,
+            listen_queues: ListenQueues::Linux,
+            somaxconn: 4096,
+            max_syn_backlog: 4096,
+            syn_cookies: SynCookies::Overflow,
+            abort_on_overflow: false,
             rfc1337: false,
             fin_timeout: Some(Duration::from_secs(60)),
             ephemeral_ports: PortRange {
@@ -613,7 +756,11 @@ impl Config {
             isn: Isn::Clock,
             backlog: 128,
             accept_queue: 128,
-            syn_cookies: false,
+            listen_queues: ListenQueues::Separate,
+            somaxconn: 4096,
+            max_syn_backlog: 4096,
+            syn_cookies: SynCookies::Off,
+            abort_on_overflow: false,
             rfc1337: true,
             fin_timeout: None,
             ephemeral_ports: PortRange {
@@ -773,6 +920,16 @@ mod tests {
     }
 
     #[test]
+    fn syn_cookies_read_as_the_sysctl_or_a_bool() {
+        let read = |v: serde_json::Value| serde_json::from_value::<SynCookies>(v);
+        assert_eq!(read(serde_json::json!(true)).unwrap(), SynCookies::Overflow);
+        assert_eq!(read(serde_json::json!(false)).unwrap(), SynCookies::Off);
+        assert_eq!(read(serde_json::json!(2)).unwrap(), SynCookies::Always);
+        assert!(read(serde_json::json!(3)).is_err());
+        assert_eq!(serde_json::to_value(SynCookies::Always).unwrap(), 2);
+    }
+
+    #[test]
     fn validate_names_the_key() {
         let c = Config {
             min_rto: Duration::from_secs(200),
@@ -797,6 +954,8 @@ mod tests {
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
         assert_eq!(v["cwnd_growth"], "per-ack");
+        assert_eq!(v["syn_cookies"], 0);
+        assert_eq!(v["listen_queues"], "separate");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
         let cubic = Config {

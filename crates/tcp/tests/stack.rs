@@ -7,7 +7,7 @@ mod util;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::{Config, Isn, PortRange, RttEstimation};
+use synack_tcp::config::{Config, Isn, ListenQueues, PortRange, RttEstimation, SynCookies};
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
     IsnGenerator, Segment, Seq, Settled, SocketId, StackEvent, State, Stats, TimeWaitEnd,
@@ -337,13 +337,15 @@ fn isns_come_from_the_generator_for_the_four_tuple() {
     assert_ne!(iss, isn(1, t_ms(0), server_tuple));
 }
 
-/// backlog = 1 without cookies: of two SYNs that arrive together, the second is dropped;
-/// the client sends it again after its 1 s RTO, when the queue has room.
+/// A SYN queue of one (`separate` queues, backlog = 1) without cookies: of two SYNs that
+/// arrive together, the second is dropped; the client sends it again after its 1 s RTO, when
+/// the queue has room.
 #[test]
 fn a_full_syn_queue_without_cookies_drops_a_syn() {
     let server = Config {
         backlog: 1,
-        syn_cookies: false,
+        listen_queues: ListenQueues::Separate,
+        syn_cookies: SynCookies::Off,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -385,13 +387,15 @@ fn a_full_syn_queue_without_cookies_drops_a_syn() {
     assert_eq!(h.server.listener(l).unaccepted(), 2);
 }
 
-/// backlog = 1 with cookies: the second SYN is answered with a cookie SYN-ACK, and the ACK
-/// that returns it opens an ESTABLISHED connection straight into the accept queue, behind
-/// the first (whose final ACK came first).
+/// listen(fd, 1) with cookies, the `separate` queues: the second SYN finds the SYN queue of
+/// one full and is answered with a cookie SYN-ACK, and the ACK that returns it opens an
+/// ESTABLISHED connection straight into the accept queue, behind the first (whose final ACK
+/// came first).
 #[test]
 fn a_full_syn_queue_with_cookies_answers_with_a_cookie() {
     let server = Config {
         backlog: 1,
+        listen_queues: ListenQueues::Separate,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -458,7 +462,11 @@ fn a_full_syn_queue_with_cookies_answers_with_a_cookie() {
 fn a_listener_resets_a_forged_cookie_and_ignores_the_rest() {
     for cookies in [true, false] {
         let server = Config {
-            syn_cookies: cookies,
+            syn_cookies: if cookies {
+                SynCookies::Overflow
+            } else {
+                SynCookies::Off
+            },
             ..cfg()
         };
         let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -488,16 +496,17 @@ fn a_listener_resets_a_forged_cookie_and_ignores_the_rest() {
     }
 }
 
-/// accept_queue = 1, nobody accepting: the first handshake fills the accept queue, so the
-/// second one's final ACK is ignored (Linux `tcp_check_req`) and a third SYN dropped. Once
-/// the application accepts (at 500 ms), the client's answer to the SYN-ACK sent again at
-/// 1.010 s completes the second.
+/// `separate` queues with accept_queue = 1, nobody accepting: the first handshake fills the
+/// accept queue, so the second one's final ACK is ignored (Linux `tcp_check_req`) and a
+/// third SYN dropped. Once the application accepts (at 500 ms), the client's answer to the
+/// SYN-ACK sent again at 1.010 s completes the second.
 #[test]
 fn a_full_accept_queue_ignores_the_final_ack() {
     let server = Config {
         backlog: 2,
         accept_queue: 1,
-        syn_cookies: false,
+        listen_queues: ListenQueues::Separate,
+        syn_cookies: SynCookies::Off,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -547,6 +556,67 @@ fn a_full_accept_queue_ignores_the_final_ack() {
     assert_eq!(h.server.connection(s2).state(), State::Established);
     assert_eq!(h.server.accept_queue_len(l), 1);
     assert!(h.server.listener(l).accept_queue_full());
+    assert_eq!(h.server.listener(l).stats().listen_overflows, 2);
+}
+
+/// Linux's queues with listen(fd, 1), nobody accepting: each queue is full once it holds
+/// two. One connection waits to be accepted; two more handshakes run together; the first
+/// final ACK fills the accept queue, and the second overflows it. By default it is ignored
+/// and the SYN-ACK sent again; with `abort_on_overflow` the listener answers it with
+/// <SEQ=SEG.ACK><CTL=RST> and drops the half-open connection (`tcp_check_req`), and the
+/// client, ESTABLISHED since it sent that ACK, is reset.
+#[test]
+fn abort_on_overflow_resets_the_final_ack_that_overflows() {
+    for abort in [false, true] {
+        let server = Config {
+            backlog: 1,
+            syn_cookies: SynCookies::Off,
+            abort_on_overflow: abort,
+            ..cfg()
+        };
+        let mut h = Hosts::new(&cfg(), &server, ms(10), true);
+        let c1 = h.connect(PORT).unwrap();
+        h.run_until(t_ms(100));
+        let c2 = h.connect(PORT).unwrap();
+        let c3 = h.connect(PORT).unwrap();
+        h.run_until(t_ms(1150));
+        let l = h.listener.unwrap();
+        let tail = ladder_from(&h, 3);
+        let stats = h.server.listener(l).stats();
+        // Without the abort, the ACK that answers the SYN-ACK sent again overflows too.
+        assert_eq!(stats.listen_overflows, 1 + u64::from(!abort), "{tail}");
+        assert_eq!(h.server.accept_queue_len(l), 2);
+        assert_eq!(h.client.connection(c1).state(), State::Established);
+        assert_eq!(h.client.connection(c2).state(), State::Established);
+        if abort {
+            assert_eq!(
+                tail,
+                "\
+0.100 0.110 C->S 40001>80 SYN     seq=0 ack=0 len=0
+0.100 0.110 C->S 40002>80 SYN     seq=0 ack=0 len=0
+0.110 0.120 S->C 80>40001 SYN,ACK seq=0 ack=1 len=0
+0.110 0.120 S->C 80>40002 SYN,ACK seq=0 ack=1 len=0
+0.120 0.130 C->S 40001>80 ACK     seq=1 ack=1 len=0
+0.120 0.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+0.130 0.140 S->C 80>40002 RST     seq=1 ack=0 len=0
+"
+            );
+            assert!(h.client.lookup(40002, SERVER, PORT).is_none(), "reset");
+            assert!(h.server.lookup(PORT, CLIENT, 40002).is_none());
+            assert_eq!(h.server.listener(l).half_open(), 0);
+        } else {
+            assert!(tail.ends_with(
+                "\
+0.120 0.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+1.110 1.120 S->C 80>40002 SYN,ACK seq=0 ack=1 len=0
+1.120 1.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+"
+            ));
+            assert_eq!(h.client.connection(c3).state(), State::Established);
+            let s3 = server_conn(&h, 40002);
+            assert_eq!(h.server.connection(s3).state(), State::SynReceived);
+        }
+    }
 }
 
 /// Accepts come oldest first. A connection reset while it waits is still handed over as
@@ -701,12 +771,48 @@ fn a_new_syn_reopens_time_wait() {
     assert_eq!(h.server.time_waits().count(), 0);
 }
 
-/// The reopening SYN goes to the listener as any SYN: with a full SYN queue (backlog = 0),
-/// a cookie answers it, and the client's ACK opens the connection.
+/// With Linux's queues a reopening SYN skips the SYN-queue checks (`tcp_conn_request` with
+/// `tcp_tw_isn` set: "TW buckets are converted to open requests without limitations"):
+/// listen(fd, 1), two spoofed half-open entries fill the SYN queue, and the SYN that reopens
+/// 40000 ↔ 80 still opens a connection of its own, not a cookie.
+#[test]
+fn a_reopening_syn_skips_a_full_linux_syn_queue() {
+    let mut h = reopen_config(Config {
+        backlog: 1,
+        ..cfg()
+    });
+    for port in [5555, 5556] {
+        h.inject(7, Host::Server, seg((port, PORT), Flags::SYN, 1, 0, 0));
+    }
+    h.connect(PORT).unwrap();
+    h.run_until(t_ms(1030));
+    let l = h.listener.unwrap();
+    assert!(h.server.listener(l).syn_queue_full());
+    let s = server_conn(&h, 40000);
+    let incoming = h.incoming(Host::Server);
+    assert!(
+        incoming.contains(&(
+            t_ms(1010),
+            Incoming::Opened {
+                id: s,
+                listener: l,
+                cookie: false
+            }
+        )),
+        "{incoming:?}"
+    );
+    assert_eq!(h.server.connection(s).state(), State::Established);
+    assert_eq!(h.server.listener(l).stats().syncookies_sent, 0);
+}
+
+/// With the `separate` queues the reopening SYN goes to the listener as any SYN: with a
+/// full SYN queue (backlog = 0), a cookie answers it, and the client's ACK opens the
+/// connection.
 #[test]
 fn a_reopening_syn_may_get_a_cookie() {
     let mut h = reopen_config(Config {
         backlog: 0,
+        listen_queues: ListenQueues::Separate,
         ..cfg()
     });
     h.connect(PORT).unwrap();

@@ -412,6 +412,7 @@ impl World {
                 m.syn_dropped += s.syn_dropped;
                 m.syncookies_sent += s.syncookies_sent;
                 m.syncookies_accepted += s.syncookies_accepted;
+                m.listen_overflows += s.listen_overflows;
             }
         }
         self.ledger.summarize(end, &mut m);

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile, RttEstimation,
+    Config, Congestion, CwndGrowth, Handshake, Isn, ListenQueues, PassiveClose, PortRange, Profile,
+    RttEstimation, SynCookies,
 };
 
 use super::units;
@@ -85,7 +86,12 @@ tcp_keys! {
     isn: Isn,
     backlog: u32,
     accept_queue: u32,
-    syn_cookies: bool,
+    listen_queues: ListenQueues,
+    somaxconn: u32,
+    max_syn_backlog: u32,
+    /// 0, 1 or 2 (`false` and `true` read as 0 and 1).
+    syn_cookies: SynCookies,
+    abort_on_overflow: bool,
     rfc1337: bool,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",

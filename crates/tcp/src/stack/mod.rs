@@ -28,8 +28,13 @@
 //!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
 //!   A port is taken only while a connection or TIME-WAIT socket of the same 4-tuple exists,
 //!   so one port serves many destinations, and a listening port may be handed out too.
-//! - No `tcp_abort_on_overflow`: while a listener's accept queue is full, the final ACK of a
-//!   handshake is ignored and the SYN-ACK is sent again (Linux's default).
+//! - While a listener's accept queue is full, the final ACK of a handshake is ignored and the
+//!   SYN-ACK is sent again (Linux's default), or, with `abort_on_overflow`, answered with a
+//!   RST that ends the half-open connection.
+//! - Peers "proven alive" (Linux's TCP metrics cache, `tcp_peer_is_proven`, consulted only
+//!   without SYN cookies) are the addresses with which a connection measured a round trip
+//!   and then entered TIME-WAIT or closed from LAST-ACK (where Linux calls
+//!   `tcp_update_metrics`); they are never forgotten (Linux's entries expire after an hour).
 
 mod input;
 mod slab;
@@ -40,7 +45,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use rand_chacha::ChaCha8Rng;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use synack_sim::Time;
 
 use crate::config::Config;
@@ -161,10 +166,14 @@ pub enum DropReason {
     RstForNothing,
     /// A SYN at a listener whose SYN queue is full, with `syn_cookies` off.
     SynQueueFull,
+    /// A SYN from a peer not proven alive, at a listener without cookies whose SYN queue has
+    /// taken three quarters of `max_syn_backlog` (Linux `tcp_conn_request`).
+    PeerNotProven,
     /// A SYN at a listener whose accept queue is full (Linux `tcp_conn_request`).
     AcceptQueueFull,
     /// A segment with the ACK bit for a half-open connection while its listener's accept
-    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again.
+    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again. (With
+    /// `abort_on_overflow` the final ACK goes to the connection, which resets.)
     AckWhileAcceptQueueFull,
     /// A segment with none of SYN, ACK and RST at a listener (a bare FIN, say): RFC 9293
     /// §3.10.7.2 fourth drops it.
@@ -283,6 +292,9 @@ pub struct Stack<A: Address, T: Copy + Default> {
     demux: FxHashMap<Key<A>, SocketId>,
     listeners: Vec<ListenSocket>,
     listener_at: FxHashMap<u16, ListenerId>,
+    /// Peers proven alive (Linux's `tcp_peer_is_proven`): a connection with them measured a
+    /// round trip and closed in order.
+    proven: FxHashSet<A>,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<StackEvent<T>>,
 }
@@ -303,6 +315,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             demux: FxHashMap::default(),
             listeners: Vec::new(),
             listener_at: FxHashMap::default(),
+            proven: FxHashSet::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }

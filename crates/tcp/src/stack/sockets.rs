@@ -14,11 +14,22 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// Leaving SYN-RECEIVED, a connection opened by a listener leaves its SYN queue; if it
     /// became ESTABLISHED it joins that listener's accept queue (see
     /// [`listener_of`](Self::listener_of) and [`accept`](Self::accept)) as this event is
-    /// returned.
+    /// returned. Entering TIME-WAIT, or CLOSED from LAST-ACK, with a round trip measured, it
+    /// proves its peer alive (Linux `tcp_update_metrics`, read by `tcp_peer_is_proven`).
     #[inline]
     pub fn poll_conn_event(&mut self, id: ConnId) -> Option<Event> {
         let s = self.conns.get_mut(id.0).expect(LIVE);
         let event = s.conn.poll_event()?;
+        if let Event::StateChanged {
+            from,
+            to: to @ (State::TimeWait | State::Closed),
+        } = event
+        {
+            let orderly = to == State::TimeWait || from == State::LastAck;
+            if orderly && s.conn.srtt().is_some() {
+                self.proven.insert(s.remote);
+            }
+        }
         if let Event::StateChanged {
             from: State::SynReceived,
             to,

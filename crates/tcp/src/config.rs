@@ -340,7 +340,7 @@ impl<'de> Deserialize<'de> for PortRange {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ListenQueues {
-    /// Linux ≥ 6.14: `listen()` sets one limit, min(`backlog`, `somaxconn`)
+    /// Linux (as of 2025): `listen()` sets one limit, min(`backlog`, `somaxconn`)
     /// (`__sys_listen_socket`), and both queues are full only once they hold *more* than it
     /// (`inet_csk_reqsk_queue_is_full`, `sk_acceptq_is_full`); without SYN cookies the last
     /// quarter of `max_syn_backlog` is kept for peers proven alive (`tcp_conn_request`).

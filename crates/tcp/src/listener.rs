@@ -154,9 +154,10 @@ impl Listener {
         }
     }
 
-    /// No room for one more half-open connection. Linux ≥ 6.14
-    /// `inet_csk_reqsk_queue_is_full`: the queue holds *more* than the limit (so that a
-    /// backlog of 0 still admits one connection, as the accept queue does).
+    /// No room for one more half-open connection. Linux `inet_csk_reqsk_queue_is_full`: the
+    /// queue holds *more* than the limit, so that a backlog of 0 still admits one connection,
+    /// as the accept queue does (since "tcp/dccp: allow a connection when
+    /// sk_max_ack_backlog is zero", January 2025; kernels before it tested `>=`).
     pub fn syn_queue_full(&self) -> bool {
         match self.config.listen_queues {
             ListenQueues::Linux => self.half_open > self.max_backlog(),

@@ -15,6 +15,9 @@
 //! | `tcp_wmem` (its default, the middle value) | `send_buffer` |
 //! | `tcp_rmem` (its maximum: the window scale's base, where autotuning takes the window) | `recv_buffer` |
 //! | `ip_local_port_range` | `ephemeral_ports` |
+//! | `tcp_tw_reuse` (0, 1, 2) | `tw_reuse` |
+//! | `tcp_tw_reuse_delay` (ms) | `tw_reuse_delay` |
+//! | `tcp_max_tw_buckets` | `max_tw_buckets` |
 //! | `tcp_sack` (0, 1) | `sack` |
 //! | `tcp_timestamps` (0, 1) | `timestamps` |
 //! | `tcp_window_scaling` (0, 1) | `window_scaling` |
@@ -27,7 +30,7 @@
 //! `tcp_reordering=3`, …) is accepted. Anything else is **unsupported**, named.
 
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, PortRange, SynCookies};
+use synack_tcp::config::{Config, Congestion, PortRange, SynCookies, TwReuse};
 
 /// What a shell line did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -199,6 +202,21 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             c.syn_cookies = [SynCookies::Off, SynCookies::Overflow, SynCookies::Always][n as usize];
             Effect::Applied("syn_cookies", c.syn_cookies.to_string())
         }
+        ("tcp_tw_reuse", Some(n @ (0..=2))) => {
+            c.tw_reuse = [TwReuse::Off, TwReuse::On, TwReuse::Loopback][n as usize];
+            Effect::Applied("tw_reuse", c.tw_reuse.to_string())
+        }
+        ("tcp_tw_reuse_delay", Some(n)) => {
+            c.tw_reuse_delay = Duration::from_millis(n);
+            Effect::Applied("tw_reuse_delay", format!("{n}ms"))
+        }
+        ("tcp_max_tw_buckets", Some(n)) => match u32::try_from(n) {
+            Ok(n) => {
+                c.max_tw_buckets = Some(n);
+                Effect::Applied("max_tw_buckets", n.to_string())
+            }
+            Err(_) => bad(),
+        },
         ("tcp_abort_on_overflow", Some(n @ (0 | 1))) => {
             flag(&mut c.abort_on_overflow, n, "abort_on_overflow")
         }

@@ -71,6 +71,12 @@ metrics! {
     /// Time-average number of sockets in TIME-WAIT over the run (Little's law: λ·2·MSL in a
     /// steady state).
     time_wait_mean: f64,
+    /// Connections that closed without TIME-WAIT because their host already held
+    /// `max_tw_buckets` TIME-WAIT sockets (Linux's `TCPTimeWaitOverflow`).
+    time_wait_overflow: u64,
+    /// TIME-WAIT sockets ended early because a connect() took their port over (`tw_reuse`;
+    /// Linux's `TWRecycled`).
+    time_wait_reused: u64,
     close_wait_peak: u64,
     half_open_peak: u64,
     syn_dropped: u64,

@@ -328,3 +328,69 @@ fn a_live_client_whose_syn_meets_an_old_duplicates_half_open_entry_is_not_a_ghos
         (1, 1, 1100)
     );
 }
+
+/// A churn of 100-byte exchanges over a 1 ms link at `rate` a second for `seconds`, the
+/// client closing first, with `client_tcp` overrides on the client (MSL 30 s).
+fn churn_with(rate: f64, seconds: u32, client_tcp: &str) -> Metrics {
+    let text = [
+        head(
+            "mitigation",
+            &format!("{seconds}s"),
+            "profile = \"linux\"\nmsl = \"30s\"",
+        ),
+        client_server("delay = \"1ms\"", client_tcp, ""),
+        common::workload(
+            "c",
+            "churn",
+            "client",
+            "server:80",
+            &format!(
+                "rate = {rate}\narrivals = \"periodic\"\nrequest = \"100B\"\nresponse = \"100B\""
+            ),
+        ),
+    ]
+    .concat();
+    run(&text, 0)
+}
+
+/// `max_tw_buckets = 50`: the client's TIME-WAIT table stops at 50, and every later close
+/// skips TIME-WAIT (`time_wait_overflow`), all within the 60 s of the first TIME-WAIT.
+#[test]
+fn max_tw_buckets_caps_time_wait_and_counts_the_overflow() {
+    let m = churn_with(100.0, 10, "max_tw_buckets = 50");
+    assert_eq!(m.time_wait_peak, 50);
+    assert_eq!(m.port_exhausted, 0);
+    // 1,000 connections, all closed within the run but the last few.
+    assert!(
+        (940..=950).contains(&m.time_wait_overflow),
+        "{}",
+        m.time_wait_overflow
+    );
+    let free = churn_with(100.0, 10, "");
+    assert_eq!(free.time_wait_overflow, 0);
+    assert!(free.time_wait_peak > 990, "{}", free.time_wait_peak);
+}
+
+/// Ten client ports, one connection every 0.4 s: each port comes round again after 4 s,
+/// while its TIME-WAIT (60 s) still holds it. Without `tw_reuse` the ports run out after
+/// ten connections; with `tw_reuse = 1` and timestamps, every later connect takes over a
+/// TIME-WAIT socket older than the 1 s delay.
+#[test]
+fn tw_reuse_keeps_ten_ports_serving_a_steady_churn() {
+    let ports = "ephemeral_ports = \"50000-50009\"";
+    let held = churn_with(2.5, 20, ports);
+    assert_eq!(held.conn_established, 10);
+    assert_eq!(held.port_exhausted, 40);
+    let reused = churn_with(2.5, 20, &format!("{ports}, tw_reuse = 1"));
+    assert_eq!((reused.conn_established, reused.port_exhausted), (50, 0));
+    assert_eq!(reused.time_wait_reused, 40);
+    // The ten taken over ended clean; the last ten are still in TIME-WAIT at the end.
+    assert_eq!(reused.conn_closed_clean, 40);
+    // Without timestamps TIME-WAIT is never safe to take over.
+    let bare = churn_with(
+        2.5,
+        20,
+        &format!("{ports}, tw_reuse = 1, timestamps = false"),
+    );
+    assert_eq!((bare.time_wait_reused, bare.port_exhausted), (0, 40));
+}

@@ -442,6 +442,76 @@ impl<'de> Deserialize<'de> for SynCookies {
     }
 }
 
+/// Whether connect() may reuse a port held in TIME-WAIT: Linux's `net.ipv4.tcp_tw_reuse`,
+/// written 0, 1 or 2 in files (`false` and `true` are read as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TwReuse {
+    /// 0: never.
+    Off,
+    /// 1: whenever `tcp_twsk_unique`'s rule allows.
+    On,
+    /// 2: only for connections over loopback (`tcp_twsk_unique` checks the addresses); no
+    /// connection between synack's hosts is one.
+    Loopback,
+}
+
+impl TwReuse {
+    /// The sysctl's value: 0, 1 or 2.
+    pub fn value(self) -> u8 {
+        match self {
+            TwReuse::Off => 0,
+            TwReuse::On => 1,
+            TwReuse::Loopback => 2,
+        }
+    }
+
+    /// Whether a connection between two of synack's hosts may reuse a TIME-WAIT port.
+    pub fn between_hosts(self) -> bool {
+        self == TwReuse::On
+    }
+}
+
+impl fmt::Display for TwReuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
+impl Serialize for TwReuse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for TwReuse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TwReuse, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = TwReuse;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or 2 (net.ipv4.tcp_tw_reuse), or false or true")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<TwReuse, E> {
+                Ok(if v { TwReuse::On } else { TwReuse::Off })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TwReuse, E> {
+                match v {
+                    0 => Ok(TwReuse::Off),
+                    1 => Ok(TwReuse::On),
+                    2 => Ok(TwReuse::Loopback),
+                    _ => Err(E::custom(format!(
+                        "expected 0, 1 or 2 (or false or true); found {v}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TwReuse, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// The settings of one TCP endpoint (and of its listeners), all resolved.
 ///
 /// Build one with [`Config::linux()`] or [`Config::rfc()`] and change fields; check it with
@@ -670,7 +740,12 @@ pub struct Config {
     pub rfc1337: bool,
 
     /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
-    /// files) waits for the peer's FIN forever.
+    /// files) waits for the peer's FIN forever. As Linux's `tcp_fin_time`, the limit is at
+    /// least 3.5·RTO; when it passes the connection is dropped silently. (`TCP_LINGER2`, the
+    /// per-socket override, is this key per host.) Unlike Linux, the timer also runs after a
+    /// half-close (`shutdown(SHUT_WR)`, whose socket is not orphaned, has none in Linux), and
+    /// the connection stays a full one rather than a FIN-WAIT-2 `timewait` socket, so it does
+    /// not count against `max_tw_buckets`.
     ///
     /// Linux: 60 s (`net.ipv4.tcp_fin_timeout`); RFC 9293 §3.6: none (FIN-WAIT-2 has no timer).
     #[serde(serialize_with = "ser_fin_timeout")]
@@ -681,6 +756,38 @@ pub struct Config {
     /// Linux: 32768–60999 (`net.ipv4.ip_local_port_range`); RFC 6335 §6: the dynamic
     /// range 49152–65535.
     pub ephemeral_ports: PortRange,
+
+    /// `net.ipv4.tcp_tw_reuse`: whether connect() may take a local port whose 4-tuple is held
+    /// in TIME-WAIT (Linux `tcp_twsk_unique`, asked by `__inet_check_established` as
+    /// `__inet_hash_connect` tries each port): only if the old connection used timestamps
+    /// (so that PAWS will reject its stray segments), and only `tw_reuse_delay` after it
+    /// entered TIME-WAIT. The new connection's ISS is the old SND.NXT + 65535 + 2, and the
+    /// TIME-WAIT socket is dropped. 0 never, 1 always, 2 only for loopback connections —
+    /// which synack's hosts never make to each other, so 2 acts as 0.
+    ///
+    /// Linux: 2 ("enable for loopback traffic only", the default since 2018, commit
+    /// 79e9fed4); RFC: 0 (RFC 9293 keeps TIME-WAIT for 2·MSL).
+    pub tw_reuse: TwReuse,
+
+    /// `net.ipv4.tcp_tw_reuse_delay`: how long a TIME-WAIT socket must have existed before
+    /// `tw_reuse` may take its port (the old rule, in seconds of timestamp age, was at least
+    /// one second).
+    ///
+    /// Linux: 1 s (`tcp_tw_reuse_delay`, in milliseconds); RFC: 1 s (unused while
+    /// `tw_reuse` is 0).
+    #[serde(serialize_with = "ser_duration")]
+    pub tw_reuse_delay: Duration,
+
+    /// `net.ipv4.tcp_max_tw_buckets`: the most TIME-WAIT sockets a host keeps; a connection
+    /// that would enter TIME-WAIT beyond it is closed at once instead (`inet_twsk_alloc`
+    /// fails, `tcp_time_wait` counts `TCPTimeWaitOverflow` and calls `tcp_done`), counted as
+    /// `time_wait_overflow`. `None` ("none" in files): no limit.
+    ///
+    /// Linux: 262,144, half the established-socket hash's buckets (`tcp_set_hashinfo`; a
+    /// 64 GB host, as for `max_syn_backlog`; every network namespace gets the same unless
+    /// `tcp_child_ehash_entries` is set); RFC: none.
+    #[serde(serialize_with = "ser_max_tw_buckets")]
+    pub max_tw_buckets: Option<u32>,
 }
 
 impl Config {
@@ -724,6 +831,9 @@ impl Config {
                 first: 32768,
                 last: 60999,
             },
+            tw_reuse: TwReuse::Loopback,
+            tw_reuse_delay: Duration::from_secs(1),
+            max_tw_buckets: Some(262_144),
         }
     }
 
@@ -767,6 +877,9 @@ impl Config {
                 first: 49152,
                 last: 65535,
             },
+            tw_reuse: TwReuse::Off,
+            tw_reuse_delay: Duration::from_secs(1),
+            max_tw_buckets: None,
         }
     }
 
@@ -874,6 +987,13 @@ impl Config {
             // RFC 3390 §1, equation (1).
             None => (4 * smss).min((2 * smss).max(4380)),
         }
+    }
+}
+
+fn ser_max_tw_buckets<S: Serializer>(n: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.serialize_u32(*n),
+        None => s.serialize_str("none"),
     }
 }
 

@@ -7,7 +7,9 @@ mod util;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::{Config, Isn, ListenQueues, PortRange, RttEstimation, SynCookies};
+use synack_tcp::config::{
+    Config, Isn, ListenQueues, PortRange, RttEstimation, SynCookies, TwReuse,
+};
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
     IsnGenerator, Segment, Seq, Settled, SocketId, StackEvent, State, Stats, TimeWaitEnd,
@@ -914,4 +916,130 @@ fn an_exact_rst_ends_time_wait() {
         h.incoming(Host::Server).last(),
         Some(&(t_ms(1030), Incoming::Dropped(DropReason::RstForNothing)))
     );
+}
+
+/// One client port, a connection the client closes first: its TIME-WAIT holds 40000 ↔ 80
+/// from 0.130 s. Returns the hosts and the client's SND.NXT when it closed.
+fn one_closed_connection(client: Config, server: Config) -> (Hosts, Seq) {
+    let mut h = Hosts::new(&client, &server, ms(10), true);
+    let c = h.connect(PORT).unwrap();
+    h.run_until(t_ms(100));
+    h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(110));
+    let s = server_conn(&h, 40000);
+    h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(200));
+    assert!(matches!(
+        h.client.lookup(40000, SERVER, PORT),
+        Some(SocketId::TimeWait(_))
+    ));
+    // SYN, FIN: the ISS (zero ISNs) + 2.
+    (h, Seq(2))
+}
+
+/// `tw_reuse = 1` (Linux `tcp_twsk_unique`): with timestamps on both ends, connect() takes
+/// the port of a TIME-WAIT socket once `tw_reuse_delay` (1 s) has passed since TIME-WAIT
+/// began — not before — ending the socket; the new ISS is the old SND.NXT + 65537, and the
+/// server, whose side closed from LAST-ACK, opens the connection as any other.
+#[test]
+fn tw_reuse_takes_over_a_time_wait_port_after_the_delay() {
+    let ts = Config {
+        timestamps: true,
+        ephemeral_ports: ports(40000, 40000),
+        ..cfg()
+    };
+    let reuse = Config {
+        tw_reuse: TwReuse::On,
+        ..ts.clone()
+    };
+    let (mut h, snd_nxt) = one_closed_connection(reuse, ts);
+    // TIME-WAIT began when the server's FIN arrived, at 0.120 s.
+    h.run_until(t_ms(1120));
+    assert_eq!(
+        h.connect(PORT),
+        Err(ConnectError::NoFreePort),
+        "1 s exactly"
+    );
+    h.run_until(t_ms(1121));
+    let c = h.connect(PORT).unwrap();
+    assert_eq!(h.client.connection(c).isn().0, snd_nxt + 65_537);
+    assert_eq!(h.client.time_waits().count(), 0);
+    assert!(matches!(
+        h.stack_events(Host::Client)[..],
+        [(
+            t,
+            StackEvent::TimeWaitEnded {
+                by: TimeWaitEnd::Reused,
+                ..
+            }
+        )] if t == t_ms(1121)
+    ));
+    h.run_until(t_ms(1200));
+    assert_eq!(h.client.connection(c).state(), State::Established);
+}
+
+/// Without timestamps on the old connection, or with `tw_reuse` 0 or 2 (loopback only, and
+/// these hosts are not each other's loopback), the port stays held for 2·MSL.
+#[test]
+fn tw_reuse_needs_timestamps_and_the_setting() {
+    for (tw_reuse, timestamps) in [
+        (TwReuse::On, false),
+        (TwReuse::Off, true),
+        (TwReuse::Loopback, true),
+    ] {
+        let server = Config {
+            timestamps,
+            ..cfg()
+        };
+        let client = Config {
+            tw_reuse,
+            ephemeral_ports: ports(40000, 40000),
+            ..server.clone()
+        };
+        let (mut h, _) = one_closed_connection(client, server);
+        h.run_until(secs_ms(30, 0));
+        assert_eq!(
+            h.connect(PORT),
+            Err(ConnectError::NoFreePort),
+            "{tw_reuse} {timestamps}"
+        );
+    }
+}
+
+/// `max_tw_buckets = 1`: the first connection the client closes first keeps its TIME-WAIT;
+/// the second, finding the table full, goes from FIN-WAIT-2 to CLOSED where it would have
+/// entered TIME-WAIT (Linux `tcp_time_wait` when `inet_twsk_alloc` fails, then
+/// `tcp_done`), so its port is free at once.
+#[test]
+fn beyond_max_tw_buckets_a_connection_skips_time_wait() {
+    let client = Config {
+        max_tw_buckets: Some(1),
+        ephemeral_ports: ports(40000, 40001),
+        ..cfg()
+    };
+    let mut h = Hosts::new(&client, &cfg(), ms(10), true);
+    let c1 = h.connect(PORT).unwrap();
+    let c2 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(100));
+    for (c, port) in [(c1, 40000), (c2, 40001)] {
+        h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+        h.run_until(h.now + ms(20));
+        let s = server_conn(&h, port);
+        h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+        h.run_until(h.now + ms(100));
+    }
+    assert!(matches!(
+        h.client.lookup(40000, SERVER, PORT),
+        Some(SocketId::TimeWait(_))
+    ));
+    assert_eq!(h.client.lookup(40001, SERVER, PORT), None);
+    assert_eq!(h.client.time_waits().count(), 1);
+    let overflowed = h.records_of(Host::Client).into_iter().any(
+        |(_, r)| matches!(r, Record::Settled(id, Settled::TimeWaitOverflow { .. }) if id == c2),
+    );
+    assert!(overflowed);
+    let closed = Record::Conn(c2, changed(State::FinWait2, State::Closed));
+    assert!(h.records_of(Host::Client).iter().any(|r| r.1 == closed));
+    let again = h.connect(PORT).unwrap();
+    assert_eq!(h.client.connection(again).local_port(), 40001);
 }

@@ -163,6 +163,8 @@ impl World {
             self.ledger.failed += 1;
             return;
         };
+        // A TIME-WAIT socket whose port connect() took over (`tw_reuse`) ends first.
+        self.drain_stack(now, client, None, Cause::App);
         let flow = self.ledger.new_flow(Flow {
             started: now,
             client_live: true,

@@ -70,6 +70,10 @@ pub(crate) struct Ledger {
     pub port_exhausted: u64,
     pub ghosts: u64,
     pub stale_accepted: u64,
+    /// Connections that closed without TIME-WAIT for want of room (`max_tw_buckets`).
+    pub time_wait_overflow: u64,
+    /// TIME-WAIT sockets whose port a connect() took over (`tw_reuse`).
+    pub time_wait_reused: u64,
     time_wait: Gauge,
     close_wait: Gauge,
     half_open: Gauge,
@@ -190,6 +194,8 @@ impl Ledger {
         m.ghost_established = self.ghosts;
         m.stale_accepted = self.stale_accepted;
         m.time_wait_peak = self.time_wait.peak;
+        m.time_wait_overflow = self.time_wait_overflow;
+        m.time_wait_reused = self.time_wait_reused;
         m.close_wait_peak = self.close_wait.peak;
         m.half_open_peak = self.half_open.peak;
         m.retransmits = self.stats.retransmits;

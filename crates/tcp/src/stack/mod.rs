@@ -54,6 +54,7 @@ use crate::error::{ConnectError, ListenError};
 use crate::isn::{FourTuple, IsnGenerator};
 use crate::listener::Listener;
 use crate::segment::Segment;
+use crate::seq::Seq;
 use crate::state::State;
 use crate::time_wait::TimeWait;
 use slab::Slab;
@@ -190,6 +191,11 @@ pub enum Settled<T> {
     TimeWait { id: TimeWaitId, deadline: Time },
     /// CLOSED and forgotten; its [`ConnId`] is free.
     Closed { tag: T, stats: Stats },
+    /// It closed where it would have entered TIME-WAIT, because the host already holds
+    /// `max_tw_buckets` TIME-WAIT sockets (Linux `tcp_time_wait`, when `inet_twsk_alloc`
+    /// fails: `TCPTimeWaitOverflow`, then `tcp_done`); its move was reported as to CLOSED,
+    /// with no [`Event::Closed`](crate::Event::Closed) after it. Its [`ConnId`] is free.
+    TimeWaitOverflow { tag: T, stats: Stats },
 }
 
 /// What [`Stack::handle_time_wait_timeout`] found.
@@ -209,12 +215,14 @@ pub enum TimeWaitEnd {
     /// A new SYN beyond the old incarnation, which went on to the listener (RFC 1122
     /// §4.2.2.13).
     Reopen,
+    /// A local connect() took the 4-tuple over (`tw_reuse`, Linux `tcp_twsk_unique`).
+    Reused,
 }
 
 /// Stack-level happenings, in the order they happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackEvent<T> {
-    /// A segment ended TIME-WAIT socket `id`; the id is free.
+    /// A segment (or, `Reused`, a connect()) ended TIME-WAIT socket `id`; the id is free.
     TimeWaitEnded {
         id: TimeWaitId,
         tag: T,
@@ -248,6 +256,9 @@ struct ConnSocket<A, T> {
     syn_queue: Option<ListenerId>,
     /// Its SYN-ACK has not timed out yet (a young entry of the SYN queue).
     young: bool,
+    /// It entered TIME-WAIT with the host's TIME-WAIT table full (`max_tw_buckets`): it is
+    /// reported CLOSED and forgotten when settled.
+    overflow: bool,
 }
 
 /// A connection in TIME-WAIT: only what TIME-WAIT needs.
@@ -346,7 +357,10 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
 
     /// Active open towards `remote:remote_port` (RFC 9293 §3.10.1) from a free ephemeral
     /// port, with an ISS from the stack's generator. The SYN is on
-    /// [`poll_conn_transmit`](Self::poll_conn_transmit).
+    /// [`poll_conn_transmit`](Self::poll_conn_transmit). A port held in TIME-WAIT is taken
+    /// over when `tw_reuse` allows it: the TIME-WAIT socket ends first (its
+    /// [`StackEvent::TimeWaitEnded`] is on [`poll_event`](Self::poll_event)), and the ISS
+    /// continues its sequence space.
     pub fn connect(
         &mut self,
         now: Time,
@@ -354,20 +368,32 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         remote_port: u16,
         tag: T,
     ) -> Result<ConnId, ConnectError> {
-        let local_port = self
-            .ephemeral_port(remote, remote_port)
+        let (local_port, reuse_isn) = self
+            .ephemeral_port(now, remote, remote_port)
             .ok_or(ConnectError::NoFreePort)?;
-        let iss = self
-            .isn
-            .next(now, self.tuple(local_port, remote, remote_port));
+        let iss = match reuse_isn {
+            Some(iss) => iss,
+            None => self
+                .isn
+                .next(now, self.tuple(local_port, remote, remote_port)),
+        };
         let conn = Connection::connect(now, &self.config, local_port, remote_port, iss);
         Ok(self.insert(conn, remote, tag, None))
     }
 
-    /// The next free local port towards `remote:remote_port`: tried in order from the
-    /// cursor, which moves on after every try.
-    fn ephemeral_port(&mut self, remote: A, remote_port: u16) -> Option<u16> {
+    /// The next usable local port towards `remote:remote_port`, tried in order from the
+    /// cursor, which moves on after every try (Linux `__inet_hash_connect`): a port whose
+    /// 4-tuple has no socket, or whose TIME-WAIT socket `tw_reuse` may take over
+    /// (`__inet_check_established` asking `tcp_twsk_unique`) — then the socket is ended
+    /// and the ISS it gives comes along.
+    fn ephemeral_port(
+        &mut self,
+        now: Time,
+        remote: A,
+        remote_port: u16,
+    ) -> Option<(u16, Option<Seq>)> {
         let range = self.config.ephemeral_ports;
+        let reuse = self.config.tw_reuse.between_hosts();
         for _ in 0..range.len() {
             let port = self.next_port;
             self.next_port = if port >= range.last {
@@ -375,8 +401,17 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             } else {
                 port + 1
             };
-            if !self.demux.contains_key(&(port, remote, remote_port)) {
-                return Some(port);
+            match self.demux.get(&(port, remote, remote_port)) {
+                None => return Some((port, None)),
+                Some(&SocketId::TimeWait(tw)) if reuse => {
+                    let t = &self.time_waits.get(tw.0).expect(LIVE_TIME_WAIT).tw;
+                    if t.reusable(now, self.config.tw_reuse_delay) {
+                        let iss = t.reuse_isn();
+                        self.end_time_wait(tw, TimeWaitEnd::Reused);
+                        return Some((port, Some(iss)));
+                    }
+                }
+                Some(_) => {}
             }
         }
         None
@@ -399,6 +434,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             listener,
             syn_queue: None,
             young: true,
+            overflow: false,
         }));
         self.demux.insert(key, SocketId::Conn(id));
         id

@@ -6,7 +6,7 @@ use super::{
     Accept, Address, ConnId, ListenerId, Settled, SocketId, Stack, TimeWaitId, TimeWaitSocket,
     TimeWaitTimeout, Transmit, LIVE, LIVE_TIME_WAIT,
 };
-use crate::connection::Event;
+use crate::connection::{Event, Stats};
 use crate::state::State;
 
 impl<A: Address, T: Copy + Default> Stack<A, T> {
@@ -16,10 +16,27 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// [`listener_of`](Self::listener_of) and [`accept`](Self::accept)) as this event is
     /// returned. Entering TIME-WAIT, or CLOSED from LAST-ACK, with a round trip measured, it
     /// proves its peer alive (Linux `tcp_update_metrics`, read by `tcp_peer_is_proven`).
+    /// Entering TIME-WAIT while the host holds `max_tw_buckets` TIME-WAIT sockets, it moves
+    /// to CLOSED instead (Linux `tcp_time_wait` → `tcp_done`), and [`settle`](Self::settle)
+    /// forgets it.
     #[inline]
     pub fn poll_conn_event(&mut self, id: ConnId) -> Option<Event> {
+        let full = self.time_wait_full();
         let s = self.conns.get_mut(id.0).expect(LIVE);
-        let event = s.conn.poll_event()?;
+        let mut event = s.conn.poll_event()?;
+        if let Event::StateChanged {
+            from,
+            to: State::TimeWait,
+        } = event
+        {
+            if full {
+                s.overflow = true;
+                event = Event::StateChanged {
+                    from,
+                    to: State::Closed,
+                };
+            }
+        }
         if let Event::StateChanged {
             from,
             to: to @ (State::TimeWait | State::Closed),
@@ -63,11 +80,19 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
 
     /// After the caller drained a connection's events and segments: keep it, shrink it into
     /// a TIME-WAIT socket (its tag moves along), or forget it once CLOSED (a connection still
-    /// in a SYN queue leaves it, as a failed handshake).
+    /// in a SYN queue leaves it, as a failed handshake). A connection that entered TIME-WAIT
+    /// with the TIME-WAIT table full is forgotten instead.
     pub fn settle(&mut self, id: ConnId) -> Settled<T> {
         let conn = &self.conns.get(id.0).expect(LIVE).conn;
         match conn.state() {
-            State::Closed => self.forget(id),
+            State::Closed => {
+                let (tag, stats) = self.forget(id);
+                Settled::Closed { tag, stats }
+            }
+            State::TimeWait if self.conns.get(id.0).expect(LIVE).overflow => {
+                let (tag, stats) = self.forget(id);
+                Settled::TimeWaitOverflow { tag, stats }
+            }
             State::TimeWait if conn.can_shrink() => self.shrink(id),
             // Not drained, if in TIME-WAIT: it stays a connection until settled again.
             _ => Settled::Open {
@@ -76,7 +101,16 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         }
     }
 
-    fn forget(&mut self, id: ConnId) -> Settled<T> {
+    /// The host holds `max_tw_buckets` TIME-WAIT sockets (Linux `inet_twsk_alloc`: the
+    /// death row's count has reached `sysctl_max_tw_buckets`).
+    pub fn time_wait_full(&self) -> bool {
+        self.config
+            .max_tw_buckets
+            .is_some_and(|max| self.time_waits.len() >= max as usize)
+    }
+
+    /// Drops a connection: its tag and counters.
+    fn forget(&mut self, id: ConnId) -> (T, Stats) {
         let s = self.conns.get(id.0).expect(LIVE);
         let (syn_queue, tag, stats) = (s.syn_queue, s.tag, s.conn.stats());
         let young = s.young;
@@ -88,7 +122,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 .half_open_ended(false, young);
         }
         self.demux.remove(&key);
-        Settled::Closed { tag, stats }
+        (tag, stats)
     }
 
     fn shrink(&mut self, id: ConnId) -> Settled<T> {

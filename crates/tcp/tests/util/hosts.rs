@@ -149,6 +149,8 @@ impl Hosts {
         let (now, tag) = (self.now, self.next_tag);
         let id = self.client.connect(now, SERVER, port, tag)?;
         self.next_tag += 1;
+        // A TIME-WAIT socket whose port the connect took over (`tw_reuse`) ended.
+        self.drain_stack(Host::Client);
         self.pump(Host::Client, id);
         Ok(id)
     }
@@ -361,7 +363,9 @@ impl Hosts {
                 self.arm(h, Wake::Conn(id), None);
                 self.arm(h, Wake::TimeWait(tw), Some(deadline));
             }
-            Settled::Closed { .. } => self.arm(h, Wake::Conn(id), None),
+            Settled::Closed { .. } | Settled::TimeWaitOverflow { .. } => {
+                self.arm(h, Wake::Conn(id), None)
+            }
         }
     }
 

@@ -135,34 +135,34 @@ fn host_index(exp: &Experiment, name: &str) -> usize {
 /// other kinds. Its hosts must exist.
 pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> {
     // What bulk, request and churn share: a client, a server application on `to`.
-    let app =
-        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
-            name: name.to_string(),
-            client: host_index(exp, from),
-            server: host_index(exp, &to.host),
-            port: to.port,
-            kind,
-            start,
-            server_never_closes: server_close == ServerClose::Never,
-            accept_rate,
-        };
+    let app = |name: &str,
+               from: &str,
+               to: &Endpoint,
+               (start, server_close, accept_rate, linger_zero),
+               kind| AppSpec {
+        name: name.to_string(),
+        client: host_index(exp, from),
+        server: host_index(exp, &to.host),
+        port: to.port,
+        kind,
+        start,
+        server_never_closes: server_close == ServerClose::Never,
+        accept_rate,
+        linger_zero,
+    };
     Some(match w {
         WorkloadConfig::Bulk(b) => app(
             &b.name,
             &b.from,
             &b.to,
-            b.start,
-            b.server_close,
-            b.accept_rate,
+            (b.start, b.server_close, b.accept_rate, b.linger_zero),
             AppKind::Bulk { bytes: b.bytes },
         ),
         WorkloadConfig::Request(r) => app(
             &r.name,
             &r.from,
             &r.to,
-            r.start,
-            r.server_close,
-            r.accept_rate,
+            (r.start, r.server_close, r.accept_rate, r.linger_zero),
             AppKind::Request {
                 request: r.request,
                 response: r.response,
@@ -175,9 +175,7 @@ pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> 
             &c.name,
             &c.from,
             &c.to,
-            c.start,
-            c.server_close,
-            c.accept_rate,
+            (c.start, c.server_close, c.accept_rate, c.linger_zero),
             AppKind::Churn {
                 request: c.request,
                 response: c.response,

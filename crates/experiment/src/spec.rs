@@ -96,6 +96,9 @@ pub struct AppSpec {
     pub server_never_closes: bool,
     /// Connections the server application accepts per second; `None`: each at once.
     pub accept_rate: Option<f64>,
+    /// The application that closes first sets `SO_LINGER` {on, 0}: its close() is an abort
+    /// (a RST; unsent and unacknowledged data discarded; no TIME-WAIT).
+    pub linger_zero: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -158,6 +161,17 @@ impl AppSpec {
     pub fn same_server(&self, other: &AppSpec) -> bool {
         self.server_never_closes == other.server_never_closes
             && self.kind.server_answers() == other.kind.server_answers()
+            && self.server_lingers() == other.server_lingers()
+    }
+
+    /// Which side closes first: the server with `closer = "server"`, else the client.
+    pub fn server_closes_first(&self) -> bool {
+        self.kind.server_answers().is_some_and(|(_, _, s)| s)
+    }
+
+    /// The server application closes with `SO_LINGER` {on, 0} (it is the first closer).
+    pub fn server_lingers(&self) -> bool {
+        self.linger_zero && self.server_closes_first()
     }
 }
 

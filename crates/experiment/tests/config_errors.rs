@@ -84,7 +84,7 @@ fn bad_files() {
             bulk("byte = \"1MB\"\n"),
             vec![
                 "x.toml:20:1: unknown key `byte` in [[workload]] \"w\"; expected one of: name, \
-                 kind, from, to, bytes, start, server_close, accept_rate; did you mean `bytes`?",
+                 kind, from, to, bytes, start, server_close, accept_rate, linger_zero; did you mean `bytes`?",
             ],
         ),
         (
@@ -277,6 +277,20 @@ fn bad_files() {
                  to = \"server\"\nrate = 100\nstart = \"2s\"\nstop = \"1s\"\n",
             ),
             vec!["x.toml:20:8: `workload.p.stop`: stop (1s) is not after start (2s)"],
+        ),
+        (
+            "linger_zero with a half-close",
+            base(
+                "[[workload]]\nname = \"c\"\nkind = \"churn\"\nfrom = \"client\"\n\
+                 to = \"server:80\"\nrate = 1\nhalf_close = true\nlinger_zero = true\n",
+            ),
+            vec!["x.toml:20:15: `workload.c.linger_zero`: `linger_zero` (SO_LINGER 0 on close) \
+                  cannot go with `half_close = true`"],
+        ),
+        (
+            "syn_cookies out of range",
+            base("\n[tcp]\nsyn_cookies = 3\n"),
+            vec!["x.toml:15:15: `tcp.syn_cookies`: expected 0, 1 or 2 (or false or true); found 3"],
         ),
         (
             "zero rate",

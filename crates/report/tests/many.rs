@@ -394,3 +394,50 @@ fn tw_reuse_keeps_ten_ports_serving_a_steady_churn() {
     );
     assert_eq!((bare.time_wait_reused, bare.port_exhausted), (0, 40));
 }
+
+/// `linger_zero` on a churn's client (SO_LINGER 0, the first closer): every close is a RST,
+/// so no TIME-WAIT is left anywhere and no port is held; the server, waiting for a FIN,
+/// sees its connection reset. Nothing is lost: the client had read the whole response.
+#[test]
+fn linger_zero_closes_with_a_reset_and_leaves_no_time_wait() {
+    let text = [
+        head("linger", "10s", "profile = \"linux\"\nmsl = \"30s\""),
+        client_server("delay = \"1ms\"", "ephemeral_ports = \"50000-50009\"", ""),
+        common::workload(
+            "c",
+            "churn",
+            "client",
+            "server:80",
+            "rate = 5\narrivals = \"periodic\"\nlinger_zero = true",
+        ),
+    ]
+    .concat();
+    let m = run(&text, 0);
+    assert_eq!((m.conn_established, m.port_exhausted), (50, 0));
+    assert_eq!(m.time_wait_peak, 0);
+    assert_eq!((m.conn_reset, m.conn_closed_clean), (50, 0));
+    assert_eq!((m.bytes_lost, m.bytes_delivered), (0, 50 * 1100));
+}
+
+/// A bulk client that closes with SO_LINGER 0 as soon as its 200 KB are in the send buffer
+/// throws away all it has not had acknowledged: only the first flight (ten segments, sent
+/// before the abort) can arrive.
+#[test]
+fn linger_zero_discards_what_was_not_acknowledged() {
+    let text = [
+        head("linger-bulk", "5s", "profile = \"linux\""),
+        client_server("delay = \"10ms\"", "", ""),
+        common::workload(
+            "b",
+            "bulk",
+            "client",
+            "server:80",
+            "bytes = \"200KB\"\nlinger_zero = true",
+        ),
+    ]
+    .concat();
+    let m = run(&text, 0);
+    assert_eq!(m.bytes_delivered, 10 * 1448);
+    assert_eq!(m.bytes_lost, 200_000 - 10 * 1448);
+    assert_eq!(m.conn_reset, 1);
+}

@@ -12,6 +12,8 @@
 //!   the client closes after the server's FIN; with `half_close`, the client shuts down its
 //!   sending side as soon as the response starts arriving and reads on).
 //! - A server with `server_close = "never"` never closes: its sockets stay in CLOSE-WAIT.
+//! - With `linger_zero`, the application that closes first (the client, or the server with
+//!   `closer = "server"`) aborts where it would close: a RST, and no TIME-WAIT.
 
 use synack_sim::{EventKey, Time};
 use synack_tcp::{Event as TcpEvent, State};
@@ -308,10 +310,15 @@ impl World {
     }
 
     /// Writes as much as the send buffer takes; closes when all is written and the
-    /// application means to close.
+    /// application means to close — with a RST if it is the first closer and sets
+    /// `SO_LINGER` to zero (Linux `tcp_close` → `tcp_disconnect`).
     fn write(&mut self, now: Time, c: ConnRef) {
+        let workload = self.conn(c).workload as usize;
+        let spec = self.workloads[workload].app();
         let host = &mut self.hosts[c.host.0 as usize];
         let owner = host.owner(c.id);
+        let lingers =
+            spec.linger_zero && (owner.side == Side::Server) == spec.server_closes_first();
         let out = host.conns[c.id.index()].app.out();
         let tcp = host.stack.connection_mut(c.id);
         if out.left > 0 {
@@ -328,8 +335,13 @@ impl World {
         }
         if out.left == 0 && out.close == Closing::WhenWritten {
             out.close = Closing::Called;
-            // A close in a state that does not allow one (already closing) changes nothing.
-            let _ = tcp.close(now);
+            if lingers {
+                tcp.abort(now);
+            } else {
+                // A close in a state that does not allow one (already closing) changes
+                // nothing.
+                let _ = tcp.close(now);
+            }
         }
     }
 }

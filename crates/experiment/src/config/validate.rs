@@ -429,10 +429,12 @@ impl Checker<'_, '_> {
                     if r.count == 0 {
                         return Err(self.err(at("count"), "expected at least 1 connection"));
                     }
+                    self.linger_and_half_close(i, r.linger_zero, r.half_close)?;
                 }
                 WorkloadConfig::Churn(c) => {
                     self.route(at("from"), &c.from, at("to"), &c.to.host)?;
                     self.window(i, c.start, Some(c.stop))?;
+                    self.linger_and_half_close(i, c.linger_zero, c.half_close)?;
                 }
                 WorkloadConfig::Flood(f) => {
                     self.route(at("from"), &f.from, at("to"), &f.to.host)?;
@@ -521,6 +523,19 @@ impl Checker<'_, '_> {
                      serving that port ({served})",
                     f.to.host, f.to.port
                 ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `SO_LINGER` changes close(), not a half-close (shutdown): a half-closing client never
+    /// makes the full close `linger_zero` would turn into a RST.
+    fn linger_and_half_close(&self, i: usize, linger_zero: bool, half_close: bool) -> Result {
+        if linger_zero && half_close {
+            return Err(self.err(
+                doc_path!["workload", i, "linger_zero"],
+                "`linger_zero` (SO_LINGER 0 on close) cannot go with `half_close = true`: the \
+                 client only shuts down its sending side, which SO_LINGER does not change",
             ));
         }
         Ok(())
@@ -804,6 +819,9 @@ fn server_difference(a: &AppSpec, b: &AppSpec) -> String {
     }
     if a.server_never_closes != b.server_never_closes {
         differences.push("`server_close` differs".to_string());
+    }
+    if a.server_lingers() != b.server_lingers() {
+        differences.push("`linger_zero` differs for the server, which closes first".to_string());
     }
     differences.join("; ")
 }

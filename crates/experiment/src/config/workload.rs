@@ -140,6 +140,12 @@ pub struct Bulk {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "request"`: `count` connections, each: connect, request, response, close.
@@ -181,6 +187,12 @@ pub struct Request {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "churn"`: connections arriving at `rate` per second from `start` to `stop`.
@@ -227,6 +239,12 @@ pub struct Churn {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "flood"`: SYNs from random spoofed addresses and ports, entering at `from`.

@@ -51,6 +51,13 @@ metrics! {
     handshake_mean_s: f64,
     /// 99th percentile (nearest rank) of the same, seconds.
     handshake_p99_s: f64,
+    /// Requests of request, churn and pool workloads answered in full.
+    requests_completed: u64,
+    /// Mean time from a request's arrival (a pool's) or its connection's connect() (request,
+    /// churn) to the last byte of its response, seconds.
+    request_mean_s: f64,
+    /// 99th percentile (nearest rank) of the same, seconds.
+    request_p99_s: f64,
     /// Server connections established that no live client connection matches.
     ghost_established: u64,
     /// Segments of an earlier incarnation of a 4-tuple accepted by a later one.
@@ -85,6 +92,12 @@ metrics! {
     /// SYNs dropped, and handshakes' final ACKs ignored or reset (`abort_on_overflow`),
     /// because a listener's accept queue was full (Linux's `ListenOverflows`).
     listen_overflows: u64,
+    /// `bind()` calls of restarted servers refused with `EADDRINUSE` (the old process's
+    /// connections or TIME-WAIT sockets held the port, without `SO_REUSEADDR`).
+    bind_failures: u64,
+    /// Time restarted servers spent with nothing listening on their port, seconds (summed
+    /// over restarts; until the end of the run for one that never listened again).
+    restart_downtime_s: f64,
     /// Packets handed to links (all directions, all kinds).
     segments_sent: u64,
     /// Packets lost on links: queue overflow or loss model.

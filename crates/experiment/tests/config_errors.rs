@@ -245,7 +245,7 @@ fn bad_files() {
             format!("{BASE}{}", BULK.replace("\"bulk\"", "\"bluk\"")),
             vec![
                 "x.toml:16:8: `workload.w.kind`: unknown workload kind \"bluk\"; expected one of: \
-                 probe, bulk, request, churn, flood, script; did you mean `bulk`?",
+                 probe, bulk, request, churn, flood, script, pool, restart; did you mean `bulk`?",
             ],
         ),
         (
@@ -286,6 +286,15 @@ fn bad_files() {
             ),
             vec!["x.toml:20:15: `workload.c.linger_zero`: `linger_zero` (SO_LINGER 0 on close) \
                   cannot go with `half_close = true`"],
+        ),
+        (
+            "restart of a port nothing serves",
+            base(
+                "[[workload]]\nname = \"r\"\nkind = \"restart\"\nserver = \"server:80\"\n\
+                 at = \"1s\"\n",
+            ),
+            vec!["x.toml:16:10: `workload.r.server`: no server application runs on server:80 to \
+                  restart"],
         ),
         (
             "syn_cookies out of range",
@@ -691,6 +700,21 @@ segments = [
   { at = "5s", from = "client", to = "server", sport = 40000, dport = 80, flags = "SYN,ACK", seq = 100, ack = 200, len = 10 },
   { at = "6s", from = "server", to = "client", sport = 80, dport = 40000, flags = "RST" },
 ]
+
+[[workload]]
+name = "api"
+kind = "pool"
+from = "client"
+to = "server:8081"
+rate = 50
+connections = 4
+
+[[workload]]
+name = "deploy"
+kind = "restart"
+server = "server:80"
+at = "30s"
+reuse_addr = true
 
 [sweep]
 "link.wan.loss" = [0.001, 0.01, 0.1]
@@ -1204,7 +1228,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 38);
+    assert_eq!(METRICS.len(), 43);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

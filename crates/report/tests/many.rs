@@ -441,3 +441,125 @@ fn linger_zero_discards_what_was_not_acknowledged() {
     assert_eq!(m.bytes_lost, 200_000 - 10 * 1448);
     assert_eq!(m.conn_reset, 1);
 }
+
+/// A server restarted at 5 s while 10 connections a second come in. When the server closes
+/// first it holds a TIME-WAIT socket per connection on port 80 for 60 s, so without
+/// `SO_REUSEADDR` the new process's `bind()` fails every second to the end of the run and
+/// every later connect is refused; with it, the port listens again 100 ms after the exit.
+/// When the client closes first, nothing of the old process outlives the restart by more
+/// than a round trip, and `bind()` succeeds at once without the option.
+#[test]
+fn a_restart_needs_so_reuseaddr_when_the_server_holds_time_wait() {
+    let restart = |closer: &str, reuse: bool| {
+        let text = [
+            head("restart", "20s", "profile = \"linux\""),
+            client_server("delay = \"1ms\"", "", ""),
+            common::workload(
+                "c",
+                "churn",
+                "client",
+                "server:80",
+                &format!("rate = 10\narrivals = \"periodic\"\ncloser = \"{closer}\""),
+            ),
+            format!(
+                "[[workload]]\nname = \"deploy\"\nkind = \"restart\"\nserver = \"server:80\"\n\
+                 at = \"5s\"\nreuse_addr = {reuse}\n"
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let held = restart("server", false);
+    assert_eq!(held.bind_failures, 15, "at 5.1 s, 6.1 s, … 19.1 s");
+    assert!((held.restart_downtime_s - 15.0).abs() < 1e-9);
+    assert_eq!(held.conn_established, 50);
+    assert_eq!(
+        held.conn_failed, 150,
+        "refused by a RST while nothing listens"
+    );
+    let reused = restart("server", true);
+    assert_eq!(reused.bind_failures, 0);
+    assert!((reused.restart_downtime_s - 0.1).abs() < 1e-9);
+    assert_eq!((reused.conn_established, reused.conn_failed), (199, 1));
+    let client_closes = restart("client", false);
+    assert_eq!(client_closes.bind_failures, 0);
+    assert!((client_closes.restart_downtime_s - 0.1).abs() < 1e-9);
+}
+
+/// `kind = "pool"`: 100 requests, 10 a second over a 1 ms link. One persistent connection
+/// carries them all (one handshake, one TIME-WAIT when the pool closes at the end), each
+/// answered one round trip after it arrives; with `connections = 0` every request opens
+/// its own connection, and pays a handshake first (two round trips in all).
+#[test]
+fn a_pool_carries_many_requests_over_one_connection() {
+    let pool = |connections: u32| {
+        let text = [
+            head("pool", "20s", "profile = \"linux\""),
+            client_server("delay = \"1ms\"", "", ""),
+            common::workload(
+                "p",
+                "pool",
+                "client",
+                "server:80",
+                &format!(
+                    "rate = 10\narrivals = \"periodic\"\nconnections = {connections}\nstop = \"10s\""
+                ),
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let one = pool(1);
+    assert_eq!((one.conn_attempted, one.requests_completed), (1, 100));
+    assert_eq!(one.time_wait_peak, 1);
+    assert_eq!(one.bytes_delivered, 100 * 1100);
+    assert!(
+        (one.request_mean_s - 0.002).abs() < 1e-4,
+        "{}",
+        one.request_mean_s
+    );
+    let none = pool(0);
+    assert_eq!((none.conn_attempted, none.requests_completed), (100, 100));
+    assert_eq!(none.time_wait_peak, 100);
+    assert!(
+        (none.request_mean_s - 0.004).abs() < 1e-4,
+        "{}",
+        none.request_mean_s
+    );
+}
+
+/// A pool too small for its load: 100 requests a second over a 20 ms round trip need two
+/// connections busy on average. One connection falls further behind with every request;
+/// four keep up, each request answered in one round trip.
+#[test]
+fn a_pool_too_small_queues_its_requests() {
+    let pool = |connections: u32| {
+        let text = [
+            head("pool", "5s", "profile = \"linux\""),
+            client_server("delay = \"10ms\"", "", ""),
+            common::workload(
+                "p",
+                "pool",
+                "client",
+                "server:80",
+                &format!("rate = 100\narrivals = \"periodic\"\nconnections = {connections}"),
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let one = pool(1);
+    let four = pool(4);
+    assert!(one.request_mean_s > 1.0, "{}", one.request_mean_s);
+    assert!(one.requests_completed < 300, "{}", one.requests_completed);
+    assert!(
+        (four.request_mean_s - 0.020).abs() < 0.002,
+        "{}",
+        four.request_mean_s
+    );
+    assert!(
+        four.requests_completed >= 495,
+        "{}",
+        four.requests_completed
+    );
+}

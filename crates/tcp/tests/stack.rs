@@ -12,8 +12,8 @@ use synack_tcp::config::{
 };
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
-    IsnGenerator, Segment, Seq, Settled, SocketId, StackEvent, State, Stats, TimeWaitEnd,
-    TimeWaitTimeout,
+    IsnGenerator, ListenError, Segment, Seq, Settled, SocketId, StackEvent, State, Stats,
+    TimeWaitEnd, TimeWaitTimeout,
 };
 use util::hosts::{Host, Hosts, Record, CLIENT, PORT, SERVER};
 use util::{ms, t_ms};
@@ -1042,4 +1042,53 @@ fn beyond_max_tw_buckets_a_connection_skips_time_wait() {
     assert!(h.records_of(Host::Client).iter().any(|r| r.1 == closed));
     let again = h.connect(PORT).unwrap();
     assert_eq!(h.client.connection(again).local_port(), 40001);
+}
+
+/// A server restart: the server closes its accepted connection first, so its side ends in
+/// TIME-WAIT on port 80; a second connection waits, unaccepted. Closing the listener resets
+/// the waiting one (`inet_csk_listen_stop`) and port 80 answers SYNs with a RST. A new
+/// listen without `SO_REUSEADDR` fails with `EADDRINUSE` while the TIME-WAIT socket holds
+/// the port (`inet_csk_bind_conflict`); with it, it succeeds; once 2·MSL is over, either does.
+#[test]
+fn a_restarted_server_needs_so_reuseaddr_while_time_wait_holds_its_port() {
+    let mut h = Hosts::new(&cfg(), &cfg(), ms(10), true);
+    let l = h.listener.unwrap();
+    let c1 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(50));
+    let s1 = server_conn(&h, 40000);
+    assert_eq!(h.server.accept(l), Accept::Conn(s1));
+    h.app(Host::Server, s1, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(100));
+    h.app(Host::Client, c1, |conn, now| conn.close(now).unwrap());
+    let c2 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(200));
+    assert!(matches!(
+        h.server.lookup(PORT, CLIENT, 40000),
+        Some(SocketId::TimeWait(_))
+    ));
+    let s2 = server_conn(&h, 40001);
+    let left = h.close_listener(l);
+    assert_eq!(left, [s2]);
+    assert_eq!(h.server.listener_on(PORT), None);
+    h.run_until(t_ms(300));
+    assert!(h.client.lookup(40001, SERVER, PORT).is_none(), "reset");
+    assert!(h
+        .records_of(Host::Client)
+        .contains(&(t_ms(210), Record::Conn(c2, Event::Reset))));
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    assert_eq!(
+        h.server.listen_with(PORT, false, &mut rng),
+        Err(ListenError::PortHeld(PORT))
+    );
+    let again = h.server.listen_with(PORT, true, &mut rng).unwrap();
+    assert_eq!(h.server.listener_on(PORT), Some(again));
+    // A connect while nothing listened would have been refused; now it is served.
+    h.connect(PORT).unwrap();
+    h.run_until(t_ms(400));
+    assert_eq!(h.server.listener(again).unaccepted(), 1);
+    // Without SO_REUSEADDR the port is free again once TIME-WAIT is over.
+    h.close_listener(again);
+    h.run_until(secs_ms(61, 0));
+    assert!(h.server.lookup(PORT, CLIENT, 40000).is_none());
+    assert!(h.server.listen_with(PORT, false, &mut rng).is_ok());
 }

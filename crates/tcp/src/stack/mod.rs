@@ -21,8 +21,10 @@
 //! connections in slot order.
 //!
 //! Simplified, and what it costs:
-//! - One local address per stack; a listener takes a port on it. No `SO_REUSEADDR`, no
-//!   binding of a client to a chosen port.
+//! - One local address per stack; a listener takes a port on it. `SO_REUSEADDR` is one
+//!   setting per `listen` call, taken to be the setting of every socket the port's server
+//!   program had (see [`Stack::listen_with`]); no `SO_REUSEPORT`, no binding of a client to a
+//!   chosen port.
 //! - Ephemeral ports are tried in order from a cursor that moves on after every try (Linux
 //!   hashes the starting point per destination): either way every port is tried once before
 //!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
@@ -340,11 +342,40 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         self.local
     }
 
-    /// Listens on `port` with the stack's settings; the cookie secret is drawn from `rng` as
-    /// [`Listener::new`] draws it.
+    /// Listens on `port` with the stack's settings, with `SO_REUSEADDR` set; the cookie
+    /// secret is drawn from `rng` as [`Listener::new`] draws it. Only another listener on
+    /// the port stands in the way: see [`listen_with`](Self::listen_with).
     pub fn listen(&mut self, port: u16, rng: &mut ChaCha8Rng) -> Result<ListenerId, ListenError> {
+        self.listen_with(port, true, rng)
+    }
+
+    /// Binds `port` and listens on it, as `bind()` and `listen()` do, with `SO_REUSEADDR` set
+    /// or not (`reuse_addr`). Linux `inet_csk_get_port` → `inet_csk_bind_conflict`
+    /// (`inet_bind_conflict`): a socket already bound to the port conflicts unless both have
+    /// `SO_REUSEADDR` and it is not listening. Connections a listener of this port opened and
+    /// TIME-WAIT sockets of this port are taken to share the new listener's setting (they
+    /// belonged to the same server program, as after a restart); a connection this host
+    /// opened from the port conflicts either way (its socket never set `SO_REUSEADDR`).
+    pub fn listen_with(
+        &mut self,
+        port: u16,
+        reuse_addr: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<ListenerId, ListenError> {
         if self.listener_at.contains_key(&port) {
             return Err(ListenError::PortInUse(port));
+        }
+        let conflict = |passive: bool| !(reuse_addr && passive);
+        let held = self
+            .conns
+            .iter()
+            .any(|(_, s)| s.conn.local_port() == port && conflict(s.listener.is_some()))
+            || self
+                .time_waits
+                .iter()
+                .any(|(_, s)| s.tw.local_port() == port && conflict(true));
+        if held {
+            return Err(ListenError::PortHeld(port));
         }
         let id = ListenerId(self.listeners.len() as u32);
         self.listeners.push(ListenSocket {
@@ -353,6 +384,37 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         });
         self.listener_at.insert(port, id);
         Ok(id)
+    }
+
+    /// Closes listener `l`, as closing a listening socket does (Linux
+    /// `inet_csk_listen_stop`): its port answers SYNs as a closed port from now on, and the
+    /// connections it opened that the application has not accepted are aborted — a RST from
+    /// those waiting in the accept queue (`inet_child_forget` → `tcp_disconnect`), and from
+    /// the half-open ones too (Linux drops those silently and resets the peer's ACK when it
+    /// comes). Their ids are returned, to be drained and settled; connections already
+    /// accepted are the application's to close. The listener keeps its id and counters.
+    pub fn close_listener(&mut self, now: Time, l: ListenerId) -> Vec<ConnId> {
+        let port = self.listeners[l.index()].inner.port();
+        if self.listener_at.get(&port) == Some(&l) {
+            self.listener_at.remove(&port);
+        }
+        let mut left = Vec::new();
+        while let Some((id, generation)) = self.listeners[l.index()].accept_queue.pop_front() {
+            self.listeners[l.index()].inner.accepted();
+            if self.conns.get(id.0).is_some() && self.conns.generation(id.0) == generation {
+                left.push(id);
+            }
+        }
+        left.extend(
+            self.conns
+                .iter()
+                .filter(|(_, s)| s.syn_queue == Some(l))
+                .map(|(i, _)| ConnId(i)),
+        );
+        for &id in &left {
+            self.conns.get_mut(id.0).expect(LIVE).conn.abort(now);
+        }
+        left
     }
 
     /// Active open towards `remote:remote_port` (RFC 9293 §3.10.1) from a free ephemeral

@@ -162,6 +162,16 @@ impl Hosts {
         self.pump(h, id);
     }
 
+    /// The server closes listener `l` now; the connections it aborts send their RSTs.
+    pub fn close_listener(&mut self, l: ListenerId) -> Vec<ConnId> {
+        let now = self.now;
+        let left = self.server.close_listener(now, l);
+        for &id in &left {
+            self.pump(Host::Server, id);
+        }
+        left
+    }
+
     /// Puts a hand-made segment from address `from` on the wire to host `to` now.
     pub fn inject(&mut self, from: u32, to: Host, seg: Segment) {
         self.send(from, to.addr(), seg);

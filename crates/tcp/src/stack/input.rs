@@ -101,8 +101,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// A segment (or a connect() reusing its port) ended TIME-WAIT socket `id`.
     pub(super) fn end_time_wait(&mut self, id: TimeWaitId, by: TimeWaitEnd) {
         let s = self.time_waits.remove(id.0);
-        self.demux
-            .remove(&(s.tw.local_port(), s.remote, s.tw.remote_port()));
+        self.demux_remove((s.tw.local_port(), s.remote, s.tw.remote_port()));
         self.events.push_back(StackEvent::TimeWaitEnded {
             id,
             tag: s.tag,

@@ -303,6 +303,9 @@ pub struct Stack<A: Address, T: Copy + Default> {
     conns: Slab<ConnSocket<A, T>>,
     time_waits: Slab<TimeWaitSocket<A, T>>,
     demux: FxHashMap<Key<A>, SocketId>,
+    /// Sockets towards each (remote address, remote port) whose local port lies in the
+    /// ephemeral range: when they fill it, connect() fails without trying every port.
+    in_range: FxHashMap<(A, u16), u32>,
     listeners: Vec<ListenSocket>,
     listener_at: FxHashMap<u16, ListenerId>,
     /// Peers proven alive (Linux's `tcp_peer_is_proven`): a connection with them measured a
@@ -326,6 +329,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             conns: Slab::default(),
             time_waits: Slab::default(),
             demux: FxHashMap::default(),
+            in_range: FxHashMap::default(),
             listeners: Vec::new(),
             listener_at: FxHashMap::default(),
             proven: FxHashSet::default(),
@@ -456,6 +460,11 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     ) -> Option<(u16, Option<Seq>)> {
         let range = self.config.ephemeral_ports;
         let reuse = self.config.tw_reuse.between_hosts();
+        let taken = self.in_range.get(&(remote, remote_port)).copied();
+        if !reuse && taken.is_some_and(|n| n >= range.len()) {
+            // Every port is taken: trying each would bring the cursor back where it is.
+            return None;
+        }
         for _ in 0..range.len() {
             let port = self.next_port;
             self.next_port = if port >= range.last {
@@ -498,8 +507,30 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             young: true,
             overflow: false,
         }));
-        self.demux.insert(key, SocketId::Conn(id));
+        self.demux_insert(key, SocketId::Conn(id));
         id
+    }
+
+    /// Files a socket under its 4-tuple (replacing the one there, if any).
+    fn demux_insert(&mut self, key: Key<A>, socket: SocketId) {
+        let new = self.demux.insert(key, socket).is_none();
+        if new && self.config.ephemeral_ports.contains(key.0) {
+            *self.in_range.entry((key.1, key.2)).or_default() += 1;
+        }
+    }
+
+    /// Forgets the socket of a 4-tuple.
+    fn demux_remove(&mut self, key: Key<A>) {
+        let had = self.demux.remove(&key).is_some();
+        if had && self.config.ephemeral_ports.contains(key.0) {
+            let dest = (key.1, key.2);
+            match self.in_range.get_mut(&dest) {
+                Some(n) if *n > 1 => *n -= 1,
+                _ => {
+                    self.in_range.remove(&dest);
+                }
+            }
+        }
     }
 
     /// The 4-tuple as the ISN generator and the cookies hash it.

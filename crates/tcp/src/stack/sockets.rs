@@ -121,7 +121,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 .inner
                 .half_open_ended(false, young);
         }
-        self.demux.remove(&key);
+        self.demux_remove(key);
         (tag, stats)
     }
 
@@ -133,7 +133,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         self.conns.free(id.0);
         let deadline = tw.deadline();
         let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket { tw, remote, tag }));
-        self.demux.insert(key, SocketId::TimeWait(tw_id));
+        self.demux_insert(key, SocketId::TimeWait(tw_id));
         Settled::TimeWait {
             id: tw_id,
             deadline,
@@ -171,8 +171,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             return TimeWaitTimeout::Later(s.tw.deadline());
         }
         let s = self.time_waits.remove(id.0);
-        self.demux
-            .remove(&(s.tw.local_port(), s.remote, s.tw.remote_port()));
+        self.demux_remove((s.tw.local_port(), s.remote, s.tw.remote_port()));
         TimeWaitTimeout::Expired {
             tag: s.tag,
             stats: s.tw.stats(),

@@ -1092,3 +1092,49 @@ fn a_restarted_server_needs_so_reuseaddr_while_time_wait_holds_its_port() {
     assert!(h.server.lookup(PORT, CLIENT, 40000).is_none());
     assert!(h.server.listen_with(PORT, false, &mut rng).is_ok());
 }
+
+/// Without cookies, the last quarter of `max_syn_backlog` is kept for peers proven alive
+/// (Linux `tcp_conn_request`, `tcp_peer_is_proven`): with `max_syn_backlog = 4` and four
+/// spoofed half-open entries, a client the server never talked to is dropped; one whose
+/// earlier connection measured a round trip and closed (here from LAST-ACK) gets in.
+#[test]
+fn without_cookies_the_syn_queue_reserve_admits_proven_peers_only() {
+    let server = Config {
+        syn_cookies: SynCookies::Off,
+        max_syn_backlog: 4,
+        ..cfg()
+    };
+    for proven in [false, true] {
+        let mut h = Hosts::new(&cfg(), &server, ms(10), true);
+        if proven {
+            let c = h.connect(PORT).unwrap();
+            h.run_until(t_ms(50));
+            let s = server_conn(&h, 40000);
+            h.app(Host::Server, s, |conn, now| {
+                assert_eq!(conn.send(now, 1000), Ok(1000));
+            });
+            h.run_until(t_ms(100));
+            h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+            h.run_until(t_ms(200));
+            assert!(h.server.connection(s).srtt().is_some());
+            h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+            h.run_until(t_ms(300));
+            assert!(h.server.lookup(PORT, CLIENT, 40000).is_none(), "closed");
+        }
+        for port in 5555..5559 {
+            h.inject(7, Host::Server, seg((port, PORT), Flags::SYN, 1, 0, 0));
+        }
+        h.run_until(h.now + ms(20));
+        h.connect(PORT).unwrap();
+        h.run_until(h.now + ms(20));
+        let last = h.incoming(Host::Server).last().copied().unwrap().1;
+        if proven {
+            assert!(
+                matches!(last, Incoming::Opened { cookie: false, .. }),
+                "{last:?}"
+            );
+        } else {
+            assert_eq!(last, Incoming::Dropped(DropReason::PeerNotProven));
+        }
+    }
+}

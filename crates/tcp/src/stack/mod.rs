@@ -29,7 +29,11 @@
 //!   hashes the starting point per destination): either way every port is tried once before
 //!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
 //!   A port is taken only while a connection or TIME-WAIT socket of the same 4-tuple exists,
-//!   so one port serves many destinations, and a listening port may be handed out too.
+//!   so one port serves many destinations, and a listening port may be handed out too. With
+//!   `tw_reuse`, the first port in that order whose TIME-WAIT socket may be taken over is
+//!   taken, as Linux takes the first acceptable port it tries.
+//! - `max_tw_buckets` counts TIME-WAIT sockets only; Linux's count also holds the orphaned
+//!   FIN-WAIT-2 connections it keeps as `timewait` sockets (here they stay connections).
 //! - While a listener's accept queue is full, the final ACK of a handshake is ignored and the
 //!   SYN-ACK is sent again (Linux's default), or, with `abort_on_overflow`, answered with a
 //!   RST that ends the half-open connection.

@@ -6,14 +6,18 @@
 //! | `tcp_syn_retries` | `syn_retries` |
 //! | `tcp_synack_retries` | `synack_retries` |
 //! | `tcp_syn_linear_timeouts` | `syn_linear_timeouts` |
-//! | `tcp_syncookies` (0, 1) | `syn_cookies` |
+//! | `tcp_syncookies` (0, 1, 2) | `syn_cookies` |
+//! | `tcp_abort_on_overflow` | `abort_on_overflow` |
 //! | `tcp_rfc1337` | `rfc1337` |
 //! | `tcp_fin_timeout` | `fin_timeout` |
-//! | `tcp_max_syn_backlog` | `backlog` |
-//! | `net.core.somaxconn` | `accept_queue` |
+//! | `tcp_max_syn_backlog` | `max_syn_backlog` |
+//! | `net.core.somaxconn` | `somaxconn` |
 //! | `tcp_wmem` (its default, the middle value) | `send_buffer` |
 //! | `tcp_rmem` (its maximum: the window scale's base, where autotuning takes the window) | `recv_buffer` |
 //! | `ip_local_port_range` | `ephemeral_ports` |
+//! | `tcp_tw_reuse` (0, 1, 2) | `tw_reuse` |
+//! | `tcp_tw_reuse_delay` (ms) | `tw_reuse_delay` |
+//! | `tcp_max_tw_buckets` | `max_tw_buckets` |
 //! | `tcp_sack` (0, 1) | `sack` |
 //! | `tcp_timestamps` (0, 1) | `timestamps` |
 //! | `tcp_window_scaling` (0, 1) | `window_scaling` |
@@ -26,7 +30,7 @@
 //! `tcp_reordering=3`, …) is accepted. Anything else is **unsupported**, named.
 
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, PortRange};
+use synack_tcp::config::{Config, Congestion, PortRange, SynCookies, TwReuse};
 
 /// What a shell line did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,11 +196,29 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
         ("tcp_syn_linear_timeouts", Some(n)) => {
             set(&mut c.syn_linear_timeouts, n, "syn_linear_timeouts")
         }
-        ("tcp_max_syn_backlog", Some(n)) => set(&mut c.backlog, n, "backlog"),
-        ("somaxconn", Some(n)) => set(&mut c.accept_queue, n, "accept_queue"),
-        ("tcp_syncookies", Some(n @ (0 | 1))) => {
-            c.syn_cookies = n == 1;
+        ("tcp_max_syn_backlog", Some(n)) => set(&mut c.max_syn_backlog, n, "max_syn_backlog"),
+        ("somaxconn", Some(n)) => set(&mut c.somaxconn, n, "somaxconn"),
+        ("tcp_syncookies", Some(n @ (0..=2))) => {
+            c.syn_cookies = [SynCookies::Off, SynCookies::Overflow, SynCookies::Always][n as usize];
             Effect::Applied("syn_cookies", c.syn_cookies.to_string())
+        }
+        ("tcp_tw_reuse", Some(n @ (0..=2))) => {
+            c.tw_reuse = [TwReuse::Off, TwReuse::On, TwReuse::Loopback][n as usize];
+            Effect::Applied("tw_reuse", c.tw_reuse.to_string())
+        }
+        ("tcp_tw_reuse_delay", Some(n)) => {
+            c.tw_reuse_delay = Duration::from_millis(n);
+            Effect::Applied("tw_reuse_delay", format!("{n}ms"))
+        }
+        ("tcp_max_tw_buckets", Some(n)) => match u32::try_from(n) {
+            Ok(n) => {
+                c.max_tw_buckets = Some(n);
+                Effect::Applied("max_tw_buckets", n.to_string())
+            }
+            Err(_) => bad(),
+        },
+        ("tcp_abort_on_overflow", Some(n @ (0 | 1))) => {
+            flag(&mut c.abort_on_overflow, n, "abort_on_overflow")
         }
         ("tcp_rfc1337", Some(n @ (0 | 1))) => {
             c.rfc1337 = n == 1;

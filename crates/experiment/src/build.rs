@@ -8,8 +8,8 @@ use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
 use crate::spec::{
-    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, ScriptSpec, ScriptedSegment,
-    SeriesMetric, SeriesSpec, WorkloadSpec, WorldSpec,
+    AppKind, AppSpec, FloodSpec, HostSpec, LinkSpec, ProbeSpec, RestartSpec, ScriptSpec,
+    ScriptedSegment, SeriesMetric, SeriesSpec, WorkloadSpec, WorldSpec,
 };
 
 /// Resolves names to indices and configuration to the components' own parameter types.
@@ -73,9 +73,10 @@ fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
             stop: p.stop.min(exp.duration),
             poisson: p.arrivals == Arrivals::Poisson,
         }),
-        WorkloadConfig::Bulk(_) | WorkloadConfig::Request(_) | WorkloadConfig::Churn(_) => {
-            WorkloadSpec::App(app_spec(exp, w).expect("a TCP workload"))
-        }
+        WorkloadConfig::Bulk(_)
+        | WorkloadConfig::Request(_)
+        | WorkloadConfig::Churn(_)
+        | WorkloadConfig::Pool(_) => WorkloadSpec::App(app_spec(exp, w).expect("a TCP workload")),
         WorkloadConfig::Flood(f) => WorkloadSpec::Flood(FloodSpec {
             name: f.name.clone(),
             entry: index(&f.from),
@@ -88,6 +89,15 @@ fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
         WorkloadConfig::Script(s) => WorkloadSpec::Script(ScriptSpec {
             name: s.name.clone(),
             segments: s.segments.iter().map(|seg| scripted(exp, seg)).collect(),
+        }),
+        WorkloadConfig::Restart(r) => WorkloadSpec::Restart(RestartSpec {
+            name: r.name.clone(),
+            host: index(&r.server.host),
+            port: r.server.port,
+            at: r.at,
+            down: r.down,
+            retry: r.retry,
+            reuse_addr: r.reuse_addr,
         }),
     }
 }
@@ -131,38 +141,38 @@ fn host_index(exp: &Experiment, name: &str) -> usize {
         .expect("validation checked every host name")
 }
 
-/// The client and server applications of a bulk, request or churn workload; `None` for
+/// The client and server applications of a bulk, request, churn or pool workload; `None` for
 /// other kinds. Its hosts must exist.
 pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> {
     // What bulk, request and churn share: a client, a server application on `to`.
-    let app =
-        |name: &str, from: &str, to: &Endpoint, start, server_close, accept_rate, kind| AppSpec {
-            name: name.to_string(),
-            client: host_index(exp, from),
-            server: host_index(exp, &to.host),
-            port: to.port,
-            kind,
-            start,
-            server_never_closes: server_close == ServerClose::Never,
-            accept_rate,
-        };
+    let app = |name: &str,
+               from: &str,
+               to: &Endpoint,
+               (start, server_close, accept_rate, linger_zero),
+               kind| AppSpec {
+        name: name.to_string(),
+        client: host_index(exp, from),
+        server: host_index(exp, &to.host),
+        port: to.port,
+        kind,
+        start,
+        server_never_closes: server_close == ServerClose::Never,
+        accept_rate,
+        linger_zero,
+    };
     Some(match w {
         WorkloadConfig::Bulk(b) => app(
             &b.name,
             &b.from,
             &b.to,
-            b.start,
-            b.server_close,
-            b.accept_rate,
+            (b.start, b.server_close, b.accept_rate, b.linger_zero),
             AppKind::Bulk { bytes: b.bytes },
         ),
         WorkloadConfig::Request(r) => app(
             &r.name,
             &r.from,
             &r.to,
-            r.start,
-            r.server_close,
-            r.accept_rate,
+            (r.start, r.server_close, r.accept_rate, r.linger_zero),
             AppKind::Request {
                 request: r.request,
                 response: r.response,
@@ -175,9 +185,7 @@ pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> 
             &c.name,
             &c.from,
             &c.to,
-            c.start,
-            c.server_close,
-            c.accept_rate,
+            (c.start, c.server_close, c.accept_rate, c.linger_zero),
             AppKind::Churn {
                 request: c.request,
                 response: c.response,
@@ -188,9 +196,40 @@ pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> 
                 half_close: c.half_close,
             },
         ),
-        WorkloadConfig::Probe(_) | WorkloadConfig::Flood(_) | WorkloadConfig::Script(_) => {
-            return None
-        }
+        // Without a pool, each request has a connection of its own: a churn.
+        WorkloadConfig::Pool(p) if p.connections == 0 => app(
+            &p.name,
+            &p.from,
+            &p.to,
+            (p.start, p.server_close, p.accept_rate, p.linger_zero),
+            AppKind::Churn {
+                request: p.request,
+                response: p.response,
+                rate: p.rate,
+                poisson: p.arrivals == Arrivals::Poisson,
+                stop: p.stop.min(exp.duration),
+                server_closes: false,
+                half_close: false,
+            },
+        ),
+        WorkloadConfig::Pool(p) => app(
+            &p.name,
+            &p.from,
+            &p.to,
+            (p.start, p.server_close, p.accept_rate, p.linger_zero),
+            AppKind::Pool {
+                request: p.request,
+                response: p.response,
+                rate: p.rate,
+                poisson: p.arrivals == Arrivals::Poisson,
+                stop: p.stop.min(exp.duration),
+                connections: p.connections,
+            },
+        ),
+        WorkloadConfig::Probe(_)
+        | WorkloadConfig::Flood(_)
+        | WorkloadConfig::Script(_)
+        | WorkloadConfig::Restart(_) => return None,
     })
 }
 

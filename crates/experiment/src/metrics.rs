@@ -51,6 +51,13 @@ metrics! {
     handshake_mean_s: f64,
     /// 99th percentile (nearest rank) of the same, seconds.
     handshake_p99_s: f64,
+    /// Requests of request, churn and pool workloads answered in full.
+    requests_completed: u64,
+    /// Mean time from a request's arrival (a pool's) or its connection's connect() (request,
+    /// churn) to the last byte of its response, seconds.
+    request_mean_s: f64,
+    /// 99th percentile (nearest rank) of the same, seconds.
+    request_p99_s: f64,
     /// Server connections established that no live client connection matches.
     ghost_established: u64,
     /// Segments of an earlier incarnation of a 4-tuple accepted by a later one.
@@ -71,11 +78,26 @@ metrics! {
     /// Time-average number of sockets in TIME-WAIT over the run (Little's law: λ·2·MSL in a
     /// steady state).
     time_wait_mean: f64,
+    /// Connections that closed without TIME-WAIT because their host already held
+    /// `max_tw_buckets` TIME-WAIT sockets (Linux's `TCPTimeWaitOverflow`).
+    time_wait_overflow: u64,
+    /// TIME-WAIT sockets ended early because a connect() took their port over (`tw_reuse`;
+    /// Linux's `TWRecycled`).
+    time_wait_reused: u64,
     close_wait_peak: u64,
     half_open_peak: u64,
     syn_dropped: u64,
     syncookies_sent: u64,
     syncookies_accepted: u64,
+    /// SYNs dropped, and handshakes' final ACKs ignored or reset (`abort_on_overflow`),
+    /// because a listener's accept queue was full (Linux's `ListenOverflows`).
+    listen_overflows: u64,
+    /// `bind()` calls of restarted servers refused with `EADDRINUSE` (the old process's
+    /// connections or TIME-WAIT sockets held the port, without `SO_REUSEADDR`).
+    bind_failures: u64,
+    /// Time restarted servers spent with nothing listening on their port, seconds (summed
+    /// over restarts; until the end of the run for one that never listened again).
+    restart_downtime_s: f64,
     /// Packets handed to links (all directions, all kinds).
     segments_sent: u64,
     /// Packets lost on links: queue overflow or loss model.

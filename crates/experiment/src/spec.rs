@@ -20,7 +20,7 @@ pub struct WorldSpec {
 }
 
 impl WorldSpec {
-    /// The TCP workloads (bulk, request, churn) with their indices among all workloads.
+    /// The TCP workloads (bulk, request, churn, pool) with their indices among all workloads.
     pub fn apps(&self) -> impl Iterator<Item = (usize, &AppSpec)> {
         self.workloads
             .iter()
@@ -48,6 +48,7 @@ pub enum WorkloadSpec {
     App(AppSpec),
     Flood(FloodSpec),
     Script(ScriptSpec),
+    Restart(RestartSpec),
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +97,9 @@ pub struct AppSpec {
     pub server_never_closes: bool,
     /// Connections the server application accepts per second; `None`: each at once.
     pub accept_rate: Option<f64>,
+    /// The application that closes first sets `SO_LINGER` {on, 0}: its close() is an abort
+    /// (a RST; unsent and unacknowledged data discarded; no TIME-WAIT).
+    pub linger_zero: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,6 +127,16 @@ pub enum AppKind {
         server_closes: bool,
         half_close: bool,
     },
+    /// Requests arriving at `rate` per second until `stop`, over `connections` persistent
+    /// connections (at least one) opened at the start, one request at a time on each.
+    Pool {
+        request: u64,
+        response: u64,
+        rate: f64,
+        poisson: bool,
+        stop: Duration,
+        connections: u32,
+    },
 }
 
 /// SYNs from spoofed addresses and ports, entering the network at `entry`, towards
@@ -136,6 +150,20 @@ pub struct FloodSpec {
     pub rate: f64,
     pub start: Duration,
     pub stop: Duration,
+}
+
+/// The server application on `host:port` exits at `at`; a new process tries to bind and
+/// listen `down` later, then every `retry` until it succeeds.
+#[derive(Clone, Debug)]
+pub struct RestartSpec {
+    pub name: String,
+    pub host: usize,
+    pub port: u16,
+    pub at: Duration,
+    pub down: Duration,
+    pub retry: Duration,
+    /// `SO_REUSEADDR` on the server program's sockets.
+    pub reuse_addr: bool,
 }
 
 /// Raw segments sent outside any connection.
@@ -158,6 +186,17 @@ impl AppSpec {
     pub fn same_server(&self, other: &AppSpec) -> bool {
         self.server_never_closes == other.server_never_closes
             && self.kind.server_answers() == other.kind.server_answers()
+            && self.server_lingers() == other.server_lingers()
+    }
+
+    /// Which side closes first: the server with `closer = "server"`, else the client.
+    pub fn server_closes_first(&self) -> bool {
+        self.kind.server_answers().is_some_and(|(_, _, s)| s)
+    }
+
+    /// The server application closes with `SO_LINGER` {on, 0} (it is the first closer).
+    pub fn server_lingers(&self) -> bool {
+        self.linger_zero && self.server_closes_first()
     }
 }
 
@@ -188,7 +227,15 @@ impl AppKind {
                 server_closes,
                 ..
             } => Some((request, response, server_closes)),
+            AppKind::Pool {
+                request, response, ..
+            } => Some((request, response, false)),
         }
+    }
+
+    /// A connection carries many requests, one after another (a pool's).
+    pub fn persistent(&self) -> bool {
+        matches!(self, AppKind::Pool { .. })
     }
 }
 

@@ -95,7 +95,7 @@ fn each_cross_check_names_file_line_and_column() {
             chain(&[WEB, flood_on_81]),
             vec![],
             "x.toml:31:6: `workload.syn.to`: nothing listens on b:81; a flood needs a bulk, \
-             request or churn workload serving that port (\"b\" serves port 80)"
+             request, churn or pool workload serving that port (\"b\" serves port 80)"
                 .to_string(),
         ),
         (

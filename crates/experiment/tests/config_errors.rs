@@ -84,7 +84,7 @@ fn bad_files() {
             bulk("byte = \"1MB\"\n"),
             vec![
                 "x.toml:20:1: unknown key `byte` in [[workload]] \"w\"; expected one of: name, \
-                 kind, from, to, bytes, start, server_close, accept_rate; did you mean `bytes`?",
+                 kind, from, to, bytes, start, server_close, accept_rate, linger_zero; did you mean `bytes`?",
             ],
         ),
         (
@@ -245,7 +245,7 @@ fn bad_files() {
             format!("{BASE}{}", BULK.replace("\"bulk\"", "\"bluk\"")),
             vec![
                 "x.toml:16:8: `workload.w.kind`: unknown workload kind \"bluk\"; expected one of: \
-                 probe, bulk, request, churn, flood, script; did you mean `bulk`?",
+                 probe, bulk, request, churn, flood, script, pool, restart; did you mean `bulk`?",
             ],
         ),
         (
@@ -277,6 +277,29 @@ fn bad_files() {
                  to = \"server\"\nrate = 100\nstart = \"2s\"\nstop = \"1s\"\n",
             ),
             vec!["x.toml:20:8: `workload.p.stop`: stop (1s) is not after start (2s)"],
+        ),
+        (
+            "linger_zero with a half-close",
+            base(
+                "[[workload]]\nname = \"c\"\nkind = \"churn\"\nfrom = \"client\"\n\
+                 to = \"server:80\"\nrate = 1\nhalf_close = true\nlinger_zero = true\n",
+            ),
+            vec!["x.toml:20:15: `workload.c.linger_zero`: `linger_zero` (SO_LINGER 0 on close) \
+                  cannot go with `half_close = true`"],
+        ),
+        (
+            "restart of a port nothing serves",
+            base(
+                "[[workload]]\nname = \"r\"\nkind = \"restart\"\nserver = \"server:80\"\n\
+                 at = \"1s\"\n",
+            ),
+            vec!["x.toml:16:10: `workload.r.server`: no server application runs on server:80 to \
+                  restart"],
+        ),
+        (
+            "syn_cookies out of range",
+            base("\n[tcp]\nsyn_cookies = 3\n"),
+            vec!["x.toml:15:15: `tcp.syn_cookies`: expected 0, 1 or 2 (or false or true); found 3"],
         ),
         (
             "zero rate",
@@ -678,6 +701,21 @@ segments = [
   { at = "6s", from = "server", to = "client", sport = 80, dport = 40000, flags = "RST" },
 ]
 
+[[workload]]
+name = "api"
+kind = "pool"
+from = "client"
+to = "server:8081"
+rate = 50
+connections = 4
+
+[[workload]]
+name = "deploy"
+kind = "restart"
+server = "server:80"
+at = "30s"
+reuse_addr = true
+
 [sweep]
 "link.wan.loss" = [0.001, 0.01, 0.1]
 "host.server.tcp.syn_cookies" = [false, true]
@@ -893,7 +931,7 @@ fn tcp_settings_resolve_profile_then_global_then_host() {
             last: 40100
         }
     );
-    assert!(!client.syn_cookies, "rfc profile");
+    assert!(!client.syn_cookies.enabled(), "rfc profile");
     // server: its own profile (linux) is the base; global keys still apply over it; its own
     // keys apply last.
     let server = e.tcp_for("server");
@@ -902,7 +940,10 @@ fn tcp_settings_resolve_profile_then_global_then_host() {
     assert_eq!(server.mss, 1400, "global override over the host's profile");
     assert_eq!(server.backlog, 16, "host override");
     assert_eq!(server.accept_queue, 8, "host override");
-    assert!(!server.syn_cookies, "host override beats the linux default");
+    assert!(
+        !server.syn_cookies.enabled(),
+        "host override beats the linux default"
+    );
     // A host override beats a global one.
     let text = format!(
         "{}\n[tcp]\nmsl = \"10s\"\n",
@@ -985,7 +1026,7 @@ fn sweep_points_are_a_product_with_the_first_axis_slowest() {
     // Applying a point.
     let last = e.with_overrides(&points[11]).unwrap();
     assert_eq!(last.links[0].reverse.loss, Loss::Probability(0.1));
-    assert!(last.tcp_for("server").syn_cookies);
+    assert!(last.tcp_for("server").syn_cookies.enabled());
     let WorkloadConfig::Flood(f) = &last.workloads[4] else {
         panic!()
     };
@@ -1025,8 +1066,8 @@ fn overrides_address_named_elements() {
     let x = e
         .with_overrides(&set("host.server.tcp.syn_cookies", "false"))
         .unwrap();
-    assert!(!x.tcp_for("server").syn_cookies);
-    assert!(x.tcp_for("client").syn_cookies);
+    assert!(!x.tcp_for("server").syn_cookies.enabled());
+    assert!(x.tcp_for("client").syn_cookies.enabled());
     let x = e.with_overrides(&set("tcp.profile", "rfc")).unwrap();
     assert_eq!(x.tcp_for("client").msl, Duration::from_secs(120));
     let x = e.with_overrides(&set("seed", "9")).unwrap();
@@ -1139,7 +1180,7 @@ fn profiles_match_design() {
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(l.isn, Isn::Random);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));
-    assert!(l.syn_cookies);
+    assert!(l.syn_cookies.enabled());
     assert!(!l.rfc1337);
     assert_eq!(l.fin_timeout, Some(Duration::from_secs(60)));
     assert_eq!(l.ephemeral_ports, "32768-60999".parse().unwrap());
@@ -1166,7 +1207,7 @@ fn profiles_match_design() {
     assert_eq!((r.send_buffer, r.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(r.isn, Isn::Clock);
     assert_eq!((r.backlog, r.accept_queue), (128, 128));
-    assert!(!r.syn_cookies);
+    assert!(!r.syn_cookies.enabled());
     assert!(r.rfc1337);
     assert_eq!(r.fin_timeout, None);
     assert_eq!(r.ephemeral_ports, "49152-65535".parse().unwrap());
@@ -1187,7 +1228,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 35);
+    assert_eq!(METRICS.len(), 43);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

@@ -29,7 +29,7 @@ fn under_attack(server_tcp: &str, duration: &str, workloads: &str) -> String {
 }
 
 /// A request from the client at 100 ms, and one spoofed SYN at t = 0 that takes the only
-/// place in the SYN queue.
+/// place in the SYN queue (listen(fd, 0): Linux's queue is full once it holds more than 0).
 fn request_after_one_spoofed_syn() -> String {
     request("r", "start = \"100ms\"") + &syn_flood("rate = 1\nstop = \"500ms\"")
 }
@@ -37,7 +37,7 @@ fn request_after_one_spoofed_syn() -> String {
 #[test]
 fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
     let text = under_attack(
-        "backlog = 1, syn_cookies = false",
+        "backlog = 0, syn_cookies = false",
         "100s",
         &request_after_one_spoofed_syn(),
     );
@@ -63,7 +63,7 @@ fn a_full_syn_queue_drops_syns_until_the_half_open_connection_gives_up() {
 #[test]
 fn with_syn_cookies_a_full_queue_answers_with_a_cookie_and_the_ack_opens_the_connection() {
     let text = under_attack(
-        "backlog = 1, syn_cookies = true",
+        "backlog = 0, syn_cookies = true",
         "10s",
         &request_after_one_spoofed_syn(),
     );
@@ -211,7 +211,11 @@ fn port_exhaustion_starts_at_p_over_2_msl_and_blocks_as_erlang_predicts() {
 fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
     let text = [
         head("slow-accept", "20s", "profile = \"linux\"\nmsl = \"1s\""),
-        client_server("delay = \"10ms\"", "", "accept_queue = 1"),
+        client_server(
+            "delay = \"10ms\"",
+            "",
+            "listen_queues = \"separate\", accept_queue = 1",
+        ),
         request("r", "count = 3\ninterval = \"1ms\"\naccept_rate = 1"),
     ]
     .concat();
@@ -326,5 +330,240 @@ fn a_live_client_whose_syn_meets_an_old_duplicates_half_open_entry_is_not_a_ghos
     assert_eq!(
         (m.conn_established, m.conn_closed_clean, m.bytes_delivered),
         (1, 1, 1100)
+    );
+}
+
+/// A churn of 100-byte exchanges over a 1 ms link at `rate` a second for `seconds`, the
+/// client closing first, with `client_tcp` overrides on the client (MSL 30 s).
+fn churn_with(rate: f64, seconds: u32, client_tcp: &str) -> Metrics {
+    let text = [
+        head(
+            "mitigation",
+            &format!("{seconds}s"),
+            "profile = \"linux\"\nmsl = \"30s\"",
+        ),
+        client_server("delay = \"1ms\"", client_tcp, ""),
+        common::workload(
+            "c",
+            "churn",
+            "client",
+            "server:80",
+            &format!(
+                "rate = {rate}\narrivals = \"periodic\"\nrequest = \"100B\"\nresponse = \"100B\""
+            ),
+        ),
+    ]
+    .concat();
+    run(&text, 0)
+}
+
+/// `max_tw_buckets = 50`: the client's TIME-WAIT table stops at 50, and every later close
+/// skips TIME-WAIT (`time_wait_overflow`), all within the 60 s of the first TIME-WAIT.
+#[test]
+fn max_tw_buckets_caps_time_wait_and_counts_the_overflow() {
+    let m = churn_with(100.0, 10, "max_tw_buckets = 50");
+    assert_eq!(m.time_wait_peak, 50);
+    assert_eq!(m.port_exhausted, 0);
+    // 1,000 connections, all closed within the run but the last few.
+    assert!(
+        (940..=950).contains(&m.time_wait_overflow),
+        "{}",
+        m.time_wait_overflow
+    );
+    let free = churn_with(100.0, 10, "");
+    assert_eq!(free.time_wait_overflow, 0);
+    assert!(free.time_wait_peak > 990, "{}", free.time_wait_peak);
+}
+
+/// Ten client ports, one connection every 0.4 s: each port comes round again after 4 s,
+/// while its TIME-WAIT (60 s) still holds it. Without `tw_reuse` the ports run out after
+/// ten connections; with `tw_reuse = 1` and timestamps, every later connect takes over a
+/// TIME-WAIT socket older than the 1 s delay.
+#[test]
+fn tw_reuse_keeps_ten_ports_serving_a_steady_churn() {
+    let ports = "ephemeral_ports = \"50000-50009\"";
+    let held = churn_with(2.5, 20, ports);
+    assert_eq!(held.conn_established, 10);
+    assert_eq!(held.port_exhausted, 40);
+    let reused = churn_with(2.5, 20, &format!("{ports}, tw_reuse = 1"));
+    assert_eq!((reused.conn_established, reused.port_exhausted), (50, 0));
+    assert_eq!(reused.time_wait_reused, 40);
+    // The ten taken over ended clean; the last ten are still in TIME-WAIT at the end.
+    assert_eq!(reused.conn_closed_clean, 40);
+    // Without timestamps TIME-WAIT is never safe to take over.
+    let bare = churn_with(
+        2.5,
+        20,
+        &format!("{ports}, tw_reuse = 1, timestamps = false"),
+    );
+    assert_eq!((bare.time_wait_reused, bare.port_exhausted), (0, 40));
+}
+
+/// `linger_zero` on a churn's client (SO_LINGER 0, the first closer): every close is a RST,
+/// so no TIME-WAIT is left anywhere and no port is held; the server, waiting for a FIN,
+/// sees its connection reset. Nothing is lost: the client had read the whole response.
+#[test]
+fn linger_zero_closes_with_a_reset_and_leaves_no_time_wait() {
+    let text = [
+        head("linger", "10s", "profile = \"linux\"\nmsl = \"30s\""),
+        client_server("delay = \"1ms\"", "ephemeral_ports = \"50000-50009\"", ""),
+        common::workload(
+            "c",
+            "churn",
+            "client",
+            "server:80",
+            "rate = 5\narrivals = \"periodic\"\nlinger_zero = true",
+        ),
+    ]
+    .concat();
+    let m = run(&text, 0);
+    assert_eq!((m.conn_established, m.port_exhausted), (50, 0));
+    assert_eq!(m.time_wait_peak, 0);
+    assert_eq!((m.conn_reset, m.conn_closed_clean), (50, 0));
+    assert_eq!((m.bytes_lost, m.bytes_delivered), (0, 50 * 1100));
+}
+
+/// A bulk client that closes with SO_LINGER 0 as soon as its 200 KB are in the send buffer
+/// throws away all it has not had acknowledged: only the first flight (ten segments, sent
+/// before the abort) can arrive.
+#[test]
+fn linger_zero_discards_what_was_not_acknowledged() {
+    let text = [
+        head("linger-bulk", "5s", "profile = \"linux\""),
+        client_server("delay = \"10ms\"", "", ""),
+        common::workload(
+            "b",
+            "bulk",
+            "client",
+            "server:80",
+            "bytes = \"200KB\"\nlinger_zero = true",
+        ),
+    ]
+    .concat();
+    let m = run(&text, 0);
+    assert_eq!(m.bytes_delivered, 10 * 1448);
+    assert_eq!(m.bytes_lost, 200_000 - 10 * 1448);
+    assert_eq!(m.conn_reset, 1);
+}
+
+/// A server restarted at 5 s while 10 connections a second come in. When the server closes
+/// first it holds a TIME-WAIT socket per connection on port 80 for 60 s, so without
+/// `SO_REUSEADDR` the new process's `bind()` fails every second to the end of the run and
+/// every later connect is refused; with it, the port listens again 100 ms after the exit.
+/// When the client closes first, nothing of the old process outlives the restart by more
+/// than a round trip, and `bind()` succeeds at once without the option.
+#[test]
+fn a_restart_needs_so_reuseaddr_when_the_server_holds_time_wait() {
+    let restart = |closer: &str, reuse: bool| {
+        let text = [
+            head("restart", "20s", "profile = \"linux\""),
+            client_server("delay = \"1ms\"", "", ""),
+            common::workload(
+                "c",
+                "churn",
+                "client",
+                "server:80",
+                &format!("rate = 10\narrivals = \"periodic\"\ncloser = \"{closer}\""),
+            ),
+            format!(
+                "[[workload]]\nname = \"deploy\"\nkind = \"restart\"\nserver = \"server:80\"\n\
+                 at = \"5s\"\nreuse_addr = {reuse}\n"
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let held = restart("server", false);
+    assert_eq!(held.bind_failures, 15, "at 5.1 s, 6.1 s, … 19.1 s");
+    assert!((held.restart_downtime_s - 15.0).abs() < 1e-9);
+    assert_eq!(held.conn_established, 50);
+    assert_eq!(
+        held.conn_failed, 150,
+        "refused by a RST while nothing listens"
+    );
+    let reused = restart("server", true);
+    assert_eq!(reused.bind_failures, 0);
+    assert!((reused.restart_downtime_s - 0.1).abs() < 1e-9);
+    assert_eq!((reused.conn_established, reused.conn_failed), (199, 1));
+    let client_closes = restart("client", false);
+    assert_eq!(client_closes.bind_failures, 0);
+    assert!((client_closes.restart_downtime_s - 0.1).abs() < 1e-9);
+}
+
+/// `kind = "pool"`: 100 requests, 10 a second over a 1 ms link. One persistent connection
+/// carries them all (one handshake, one TIME-WAIT when the pool closes at the end), each
+/// answered one round trip after it arrives; with `connections = 0` every request opens
+/// its own connection, and pays a handshake first (two round trips in all).
+#[test]
+fn a_pool_carries_many_requests_over_one_connection() {
+    let pool = |connections: u32| {
+        let text = [
+            head("pool", "20s", "profile = \"linux\""),
+            client_server("delay = \"1ms\"", "", ""),
+            common::workload(
+                "p",
+                "pool",
+                "client",
+                "server:80",
+                &format!(
+                    "rate = 10\narrivals = \"periodic\"\nconnections = {connections}\nstop = \"10s\""
+                ),
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let one = pool(1);
+    assert_eq!((one.conn_attempted, one.requests_completed), (1, 100));
+    assert_eq!(one.time_wait_peak, 1);
+    assert_eq!(one.bytes_delivered, 100 * 1100);
+    assert!(
+        (one.request_mean_s - 0.002).abs() < 1e-4,
+        "{}",
+        one.request_mean_s
+    );
+    let none = pool(0);
+    assert_eq!((none.conn_attempted, none.requests_completed), (100, 100));
+    assert_eq!(none.time_wait_peak, 100);
+    assert!(
+        (none.request_mean_s - 0.004).abs() < 1e-4,
+        "{}",
+        none.request_mean_s
+    );
+}
+
+/// A pool too small for its load: 100 requests a second over a 20 ms round trip need two
+/// connections busy on average. One connection falls further behind with every request;
+/// four keep up, each request answered in one round trip.
+#[test]
+fn a_pool_too_small_queues_its_requests() {
+    let pool = |connections: u32| {
+        let text = [
+            head("pool", "5s", "profile = \"linux\""),
+            client_server("delay = \"10ms\"", "", ""),
+            common::workload(
+                "p",
+                "pool",
+                "client",
+                "server:80",
+                &format!("rate = 100\narrivals = \"periodic\"\nconnections = {connections}"),
+            ),
+        ]
+        .concat();
+        run(&text, 0)
+    };
+    let one = pool(1);
+    let four = pool(4);
+    assert!(one.request_mean_s > 1.0, "{}", one.request_mean_s);
+    assert!(one.requests_completed < 300, "{}", one.requests_completed);
+    assert!(
+        (four.request_mean_s - 0.020).abs() < 0.002,
+        "{}",
+        four.request_mean_s
+    );
+    assert!(
+        four.requests_completed >= 495,
+        "{}",
+        four.requests_completed
     );
 }

@@ -370,6 +370,182 @@ impl<'de> Deserialize<'de> for PortRange {
     }
 }
 
+/// How a listener bounds its SYN queue and its accept queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenQueues {
+    /// Linux (as of 2025): `listen()` sets one limit, min(`backlog`, `somaxconn`)
+    /// (`__sys_listen_socket`), and both queues are full only once they hold *more* than it
+    /// (`inet_csk_reqsk_queue_is_full`, `sk_acceptq_is_full`); without SYN cookies the last
+    /// quarter of `max_syn_backlog` is kept for peers proven alive (`tcp_conn_request`).
+    /// `accept_queue` is not used.
+    Linux,
+    /// Two queues of their own: a SYN queue of `backlog` entries and an accept queue of
+    /// `accept_queue`, each full at its limit. `somaxconn` and `max_syn_backlog` are not
+    /// used.
+    Separate,
+}
+
+impl ListenQueues {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenQueues::Linux => "linux",
+            ListenQueues::Separate => "separate",
+        }
+    }
+}
+
+impl fmt::Display for ListenQueues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a listener answers a SYN with a SYN cookie: Linux's `net.ipv4.tcp_syncookies`,
+/// written 0, 1 or 2 in files (`false` and `true` are read as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SynCookies {
+    /// 0: never; a SYN that finds the SYN queue full is dropped.
+    Off,
+    /// 1: when the SYN queue is full (`tcp_conn_request` asks `tcp_syn_flood_action`).
+    Overflow,
+    /// 2: for every SYN, whatever the queue holds ("syncookies == 2" in `tcp_conn_request`);
+    /// no half-open connection is ever kept.
+    Always,
+}
+
+impl SynCookies {
+    /// The sysctl's value: 0, 1 or 2.
+    pub fn value(self) -> u8 {
+        match self {
+            SynCookies::Off => 0,
+            SynCookies::Overflow => 1,
+            SynCookies::Always => 2,
+        }
+    }
+
+    /// Whether cookies are ever sent (and cookie ACKs checked).
+    pub fn enabled(self) -> bool {
+        self != SynCookies::Off
+    }
+}
+
+impl fmt::Display for SynCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
+impl Serialize for SynCookies {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for SynCookies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SynCookies, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SynCookies;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or 2 (net.ipv4.tcp_syncookies), or false or true")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SynCookies, E> {
+                Ok(if v {
+                    SynCookies::Overflow
+                } else {
+                    SynCookies::Off
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SynCookies, E> {
+                match v {
+                    0 => Ok(SynCookies::Off),
+                    1 => Ok(SynCookies::Overflow),
+                    2 => Ok(SynCookies::Always),
+                    _ => Err(E::custom(format!(
+                        "expected 0, 1 or 2 (or false or true); found {v}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SynCookies, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Whether connect() may reuse a port held in TIME-WAIT: Linux's `net.ipv4.tcp_tw_reuse`,
+/// written 0, 1 or 2 in files (`false` and `true` are read as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TwReuse {
+    /// 0: never.
+    Off,
+    /// 1: whenever `tcp_twsk_unique`'s rule allows.
+    On,
+    /// 2: only for connections over loopback (`tcp_twsk_unique` checks the addresses); no
+    /// connection between synack's hosts is one.
+    Loopback,
+}
+
+impl TwReuse {
+    /// The sysctl's value: 0, 1 or 2.
+    pub fn value(self) -> u8 {
+        match self {
+            TwReuse::Off => 0,
+            TwReuse::On => 1,
+            TwReuse::Loopback => 2,
+        }
+    }
+
+    /// Whether a connection between two of synack's hosts may reuse a TIME-WAIT port.
+    pub fn between_hosts(self) -> bool {
+        self == TwReuse::On
+    }
+}
+
+impl fmt::Display for TwReuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
+impl Serialize for TwReuse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for TwReuse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TwReuse, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = TwReuse;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or 2 (net.ipv4.tcp_tw_reuse), or false or true")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<TwReuse, E> {
+                Ok(if v { TwReuse::On } else { TwReuse::Off })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TwReuse, E> {
+                match v {
+                    0 => Ok(TwReuse::Off),
+                    1 => Ok(TwReuse::On),
+                    2 => Ok(TwReuse::Loopback),
+                    _ => Err(E::custom(format!(
+                        "expected 0, 1 or 2 (or false or true); found {v}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TwReuse, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// The settings of one TCP endpoint (and of its listeners), all resolved.
 ///
 /// Build one with [`Config::linux()`] or [`Config::rfc()`] and change fields; check it with
@@ -555,24 +731,57 @@ pub struct Config {
     /// RFC 6528 (and RFC 9293 §3.4.1): clock.
     pub isn: Isn,
 
-    /// SYN queue limit per listener: half-open connections (SYN-RECEIVED) kept at once.
+    /// The listen backlog: the number the server application passes to `listen()`. With
+    /// `listen_queues = "linux"`, min(`backlog`, `somaxconn`) bounds both the SYN queue and
+    /// the accept queue; with `"separate"`, it is the SYN queue's size (half-open
+    /// connections, SYN-RECEIVED, kept at once).
     ///
-    /// Linux: 128 (`net.ipv4.tcp_max_syn_backlog` on small machines, bounded by the
-    /// listen backlog); RFC: 128 (no RFC value). DESIGN.md fixes 128.
+    /// Linux: 128 (what many applications pass, the `SOMAXCONN` of kernels before 5.4;
+    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
     pub backlog: u32,
 
-    /// Established connections not yet accepted by the application, per listener.
+    /// With `listen_queues = "separate"`: established connections not yet accepted by the
+    /// application, per listener. Not used with `"linux"`, where the accept queue is bounded
+    /// by min(`backlog`, `somaxconn`).
     ///
-    /// Linux: 128 (`net.core.somaxconn` before 5.4; newer kernels default to 4096, but
-    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
+    /// Linux: 128 (unused); RFC: 128 (no RFC value).
     pub accept_queue: u32,
 
-    /// Whether a listener whose SYN queue is full answers with a SYN cookie instead of
-    /// dropping the SYN.
+    /// How a listener bounds its queues: `"linux"` or `"separate"` (see [`ListenQueues`]).
     ///
-    /// Linux: true (`net.ipv4.tcp_syncookies = 1`: cookies only when the queue overflows);
-    /// RFC: false (RFC 4987 §3.6 describes SYN cookies as a mitigation, not a requirement).
-    pub syn_cookies: bool,
+    /// Linux: linux; RFC: separate (RFC 9293 sizes no queue; the simple model of two
+    /// fixed queues).
+    pub listen_queues: ListenQueues,
+
+    /// `net.core.somaxconn`: the most a listen backlog may be (`__sys_listen_socket` caps
+    /// it). Used with `listen_queues = "linux"`.
+    ///
+    /// Linux: 4096 (the default since 5.4, `SOMAXCONN`); RFC: 4096 (unused).
+    pub somaxconn: u32,
+
+    /// `net.ipv4.tcp_max_syn_backlog`. With `listen_queues = "linux"` and SYN cookies off, a
+    /// SYN from a peer not proven alive (no earlier connection with it that measured a round
+    /// trip and closed, Linux's `tcp_peer_is_proven`) is dropped once fewer than a quarter of
+    /// these entries remain free in the SYN queue (`tcp_conn_request`).
+    ///
+    /// Linux: 4096, max(128, buckets / 128) for a host whose established-socket hash has
+    /// 524,288 buckets (64 GB of memory; `tcp_set_hashinfo`), the host `max_tw_buckets`
+    /// describes too; RFC: 4096 (unused).
+    pub max_syn_backlog: u32,
+
+    /// When a listener answers a SYN with a cookie (RFC 4987 §3.6) instead of keeping a
+    /// half-open connection: 0 never, 1 when the SYN queue is full, 2 always.
+    ///
+    /// Linux: 1 (`net.ipv4.tcp_syncookies = 1`); RFC: 0 (RFC 4987 describes SYN cookies as
+    /// a mitigation, not a requirement).
+    pub syn_cookies: SynCookies,
+
+    /// `net.ipv4.tcp_abort_on_overflow`: a handshake's final ACK that finds the accept queue
+    /// full is answered with a RST and the half-open connection dropped (`tcp_check_req`),
+    /// instead of being ignored so that the SYN-ACK is sent again.
+    ///
+    /// Linux: false; RFC: false (no RFC value; Linux's default).
+    pub abort_on_overflow: bool,
 
     /// Whether an RST received in TIME-WAIT is ignored (TIME-WAIT assassination hazards).
     ///
@@ -580,7 +789,12 @@ pub struct Config {
     pub rfc1337: bool,
 
     /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
-    /// files) waits for the peer's FIN forever.
+    /// files) waits for the peer's FIN forever. As Linux's `tcp_fin_time`, the limit is at
+    /// least 3.5·RTO; when it passes the connection is dropped silently. (`TCP_LINGER2`, the
+    /// per-socket override, is this key per host.) Unlike Linux, the timer also runs after a
+    /// half-close (`shutdown(SHUT_WR)`, whose socket is not orphaned, has none in Linux), and
+    /// the connection stays a full one rather than a FIN-WAIT-2 `timewait` socket, so it does
+    /// not count against `max_tw_buckets`.
     ///
     /// Linux: 60 s (`net.ipv4.tcp_fin_timeout`); RFC 9293 §3.6: none (FIN-WAIT-2 has no timer).
     #[serde(serialize_with = "ser_fin_timeout")]
@@ -600,6 +814,38 @@ pub struct Config {
     /// Linux: 32768–60999 (`net.ipv4.ip_local_port_range`); RFC 6335 §6: the dynamic
     /// range 49152–65535.
     pub ephemeral_ports: PortRange,
+
+    /// `net.ipv4.tcp_tw_reuse`: whether connect() may take a local port whose 4-tuple is held
+    /// in TIME-WAIT (Linux `tcp_twsk_unique`, asked by `__inet_check_established` as
+    /// `__inet_hash_connect` tries each port): only if the old connection used timestamps
+    /// (so that PAWS will reject its stray segments), and only `tw_reuse_delay` after it
+    /// entered TIME-WAIT. The new connection's ISS is the old SND.NXT + 65535 + 2, and the
+    /// TIME-WAIT socket is dropped. 0 never, 1 always, 2 only for loopback connections —
+    /// which synack's hosts never make to each other, so 2 acts as 0.
+    ///
+    /// Linux: 2 ("enable for loopback traffic only", the default since 2018, commit
+    /// 79e9fed4); RFC: 0 (RFC 9293 keeps TIME-WAIT for 2·MSL).
+    pub tw_reuse: TwReuse,
+
+    /// `net.ipv4.tcp_tw_reuse_delay`: how long a TIME-WAIT socket must have existed before
+    /// `tw_reuse` may take its port (the old rule, in seconds of timestamp age, was at least
+    /// one second).
+    ///
+    /// Linux: 1 s (`tcp_tw_reuse_delay`, in milliseconds); RFC: 1 s (unused while
+    /// `tw_reuse` is 0).
+    #[serde(serialize_with = "ser_duration")]
+    pub tw_reuse_delay: Duration,
+
+    /// `net.ipv4.tcp_max_tw_buckets`: the most TIME-WAIT sockets a host keeps; a connection
+    /// that would enter TIME-WAIT beyond it is closed at once instead (`inet_twsk_alloc`
+    /// fails, `tcp_time_wait` counts `TCPTimeWaitOverflow` and calls `tcp_done`), counted as
+    /// `time_wait_overflow`. `None` ("none" in files): no limit.
+    ///
+    /// Linux: 262,144, half the established-socket hash's buckets (`tcp_set_hashinfo`; a
+    /// 64 GB host, as for `max_syn_backlog`; every network namespace gets the same unless
+    /// `tcp_child_ehash_entries` is set); RFC: none.
+    #[serde(serialize_with = "ser_max_tw_buckets")]
+    pub max_tw_buckets: Option<u32>,
 }
 
 impl Config {
@@ -634,7 +880,11 @@ impl Config {
             isn: Isn::Random,
             backlog: 128,
             accept_queue: 128,
-            syn_cookies: true,
+            listen_queues: ListenQueues::Linux,
+            somaxconn: 4096,
+            max_syn_backlog: 4096,
+            syn_cookies: SynCookies::Overflow,
+            abort_on_overflow: false,
             rfc1337: false,
             fin_timeout: Some(Duration::from_secs(60)),
             timer_wheel_hz: 250,
@@ -642,6 +892,9 @@ impl Config {
                 first: 32768,
                 last: 60999,
             },
+            tw_reuse: TwReuse::Loopback,
+            tw_reuse_delay: Duration::from_secs(1),
+            max_tw_buckets: Some(262_144),
         }
     }
 
@@ -676,7 +929,11 @@ impl Config {
             isn: Isn::Clock,
             backlog: 128,
             accept_queue: 128,
-            syn_cookies: false,
+            listen_queues: ListenQueues::Separate,
+            somaxconn: 4096,
+            max_syn_backlog: 4096,
+            syn_cookies: SynCookies::Off,
+            abort_on_overflow: false,
             rfc1337: true,
             fin_timeout: None,
             timer_wheel_hz: 0,
@@ -684,6 +941,9 @@ impl Config {
                 first: 49152,
                 last: 65535,
             },
+            tw_reuse: TwReuse::Off,
+            tw_reuse_delay: Duration::from_secs(1),
+            max_tw_buckets: None,
         }
     }
 
@@ -794,6 +1054,13 @@ impl Config {
     }
 }
 
+fn ser_max_tw_buckets<S: Serializer>(n: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.serialize_u32(*n),
+        None => s.serialize_str("none"),
+    }
+}
+
 fn ser_fin_timeout<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
         Some(d) => s.collect_str(d),
@@ -837,6 +1104,16 @@ mod tests {
     }
 
     #[test]
+    fn syn_cookies_read_as_the_sysctl_or_a_bool() {
+        let read = |v: serde_json::Value| serde_json::from_value::<SynCookies>(v);
+        assert_eq!(read(serde_json::json!(true)).unwrap(), SynCookies::Overflow);
+        assert_eq!(read(serde_json::json!(false)).unwrap(), SynCookies::Off);
+        assert_eq!(read(serde_json::json!(2)).unwrap(), SynCookies::Always);
+        assert!(read(serde_json::json!(3)).is_err());
+        assert_eq!(serde_json::to_value(SynCookies::Always).unwrap(), 2);
+    }
+
+    #[test]
     fn validate_names_the_key() {
         let c = Config {
             min_rto: Duration::from_secs(200),
@@ -861,6 +1138,8 @@ mod tests {
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
         assert_eq!(v["cwnd_growth"], "per-ack");
+        assert_eq!(v["syn_cookies"], 0);
+        assert_eq!(v["listen_queues"], "separate");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
         let cubic = Config {

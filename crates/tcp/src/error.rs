@@ -50,4 +50,8 @@ pub enum ListenError {
     /// A listener already has the port (`EADDRINUSE`).
     #[error("port {0} already listens")]
     PortInUse(u16),
+    /// Connections or TIME-WAIT sockets still hold the port and `SO_REUSEADDR` is off
+    /// (`EADDRINUSE`, Linux `inet_csk_bind_conflict`).
+    #[error("port {0} is held by connections or TIME-WAIT sockets (SO_REUSEADDR is off)")]
+    PortHeld(u16),
 }

@@ -1,5 +1,8 @@
-//! A listening socket's admission control, sans-IO: the SYN queue (`backlog`), the accept
-//! queue (`accept_queue`) and SYN cookies (`syn_cookies`), as Linux does them.
+//! A listening socket's admission control, sans-IO: the SYN queue, the accept queue and SYN
+//! cookies (`syn_cookies`, 0, 1 or 2), sized as Linux sizes them (`listen_queues =
+//! "linux"`: one limit, min(`backlog`, `somaxconn`), for both, and `max_syn_backlog`'s
+//! reserve without cookies) or as two fixed queues (`"separate"`: `backlog` and
+//! `accept_queue`).
 //!
 //! The listener holds no connections, only counts: the caller keeps the connections it opens
 //! and reports their progress ([`Listener::half_open_ended`], [`Listener::accepted`]). Per
@@ -11,13 +14,17 @@
 //! as the ISNs' (see [`crate::isn`]); cookies carry the MSS only (no window scale, SACK or
 //! timestamps, none of which are modelled), as Linux's do without timestamps. When the accept
 //! queue is full the caller must hold back a final ACK (see
-//! [`Listener::accept_queue_full`]): Linux ignores it and lets the SYN-ACK be resent.
+//! [`Listener::accept_queue_full`]): Linux ignores it and lets the SYN-ACK be resent, or,
+//! with `abort_on_overflow`, answers it with a RST. A listener does not remember when its
+//! queue last overflowed: Linux checks a cookie ACK only within two minutes of sending a
+//! cookie (`tcp_synq_no_recent_overflow`), which changes nothing but the answer to a forged
+//! ACK (a RST either way here, counted as a failed cookie).
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
-use crate::config::Config;
+use crate::config::{Config, ListenQueues, SynCookies};
 use crate::connection::{syn_window, ts_clock, wscale_for, Connection, MAX_WSCALE};
 use crate::isn::FourTuple;
 use crate::segment::{Flags, Options, Segment, Timestamp};
@@ -52,8 +59,33 @@ pub enum SynDecision {
     /// The SYN queue is full: send this SYN-ACK, whose sequence number is a cookie, and keep
     /// no state (RFC 4987 §3.6).
     Cookie(Segment),
-    /// Drop the SYN: a queue is full and cookies are off (or the accept queue is full).
-    Drop,
+    /// Drop the SYN, for this reason.
+    Drop(SynDrop),
+}
+
+/// Why a listener dropped a SYN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynDrop {
+    /// The SYN queue is full and `syn_cookies` is 0 (Linux `TCPReqQFullDrop`).
+    SynQueueFull,
+    /// The accept queue is full (Linux `ListenOverflows`, `tcp_conn_request`).
+    AcceptQueueFull,
+    /// Without cookies, the last quarter of `max_syn_backlog` is kept for peers proven alive
+    /// and this one is not (`tcp_conn_request`, `tcp_peer_is_proven`).
+    PeerNotProven,
+}
+
+/// What the listener is told about a SYN besides the segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SynContext {
+    /// The SYN reopens a 4-tuple held in TIME-WAIT (Linux's `tcp_tw_isn`): "TW buckets are
+    /// converted to open requests without limitations, they conserve resources and peer is
+    /// evidently real one" (`tcp_conn_request`) — with Linux's queues only a full accept
+    /// queue drops it.
+    pub reopens_time_wait: bool,
+    /// An earlier connection with this peer measured a round trip and closed (Linux's
+    /// `tcp_peer_is_proven`, from the TCP metrics cache).
+    pub peer_proven: bool,
 }
 
 /// Counters of one listener (DESIGN.md's listener metrics).
@@ -65,6 +97,9 @@ pub struct ListenerStats {
     pub syncookies_accepted: u64,
     /// ACKs that matched no connection and carried no valid cookie.
     pub syncookies_failed: u64,
+    /// SYNs dropped and final ACKs ignored or reset because the accept queue was full
+    /// (Linux `ListenOverflows`).
+    pub listen_overflows: u64,
 }
 
 /// One listening port.
@@ -109,33 +144,98 @@ impl Listener {
         self.unaccepted
     }
 
-    /// Linux `sk_acceptq_is_full`: no room for one more established connection. While it
-    /// holds, the caller drops final ACKs meant for half-open connections (Linux
-    /// `tcp_check_req` with `tcp_abort_on_overflow = 0`).
+    /// The limit `listen()` set: min(`backlog`, `somaxconn`) with `listen_queues = "linux"`
+    /// (`__sys_listen_socket` caps the backlog at `net.core.somaxconn`; `inet_listen` makes
+    /// it `sk_max_ack_backlog`), else `backlog`.
+    pub fn max_backlog(&self) -> u32 {
+        match self.config.listen_queues {
+            ListenQueues::Linux => self.config.backlog.min(self.config.somaxconn),
+            ListenQueues::Separate => self.config.backlog,
+        }
+    }
+
+    /// No room for one more half-open connection. Linux `inet_csk_reqsk_queue_is_full`: the
+    /// queue holds *more* than the limit, so that a backlog of 0 still admits one connection,
+    /// as the accept queue does (since "tcp/dccp: allow a connection when
+    /// sk_max_ack_backlog is zero", January 2025; kernels before it tested `>=`).
+    pub fn syn_queue_full(&self) -> bool {
+        match self.config.listen_queues {
+            ListenQueues::Linux => self.half_open > self.max_backlog(),
+            ListenQueues::Separate => self.half_open >= self.config.backlog,
+        }
+    }
+
+    /// No room for one more established connection: Linux `sk_acceptq_is_full`, more than
+    /// the limit waiting (or, `"separate"`, `accept_queue` waiting). While it holds, the
+    /// caller drops final ACKs meant for half-open connections (Linux `tcp_check_req` with
+    /// `tcp_abort_on_overflow = 0`), or resets them (`abort_on_overflow`).
     pub fn accept_queue_full(&self) -> bool {
-        self.unaccepted >= self.config.accept_queue
+        match self.config.listen_queues {
+            ListenQueues::Linux => self.unaccepted > self.max_backlog(),
+            ListenQueues::Separate => self.unaccepted >= self.config.accept_queue,
+        }
     }
 
     /// A SYN for this port arrived from `tuple` (addresses as seen by the listener: local is
-    /// the listener's). Linux `tcp_conn_request`: a full accept queue drops it; a full SYN
-    /// queue answers with a cookie when `syn_cookies` is on, else drops it.
-    pub fn on_syn(&mut self, now: Time, tuple: FourTuple, syn: &Segment) -> SynDecision {
+    /// the listener's). Linux `tcp_conn_request`, in its order: a SYN that reopens a
+    /// TIME-WAIT 4-tuple skips the SYN-queue checks (with `listen_queues = "linux"`; the
+    /// `separate` queues treat it as any SYN); otherwise with `syn_cookies = 2`, or
+    /// when the SYN queue is full, it gets a cookie if cookies are on, else it is dropped
+    /// (`tcp_syn_flood_action`). Then a full accept queue drops it, cookie or not. Without
+    /// cookies (0) and with `listen_queues = "linux"`, a peer not proven alive is dropped
+    /// while fewer than `max_syn_backlog / 4` entries are free.
+    pub fn on_syn(
+        &mut self,
+        now: Time,
+        tuple: FourTuple,
+        syn: &Segment,
+        context: SynContext,
+    ) -> SynDecision {
         self.stats.syn_received += 1;
+        let cookies = self.config.syn_cookies;
+        let linux = self.config.listen_queues == ListenQueues::Linux;
+        let reopens = linux && context.reopens_time_wait;
+        let mut want_cookie = false;
+        if !reopens && (cookies == SynCookies::Always || self.syn_queue_full()) {
+            if !cookies.enabled() {
+                return self.drop_syn(SynDrop::SynQueueFull);
+            }
+            want_cookie = true;
+        }
         if self.accept_queue_full() {
-            self.stats.syn_dropped += 1;
-            return SynDecision::Drop;
+            self.stats.listen_overflows += 1;
+            return self.drop_syn(SynDrop::AcceptQueueFull);
         }
-        if self.half_open < self.config.backlog {
-            self.half_open += 1;
-            self.young += 1;
-            return SynDecision::Open;
+        if want_cookie {
+            self.stats.syncookies_sent += 1;
+            return SynDecision::Cookie(self.cookie_synack(now, tuple, syn));
         }
-        if !self.config.syn_cookies {
-            self.stats.syn_dropped += 1;
-            return SynDecision::Drop;
+        // "Without syncookies last quarter of backlog is filled with destinations, proven to
+        // be alive" (`tcp_conn_request`).
+        let max = self.config.max_syn_backlog;
+        let reserved = linux
+            && !reopens
+            && cookies == SynCookies::Off
+            && i64::from(max) - i64::from(self.half_open) < i64::from(max >> 2)
+            && !context.peer_proven;
+        if reserved {
+            return self.drop_syn(SynDrop::PeerNotProven);
         }
-        self.stats.syncookies_sent += 1;
-        SynDecision::Cookie(self.cookie_synack(now, tuple, syn))
+        self.half_open += 1;
+        self.young += 1;
+        SynDecision::Open
+    }
+
+    fn drop_syn(&mut self, why: SynDrop) -> SynDecision {
+        self.stats.syn_dropped += 1;
+        SynDecision::Drop(why)
+    }
+
+    /// A final ACK found the accept queue full (Linux `tcp_v4_syn_recv_sock`, counted as a
+    /// listen overflow); the caller ignores it or, with `abort_on_overflow`, resets the
+    /// half-open connection.
+    pub fn ack_overflowed(&mut self) {
+        self.stats.listen_overflows += 1;
     }
 
     /// A connection opened by [`SynDecision::Open`] left SYN-RECEIVED: into the accept queue
@@ -158,13 +258,13 @@ impl Listener {
 
     /// The SYN-ACK retransmissions a half-open connection may make, with `syn_queue_pruning`
     /// as Linux's `reqsk_timer_handler` decides them: while the queue is more than half full
-    /// (2·qlen > max(8, backlog)), one fewer than `synack_retries` for each halving of the
-    /// young share, down to 2 ("we reserve half of room for young embrions; and abort old
-    /// ones without pity").
+    /// (2·qlen > max(8, [`max_backlog`](Self::max_backlog))), one fewer than
+    /// `synack_retries` for each halving of the young share, down to 2 ("we reserve half of
+    /// room for young embrions; and abort old ones without pity").
     pub fn synack_retry_limit(&self) -> u32 {
         let mut limit = self.config.synack_retries;
         let qlen = self.half_open;
-        if self.config.syn_queue_pruning && 2 * qlen > self.config.backlog.max(8) {
+        if self.config.syn_queue_pruning && 2 * qlen > self.max_backlog().max(8) {
             let mut young = u64::from(self.young) * 2;
             while limit > 2 {
                 if u64::from(qlen) < young {
@@ -187,7 +287,7 @@ impl Listener {
     /// `cookie_v4_check`). `None` means the caller answers as to no connection (a RST).
     pub fn on_ack(&mut self, now: Time, tuple: FourTuple, ack: &Segment) -> Option<Connection> {
         let cookie_ok = ack.flags.ack() && !ack.flags.syn() && !ack.flags.rst();
-        if !cookie_ok || !self.config.syn_cookies || self.accept_queue_full() {
+        if !cookie_ok || !self.config.syn_cookies.enabled() || self.accept_queue_full() {
             return None;
         }
         let iss = ack.ack - 1;
@@ -333,37 +433,190 @@ mod tests {
         }
     }
 
+    /// Two fixed queues: a SYN queue of `backlog`, an accept queue of 2.
     fn listener(backlog: u32, cookies: bool) -> Listener {
         let config = Config {
             backlog,
             accept_queue: 2,
+            listen_queues: ListenQueues::Separate,
+            syn_cookies: if cookies {
+                SynCookies::Overflow
+            } else {
+                SynCookies::Off
+            },
+            ..Config::linux()
+        };
+        Listener::new(&config, 80, &mut ChaCha8Rng::seed_from_u64(3))
+    }
+
+    /// Linux's queues, with `listen(fd, backlog)` and the given sysctls.
+    fn linux(backlog: u32, somaxconn: u32, max_syn_backlog: u32, cookies: SynCookies) -> Listener {
+        let config = Config {
+            backlog,
+            somaxconn,
+            max_syn_backlog,
             syn_cookies: cookies,
             ..Config::linux()
         };
         Listener::new(&config, 80, &mut ChaCha8Rng::seed_from_u64(3))
     }
 
+    const FRESH: SynContext = SynContext {
+        reopens_time_wait: false,
+        peer_proven: false,
+    };
+
     #[test]
     fn queues_fill_then_cookies_or_drops() {
         let mut l = listener(2, false);
         let t = Time::ZERO;
-        assert_eq!(l.on_syn(t, tuple(), &syn(1, 1460)), SynDecision::Open);
-        assert_eq!(l.on_syn(t, tuple(), &syn(2, 1460)), SynDecision::Open);
-        assert_eq!(l.on_syn(t, tuple(), &syn(3, 1460)), SynDecision::Drop);
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(1, 1460), FRESH),
+            SynDecision::Open
+        );
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(2, 1460), FRESH),
+            SynDecision::Open
+        );
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(3, 1460), FRESH),
+            SynDecision::Drop(SynDrop::SynQueueFull)
+        );
         l.half_open_ended(true, true);
         l.half_open_ended(true, true);
         assert!(l.accept_queue_full());
-        assert_eq!(l.on_syn(t, tuple(), &syn(4, 1460)), SynDecision::Drop);
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(4, 1460), FRESH),
+            SynDecision::Drop(SynDrop::AcceptQueueFull)
+        );
         l.accepted();
-        assert_eq!(l.on_syn(t, tuple(), &syn(5, 1460)), SynDecision::Open);
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(5, 1460), FRESH),
+            SynDecision::Open
+        );
         assert_eq!(l.stats().syn_dropped, 2);
+        assert_eq!(l.stats().listen_overflows, 1);
 
         let mut l = listener(0, true);
         assert!(matches!(
-            l.on_syn(t, tuple(), &syn(1, 1460)),
+            l.on_syn(t, tuple(), &syn(1, 1460), FRESH),
             SynDecision::Cookie(_)
         ));
         assert_eq!(l.stats().syncookies_sent, 1);
+    }
+
+    /// `listen(fd, 8)` under `somaxconn = 4`: the limit is 4, and each queue is full only
+    /// once it holds 5 (`inet_csk_reqsk_queue_is_full`, `sk_acceptq_is_full` use `>`).
+    #[test]
+    fn linux_caps_the_backlog_at_somaxconn_and_admits_one_more() {
+        let t = Time::ZERO;
+        let mut l = linux(8, 4, 4096, SynCookies::Off);
+        assert_eq!(l.max_backlog(), 4);
+        for i in 0..5 {
+            assert_eq!(
+                l.on_syn(t, tuple(), &syn(i, 1460), FRESH),
+                SynDecision::Open
+            );
+        }
+        assert!(l.syn_queue_full());
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(9, 1460), FRESH),
+            SynDecision::Drop(SynDrop::SynQueueFull)
+        );
+        // A SYN that reopens a TIME-WAIT 4-tuple is admitted beyond the limit.
+        let tw = SynContext {
+            reopens_time_wait: true,
+            ..FRESH
+        };
+        assert_eq!(l.on_syn(t, tuple(), &syn(10, 1460), tw), SynDecision::Open);
+        for _ in 0..5 {
+            l.half_open_ended(true, true);
+        }
+        assert!(l.accept_queue_full(), "5 waiting > 4");
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(11, 1460), tw),
+            SynDecision::Drop(SynDrop::AcceptQueueFull),
+            "nothing passes a full accept queue"
+        );
+        // listen(fd, 0) still lets one connection in.
+        let mut zero = linux(0, 4096, 4096, SynCookies::Off);
+        assert_eq!(
+            zero.on_syn(t, tuple(), &syn(1, 1460), FRESH),
+            SynDecision::Open
+        );
+        assert!(zero.syn_queue_full());
+    }
+
+    /// `tcp_syncookies = 2`: a cookie for every SYN, even into an empty queue; a full accept
+    /// queue still drops the SYN.
+    #[test]
+    fn syncookies_two_sends_cookies_always() {
+        let t = Time::ZERO;
+        let mut l = linux(128, 4096, 4096, SynCookies::Always);
+        for i in 0..3 {
+            assert!(matches!(
+                l.on_syn(t, tuple(), &syn(i, 1460), FRESH),
+                SynDecision::Cookie(_)
+            ));
+        }
+        assert_eq!((l.half_open(), l.stats().syncookies_sent), (0, 3));
+        let mut one = linux(0, 4096, 4096, SynCookies::Always);
+        let ack = |synack: Segment| Segment {
+            src_port: 40000,
+            dst_port: 80,
+            seq: Seq(2),
+            ack: synack.seq + 1,
+            flags: Flags::ACK,
+            window: 65535,
+            len: 0,
+            opts: Options::default(),
+        };
+        // listen(fd, 0): the accept queue takes one connection, then is full.
+        let SynDecision::Cookie(synack) = one.on_syn(t, tuple(), &syn(1, 1460), FRESH) else {
+            panic!("a cookie while the accept queue has room");
+        };
+        assert!(one.on_ack(t, tuple(), &ack(synack)).is_some());
+        assert_eq!(one.unaccepted(), 1);
+        assert_eq!(
+            one.on_syn(t, tuple(), &syn(1, 1460), FRESH),
+            SynDecision::Drop(SynDrop::AcceptQueueFull)
+        );
+    }
+
+    /// Without cookies, `tcp_max_syn_backlog = 16` keeps its last quarter (4 entries) for
+    /// proven peers: an unproven one is dropped once 12 are taken.
+    #[test]
+    fn without_cookies_the_last_quarter_is_for_proven_peers() {
+        let t = Time::ZERO;
+        let mut l = linux(128, 4096, 16, SynCookies::Off);
+        for i in 0..13 {
+            assert_eq!(
+                l.on_syn(t, tuple(), &syn(i, 1460), FRESH),
+                SynDecision::Open,
+                "{i}"
+            );
+        }
+        // 13 taken: 16 − 13 = 3 < 4.
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(20, 1460), FRESH),
+            SynDecision::Drop(SynDrop::PeerNotProven)
+        );
+        let proven = SynContext {
+            peer_proven: true,
+            ..FRESH
+        };
+        assert_eq!(
+            l.on_syn(t, tuple(), &syn(21, 1460), proven),
+            SynDecision::Open
+        );
+        // With cookies the reserve does not apply.
+        let mut c = linux(128, 4096, 16, SynCookies::Overflow);
+        for i in 0..20 {
+            assert_eq!(
+                c.on_syn(t, tuple(), &syn(i, 1460), FRESH),
+                SynDecision::Open
+            );
+        }
     }
 
     #[test]
@@ -418,7 +671,10 @@ mod tests {
         let mut l = Listener::new(&config, 80, &mut ChaCha8Rng::seed_from_u64(3));
         let t = Time::ZERO;
         for i in 0..100 {
-            assert_eq!(l.on_syn(t, tuple(), &syn(i, 1460)), SynDecision::Open);
+            assert_eq!(
+                l.on_syn(t, tuple(), &syn(i, 1460), FRESH),
+                SynDecision::Open
+            );
         }
         assert_eq!(l.synack_retry_limit(), 5, "all 100 young: 100 < 2·100");
         for _ in 0..70 {

@@ -67,6 +67,8 @@ pub struct TimeWait {
     /// TS.Recent, if the connection used timestamps (RFC 7323 §3, §5): to echo, and to
     /// reject old duplicates against.
     ts_recent: Option<u32>,
+    /// When TIME-WAIT began (Linux's `tw_entry_stamp`), for `tw_reuse_delay`.
+    entered: Time,
     /// When TIME-WAIT ends.
     deadline: Time,
     /// 2·MSL, for restarting the timer.
@@ -98,6 +100,8 @@ impl TimeWait {
             rcv_wnd,
             rcv_wscale,
             ts_recent,
+            // At construction 2·MSL has just begun (the connection shrinks as it enters).
+            entered: Time::ZERO + (deadline - Time::ZERO).saturating_sub(len),
             deadline,
             len,
             stats,
@@ -216,6 +220,29 @@ impl TimeWait {
     /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
     pub fn successor_isn(&self) -> Seq {
         self.snd_nxt + 65_537
+    }
+
+    /// Whether connect() may take this 4-tuple over at `now` with `tw_reuse` on (Linux
+    /// `tcp_twsk_unique`): the connection used timestamps (Linux's `tw_ts_recent_stamp` is
+    /// set), so PAWS will reject its old segments at the peer, and TIME-WAIT began more than
+    /// `delay` ago (`tcp_tw_reuse_delay`; kernels before it asked for a TS.Recent at least a
+    /// second old). The new connection then starts at [`reuse_isn`](Self::reuse_isn).
+    pub fn reusable(&self, now: Time, delay: Duration) -> bool {
+        self.ts_recent.is_some() && now > self.entered + delay
+    }
+
+    /// The ISS of a connection that reuses this 4-tuple (`tcp_twsk_unique`: `tw_snd_nxt +
+    /// 65535 + 2`, and 1 rather than 0).
+    pub fn reuse_isn(&self) -> Seq {
+        match self.successor_isn() {
+            Seq(0) => Seq(1),
+            isn => isn,
+        }
+    }
+
+    /// When TIME-WAIT began.
+    pub fn entered(&self) -> Time {
+        self.entered
     }
 
     pub fn local_port(&self) -> u16 {

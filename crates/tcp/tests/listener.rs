@@ -3,13 +3,13 @@
 mod util;
 
 use synack_sim::Time;
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, SynCookies};
 use synack_tcp::{Event, State};
 use util::{ms, t_ms, Pair};
 
-/// A full SYN queue (`backlog = 0`) with `syn_cookies` on: the SYN-ACK's sequence number is
-/// a cookie, the listener keeps nothing, and the final ACK — carrying the client's first
-/// data — rebuilds the connection straight into ESTABLISHED. The client offered MSS 1000;
+/// `syn_cookies = 2` (a cookie for every SYN, as if the SYN queue were full): the SYN-ACK's
+/// sequence number is a cookie, the listener keeps nothing, and the final ACK — carrying the
+/// client's first data — rebuilds the connection straight into ESTABLISHED. The client offered MSS 1000;
 /// the cookie can only say 536 (Linux's table: 536, 1300, 1440, 1460), which the server
 /// then uses: what cookies cost.
 #[test]
@@ -19,7 +19,7 @@ fn a_syn_cookie_completes_the_handshake() {
         ..Config::linux()
     };
     let server = Config {
-        backlog: 0,
+        syn_cookies: SynCookies::Always,
         ..Config::linux()
     };
     let mut p = Pair::listen(&client, &server, ms(10));
@@ -58,7 +58,7 @@ fn a_syn_cookie_completes_the_handshake() {
     assert_eq!(p.listener.as_ref().unwrap().unaccepted(), 1);
 }
 
-/// The same full queue without cookies (the rfc profile): the SYN is dropped and the client
+/// A full queue without cookies (the rfc profile's `separate` SYN queue of 0): the SYN is dropped and the client
 /// retries; nothing gets through while the queue stays full.
 #[test]
 fn a_full_syn_queue_without_cookies_drops_syns() {

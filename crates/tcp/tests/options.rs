@@ -5,7 +5,7 @@
 mod util;
 
 use synack_sim::{Duration, Time};
-use synack_tcp::config::Config;
+use synack_tcp::config::{Config, SynCookies};
 use synack_tcp::{Flags, Options, Segment, Seq, State, TimeWaitAction, Timestamp};
 use util::{ms, t_ms, Pair, Side, CLIENT_PORT, SERVER_PORT};
 
@@ -284,7 +284,7 @@ fn time_wait_reopens_on_a_newer_timestamp() {
 #[test]
 fn a_cookie_keeps_the_options_in_its_timestamp() {
     let server = Config {
-        backlog: 0,
+        syn_cookies: SynCookies::Always,
         ..Config::linux()
     };
     let mut p = Pair::listen(&Config::linux(), &server, ms(10));

@@ -7,11 +7,13 @@ mod util;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
-use synack_tcp::config::{Config, Isn, PortRange, RttEstimation};
+use synack_tcp::config::{
+    Config, Isn, ListenQueues, PortRange, RttEstimation, SynCookies, TwReuse,
+};
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
-    IsnGenerator, Segment, Seq, Settled, SocketId, StackEvent, State, Stats, TimeWaitEnd,
-    TimeWaitTimeout,
+    IsnGenerator, ListenError, Segment, Seq, Settled, SocketId, StackEvent, State, Stats,
+    TimeWaitEnd, TimeWaitTimeout,
 };
 use util::hosts::{Host, Hosts, Record, CLIENT, PORT, SERVER};
 use util::{ms, t_ms};
@@ -339,13 +341,15 @@ fn isns_come_from_the_generator_for_the_four_tuple() {
     assert_ne!(iss, isn(1, t_ms(0), server_tuple));
 }
 
-/// backlog = 1 without cookies: of two SYNs that arrive together, the second is dropped;
-/// the client sends it again after its 1 s RTO, when the queue has room.
+/// A SYN queue of one (`separate` queues, backlog = 1) without cookies: of two SYNs that
+/// arrive together, the second is dropped; the client sends it again after its 1 s RTO, when
+/// the queue has room.
 #[test]
 fn a_full_syn_queue_without_cookies_drops_a_syn() {
     let server = Config {
         backlog: 1,
-        syn_cookies: false,
+        listen_queues: ListenQueues::Separate,
+        syn_cookies: SynCookies::Off,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -387,13 +391,15 @@ fn a_full_syn_queue_without_cookies_drops_a_syn() {
     assert_eq!(h.server.listener(l).unaccepted(), 2);
 }
 
-/// backlog = 1 with cookies: the second SYN is answered with a cookie SYN-ACK, and the ACK
-/// that returns it opens an ESTABLISHED connection straight into the accept queue, behind
-/// the first (whose final ACK came first).
+/// listen(fd, 1) with cookies, the `separate` queues: the second SYN finds the SYN queue of
+/// one full and is answered with a cookie SYN-ACK, and the ACK that returns it opens an
+/// ESTABLISHED connection straight into the accept queue, behind the first (whose final ACK
+/// came first).
 #[test]
 fn a_full_syn_queue_with_cookies_answers_with_a_cookie() {
     let server = Config {
         backlog: 1,
+        listen_queues: ListenQueues::Separate,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -460,7 +466,11 @@ fn a_full_syn_queue_with_cookies_answers_with_a_cookie() {
 fn a_listener_resets_a_forged_cookie_and_ignores_the_rest() {
     for cookies in [true, false] {
         let server = Config {
-            syn_cookies: cookies,
+            syn_cookies: if cookies {
+                SynCookies::Overflow
+            } else {
+                SynCookies::Off
+            },
             ..cfg()
         };
         let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -490,16 +500,17 @@ fn a_listener_resets_a_forged_cookie_and_ignores_the_rest() {
     }
 }
 
-/// accept_queue = 1, nobody accepting: the first handshake fills the accept queue, so the
-/// second one's final ACK is ignored (Linux `tcp_check_req`) and a third SYN dropped. Once
-/// the application accepts (at 500 ms), the client's answer to the SYN-ACK sent again at
-/// 1.010 s completes the second.
+/// `separate` queues with accept_queue = 1, nobody accepting: the first handshake fills the
+/// accept queue, so the second one's final ACK is ignored (Linux `tcp_check_req`) and a
+/// third SYN dropped. Once the application accepts (at 500 ms), the client's answer to the
+/// SYN-ACK sent again at 1.010 s completes the second.
 #[test]
 fn a_full_accept_queue_ignores_the_final_ack() {
     let server = Config {
         backlog: 2,
         accept_queue: 1,
-        syn_cookies: false,
+        listen_queues: ListenQueues::Separate,
+        syn_cookies: SynCookies::Off,
         ..cfg()
     };
     let mut h = Hosts::new(&cfg(), &server, ms(10), true);
@@ -549,6 +560,67 @@ fn a_full_accept_queue_ignores_the_final_ack() {
     assert_eq!(h.server.connection(s2).state(), State::Established);
     assert_eq!(h.server.accept_queue_len(l), 1);
     assert!(h.server.listener(l).accept_queue_full());
+    assert_eq!(h.server.listener(l).stats().listen_overflows, 2);
+}
+
+/// Linux's queues with listen(fd, 1), nobody accepting: each queue is full once it holds
+/// two. One connection waits to be accepted; two more handshakes run together; the first
+/// final ACK fills the accept queue, and the second overflows it. By default it is ignored
+/// and the SYN-ACK sent again; with `abort_on_overflow` the listener answers it with
+/// <SEQ=SEG.ACK><CTL=RST> and drops the half-open connection (`tcp_check_req`), and the
+/// client, ESTABLISHED since it sent that ACK, is reset.
+#[test]
+fn abort_on_overflow_resets_the_final_ack_that_overflows() {
+    for abort in [false, true] {
+        let server = Config {
+            backlog: 1,
+            syn_cookies: SynCookies::Off,
+            abort_on_overflow: abort,
+            ..cfg()
+        };
+        let mut h = Hosts::new(&cfg(), &server, ms(10), true);
+        let c1 = h.connect(PORT).unwrap();
+        h.run_until(t_ms(100));
+        let c2 = h.connect(PORT).unwrap();
+        let c3 = h.connect(PORT).unwrap();
+        h.run_until(t_ms(1150));
+        let l = h.listener.unwrap();
+        let tail = ladder_from(&h, 3);
+        let stats = h.server.listener(l).stats();
+        // Without the abort, the ACK that answers the SYN-ACK sent again overflows too.
+        assert_eq!(stats.listen_overflows, 1 + u64::from(!abort), "{tail}");
+        assert_eq!(h.server.accept_queue_len(l), 2);
+        assert_eq!(h.client.connection(c1).state(), State::Established);
+        assert_eq!(h.client.connection(c2).state(), State::Established);
+        if abort {
+            assert_eq!(
+                tail,
+                "\
+0.100 0.110 C->S 40001>80 SYN     seq=0 ack=0 len=0
+0.100 0.110 C->S 40002>80 SYN     seq=0 ack=0 len=0
+0.110 0.120 S->C 80>40001 SYN,ACK seq=0 ack=1 len=0
+0.110 0.120 S->C 80>40002 SYN,ACK seq=0 ack=1 len=0
+0.120 0.130 C->S 40001>80 ACK     seq=1 ack=1 len=0
+0.120 0.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+0.130 0.140 S->C 80>40002 RST     seq=1 ack=0 len=0
+"
+            );
+            assert!(h.client.lookup(40002, SERVER, PORT).is_none(), "reset");
+            assert!(h.server.lookup(PORT, CLIENT, 40002).is_none());
+            assert_eq!(h.server.listener(l).half_open(), 0);
+        } else {
+            assert!(tail.ends_with(
+                "\
+0.120 0.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+1.110 1.120 S->C 80>40002 SYN,ACK seq=0 ack=1 len=0
+1.120 1.130 C->S 40002>80 ACK     seq=1 ack=1 len=0
+"
+            ));
+            assert_eq!(h.client.connection(c3).state(), State::Established);
+            let s3 = server_conn(&h, 40002);
+            assert_eq!(h.server.connection(s3).state(), State::SynReceived);
+        }
+    }
 }
 
 /// Accepts come oldest first. A connection reset while it waits is still handed over as
@@ -703,12 +775,48 @@ fn a_new_syn_reopens_time_wait() {
     assert_eq!(h.server.time_waits().count(), 0);
 }
 
-/// The reopening SYN goes to the listener as any SYN: with a full SYN queue (backlog = 0),
-/// a cookie answers it, and the client's ACK opens the connection.
+/// With Linux's queues a reopening SYN skips the SYN-queue checks (`tcp_conn_request` with
+/// `tcp_tw_isn` set: "TW buckets are converted to open requests without limitations"):
+/// listen(fd, 1), two spoofed half-open entries fill the SYN queue, and the SYN that reopens
+/// 40000 ↔ 80 still opens a connection of its own, not a cookie.
+#[test]
+fn a_reopening_syn_skips_a_full_linux_syn_queue() {
+    let mut h = reopen_config(Config {
+        backlog: 1,
+        ..cfg()
+    });
+    for port in [5555, 5556] {
+        h.inject(7, Host::Server, seg((port, PORT), Flags::SYN, 1, 0, 0));
+    }
+    h.connect(PORT).unwrap();
+    h.run_until(t_ms(1030));
+    let l = h.listener.unwrap();
+    assert!(h.server.listener(l).syn_queue_full());
+    let s = server_conn(&h, 40000);
+    let incoming = h.incoming(Host::Server);
+    assert!(
+        incoming.contains(&(
+            t_ms(1010),
+            Incoming::Opened {
+                id: s,
+                listener: l,
+                cookie: false
+            }
+        )),
+        "{incoming:?}"
+    );
+    assert_eq!(h.server.connection(s).state(), State::Established);
+    assert_eq!(h.server.listener(l).stats().syncookies_sent, 0);
+}
+
+/// With the `separate` queues the reopening SYN goes to the listener as any SYN: with a
+/// full SYN queue (backlog = 0), a cookie answers it, and the client's ACK opens the
+/// connection.
 #[test]
 fn a_reopening_syn_may_get_a_cookie() {
     let mut h = reopen_config(Config {
         backlog: 0,
+        listen_queues: ListenQueues::Separate,
         ..cfg()
     });
     h.connect(PORT).unwrap();
@@ -810,4 +918,225 @@ fn an_exact_rst_ends_time_wait() {
         h.incoming(Host::Server).last(),
         Some(&(t_ms(1030), Incoming::Dropped(DropReason::RstForNothing)))
     );
+}
+
+/// One client port, a connection the client closes first: its TIME-WAIT holds 40000 ↔ 80
+/// from 0.130 s. Returns the hosts and the client's SND.NXT when it closed.
+fn one_closed_connection(client: Config, server: Config) -> (Hosts, Seq) {
+    let mut h = Hosts::new(&client, &server, ms(10), true);
+    let c = h.connect(PORT).unwrap();
+    h.run_until(t_ms(100));
+    h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(110));
+    let s = server_conn(&h, 40000);
+    h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(200));
+    assert!(matches!(
+        h.client.lookup(40000, SERVER, PORT),
+        Some(SocketId::TimeWait(_))
+    ));
+    // SYN, FIN: the ISS (zero ISNs) + 2.
+    (h, Seq(2))
+}
+
+/// `tw_reuse = 1` (Linux `tcp_twsk_unique`): with timestamps on both ends, connect() takes
+/// the port of a TIME-WAIT socket once `tw_reuse_delay` (1 s) has passed since TIME-WAIT
+/// began — not before — ending the socket; the new ISS is the old SND.NXT + 65537, and the
+/// server, whose side closed from LAST-ACK, opens the connection as any other.
+#[test]
+fn tw_reuse_takes_over_a_time_wait_port_after_the_delay() {
+    let ts = Config {
+        timestamps: true,
+        ephemeral_ports: ports(40000, 40000),
+        ..cfg()
+    };
+    let reuse = Config {
+        tw_reuse: TwReuse::On,
+        ..ts.clone()
+    };
+    let (mut h, snd_nxt) = one_closed_connection(reuse, ts);
+    // TIME-WAIT began when the server's FIN arrived, at 0.120 s.
+    h.run_until(t_ms(1120));
+    assert_eq!(
+        h.connect(PORT),
+        Err(ConnectError::NoFreePort),
+        "1 s exactly"
+    );
+    h.run_until(t_ms(1121));
+    let c = h.connect(PORT).unwrap();
+    assert_eq!(h.client.connection(c).isn().0, snd_nxt + 65_537);
+    assert_eq!(h.client.time_waits().count(), 0);
+    assert!(matches!(
+        h.stack_events(Host::Client)[..],
+        [(
+            t,
+            StackEvent::TimeWaitEnded {
+                by: TimeWaitEnd::Reused,
+                ..
+            }
+        )] if t == t_ms(1121)
+    ));
+    h.run_until(t_ms(1200));
+    assert_eq!(h.client.connection(c).state(), State::Established);
+}
+
+/// Without timestamps on the old connection, or with `tw_reuse` 0 or 2 (loopback only, and
+/// these hosts are not each other's loopback), the port stays held for 2·MSL.
+#[test]
+fn tw_reuse_needs_timestamps_and_the_setting() {
+    for (tw_reuse, timestamps) in [
+        (TwReuse::On, false),
+        (TwReuse::Off, true),
+        (TwReuse::Loopback, true),
+    ] {
+        let server = Config {
+            timestamps,
+            ..cfg()
+        };
+        let client = Config {
+            tw_reuse,
+            ephemeral_ports: ports(40000, 40000),
+            ..server.clone()
+        };
+        let (mut h, _) = one_closed_connection(client, server);
+        h.run_until(secs_ms(30, 0));
+        assert_eq!(
+            h.connect(PORT),
+            Err(ConnectError::NoFreePort),
+            "{tw_reuse} {timestamps}"
+        );
+    }
+}
+
+/// `max_tw_buckets = 1`: the first connection the client closes first keeps its TIME-WAIT;
+/// the second, finding the table full, goes from FIN-WAIT-2 to CLOSED where it would have
+/// entered TIME-WAIT (Linux `tcp_time_wait` when `inet_twsk_alloc` fails, then
+/// `tcp_done`), so its port is free at once.
+#[test]
+fn beyond_max_tw_buckets_a_connection_skips_time_wait() {
+    let client = Config {
+        max_tw_buckets: Some(1),
+        ephemeral_ports: ports(40000, 40001),
+        ..cfg()
+    };
+    let mut h = Hosts::new(&client, &cfg(), ms(10), true);
+    let c1 = h.connect(PORT).unwrap();
+    let c2 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(100));
+    for (c, port) in [(c1, 40000), (c2, 40001)] {
+        h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+        h.run_until(h.now + ms(20));
+        let s = server_conn(&h, port);
+        h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+        h.run_until(h.now + ms(100));
+    }
+    assert!(matches!(
+        h.client.lookup(40000, SERVER, PORT),
+        Some(SocketId::TimeWait(_))
+    ));
+    assert_eq!(h.client.lookup(40001, SERVER, PORT), None);
+    assert_eq!(h.client.time_waits().count(), 1);
+    let overflowed = h.records_of(Host::Client).into_iter().any(
+        |(_, r)| matches!(r, Record::Settled(id, Settled::TimeWaitOverflow { .. }) if id == c2),
+    );
+    assert!(overflowed);
+    let closed = Record::Conn(c2, changed(State::FinWait2, State::Closed));
+    assert!(h.records_of(Host::Client).iter().any(|r| r.1 == closed));
+    let again = h.connect(PORT).unwrap();
+    assert_eq!(h.client.connection(again).local_port(), 40001);
+}
+
+/// A server restart: the server closes its accepted connection first, so its side ends in
+/// TIME-WAIT on port 80; a second connection waits, unaccepted. Closing the listener resets
+/// the waiting one (`inet_csk_listen_stop`) and port 80 answers SYNs with a RST. A new
+/// listen without `SO_REUSEADDR` fails with `EADDRINUSE` while the TIME-WAIT socket holds
+/// the port (`inet_csk_bind_conflict`); with it, it succeeds; once 2·MSL is over, either does.
+#[test]
+fn a_restarted_server_needs_so_reuseaddr_while_time_wait_holds_its_port() {
+    let mut h = Hosts::new(&cfg(), &cfg(), ms(10), true);
+    let l = h.listener.unwrap();
+    let c1 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(50));
+    let s1 = server_conn(&h, 40000);
+    assert_eq!(h.server.accept(l), Accept::Conn(s1));
+    h.app(Host::Server, s1, |conn, now| conn.close(now).unwrap());
+    h.run_until(t_ms(100));
+    h.app(Host::Client, c1, |conn, now| conn.close(now).unwrap());
+    let c2 = h.connect(PORT).unwrap();
+    h.run_until(t_ms(200));
+    assert!(matches!(
+        h.server.lookup(PORT, CLIENT, 40000),
+        Some(SocketId::TimeWait(_))
+    ));
+    let s2 = server_conn(&h, 40001);
+    let left = h.close_listener(l);
+    assert_eq!(left, [s2]);
+    assert_eq!(h.server.listener_on(PORT), None);
+    h.run_until(t_ms(300));
+    assert!(h.client.lookup(40001, SERVER, PORT).is_none(), "reset");
+    assert!(h
+        .records_of(Host::Client)
+        .contains(&(t_ms(210), Record::Conn(c2, Event::Reset))));
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    assert_eq!(
+        h.server.listen_with(PORT, false, &mut rng),
+        Err(ListenError::PortHeld(PORT))
+    );
+    let again = h.server.listen_with(PORT, true, &mut rng).unwrap();
+    assert_eq!(h.server.listener_on(PORT), Some(again));
+    // A connect while nothing listened would have been refused; now it is served.
+    h.connect(PORT).unwrap();
+    h.run_until(t_ms(400));
+    assert_eq!(h.server.listener(again).unaccepted(), 1);
+    // Without SO_REUSEADDR the port is free again once TIME-WAIT is over.
+    h.close_listener(again);
+    h.run_until(secs_ms(61, 0));
+    assert!(h.server.lookup(PORT, CLIENT, 40000).is_none());
+    assert!(h.server.listen_with(PORT, false, &mut rng).is_ok());
+}
+
+/// Without cookies, the last quarter of `max_syn_backlog` is kept for peers proven alive
+/// (Linux `tcp_conn_request`, `tcp_peer_is_proven`): with `max_syn_backlog = 4` and four
+/// spoofed half-open entries, a client the server never talked to is dropped; one whose
+/// earlier connection measured a round trip and closed (here from LAST-ACK) gets in.
+#[test]
+fn without_cookies_the_syn_queue_reserve_admits_proven_peers_only() {
+    let server = Config {
+        syn_cookies: SynCookies::Off,
+        max_syn_backlog: 4,
+        ..cfg()
+    };
+    for proven in [false, true] {
+        let mut h = Hosts::new(&cfg(), &server, ms(10), true);
+        if proven {
+            let c = h.connect(PORT).unwrap();
+            h.run_until(t_ms(50));
+            let s = server_conn(&h, 40000);
+            h.app(Host::Server, s, |conn, now| {
+                assert_eq!(conn.send(now, 1000), Ok(1000));
+            });
+            h.run_until(t_ms(100));
+            h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+            h.run_until(t_ms(200));
+            assert!(h.server.connection(s).srtt().is_some());
+            h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+            h.run_until(t_ms(300));
+            assert!(h.server.lookup(PORT, CLIENT, 40000).is_none(), "closed");
+        }
+        for port in 5555..5559 {
+            h.inject(7, Host::Server, seg((port, PORT), Flags::SYN, 1, 0, 0));
+        }
+        h.run_until(h.now + ms(20));
+        h.connect(PORT).unwrap();
+        h.run_until(h.now + ms(20));
+        let last = h.incoming(Host::Server).last().copied().unwrap().1;
+        if proven {
+            assert!(
+                matches!(last, Incoming::Opened { cookie: false, .. }),
+                "{last:?}"
+            );
+        } else {
+            assert_eq!(last, Incoming::Dropped(DropReason::PeerNotProven));
+        }
+    }
 }

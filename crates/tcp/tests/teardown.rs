@@ -196,6 +196,24 @@ fn fin_wait_2_times_out_on_linux_only() {
     assert_eq!(p.client.poll_timeout(), None);
 }
 
+/// Linux `tcp_fin_time`: however short `fin_timeout` is, FIN-WAIT-2 lasts at least
+/// 3.5·RTO. The client enters FIN-WAIT-2 at 50 ms with an RTO of 200 ms (`min_rto`), so a
+/// 100 ms `fin_timeout` ends it at 50 + 700 ms.
+#[test]
+fn fin_timeout_lasts_at_least_three_and_a_half_rtos() {
+    let short = Config {
+        fin_timeout: Some(ms(100)),
+        ..cfg()
+    };
+    let mut p = established(&short);
+    p.client.close(p.now).unwrap();
+    p.run_until(t_ms(50));
+    assert_eq!(p.client.state(), State::FinWait2);
+    assert_eq!(p.client.rto(), ms(200));
+    p.run(100);
+    assert_eq!(p.client_events.last(), Some(&(t_ms(750), Event::Closed)));
+}
+
 /// RST in TIME-WAIT: RFC 9293 closes (linux profile, `rfc1337 = false`); RFC 1337 ignores
 /// it (rfc profile). The RST must still match RCV.NXT exactly (RFC 5961 §3.2).
 #[test]

@@ -10,12 +10,12 @@
 use synack_sim::{Duration, EventKey, Time};
 use synack_tcp::{
     Accept, ConnId, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent, State,
-    TimeWaitId, TimeWaitTimeout,
+    TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
 };
 
 use crate::apps::{App, Conn};
 use crate::ids::{Addr, FlowId, HostId, PacketId};
-use crate::ledger::{Flow, Side};
+use crate::ledger::{End, Flow, Side};
 use crate::trace::{Cause, Record};
 use crate::{Event, World};
 
@@ -140,14 +140,25 @@ impl World {
     }
 
     /// Sends what the stack answered from no connection (RSTs, cookie SYN-ACKs, TIME-WAIT
-    /// ACKs) and ends the TIME-WAIT sockets a segment ended. `shown`: the connection the
-    /// segment that caused them is shown under.
-    fn drain_stack(&mut self, now: Time, h: HostId, shown: Option<FlowId>, cause: Cause) {
+    /// ACKs) and ends the TIME-WAIT sockets a segment (or a connect() reusing a port) ended.
+    /// `shown`: the connection the segment that caused them is shown under.
+    pub(crate) fn drain_stack(
+        &mut self,
+        now: Time,
+        h: HostId,
+        shown: Option<FlowId>,
+        cause: Cause,
+    ) {
         loop {
             let host = &mut self.hosts[h.0 as usize];
-            if let Some(StackEvent::TimeWaitEnded { id, tag, stats, .. }) = host.stack.poll_event()
+            if let Some(StackEvent::TimeWaitEnded {
+                id, tag, stats, by, ..
+            }) = host.stack.poll_event()
             {
                 self.sched.cancel(host.time_wait_timers[id.index()]);
+                if by == TimeWaitEnd::Reused {
+                    self.ledger.time_wait_reused += 1;
+                }
                 self.time_wait_over(now, h, tag, &stats, cause);
                 continue;
             }
@@ -310,6 +321,18 @@ impl World {
                 if let Some((_, key)) = pending {
                     self.sched.cancel(key);
                 }
+                if owner.side == Side::Client {
+                    self.ledger.flow_mut(owner.flow).client_live = false;
+                }
+                self.ledger.add_stats(&stats);
+            }
+            Settled::TimeWaitOverflow { stats, .. } => {
+                // No room for one more TIME-WAIT socket: CLOSED instead, in order.
+                if let Some((_, key)) = pending {
+                    self.sched.cancel(key);
+                }
+                self.ledger.time_wait_overflow += 1;
+                self.ledger.ended(owner.flow, owner.side, End::Clean);
                 if owner.side == Side::Client {
                     self.ledger.flow_mut(owner.flow).client_live = false;
                 }

@@ -8,7 +8,7 @@
 //! a server connection established for a flow whose client is gone is a ghost.
 
 use synack_experiment::metrics::Metrics;
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
 use synack_tcp::{State, Stats};
 
 use crate::ids::FlowId;
@@ -49,6 +49,8 @@ pub(crate) struct Flow {
     pub client_delivered: u64,
     /// Bytes the client expects back (request and churn workloads).
     pub response_due: u64,
+    /// Requests the server application has answered (started its response to).
+    pub server_answered: u64,
     /// When an application of the flow first handed bytes to its connection, and when
     /// bytes were last delivered to one: the flow's transfer.
     pub first_write: Option<Time>,
@@ -62,6 +64,8 @@ pub(crate) struct Flow {
 pub(crate) struct Ledger {
     flows: Vec<Flow>,
     handshakes_ns: Vec<u64>,
+    /// Each request's time from arrival to its whole response, nanoseconds.
+    requests_ns: Vec<u64>,
     /// The counters of every connection gone, and of every TIME-WAIT socket gone.
     stats: Stats,
     pub attempted: u64,
@@ -70,6 +74,10 @@ pub(crate) struct Ledger {
     pub port_exhausted: u64,
     pub ghosts: u64,
     pub stale_accepted: u64,
+    /// Connections that closed without TIME-WAIT for want of room (`max_tw_buckets`).
+    pub time_wait_overflow: u64,
+    /// TIME-WAIT sockets whose port a connect() took over (`tw_reuse`).
+    pub time_wait_reused: u64,
     time_wait: Gauge,
     close_wait: Gauge,
     half_open: Gauge,
@@ -106,6 +114,11 @@ impl Ledger {
         f.established = true;
         self.established += 1;
         self.handshakes_ns.push((now - f.started).as_nanos());
+    }
+
+    /// A request was answered in full, `latency` after it was made.
+    pub fn request_done(&mut self, latency: Duration) {
+        self.requests_ns.push(latency.as_nanos());
     }
 
     /// One side of `flow` ended as `end`.
@@ -190,6 +203,8 @@ impl Ledger {
         m.ghost_established = self.ghosts;
         m.stale_accepted = self.stale_accepted;
         m.time_wait_peak = self.time_wait.peak;
+        m.time_wait_overflow = self.time_wait_overflow;
+        m.time_wait_reused = self.time_wait_reused;
         m.close_wait_peak = self.close_wait.peak;
         m.half_open_peak = self.half_open.peak;
         m.retransmits = self.stats.retransmits;
@@ -197,6 +212,12 @@ impl Ledger {
         m.fast_retransmits = self.stats.fast_retransmits;
         m.syn_retransmits = self.stats.syn_retransmits;
         m.synack_retransmits = self.stats.synack_retransmits;
+        m.requests_completed = self.requests_ns.len() as u64;
+        if !self.requests_ns.is_empty() {
+            let total: u128 = self.requests_ns.iter().map(|&d| u128::from(d)).sum();
+            m.request_mean_s = total as f64 / self.requests_ns.len() as f64 * 1e-9;
+            m.request_p99_s = quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9;
+        }
         if !self.handshakes_ns.is_empty() {
             let total: u128 = self.handshakes_ns.iter().map(|&d| u128::from(d)).sum();
             m.handshake_mean_s = total as f64 / self.handshakes_ns.len() as f64 * 1e-9;

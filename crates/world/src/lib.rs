@@ -392,14 +392,21 @@ impl World {
             Action::Segment { from, to, seg } => {
                 self.send_segment(now, from, to, None, None, seg);
             }
-            Action::Connect => self.app_connect(now, index),
+            Action::Connect => {
+                self.app_connect(now, index);
+            }
+            Action::OpenPool => self.pool_open(now, index),
+            Action::Request => self.pool_request(now, index),
+            Action::ClosePool => self.pool_stop(now, index),
+            Action::ServerExit => self.server_exit(now, index),
+            Action::ServerStart => self.server_start(now, index),
         }
     }
 
     fn finish(mut self) -> RunOutput {
         let mut m = std::mem::take(&mut self.metrics);
-        workload::summarize(&mut self.workloads, &mut m);
         let end = self.sched.now().max(self.end);
+        workload::summarize(&mut self.workloads, end, &mut m);
         for host in &self.hosts {
             for (_, c, _) in host.stack.connections() {
                 self.ledger.add_stats(&c.stats());
@@ -412,6 +419,7 @@ impl World {
                 m.syn_dropped += s.syn_dropped;
                 m.syncookies_sent += s.syncookies_sent;
                 m.syncookies_accepted += s.syncookies_accepted;
+                m.listen_overflows += s.listen_overflows;
             }
         }
         self.ledger.summarize(end, &mut m);

@@ -97,7 +97,7 @@ impl Runner {
                     self.info(tag).id = None;
                 }
             }
-            Settled::Closed { .. } => {
+            Settled::Closed { .. } | Settled::TimeWaitOverflow { .. } => {
                 self.arm(Wake::Conn(id), None);
                 if tag != 0 {
                     self.info(tag).id = None;

@@ -490,6 +490,7 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         let stop = match w {
             WorkloadConfig::Probe(p) => &mut p.stop,
             WorkloadConfig::Churn(c) => &mut c.stop,
+            WorkloadConfig::Pool(c) => &mut c.stop,
             WorkloadConfig::Flood(fl) => &mut fl.stop,
             _ => continue,
         };

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, LossRecovery, PassiveClose, PortRange, Profile,
-    RttEstimation,
+    Config, Congestion, CwndGrowth, Handshake, Isn, ListenQueues, LossRecovery, PassiveClose,
+    PortRange, Profile, RttEstimation, SynCookies, TwReuse,
 };
 
 use super::units;
@@ -88,13 +88,23 @@ tcp_keys! {
     isn: Isn,
     backlog: u32,
     accept_queue: u32,
-    syn_cookies: bool,
+    listen_queues: ListenQueues,
+    somaxconn: u32,
+    max_syn_backlog: u32,
+    /// 0, 1 or 2 (`false` and `true` read as 0 and 1).
+    syn_cookies: SynCookies,
+    abort_on_overflow: bool,
     rfc1337: bool,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
     timer_wheel_hz: u32,
     /// `"FIRST-LAST"`.
     ephemeral_ports: PortRange,
+    /// 0, 1 or 2 (`false` and `true` read as 0 and 1).
+    tw_reuse: TwReuse,
+    tw_reuse_delay: Duration => "units::opt_duration",
+    /// A number of sockets, or `"none"`.
+    max_tw_buckets: Option<u32> => "none_or_count",
 }
 
 impl TcpOverrides {
@@ -201,6 +211,53 @@ mod rfc3390_or_segments {
                 } else {
                     Err(E::custom(format!(
                         "expected a number of segments such as 10, or \"rfc3390\"; found \"{v}\""
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V).map(Some)
+    }
+}
+
+/// `max_tw_buckets`: a number of sockets, or `"none"` (no limit).
+mod none_or_count {
+    pub fn serialize<S: serde::Serializer>(
+        v: &Option<Option<u32>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(Some(n)) => s.serialize_u32(*n),
+            Some(None) => s.serialize_str("none"),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<u32>>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Option<u32>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number of sockets such as 262144, or \"none\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<u32>, E> {
+                u32::try_from(v).map(Some).map_err(|_| {
+                    E::custom(format!(
+                        "expected a number of sockets from 0 to {}, or \"none\"; found {v}",
+                        u32::MAX
+                    ))
+                })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u32>, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u32>, E> {
+                if v == "none" {
+                    Ok(None)
+                } else {
+                    Err(E::custom(format!(
+                        "expected a number of sockets such as 262144, or \"none\"; found \"{v}\""
                     )))
                 }
             }

@@ -429,14 +429,37 @@ impl Checker<'_, '_> {
                     if r.count == 0 {
                         return Err(self.err(at("count"), "expected at least 1 connection"));
                     }
+                    self.linger_and_half_close(i, r.linger_zero, r.half_close)?;
                 }
                 WorkloadConfig::Churn(c) => {
                     self.route(at("from"), &c.from, at("to"), &c.to.host)?;
                     self.window(i, c.start, Some(c.stop))?;
+                    self.linger_and_half_close(i, c.linger_zero, c.half_close)?;
+                }
+                WorkloadConfig::Pool(p) => {
+                    self.route(at("from"), &p.from, at("to"), &p.to.host)?;
+                    self.window(i, p.start, Some(p.stop))?;
                 }
                 WorkloadConfig::Flood(f) => {
                     self.route(at("from"), &f.from, at("to"), &f.to.host)?;
                     self.window(i, f.start, Some(f.stop))?;
+                }
+                WorkloadConfig::Restart(r) => {
+                    self.known_host(at("server"), &r.server.host)?;
+                    let duration = self.exp.duration;
+                    if r.at >= duration {
+                        return Err(self.err(
+                            at("at"),
+                            format!(
+                                "at ({}) is not before the end of the experiment (duration = \
+                                 {duration})",
+                                r.at
+                            ),
+                        ));
+                    }
+                    if r.retry.is_zero() {
+                        return Err(self.err(at("retry"), "expected a positive duration"));
+                    }
                 }
                 WorkloadConfig::Script(s) => {
                     if s.segments.is_empty() {
@@ -485,6 +508,24 @@ impl Checker<'_, '_> {
                 None => servers.push((i, app)),
             }
         }
+        for (i, w) in ws.iter().enumerate() {
+            let WorkloadConfig::Restart(r) = w else {
+                continue;
+            };
+            let served = servers
+                .iter()
+                .any(|(_, s)| host(s.server) == r.server.host && s.port == r.server.port);
+            if !served {
+                return Err(self.err(
+                    doc_path!["workload", i, "server"],
+                    format!(
+                        "no server application runs on {}:{} to restart; a bulk, request, \
+                         churn or pool workload serves a port",
+                        r.server.host, r.server.port
+                    ),
+                ));
+            }
+        }
         let mut floods = 0usize;
         for (i, w) in ws.iter().enumerate() {
             let WorkloadConfig::Flood(f) = w else {
@@ -517,10 +558,23 @@ impl Checker<'_, '_> {
             return Err(self.err(
                 doc_path!["workload", i, "to"],
                 format!(
-                    "nothing listens on {}:{}; a flood needs a bulk, request or churn workload \
+                    "nothing listens on {}:{}; a flood needs a bulk, request, churn or pool workload \
                      serving that port ({served})",
                     f.to.host, f.to.port
                 ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `SO_LINGER` changes close(), not a half-close (shutdown): a half-closing client never
+    /// makes the full close `linger_zero` would turn into a RST.
+    fn linger_and_half_close(&self, i: usize, linger_zero: bool, half_close: bool) -> Result {
+        if linger_zero && half_close {
+            return Err(self.err(
+                doc_path!["workload", i, "linger_zero"],
+                "`linger_zero` (SO_LINGER 0 on close) cannot go with `half_close = true`: the \
+                 client only shuts down its sending side, which SO_LINGER does not change",
             ));
         }
         Ok(())
@@ -799,11 +853,15 @@ fn server_difference(a: &AppSpec, b: &AppSpec) -> String {
         }
         (None, None) => {}
         _ => differences.push(
-            "a bulk transfer's server only reads, a request or churn server answers".to_string(),
+            "a bulk transfer's server only reads, a request, churn or pool server answers"
+                .to_string(),
         ),
     }
     if a.server_never_closes != b.server_never_closes {
         differences.push("`server_close` differs".to_string());
+    }
+    if a.server_lingers() != b.server_lingers() {
+        differences.push("`linger_zero` differs for the server, which closes first".to_string());
     }
     differences.join("; ")
 }

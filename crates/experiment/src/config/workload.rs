@@ -18,7 +18,9 @@ use super::error::{suggest, ConfigError};
 use super::units;
 
 /// The workload kinds, as `kind = "..."` spells them.
-pub const WORKLOAD_KINDS: &[&str] = &["probe", "bulk", "request", "churn", "flood", "script"];
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "probe", "bulk", "request", "churn", "flood", "script", "pool", "restart",
+];
 
 /// One workload. Serializes with its `kind` tag, as written in files.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,10 +34,14 @@ pub enum WorkloadConfig {
     Request(Request),
     /// A stream of short connections.
     Churn(Churn),
+    /// A stream of requests over persistent connections.
+    Pool(Pool),
     /// Spoofed SYNs that never complete.
     Flood(Flood),
     /// Raw segments injected at given times.
     Script(Script),
+    /// A server application that exits and starts again.
+    Restart(Restart),
 }
 
 impl WorkloadConfig {
@@ -46,8 +52,10 @@ impl WorkloadConfig {
             WorkloadConfig::Bulk(w) => &w.name,
             WorkloadConfig::Request(w) => &w.name,
             WorkloadConfig::Churn(w) => &w.name,
+            WorkloadConfig::Pool(w) => &w.name,
             WorkloadConfig::Flood(w) => &w.name,
             WorkloadConfig::Script(w) => &w.name,
+            WorkloadConfig::Restart(w) => &w.name,
         }
     }
 
@@ -58,8 +66,10 @@ impl WorkloadConfig {
             WorkloadConfig::Bulk(_) => "bulk",
             WorkloadConfig::Request(_) => "request",
             WorkloadConfig::Churn(_) => "churn",
+            WorkloadConfig::Pool(_) => "pool",
             WorkloadConfig::Flood(_) => "flood",
             WorkloadConfig::Script(_) => "script",
+            WorkloadConfig::Restart(_) => "restart",
         }
     }
 }
@@ -85,6 +95,9 @@ fn one() -> u32 {
 }
 fn one_second() -> Duration {
     Duration::from_secs(1)
+}
+fn hundred_ms() -> Duration {
+    Duration::from_millis(100)
 }
 
 /// `kind = "probe"`: datagrams from `from` to `to`, no TCP.
@@ -140,6 +153,12 @@ pub struct Bulk {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "request"`: `count` connections, each: connect, request, response, close.
@@ -181,6 +200,12 @@ pub struct Request {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "churn"`: connections arriving at `rate` per second from `start` to `stop`.
@@ -227,6 +252,65 @@ pub struct Churn {
         skip_serializing_if = "Option::is_none"
     )]
     pub accept_rate: Option<f64>,
+    /// The application that closes first (the client; the server with `closer = "server"`)
+    /// sets `SO_LINGER` to {on, 0 s}: its close() resets the connection instead of closing it
+    /// (Linux `tcp_close` → `tcp_disconnect`): a RST, not a FIN; data not yet sent or not yet
+    /// acknowledged is discarded; no TIME-WAIT. Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
+}
+
+/// `kind = "pool"`: requests arriving at `rate` per second from `start` to `stop`, carried
+/// by a pool of `connections` persistent connections opened at `start` — one request at a
+/// time on each, as HTTP/1.1 keep-alive without pipelining; a request that finds every
+/// connection busy waits for the first to come free. The client closes the connections
+/// once `stop` has passed and no request waits. With `connections = 0` there is no pool:
+/// each request opens a connection of its own and the client closes it after the response,
+/// as `churn` does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// Unique among workloads.
+    pub name: String,
+    /// Client host.
+    pub from: String,
+    /// Server host and listening port.
+    pub to: Endpoint,
+    /// Requests per second.
+    #[serde(with = "units::per_second")]
+    pub rate: f64,
+    /// Spacing of arrivals. Default poisson.
+    #[serde(default = "Arrivals::poisson")]
+    pub arrivals: Arrivals,
+    /// Persistent connections; 0: a connection per request. Default 1.
+    #[serde(default = "one")]
+    pub connections: u32,
+    /// Request bytes. Default 100.
+    #[serde(default = "request_size", with = "units::size")]
+    pub request: u64,
+    /// Response bytes. Default 1000.
+    #[serde(default = "response_size", with = "units::size")]
+    pub response: u64,
+    /// When the pool opens and the first request arrives. Default 0 s.
+    #[serde(default = "zero", with = "units::duration")]
+    pub start: Duration,
+    /// No arrivals from then on. Default: the experiment's `duration`.
+    #[serde(default = "until_end", with = "units::duration")]
+    pub stop: Duration,
+    /// What the server application does after the client's FIN. Default after-fin.
+    #[serde(default)]
+    pub server_close: ServerClose,
+    /// Connections the server application accepts per second; absent: each at once.
+    #[serde(
+        default,
+        with = "units::opt_per_second",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accept_rate: Option<f64>,
+    /// The client, which closes first, sets `SO_LINGER` to {on, 0 s}: its close() is a RST
+    /// (see `churn`). Default false.
+    #[serde(default)]
+    pub linger_zero: bool,
 }
 
 /// `kind = "flood"`: SYNs from random spoofed addresses and ports, entering at `from`.
@@ -258,6 +342,36 @@ pub struct Script {
     pub name: String,
     /// The segments, in any order.
     pub segments: Vec<ScriptSegment>,
+}
+
+/// `kind = "restart"`: the server application on `server` exits at `at`, and a new process
+/// binds and listens on the same port `down` later — retrying every `retry` while `bind()`
+/// fails with `EADDRINUSE` (connections or TIME-WAIT sockets of the old process hold the
+/// port and `reuse_addr` is off).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restart {
+    /// Unique among workloads.
+    pub name: String,
+    /// The host and port of the server application that restarts; a bulk, request, churn or
+    /// pool workload serves it.
+    pub server: Endpoint,
+    /// When the old process exits: its listener closes (connections it had not accepted are
+    /// reset), and the connections it had accepted are closed — a FIN after what their send
+    /// buffers hold, or a RST with `linger_zero` on a server that closes first.
+    #[serde(with = "units::duration")]
+    pub at: Duration,
+    /// From the exit to the new process's first `bind()` and `listen()`. Default 100 ms.
+    #[serde(default = "hundred_ms", with = "units::duration")]
+    pub down: Duration,
+    /// How long the new process waits before trying again after `EADDRINUSE`. Default 1 s.
+    #[serde(default = "one_second", with = "units::duration")]
+    pub retry: Duration,
+    /// `SO_REUSEADDR` on the server program's sockets, the old process's and the new one's:
+    /// `bind()` then succeeds while the old process's connections and TIME-WAIT sockets
+    /// still hold the port. Default false.
+    #[serde(default)]
+    pub reuse_addr: bool,
 }
 
 /// One injected segment: `{ at, from, to, sport, dport, flags, seq, ack, len }`.
@@ -534,8 +648,10 @@ pub(crate) fn parse_workloads(doc: &Doc<'_>) -> Result<Vec<WorkloadConfig>, Conf
             "bulk" => WorkloadConfig::Bulk(doc.deserialize(rest)?),
             "request" => WorkloadConfig::Request(doc.deserialize(rest)?),
             "churn" => WorkloadConfig::Churn(doc.deserialize(rest)?),
+            "pool" => WorkloadConfig::Pool(doc.deserialize(rest)?),
             "flood" => WorkloadConfig::Flood(doc.deserialize(rest)?),
             "script" => WorkloadConfig::Script(doc.deserialize(rest)?),
+            "restart" => WorkloadConfig::Restart(doc.deserialize(rest)?),
             other => {
                 return Err(doc.invalid_with(
                     &doc_path!["workload", i, "kind"],

@@ -404,7 +404,10 @@ impl Connection {
             State::FinWait1 => {
                 self.set_state(State::FinWait2);
                 if let Some(limit) = self.config.fin_timeout {
-                    self.arm(Timer::FinWait2, now, limit);
+                    // Linux `tcp_fin_time`: never less than 3.5·RTO.
+                    let rto = self.rtt.rto();
+                    let floor = rto.saturating_mul(4) - Duration::from_nanos(rto.as_nanos() / 2);
+                    self.arm(Timer::FinWait2, now, limit.max(floor));
                 }
             }
             State::Closing => self.enter_time_wait(now),

@@ -7,9 +7,10 @@ use super::{
     TimeWaitEnd, TimeWaitId, Transmit, LIVE_TIME_WAIT,
 };
 use crate::connection::Connection;
-use crate::listener::SynDecision;
+use crate::listener::{SynContext, SynDecision, SynDrop};
 use crate::segment::Segment;
 use crate::seq::Seq;
+use crate::state::State;
 use crate::time_wait::TimeWaitAction;
 
 impl<A: Address, T: Copy + Default> Stack<A, T> {
@@ -26,14 +27,36 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
 
     /// A segment for a connection. A half-open one whose listener has no room in its
     /// accept queue ignores an ACK (Linux `tcp_check_req`): the SYN-ACK will be sent again.
+    /// With `abort_on_overflow`, the handshake's final ACK (one that acknowledges the SYN-ACK)
+    /// aborts it instead: a RST <SEQ=SEG.ACK> and CLOSED (`tcp_check_req`'s
+    /// `listen_overflow`, then `embryonic_reset`).
     fn conn_segment(&mut self, now: Time, id: ConnId, seg: &Segment) -> Incoming<T> {
         let s = self.conns.get_mut(id.0).expect("demux names live sockets");
+        let before = s.conn.state();
         if let Some(l) = s.syn_queue {
-            if seg.flags.ack() && self.listeners[l.index()].inner.accept_queue_full() {
-                return Incoming::Dropped(DropReason::AckWhileAcceptQueueFull);
+            let listener = &mut self.listeners[l.index()].inner;
+            if seg.flags.ack() && listener.accept_queue_full() {
+                let final_ack = !seg.flags.syn()
+                    && !seg.flags.rst()
+                    && seg.ack == s.conn.isn().0 + 1
+                    && before == State::SynReceived;
+                if final_ack {
+                    listener.ack_overflowed();
+                }
+                if !(final_ack && s.conn.config().abort_on_overflow) {
+                    return Incoming::Dropped(DropReason::AckWhileAcceptQueueFull);
+                }
+                // The RST abort sends is <SEQ=SND.NXT> = <SEQ=SEG.ACK>, what
+                // `tcp_v4_send_reset` answers to the ACK.
+                s.conn.abort(now);
+                return Incoming::Conn {
+                    id,
+                    before,
+                    received: 0,
+                };
             }
         }
-        let (before, delivered) = (s.conn.state(), s.conn.bytes_received());
+        let delivered = s.conn.bytes_received();
         s.conn.handle_segment(now, seg);
         Incoming::Conn {
             id,
@@ -75,11 +98,10 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         Incoming::TimeWait { id, tag }
     }
 
-    /// A segment ended TIME-WAIT socket `id`.
-    fn end_time_wait(&mut self, id: TimeWaitId, by: TimeWaitEnd) {
+    /// A segment (or a connect() reusing its port) ended TIME-WAIT socket `id`.
+    pub(super) fn end_time_wait(&mut self, id: TimeWaitId, by: TimeWaitEnd) {
         let s = self.time_waits.remove(id.0);
-        self.demux
-            .remove(&(s.tw.local_port(), s.remote, s.tw.remote_port()));
+        self.demux_remove((s.tw.local_port(), s.remote, s.tw.remote_port()));
         self.events.push_back(StackEvent::TimeWaitEnded {
             id,
             tag: s.tag,
@@ -151,12 +173,19 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         tw_isn: Option<Seq>,
     ) -> Incoming<T> {
         let tuple = self.tuple(syn.dst_port, remote, syn.src_port);
+        let context = SynContext {
+            reopens_time_wait: tw_isn.is_some(),
+            peer_proven: self.proven.contains(&remote),
+        };
         let listener = &mut self.listeners[l.index()].inner;
-        match listener.on_syn(now, tuple, syn) {
-            SynDecision::Drop if listener.accept_queue_full() => {
+        match listener.on_syn(now, tuple, syn, context) {
+            SynDecision::Drop(SynDrop::AcceptQueueFull) => {
                 Incoming::Dropped(DropReason::AcceptQueueFull)
             }
-            SynDecision::Drop => Incoming::Dropped(DropReason::SynQueueFull),
+            SynDecision::Drop(SynDrop::SynQueueFull) => Incoming::Dropped(DropReason::SynQueueFull),
+            SynDecision::Drop(SynDrop::PeerNotProven) => {
+                Incoming::Dropped(DropReason::PeerNotProven)
+            }
             SynDecision::Cookie(synack) => {
                 self.transmits.push_back(Transmit {
                     to: remote,

@@ -21,15 +21,26 @@
 //! connections in slot order.
 //!
 //! Simplified, and what it costs:
-//! - One local address per stack; a listener takes a port on it. No `SO_REUSEADDR`, no
-//!   binding of a client to a chosen port.
+//! - One local address per stack; a listener takes a port on it. `SO_REUSEADDR` is one
+//!   setting per `listen` call, taken to be the setting of every socket the port's server
+//!   program had (see [`Stack::listen_with`]); no `SO_REUSEPORT`, no binding of a client to a
+//!   chosen port.
 //! - Ephemeral ports are tried in order from a cursor that moves on after every try (Linux
 //!   hashes the starting point per destination): either way every port is tried once before
 //!   [`connect`](Stack::connect) fails, but successive connections take neighbouring ports.
 //!   A port is taken only while a connection or TIME-WAIT socket of the same 4-tuple exists,
-//!   so one port serves many destinations, and a listening port may be handed out too.
-//! - No `tcp_abort_on_overflow`: while a listener's accept queue is full, the final ACK of a
-//!   handshake is ignored and the SYN-ACK is sent again (Linux's default).
+//!   so one port serves many destinations, and a listening port may be handed out too. With
+//!   `tw_reuse`, the first port in that order whose TIME-WAIT socket may be taken over is
+//!   taken, as Linux takes the first acceptable port it tries.
+//! - `max_tw_buckets` counts TIME-WAIT sockets only; Linux's count also holds the orphaned
+//!   FIN-WAIT-2 connections it keeps as `timewait` sockets (here they stay connections).
+//! - While a listener's accept queue is full, the final ACK of a handshake is ignored and the
+//!   SYN-ACK is sent again (Linux's default), or, with `abort_on_overflow`, answered with a
+//!   RST that ends the half-open connection.
+//! - Peers "proven alive" (Linux's TCP metrics cache, `tcp_peer_is_proven`, consulted only
+//!   without SYN cookies) are the addresses with which a connection measured a round trip
+//!   and then entered TIME-WAIT or closed from LAST-ACK (where Linux calls
+//!   `tcp_update_metrics`); they are never forgotten (Linux's entries expire after an hour).
 
 mod input;
 mod slab;
@@ -40,7 +51,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use rand_chacha::ChaCha8Rng;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use synack_sim::Time;
 
 use crate::config::Config;
@@ -49,6 +60,7 @@ use crate::error::{ConnectError, ListenError};
 use crate::isn::{FourTuple, IsnGenerator};
 use crate::listener::Listener;
 use crate::segment::Segment;
+use crate::seq::Seq;
 use crate::state::State;
 use crate::time_wait::TimeWait;
 use slab::Slab;
@@ -161,10 +173,14 @@ pub enum DropReason {
     RstForNothing,
     /// A SYN at a listener whose SYN queue is full, with `syn_cookies` off.
     SynQueueFull,
+    /// A SYN from a peer not proven alive, at a listener without cookies whose SYN queue has
+    /// taken three quarters of `max_syn_backlog` (Linux `tcp_conn_request`).
+    PeerNotProven,
     /// A SYN at a listener whose accept queue is full (Linux `tcp_conn_request`).
     AcceptQueueFull,
     /// A segment with the ACK bit for a half-open connection while its listener's accept
-    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again.
+    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again. (With
+    /// `abort_on_overflow` the final ACK goes to the connection, which resets.)
     AckWhileAcceptQueueFull,
     /// A segment with none of SYN, ACK and RST at a listener (a bare FIN, say): RFC 9293
     /// §3.10.7.2 fourth drops it.
@@ -181,6 +197,11 @@ pub enum Settled<T> {
     TimeWait { id: TimeWaitId, deadline: Time },
     /// CLOSED and forgotten; its [`ConnId`] is free.
     Closed { tag: T, stats: Stats },
+    /// It closed where it would have entered TIME-WAIT, because the host already holds
+    /// `max_tw_buckets` TIME-WAIT sockets (Linux `tcp_time_wait`, when `inet_twsk_alloc`
+    /// fails: `TCPTimeWaitOverflow`, then `tcp_done`); its move was reported as to CLOSED,
+    /// with no [`Event::Closed`](crate::Event::Closed) after it. Its [`ConnId`] is free.
+    TimeWaitOverflow { tag: T, stats: Stats },
 }
 
 /// What [`Stack::handle_time_wait_timeout`] found.
@@ -200,12 +221,14 @@ pub enum TimeWaitEnd {
     /// A new SYN beyond the old incarnation, which went on to the listener (RFC 1122
     /// §4.2.2.13).
     Reopen,
+    /// A local connect() took the 4-tuple over (`tw_reuse`, Linux `tcp_twsk_unique`).
+    Reused,
 }
 
 /// Stack-level happenings, in the order they happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackEvent<T> {
-    /// A segment ended TIME-WAIT socket `id`; the id is free.
+    /// A segment (or, `Reused`, a connect()) ended TIME-WAIT socket `id`; the id is free.
     TimeWaitEnded {
         id: TimeWaitId,
         tag: T,
@@ -239,6 +262,9 @@ struct ConnSocket<A, T> {
     syn_queue: Option<ListenerId>,
     /// Its SYN-ACK has not timed out yet (a young entry of the SYN queue).
     young: bool,
+    /// It entered TIME-WAIT with the host's TIME-WAIT table full (`max_tw_buckets`): it is
+    /// reported CLOSED and forgotten when settled.
+    overflow: bool,
 }
 
 /// A connection in TIME-WAIT: only what TIME-WAIT needs.
@@ -281,8 +307,14 @@ pub struct Stack<A: Address, T: Copy + Default> {
     conns: Slab<ConnSocket<A, T>>,
     time_waits: Slab<TimeWaitSocket<A, T>>,
     demux: FxHashMap<Key<A>, SocketId>,
+    /// Sockets towards each (remote address, remote port) whose local port lies in the
+    /// ephemeral range: when they fill it, connect() fails without trying every port.
+    in_range: FxHashMap<(A, u16), u32>,
     listeners: Vec<ListenSocket>,
     listener_at: FxHashMap<u16, ListenerId>,
+    /// Peers proven alive (Linux's `tcp_peer_is_proven`): a connection with them measured a
+    /// round trip and closed in order.
+    proven: FxHashSet<A>,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<StackEvent<T>>,
 }
@@ -301,8 +333,10 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             conns: Slab::default(),
             time_waits: Slab::default(),
             demux: FxHashMap::default(),
+            in_range: FxHashMap::default(),
             listeners: Vec::new(),
             listener_at: FxHashMap::default(),
+            proven: FxHashSet::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -316,11 +350,40 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         self.local
     }
 
-    /// Listens on `port` with the stack's settings; the cookie secret is drawn from `rng` as
-    /// [`Listener::new`] draws it.
+    /// Listens on `port` with the stack's settings, with `SO_REUSEADDR` set; the cookie
+    /// secret is drawn from `rng` as [`Listener::new`] draws it. Only another listener on
+    /// the port stands in the way: see [`listen_with`](Self::listen_with).
     pub fn listen(&mut self, port: u16, rng: &mut ChaCha8Rng) -> Result<ListenerId, ListenError> {
+        self.listen_with(port, true, rng)
+    }
+
+    /// Binds `port` and listens on it, as `bind()` and `listen()` do, with `SO_REUSEADDR` set
+    /// or not (`reuse_addr`). Linux `inet_csk_get_port` → `inet_csk_bind_conflict`
+    /// (`inet_bind_conflict`): a socket already bound to the port conflicts unless both have
+    /// `SO_REUSEADDR` and it is not listening. Connections a listener of this port opened and
+    /// TIME-WAIT sockets of this port are taken to share the new listener's setting (they
+    /// belonged to the same server program, as after a restart); a connection this host
+    /// opened from the port conflicts either way (its socket never set `SO_REUSEADDR`).
+    pub fn listen_with(
+        &mut self,
+        port: u16,
+        reuse_addr: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<ListenerId, ListenError> {
         if self.listener_at.contains_key(&port) {
             return Err(ListenError::PortInUse(port));
+        }
+        let conflict = |passive: bool| !(reuse_addr && passive);
+        let held = self
+            .conns
+            .iter()
+            .any(|(_, s)| s.conn.local_port() == port && conflict(s.listener.is_some()))
+            || self
+                .time_waits
+                .iter()
+                .any(|(_, s)| s.tw.local_port() == port && conflict(true));
+        if held {
+            return Err(ListenError::PortHeld(port));
         }
         let id = ListenerId(self.listeners.len() as u32);
         self.listeners.push(ListenSocket {
@@ -331,9 +394,43 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         Ok(id)
     }
 
+    /// Closes listener `l`, as closing a listening socket does (Linux
+    /// `inet_csk_listen_stop`): its port answers SYNs as a closed port from now on, and the
+    /// connections it opened that the application has not accepted are aborted — a RST from
+    /// those waiting in the accept queue (`inet_child_forget` → `tcp_disconnect`), and from
+    /// the half-open ones too (Linux drops those silently and resets the peer's ACK when it
+    /// comes). Their ids are returned, to be drained and settled; connections already
+    /// accepted are the application's to close. The listener keeps its id and counters.
+    pub fn close_listener(&mut self, now: Time, l: ListenerId) -> Vec<ConnId> {
+        let port = self.listeners[l.index()].inner.port();
+        if self.listener_at.get(&port) == Some(&l) {
+            self.listener_at.remove(&port);
+        }
+        let mut left = Vec::new();
+        while let Some((id, generation)) = self.listeners[l.index()].accept_queue.pop_front() {
+            self.listeners[l.index()].inner.accepted();
+            if self.conns.get(id.0).is_some() && self.conns.generation(id.0) == generation {
+                left.push(id);
+            }
+        }
+        left.extend(
+            self.conns
+                .iter()
+                .filter(|(_, s)| s.syn_queue == Some(l))
+                .map(|(i, _)| ConnId(i)),
+        );
+        for &id in &left {
+            self.conns.get_mut(id.0).expect(LIVE).conn.abort(now);
+        }
+        left
+    }
+
     /// Active open towards `remote:remote_port` (RFC 9293 §3.10.1) from a free ephemeral
     /// port, with an ISS from the stack's generator. The SYN is on
-    /// [`poll_conn_transmit`](Self::poll_conn_transmit).
+    /// [`poll_conn_transmit`](Self::poll_conn_transmit). A port held in TIME-WAIT is taken
+    /// over when `tw_reuse` allows it: the TIME-WAIT socket ends first (its
+    /// [`StackEvent::TimeWaitEnded`] is on [`poll_event`](Self::poll_event)), and the ISS
+    /// continues its sequence space.
     pub fn connect(
         &mut self,
         now: Time,
@@ -341,20 +438,37 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         remote_port: u16,
         tag: T,
     ) -> Result<ConnId, ConnectError> {
-        let local_port = self
-            .ephemeral_port(remote, remote_port)
+        let (local_port, reuse_isn) = self
+            .ephemeral_port(now, remote, remote_port)
             .ok_or(ConnectError::NoFreePort)?;
-        let iss = self
-            .isn
-            .next(now, self.tuple(local_port, remote, remote_port));
+        let iss = match reuse_isn {
+            Some(iss) => iss,
+            None => self
+                .isn
+                .next(now, self.tuple(local_port, remote, remote_port)),
+        };
         let conn = Connection::connect(now, &self.config, local_port, remote_port, iss);
         Ok(self.insert(conn, remote, tag, None))
     }
 
-    /// The next free local port towards `remote:remote_port`: tried in order from the
-    /// cursor, which moves on after every try.
-    fn ephemeral_port(&mut self, remote: A, remote_port: u16) -> Option<u16> {
+    /// The next usable local port towards `remote:remote_port`, tried in order from the
+    /// cursor, which moves on after every try (Linux `__inet_hash_connect`): a port whose
+    /// 4-tuple has no socket, or whose TIME-WAIT socket `tw_reuse` may take over
+    /// (`__inet_check_established` asking `tcp_twsk_unique`) — then the socket is ended
+    /// and the ISS it gives comes along.
+    fn ephemeral_port(
+        &mut self,
+        now: Time,
+        remote: A,
+        remote_port: u16,
+    ) -> Option<(u16, Option<Seq>)> {
         let range = self.config.ephemeral_ports;
+        let reuse = self.config.tw_reuse.between_hosts();
+        let taken = self.in_range.get(&(remote, remote_port)).copied();
+        if !reuse && taken.is_some_and(|n| n >= range.len()) {
+            // Every port is taken: trying each would bring the cursor back where it is.
+            return None;
+        }
         for _ in 0..range.len() {
             let port = self.next_port;
             self.next_port = if port >= range.last {
@@ -362,8 +476,17 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             } else {
                 port + 1
             };
-            if !self.demux.contains_key(&(port, remote, remote_port)) {
-                return Some(port);
+            match self.demux.get(&(port, remote, remote_port)) {
+                None => return Some((port, None)),
+                Some(&SocketId::TimeWait(tw)) if reuse => {
+                    let t = &self.time_waits.get(tw.0).expect(LIVE_TIME_WAIT).tw;
+                    if t.reusable(now, self.config.tw_reuse_delay) {
+                        let iss = t.reuse_isn();
+                        self.end_time_wait(tw, TimeWaitEnd::Reused);
+                        return Some((port, Some(iss)));
+                    }
+                }
+                Some(_) => {}
             }
         }
         None
@@ -386,9 +509,32 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             listener,
             syn_queue: None,
             young: true,
+            overflow: false,
         }));
-        self.demux.insert(key, SocketId::Conn(id));
+        self.demux_insert(key, SocketId::Conn(id));
         id
+    }
+
+    /// Files a socket under its 4-tuple (replacing the one there, if any).
+    fn demux_insert(&mut self, key: Key<A>, socket: SocketId) {
+        let new = self.demux.insert(key, socket).is_none();
+        if new && self.config.ephemeral_ports.contains(key.0) {
+            *self.in_range.entry((key.1, key.2)).or_default() += 1;
+        }
+    }
+
+    /// Forgets the socket of a 4-tuple.
+    fn demux_remove(&mut self, key: Key<A>) {
+        let had = self.demux.remove(&key).is_some();
+        if had && self.config.ephemeral_ports.contains(key.0) {
+            let dest = (key.1, key.2);
+            match self.in_range.get_mut(&dest) {
+                Some(n) if *n > 1 => *n -= 1,
+                _ => {
+                    self.in_range.remove(&dest);
+                }
+            }
+        }
     }
 
     /// The 4-tuple as the ISN generator and the cookies hash it.

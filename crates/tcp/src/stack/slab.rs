@@ -37,6 +37,12 @@ impl<V> Slab<V> {
         }
     }
 
+    /// How many slots hold a value.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
     /// Drops the value of slot `i` (which must hold one) where it lies, and frees the slot:
     /// a connection is large, and need not be moved out to be forgotten.
     pub(super) fn free(&mut self, i: u32) {

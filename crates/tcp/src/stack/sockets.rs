@@ -6,7 +6,7 @@ use super::{
     Accept, Address, ConnId, ListenerId, Settled, SocketId, Stack, TimeWaitId, TimeWaitSocket,
     TimeWaitTimeout, Transmit, LIVE, LIVE_TIME_WAIT,
 };
-use crate::connection::Event;
+use crate::connection::{Event, Stats};
 use crate::state::State;
 
 impl<A: Address, T: Copy + Default> Stack<A, T> {
@@ -14,11 +14,39 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     /// Leaving SYN-RECEIVED, a connection opened by a listener leaves its SYN queue; if it
     /// became ESTABLISHED it joins that listener's accept queue (see
     /// [`listener_of`](Self::listener_of) and [`accept`](Self::accept)) as this event is
-    /// returned.
+    /// returned. Entering TIME-WAIT, or CLOSED from LAST-ACK, with a round trip measured, it
+    /// proves its peer alive (Linux `tcp_update_metrics`, read by `tcp_peer_is_proven`).
+    /// Entering TIME-WAIT while the host holds `max_tw_buckets` TIME-WAIT sockets, it moves
+    /// to CLOSED instead (Linux `tcp_time_wait` → `tcp_done`), and [`settle`](Self::settle)
+    /// forgets it.
     #[inline]
     pub fn poll_conn_event(&mut self, id: ConnId) -> Option<Event> {
+        let full = self.time_wait_full();
         let s = self.conns.get_mut(id.0).expect(LIVE);
-        let event = s.conn.poll_event()?;
+        let mut event = s.conn.poll_event()?;
+        if let Event::StateChanged {
+            from,
+            to: State::TimeWait,
+        } = event
+        {
+            if full {
+                s.overflow = true;
+                event = Event::StateChanged {
+                    from,
+                    to: State::Closed,
+                };
+            }
+        }
+        if let Event::StateChanged {
+            from,
+            to: to @ (State::TimeWait | State::Closed),
+        } = event
+        {
+            let orderly = to == State::TimeWait || from == State::LastAck;
+            if orderly && s.conn.srtt().is_some() {
+                self.proven.insert(s.remote);
+            }
+        }
         if let Event::StateChanged {
             from: State::SynReceived,
             to,
@@ -52,11 +80,19 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
 
     /// After the caller drained a connection's events and segments: keep it, shrink it into
     /// a TIME-WAIT socket (its tag moves along), or forget it once CLOSED (a connection still
-    /// in a SYN queue leaves it, as a failed handshake).
+    /// in a SYN queue leaves it, as a failed handshake). A connection that entered TIME-WAIT
+    /// with the TIME-WAIT table full is forgotten instead.
     pub fn settle(&mut self, id: ConnId) -> Settled<T> {
         let conn = &self.conns.get(id.0).expect(LIVE).conn;
         match conn.state() {
-            State::Closed => self.forget(id),
+            State::Closed => {
+                let (tag, stats) = self.forget(id);
+                Settled::Closed { tag, stats }
+            }
+            State::TimeWait if self.conns.get(id.0).expect(LIVE).overflow => {
+                let (tag, stats) = self.forget(id);
+                Settled::TimeWaitOverflow { tag, stats }
+            }
             State::TimeWait if conn.can_shrink() => self.shrink(id),
             // Not drained, if in TIME-WAIT: it stays a connection until settled again.
             _ => Settled::Open {
@@ -65,7 +101,16 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         }
     }
 
-    fn forget(&mut self, id: ConnId) -> Settled<T> {
+    /// The host holds `max_tw_buckets` TIME-WAIT sockets (Linux `inet_twsk_alloc`: the
+    /// death row's count has reached `sysctl_max_tw_buckets`).
+    pub fn time_wait_full(&self) -> bool {
+        self.config
+            .max_tw_buckets
+            .is_some_and(|max| self.time_waits.len() >= max as usize)
+    }
+
+    /// Drops a connection: its tag and counters.
+    fn forget(&mut self, id: ConnId) -> (T, Stats) {
         let s = self.conns.get(id.0).expect(LIVE);
         let (syn_queue, tag, stats) = (s.syn_queue, s.tag, s.conn.stats());
         let young = s.young;
@@ -76,8 +121,8 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 .inner
                 .half_open_ended(false, young);
         }
-        self.demux.remove(&key);
-        Settled::Closed { tag, stats }
+        self.demux_remove(key);
+        (tag, stats)
     }
 
     fn shrink(&mut self, id: ConnId) -> Settled<T> {
@@ -88,7 +133,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         self.conns.free(id.0);
         let deadline = tw.deadline();
         let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket { tw, remote, tag }));
-        self.demux.insert(key, SocketId::TimeWait(tw_id));
+        self.demux_insert(key, SocketId::TimeWait(tw_id));
         Settled::TimeWait {
             id: tw_id,
             deadline,
@@ -126,8 +171,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             return TimeWaitTimeout::Later(s.tw.deadline());
         }
         let s = self.time_waits.remove(id.0);
-        self.demux
-            .remove(&(s.tw.local_port(), s.remote, s.tw.remote_port()));
+        self.demux_remove((s.tw.local_port(), s.remote, s.tw.remote_port()));
         TimeWaitTimeout::Expired {
             tag: s.tag,
             stats: s.tw.stats(),

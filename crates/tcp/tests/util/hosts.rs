@@ -149,6 +149,8 @@ impl Hosts {
         let (now, tag) = (self.now, self.next_tag);
         let id = self.client.connect(now, SERVER, port, tag)?;
         self.next_tag += 1;
+        // A TIME-WAIT socket whose port the connect took over (`tw_reuse`) ended.
+        self.drain_stack(Host::Client);
         self.pump(Host::Client, id);
         Ok(id)
     }
@@ -158,6 +160,16 @@ impl Hosts {
         let now = self.now;
         f(self.stack(h).connection_mut(id), now);
         self.pump(h, id);
+    }
+
+    /// The server closes listener `l` now; the connections it aborts send their RSTs.
+    pub fn close_listener(&mut self, l: ListenerId) -> Vec<ConnId> {
+        let now = self.now;
+        let left = self.server.close_listener(now, l);
+        for &id in &left {
+            self.pump(Host::Server, id);
+        }
+        left
     }
 
     /// Puts a hand-made segment from address `from` on the wire to host `to` now.
@@ -361,7 +373,9 @@ impl Hosts {
                 self.arm(h, Wake::Conn(id), None);
                 self.arm(h, Wake::TimeWait(tw), Some(deadline));
             }
-            Settled::Closed { .. } => self.arm(h, Wake::Conn(id), None),
+            Settled::Closed { .. } | Settled::TimeWaitOverflow { .. } => {
+                self.arm(h, Wake::Conn(id), None)
+            }
         }
     }
 

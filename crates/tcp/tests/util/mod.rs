@@ -15,7 +15,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 use synack_tcp::config::Config;
-use synack_tcp::{Connection, Event, FourTuple, Listener, Segment, Seq, State, SynDecision};
+use synack_tcp::{
+    Connection, Event, FourTuple, Listener, Segment, Seq, State, SynContext, SynDecision,
+};
 
 pub const CLIENT_PORT: u16 = 40000;
 pub const SERVER_PORT: u16 = 80;
@@ -376,13 +378,13 @@ impl Pair {
         };
         let listener = self.listener.as_mut().expect("checked by the caller");
         if seg.flags.syn() && !seg.flags.ack() {
-            match listener.on_syn(self.now, tuple, seg) {
+            match listener.on_syn(self.now, tuple, seg, SynContext::default()) {
                 SynDecision::Open => {
                     let (cfg, isn) = (&self.server_config, self.server_isn);
                     self.server = Connection::accept(self.now, cfg, SERVER_PORT, seg, isn).ok();
                 }
                 SynDecision::Cookie(synack) => self.transmit(Side::Server, synack),
-                SynDecision::Drop => {}
+                SynDecision::Drop(_) => {}
             }
         } else {
             self.server = listener.on_ack(self.now, tuple, seg);

@@ -59,6 +59,7 @@ impl Client {
                 };
                 (at < Time::ZERO + stop).then_some(at)
             }
+            AppKind::Pool { .. } => unreachable!("a pool is a workload of its own"),
         }
     }
 }

@@ -8,7 +8,9 @@
 
 mod client;
 mod flood;
+mod pool;
 mod probe;
+mod restart;
 mod script;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -21,14 +23,18 @@ use crate::ids::{Addr, HostId};
 
 pub(crate) use client::Client;
 pub(crate) use flood::Flood;
+pub(crate) use pool::Pool;
 pub(crate) use probe::Probe;
+pub(crate) use restart::Restart;
 pub(crate) use script::Script;
 
 pub(crate) enum Workload {
     Probe(Probe),
     Client(Client),
+    Pool(Pool),
     Flood(Flood),
     Script(Script),
+    Restart(Restart),
 }
 
 /// What a workload does when its time comes.
@@ -40,6 +46,16 @@ pub(crate) enum Action {
     Segment { from: Addr, to: Addr, seg: Segment },
     /// The client application opens its next connection.
     Connect,
+    /// A pool opens its connections.
+    OpenPool,
+    /// A request arrives at a pool.
+    Request,
+    /// A pool's arrivals have stopped: its idle connections close.
+    ClosePool,
+    /// A `restart` workload's server application exits.
+    ServerExit,
+    /// A `restart` workload's new server process binds and listens.
+    ServerStart,
 }
 
 /// What building the workloads of a run needs.
@@ -58,6 +74,9 @@ impl Workload {
                 let channel = setup.routes[&(p.from as u32, p.to as u32)];
                 Workload::Probe(Probe::new(p, channel, setup.run_seed))
             }
+            WorkloadSpec::App(a) if a.kind.persistent() => {
+                Workload::Pool(Pool::new(a, setup.run_seed))
+            }
             WorkloadSpec::App(a) => Workload::Client(Client::new(a, setup.run_seed)),
             WorkloadSpec::Flood(f) => {
                 let number = setup.floods;
@@ -65,6 +84,7 @@ impl Workload {
                 Workload::Flood(Flood::new(f, number, setup.run_seed))
             }
             WorkloadSpec::Script(s) => Workload::Script(Script::new(s)),
+            WorkloadSpec::Restart(r) => Workload::Restart(Restart::new(r, setup.run_seed)),
         }
     }
 
@@ -73,8 +93,10 @@ impl Workload {
         match self {
             Workload::Probe(p) => p.first().into_iter().collect(),
             Workload::Client(c) => c.first(duration).into_iter().collect(),
+            Workload::Pool(p) => p.first(duration).into_iter().collect(),
             Workload::Flood(f) => f.first().into_iter().collect(),
             Workload::Script(s) => s.first(duration),
+            Workload::Restart(r) => r.first().into_iter().collect(),
         }
     }
 
@@ -84,8 +106,10 @@ impl Workload {
         match self {
             Workload::Probe(p) => p.fire(now),
             Workload::Client(c) => c.fire(now),
+            Workload::Pool(p) => p.fire(now),
             Workload::Flood(f) => f.fire(now),
             Workload::Script(s) => (s.fire(step), None),
+            Workload::Restart(r) => r.fire(now),
         }
     }
 
@@ -93,6 +117,7 @@ impl Workload {
     pub fn app(&self) -> &AppSpec {
         match self {
             Workload::Client(c) => &c.spec,
+            Workload::Pool(p) => &p.spec,
             _ => unreachable!("only TCP workloads own connections"),
         }
     }
@@ -106,8 +131,15 @@ impl Workload {
     }
 }
 
-/// The workloads' contributions to a run's metrics.
-pub(crate) fn summarize(workloads: &mut [Workload], m: &mut Metrics) {
+/// The workloads' contributions to a run that ends at `end` to its metrics.
+pub(crate) fn summarize(workloads: &mut [Workload], end: Time, m: &mut Metrics) {
+    for w in workloads.iter_mut() {
+        if let Workload::Restart(r) = w {
+            r.end(end);
+            m.bind_failures += r.bind_failures;
+            m.restart_downtime_s += r.downtime.as_secs_f64();
+        }
+    }
     probe::summarize(
         workloads.iter_mut().filter_map(|w| match w {
             Workload::Probe(p) => Some(p),

@@ -1137,7 +1137,7 @@ fn profiles_match_design() {
     assert_eq!(l.delayed_ack, Some(Duration::from_millis(40)));
     assert_eq!(l.congestion, Congestion::Cubic);
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
-    assert_eq!(l.isn, Isn::Random);
+    assert_eq!(l.isn, Isn::Linux);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));
     assert!(l.syn_cookies);
     assert!(!l.rfc1337);

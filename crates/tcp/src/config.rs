@@ -208,16 +208,24 @@ impl fmt::Display for RttEstimation {
     }
 }
 
-/// How initial sequence numbers are chosen.
+/// How initial sequence numbers are chosen. `linux` and `clock` are both RFC 6528's
+/// M + F(4-tuple, key): across 4-tuples the hash F makes ISNs look random, but successive
+/// incarnations of one 4-tuple get ISNs that grow with the clock M, which is what lets a
+/// server's TIME-WAIT accept a reused client port (RFC 1122 §4.2.2.13, RFC 6191).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Isn {
-    /// Uniformly random, from the host's seeded ISN stream (Linux in effect: RFC 6528's
-    /// hash term dominates the clock term across connections).
-    Random,
-    /// RFC 6528 / RFC 9293 §3.4.1: a 4 µs clock plus a keyed hash of the 4-tuple, so
-    /// successive incarnations of one 4-tuple get increasing ISNs.
+    /// Linux (`secure_tcp_seq`, net/core/secure_seq.c): a keyed hash of the 4-tuple plus
+    /// `seq_scale`, the clock in nanoseconds shifted right by 6 — a 64 ns tick, so the
+    /// clock term wraps every 2³²·64 ns ≈ 275 s.
+    Linux,
+    /// RFC 6528 / RFC 9293 §3.4.1: a keyed hash of the 4-tuple plus a 4 µs clock (wrapping
+    /// every ≈ 4.8 h).
     Clock,
+    /// Uniformly random, from the host's seeded ISN stream: no clock, so a new incarnation
+    /// of a 4-tuple lies beyond the old one's sequence numbers only half the time. An
+    /// ablation; no common stack does this.
+    Random,
     /// Always 0: the ablation that lets old duplicates fall inside a new window.
     Zero,
 }
@@ -226,6 +234,7 @@ impl Isn {
     /// The name used in experiment files.
     pub fn as_str(self) -> &'static str {
         match self {
+            Isn::Linux => "linux",
             Isn::Random => "random",
             Isn::Clock => "clock",
             Isn::Zero => "zero",
@@ -502,8 +511,8 @@ pub struct Config {
 
     /// How initial sequence numbers are chosen.
     ///
-    /// Linux: random (`secure_tcp_seq`: a keyed hash that looks random across 4-tuples);
-    /// RFC 6528 (and RFC 9293 §3.4.1): clock.
+    /// Linux: linux (`secure_tcp_seq`: a keyed hash of the 4-tuple plus a 64 ns clock);
+    /// RFC 6528 (and RFC 9293 §3.4.1): clock (the same with a 4 µs clock).
     pub isn: Isn,
 
     /// SYN queue limit per listener: half-open connections (SYN-RECEIVED) kept at once.
@@ -571,7 +580,7 @@ impl Config {
             cwnd_growth: CwndGrowth::PerSegmentAcked,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
-            isn: Isn::Random,
+            isn: Isn::Linux,
             backlog: 128,
             accept_queue: 128,
             syn_cookies: true,
@@ -799,6 +808,7 @@ mod tests {
         assert_eq!(v["cwnd_growth"], "per-ack");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
+        assert_eq!(v["isn"], "linux");
         let cubic = Config {
             congestion: Congestion::Cubic,
             ..Config::linux()

@@ -9,7 +9,7 @@ use common::{BASE, BULK};
 use proptest::prelude::*;
 use synack_experiment::config::*;
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange};
+use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange, Rules};
 
 fn parse_err(text: &str) -> ConfigError {
     match Experiment::parse(text, "x.toml") {
@@ -340,6 +340,14 @@ fn bad_files() {
             vec![
                 "x.toml:15:13: `tcp.handshake`: unknown value \"three\"; expected one of: \
                  \"three-way\", \"two-way\"",
+            ],
+        ),
+        (
+            "unknown rule set",
+            base("\n[tcp]\nsyn_received_rules = \"rfc793\"\n"),
+            vec![
+                "x.toml:15:22: `tcp.syn_received_rules`: unknown value \"rfc793\"; expected one \
+                 of: \"rfc9293\", \"linux\"",
             ],
         ),
         (
@@ -1138,6 +1146,7 @@ fn profiles_match_design() {
     assert_eq!(l.congestion, Congestion::Cubic);
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(l.isn, Isn::Linux);
+    assert_eq!(l.syn_received_rules, Rules::Linux);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));
     assert!(l.syn_cookies);
     assert!(!l.rfc1337);
@@ -1165,6 +1174,7 @@ fn profiles_match_design() {
     assert_eq!(r.congestion, Congestion::NewReno);
     assert_eq!((r.send_buffer, r.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(r.isn, Isn::Clock);
+    assert_eq!(r.syn_received_rules, Rules::Rfc9293);
     assert_eq!((r.backlog, r.accept_queue), (128, 128));
     assert!(!r.syn_cookies);
     assert!(r.rfc1337);

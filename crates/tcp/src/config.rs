@@ -248,6 +248,32 @@ impl fmt::Display for Isn {
     }
 }
 
+/// Whose rules a part of segment arrival follows, where Linux departs from the RFCs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rules {
+    /// RFC 9293 §3.10.7.4, with RFC 5961's checks of RSTs and SYNs and RFC 7323's PAWS.
+    Rfc9293,
+    /// Linux's, from `net/ipv4/tcp_minisocks.c`: each field that takes this says which.
+    Linux,
+}
+
+impl Rules {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rules::Rfc9293 => "rfc9293",
+            Rules::Linux => "linux",
+        }
+    }
+}
+
+impl fmt::Display for Rules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An inclusive range of ephemeral (client) ports, written `"32768-60999"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PortRange {
@@ -445,6 +471,24 @@ pub struct Config {
     /// Linux: true; RFC: false (every half-open connection gets `synack_retries`).
     pub syn_queue_pruning: bool,
 
+    /// How a half-open connection of a listener (SYN-RECEIVED after a passive open)
+    /// answers a SYN, a RST and a segment outside its window.
+    ///
+    /// Linux: linux (`tcp_check_req`). The peer's SYN again (the same sequence number, no
+    /// ACK) draws the SYN-ACK again and restarts the SYN-ACK timer at the current timeout
+    /// (`inet_rtx_syn_ack`; only timeouts count towards `synack_retries`, so a peer that
+    /// keeps retransmitting its SYN keeps the half-open connection alive); an ACK of
+    /// anything but our SYN draws <SEQ=SEG.ACK><CTL=RST>; a segment outside the window, an
+    /// ACK <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>; those answers at most once per 500 ms
+    /// (`tcp_oow_rate_limited`, `tcp_invalid_ratelimit`). A RST in the window, or another
+    /// SYN in it (answered by a RST), ends the half-open connection.
+    ///
+    /// RFC: rfc9293 (§3.10.7.4). The peer's SYN again lies before the window: an ACK
+    /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> answers it, and the SYN-ACK's own timer resends
+    /// the SYN-ACK; a RST in the window draws a challenge ACK unless exact (RFC 5961 §3.2);
+    /// a SYN in the window returns the connection to LISTEN (it ends, unanswered).
+    pub syn_received_rules: Rules,
+
     /// Extra SYN retransmissions sent at `initial_rto` intervals, before exponential backoff
     /// starts; on top of `syn_retries`.
     ///
@@ -572,6 +616,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_queue_pruning: true,
+            syn_received_rules: Rules::Linux,
             syn_linear_timeouts: 4,
             init_cwnd: Some(10),
             delayed_ack: Some(Duration::from_millis(40)),
@@ -611,6 +656,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_queue_pruning: false,
+            syn_received_rules: Rules::Rfc9293,
             syn_linear_timeouts: 0,
             init_cwnd: None,
             delayed_ack: Some(Duration::from_millis(200)),
@@ -805,10 +851,12 @@ mod tests {
         assert_eq!(v["handshake"], "three-way");
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
+        assert_eq!(v["syn_received_rules"], "rfc9293");
         assert_eq!(v["cwnd_growth"], "per-ack");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
         assert_eq!(v["isn"], "linux");
+        assert_eq!(v["syn_received_rules"], "linux");
         let cubic = Config {
             congestion: Congestion::Cubic,
             ..Config::linux()

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile, RttEstimation,
+    Config, Congestion, CwndGrowth, Handshake, Isn, PassiveClose, PortRange, Profile,
+    RttEstimation, Rules,
 };
 
 use super::units;
@@ -72,6 +73,8 @@ tcp_keys! {
     syn_retries: u32,
     synack_retries: u32,
     syn_queue_pruning: bool,
+    /// `"linux"` or `"rfc9293"`.
+    syn_received_rules: Rules,
     syn_linear_timeouts: u32,
     /// Segments, or `"rfc3390"`.
     init_cwnd: Option<u32> => "rfc3390_or_segments",

@@ -38,11 +38,11 @@
 //! - ACKs: RFC 1122's delayed ACKs, or with `quick_ack` Linux's policy (`acks.rs`).
 //! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
-//! - A SYN-ACK resent because the peer's SYN came again does not count towards
-//!   `synack_retries` (Linux's `inet_rtx_syn_ack` does count it).
-//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but challenge ACKs are not
-//!   rate-limited (§7) and old ACKs are not checked against MAX.SND.WND (§5): a scripted
-//!   blind attacker draws more challenge ACKs than Linux would send it.
+//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but the challenge ACKs of a
+//!   synchronized connection are not rate-limited (§7; Linux's `tcp_invalid_ratelimit` is
+//!   applied to a half-open connection's answers only, with `syn_received_rules =
+//!   "linux"`) and old ACKs are not checked against MAX.SND.WND (§5): a scripted blind
+//!   attacker draws more challenge ACKs than Linux would send it.
 //! - One flat set of send and receive variables for every state, rather than per-state
 //!   data: a TIME-WAIT connection is as large as an established one, until the caller
 //!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
@@ -233,6 +233,9 @@ pub struct Connection {
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
     /// pruning); else `synack_retries`.
     synack_limit: Option<u32>,
+    /// When the last answer to an out-of-window segment went out, for Linux's rate limit
+    /// ([`oow_rate_limited`]).
+    last_oow_ack: Option<Time>,
     stats: Stats,
 }
 
@@ -308,6 +311,7 @@ impl Connection {
             agreed: Agreed::default(),
             retries: 0,
             synack_limit: None,
+            last_oow_ack: None,
             stats: Stats::default(),
         }
     }

@@ -1147,6 +1147,7 @@ fn profiles_match_design() {
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(l.isn, Isn::Linux);
     assert_eq!(l.syn_received_rules, Rules::Linux);
+    assert_eq!(l.time_wait_rules, Rules::Linux);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));
     assert!(l.syn_cookies);
     assert!(!l.rfc1337);
@@ -1175,6 +1176,7 @@ fn profiles_match_design() {
     assert_eq!((r.send_buffer, r.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(r.isn, Isn::Clock);
     assert_eq!(r.syn_received_rules, Rules::Rfc9293);
+    assert_eq!(r.time_wait_rules, Rules::Rfc9293);
     assert_eq!((r.backlog, r.accept_queue), (128, 128));
     assert!(!r.syn_cookies);
     assert!(r.rfc1337);

@@ -241,7 +241,9 @@ fn a_slow_application_fills_the_accept_queue_and_the_last_ack_waits_for_room() {
 /// half of the server's segments again up to 3 s later. Without timestamps unless
 /// `timestamps`. Only the server's segments come again: old SYNs and ACKs delivered to the
 /// server again could replay a whole handshake, which zero ISNs let through even PAWS.
-/// TIME-WAIT is protected from RSTs (`rfc1337`), so that it lasts exactly 2·MSL.
+/// TIME-WAIT is RFC 9293's and protected from RSTs (`rfc1337`), so that it lasts exactly
+/// 2·MSL: Linux's restarts its timer whenever an old segment reaches it, a defence of its
+/// own that keeps the copies out longer.
 fn reincarnations(msl_ms: u64, time_wait: bool) -> Metrics {
     reincarnations_with(msl_ms, time_wait, false)
 }
@@ -253,7 +255,7 @@ fn reincarnations_with(msl_ms: u64, time_wait: bool, timestamps: bool) -> Metric
             "stale",
             "600s",
             &format!(
-                "profile = \"linux\"\nisn = \"zero\"\nmsl = \"{msl_ms}ms\"\ntime_wait = {time_wait}\ntimestamps = {timestamps}\nrfc1337 = true"
+                "profile = \"linux\"\nisn = \"zero\"\nmsl = \"{msl_ms}ms\"\ntime_wait = {time_wait}\ntimestamps = {timestamps}\nrfc1337 = true\ntime_wait_rules = \"rfc9293\""
             ),
         ),
         client_server(

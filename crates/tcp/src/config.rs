@@ -583,6 +583,23 @@ pub struct Config {
     /// Linux: false (`net.ipv4.tcp_rfc1337 = 0`); RFC 1337 §3 recommends ignoring it: true.
     pub rfc1337: bool,
 
+    /// How TIME-WAIT answers the segments that reach it.
+    ///
+    /// Linux: linux (`tcp_timewait_state_process`). A bare segment (no data, SYN or FIN) at
+    /// RCV.NXT is taken silently: an exact RST ends TIME-WAIT (unless `rfc1337`), anything
+    /// else restarts the 2·MSL timer. Every other segment is outside the window: a new SYN
+    /// may reopen the 4-tuple; a RST is dropped (no challenge ACK, so an inexact RST cannot
+    /// draw the exact one that would end TIME-WAIT); the rest draws an ACK, at most once per
+    /// 500 ms unless it carries data or a FIN (`tcp_oow_rate_limited`), and restarts the
+    /// timer if it carries an ACK or fails PAWS. PAWS rejects an old RST too while TS.Recent
+    /// is under 60 s old (`tcp_paws_reject`, TCP_PAWS_MSL).
+    ///
+    /// RFC: rfc9293 (§3.10.7.4 with RFC 5961 and RFC 7323). An unacceptable segment draws an
+    /// ACK; in the window, a RST that is not exact draws a challenge ACK (RFC 5961 §3.2), an
+    /// exact one ends TIME-WAIT (unless `rfc1337`); a SYN that may not reopen the 4-tuple
+    /// draws a challenge ACK (RFC 5961 §4.2); only the peer's FIN again restarts the timer.
+    pub time_wait_rules: Rules,
+
     /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
     /// files) waits for the peer's FIN forever.
     ///
@@ -630,6 +647,7 @@ impl Config {
             accept_queue: 128,
             syn_cookies: true,
             rfc1337: false,
+            time_wait_rules: Rules::Linux,
             fin_timeout: Some(Duration::from_secs(60)),
             ephemeral_ports: PortRange {
                 first: 32768,
@@ -670,6 +688,7 @@ impl Config {
             accept_queue: 128,
             syn_cookies: false,
             rfc1337: true,
+            time_wait_rules: Rules::Rfc9293,
             fin_timeout: None,
             ephemeral_ports: PortRange {
                 first: 49152,
@@ -852,11 +871,13 @@ mod tests {
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
         assert_eq!(v["syn_received_rules"], "rfc9293");
+        assert_eq!(v["time_wait_rules"], "rfc9293");
         assert_eq!(v["cwnd_growth"], "per-ack");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
         assert_eq!(v["isn"], "linux");
         assert_eq!(v["syn_received_rules"], "linux");
+        assert_eq!(v["time_wait_rules"], "linux");
         let cubic = Config {
             congestion: Congestion::Cubic,
             ..Config::linux()

@@ -90,6 +90,8 @@ tcp_keys! {
     accept_queue: u32,
     syn_cookies: bool,
     rfc1337: bool,
+    /// `"linux"` or `"rfc9293"`.
+    time_wait_rules: Rules,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
     /// `"FIRST-LAST"`.

@@ -33,9 +33,14 @@ impl Connection {
     fn on_segment_time_wait(&mut self, now: Time, seg: &Segment) {
         let mut tw = self.time_wait().expect("TIME-WAIT runs its 2·MSL timer");
         let action = tw.handle_segment(now, seg);
-        // The ACK sent, if any, is counted in the `TimeWait`'s counters.
+        // The ACK sent, if any, is counted in the `TimeWait`'s counters; TS.Recent and the
+        // rate limit's clock come back too.
         self.stats = tw.stats();
         self.timers.set(Timer::TimeWait, tw.deadline());
+        self.last_oow_ack = tw.last_oow_ack();
+        if let Some((recent, stamp)) = tw.ts_recent() {
+            (self.agreed.ts_recent, self.agreed.ts_recent_stamp) = (recent, stamp);
+        }
         match action {
             TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => self.out.push_back(ack),
             TimeWaitAction::Reopen => self.emit_control(tw.ack_segment(now)),
@@ -79,7 +84,7 @@ impl Connection {
         if !seg.flags.syn() {
             return;
         }
-        self.take_peer_syn(seg);
+        self.take_peer_syn(now, seg);
         if ack_ok {
             self.set_window(seg);
             self.on_new_ack(now, seg, 0);
@@ -114,7 +119,8 @@ impl Connection {
         if !self.check_sequence(seg) {
             return;
         }
-        self.agreed.update_ts_recent(seg, self.rcv.last_ack_sent);
+        self.agreed
+            .update_ts_recent(now, seg, self.rcv.last_ack_sent);
         if seg.flags.rst() {
             return self.check_rst(seg);
         }
@@ -604,19 +610,22 @@ fn linux_in_window(seg: &Segment, start: Seq, end: Seq) -> bool {
 
 /// Linux's answers to segments that are not acceptable in a half-open connection or in
 /// TIME-WAIT go out at most once per `tcp_invalid_ratelimit` (500 ms by default).
-const OOW_ACK_INTERVAL: Duration = Duration::from_millis(500);
+const OOW_ACK_INTERVAL_MS: i32 = 500;
 
 /// Linux `tcp_oow_rate_limited`: whether the answer to `seg` must be skipped because the
-/// last went out (at `last`) less than 500 ms ago; if not, `last` becomes `now`. Data and
-/// FINs without a SYN are always answered ("not likely part of an ACK loop").
-fn oow_rate_limited(last: &mut Option<Time>, now: Time, seg: &Segment) -> bool {
+/// last went out (at `last`, in milliseconds of the clock: Linux's `tcp_jiffies32` at
+/// HZ = 1000) less than 500 ms ago; if not, `last` becomes now. Data and FINs without a SYN
+/// are always answered ("not likely part of an ACK loop").
+pub(crate) fn oow_rate_limited(last: &mut Option<u32>, now: Time, seg: &Segment) -> bool {
     if seg.seq_len() > 0 && !seg.flags.syn() {
         return false;
     }
-    if last.is_some_and(|at| now - at < OOW_ACK_INTERVAL) {
+    let now_ms = (now.as_nanos() / 1_000_000) as u32;
+    let elapsed = |at: u32| now_ms.wrapping_sub(at) as i32;
+    if last.is_some_and(|at| (0..OOW_ACK_INTERVAL_MS).contains(&elapsed(at))) {
         return true;
     }
-    *last = Some(now);
+    *last = Some(now_ms);
     false
 }
 

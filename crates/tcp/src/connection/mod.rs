@@ -40,9 +40,10 @@
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
 //! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but the challenge ACKs of a
 //!   synchronized connection are not rate-limited (§7; Linux's `tcp_invalid_ratelimit` is
-//!   applied to a half-open connection's answers only, with `syn_received_rules =
-//!   "linux"`) and old ACKs are not checked against MAX.SND.WND (§5): a scripted blind
-//!   attacker draws more challenge ACKs than Linux would send it.
+//!   applied to the answers of a half-open connection and of TIME-WAIT only, with
+//!   `syn_received_rules` and `time_wait_rules = "linux"`) and old ACKs are not checked
+//!   against MAX.SND.WND (§5): a scripted blind attacker draws more challenge ACKs than
+//!   Linux would send it.
 //! - One flat set of send and receive variables for every state, rather than per-state
 //!   data: a TIME-WAIT connection is as large as an established one, until the caller
 //!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
@@ -55,10 +56,10 @@ mod output;
 mod recovery;
 mod timeout;
 
-pub(crate) use options::{paws_rejects, ts_before};
+pub(crate) use options::{paws_rejects, stamp_seconds, ts_before};
 pub use options::{syn_window, ts_clock, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
 
-pub(crate) use input::acceptable;
+pub(crate) use input::{acceptable, oow_rate_limited};
 
 use std::collections::VecDeque;
 
@@ -233,9 +234,9 @@ pub struct Connection {
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
     /// pruning); else `synack_retries`.
     synack_limit: Option<u32>,
-    /// When the last answer to an out-of-window segment went out, for Linux's rate limit
-    /// ([`oow_rate_limited`]).
-    last_oow_ack: Option<Time>,
+    /// When the last answer to an out-of-window segment went out (milliseconds), for
+    /// Linux's rate limit ([`oow_rate_limited`]): in SYN-RECEIVED, then in TIME-WAIT.
+    last_oow_ack: Option<u32>,
     stats: Stats,
 }
 
@@ -347,7 +348,7 @@ impl Connection {
         let mut c = Connection::new(config, local_port, syn.src_port, iss);
         c.state = State::Listen;
         c.passive = true;
-        c.take_peer_syn(syn);
+        c.take_peer_syn(now, syn);
         c.set_window(syn);
         c.set_state(State::SynReceived);
         c.send_syn(now);
@@ -385,7 +386,7 @@ impl Connection {
             },
             ..*ack
         };
-        c.take_peer_syn(&syn);
+        c.take_peer_syn(now, &syn);
         c.rcv.last_ack_sent = c.rcv.nxt;
         c.set_window(ack);
         c.establish();
@@ -594,17 +595,24 @@ impl Connection {
                 self.snd.max,
                 (self.rcv.nxt, self.rcv.wnd, self.agreed.rcv_wscale),
                 (deadline, self.config.time_wait_len()),
-                self.config.rfc1337,
-                self.agreed.timestamps.then_some(self.agreed.ts_recent),
+                (
+                    self.config.time_wait_rules,
+                    self.config.rfc1337,
+                    self.last_oow_ack,
+                ),
+                (
+                    self.agreed.timestamps.then_some(self.agreed.ts_recent),
+                    self.agreed.ts_recent_stamp,
+                ),
                 self.stats,
             )
         })
     }
 
     /// An ISN above every sequence number this connection used: Linux takes
-    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
+    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT (1 should that be 0).
     pub fn successor_isn(&self) -> Seq {
-        self.snd.max + 65_537
+        crate::time_wait::tw_isn(self.snd.max)
     }
 
     /// How many more bytes [`send`](Self::send) would take.
@@ -656,10 +664,10 @@ impl Connection {
     /// options both ends offered. With timestamps every segment's payload is 12 bytes
     /// shorter (Linux `tcp_sync_mss`), and the receive window is what the agreed shift lets
     /// the 16-bit field express.
-    fn take_peer_syn(&mut self, syn: &Segment) {
+    fn take_peer_syn(&mut self, now: Time, syn: &Segment) {
         self.rcv.irs = syn.seq;
         self.rcv.nxt = syn.seq + 1;
-        self.agreed.take_peer_syn(&self.config, &syn.opts);
+        self.agreed.take_peer_syn(now, &self.config, &syn.opts);
         let peer_mss = syn.opts.mss.map_or(DEFAULT_MSS, u32::from);
         let options = if self.agreed.timestamps {
             TIMESTAMPS_LEN

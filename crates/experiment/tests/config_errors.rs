@@ -9,7 +9,7 @@ use common::{BASE, BULK};
 use proptest::prelude::*;
 use synack_experiment::config::*;
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange};
+use synack_tcp::config::{Config, Congestion, Handshake, Isn, PassiveClose, PortRange, Rules};
 
 fn parse_err(text: &str) -> ConfigError {
     match Experiment::parse(text, "x.toml") {
@@ -363,6 +363,14 @@ fn bad_files() {
             vec![
                 "x.toml:15:13: `tcp.handshake`: unknown value \"three\"; expected one of: \
                  \"three-way\", \"two-way\"",
+            ],
+        ),
+        (
+            "unknown rule set",
+            base("\n[tcp]\nsyn_received_rules = \"rfc793\"\n"),
+            vec![
+                "x.toml:15:22: `tcp.syn_received_rules`: unknown value \"rfc793\"; expected one \
+                 of: \"rfc9293\", \"linux\"",
             ],
         ),
         (
@@ -1178,7 +1186,9 @@ fn profiles_match_design() {
     assert_eq!(l.delayed_ack, Some(Duration::from_millis(40)));
     assert_eq!(l.congestion, Congestion::Cubic);
     assert_eq!((l.send_buffer, l.recv_buffer), (4_000_000, 4_000_000));
-    assert_eq!(l.isn, Isn::Random);
+    assert_eq!(l.isn, Isn::Linux);
+    assert_eq!(l.syn_received_rules, Rules::Linux);
+    assert_eq!(l.time_wait_rules, Rules::Linux);
     assert_eq!((l.backlog, l.accept_queue), (128, 128));
     assert!(l.syn_cookies.enabled());
     assert!(!l.rfc1337);
@@ -1206,6 +1216,8 @@ fn profiles_match_design() {
     assert_eq!(r.congestion, Congestion::NewReno);
     assert_eq!((r.send_buffer, r.recv_buffer), (4_000_000, 4_000_000));
     assert_eq!(r.isn, Isn::Clock);
+    assert_eq!(r.syn_received_rules, Rules::Rfc9293);
+    assert_eq!(r.time_wait_rules, Rules::Rfc9293);
     assert_eq!((r.backlog, r.accept_queue), (128, 128));
     assert!(!r.syn_cookies.enabled());
     assert!(r.rfc1337);

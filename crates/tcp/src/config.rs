@@ -242,16 +242,24 @@ impl fmt::Display for RttEstimation {
     }
 }
 
-/// How initial sequence numbers are chosen.
+/// How initial sequence numbers are chosen. `linux` and `clock` are both RFC 6528's
+/// M + F(4-tuple, key): across 4-tuples the hash F makes ISNs look random, but successive
+/// incarnations of one 4-tuple get ISNs that grow with the clock M, which is what lets a
+/// server's TIME-WAIT accept a reused client port (RFC 1122 §4.2.2.13, RFC 6191).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Isn {
-    /// Uniformly random, from the host's seeded ISN stream (Linux in effect: RFC 6528's
-    /// hash term dominates the clock term across connections).
-    Random,
-    /// RFC 6528 / RFC 9293 §3.4.1: a 4 µs clock plus a keyed hash of the 4-tuple, so
-    /// successive incarnations of one 4-tuple get increasing ISNs.
+    /// Linux (`secure_tcp_seq`, net/core/secure_seq.c): a keyed hash of the 4-tuple plus
+    /// `seq_scale`, the clock in nanoseconds shifted right by 6 — a 64 ns tick, so the
+    /// clock term wraps every 2³²·64 ns ≈ 275 s.
+    Linux,
+    /// RFC 6528 / RFC 9293 §3.4.1: a keyed hash of the 4-tuple plus a 4 µs clock (wrapping
+    /// every ≈ 4.8 h).
     Clock,
+    /// Uniformly random, from the host's seeded ISN stream: no clock, so a new incarnation
+    /// of a 4-tuple lies beyond the old one's sequence numbers only half the time. An
+    /// ablation; no common stack does this.
+    Random,
     /// Always 0: the ablation that lets old duplicates fall inside a new window.
     Zero,
 }
@@ -260,6 +268,7 @@ impl Isn {
     /// The name used in experiment files.
     pub fn as_str(self) -> &'static str {
         match self {
+            Isn::Linux => "linux",
             Isn::Random => "random",
             Isn::Clock => "clock",
             Isn::Zero => "zero",
@@ -268,6 +277,32 @@ impl Isn {
 }
 
 impl fmt::Display for Isn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whose rules a part of segment arrival follows, where Linux departs from the RFCs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rules {
+    /// RFC 9293 §3.10.7.4, with RFC 5961's checks of RSTs and SYNs and RFC 7323's PAWS.
+    Rfc9293,
+    /// Linux's, from `net/ipv4/tcp_minisocks.c`: each field that takes this says which.
+    Linux,
+}
+
+impl Rules {
+    /// The name used in experiment files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rules::Rfc9293 => "rfc9293",
+            Rules::Linux => "linux",
+        }
+    }
+}
+
+impl fmt::Display for Rules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -646,6 +681,24 @@ pub struct Config {
     /// Linux: true; RFC: false (every half-open connection gets `synack_retries`).
     pub syn_queue_pruning: bool,
 
+    /// How a half-open connection of a listener (SYN-RECEIVED after a passive open)
+    /// answers a SYN, a RST and a segment outside its window.
+    ///
+    /// Linux: linux (`tcp_check_req`). The peer's SYN again (the same sequence number, no
+    /// ACK) draws the SYN-ACK again and restarts the SYN-ACK timer at the current timeout
+    /// (`inet_rtx_syn_ack`; only timeouts count towards `synack_retries`, so a peer that
+    /// keeps retransmitting its SYN keeps the half-open connection alive); an ACK of
+    /// anything but our SYN draws <SEQ=SEG.ACK><CTL=RST>; a segment outside the window, an
+    /// ACK <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>; those answers at most once per 500 ms
+    /// (`tcp_oow_rate_limited`, `tcp_invalid_ratelimit`). A RST in the window, or another
+    /// SYN in it (answered by a RST), ends the half-open connection.
+    ///
+    /// RFC: rfc9293 (§3.10.7.4). The peer's SYN again lies before the window: an ACK
+    /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> answers it, and the SYN-ACK's own timer resends
+    /// the SYN-ACK; a RST in the window draws a challenge ACK unless exact (RFC 5961 §3.2);
+    /// a SYN in the window returns the connection to LISTEN (it ends, unanswered).
+    pub syn_received_rules: Rules,
+
     /// Extra SYN retransmissions sent at `initial_rto` intervals, before exponential backoff
     /// starts; on top of `syn_retries`.
     ///
@@ -727,8 +780,8 @@ pub struct Config {
 
     /// How initial sequence numbers are chosen.
     ///
-    /// Linux: random (`secure_tcp_seq`: a keyed hash that looks random across 4-tuples);
-    /// RFC 6528 (and RFC 9293 §3.4.1): clock.
+    /// Linux: linux (`secure_tcp_seq`: a keyed hash of the 4-tuple plus a 64 ns clock);
+    /// RFC 6528 (and RFC 9293 §3.4.1): clock (the same with a 4 µs clock).
     pub isn: Isn,
 
     /// The listen backlog: the number the server application passes to `listen()`. With
@@ -787,6 +840,23 @@ pub struct Config {
     ///
     /// Linux: false (`net.ipv4.tcp_rfc1337 = 0`); RFC 1337 §3 recommends ignoring it: true.
     pub rfc1337: bool,
+
+    /// How TIME-WAIT answers the segments that reach it.
+    ///
+    /// Linux: linux (`tcp_timewait_state_process`). A bare segment (no data, SYN or FIN) at
+    /// RCV.NXT is taken silently: an exact RST ends TIME-WAIT (unless `rfc1337`), anything
+    /// else restarts the 2·MSL timer. Every other segment is outside the window: a new SYN
+    /// may reopen the 4-tuple; a RST is dropped (no challenge ACK, so an inexact RST cannot
+    /// draw the exact one that would end TIME-WAIT); the rest draws an ACK, at most once per
+    /// 500 ms unless it carries data or a FIN (`tcp_oow_rate_limited`), and restarts the
+    /// timer if it carries an ACK or fails PAWS. PAWS rejects an old RST too while TS.Recent
+    /// is under 60 s old (`tcp_paws_reject`, TCP_PAWS_MSL).
+    ///
+    /// RFC: rfc9293 (§3.10.7.4 with RFC 5961 and RFC 7323). An unacceptable segment draws an
+    /// ACK; in the window, a RST that is not exact draws a challenge ACK (RFC 5961 §3.2), an
+    /// exact one ends TIME-WAIT (unless `rfc1337`); a SYN that may not reopen the 4-tuple
+    /// draws a challenge ACK (RFC 5961 §4.2); only the peer's FIN again restarts the timer.
+    pub time_wait_rules: Rules,
 
     /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
     /// files) waits for the peer's FIN forever. As Linux's `tcp_fin_time`, the limit is at
@@ -867,6 +937,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_queue_pruning: true,
+            syn_received_rules: Rules::Linux,
             syn_linear_timeouts: 4,
             init_cwnd: Some(10),
             delayed_ack: Some(Duration::from_millis(40)),
@@ -877,7 +948,7 @@ impl Config {
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
             recv_autotuning: true,
-            isn: Isn::Random,
+            isn: Isn::Linux,
             backlog: 128,
             accept_queue: 128,
             listen_queues: ListenQueues::Linux,
@@ -886,6 +957,7 @@ impl Config {
             syn_cookies: SynCookies::Overflow,
             abort_on_overflow: false,
             rfc1337: false,
+            time_wait_rules: Rules::Linux,
             fin_timeout: Some(Duration::from_secs(60)),
             timer_wheel_hz: 250,
             ephemeral_ports: PortRange {
@@ -916,6 +988,7 @@ impl Config {
             syn_retries: 6,
             synack_retries: 5,
             syn_queue_pruning: false,
+            syn_received_rules: Rules::Rfc9293,
             syn_linear_timeouts: 0,
             init_cwnd: None,
             delayed_ack: Some(Duration::from_millis(200)),
@@ -935,6 +1008,7 @@ impl Config {
             syn_cookies: SynCookies::Off,
             abort_on_overflow: false,
             rfc1337: true,
+            time_wait_rules: Rules::Rfc9293,
             fin_timeout: None,
             timer_wheel_hz: 0,
             ephemeral_ports: PortRange {
@@ -1137,11 +1211,16 @@ mod tests {
         assert_eq!(v["handshake"], "three-way");
         assert_eq!(v["congestion"], "newreno");
         assert_eq!(v["isn"], "clock");
+        assert_eq!(v["syn_received_rules"], "rfc9293");
+        assert_eq!(v["time_wait_rules"], "rfc9293");
         assert_eq!(v["cwnd_growth"], "per-ack");
         assert_eq!(v["syn_cookies"], 0);
         assert_eq!(v["listen_queues"], "separate");
         let v = serde_json::to_value(Config::linux()).unwrap();
         assert_eq!(v["cwnd_growth"], "per-segment-acked");
+        assert_eq!(v["isn"], "linux");
+        assert_eq!(v["syn_received_rules"], "linux");
+        assert_eq!(v["time_wait_rules"], "linux");
         let cubic = Config {
             congestion: Congestion::Cubic,
             ..Config::linux()

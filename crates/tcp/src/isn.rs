@@ -1,10 +1,16 @@
 //! Initial sequence numbers (RFC 9293 §3.4.1, RFC 6528), one generator per host.
 //!
-//! Simplified: RFC 6528's F is a keyed pseudorandom function (MD5 or better); here it is a
-//! keyed 64-bit mixer (two rounds of the SplitMix64 finaliser). That is not cryptographic —
-//! nobody attacks a simulation — but keeps what the experiments rely on: a fixed offset per
-//! 4-tuple, different across 4-tuples, so successive incarnations of one 4-tuple get ISNs
-//! that increase with the clock.
+//! RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), a clock
+//! plus a keyed hash of the 4-tuple. `clock` ticks M every 4 µs as the RFC says; `linux`
+//! every 64 ns, as Linux's `secure_tcp_seq` adds `seq_scale` (the clock in nanoseconds
+//! shifted right by 6) to a SipHash of the 4-tuple.
+//!
+//! Simplified: F here is a keyed 64-bit mixer (two rounds of the SplitMix64 finaliser), not
+//! MD5 or SipHash. That is not cryptographic — nobody attacks a simulation — but keeps what
+//! the experiments rely on: a fixed offset per 4-tuple, different across 4-tuples, so
+//! successive incarnations of one 4-tuple get ISNs that increase with the clock. Linux's M
+//! is the wall clock (`ktime_get_real_ns`), here the simulation's clock from 0: the two
+//! differ by a constant, which the hash's offset already hides.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -33,9 +39,15 @@ pub struct IsnGenerator {
 /// RFC 6528 §3 / RFC 9293 §3.4.1: M is a timer that ticks every 4 µs.
 const CLOCK_TICK_NS: u64 = 4_000;
 
+/// Linux `seq_scale`: nanoseconds >> 6, a 64 ns tick ("we also need to limit the
+/// resolution so that the u32 seq overlaps less than one time per MSL", secure_seq.c: it
+/// wraps every 2³²·64 ns ≈ 275 s).
+const LINUX_TICK_SHIFT: u32 = 6;
+
 impl IsnGenerator {
-    /// A generator drawing from `rng` (the host's own stream). The secret key of the `clock`
-    /// scheme is drawn first, whatever the scheme, so the draws do not depend on it.
+    /// A generator drawing from `rng` (the host's own stream). The secret key of the `linux`
+    /// and `clock` schemes is drawn first, whatever the scheme, so the draws do not depend on
+    /// it.
     pub fn new(kind: Isn, mut rng: ChaCha8Rng) -> IsnGenerator {
         let key = (rng.next_u64(), rng.next_u64());
         IsnGenerator { kind, key, rng }
@@ -48,6 +60,8 @@ impl IsnGenerator {
             Isn::Random => Seq(self.rng.next_u32()),
             // RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
             Isn::Clock => Seq((now.as_nanos() / CLOCK_TICK_NS) as u32) + self.offset(tuple),
+            // Linux `secure_tcp_seq`: `seq_scale(hash)`, the hash plus ns >> 6.
+            Isn::Linux => Seq((now.as_nanos() >> LINUX_TICK_SHIFT) as u32) + self.offset(tuple),
         }
     }
 
@@ -90,6 +104,25 @@ mod tests {
         assert_eq!(b.since(a), 1000, "4 ms is 1000 ticks of 4 µs");
         let c = g.next(Time::ZERO, tuple(40001));
         assert_ne!(a, c, "another 4-tuple, another offset");
+    }
+
+    #[test]
+    fn linux_isns_tick_every_64_nanoseconds_per_tuple() {
+        let mut g = IsnGenerator::new(Isn::Linux, ChaCha8Rng::seed_from_u64(7));
+        let a = g.next(Time::ZERO, tuple(40000));
+        let b = g.next(Time::from_nanos(1_000_000), tuple(40000));
+        assert_eq!(b.since(a), 15_625, "1 ms is 15625 ticks of 64 ns");
+        // The same key and hash as `clock`: only the tick differs.
+        let mut clock = IsnGenerator::new(Isn::Clock, ChaCha8Rng::seed_from_u64(7));
+        assert_eq!(a, clock.next(Time::ZERO, tuple(40000)));
+        assert_ne!(
+            a,
+            g.next(Time::ZERO, tuple(40001)),
+            "another 4-tuple, another offset"
+        );
+        // The clock term wraps after 2^32 ticks: 274.877906944 s.
+        let wrap = Time::from_nanos((1u64 << 32) * 64);
+        assert_eq!(g.next(wrap, tuple(40000)), a);
     }
 
     #[test]

@@ -15,8 +15,14 @@
 //! ([`Connection::time_wait_accepts`]); a connection handed one anyway answers it with a
 //! challenge ACK. The tests still drive both with the same segments and compare.
 //!
+//! Two rule sets (`time_wait_rules`): RFC 9293 §3.10.7.4 with RFC 5961 and RFC 7323, or
+//! Linux's `tcp_timewait_state_process` (TIME-WAIT proper; Linux's FIN-WAIT-2 substate of a
+//! timewait socket is a [`Connection`] here).
+//!
 //! Simplified: nothing else is kept, so a `TimeWait` emits no [`Event`](crate::Event)s; the
-//! caller knows it closes on [`TimeWaitAction::Close`] or at the deadline.
+//! caller knows it closes on [`TimeWaitAction::Close`] or at the deadline. Linux's
+//! TIME-WAIT ACKs carry the socket's own timestamp offset; here every TSval comes from the
+//! host's one clock ([`ts_clock`]).
 //!
 //! [`Connection`]: crate::Connection
 //! [`Connection::into_time_wait`]: crate::Connection::into_time_wait
@@ -24,22 +30,36 @@
 
 use synack_sim::{Duration, Time};
 
-use crate::connection::{acceptable, paws_rejects, ts_before, ts_clock, Stats};
+use crate::config::Rules;
+use crate::connection::{
+    acceptable, oow_rate_limited, paws_rejects, stamp_seconds, ts_before, ts_clock, Stats,
+};
 use crate::segment::{Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
+
+/// Linux `TCP_PAWS_MSL`: a RST older than TS.Recent is still rejected by PAWS while
+/// TS.Recent was set less than 60 s ago.
+const PAWS_MSL_SECONDS: u32 = 60;
+
+/// Linux `TCP_PAWS_WRAP`: a TS.Recent set more than 24 days ago no longer rejects anything.
+const PAWS_WRAP_SECONDS: u32 = 24 * 24 * 60 * 60;
 
 /// What to do with a segment that reached a [`TimeWait`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeWaitAction {
-    /// The peer's FIN came again (our last ACK was lost): send this ACK. The 2·MSL timer
-    /// has restarted (RFC 9293 §3.10.7.4, eighth, TIME-WAIT): see [`TimeWait::deadline`].
+    /// Send this ACK; the 2·MSL timer has restarted (see [`TimeWait::deadline`]). The
+    /// peer's FIN came again: our last ACK was lost (RFC 9293 §3.10.7.4, eighth, TIME-WAIT);
+    /// with Linux's rules, any segment outside the window that carries an ACK or fails
+    /// PAWS.
     AckFin(Segment),
     /// Send this ACK; the timer is unchanged. The answer to a segment outside the window
     /// (RFC 9293 §3.10.7.4 first), to an in-window RST that is not exact (RFC 5961 §3.2),
     /// to a SYN that may not reopen the connection (RFC 5961 §4.2), or to an ACK of
-    /// something never sent.
+    /// something never sent; with Linux's rules, to a SYN without ACK that may not reopen
+    /// the connection.
     Ack(Segment),
-    /// An exact RST with `rfc1337` off (RFC 9293 §3.10.7.4 second): forget the connection.
+    /// An exact RST with `rfc1337` off (RFC 9293 §3.10.7.4 second; Linux: a RST at RCV.NXT
+    /// that passes PAWS): forget the connection.
     Close,
     /// A new SYN beyond the old sequence space (RFC 6191 / RFC 1122 §4.2.2.13, Linux
     /// `tcp_timewait_state_process`): forget this connection and hand the SYN to the
@@ -56,6 +76,8 @@ pub struct TimeWait {
     remote_port: u16,
     /// `rfc1337`: ignore an RST (RFC 1337 §3).
     rfc1337: bool,
+    /// `time_wait_rules`.
+    rules: Rules,
     /// SND.NXT: every sequence number we used lies before it (everything is acknowledged).
     snd_nxt: Seq,
     /// RCV.NXT, just after the peer's FIN.
@@ -67,14 +89,26 @@ pub struct TimeWait {
     /// TS.Recent, if the connection used timestamps (RFC 7323 §3, §5): to echo, and to
     /// reject old duplicates against.
     ts_recent: Option<u32>,
-    /// When TIME-WAIT began (Linux's `tw_entry_stamp`), for `tw_reuse_delay`.
-    entered: Time,
+    /// When TIME-WAIT began, in milliseconds of the simulation clock, wrapping (Linux's
+    /// `tw_entry_stamp`), for `tw_reuse_delay`.
+    entered_ms: u32,
+    /// When TS.Recent was set, in whole seconds (Linux's `tw_ts_recent_stamp`).
+    ts_recent_stamp: u32,
+    /// When TIME-WAIT last answered a segment outside the window that carried no data or
+    /// FIN, in milliseconds, 0 for never (Linux's `tw_last_oow_ack_time`, for
+    /// `tcp_oow_rate_limited`).
+    last_oow_ack: u32,
     /// When TIME-WAIT ends.
     deadline: Time,
     /// 2·MSL, for restarting the timer.
     len: Duration,
     /// The connection's counters, and the ACKs sent since.
     stats: Stats,
+}
+
+/// `now` in whole milliseconds, wrapping (Linux's 32-bit millisecond stamps).
+fn millis(now: Time) -> u32 {
+    (now.as_nanos() / 1_000_000) as u32
 }
 
 // The point of the type: a million of these take under 128 MB.
@@ -87,21 +121,24 @@ impl TimeWait {
         snd_nxt: Seq,
         (rcv_nxt, rcv_wnd, rcv_wscale): (Seq, u32, u8),
         (deadline, len): (Time, Duration),
-        rfc1337: bool,
-        ts_recent: Option<u32>,
+        (rules, rfc1337, last_oow_ack): (Rules, bool, u32),
+        (ts_recent, ts_recent_stamp): (Option<u32>, u32),
         stats: Stats,
     ) -> TimeWait {
         TimeWait {
             local_port,
             remote_port,
             rfc1337,
+            rules,
             snd_nxt,
             rcv_nxt,
             rcv_wnd,
             rcv_wscale,
             ts_recent,
             // At construction 2·MSL has just begun (the connection shrinks as it enters).
-            entered: Time::ZERO + (deadline - Time::ZERO).saturating_sub(len),
+            entered_ms: millis(Time::ZERO + (deadline - Time::ZERO).saturating_sub(len)),
+            ts_recent_stamp,
+            last_oow_ack,
             deadline,
             len,
             stats,
@@ -116,6 +153,14 @@ impl TimeWait {
         if seg.dst_port != self.local_port || seg.src_port != self.remote_port {
             return TimeWaitAction::Ignore; // not ours: the caller demultiplexes
         }
+        match self.rules {
+            Rules::Rfc9293 => self.handle_rfc9293(now, seg),
+            Rules::Linux => self.handle_linux(now, seg),
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4 in TIME-WAIT, with RFC 5961 and RFC 7323's PAWS.
+    fn handle_rfc9293(&mut self, now: Time, seg: &Segment) -> TimeWaitAction {
         if self.accepts(seg) {
             return TimeWaitAction::Reopen;
         }
@@ -136,9 +181,7 @@ impl TimeWait {
             }
             if seg.flags.fin() && seg.end() == self.rcv_nxt {
                 self.deadline = now + self.len;
-                if let (Some(recent), Some(seen)) = (&mut self.ts_recent, seg.opts.timestamp) {
-                    *recent = seen.val;
-                }
+                self.take_ts_recent(now, seg);
                 return TimeWaitAction::AckFin(self.send_ack(now));
             }
             return TimeWaitAction::Ack(self.send_ack(now));
@@ -165,6 +208,72 @@ impl TimeWait {
             return TimeWaitAction::Ack(self.send_ack(now));
         }
         TimeWaitAction::Ignore
+    }
+
+    /// Linux `tcp_timewait_state_process`, TIME-WAIT proper.
+    fn handle_linux(&mut self, now: Time, seg: &Segment) -> TimeWaitAction {
+        let paws = self.paws_rejects_linux(now, seg);
+        let rst = seg.flags.rst();
+        // "In window segment, it may be only reset or bare ack": exactly at RCV.NXT.
+        if !paws && seg.seq == self.rcv_nxt && (seg.seq_len() == 0 || rst) {
+            if rst && !self.rfc1337 {
+                // "TIME_WAIT assassination": `tcp_rfc1337` off lets it end TIME-WAIT.
+                return TimeWaitAction::Close;
+            }
+            if !rst {
+                self.deadline = now + self.len;
+            }
+            self.take_ts_recent(now, seg);
+            return TimeWaitAction::Ignore;
+        }
+        // "Out of window segment. All the segments are ACKed immediately. The only
+        // exception is new SYN."
+        if self.accepts(seg) {
+            return TimeWaitAction::Reopen;
+        }
+        if rst {
+            return TimeWaitAction::Ignore;
+        }
+        // "If it is ACKless SYN it may be both old duplicate and new good SYN with random
+        // sequence number <rcv_nxt. Do not reschedule in the last case."
+        let restart = paws || seg.flags.ack();
+        if restart {
+            self.deadline = now + self.len;
+        }
+        if oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+            return TimeWaitAction::Ignore;
+        }
+        let ack = self.send_ack(now);
+        if restart {
+            TimeWaitAction::AckFin(ack)
+        } else {
+            TimeWaitAction::Ack(ack)
+        }
+    }
+
+    /// Linux `tcp_paws_reject` with TIME-WAIT's TS.Recent: a TSval older than TS.Recent,
+    /// unless TS.Recent is over 24 days old (`TCP_PAWS_WRAP`), or the segment is a RST and
+    /// TS.Recent is 60 s old or more (`TCP_PAWS_MSL`: "we can relax time bounds for RST
+    /// segments to MSL").
+    fn paws_rejects_linux(&self, now: Time, seg: &Segment) -> bool {
+        let (Some(recent), Some(seen)) = (self.ts_recent, seg.opts.timestamp) else {
+            return false;
+        };
+        let age = stamp_seconds(now).wrapping_sub(self.ts_recent_stamp);
+        let bound = if seg.flags.rst() {
+            PAWS_MSL_SECONDS
+        } else {
+            PAWS_WRAP_SECONDS
+        };
+        ts_before(seen.val, recent) && age < bound
+    }
+
+    /// TS.Recent takes the segment's TSval, if both carry one.
+    fn take_ts_recent(&mut self, now: Time, seg: &Segment) {
+        if let (Some(recent), Some(seen)) = (&mut self.ts_recent, seg.opts.timestamp) {
+            *recent = seen.val;
+            self.ts_recent_stamp = stamp_seconds(now);
+        }
     }
 
     /// When TIME-WAIT ends (2·MSL after it began, or after the peer's FIN last came again):
@@ -216,10 +325,9 @@ impl TimeWait {
         is_syn && !paws && (syn.seq.gt(self.rcv_nxt) || newer)
     }
 
-    /// An ISN above every sequence number this connection used: Linux takes
-    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
+    /// An ISN above every sequence number this connection used ([`tw_isn`]).
     pub fn successor_isn(&self) -> Seq {
-        self.snd_nxt + 65_537
+        tw_isn(self.snd_nxt)
     }
 
     /// Whether connect() may take this 4-tuple over at `now` with `tw_reuse` on (Linux
@@ -228,7 +336,9 @@ impl TimeWait {
     /// `delay` ago (`tcp_tw_reuse_delay`; kernels before it asked for a TS.Recent at least a
     /// second old). The new connection then starts at [`reuse_isn`](Self::reuse_isn).
     pub fn reusable(&self, now: Time, delay: Duration) -> bool {
-        self.ts_recent.is_some() && now > self.entered + delay
+        // `time_after32(now, tw_entry_stamp + delay)`.
+        let since = millis(now).wrapping_sub(self.entered_ms) as i32;
+        self.ts_recent.is_some() && i64::from(since) > (delay.as_nanos() / 1_000_000) as i64
     }
 
     /// The ISS of a connection that reuses this 4-tuple (`tcp_twsk_unique`: `tw_snd_nxt +
@@ -238,11 +348,6 @@ impl TimeWait {
             Seq(0) => Seq(1),
             isn => isn,
         }
-    }
-
-    /// When TIME-WAIT began.
-    pub fn entered(&self) -> Time {
-        self.entered
     }
 
     pub fn local_port(&self) -> u16 {
@@ -255,9 +360,40 @@ impl TimeWait {
     pub fn stats(&self) -> Stats {
         self.stats
     }
+    /// TS.Recent and when it was set (seconds), if the connection used timestamps: for a
+    /// [`Connection`](crate::Connection) in TIME-WAIT to take back.
+    pub(crate) fn ts_recent(&self) -> Option<(u32, u32)> {
+        self.ts_recent.map(|r| (r, self.ts_recent_stamp))
+    }
+    /// When TIME-WAIT last answered a segment it rate-limits answers to.
+    pub(crate) fn last_oow_ack(&self) -> u32 {
+        self.last_oow_ack
+    }
 
     fn send_ack(&mut self, now: Time) -> Segment {
         self.stats.segments_sent += 1;
         self.ack_segment(now)
+    }
+}
+
+/// The ISS of a connection that reopens a TIME-WAIT 4-tuple whose SND.NXT was `snd_nxt`:
+/// Linux's `tw_isn`, `tw_snd_nxt + 65535 + 2`, and 1 should that be 0
+/// (`tcp_timewait_state_process`).
+pub(crate) fn tw_isn(snd_nxt: Seq) -> Seq {
+    match snd_nxt + 65_537 {
+        Seq(0) => Seq(1),
+        isn => isn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tw_isn_skips_zero() {
+        assert_eq!(tw_isn(Seq(102)), Seq(102 + 65_537));
+        assert_eq!(tw_isn(Seq(0u32.wrapping_sub(65_537))), Seq(1));
+        assert_eq!(tw_isn(Seq(0u32.wrapping_sub(65_536))), Seq(1));
     }
 }

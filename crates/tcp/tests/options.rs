@@ -236,7 +236,8 @@ fn paws_drops_an_old_duplicate() {
 
 /// Linux `tcp_timewait_state_process`: with timestamps, a SYN newer than TS.Recent may
 /// reopen a 4-tuple in TIME-WAIT even when its sequence number lies below RCV.NXT (which
-/// RFC 1122 §4.2.2.13 alone would refuse); an older one is PAWS-rejected and acknowledged.
+/// RFC 1122 §4.2.2.13 alone would refuse); an older one is PAWS-rejected and acknowledged,
+/// and restarts the 2·MSL timer ("if (paws_reject || th->ack) inet_twsk_reschedule").
 #[test]
 fn time_wait_reopens_on_a_newer_timestamp() {
     let linux = Config::linux();
@@ -267,8 +268,9 @@ fn time_wait_reopens_on_a_newer_timestamp() {
     assert!(!tw.accepts(&syn(recent)), "not newer");
     assert!(matches!(
         tw.handle_segment(now, &syn(recent - 1)),
-        TimeWaitAction::Ack(_)
+        TimeWaitAction::AckFin(_)
     ));
+    assert_eq!(tw.deadline(), now + Duration::from_secs(60));
     let without_ts = Segment {
         opts: Options::default(),
         ..syn(0)

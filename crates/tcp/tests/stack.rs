@@ -8,12 +8,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 use synack_tcp::config::{
-    Config, Isn, ListenQueues, PortRange, RttEstimation, SynCookies, TwReuse,
+    Config, Isn, ListenQueues, PortRange, RttEstimation, Rules, SynCookies, TwReuse,
 };
 use synack_tcp::{
     Accept, Answer, ConnId, ConnectError, DropReason, Event, Flags, FourTuple, Incoming,
     IsnGenerator, ListenError, Segment, Seq, Settled, SocketId, StackEvent, State, Stats,
-    TimeWaitEnd, TimeWaitTimeout,
+    TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
 };
 use util::hosts::{Host, Hosts, Record, CLIENT, PORT, SERVER};
 use util::{ms, t_ms};
@@ -852,29 +852,84 @@ fn a_reopening_syn_may_get_a_cookie() {
     assert_eq!(h.server.listener(l).stats().syncookies_accepted, 2);
 }
 
-/// In TIME-WAIT a RST with the wrong sequence number draws a challenge ACK (RFC 5961
-/// §3.2); an exact one ends the socket (linux: `rfc1337` off).
-#[test]
-fn an_exact_rst_ends_time_wait() {
-    let mut h = reopen_config(cfg());
+/// The server's TIME-WAIT socket of 40000 ↔ 80, with its RCV.NXT and SND.NXT.
+fn server_time_wait(h: &Hosts) -> (TimeWaitId, Seq, Seq) {
     let tw = match h.server.lookup(PORT, CLIENT, 40000) {
         Some(SocketId::TimeWait(tw)) => tw,
         other => panic!("{other:?}"),
     };
     let rcv_nxt = clock_isn(1, t_ms(0), tuple(CLIENT, 40000, SERVER, PORT)) + 2;
     let snd_nxt = clock_isn(2, t_ms(10), tuple(SERVER, PORT, CLIENT, 40000)) + 2;
+    (tw, rcv_nxt, snd_nxt)
+}
+
+/// Linux's TIME-WAIT (`time_wait_rules = "linux"`, `rfc1337` off) drops a RST with the
+/// wrong sequence number, unanswered, and ends on an exact one.
+#[test]
+fn an_exact_rst_ends_time_wait() {
+    let mut h = reopen_config(cfg());
+    let (tw, rcv_nxt, _) = server_time_wait(&h);
     let before = h.log.len();
     h.inject(
         CLIENT,
         Host::Server,
         seg((40000, PORT), Flags::RST, (rcv_nxt + 5).0, 0, 0),
     );
+    h.run_until(t_ms(1010));
+    assert_eq!(h.log.len(), before + 1, "no answer");
+    assert_eq!(
+        h.server.lookup(PORT, CLIENT, 40000),
+        Some(SocketId::TimeWait(tw))
+    );
     h.inject(
         CLIENT,
         Host::Server,
         seg((40000, PORT), Flags::RST, rcv_nxt.0, 0, 0),
     );
-    h.run_until(t_ms(1010));
+    h.run_until(t_ms(1020));
+    let ended = StackEvent::TimeWaitEnded {
+        id: tw,
+        tag: 2,
+        stats: Stats {
+            segments_sent: 3,
+            ..Stats::default()
+        },
+        by: TimeWaitEnd::Rst,
+    };
+    assert_eq!(h.stack_events(Host::Server), [(t_ms(1020), ended)]);
+    assert_eq!(h.server.lookup(PORT, CLIENT, 40000), None);
+}
+
+/// RFC 9293 with RFC 5961 §3.2 (`time_wait_rules = "rfc9293"`, here with `rfc1337` off as
+/// in Linux): a RST with the wrong sequence number draws a challenge ACK, which the client,
+/// with no connection, answers with <SEQ=SEG.ACK><CTL=RST> — exactly RCV.NXT, so that RST
+/// ends TIME-WAIT. One inexact RST assassinates TIME-WAIT in a round trip; Linux's silence
+/// does not.
+#[test]
+fn a_challenge_ack_in_time_wait_draws_the_rst_that_ends_it() {
+    let mut h = reopen_config(Config {
+        time_wait_rules: Rules::Rfc9293,
+        ..cfg()
+    });
+    let (tw, rcv_nxt, snd_nxt) = server_time_wait(&h);
+    let before = h.log.len();
+    h.inject(
+        CLIENT,
+        Host::Server,
+        seg((40000, PORT), Flags::RST, (rcv_nxt + 5).0, 0, 0),
+    );
+    h.run(100);
+    assert_eq!(
+        ladder_from(&h, before),
+        format!(
+            "\
+1.000 1.010 C->S 40000>80 RST     seq={} ack=0 len=0
+1.010 1.020 S->C 80>40000 ACK     seq={snd_nxt} ack={rcv_nxt} len=0
+1.020 1.030 C->S 40000>80 RST     seq={rcv_nxt} ack=0 len=0
+",
+            rcv_nxt + 5
+        )
+    );
     let took = Incoming::TimeWait { id: tw, tag: 2 };
     let ended = StackEvent::TimeWaitEnded {
         id: tw,
@@ -890,34 +945,93 @@ fn an_exact_rst_ends_time_wait() {
         server[server.len() - 3..],
         [
             (t_ms(1010), Record::Incoming(took)),
-            (t_ms(1010), Record::Stack(ended)),
-            (t_ms(1010), Record::Incoming(took)),
+            (t_ms(1030), Record::Stack(ended)),
+            (t_ms(1030), Record::Incoming(took)),
         ]
-    );
-    assert_eq!(h.server.lookup(PORT, CLIENT, 40000), None);
-    // The client, with no connection, answers the challenge ACK with <SEQ=SEG.ACK><CTL=RST>,
-    // which the server, with no socket left, ignores.
-    h.run(100);
-    assert_eq!(
-        ladder_from(&h, before),
-        format!(
-            "\
-1.000 1.010 C->S 40000>80 RST     seq={} ack=0 len=0
-1.000 1.010 C->S 40000>80 RST     seq={rcv_nxt} ack=0 len=0
-1.010 1.020 S->C 80>40000 ACK     seq={snd_nxt} ack={rcv_nxt} len=0
-1.020 1.030 C->S 40000>80 RST     seq={rcv_nxt} ack=0 len=0
-",
-            rcv_nxt + 5
-        )
     );
     assert_eq!(
         h.incoming(Host::Client).last(),
         Some(&(t_ms(1020), Incoming::Answered(Answer::Reset)))
     );
-    assert_eq!(
-        h.incoming(Host::Server).last(),
-        Some(&(t_ms(1030), Incoming::Dropped(DropReason::RstForNothing)))
-    );
+    assert_eq!(h.server.lookup(PORT, CLIENT, 40000), None);
+}
+
+/// How `n` connections from a client with ten ephemeral ports fare when the server closes
+/// first, so that from the eleventh on every SYN reuses a 4-tuple the server holds in
+/// TIME-WAIT: the handshake time of each (connect to ESTABLISHED on the client). One at a
+/// time, each 10 ms after the last one closed, over a 1.25 ms wire (a 2.5 ms round trip).
+fn port_reuse_handshakes(config: Config, n: usize) -> Vec<Duration> {
+    let config = Config {
+        ephemeral_ports: ports(40000, 40009),
+        ..config
+    };
+    let mut h = Hosts::new(&config, &config, Duration::from_micros(1250), true);
+    let mut handshakes = Vec::new();
+    for i in 0..n {
+        h.run_until(h.now + ms(10));
+        let start = h.now;
+        let c = h.connect(PORT).unwrap();
+        let connected = |h: &Hosts| {
+            h.records_of(Host::Client)
+                .iter()
+                .rev()
+                .find_map(|r| match r {
+                    (t, Record::Conn(id, Event::Connected)) if *id == c && *t >= start => Some(*t),
+                    _ => None,
+                })
+        };
+        while connected(&h).is_none() {
+            assert!(h.step(), "connection {i} neither opened nor failed");
+        }
+        handshakes.push(connected(&h).unwrap() - start);
+        h.run_until(h.now + ms(3));
+        let accepted = h.server.accept(h.listener.unwrap());
+        assert!(matches!(accepted, Accept::Conn(_)), "{i}: {accepted:?}");
+        // The server closes first and keeps the 4-tuple in TIME-WAIT; the client closes
+        // on its FIN.
+        let s = server_conn(&h, h.client.connection(c).local_port());
+        h.app(Host::Server, s, |conn, now| conn.close(now).unwrap());
+        h.run_until(h.now + ms(3));
+        h.app(Host::Client, c, |conn, now| conn.close(now).unwrap());
+    }
+    h.run_until(h.now + ms(10));
+    assert_eq!(h.server.time_waits().count(), 10, "one per client port");
+    handshakes
+}
+
+/// Linux's ISNs (`secure_tcp_seq`: a 64 ns clock plus a hash of the 4-tuple) grow between
+/// incarnations of a 4-tuple, so the server's TIME-WAIT accepts every reuse of a client
+/// port (`tcp_timewait_state_process`: the SYN's sequence number is beyond RCV.NXT), with
+/// or without timestamps; every handshake takes one round trip, as on Linux (issue 12:
+/// 200 connects through 10 ports, all accepted, 2.5 ms each). Random ISNs without
+/// timestamps fall below RCV.NXT about half the time: TIME-WAIT answers with an ACK, the
+/// client resets it and tries again after the 1 s initial RTO.
+#[test]
+fn a_server_in_time_wait_accepts_every_reuse_of_a_client_port() {
+    let rtt = Duration::from_micros(2500);
+    for timestamps in [true, false] {
+        let linux = Config {
+            timestamps,
+            ..Config::linux()
+        };
+        assert_eq!(linux.isn, Isn::Linux);
+        let all = port_reuse_handshakes(linux, 200);
+        assert!(all.iter().all(|&d| d == rtt), "timestamps {timestamps}");
+    }
+    let random = Config {
+        isn: Isn::Random,
+        timestamps: false,
+        // The 1 s retry exactly, not on the timer wheel.
+        timer_wheel_hz: 0,
+        ..Config::linux()
+    };
+    let all = port_reuse_handshakes(random, 200);
+    let slow = all.iter().filter(|&&d| d > rtt).count();
+    assert!(all[..10].iter().all(|&d| d == rtt), "fresh 4-tuples");
+    assert!((70..=120).contains(&slow), "{slow} of 190 reuses rejected");
+    assert!(all
+        .iter()
+        .all(|&d| d == rtt || d == rtt + Duration::from_secs(1)));
 }
 
 /// One client port, a connection the client closes first: its TIME-WAIT holds 40000 ↔ 80

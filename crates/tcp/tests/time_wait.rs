@@ -170,20 +170,140 @@ fn a_retransmitted_fin_is_acknowledged_and_restarts_the_timer() {
     assert_eq!(tw.deadline(), t_ms(400) + Duration::from_secs(60));
 }
 
-/// An exact RST closes TIME-WAIT on linux (`rfc1337 = false`) and is ignored on rfc; an
-/// inexact one in the window draws a challenge ACK either way (RFC 5961 §3.2).
+/// An exact RST closes TIME-WAIT on linux (`rfc1337 = false`) and is ignored on rfc. An
+/// inexact one in the window draws a challenge ACK under RFC 5961 §3.2, and is dropped
+/// silently by Linux (`tcp_timewait_state_process`: anything but a bare segment at RCV.NXT
+/// is "out of window", and a RST there is not answered).
 #[test]
 fn rst_follows_rfc1337() {
-    for (config, exact) in [
-        (linux(), TimeWaitAction::Close),
-        (rfc(), TimeWaitAction::Ignore),
+    for (config, exact, inexact_acked) in [
+        (linux(), TimeWaitAction::Close, false),
+        (rfc(), TimeWaitAction::Ignore, true),
     ] {
         let (mut conn, mut tw) = both(&config);
         let inexact = agree(&mut conn, &mut tw, t_ms(300), &seg(Flags::RST, 2810, 0, 0));
-        assert!(matches!(inexact, TimeWaitAction::Ack(_)));
+        assert_eq!(matches!(inexact, TimeWaitAction::Ack(_)), inexact_acked);
         let action = agree(&mut conn, &mut tw, t_ms(300), &seg(Flags::RST, 2802, 0, 0));
         assert_eq!(action, exact);
     }
+}
+
+/// The ACK TIME-WAIT sends: <SEQ=102><ACK=2802>, with the window field `window` (62,500:
+/// the 4 MB buffer scaled by 2^6; 65,535 without window scaling).
+fn tw_ack(window: u16) -> Segment {
+    Segment {
+        src_port: CLIENT_PORT,
+        dst_port: SERVER_PORT,
+        window,
+        ..seg(Flags::ACK, 102, 2802, 0)
+    }
+}
+
+/// Linux's TIME-WAIT, segment by segment (RCV.NXT = 2802, TIME-WAIT from 110 ms for 60 s).
+/// A bare ACK at RCV.NXT is taken silently and restarts the timer. Any other segment with
+/// an ACK is "out of window": it restarts the timer and draws an ACK — at most one per
+/// 500 ms (`tcp_oow_rate_limited`) unless it carries data or a FIN. A SYN without ACK that
+/// may not reopen the 4-tuple draws the ACK and leaves the timer ("it may be both old
+/// duplicate and new good SYN with random sequence number <rcv_nxt").
+#[test]
+fn linux_time_wait_answers_out_of_window_segments_once_per_500_ms() {
+    let (mut conn, mut tw) = both(&linux());
+    // What TIME-WAIT does with `s` at `at` ms, and the deadline it leaves.
+    let mut step = |at: u64, s: Segment| {
+        let action = agree(&mut conn, &mut tw, t_ms(at), &s);
+        (action, tw.deadline())
+    };
+    let restarted = |at: u64| t_ms(at) + Duration::from_secs(60);
+    let (ack, ignore) = (TimeWaitAction::Ack(tw_ack(62_500)), TimeWaitAction::Ignore);
+    let ack_restart = TimeWaitAction::AckFin(tw_ack(62_500));
+    // At RCV.NXT: silent, timer restarted.
+    let at_rcv_nxt = seg(Flags::ACK, 2802, 102, 0);
+    assert_eq!(step(1_000, at_rcv_nxt), (ignore, restarted(1_000)));
+    // In the window, beyond RCV.NXT: answered, timer restarted; again within 500 ms, the
+    // timer restarts but the answer is skipped.
+    let beyond = seg(Flags::ACK, 2900, 102, 0);
+    assert_eq!(step(2_000, beyond), (ack_restart, restarted(2_000)));
+    assert_eq!(step(2_400, beyond), (ignore, restarted(2_400)));
+    // Old data is always answered.
+    let data = seg(Flags::ACK, 2000, 102, 100);
+    assert_eq!(step(2_450, data), (ack_restart, restarted(2_450)));
+    // An old SYN: answered (500 ms after the last limited answer), the timer left alone.
+    let syn = seg(Flags::SYN, 2000, 0, 0);
+    assert_eq!(step(2_900, syn), (ack, restarted(2_450)));
+    assert_eq!(step(3_000, syn), (ignore, restarted(2_450)));
+}
+
+/// RFC 9293 in TIME-WAIT: a segment in the window is acceptable and, being neither RST nor
+/// SYN nor new, ignored; one outside draws an ACK each time; only the FIN again restarts
+/// the timer.
+#[test]
+fn rfc_time_wait_acknowledges_every_unacceptable_segment() {
+    let (mut conn, mut tw) = both(&rfc());
+    let deadline = tw.deadline();
+    let mut step = |at: u64, s: Segment| {
+        let action = agree(&mut conn, &mut tw, t_ms(at), &s);
+        (action, tw.deadline())
+    };
+    let ignore = TimeWaitAction::Ignore;
+    assert_eq!(
+        step(1_000, seg(Flags::ACK, 2802, 102, 0)),
+        (ignore, deadline)
+    );
+    assert_eq!(
+        step(2_000, seg(Flags::ACK, 2900, 102, 0)),
+        (ignore, deadline)
+    );
+    let old = seg(Flags::ACK, 2000, 102, 0);
+    for at in [2_100, 2_200, 2_300] {
+        assert_eq!(
+            step(at, old),
+            (TimeWaitAction::Ack(tw_ack(65_535)), deadline)
+        );
+    }
+}
+
+/// PAWS in TIME-WAIT, with timestamps. An old TSval is acknowledged (RFC 7323 §5.3 R1), and
+/// with Linux's rules restarts the timer; Linux also rejects a RST with an old TSval at
+/// RCV.NXT while TS.Recent is under 60 s old (`TCP_PAWS_MSL`), and lets it end TIME-WAIT
+/// after that. (A 2·MSL of 160 s keeps TIME-WAIT open long enough to see it.)
+#[test]
+fn paws_in_time_wait() {
+    let config = Config {
+        timestamps: true,
+        msl: Duration::from_secs(80),
+        ..linux()
+    };
+    let (mut conn, mut tw) = both(&config);
+    let recent = tw.ack_segment(t_ms(200)).opts.timestamp.unwrap().ecr;
+    let stamped = |s: Segment, val: u32| Segment {
+        opts: synack_tcp::Options {
+            timestamp: Some(synack_tcp::Timestamp { val, ecr: 0 }),
+            ..synack_tcp::Options::default()
+        },
+        ..s
+    };
+    let old_ack = stamped(seg(Flags::ACK, 2802, 102, 0), recent - 1);
+    let action = agree(&mut conn, &mut tw, t_ms(1_000), &old_ack);
+    assert!(matches!(action, TimeWaitAction::AckFin(_)), "{action:?}");
+    assert_eq!(tw.deadline(), t_ms(1_000) + Duration::from_secs(160));
+    let old_rst = stamped(seg(Flags::RST, 2802, 0, 0), recent - 1);
+    let early = agree(&mut conn, &mut tw, t_ms(30_000), &old_rst);
+    assert_eq!(early, TimeWaitAction::Ignore);
+    // TS.Recent was set when the server's FIN arrived, at 100 ms.
+    let late = agree(&mut conn, &mut tw, t_ms(60_000), &old_rst);
+    assert_eq!(late, TimeWaitAction::Close);
+
+    let rfc = Config {
+        timestamps: true,
+        ..rfc()
+    };
+    let (mut conn, mut tw) = both(&rfc);
+    let recent = tw.ack_segment(t_ms(200)).opts.timestamp.unwrap().ecr;
+    let deadline = tw.deadline();
+    let old_ack = stamped(seg(Flags::ACK, 2802, 102, 0), recent - 1);
+    let action = agree(&mut conn, &mut tw, t_ms(1_000), &old_ack);
+    assert!(matches!(action, TimeWaitAction::Ack(_)), "{action:?}");
+    assert_eq!(tw.deadline(), deadline);
 }
 
 /// A new SYN beyond RCV.NXT reopens the 4-tuple (the listener takes it, with an ISN above

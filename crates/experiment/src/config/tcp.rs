@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
     Config, Congestion, CwndGrowth, Handshake, Isn, ListenQueues, LossRecovery, PassiveClose,
-    PortRange, Profile, RttEstimation, SynCookies, TwReuse,
+    PortRange, Profile, RttEstimation, Rules, SynCookies, TwReuse,
 };
 
 use super::units;
@@ -73,6 +73,8 @@ tcp_keys! {
     syn_retries: u32,
     synack_retries: u32,
     syn_queue_pruning: bool,
+    /// `"linux"` or `"rfc9293"`.
+    syn_received_rules: Rules,
     syn_linear_timeouts: u32,
     /// Segments, or `"rfc3390"`.
     init_cwnd: Option<u32> => "rfc3390_or_segments",
@@ -95,6 +97,8 @@ tcp_keys! {
     syn_cookies: SynCookies,
     abort_on_overflow: bool,
     rfc1337: bool,
+    /// `"linux"` or `"rfc9293"`.
+    time_wait_rules: Rules,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
     timer_wheel_hz: u32,

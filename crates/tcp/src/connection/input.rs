@@ -3,7 +3,7 @@
 use synack_sim::{Duration, Time};
 
 use super::{ts_clock, Connection, Event};
-use crate::config::{LossRecovery, PassiveClose};
+use crate::config::{LossRecovery, PassiveClose, Rules};
 use crate::congestion::{AckSample, CongestionControl, PartialAck};
 use crate::segment::{Flags, SackBlocks, Segment};
 use crate::seq::Seq;
@@ -33,9 +33,14 @@ impl Connection {
     fn on_segment_time_wait(&mut self, now: Time, seg: &Segment) {
         let mut tw = self.time_wait().expect("TIME-WAIT runs its 2·MSL timer");
         let action = tw.handle_segment(now, seg);
-        // The ACK sent, if any, is counted in the `TimeWait`'s counters.
+        // The ACK sent, if any, is counted in the `TimeWait`'s counters; TS.Recent and the
+        // rate limit's clock come back too.
         self.stats = tw.stats();
         self.timers.set(Timer::TimeWait, tw.deadline());
+        self.last_oow_ack = tw.last_oow_ack();
+        if let Some((recent, stamp)) = tw.ts_recent() {
+            (self.agreed.ts_recent, self.agreed.ts_recent_stamp) = (recent, stamp);
+        }
         match action {
             TimeWaitAction::AckFin(ack) | TimeWaitAction::Ack(ack) => self.out.push_back(ack),
             TimeWaitAction::Reopen => self.emit_control(tw.ack_segment(now)),
@@ -79,7 +84,7 @@ impl Connection {
         if !seg.flags.syn() {
             return;
         }
-        self.take_peer_syn(seg);
+        self.take_peer_syn(now, seg);
         if ack_ok {
             self.set_window(seg);
             self.on_new_ack(now, seg, 0);
@@ -96,7 +101,13 @@ impl Connection {
 
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
     fn on_segment_synchronizing(&mut self, now: Time, seg: &Segment) {
-        let Some(seg) = self.trim_duplicate_syn(now, seg) else {
+        let half_open = self.state == State::SynReceived && self.passive;
+        let seg = if half_open && self.config.syn_received_rules == Rules::Linux {
+            self.check_half_open_linux(now, seg)
+        } else {
+            Some(self.trim_duplicate_syn(seg))
+        };
+        let Some(seg) = seg else {
             return;
         };
         let seg = &seg;
@@ -108,7 +119,8 @@ impl Connection {
         if !self.check_sequence(seg) {
             return;
         }
-        self.agreed.update_ts_recent(seg, self.rcv.last_ack_sent);
+        self.agreed
+            .update_ts_recent(now, seg, self.rcv.last_ack_sent);
         if seg.flags.rst() {
             return self.check_rst(seg);
         }
@@ -123,20 +135,19 @@ impl Connection {
         self.process_fin(now, seg);
     }
 
-    /// SYN-RECEIVED and the peer's SYN again. A passive side answers a retransmitted SYN
-    /// with its SYN-ACK (Linux `tcp_check_req`; RFC 9293 leaves it to the SYN-ACK's own
-    /// timer). A SYN-ACK in a simultaneous open (Figure 7, line 6) straddles old and new:
-    /// its SYN is trimmed and the rest processed (RFC 9293 §3.10.7.4: "only the new parts
-    /// are processed").
-    fn trim_duplicate_syn(&mut self, now: Time, seg: &Segment) -> Option<Segment> {
-        if self.state != State::SynReceived || !seg.flags.syn() || seg.seq != self.rcv.irs {
-            return Some(*seg);
-        }
-        if !seg.flags.ack() {
-            if !seg.flags.rst() {
-                self.send_syn(now);
-            }
-            return None;
+    /// SYN-RECEIVED and the peer's SYN again. A SYN-ACK in a simultaneous open (Figure 7,
+    /// line 6) straddles old and new: its SYN is trimmed and the rest processed (RFC 9293
+    /// §3.10.7.4: "only the new parts are processed"). The peer's SYN alone lies wholly
+    /// before the window, so the sequence check answers it with an ACK; the SYN-ACK goes
+    /// again when its own timer expires (RFC 9293 says no more: Linux's half-open
+    /// connections answer it at once, [`check_half_open_linux`](Self::check_half_open_linux)).
+    fn trim_duplicate_syn(&self, seg: &Segment) -> Segment {
+        let retransmitted_syn = self.state == State::SynReceived
+            && seg.flags.syn()
+            && seg.flags.ack()
+            && seg.seq == self.rcv.irs;
+        if !retransmitted_syn {
+            return *seg;
         }
         let mut trimmed = *seg;
         trimmed.seq = seg.seq + 1;
@@ -144,7 +155,57 @@ impl Connection {
         if seg.flags.fin() {
             trimmed.flags |= Flags::FIN;
         }
-        Some(trimmed)
+        trimmed
+    }
+
+    /// A listener's half-open connection as Linux's `tcp_check_req` runs it, before the
+    /// steps every state shares. Returns the segment, its SYN trimmed, if processing goes
+    /// on (it is in the window, and an acceptable ACK: the handshake's last segment).
+    fn check_half_open_linux(&mut self, now: Time, seg: &Segment) -> Option<Segment> {
+        let (syn, ack, rst) = (seg.flags.syn(), seg.flags.ack(), seg.flags.rst());
+        let paws = self.agreed.paws_rejects(seg);
+        if syn && !ack && !rst && seg.seq == self.rcv.irs && !paws {
+            // "Check for pure retransmitted SYN": the SYN-ACK again (`inet_rtx_syn_ack`,
+            // counted in `num_retrans`, not in the `num_timeout` that `synack_retries`
+            // bounds), and the SYN-ACK timer restarts at the timeout it has reached.
+            if !oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+                self.send_syn(now);
+                self.timers.set(Timer::Retransmit, now + self.rtt.rto());
+            }
+            return None;
+        }
+        if ack && seg.ack != self.snd.iss + 1 {
+            // RFC 9293 §3.10.7.4's unacceptable ACK, checked first: the listener answers
+            // <SEQ=SEG.ACK><CTL=RST> and the half-open connection stays.
+            let rst = Segment::rst(self.local_port, self.remote_port, seg.ack, None);
+            self.emit_control(rst);
+            return None;
+        }
+        let end = self.rcv.nxt + self.rcv.wnd;
+        if paws || !linux_in_window(seg, self.rcv.nxt, end) {
+            // "Out of window: send ACK and drop": <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>.
+            if !rst && !oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+                self.send_ack(now);
+            }
+            return None;
+        }
+        let seg = self.trim_duplicate_syn(seg);
+        if seg.flags.rst() || seg.flags.syn() {
+            // "Second check the RST bit" and "fourth, check the SYN bit", together: a RST
+            // anywhere in the window ends the half-open connection, and so does a SYN,
+            // answered by a RST as from no connection (`tcp_v4_send_reset`).
+            if !seg.flags.rst() {
+                let rst = if seg.flags.ack() {
+                    Segment::rst(self.local_port, self.remote_port, seg.ack, None)
+                } else {
+                    Segment::rst(self.local_port, self.remote_port, Seq(0), Some(seg.end()))
+                };
+                self.emit_control(rst);
+            }
+            self.finish(Event::Reset);
+            return None;
+        }
+        Some(seg)
     }
 
     /// First: is the segment in the receive window? An unacceptable one (other than a RST)
@@ -176,10 +237,16 @@ impl Connection {
         self.finish(Event::Reset);
     }
 
-    /// Fourth: a SYN in a synchronized state draws a challenge ACK (RFC 5961 §4.2, RFC 9293
-    /// §3.10.7.4 fourth).
+    /// Fourth: a SYN. In SYN-RECEIVED after a passive open, RFC 9293 §3.10.7.4 returns the
+    /// connection to LISTEN: here it ends (with [`Event::Reset`]), unanswered, and the
+    /// caller's listener stays. In a synchronized state the SYN draws a challenge ACK
+    /// (RFC 5961 §4.2).
     fn check_syn(&mut self) {
-        self.rcv.ack_now = true;
+        if self.state == State::SynReceived && self.passive {
+            self.finish(Event::Reset);
+        } else {
+            self.rcv.ack_now = true;
+        }
     }
 
     /// Fifth: the ACK field. Returns whether processing goes on.
@@ -546,6 +613,35 @@ impl Connection {
             self.timers.set(Timer::TimeWait, now + len);
         }
     }
+}
+
+/// Linux `tcp_in_window`: whether `seg` starts at `start` or overlaps `[start, end)` (a
+/// zero-length segment at `end` counts too). Unlike RFC 9293's table, a segment whose first
+/// bytes lie before the window but which reaches into it is in it.
+fn linux_in_window(seg: &Segment, start: Seq, end: Seq) -> bool {
+    let seg_end = seg.end();
+    seg.seq == start || (seg_end.gt(start) && seg.seq.lt(end)) || (seg.seq == end && seg_end == end)
+}
+
+/// Linux's answers to segments that are not acceptable in a half-open connection or in
+/// TIME-WAIT go out at most once per `tcp_invalid_ratelimit` (500 ms by default).
+const OOW_ACK_INTERVAL_MS: i32 = 500;
+
+/// Linux `tcp_oow_rate_limited`: whether the answer to `seg` must be skipped because the
+/// last went out (at `last`, in milliseconds of the clock: Linux's `tcp_jiffies32` at
+/// HZ = 1000; 0 for never, as Linux keeps it) less than 500 ms ago; if not, `last` becomes
+/// now. Data and FINs without a SYN are always answered ("not likely part of an ACK loop").
+pub(crate) fn oow_rate_limited(last: &mut u32, now: Time, seg: &Segment) -> bool {
+    if seg.seq_len() > 0 && !seg.flags.syn() {
+        return false;
+    }
+    let now_ms = (now.as_nanos() / 1_000_000) as u32;
+    let elapsed = |at: u32| now_ms.wrapping_sub(at) as i32;
+    if *last != 0 && (0..OOW_ACK_INTERVAL_MS).contains(&elapsed(*last)) {
+        return true;
+    }
+    *last = now_ms;
+    false
 }
 
 /// RFC 9293 §3.10.7.4 first, the table of four cases: whether `seg` falls in the receive

@@ -38,11 +38,12 @@
 //! - ACKs: RFC 1122's delayed ACKs, or with `quick_ack` Linux's policy (`acks.rs`).
 //! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
-//! - A SYN-ACK resent because the peer's SYN came again does not count towards
-//!   `synack_retries` (Linux's `inet_rtx_syn_ack` does count it).
-//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but challenge ACKs are not
-//!   rate-limited (§7) and old ACKs are not checked against MAX.SND.WND (§5): a scripted
-//!   blind attacker draws more challenge ACKs than Linux would send it.
+//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but the challenge ACKs of a
+//!   synchronized connection are not rate-limited (§7; Linux's `tcp_invalid_ratelimit` is
+//!   applied to the answers of a half-open connection and of TIME-WAIT only, with
+//!   `syn_received_rules` and `time_wait_rules = "linux"`) and old ACKs are not checked
+//!   against MAX.SND.WND (§5): a scripted blind attacker draws more challenge ACKs than
+//!   Linux would send it.
 //! - One flat set of send and receive variables for every state, rather than per-state
 //!   data: a TIME-WAIT connection is as large as an established one, until the caller
 //!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
@@ -56,10 +57,10 @@ mod recovery;
 mod timeout;
 mod window;
 
-pub(crate) use options::{paws_rejects, ts_before};
+pub(crate) use options::{paws_rejects, stamp_seconds, ts_before};
 pub use options::{syn_window, ts_clock, wscale_for, MAX_WSCALE, TIMESTAMPS_LEN, TS_OFFSET};
 
-pub(crate) use input::acceptable;
+pub(crate) use input::{acceptable, oow_rate_limited};
 
 use std::collections::VecDeque;
 
@@ -245,6 +246,9 @@ pub struct Connection {
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
     /// pruning); else `synack_retries`.
     synack_limit: Option<u32>,
+    /// When the last answer to an out-of-window segment went out (milliseconds), for
+    /// Linux's rate limit ([`oow_rate_limited`]): in SYN-RECEIVED, then in TIME-WAIT.
+    last_oow_ack: u32,
     stats: Stats,
 }
 
@@ -324,6 +328,7 @@ impl Connection {
             agreed: Agreed::default(),
             retries: 0,
             synack_limit: None,
+            last_oow_ack: 0,
             stats: Stats::default(),
         }
     }
@@ -359,7 +364,7 @@ impl Connection {
         let mut c = Connection::new(config, local_port, syn.src_port, iss);
         c.state = State::Listen;
         c.passive = true;
-        c.take_peer_syn(syn);
+        c.take_peer_syn(now, syn);
         c.set_window(syn);
         c.set_state(State::SynReceived);
         c.send_syn(now);
@@ -397,7 +402,7 @@ impl Connection {
             },
             ..*ack
         };
-        c.take_peer_syn(&syn);
+        c.take_peer_syn(now, &syn);
         c.rcv.last_ack_sent = c.rcv.nxt;
         c.set_window(ack);
         c.establish(now);
@@ -606,17 +611,24 @@ impl Connection {
                 self.snd.max,
                 (self.rcv.nxt, self.rcv.wnd, self.agreed.rcv_wscale),
                 (deadline, self.config.time_wait_len()),
-                self.config.rfc1337,
-                self.agreed.timestamps.then_some(self.agreed.ts_recent),
+                (
+                    self.config.time_wait_rules,
+                    self.config.rfc1337,
+                    self.last_oow_ack,
+                ),
+                (
+                    self.agreed.timestamps.then_some(self.agreed.ts_recent),
+                    self.agreed.ts_recent_stamp,
+                ),
                 self.stats,
             )
         })
     }
 
     /// An ISN above every sequence number this connection used: Linux takes
-    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT.
+    /// `tw_snd_nxt + 65535 + 2` for a connection reopened from TIME-WAIT (1 should that be 0).
     pub fn successor_isn(&self) -> Seq {
-        self.snd.max + 65_537
+        crate::time_wait::tw_isn(self.snd.max)
     }
 
     /// How many more bytes [`send`](Self::send) would take.
@@ -668,12 +680,12 @@ impl Connection {
     /// options both ends offered. With timestamps every segment's payload is 12 bytes
     /// shorter (Linux `tcp_sync_mss`), and the receive window is what the agreed shift lets
     /// the 16-bit field express.
-    fn take_peer_syn(&mut self, syn: &Segment) {
+    fn take_peer_syn(&mut self, now: Time, syn: &Segment) {
         self.rcv.irs = syn.seq;
         self.rcv.nxt = syn.seq + 1;
         // What our SYN-ACK or ACK acknowledges: the window's left edge (Linux `rcv_wup`).
         self.rcv.last_ack_sent = self.rcv.nxt;
-        self.agreed.take_peer_syn(&self.config, &syn.opts);
+        self.agreed.take_peer_syn(now, &self.config, &syn.opts);
         let peer_mss = syn.opts.mss.map_or(DEFAULT_MSS, u32::from);
         let options = if self.agreed.timestamps {
             TIMESTAMPS_LEN

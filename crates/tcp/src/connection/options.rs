@@ -36,6 +36,15 @@ pub(crate) struct Agreed {
     pub timestamps: bool,
     /// TS.Recent (RFC 7323 §4.3): the TSval to echo.
     pub ts_recent: u32,
+    /// When TS.Recent was last set, in whole seconds (Linux's `ts_recent_stamp`,
+    /// [`stamp_seconds`]): TIME-WAIT's PAWS test of a RST depends on its age.
+    pub ts_recent_stamp: u32,
+}
+
+/// Linux `ktime_get_seconds`: whole seconds of the clock at `now`, the unit of
+/// `ts_recent_stamp`.
+pub(crate) fn stamp_seconds(now: Time) -> u32 {
+    (now.as_nanos() / 1_000_000_000) as u32
 }
 
 /// The host's timestamp clock at `now`: milliseconds (Linux's 1 kHz TCP clock) plus
@@ -60,11 +69,12 @@ pub(crate) fn paws_rejects(seg: &Segment, recent: u32) -> bool {
 
 impl Agreed {
     /// The peer's SYN (or SYN-ACK) arrived: what both ends offered is agreed.
-    pub fn take_peer_syn(&mut self, config: &Config, syn: &Options) {
+    pub fn take_peer_syn(&mut self, now: Time, config: &Config, syn: &Options) {
         self.sack = config.sack && syn.sack_permitted;
         if let Some(ts) = syn.timestamp.filter(|_| config.timestamps) {
             self.timestamps = true;
             self.ts_recent = ts.val;
+            self.ts_recent_stamp = stamp_seconds(now);
         }
         if let Some(shift) = syn.wscale.filter(|_| config.window_scaling) {
             // RFC 7323 §2.3: a shift above 14 is taken as 14.
@@ -81,10 +91,11 @@ impl Agreed {
 
     /// RFC 7323 §4.3 (2), as Linux applies it (`tcp_replace_ts_recent`): a segment that
     /// passed PAWS and starts at or before the last ACK we sent updates TS.Recent.
-    pub fn update_ts_recent(&mut self, seg: &Segment, last_ack_sent: Seq) {
+    pub fn update_ts_recent(&mut self, now: Time, seg: &Segment, last_ack_sent: Seq) {
         if let Some(ts) = seg.opts.timestamp.filter(|_| self.timestamps) {
             if seg.seq.le(last_ack_sent) {
                 self.ts_recent = ts.val;
+                self.ts_recent_stamp = stamp_seconds(now);
             }
         }
     }

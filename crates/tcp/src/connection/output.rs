@@ -187,20 +187,25 @@ impl Connection {
         self.emit(now, seg);
     }
 
-    /// An ACK of everything received so far. Before our SYN is acknowledged the only
-    /// acknowledgment we can send is the SYN-ACK itself.
+    /// An ACK of everything received so far: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, in
+    /// SYN-RECEIVED too (RFC 9293 §3.10.7.4 first; Linux `tcp_v4_reqsk_send_ack`, SEQ =
+    /// ISS + 1). A server that entered ESTABLISHED on the SYN alone (`handshake =
+    /// "two-way"`) has only its SYN-ACK to acknowledge with until its SYN is acknowledged.
     pub(super) fn send_ack(&mut self, now: Time) {
         match self.state {
             State::Closed | State::Listen | State::SynSent => self.rcv.ack_now = false,
+            State::SynReceived => self.send_bare_ack(now),
             _ if !self.syn_acked() => self.send_syn(now),
-            _ => {
-                // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sent:
-                // go-back-N rewinds ours, and a rewound number could fall left of the peer's
-                // window, get the ACK dropped unread and answered by another ACK (an ACK war).
-                let seg = self.segment(self.snd.max, Flags::ACK, 0);
-                self.emit(now, seg);
-            }
+            _ => self.send_bare_ack(now),
         }
+    }
+
+    fn send_bare_ack(&mut self, now: Time) {
+        // SND.NXT is the highest sent: go-back-N rewinds ours, and a rewound number could
+        // fall left of the peer's window, get the ACK dropped unread and answered by
+        // another ACK (an ACK war).
+        let seg = self.segment(self.snd.max, Flags::ACK, 0);
+        self.emit(now, seg);
     }
 
     /// Puts `seg` on the wire: RTT timing (Karn), the retransmission timer (RFC 6298 (5.1)),

@@ -176,33 +176,52 @@ impl WordOrDuration {
     }
 }
 
-/// `init_cwnd`: a number of segments, or `"rfc3390"` (RFC 3390's formula).
-mod rfc3390_or_segments {
-    pub fn serialize<S: serde::Serializer>(
+/// A count, or one word in its place: `what` names the unit in messages, `example` a
+/// typical value, `lowest` the smallest the key means.
+struct WordOrCount {
+    word: &'static str,
+    what: &'static str,
+    example: u32,
+    lowest: u32,
+}
+
+impl WordOrCount {
+    fn serialize<S: serde::Serializer>(
+        &self,
         v: &Option<Option<u32>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         match v {
             Some(Some(n)) => s.serialize_u32(*n),
-            Some(None) => s.serialize_str("rfc3390"),
+            Some(None) => s.serialize_str(self.word),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    fn deserialize<'de, D: serde::Deserializer<'de>>(
+        &'static self,
         d: D,
     ) -> Result<Option<Option<u32>>, D::Error> {
-        struct V;
+        struct V(&'static WordOrCount);
         impl serde::de::Visitor<'_> for V {
             type Value = Option<u32>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a number of segments such as 10, or \"rfc3390\"")
+                let w = self.0;
+                write!(
+                    f,
+                    "a number of {} such as {}, or \"{}\"",
+                    w.what, w.example, w.word
+                )
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<u32>, E> {
+                let w = self.0;
                 u32::try_from(v).map(Some).map_err(|_| {
                     E::custom(format!(
-                        "expected a number of segments from 1 to {}; found {v}",
-                        u32::MAX
+                        "expected a number of {} from {} to {}, or \"{}\"; found {v}",
+                        w.what,
+                        w.lowest,
+                        u32::MAX,
+                        w.word
                     ))
                 })
             }
@@ -210,64 +229,48 @@ mod rfc3390_or_segments {
                 self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u32>, E> {
-                if v == "rfc3390" {
+                let w = self.0;
+                if v == w.word {
                     Ok(None)
                 } else {
                     Err(E::custom(format!(
-                        "expected a number of segments such as 10, or \"rfc3390\"; found \"{v}\""
+                        "expected a number of {} such as {}, or \"{}\"; found \"{v}\"",
+                        w.what, w.example, w.word
                     )))
                 }
             }
         }
-        d.deserialize_any(V).map(Some)
+        d.deserialize_any(V(self)).map(Some)
     }
 }
 
-/// `max_tw_buckets`: a number of sockets, or `"none"` (no limit).
-mod none_or_count {
-    pub fn serialize<S: serde::Serializer>(
-        v: &Option<Option<u32>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(Some(n)) => s.serialize_u32(*n),
-            Some(None) => s.serialize_str("none"),
-            None => s.serialize_none(),
+/// A `serde(with = ...)` module for each key that takes a count or a word.
+macro_rules! word_or_count {
+    ($($(#[doc = $doc:literal])* $module:ident = $word:literal, $what:literal, $example:literal, $lowest:literal;)*) => {$(
+        $(#[doc = $doc])*
+        mod $module {
+            use super::*;
+            static W: WordOrCount = WordOrCount { word: $word, what: $what, example: $example, lowest: $lowest };
+            pub fn serialize<S: serde::Serializer>(
+                v: &Option<Option<u32>>,
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                W.serialize(v, s)
+            }
+            pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<Option<u32>>, D::Error> {
+                W.deserialize(d)
+            }
         }
-    }
+    )*};
+}
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<u32>>, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Option<u32>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a number of sockets such as 262144, or \"none\"")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<u32>, E> {
-                u32::try_from(v).map(Some).map_err(|_| {
-                    E::custom(format!(
-                        "expected a number of sockets from 0 to {}, or \"none\"; found {v}",
-                        u32::MAX
-                    ))
-                })
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u32>, E> {
-                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<u32>, E> {
-                if v == "none" {
-                    Ok(None)
-                } else {
-                    Err(E::custom(format!(
-                        "expected a number of sockets such as 262144, or \"none\"; found \"{v}\""
-                    )))
-                }
-            }
-        }
-        d.deserialize_any(V).map(Some)
-    }
+word_or_count! {
+    /// `init_cwnd`: a number of segments, or `"rfc3390"` (RFC 3390's formula).
+    rfc3390_or_segments = "rfc3390", "segments", 10, 1;
+    /// `max_tw_buckets`: a number of sockets, or `"none"` (no limit).
+    none_or_count = "none", "sockets", 262144, 0;
 }
 
 /// A `serde(with = ...)` module for each word a duration may be replaced by.

@@ -99,6 +99,24 @@ impl SentLog {
         }
     }
 
+    /// When the first transmission holding the byte before `end` went out, unless that byte
+    /// was ever retransmitted (its delivery may be the retransmission's).
+    pub(crate) fn sent_through(&self, end: Seq) -> Option<Time> {
+        if end.le(self.retransmitted_to) {
+            return None;
+        }
+        let i = self.segments.partition_point(|&(e, _)| e.lt(end));
+        self.segments.get(i).map(|&(_, at)| at)
+    }
+
+    /// The end of the last first transmission that went out at or before `at`, and the send
+    /// time of the one after it, if any.
+    pub(crate) fn split_at_time(&self, at: Time) -> (Option<Seq>, Option<(Seq, Time)>) {
+        let k = self.segments.partition_point(|&(_, t)| t <= at);
+        let last = k.checked_sub(1).map(|i| self.segments[i].0);
+        (last, self.segments.get(k).copied())
+    }
+
     /// Linux's `tp->is_cwnd_limited`.
     pub(crate) fn is_cwnd_limited(&self) -> bool {
         self.is_cwnd_limited

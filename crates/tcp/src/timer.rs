@@ -11,6 +11,9 @@ use synack_sim::{Duration, Time};
 pub enum Timer {
     /// RFC 6298: retransmission of SYN, SYN-ACK, data and FIN.
     Retransmit,
+    /// RFC 8985 §6.2: RACK's reordering window has passed for a segment sent before one
+    /// that was delivered.
+    Reorder,
     /// RFC 1122 §4.2.3.2: the longest an ACK may wait.
     DelayedAck,
     /// RFC 9293 §3.6.1: TIME-WAIT lasts 2·MSL.
@@ -23,8 +26,9 @@ pub enum Timer {
 
 impl Timer {
     /// Every timer, in the order they run when due at the same instant.
-    pub const ALL: [Timer; 5] = [
+    pub const ALL: [Timer; 6] = [
         Timer::Retransmit,
+        Timer::Reorder,
         Timer::DelayedAck,
         Timer::TimeWait,
         Timer::FinWait2,

@@ -160,3 +160,31 @@ fn a_lost_retransmission_goes_again_without_a_timeout() {
     assert_eq!((s.rto_timeouts, s.fast_retransmits), (0, 1));
     assert_eq!(p.server().bytes_received(), 40_000);
 }
+
+/// RACK for first transmissions (RFC 8985 §6.2): the eighth of ten segments lost, so only
+/// two are SACKed beyond it — too few for RFC 6675's DupThresh, and no more data to send.
+/// The two were sent at the same instant (30 ms) and delivered at 50 ms, RACK.rtt 20 ms; the
+/// reordering window is SRTT/4 = 5 ms with fewer than three segments SACKed, so the
+/// reordering timer marks 7101 lost at 30 + 20 + 5 = 55 ms and recovery resends it at once.
+/// With exact timers; no timeout.
+#[test]
+fn rack_finds_a_loss_that_dupthresh_cannot() {
+    let c = Config {
+        timer_wheel_hz: 0,
+        ..cfg()
+    };
+    let mut p = Pair::connect(&c, &c, ms(10));
+    p.run_until(t_ms(30));
+    p.drop_next(Side::Client, |s| s.seq.0 == 7101);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run(1000);
+    let resent: Vec<_> = (p.log.iter())
+        .filter(|l| l.from == Side::Client && l.seg.len > 0)
+        .skip(10)
+        .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.seq.0))
+        .collect();
+    assert_eq!(resent, [(55, 7101)]);
+    let stats = p.client.stats();
+    assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
+    assert_eq!(p.server().bytes_received(), 10_000);
+}

@@ -15,9 +15,10 @@
 //!   expresses), or with `recv_autotuning` Linux's (`window.rs`). Receiver-limited
 //!   transfers (a slow reader) are not modelled; flow control still bounds the sender by
 //!   the advertised window, and a zero window from a peer is probed by the persist timer.
-//! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`); losses of first
-//!   transmissions are found by RFC 6675's rule, lost retransmissions by RACK's (RFC 8985
-//!   §6.2), but there is no tail loss probe: a lost tail waits for the retransmission timer.
+//! - With SACK, recovery is RFC 6675 with PRR (`recovery.rs`); losses are found by RFC
+//!   6675's rule and by RACK's time-based one (RFC 8985 §6.2), first transmissions and
+//!   retransmissions alike, but there is no tail loss probe: a lost tail waits for the
+//!   retransmission timer.
 //!   No D-SACK, no undo, no F-RTO. After a timeout the resend is go-back-N, skipping what was
 //!   SACKed. Without SACK, `recovery = "linux"` runs the same recovery on Linux's Reno-mode
 //!   count of duplicate ACKs; `recovery = "rfc"` is RFC 5681/6582 with window inflation, no
@@ -218,6 +219,11 @@ struct Recovery {
     /// A timeout's go-back-N is under way: SND.UNA has not passed `recover` since (Linux's
     /// `TCP_CA_Loss`).
     after_rto: bool,
+    /// RACK (with SACK): when the newest delivered first transmission went out, the round
+    /// trip of its delivery, and where the bytes RACK deems lost end.
+    rack_xmit: Option<Time>,
+    rack_rtt: Duration,
+    rack_lost: Seq,
 }
 
 /// One TCP connection.
@@ -324,6 +330,9 @@ impl Connection {
                 reno_sacked: 0,
                 reno_lost: iss,
                 after_rto: false,
+                rack_xmit: None,
+                rack_rtt: Duration::ZERO,
+                rack_lost: iss,
             },
             agreed: Agreed::default(),
             retries: 0,

@@ -19,15 +19,19 @@
 //! - After a timeout the scoreboard is kept (Linux `tcp_enter_loss`, unless the receiver
 //!   reneged): the go-back-N resend skips what the receiver holds.
 //!
-//! - A retransmission lost again is found as RACK finds it (RFC 8985 §6.2, Linux
-//!   `tcp_rack_detect_loss`): once data first sent after it has been delivered and a
-//!   reordering window has passed (SRTT + SRTT/4 since it went out), it is lost, leaves
-//!   pipe, and goes out again before any other hole.
+//! - RACK (RFC 8985 §6.2, Linux `tcp_rack_detect_loss`) judges by time too: a segment not
+//!   SACKed that went out before the newest one delivered is lost once that delivery's round
+//!   trip and a reordering window (zero in recovery or with three segments SACKed, else
+//!   SRTT/4) have passed; the reordering timer catches the ones still inside the window, so
+//!   a loss with fewer than three segments SACKed after it starts recovery without a
+//!   timeout. A retransmission lost again is found the same way (RACK's rule for
+//!   retransmissions, `Watched`): once data first sent after it has been delivered and
+//!   SRTT + SRTT/4 has passed since it went out, it leaves pipe and goes out again first.
 //!
-//! Simplified: RACK only for retransmissions (first transmissions are judged by the RFC 6675
-//! rule), with SRTT for RACK's RTT and SRTT/4 for its window, at most [`WATCHED`] at once;
-//! no tail loss probe (a lost tail waits for the retransmission timer); no D-SACK, no undo
-//! of spurious recoveries.
+//! Simplified: SRTT/4 for RACK's reordering window (Linux: min RTT/4, widened when
+//! reordering is seen; synack's links reorder only when asked to), at most [`WATCHED`]
+//! retransmissions watched at once; no tail loss probe (a lost tail waits for the
+//! retransmission timer); no D-SACK, no undo of spurious recoveries.
 
 use synack_sim::{Duration, Time};
 
@@ -36,6 +40,7 @@ use crate::config::LossRecovery;
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
+use crate::timer::Timer;
 
 /// Retransmissions watched for their own loss, at most this many at once (a further one
 /// falls back to the retransmission timer).
@@ -131,6 +136,9 @@ impl Connection {
     /// An ACK with SACK agreed: `acked` bytes newly acknowledged, `sacked` newly SACKed,
     /// `dup` a duplicate ACK (RFC 5681 §2, or one with new SACK information: RFC 6675 §2).
     pub(super) fn on_ack_sack(&mut self, now: Time, acked: u64, sacked: u64, dup: bool) {
+        if self.agreed.sack {
+            self.rack_detect_loss(now);
+        }
         if self.recovery.in_recovery {
             if self.snd.una.gt(self.recovery.recover) {
                 // Linux `tcp_end_cwnd_reduction`: recovery over, cwnd = ssthresh.
@@ -220,7 +228,8 @@ impl Connection {
     /// segment Linux's Reno mode marked without.
     fn lost_below(&self) -> Seq {
         if self.agreed.sack {
-            self.recovery.board.lost_below(self.snd.una, self.snd.mss)
+            let by_count = self.recovery.board.lost_below(self.snd.una, self.snd.mss);
+            by_count.max(self.recovery.rack_lost).max(self.snd.una)
         } else {
             self.recovery.reno_lost.max(self.snd.una)
         }
@@ -313,6 +322,68 @@ impl Connection {
         };
         (u64::from(unsacked(max) - unsacked(lost_below)) + u64::from(resent))
             .saturating_sub(self.reno_sacked_bytes())
+    }
+
+    /// RACK for first transmissions (RFC 8985 §6.2, Linux `tcp_rack_detect_loss`): a segment
+    /// not SACKed that went out before the newest one delivered is lost once RACK.rtt (that
+    /// delivery's round trip) and a reordering window have passed since it went out. The
+    /// window is zero in recovery or once three segments are SACKed (`tcp_rack_reo_wnd`
+    /// without reordering seen), else SRTT/4. Segments go out in sequence order, so the lost
+    /// ones are the unSACKed bytes below a boundary; the first segment still inside the
+    /// window arms the reordering timer.
+    pub(super) fn rack_detect_loss(&mut self, now: Time) {
+        let una = self.snd.una;
+        let high = self.recovery.board.ranges().last().map(|&(_, r)| r);
+        let Some(high) = high.filter(|h| h.gt(una)) else {
+            self.recovery.rack_lost = una;
+            self.timers.stop(Timer::Reorder);
+            return;
+        };
+        if let Some(xmit) = self.sent.sent_through(high) {
+            if self.recovery.rack_xmit.is_none_or(|t| xmit > t) {
+                self.recovery.rack_xmit = Some(xmit);
+                self.recovery.rack_rtt = now.saturating_since(xmit);
+            }
+        }
+        let Some(srtt) = self.rtt.srtt() else {
+            return;
+        };
+        let mss = u64::from(self.snd.mss);
+        let sacked = u64::from(self.recovery.board.bytes_in(una, self.snd.max));
+        let reo_wnd = if self.recovery.in_recovery || sacked >= 3 * mss {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos(srtt.as_nanos() / 4)
+        };
+        let wait = self.recovery.rack_rtt + reo_wnd;
+        let Some(deadline) = now.as_nanos().checked_sub(wait.as_nanos()) else {
+            return;
+        };
+        let (lost_to, next) = self.sent.split_at_time(Time::from_nanos(deadline));
+        if let Some(end) = lost_to {
+            let bound = end.min(high);
+            if bound.gt(self.recovery.rack_lost) {
+                self.recovery.rack_lost = bound;
+            }
+        }
+        match next {
+            Some((end, at)) if end.le(high) && self.recovery.rack_xmit.is_some_and(|x| at <= x) => {
+                self.arm(Timer::Reorder, now, (at + wait).saturating_since(now));
+            }
+            _ => self.timers.stop(Timer::Reorder),
+        }
+    }
+
+    /// The reordering timer: RACK looks again; a lost first segment starts recovery.
+    pub(super) fn on_reorder_timeout(&mut self, now: Time) {
+        if !self.agreed.sack {
+            return;
+        }
+        self.rack_detect_loss(now);
+        let once = self.snd.una.gt(self.recovery.recover);
+        if !self.recovery.in_recovery && once && self.lost_below().gt(self.snd.una) {
+            self.enter_sack_recovery(0);
+        }
     }
 
     /// RACK's rule for retransmissions (RFC 8985 §6.2): one is lost once data first sent

@@ -45,6 +45,7 @@ impl Connection {
     fn on_timer(&mut self, now: Time, timer: Timer) {
         match timer {
             Timer::Retransmit => self.on_retransmit_timeout(now),
+            Timer::Reorder => self.on_reorder_timeout(now),
             Timer::DelayedAck => self.on_delayed_ack_timeout(),
             // Armed only in TIME-WAIT, whose end `on_time_wait_timeout` decides.
             Timer::TimeWait => {}
@@ -132,6 +133,10 @@ impl Connection {
         self.recovery.reno_sacked = 0;
         self.recovery.reno_lost = self.snd.una;
         self.recovery.after_rto = true;
+        // Linux `tcp_timeout_mark_lost`: everything is resent; RACK starts again.
+        self.recovery.rack_lost = self.snd.una;
+        self.recovery.rack_xmit = None;
+        self.timers.stop(Timer::Reorder);
         // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.
         self.rtt.back_off();
         self.snd.timed = None;

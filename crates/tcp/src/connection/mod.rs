@@ -213,17 +213,16 @@ struct Recovery {
     /// Without SACK, `recovery = "linux"`: duplicate ACKs counted as segments that left the
     /// network (Linux's `sacked_out` in Reno mode).
     reno_sacked: u32,
-    /// Without SACK, `recovery = "linux"`: the bytes from SND.UNA up to here are marked
-    /// lost (the first segment, by `tcp_newreno_mark_lost`).
-    reno_lost: Seq,
+    /// The bytes from SND.UNA up to here are marked lost beyond RFC 6675's rule: by RACK
+    /// with SACK, by `tcp_newreno_mark_lost` (the first segment) without.
+    marked_lost: Seq,
     /// A timeout's go-back-N is under way: SND.UNA has not passed `recover` since (Linux's
     /// `TCP_CA_Loss`).
     after_rto: bool,
-    /// RACK (with SACK): when the newest delivered first transmission went out, the round
-    /// trip of its delivery, and where the bytes RACK deems lost end.
+    /// RACK (with SACK): when the newest delivered first transmission went out, and the
+    /// round trip of its delivery.
     rack_xmit: Option<Time>,
     rack_rtt: Duration,
-    rack_lost: Seq,
 }
 
 /// One TCP connection.
@@ -328,11 +327,10 @@ impl Connection {
                 prr: recovery::Prr::default(),
                 resent: recovery::Watched::default(),
                 reno_sacked: 0,
-                reno_lost: iss,
+                marked_lost: iss,
                 after_rto: false,
                 rack_xmit: None,
                 rack_rtt: Duration::ZERO,
-                rack_lost: iss,
             },
             agreed: Agreed::default(),
             retries: 0,

@@ -224,14 +224,14 @@ impl Connection {
         self.agreed.sack || self.config.recovery == LossRecovery::Linux
     }
 
-    /// Where what is deemed lost from SND.UNA ends: RFC 6675's `IsLost` with SACK, the
-    /// segment Linux's Reno mode marked without.
+    /// Where what is deemed lost from SND.UNA ends: what RACK (with SACK) or Linux's Reno
+    /// mode (without) marked, and with SACK RFC 6675's `IsLost` too.
     fn lost_below(&self) -> Seq {
+        let marked = self.recovery.marked_lost.max(self.snd.una);
         if self.agreed.sack {
-            let by_count = self.recovery.board.lost_below(self.snd.una, self.snd.mss);
-            by_count.max(self.recovery.rack_lost).max(self.snd.una)
+            marked.max(self.recovery.board.lost_below(self.snd.una, self.snd.mss))
         } else {
-            self.recovery.reno_lost.max(self.snd.una)
+            marked
         }
     }
 
@@ -244,10 +244,10 @@ impl Connection {
     /// lost, when recovery starts and on every partial ACK.
     fn mark_head_lost(&mut self) {
         let (una, max) = (self.snd.una, self.snd.max);
-        if self.agreed.sack || !self.recovery.reno_lost.le(una) || !una.lt(max) {
+        if self.agreed.sack || !self.recovery.marked_lost.le(una) || !una.lt(max) {
             return;
         }
-        self.recovery.reno_lost = una + max.since(una).min(self.snd.mss);
+        self.recovery.marked_lost = una + max.since(una).min(self.snd.mss);
     }
 
     /// A duplicate ACK without SACK, in Linux's Reno mode (`tcp_add_reno_sack`): one more
@@ -335,7 +335,7 @@ impl Connection {
         let una = self.snd.una;
         let high = self.recovery.board.ranges().last().map(|&(_, r)| r);
         let Some(high) = high.filter(|h| h.gt(una)) else {
-            self.recovery.rack_lost = una;
+            self.recovery.marked_lost = una;
             self.timers.stop(Timer::Reorder);
             return;
         };
@@ -362,8 +362,8 @@ impl Connection {
         let (lost_to, next) = self.sent.split_at_time(Time::from_nanos(deadline));
         if let Some(end) = lost_to {
             let bound = end.min(high);
-            if bound.gt(self.recovery.rack_lost) {
-                self.recovery.rack_lost = bound;
+            if bound.gt(self.recovery.marked_lost) {
+                self.recovery.marked_lost = bound;
             }
         }
         match next {

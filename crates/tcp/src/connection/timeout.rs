@@ -128,13 +128,11 @@ impl Connection {
         self.recovery.resent.clear();
         self.recovery.dup_acks = 0;
         self.recovery.recover = self.snd.max - 1;
-        // Linux `tcp_timeout_mark_lost` (Reno mode: `tcp_reset_reno_sack`); everything
-        // is resent, so no segment stays marked.
+        // Linux `tcp_timeout_mark_lost` (Reno mode: `tcp_reset_reno_sack`): everything is
+        // resent, so no segment stays marked, and RACK starts again.
         self.recovery.reno_sacked = 0;
-        self.recovery.reno_lost = self.snd.una;
+        self.recovery.marked_lost = self.snd.una;
         self.recovery.after_rto = true;
-        // Linux `tcp_timeout_mark_lost`: everything is resent; RACK starts again.
-        self.recovery.rack_lost = self.snd.una;
         self.recovery.rack_xmit = None;
         self.timers.stop(Timer::Reorder);
         // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.

@@ -72,6 +72,8 @@ metrics! {
     retransmits: u64,
     rto_timeouts: u64,
     fast_retransmits: u64,
+    /// Tail loss probes sent (RFC 8985 §7; Linux's `TCPLossProbes`).
+    loss_probes: u64,
     syn_retransmits: u64,
     synack_retransmits: u64,
     time_wait_peak: u64,

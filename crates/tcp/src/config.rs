@@ -757,6 +757,17 @@ pub struct Config {
     /// RFC 6582: rfc (window inflation, NewReno's partial ACKs, the "Impatient" timer).
     pub recovery: LossRecovery,
 
+    /// Tail loss probes (RFC 8985 §7; Linux `tcp_schedule_loss_probe`,
+    /// `tcp_send_loss_probe`): with SACK agreed and no loss being repaired, a probe goes out
+    /// 2·SRTT (+ 2 ms, or + `min_rto` with one segment in flight) after the last send or
+    /// ACK, unless the retransmission timer comes first: new data if the peer's window
+    /// takes a segment, else the last segment again. Its SACK lets RACK find a lost tail
+    /// without a timeout; a probe that repaired a loss reduces cwnd once.
+    ///
+    /// Linux: true (`net.ipv4.tcp_early_retrans` = 3); RFC: false (RFC 5681/6298 leave a
+    /// lost tail to the retransmission timer).
+    pub tail_loss_probe: bool,
+
     /// Send buffer, bytes: how much the application may have written and not yet had
     /// acknowledged.
     ///
@@ -945,6 +956,7 @@ impl Config {
             congestion: Congestion::Cubic,
             cwnd_growth: CwndGrowth::PerSegmentAcked,
             recovery: LossRecovery::Linux,
+            tail_loss_probe: true,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
             recv_autotuning: true,
@@ -996,6 +1008,7 @@ impl Config {
             congestion: Congestion::NewReno,
             cwnd_growth: CwndGrowth::PerAck,
             recovery: LossRecovery::Rfc,
+            tail_loss_probe: false,
             send_buffer: 4_000_000,
             recv_buffer: 4_000_000,
             recv_autotuning: false,

@@ -6,7 +6,9 @@
 //!
 //! Simplified: a retransmission marks everything below its end as retransmitted (one
 //! high-water mark, where Linux flags each segment), so an ACK that starts below the mark
-//! gives no sample even if the bytes it covers went out once.
+//! gives no sample even if the bytes it covers went out once. The one retransmission that
+//! does not go out from the bottom, a tail loss probe of the last segment, is kept apart
+//! with its own send time.
 
 use std::collections::VecDeque;
 
@@ -22,6 +24,8 @@ pub(crate) struct SentLog {
     segments: VecDeque<(Seq, Time)>,
     /// One past the highest sequence number ever retransmitted.
     retransmitted_to: Seq,
+    /// A tail loss probe that resent the last segment: its range and when it went out.
+    probe: Option<(Seq, Seq, Time)>,
     /// When data (not a bare SYN or FIN) last went out (Linux's `lsndtime`).
     last_data: Option<Time>,
     /// `tcp_cwnd_validate`'s state: the window was full in the current window of data,
@@ -36,6 +40,7 @@ impl SentLog {
         SentLog {
             segments: VecDeque::new(),
             retransmitted_to: iss,
+            probe: None,
             last_data: None,
             is_cwnd_limited: false,
             max_packets_out: 0,
@@ -51,6 +56,25 @@ impl SentLog {
         } else {
             self.segments.push_back((end, now));
         }
+    }
+
+    /// A tail loss probe resent `[start, end)`, the last segment, at `now`.
+    pub(crate) fn on_probe(&mut self, now: Time, start: Seq, end: Seq) {
+        self.probe = Some((start, end, now));
+    }
+
+    /// Where the last first transmission starts (SND.UNA if it is the only one in flight).
+    pub(crate) fn last_start(&self, una: Seq) -> Seq {
+        let n = self.segments.len();
+        match n.checked_sub(2) {
+            Some(i) => self.segments[i].0.max(una),
+            None => una,
+        }
+    }
+
+    /// Segments sent and not yet acknowledged (Linux's `packets_out`).
+    pub(crate) fn packets_out(&self) -> usize {
+        self.segments.len()
     }
 
     /// Data goes out at `now`: when data last went out before, if ever.
@@ -77,7 +101,11 @@ impl SentLog {
             times = Some((oldest, sent));
             self.segments.pop_front();
         }
-        if prior_una.lt(self.retransmitted_to) {
+        let probed = self.probe.is_some_and(|(start, _, _)| ack.gt(start));
+        if self.probe.is_some_and(|(_, end, _)| ack.ge(end)) {
+            self.probe = None;
+        }
+        if prior_una.lt(self.retransmitted_to) || probed {
             return None;
         }
         times.map(|(o, n)| (now.saturating_since(o), now.saturating_since(n)))
@@ -99,14 +127,20 @@ impl SentLog {
         }
     }
 
-    /// When the first transmission holding the byte before `end` went out, unless that byte
-    /// was ever retransmitted (its delivery may be the retransmission's).
-    pub(crate) fn sent_through(&self, end: Seq) -> Option<Time> {
+    /// When the byte before `end` last went out, and whether that was a tail loss probe's
+    /// retransmission; nothing if it was ever retransmitted otherwise (its delivery may be
+    /// the retransmission's or the original's).
+    pub(crate) fn sent_through(&self, end: Seq) -> Option<(Time, bool)> {
+        if let Some((start, probe_end, at)) = self.probe {
+            if end.gt(start) && end.le(probe_end) {
+                return Some((at, true));
+            }
+        }
         if end.le(self.retransmitted_to) {
             return None;
         }
         let i = self.segments.partition_point(|&(e, _)| e.lt(end));
-        self.segments.get(i).map(|&(_, at)| at)
+        self.segments.get(i).map(|&(_, at)| (at, false))
     }
 
     /// The end of the last first transmission that went out at or before `at`, and the send

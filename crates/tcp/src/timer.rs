@@ -9,6 +9,9 @@ use synack_sim::{Duration, Time};
 /// The endpoint's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Timer {
+    /// RFC 8985 §7: the tail loss probe; due no later than the retransmission timer, and
+    /// run before it.
+    LossProbe,
     /// RFC 6298: retransmission of SYN, SYN-ACK, data and FIN.
     Retransmit,
     /// RFC 8985 §6.2: RACK's reordering window has passed for a segment sent before one
@@ -26,7 +29,8 @@ pub enum Timer {
 
 impl Timer {
     /// Every timer, in the order they run when due at the same instant.
-    pub const ALL: [Timer; 6] = [
+    pub const ALL: [Timer; 7] = [
+        Timer::LossProbe,
         Timer::Retransmit,
         Timer::Reorder,
         Timer::DelayedAck,

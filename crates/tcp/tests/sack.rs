@@ -164,9 +164,10 @@ fn a_lost_retransmission_goes_again_without_a_timeout() {
 /// RACK for first transmissions (RFC 8985 §6.2): the eighth of ten segments lost, so only
 /// two are SACKed beyond it — too few for RFC 6675's DupThresh, and no more data to send.
 /// The two were sent at the same instant (30 ms) and delivered at 50 ms, RACK.rtt 20 ms; the
-/// reordering window is SRTT/4 = 5 ms with fewer than three segments SACKed, so the
-/// reordering timer marks 7101 lost at 30 + 20 + 5 = 55 ms and recovery resends it at once.
-/// With exact timers; no timeout.
+/// reordering window is min RTT/4 = 5 ms with fewer than three segments SACKed, so 7101 is
+/// lost at 30 + 20 + 5 = 55 ms; the reordering timer fires 2 ms after that (Linux's
+/// `TCP_TIMEOUT_MIN_US`), at 57 ms, and recovery resends it at once. With exact timers; no
+/// timeout.
 #[test]
 fn rack_finds_a_loss_that_dupthresh_cannot() {
     let c = Config {
@@ -183,7 +184,7 @@ fn rack_finds_a_loss_that_dupthresh_cannot() {
         .skip(10)
         .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.seq.0))
         .collect();
-    assert_eq!(resent, [(55, 7101)]);
+    assert_eq!(resent, [(57, 7101)]);
     let stats = p.client.stats();
     assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
     assert_eq!(p.server().bytes_received(), 10_000);

@@ -67,7 +67,7 @@ pub(crate) struct Ledger {
     /// Each request's time from arrival to its whole response, nanoseconds.
     requests_ns: Vec<u64>,
     /// The counters of every connection gone, and of every TIME-WAIT socket gone.
-    stats: Stats,
+    totals: Totals,
     pub attempted: u64,
     pub established: u64,
     pub failed: u64,
@@ -87,6 +87,17 @@ pub(crate) struct Ledger {
 }
 
 /// A number of sockets, and its peak.
+/// The connections' counters, summed.
+#[derive(Default)]
+struct Totals {
+    retransmits: u64,
+    rto_timeouts: u64,
+    fast_retransmits: u64,
+    loss_probes: u64,
+    syn_retransmits: u64,
+    synack_retransmits: u64,
+}
+
 #[derive(Default)]
 struct Gauge {
     now: u64,
@@ -179,14 +190,13 @@ impl Ledger {
     }
 
     pub fn add_stats(&mut self, s: &Stats) {
-        let total = &mut self.stats;
-        total.segments_sent += s.segments_sent;
+        let total = &mut self.totals;
         total.retransmits += s.retransmits;
-        total.rto_timeouts += s.rto_timeouts;
-        total.fast_retransmits += s.fast_retransmits;
-        total.syn_retransmits += s.syn_retransmits;
-        total.synack_retransmits += s.synack_retransmits;
-        total.unsent_discarded += s.unsent_discarded;
+        total.rto_timeouts += u64::from(s.rto_timeouts);
+        total.fast_retransmits += u64::from(s.fast_retransmits);
+        total.loss_probes += u64::from(s.loss_probes);
+        total.syn_retransmits += u64::from(s.syn_retransmits);
+        total.synack_retransmits += u64::from(s.synack_retransmits);
     }
 
     /// Fills the connection metrics at the end of a run (`end`). The counters of sockets
@@ -207,11 +217,13 @@ impl Ledger {
         m.time_wait_reused = self.time_wait_reused;
         m.close_wait_peak = self.close_wait.peak;
         m.half_open_peak = self.half_open.peak;
-        m.retransmits = self.stats.retransmits;
-        m.rto_timeouts = self.stats.rto_timeouts;
-        m.fast_retransmits = self.stats.fast_retransmits;
-        m.syn_retransmits = self.stats.syn_retransmits;
-        m.synack_retransmits = self.stats.synack_retransmits;
+        let t = &self.totals;
+        m.retransmits = t.retransmits;
+        m.rto_timeouts = t.rto_timeouts;
+        m.fast_retransmits = t.fast_retransmits;
+        m.loss_probes = t.loss_probes;
+        m.syn_retransmits = t.syn_retransmits;
+        m.synack_retransmits = t.synack_retransmits;
         m.requests_completed = self.requests_ns.len() as u64;
         if !self.requests_ns.is_empty() {
             let total: u128 = self.requests_ns.iter().map(|&d| u128::from(d)).sum();

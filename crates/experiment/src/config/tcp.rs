@@ -84,6 +84,7 @@ tcp_keys! {
     congestion: Congestion,
     cwnd_growth: CwndGrowth,
     recovery: LossRecovery,
+    tail_loss_probe: bool,
     send_buffer: u64 => "units::opt_size",
     recv_buffer: u64 => "units::opt_size",
     recv_autotuning: bool,

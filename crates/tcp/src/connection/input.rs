@@ -323,7 +323,7 @@ impl Connection {
         self.retries = 0;
         let rtts = self.sent.on_ack(now, prior_una, ack);
         let tsecr = seg.opts.timestamp.map(|ts| ts.ecr);
-        self.rtt_sample(now, ack, rtts.map(|(oldest, _)| oldest), tsecr);
+        self.rtt_sample(now, ack, rtts, tsecr);
         if self.snd.una == self.snd.max {
             // RFC 6298 (5.2): everything acknowledged: stop the timer.
             self.timers.stop(Timer::Retransmit);
@@ -347,6 +347,7 @@ impl Connection {
         if self.recovery.after_rto && ack.gt(self.recovery.recover) {
             self.recovery.after_rto = false;
         }
+        self.process_tlp_ack(ack, false);
         if self.agreed.sack {
             self.on_ack_sack(now, data, sacked, false);
         } else if self.config.recovery == LossRecovery::Linux {
@@ -354,21 +355,36 @@ impl Connection {
         } else {
             self.on_ack_congestion(now, ack, data);
         }
+        // Linux `tcp_set_xmit_timer`: the probe timer, if a probe may go, else only the
+        // retransmission timer.
+        self.schedule_loss_probe(now, true);
     }
 
     /// Round-trip samples for the RTO. RFC 6298: the single timed segment, once `ack`
     /// covers it. Linux (`tcp_ack_update_rtt`): every ACK of new data — the oldest segment
     /// it acknowledges if none of it was retransmitted (`seq_rtt`), else the echoed
     /// timestamp (RFC 7323 §4's RTTM, `tcp_rtt_tsopt_us`, in 1 ms ticks).
-    fn rtt_sample(&mut self, now: Time, ack: Seq, seq_rtt: Option<Duration>, tsecr: Option<u32>) {
+    ///
+    /// `rtts` are the round trips of the oldest and the newest segment the ACK covers; the
+    /// newest (or the echoed timestamp's) also feeds the lowest round trip RACK keeps.
+    fn rtt_sample(
+        &mut self,
+        now: Time,
+        ack: Seq,
+        rtts: Option<(Duration, Duration)>,
+        tsecr: Option<u32>,
+    ) {
+        let by_ts = tsecr
+            .filter(|&e| e != 0 && self.agreed.timestamps)
+            .map(|e| {
+                let ticks = ts_clock(now).wrapping_sub(e);
+                Duration::from_millis(u64::from(ticks)).max(Duration::from_micros(1))
+            });
+        if let Some(newest) = rtts.map(|(_, newest)| newest).or(by_ts) {
+            self.update_min_rtt(now, newest);
+        }
         if self.rtt.is_linux() {
-            let by_ts = tsecr
-                .filter(|&e| e != 0 && self.agreed.timestamps)
-                .map(|e| {
-                    let ticks = ts_clock(now).wrapping_sub(e);
-                    Duration::from_millis(u64::from(ticks)).max(Duration::from_micros(1))
-                });
-            if let Some(r) = seq_rtt.or(by_ts) {
+            if let Some(r) = rtts.map(|(oldest, _)| oldest).or(by_ts) {
                 self.rtt.sample_linux(r, self.snd.una.0, self.snd.max.0);
             }
             return;
@@ -432,6 +448,7 @@ impl Connection {
             && !seg.flags.fin()
             && self.peer_window(seg) == self.snd.wnd
             && self.snd.una != self.snd.max;
+        self.process_tlp_ack(seg.ack, duplicate && sacked == 0);
         if self.agreed.sack {
             return self.on_ack_sack(now, 0, sacked, duplicate || sacked > 0);
         }

@@ -56,6 +56,7 @@ mod options;
 mod output;
 mod recovery;
 mod timeout;
+mod tlp;
 mod window;
 
 pub(crate) use options::{paws_rejects, stamp_seconds, ts_before};
@@ -125,12 +126,16 @@ pub struct Stats {
     pub segments_sent: u64,
     /// Data and FIN segments sent again (SYNs are counted apart).
     pub retransmits: u64,
-    pub rto_timeouts: u64,
-    pub fast_retransmits: u64,
-    pub syn_retransmits: u64,
+    // Events per connection: 32 bits hold any count one connection can reach, and keep
+    // a `TimeWait` (which carries these) within its 128 bytes.
+    pub rto_timeouts: u32,
+    pub fast_retransmits: u32,
+    /// Tail loss probes sent (Linux's `TCPLossProbes`).
+    pub loss_probes: u32,
+    pub syn_retransmits: u32,
     /// SYN-ACKs sent again: on a timeout, on the peer's SYN arriving again, and the one a
     /// simultaneous open sends (its SYN again, now with an ACK).
-    pub synack_retransmits: u64,
+    pub synack_retransmits: u32,
     /// Bytes written by the application and never sent (`passive_close = "with-ack"`).
     pub unsent_discarded: u64,
 }
@@ -223,6 +228,13 @@ struct Recovery {
     /// round trip of its delivery.
     rack_xmit: Option<Time>,
     rack_rtt: Duration,
+    /// The lowest round trip measured, and when (Linux's windowed `tcp_min_rtt`, for RACK's
+    /// reordering window).
+    min_rtt: Option<(Duration, Time)>,
+    /// A tail loss probe is out: SND.NXT when it went (Linux's `tlp_high_seq`), and whether
+    /// it resent data rather than sending new (`tlp_retrans`).
+    tlp_high: Option<Seq>,
+    tlp_retrans: bool,
 }
 
 /// One TCP connection.
@@ -331,6 +343,9 @@ impl Connection {
                 after_rto: false,
                 rack_xmit: None,
                 rack_rtt: Duration::ZERO,
+                min_rtt: None,
+                tlp_high: None,
+                tlp_retrans: false,
             },
             agreed: Agreed::default(),
             retries: 0,

@@ -22,6 +22,7 @@ impl Connection {
         );
         if sending {
             let before = self.stats.segments_sent;
+            let max_before = self.snd.max;
             if self.prr_recovery() && self.recovery.in_recovery {
                 self.send_in_sack_recovery(now);
             } else {
@@ -31,6 +32,10 @@ impl Connection {
                 }
             }
             self.validate_cwnd(self.stats.segments_sent > before);
+            // Linux `tcp_write_xmit`: new data went out, so a tail loss probe is due.
+            if self.snd.max.gt(max_before) {
+                self.schedule_loss_probe(now, false);
+            }
             self.arm_persist(now);
         }
         if self.rcv.ack_now {
@@ -212,7 +217,13 @@ impl Connection {
     /// the ACK it carries and, once agreed, timestamps (RFC 7323 §3.2: on every segment
     /// but a RST) and SACK blocks (RFC 2018 §4: on ACKs while data is held beyond a hole;
     /// three beside timestamps, as Linux sends them).
-    pub(super) fn emit(&mut self, now: Time, mut seg: Segment) {
+    pub(super) fn emit(&mut self, now: Time, seg: Segment) {
+        self.emit_as(now, seg, false);
+    }
+
+    /// [`emit`](Self::emit), for a tail loss probe if `probe`: a resent probe is timed
+    /// apart from the other retransmissions (`SentLog::on_probe`).
+    pub(super) fn emit_as(&mut self, now: Time, mut seg: Segment, probe: bool) {
         if !seg.flags.syn() {
             self.select_window();
             seg.window = self.window_field(false);
@@ -233,8 +244,13 @@ impl Connection {
             self.on_data_sent(now, &seg);
         }
         if seq_len > 0 {
-            self.sent.on_send(now, seg.end(), seg.seq.lt(self.snd.max));
-            if seg.seq.lt(self.snd.max) {
+            let again = seg.seq.lt(self.snd.max);
+            if probe && again {
+                self.sent.on_probe(now, seg.seq, seg.end());
+            } else {
+                self.sent.on_send(now, seg.end(), again);
+            }
+            if again {
                 self.count_retransmission(&seg);
                 // RFC 6298 §3 (Karn): a retransmitted segment gives no RTT sample.
                 self.snd.timed = None;

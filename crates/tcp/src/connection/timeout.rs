@@ -44,6 +44,7 @@ impl Connection {
 
     fn on_timer(&mut self, now: Time, timer: Timer) {
         match timer {
+            Timer::LossProbe => self.send_loss_probe(now),
             Timer::Retransmit => self.on_retransmit_timeout(now),
             Timer::Reorder => self.on_reorder_timeout(now),
             Timer::DelayedAck => self.on_delayed_ack_timeout(),
@@ -135,6 +136,9 @@ impl Connection {
         self.recovery.after_rto = true;
         self.recovery.rack_xmit = None;
         self.timers.stop(Timer::Reorder);
+        // Linux `tcp_enter_loss`: no probe is out any more.
+        self.recovery.tlp_high = None;
+        self.timers.stop(Timer::LossProbe);
         // RFC 6298 (5.5): back off; Karn: nothing outstanding is timed any more.
         self.rtt.back_off();
         self.snd.timed = None;

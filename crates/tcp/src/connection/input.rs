@@ -356,8 +356,8 @@ impl Connection {
             self.on_ack_congestion(now, ack, data);
         }
         // Linux `tcp_set_xmit_timer`: the probe timer, if a probe may go, else only the
-        // retransmission timer.
-        self.schedule_loss_probe(now, true);
+        // retransmission timer (`push` sets it).
+        self.recovery.tlp_rearm = true;
     }
 
     /// Round-trip samples for the RTO. RFC 6298: the single timed segment, once `ack`

@@ -235,6 +235,9 @@ struct Recovery {
     /// it resent data rather than sending new (`tlp_retrans`).
     tlp_high: Option<Seq>,
     tlp_retrans: bool,
+    /// An ACK of new data asks for the probe timer to be set again (`FLAG_SET_XMIT_TIMER`);
+    /// `push` does it once the sending it allows is done.
+    tlp_rearm: bool,
 }
 
 /// One TCP connection.
@@ -346,6 +349,7 @@ impl Connection {
                 min_rtt: None,
                 tlp_high: None,
                 tlp_retrans: false,
+                tlp_rearm: false,
             },
             agreed: Agreed::default(),
             retries: 0,

@@ -20,9 +20,9 @@ impl Connection {
                 | State::Closing
                 | State::LastAck
         );
+        let max_before = self.snd.max;
         if sending {
             let before = self.stats.segments_sent;
-            let max_before = self.snd.max;
             if self.prr_recovery() && self.recovery.in_recovery {
                 self.send_in_sack_recovery(now);
             } else {
@@ -32,11 +32,15 @@ impl Connection {
                 }
             }
             self.validate_cwnd(self.stats.segments_sent > before);
-            // Linux `tcp_write_xmit`: new data went out, so a tail loss probe is due.
-            if self.snd.max.gt(max_before) {
-                self.schedule_loss_probe(now, false);
-            }
             self.arm_persist(now);
+        }
+        // The probe timer: after new data went out (Linux `tcp_write_xmit`), as late as the
+        // retransmission timer allows; else after an ACK of new data (`tcp_set_xmit_timer`),
+        // as late as a whole RTO — the same, as that ACK has just restarted the timer.
+        let sent_new = self.snd.max.gt(max_before);
+        if sent_new || self.recovery.tlp_rearm {
+            self.recovery.tlp_rearm = false;
+            self.schedule_loss_probe(now, !sent_new);
         }
         if self.rcv.ack_now {
             self.send_ack(now);

@@ -260,11 +260,14 @@ fn run(args: RunArgs) -> Result<()> {
     ))
 }
 
-/// `synack check`: the experiment checked with its overrides, and how many runs it makes.
+/// `synack check`: the experiment checked with its overrides, how many runs it makes, and
+/// about how many segments they will send.
 fn check(file: &Path, sets: &[String]) -> Result<()> {
     let checked = load(file, sets)?;
+    let estimate = checked.estimate();
     emit(&format!(
-        "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
+        "{}: ok ({} sweep point{}, {} replication{}, {} run{}; about {} segments in the \
+         largest run, {} in all)\n",
         file.display(),
         checked.points.len(),
         plural(checked.points.len()),
@@ -272,7 +275,18 @@ fn check(file: &Path, sets: &[String]) -> Result<()> {
         plural(checked.replications as usize),
         checked.runs(),
         plural(checked.runs()),
+        round_figure(estimate.most_in_a_run),
+        round_figure(estimate.in_all),
     ))
+}
+
+/// A rough count in two significant figures: `540`, `3.2e6`.
+fn round_figure(x: f64) -> String {
+    if x < 1000.0 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.1e}")
+    }
 }
 
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard

@@ -507,6 +507,48 @@ fn nice_found(f: &str) -> String {
     }
 }
 
+/// Line and column of many offsets in one text, found in increasing order: each costs only
+/// the text since the one before (an earlier offset starts again from the top), so that
+/// locating every value of a long list costs the length of the text, not its square.
+pub(crate) struct Lines<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+    col: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text,
+            offset: 0,
+            line: 1,
+            col: 1,
+        }
+    }
+
+    /// What [`position`] says of `offset`.
+    pub fn position(&mut self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        if offset < self.offset {
+            *self = Lines::new(self.text);
+        }
+        for c in self.text[self.offset..offset].chars() {
+            if c == '\n' {
+                self.line += 1;
+                self.col = 1;
+            } else {
+                self.col += 1;
+            }
+        }
+        self.offset = offset;
+        (self.line, self.col)
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
@@ -532,6 +574,10 @@ mod tests {
         assert_eq!(position(t, 10), (2, 4));
         assert_eq!(position(t, 8), (2, 2));
         assert_eq!(position(t, 1000), (3, 1));
+        let mut lines = Lines::new(t);
+        for offset in [0, 6, 8, 10, 1000, 8] {
+            assert_eq!(lines.position(offset), position(t, offset), "{offset}");
+        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Checked {
             .collect();
         Estimate {
             most_in_a_run: per_point.iter().copied().fold(0.0, f64::max),
-            in_all: per_point.iter().sum::<f64>() * f64::from(self.replications),
+            in_all: per_point.iter().fold(0.0, |a, b| a + b) * f64::from(self.replications),
         }
     }
 }

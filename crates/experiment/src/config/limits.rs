@@ -44,3 +44,8 @@ pub const MAX_NAME: usize = 200;
 /// header with the most options (60 bytes), so that `synack trace --format pcap` can write
 /// it as one packet.
 pub const MAX_SCRIPT_LEN: u32 = 65_455;
+
+/// The largest experiment file: 16 MiB. Checking holds the parsed document several times
+/// over (about 35 bytes per byte of text), so this keeps `check` within a few hundred MB;
+/// the largest sensible experiments (a 10,000-host star is about 1 MB) are far smaller.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;

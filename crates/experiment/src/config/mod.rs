@@ -172,14 +172,31 @@ fn one() -> u32 {
 impl Experiment {
     /// Reads, parses and checks an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
+        use std::io::Read;
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             ConfigError::file(
                 &file,
                 ErrorKind::Io,
                 format!("cannot read the experiment file: {e}"),
             )
-        })?;
+        };
+        // Read one byte past the limit, to tell a file at the limit from a longer one
+        // without reading the whole of a huge file (or an endless one, such as a pipe).
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limits::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(cannot_read)?;
+        if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+            return Err(ConfigError::file(
+                &file,
+                ErrorKind::Io,
+                format!(
+                    "the experiment file is larger than {} MiB, the most synack reads",
+                    limits::MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             ConfigError::file(
                 &file,
@@ -485,7 +502,7 @@ fn build(
     doc: &Doc<'_>,
     (axes, sweep): (&Arc<Vec<Axis>>, &Arc<Vec<(String, Vec<toml::Value>)>>),
 ) -> Result<Experiment, ConfigError> {
-    let f: FileDoc = doc.deserialize(doc.root_value())?;
+    let f: FileDoc = doc.deserialize(|| doc.root_value())?;
     for (i, chart) in f.chart.iter().enumerate() {
         if chart.kind == ChartKind::Sweep && chart.x.is_none() {
             return Err(doc.invalid(

@@ -74,7 +74,7 @@ pub(crate) fn read_axes(doc: &Doc<'_>) -> Result<Vec<Axis>, ConfigError> {
         // list of n values costs O(n), not O(n²).
         let mut seen = std::collections::HashSet::with_capacity(items.len());
         for item in items.iter() {
-            let v: toml::Value = doc.deserialize(item.clone())?;
+            let v: toml::Value = doc.deserialize(|| item.clone())?;
             let pos = lines.position(item.span().start);
             if !seen.insert(v.to_string()) {
                 return Err(ConfigError {

@@ -123,9 +123,8 @@ proptest! {
 #[derive(Clone, Debug)]
 struct Input {
     gap_us: u64,
-    /// From the peer's port 80 (the one the stack connects to) or another.
-    from_80: bool,
-    /// To the listener's port 80, else to the stack's connecting port.
+    /// To the listener's port 80 (from the peer's port 80, which the stack connects to, or
+    /// from port 1000: see `seg.src_port`), else to the stack's connecting port.
     to_80: bool,
     seg: Segment,
 }
@@ -171,7 +170,6 @@ fn input() -> impl Strategy<Value = Input> {
                     .fold(Flags::NONE, |f, i| f | all[i]);
                 Input {
                     gap_us,
-                    from_80,
                     to_80,
                     seg: Segment {
                         src_port: if from_80 { 80 } else { 1000 },
@@ -261,10 +259,8 @@ impl Driver {
     }
 
     fn drain(&mut self) {
-        while let Some(e) = self.stack.poll_event() {
-            if let synack_tcp::StackEvent::TimeWaitEnded { id, .. } = e {
-                self.arm(Wake::TimeWait(id), None);
-            }
+        while let Some(synack_tcp::StackEvent::TimeWaitEnded { id, .. }) = self.stack.poll_event() {
+            self.arm(Wake::TimeWait(id), None);
         }
         while self.stack.poll_transmit().is_some() {}
     }

@@ -315,6 +315,13 @@ impl RawLink {
     }
 }
 
+/// `between`: an array of exactly two host names.
+fn two_hosts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[String; 2], D::Error> {
+    let hosts = Vec::<String>::deserialize(d)?;
+    <[String; 2]>::try_from(hosts)
+        .map_err(|h| serde::de::Error::invalid_length(h.len(), &"an array of 2 host names"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,11 +337,4 @@ mod tests {
         assert!((ge.mean() - 0.01 / 0.31).abs() < 1e-12);
         assert_eq!(Loss::Probability(0.2).mean(), 0.2);
     }
-}
-
-/// `between`: an array of exactly two host names.
-fn two_hosts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[String; 2], D::Error> {
-    let hosts = Vec::<String>::deserialize(d)?;
-    <[String; 2]>::try_from(hosts)
-        .map_err(|h| serde::de::Error::invalid_length(h.len(), &"an array of 2 host names"))
 }

@@ -78,6 +78,9 @@ use sweep::Axis;
 /// is reported before anything runs.
 pub const MAX_CHECKED_POINTS: usize = 1024;
 
+/// `[sweep]`'s paths and values, in file order.
+type SweepAxes = Vec<(String, Vec<toml::Value>)>;
+
 /// A `[[host]]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +125,7 @@ pub struct Experiment {
     /// The document as written, without `[sweep]`: what parameter paths edit.
     raw: toml::Table,
     /// `[sweep]`, in file order.
-    sweep: Arc<Vec<(String, Vec<toml::Value>)>>,
+    sweep: Arc<SweepAxes>,
     /// `[sweep]` with the positions of its keys and values.
     axes: Arc<Vec<Axis>>,
     /// The texts of the files the charts' `csv` references read, by path as written.
@@ -500,7 +503,7 @@ impl Experiment {
 /// left empty.
 fn build(
     doc: &Doc<'_>,
-    (axes, sweep): (&Arc<Vec<Axis>>, &Arc<Vec<(String, Vec<toml::Value>)>>),
+    (axes, sweep): (&Arc<Vec<Axis>>, &Arc<SweepAxes>),
 ) -> Result<Experiment, ConfigError> {
     let f: FileDoc = doc.deserialize(|| doc.root_value())?;
     for (i, chart) in f.chart.iter().enumerate() {

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synack_experiment::config::units::parse_duration;
 use synack_experiment::config::{parse_cli_value, Experiment};
 use synack_experiment::Checked;
-use synack_report::files::{prepare_output_dir, write_atomic};
+use synack_report::files::prepare_output_dir;
 use synack_report::ladder::LadderOptions;
 use synack_report::output::{self, RunInfo};
 use synack_report::results::{value_cell, PointSummary};
@@ -260,11 +260,14 @@ fn run(args: RunArgs) -> Result<()> {
     ))
 }
 
-/// `synack check`: the experiment checked with its overrides, and how many runs it makes.
+/// `synack check`: the experiment checked with its overrides, how many runs it makes, and
+/// about how many segments they will send.
 fn check(file: &Path, sets: &[String]) -> Result<()> {
     let checked = load(file, sets)?;
+    let estimate = checked.estimate();
     emit(&format!(
-        "{}: ok ({} sweep point{}, {} replication{}, {} run{})\n",
+        "{}: ok ({} sweep point{}, {} replication{}, {} run{}; about {} segments in the \
+         largest run, {} in all)\n",
         file.display(),
         checked.points.len(),
         plural(checked.points.len()),
@@ -272,7 +275,18 @@ fn check(file: &Path, sets: &[String]) -> Result<()> {
         plural(checked.replications as usize),
         checked.runs(),
         plural(checked.runs()),
+        round_figure(estimate.most_in_a_run),
+        round_figure(estimate.in_all),
     ))
+}
+
+/// A rough count in two significant figures: `540`, `3.2e6`.
+fn round_figure(x: f64) -> String {
+    if x < 1000.0 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.1e}")
+    }
 }
 
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
@@ -299,14 +313,61 @@ fn trace(args: TraceArgs) -> Result<()> {
     let options = ladder_options(args.absolute, args.from, args.until)?;
     let (_, trace) = plan.trace_one(args.point, args.replication);
     let connection = FlowId(args.connection);
-    let bytes = match view::render(args.format.view(), &trace, connection, &options) {
-        Err(e @ ViewError::NoSuchConnection { .. }) => bail!("--connection {connection}: {e}"),
-        other => other?,
-    };
+    let view = args.format.view();
+    // Streamed to its destination: a trace's JSON lines or capture are never held whole.
+    let write =
+        |out: &mut dyn std::io::Write| match view::write(view, &trace, connection, &options, out) {
+            Err(e @ ViewError::NoSuchConnection { .. }) => bail!("--connection {connection}: {e}"),
+            other => Ok(other?),
+        };
     match args.out {
-        Some(path) => Ok(write_atomic(&path, &bytes)?),
-        None => emit(&String::from_utf8(bytes).expect("text formats are UTF-8")),
+        Some(path) => write_streamed(&path, write),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let done = write(&mut out).and_then(|()| Ok(std::io::Write::flush(&mut out)?));
+            // A reader that went away (`synack trace ... | head`) ends the output quietly.
+            match done {
+                Err(e) if is_broken_pipe(&e) => Ok(()),
+                other => other,
+            }
+        }
     }
+}
+
+/// Whether `e` is, at bottom, a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(c.downcast_ref::<ViewError>(), Some(ViewError::Write(io))
+                if io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `path` atomically, as `write_atomic` does, from a writer: `write` fills a
+/// temporary file beside `path`, which is then renamed over it (and removed on failure).
+fn write_streamed(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
+    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", path.display());
+    let file = std::fs::File::create(&tmp).map_err(cannot)?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = write(&mut out).and_then(|()| {
+        let file = out.into_inner().map_err(|e| cannot(e.into_error()))?;
+        file.sync_all().map_err(cannot)?;
+        std::fs::rename(&tmp, path).map_err(cannot)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The ladder's options from the command line.

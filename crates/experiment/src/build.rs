@@ -2,8 +2,10 @@
 
 use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
 
-use crate::config::Experiment;
+use std::collections::HashMap;
+
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
+use crate::config::{Experiment, TcpOverrides};
 use crate::config::{LinkParams, Loss};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
@@ -21,10 +23,11 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
         .iter()
         .map(|h| HostSpec {
             name: h.name.clone(),
-            tcp: exp.tcp_for(&h.name),
+            tcp: TcpOverrides::resolve(&exp.tcp, Some(&h.tcp)),
         })
         .collect();
-    let index = |name: &str| host_index(exp, name);
+    let indices = HostIndex::new(exp);
+    let index = |name: &str| indices.of(name);
     let links = exp
         .links
         .iter()
@@ -39,7 +42,7 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
     let workloads = exp
         .workloads
         .iter()
-        .map(|w| workload_spec(exp, w))
+        .map(|w| workload_spec(exp, &indices, w))
         .collect();
     let series = exp
         .series
@@ -60,8 +63,8 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
 }
 
 /// One workload of a validated experiment, resolved.
-fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
-    let index = |name: &str| host_index(exp, name);
+fn workload_spec(exp: &Experiment, hosts: &HostIndex<'_>, w: &WorkloadConfig) -> WorkloadSpec {
+    let index = |name: &str| hosts.of(name);
     match w {
         WorkloadConfig::Probe(p) => WorkloadSpec::Probe(ProbeSpec {
             name: p.name.clone(),
@@ -76,7 +79,9 @@ fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
         WorkloadConfig::Bulk(_)
         | WorkloadConfig::Request(_)
         | WorkloadConfig::Churn(_)
-        | WorkloadConfig::Pool(_) => WorkloadSpec::App(app_spec(exp, w).expect("a TCP workload")),
+        | WorkloadConfig::Pool(_) => {
+            WorkloadSpec::App(app_spec(exp, hosts, w).expect("a TCP workload"))
+        }
         WorkloadConfig::Flood(f) => WorkloadSpec::Flood(FloodSpec {
             name: f.name.clone(),
             entry: index(&f.from),
@@ -88,7 +93,7 @@ fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
         }),
         WorkloadConfig::Script(s) => WorkloadSpec::Script(ScriptSpec {
             name: s.name.clone(),
-            segments: s.segments.iter().map(|seg| scripted(exp, seg)).collect(),
+            segments: s.segments.iter().map(|seg| scripted(hosts, seg)).collect(),
         }),
         WorkloadConfig::Restart(r) => WorkloadSpec::Restart(RestartSpec {
             name: r.name.clone(),
@@ -103,7 +108,7 @@ fn workload_spec(exp: &Experiment, w: &WorkloadConfig) -> WorkloadSpec {
 }
 
 /// A `script` workload's segment, as the world sends it.
-fn scripted(exp: &Experiment, seg: &ScriptSegment) -> ScriptedSegment {
+fn scripted(hosts: &HostIndex<'_>, seg: &ScriptSegment) -> ScriptedSegment {
     let flags = [
         (seg.flags.syn, Flags::SYN),
         (seg.flags.fin, Flags::FIN),
@@ -115,8 +120,8 @@ fn scripted(exp: &Experiment, seg: &ScriptSegment) -> ScriptedSegment {
     .fold(Flags::default(), |all, (_, flag)| all | flag);
     ScriptedSegment {
         at: seg.at,
-        from: host_index(exp, &seg.from),
-        to: host_index(exp, &seg.to),
+        from: hosts.of(&seg.from),
+        to: hosts.of(&seg.to),
         seg: Segment {
             src_port: seg.sport,
             dst_port: seg.dport,
@@ -133,17 +138,35 @@ fn scripted(exp: &Experiment, seg: &ScriptSegment) -> ScriptedSegment {
     }
 }
 
-/// The index of host `name`, which validation checked exists.
-fn host_index(exp: &Experiment, name: &str) -> usize {
-    exp.hosts
-        .iter()
-        .position(|h| h.name == name)
-        .expect("validation checked every host name")
+/// Each host's index by name, built once so that resolving a world costs time linear in its
+/// size.
+pub(crate) struct HostIndex<'a>(HashMap<&'a str, usize>);
+
+impl<'a> HostIndex<'a> {
+    pub(crate) fn new(exp: &'a Experiment) -> HostIndex<'a> {
+        let mut map = HashMap::with_capacity(exp.hosts.len());
+        for (i, h) in exp.hosts.iter().enumerate() {
+            map.entry(h.name.as_str()).or_insert(i);
+        }
+        HostIndex(map)
+    }
+
+    /// The index of host `name`, which validation checked exists.
+    pub(crate) fn of(&self, name: &str) -> usize {
+        *self
+            .0
+            .get(name)
+            .expect("validation checked every host name")
+    }
 }
 
 /// The client and server applications of a bulk, request, churn or pool workload; `None` for
 /// other kinds. Its hosts must exist.
-pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> {
+pub(crate) fn app_spec(
+    exp: &Experiment,
+    hosts: &HostIndex<'_>,
+    w: &WorkloadConfig,
+) -> Option<AppSpec> {
     // What bulk, request and churn share: a client, a server application on `to`.
     let app = |name: &str,
                from: &str,
@@ -151,8 +174,8 @@ pub(crate) fn app_spec(exp: &Experiment, w: &WorkloadConfig) -> Option<AppSpec> 
                (start, server_close, accept_rate, linger_zero),
                kind| AppSpec {
         name: name.to_string(),
-        client: host_index(exp, from),
-        server: host_index(exp, &to.host),
+        client: hosts.of(from),
+        server: hosts.of(&to.host),
         port: to.port,
         kind,
         start,

@@ -52,6 +52,29 @@ impl Checked {
     pub fn runs(&self) -> usize {
         self.points.len() * self.replications as usize
     }
+
+    /// The segments the runs will send, estimated from each point's world
+    /// ([`crate::estimate`]): the most of one run, and of all runs together.
+    pub fn estimate(&self) -> Estimate {
+        let per_point: Vec<f64> = self
+            .points
+            .iter()
+            .map(|p| crate::estimate::segments(&p.world))
+            .collect();
+        Estimate {
+            most_in_a_run: per_point.iter().copied().fold(0.0, f64::max),
+            in_all: per_point.iter().fold(0.0, |a, b| a + b) * f64::from(self.replications),
+        }
+    }
+}
+
+/// The segments an experiment's runs will send, estimated before they run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// In the largest run.
+    pub most_in_a_run: f64,
+    /// In all runs together.
+    pub in_all: f64,
 }
 
 /// Checks `experiment` with `overrides` (`PATH = VALUE`, as the CLI's `--set` gives them)

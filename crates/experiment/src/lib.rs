@@ -6,7 +6,8 @@
 mod build;
 mod check;
 pub mod config;
+pub mod estimate;
 pub mod metrics;
 pub mod spec;
 
-pub use check::{check, Checked, Point};
+pub use check::{check, Checked, Estimate, Point};

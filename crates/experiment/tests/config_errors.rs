@@ -103,7 +103,7 @@ fn bad_files() {
             "wrong type",
             base("queue = \"big\"\n"),
             vec![
-                "x.toml:13:9: `link.wan.queue`: expected a non-negative integer",
+                "x.toml:13:9: `link.wan.queue`: expected an integer in 0..=4294967295",
                 "found the string \"big\"",
             ],
         ),
@@ -208,7 +208,7 @@ fn bad_files() {
         (
             "a link with one host",
             BASE.replace("[\"client\", \"server\"]", "[\"client\"]"),
-            vec!["x.toml:11:11: `link.wan.between`: expected an array of length 2, found 1 element"],
+            vec!["x.toml:11:11: `link.wan.between`: expected an array of 2 host names, found 1 element"],
         ),
         (
             "unknown host in a workload",
@@ -345,7 +345,7 @@ fn bad_files() {
         (
             "negative replications",
             BASE.replace("duration = \"10s\"", "duration = \"10s\"\nreplications = -2"),
-            vec!["x.toml:3:16: `replications`: expected a non-negative integer (at most 4294967295), found the integer -2"],
+            vec!["x.toml:3:16: `replications`: expected an integer in 0..=4294967295, found the integer -2"],
         ),
         (
             "zero duration",

@@ -36,6 +36,8 @@ pub enum ViewError {
     NoSuchConnection { count: usize },
     #[error(transparent)]
     Pcap(#[from] PcapError),
+    #[error("cannot write the view: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 fn numbered(count: usize) -> String {
@@ -54,6 +56,22 @@ pub fn render(
     connection: FlowId,
     options: &LadderOptions,
 ) -> Result<Vec<u8>, ViewError> {
+    let mut out = Vec::new();
+    write(view, trace, connection, options, &mut out)?;
+    Ok(out)
+}
+
+/// [`render`], written to `out`. The views of the whole run (JSON lines, the capture) are
+/// written a record at a time, never held whole; the one-connection views and the states
+/// are made in memory first (they are the size of one connection, or of one line per
+/// endpoint).
+pub fn write(
+    view: View,
+    trace: &Trace,
+    connection: FlowId,
+    options: &LadderOptions,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ViewError> {
     let one = |drawn: Option<String>| {
         drawn
             .map(String::into_bytes)
@@ -61,10 +79,13 @@ pub fn render(
                 count: trace.connections().len(),
             })
     };
-    Ok(match view {
-        View::Jsonl => jsonl::jsonl(trace).into_bytes(),
+    let bytes = match view {
+        View::Jsonl => return Ok(jsonl::write_jsonl(trace, out)?),
+        View::Pcap => {
+            pcap::write_capture(trace, out)?;
+            return Ok(());
+        }
         View::Ladder => one(ladder(trace, connection, options))?,
-        View::Pcap => pcap::capture(trace)?,
         View::Mermaid => one(mermaid::sequence_diagram(trace, connection, options))?,
         View::Svg => one(svg::ladder(trace, connection, options))?,
         View::States => format!(
@@ -73,5 +94,6 @@ pub fn render(
             states::state_diagram(trace)
         )
         .into_bytes(),
-    })
+    };
+    Ok(out.write_all(&bytes)?)
 }

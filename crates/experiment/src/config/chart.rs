@@ -424,7 +424,7 @@ impl Expr {
         if text.trim().is_empty() {
             return Err(bad("it is empty".to_string()));
         }
-        let compiled = exmex::parse::<f64>(text).map_err(|e| bad(e.msg().to_string()))?;
+        let compiled = exmex::parse::<f64>(text).map_err(|e| bad(readable(e.msg())))?;
         let vars = compiled.var_names();
         if let Some(v) = vars.iter().find(|v| v.as_str() != "x") {
             return Err(bad(format!("unknown name `{v}`; the only variable is `x`")));
@@ -451,6 +451,24 @@ impl Expr {
         self.compiled
             .eval(args)
             .map_err(|e| ExprError(e.msg().to_string()))
+    }
+}
+
+/// exmex's message in a user's words where it speaks of its own parse tree ("we have 0 ops
+/// and 2 node..."): operands and operators that do not pair up.
+fn readable(msg: &str) -> String {
+    let numbers: Vec<usize> = msg
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match (msg.starts_with("we have"), numbers.as_slice()) {
+        (true, [ops, nodes]) if *nodes > ops + 1 => {
+            "two values follow each other without an operator between them (write `2 * x`, \
+             not `2 x`)"
+                .to_string()
+        }
+        (true, [_, _]) => "an operator lacks a value on one side (as in `2 *`)".to_string(),
+        _ => msg.to_string(),
     }
 }
 

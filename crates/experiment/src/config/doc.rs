@@ -90,12 +90,68 @@ impl<'a> Doc<'a> {
         )
     }
 
-    /// Deserializes `T` from a value of this document; errors are located in this document.
+    /// Deserializes `T` from a value of this document, which `value` makes (again, to find
+    /// the choices of a choice key given something other than a string); errors are located
+    /// in this document.
     pub fn deserialize<T: DeserializeOwned>(
         &self,
-        value: Spanned<DeValue<'a>>,
+        value: impl Fn() -> Spanned<DeValue<'a>>,
     ) -> Result<T, ConfigError> {
-        T::deserialize(ValueDeserializer::from(value)).map_err(|e| self.error_from_toml(&e))
+        T::deserialize(ValueDeserializer::from(value())).map_err(|e| {
+            let mut err = self.error_from_toml(&e);
+            if let Some(choices) = self.choices::<T>(value(), &e) {
+                let span = e.span().unwrap_or_default();
+                let kind = self
+                    .get(&self.locate(&span))
+                    .map_or("something else", |v| found_value(v.get_ref()));
+                let written: String = self.text.get(span).unwrap_or("").chars().take(40).collect();
+                let found = format!("{kind} `{}`", written.trim());
+                err.message = format!(
+                    "{}expected one of: {choices}; found {found}",
+                    err.key
+                        .as_ref()
+                        .map_or(String::new(), |k| format!("`{k}`: "))
+                );
+            }
+            err
+        })
+    }
+
+    /// The values a choice key takes, when `e` says that key's value is not a string
+    /// ("wanted string or table"): found by deserializing `value` again with a string no
+    /// choice has at that key, whose error lists them.
+    fn choices<T: DeserializeOwned>(
+        &self,
+        mut value: Spanned<DeValue<'a>>,
+        e: &toml::de::Error,
+    ) -> Option<String> {
+        const NONE: &str = "\u{1}";
+        let msg = e.message();
+        if msg != "wanted string or table" && !msg.starts_with("wanted exactly 1 element") {
+            return None;
+        }
+        let at = self.locate(&e.span()?);
+        let base = self.locate(&value.span());
+        let mut slot = &mut value;
+        for seg in at.strip_prefix(base.as_slice())? {
+            slot = match (seg, slot.get_mut()) {
+                (Seg::Key(k), DeValue::Table(t)) => t.get_mut(k.as_str())?,
+                (Seg::Index(i), DeValue::Array(a)) => a.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        *slot.get_mut() = DeValue::String(NONE.into());
+        let again = T::deserialize(ValueDeserializer::from(value)).err()?;
+        let ticks = backticked(again.message());
+        (again.message().starts_with("unknown variant ") && ticks.first() == Some(&NONE)).then(
+            || {
+                ticks[1..]
+                    .iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        )
     }
 
     /// The value at `path`, if it exists.
@@ -411,6 +467,19 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// A value as an error names what was found: `the integer 3`, `a table`.
+fn found_value(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a number",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
 /// Walks a table for [`Doc::locate`].
 fn walk_table(
     table: &DeTable<'_>,
@@ -475,9 +544,11 @@ fn nice_expected(e: &str) -> String {
     match e {
         "u8" => "an integer in 0..=255".to_string(),
         "u16" => "an integer in 0..=65535".to_string(),
-        "u32" => "a non-negative integer (at most 4294967295)".to_string(),
-        "u64" | "usize" => "a non-negative integer".to_string(),
-        "i8" | "i16" | "i32" | "i64" | "isize" => "an integer".to_string(),
+        "u32" => "an integer in 0..=4294967295".to_string(),
+        "u64" | "usize" => "an integer in 0..=18446744073709551615".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => {
+            "an integer in -9223372036854775808..=9223372036854775807".to_string()
+        }
         "f32" | "f64" => "a number".to_string(),
         "a sequence" => "an array".to_string(),
         "a map" => "a table".to_string(),
@@ -489,7 +560,13 @@ fn nice_expected(e: &str) -> String {
 
 /// serde's "found" in words a user knows.
 fn nice_found(f: &str) -> String {
-    let strip = |s: &str| s.trim_matches('`').to_string();
+    // toml names an integer beyond 64 bits "`N` as i128".
+    let strip = |s: &str| {
+        s.trim_end_matches(" as i128")
+            .trim_end_matches(" as u128")
+            .trim_matches('`')
+            .to_string()
+    };
     if let Some(v) = f.strip_prefix("integer ") {
         format!("the integer {}", strip(v))
     } else if let Some(v) = f.strip_prefix("floating point ") {
@@ -504,6 +581,48 @@ fn nice_found(f: &str) -> String {
             "sequence" => "an array".to_string(),
             f => f.to_string(),
         }
+    }
+}
+
+/// Line and column of many offsets in one text, found in increasing order: each costs only
+/// the text since the one before (an earlier offset starts again from the top), so that
+/// locating every value of a long list costs the length of the text, not its square.
+pub(crate) struct Lines<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+    col: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text,
+            offset: 0,
+            line: 1,
+            col: 1,
+        }
+    }
+
+    /// What [`position`] says of `offset`.
+    pub fn position(&mut self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        if offset < self.offset {
+            *self = Lines::new(self.text);
+        }
+        for c in self.text[self.offset..offset].chars() {
+            if c == '\n' {
+                self.line += 1;
+                self.col = 1;
+            } else {
+                self.col += 1;
+            }
+        }
+        self.offset = offset;
+        (self.line, self.col)
     }
 }
 
@@ -532,6 +651,10 @@ mod tests {
         assert_eq!(position(t, 10), (2, 4));
         assert_eq!(position(t, 8), (2, 2));
         assert_eq!(position(t, 1000), (3, 1));
+        let mut lines = Lines::new(t);
+        for offset in [0, 6, 8, 10, 1000, 8] {
+            assert_eq!(lines.position(offset), position(t, offset), "{offset}");
+        }
     }
 
     #[test]

@@ -244,7 +244,8 @@ macro_rules! link_keys {
         pub(crate) struct RawLink {
             /// The link's name.
             pub name: String,
-            /// The two hosts.
+            /// The two hosts: exactly two (serde's arrays would ignore any more).
+            #[serde(deserialize_with = "two_hosts")]
             pub between: [String; 2],
             /// Overrides for `between[0]` → `between[1]`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -312,6 +313,13 @@ impl RawLink {
             reverse: self.reverse.as_ref().unwrap_or(&empty).resolve(&shared),
         }
     }
+}
+
+/// `between`: an array of exactly two host names.
+fn two_hosts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[String; 2], D::Error> {
+    let hosts = Vec::<String>::deserialize(d)?;
+    <[String; 2]>::try_from(hosts)
+        .map_err(|h| serde::de::Error::invalid_length(h.len(), &"an array of 2 host names"))
 }
 
 #[cfg(test)]

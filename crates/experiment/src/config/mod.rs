@@ -36,6 +36,7 @@ mod chart;
 mod data;
 mod doc;
 mod error;
+pub mod limits;
 mod link;
 mod series;
 mod sweep;
@@ -76,6 +77,9 @@ use sweep::Axis;
 /// value on its own), so that a combination that is invalid (say `jitter` above `delay`)
 /// is reported before anything runs.
 pub const MAX_CHECKED_POINTS: usize = 1024;
+
+/// `[sweep]`'s paths and values, in file order.
+type SweepAxes = Vec<(String, Vec<toml::Value>)>;
 
 /// A `[[host]]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,9 +125,9 @@ pub struct Experiment {
     /// The document as written, without `[sweep]`: what parameter paths edit.
     raw: toml::Table,
     /// `[sweep]`, in file order.
-    sweep: Vec<(String, Vec<toml::Value>)>,
+    sweep: Arc<SweepAxes>,
     /// `[sweep]` with the positions of its keys and values.
-    axes: Vec<Axis>,
+    axes: Arc<Vec<Axis>>,
     /// The texts of the files the charts' `csv` references read, by path as written.
     data_files: BTreeMap<String, Arc<str>>,
 }
@@ -171,14 +175,31 @@ fn one() -> u32 {
 impl Experiment {
     /// Reads, parses and checks an experiment file.
     pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
+        use std::io::Read;
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             ConfigError::file(
                 &file,
                 ErrorKind::Io,
                 format!("cannot read the experiment file: {e}"),
             )
-        })?;
+        };
+        // Read one byte past the limit, to tell a file at the limit from a longer one
+        // without reading the whole of a huge file (or an endless one, such as a pipe).
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limits::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(cannot_read)?;
+        if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+            return Err(ConfigError::file(
+                &file,
+                ErrorKind::Io,
+                format!(
+                    "the experiment file is larger than {} MiB, the most synack reads",
+                    limits::MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             ConfigError::file(
                 &file,
@@ -206,8 +227,13 @@ impl Experiment {
         files: DataFiles<'_>,
     ) -> Result<Experiment, ConfigError> {
         let doc = Doc::parse(text, file)?;
-        let axes = sweep::read_axes(&doc)?;
-        let mut exp = build(&doc, &axes)?;
+        let axes = Arc::new(sweep::read_axes(&doc)?);
+        let sweep = Arc::new(
+            axes.iter()
+                .map(|a| (a.path.clone(), a.values.clone()))
+                .collect(),
+        );
+        let mut exp = build(&doc, (&axes, &sweep))?;
         let mut raw: toml::Table = toml::from_str(text).map_err(|e| doc.error_from_toml(&e))?;
         raw.remove("sweep");
         exp.raw = raw;
@@ -333,7 +359,7 @@ impl Experiment {
         })?;
         let doc = Doc::parse(&text, &self.file)
             .map_err(|e| e.relocated(self.override_origin(sets, None)))?;
-        let mut exp = build(&doc, &self.axes).map_err(|e| {
+        let mut exp = build(&doc, (&self.axes, &self.sweep)).map_err(|e| {
             // Positions in the rewritten document mean nothing to the user: name the
             // override the error is about (or all of them), at the key in the file as written.
             let key = e.key.clone().unwrap_or_default();
@@ -441,7 +467,7 @@ impl Experiment {
     /// Applies every sweep value on its own, then (for small sweeps) every point, and
     /// reports the first failure at the `[sweep]` entry's position.
     fn check_sweep(&self) -> Result<(), ConfigError> {
-        for axis in &self.axes {
+        for axis in self.axes.iter() {
             if let Some(first) = axis.values.first() {
                 let mut raw = self.raw.clone();
                 sweep::set_path(&mut raw, &axis.path, first.clone()).map_err(|e| ConfigError {
@@ -475,8 +501,11 @@ impl Experiment {
 
 /// The typed experiment from a parsed document, checked (but for the charts); `raw` is
 /// left empty.
-fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
-    let f: FileDoc = doc.deserialize(doc.root_value())?;
+fn build(
+    doc: &Doc<'_>,
+    (axes, sweep): (&Arc<Vec<Axis>>, &Arc<SweepAxes>),
+) -> Result<Experiment, ConfigError> {
+    let f: FileDoc = doc.deserialize(|| doc.root_value())?;
     for (i, chart) in f.chart.iter().enumerate() {
         if chart.kind == ChartKind::Sweep && chart.x.is_none() {
             return Err(doc.invalid(
@@ -518,11 +547,9 @@ fn build(doc: &Doc<'_>, axes: &[Axis]) -> Result<Experiment, ConfigError> {
         file: doc.file.to_string(),
         text: Arc::from(doc.text),
         raw: toml::Table::new(),
-        sweep: axes
-            .iter()
-            .map(|a| (a.path.clone(), a.values.clone()))
-            .collect(),
-        axes: axes.to_vec(),
+        // Shared, not copied: an experiment is rebuilt for every sweep value and point.
+        sweep: Arc::clone(sweep),
+        axes: Arc::clone(axes),
         data_files: BTreeMap::new(),
     };
     validate::check(&exp, doc)?;

@@ -9,7 +9,7 @@
 
 use toml::de::DeValue;
 
-use super::doc::{doc_path, position, Doc, NAMED_ARRAYS};
+use super::doc::{doc_path, Doc, Lines, NAMED_ARRAYS};
 use super::error::{did_you_mean, suggest, ConfigError, ErrorKind, Origin};
 
 /// One `[sweep]` entry: a path and its values, with where they were written.
@@ -41,7 +41,11 @@ pub(crate) fn read_axes(doc: &Doc<'_>) -> Result<Vec<Axis>, ConfigError> {
     // The document's tables are sorted by key; the sweep's order is the file's.
     entries.sort_by_key(|(k, _)| k.span().start);
     let mut axes: Vec<Axis> = Vec::with_capacity(entries.len());
+    // Keys and values are located in file order, with one cursor.
+    let mut lines = Lines::new(doc.text);
+    let mut lines_of_paths = std::collections::HashMap::new();
     for (key, value) in entries {
+        let key_pos = lines.position(key.span().start);
         let path = key.get_ref().to_string();
         let at_key = |message: String| ConfigError {
             origin: doc.origin_at(key.span().start),
@@ -51,11 +55,8 @@ pub(crate) fn read_axes(doc: &Doc<'_>) -> Result<Vec<Axis>, ConfigError> {
             suggestion: None,
         };
         check_path_syntax(&path).map_err(at_key)?;
-        if let Some(first) = axes.iter().find(|a| a.path == path) {
-            return Err(at_key(format!(
-                "swept twice (also at line {})",
-                first.key_pos.0
-            )));
+        if let Some(line) = lines_of_paths.insert(path.clone(), key_pos.0) {
+            return Err(at_key(format!("swept twice (also at line {line})")));
         }
         let DeValue::Array(items) = value.get_ref() else {
             return Err(at_key(
@@ -69,10 +70,13 @@ pub(crate) fn read_axes(doc: &Doc<'_>) -> Result<Vec<Axis>, ConfigError> {
         }
         let mut values = Vec::with_capacity(items.len());
         let mut value_pos = Vec::with_capacity(items.len());
+        // Values seen, as TOML text (which tells 1 from 1.0, as `==` does): a set, so that a
+        // list of n values costs O(n), not O(n²).
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
         for item in items.iter() {
-            let v: toml::Value = doc.deserialize(item.clone())?;
-            let pos = position(doc.text, item.span().start);
-            if values.contains(&v) {
+            let v: toml::Value = doc.deserialize(|| item.clone())?;
+            let pos = lines.position(item.span().start);
+            if !seen.insert(v.to_string()) {
                 return Err(ConfigError {
                     origin: doc.origin_at(item.span().start),
                     kind: ErrorKind::Invalid,
@@ -87,7 +91,7 @@ pub(crate) fn read_axes(doc: &Doc<'_>) -> Result<Vec<Axis>, ConfigError> {
         axes.push(Axis {
             path,
             values,
-            key_pos: position(doc.text, key.span().start),
+            key_pos,
             value_pos,
         });
     }

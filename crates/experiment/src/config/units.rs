@@ -467,12 +467,18 @@ impl Visitor<'_> for RateVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
+        use super::limits::MAX_RATE;
+        if !(v.is_finite() && v > 0.0) {
             Err(E::custom(format!(
                 "expected a positive number of events per second, found {v}"
             )))
+        } else if v > MAX_RATE {
+            Err(E::custom(format!(
+                "expected at most {MAX_RATE:e} events per second (one per nanosecond, the \
+                 resolution of the simulated clock), found {v:e}"
+            )))
+        } else {
+            Ok(v)
         }
     }
 }

@@ -14,10 +14,14 @@ use synack_sim::Duration;
 
 use super::doc::{doc_path, position, Doc, DocPath, Seg};
 use super::error::{suggest, ConfigError};
+use super::limits::{
+    MAX_NAME, MAX_QUEUE, MAX_RUNS, MAX_SCRIPT_LEN, MAX_SERIES_ROWS, MAX_WORLD_PARTS,
+};
 use super::tcp::TcpOverrides;
 use super::units;
 use super::{
-    ChartConfig, ChartKind, Experiment, LinkParams, WorkloadConfig, METRICS, SERIES_METRICS,
+    ChartConfig, ChartKind, Experiment, LinkParams, ScriptSegment, SeriesConfig, WorkloadConfig,
+    METRICS, SERIES_METRICS,
 };
 use crate::build;
 use crate::spec::AppSpec;
@@ -43,20 +47,21 @@ const STATE_NAMES: &[&str] = &[
 pub const MAX_FLOODS: usize = 1 << 16;
 
 pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
-    let v = Checker { exp, doc };
+    let v = Checker::new(exp, doc);
     v.top()?;
     v.hosts()?;
     v.tcp()?;
     v.links()?;
     v.workloads()?;
     v.listeners()?;
-    v.series()
+    v.series()?;
+    v.size()
 }
 
 /// Checks the charts against the metrics and the sweep. Overrides cannot change either,
 /// so this runs once, after the sweep itself has been checked.
 pub(crate) fn check_charts(exp: &Experiment, doc: &Doc<'_>) -> Result {
-    Checker { exp, doc }.charts()
+    Checker::new(exp, doc).charts()
 }
 
 /// Checks that every sweep chart shows every swept path, as its x or its series, so that no
@@ -64,12 +69,12 @@ pub(crate) fn check_charts(exp: &Experiment, doc: &Doc<'_>) -> Result {
 /// can show and still be parsed (to run one point, or trace one run): this is checked when
 /// the whole sweep is to run ([`crate::check`]).
 pub(crate) fn check_chart_sweep(exp: &Experiment, doc: &Doc<'_>) -> Result {
-    let v = Checker { exp, doc };
+    let v = Checker::new(exp, doc);
     for (i, c) in exp.charts.iter().enumerate() {
         if c.kind != ChartKind::Sweep {
             continue;
         }
-        for (path, _) in &exp.sweep {
+        for (path, _) in exp.sweep.iter() {
             if *path == c.x || c.series.as_deref() == Some(path.as_str()) {
                 continue;
             }
@@ -97,6 +102,12 @@ pub(crate) fn check_chart_sweep(exp: &Experiment, doc: &Doc<'_>) -> Result {
 struct Checker<'a, 'd> {
     exp: &'a Experiment,
     doc: &'a Doc<'d>,
+    /// Each host's index by name (the first, if names repeat), so that every check that
+    /// looks up a host, a link or a server costs O(1): the checks stay linear in the size of
+    /// the file.
+    hosts: HashMap<&'a str, usize>,
+    /// The first link joining each pair of hosts, by the pair's names in sorted order.
+    links: HashMap<(&'a str, &'a str), usize>,
 }
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
@@ -118,13 +129,31 @@ fn is_file_stem(name: &str) -> bool {
         && !name.is_empty()
 }
 
-impl Checker<'_, '_> {
+impl<'a, 'd> Checker<'a, 'd> {
+    fn new(exp: &'a Experiment, doc: &'a Doc<'d>) -> Checker<'a, 'd> {
+        let mut hosts = HashMap::with_capacity(exp.hosts.len());
+        for (i, h) in exp.hosts.iter().enumerate() {
+            hosts.entry(h.name.as_str()).or_insert(i);
+        }
+        let mut links = HashMap::with_capacity(exp.links.len());
+        for (i, l) in exp.links.iter().enumerate() {
+            links.entry(pair(&l.between[0], &l.between[1])).or_insert(i);
+        }
+        Checker {
+            exp,
+            doc,
+            hosts,
+            links,
+        }
+    }
+
     fn err(&self, path: DocPath, message: impl Into<String>) -> ConfigError {
         self.doc.invalid(&path, message)
     }
 
     fn top(&self) -> Result {
         let e = self.exp;
+        self.name_length(doc_path!["name"], &e.name, "results directory")?;
         if !is_file_stem(&e.name) {
             return Err(self.err(
                 doc_path!["name"],
@@ -147,7 +176,91 @@ impl Checker<'_, '_> {
                 "expected at least 1 replication, found 0",
             ));
         }
+        if u64::from(e.replications) > MAX_RUNS {
+            return Err(self.err(
+                doc_path!["replications"],
+                format!(
+                    "expected at most {MAX_RUNS} replications (the most runs an experiment may \
+                     make), found {}",
+                    e.replications
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The whole experiment stays within [`MAX_RUNS`] runs and [`MAX_WORLD_PARTS`] resolved
+    /// parts over its sweep points. Counted, not listed.
+    fn size(&self) -> Result {
+        let e = self.exp;
+        let points = e
+            .sweep
+            .iter()
+            .fold(1u64, |n, (_, v)| n.saturating_mul(v.len() as u64));
+        let at = if e.sweep.is_empty() {
+            doc_path!["replications"]
+        } else {
+            doc_path!["sweep"]
+        };
+        let shape = if e.sweep.is_empty() {
+            String::new()
+        } else {
+            let sizes: Vec<String> = e.sweep.iter().map(|(_, v)| v.len().to_string()).collect();
+            format!(
+                "{points} sweep point{} ({}) × ",
+                if points == 1 { "" } else { "s" },
+                sizes.join(" × ")
+            )
+        };
+        let runs = points.saturating_mul(u64::from(e.replications));
+        if runs > MAX_RUNS {
+            return Err(self.err(
+                at,
+                format!(
+                    "{shape}{} replication{} = {runs} runs; at most {MAX_RUNS} runs are allowed",
+                    e.replications,
+                    if e.replications == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        let segments: usize = e
+            .workloads
+            .iter()
+            .map(|w| match w {
+                WorkloadConfig::Script(s) => s.segments.len(),
+                _ => 0,
+            })
+            .sum();
+        let parts = (e.hosts.len() + e.links.len() + e.workloads.len() + segments) as u64;
+        let total = points.saturating_mul(parts);
+        if total > MAX_WORLD_PARTS {
+            return Err(self.err(
+                at,
+                format!(
+                    "{points} sweep point{} of {parts} hosts, links, workloads and scripted \
+                     segments each = {total} resolved parts; at most {MAX_WORLD_PARTS} are \
+                     allowed (`check` keeps every point's world): sweep fewer values, or split \
+                     the experiment",
+                    if points == 1 { "" } else { "s" },
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `name` fits in a file name with the suffixes synack adds (see [`MAX_NAME`]).
+    fn name_length(&self, path: DocPath, name: &str, what: &str) -> Result {
+        if name.len() <= MAX_NAME {
+            return Ok(());
+        }
+        Err(self.err(
+            path,
+            format!(
+                "a name of at most {MAX_NAME} bytes was expected (it names the {what}, and \
+                 a file name holds 255), found {} bytes",
+                name.len()
+            ),
+        ))
     }
 
     /// Names of an array's elements are plain and unique.
@@ -182,10 +295,10 @@ impl Checker<'_, '_> {
 
     /// `name` is a `[[host]]`; else an error at `path` suggesting the nearest host.
     fn known_host(&self, path: DocPath, name: &str) -> Result {
-        let hosts = || self.exp.hosts.iter().map(|h| h.name.as_str());
-        if hosts().any(|h| h == name) {
+        if self.hosts.contains_key(name) {
             return Ok(());
         }
+        let hosts = || self.exp.hosts.iter().map(|h| h.name.as_str());
         let list: Vec<&str> = hosts().collect();
         if list.is_empty() {
             return Err(self.err(
@@ -210,13 +323,13 @@ impl Checker<'_, '_> {
             .hosts
             .iter()
             .enumerate()
-            .map(|(i, h)| (Some(i), e.tcp_for(&h.name)))
+            .map(|(i, h)| (Some(i), TcpOverrides::resolve(&e.tcp, Some(&h.tcp))))
             .collect();
         if checks.is_empty() {
             checks.push((None, TcpOverrides::resolve(&e.tcp, None)));
         }
         for (host, config) in checks {
-            let Err(bad) = config.validate() else {
+            let Some(bad) = config.validate().err().or_else(|| queue_too_long(&config)) else {
                 continue;
             };
             // Report it where the offending key is set: the host's table, else [tcp].
@@ -245,7 +358,6 @@ impl Checker<'_, '_> {
     fn links(&self) -> Result {
         let links = &self.exp.links;
         self.names("link", links.iter().map(|l| l.name.as_str()))?;
-        let mut pairs: HashMap<(String, String), usize> = HashMap::new();
         for (i, link) in links.iter().enumerate() {
             let [a, b] = &link.between;
             self.known_host(doc_path!["link", i, "between", 0], a)?;
@@ -256,12 +368,8 @@ impl Checker<'_, '_> {
                     format!("a link joins two different hosts, found \"{a}\" twice"),
                 ));
             }
-            let pair = if a < b {
-                (a.clone(), b.clone())
-            } else {
-                (b.clone(), a.clone())
-            };
-            if let Some(first) = pairs.insert(pair, i) {
+            let first = self.links[&pair(a, b)];
+            if first != i {
                 return Err(self.err(
                     doc_path!["link", i, "between"],
                     format!(
@@ -339,10 +447,7 @@ impl Checker<'_, '_> {
 
     /// Whether a `[[link]]` joins `a` and `b` (either way round).
     fn linked(&self, a: &str, b: &str) -> bool {
-        self.exp.links.iter().any(|l| {
-            let [x, y] = &l.between;
-            (x == a && y == b) || (x == b && y == a)
-        })
+        self.links.contains_key(&pair(a, b))
     }
 
     /// The hosts between `from` and `to` on a shortest chain of links, if one joins them.
@@ -468,6 +573,7 @@ impl Checker<'_, '_> {
                     for (j, seg) in s.segments.iter().enumerate() {
                         let p = |key: &str| doc_path!["workload", i, "segments", j, key];
                         self.route(p("from"), &seg.from, p("to"), &seg.to)?;
+                        self.scripted(p, seg)?;
                     }
                 }
             }
@@ -480,17 +586,17 @@ impl Checker<'_, '_> {
     fn listeners(&self) -> Result {
         let ws = &self.exp.workloads;
         let host = |i: usize| self.exp.hosts[i].name.as_str();
-        // The first workload serving each host and port.
+        let indices = build::HostIndex::new(self.exp);
+        // The first workload serving each host and port, and its position in `servers`.
         let mut servers: Vec<(usize, AppSpec)> = Vec::new();
+        let mut served: HashMap<(usize, u16), usize> = HashMap::new();
         for (i, w) in ws.iter().enumerate() {
-            let Some(app) = build::app_spec(self.exp, w) else {
+            let Some(app) = build::app_spec(self.exp, &indices, w) else {
                 continue;
             };
-            let first = servers
-                .iter()
-                .find(|(_, s)| s.server == app.server && s.port == app.port);
-            match first {
-                Some((j, first)) if !first.same_server(&app) => {
+            match served.get(&(app.server, app.port)) {
+                Some(&k) if !servers[k].1.same_server(&app) => {
+                    let (j, first) = &servers[k];
                     return Err(self.err(
                         doc_path!["workload", i, "to"],
                         format!(
@@ -505,17 +611,22 @@ impl Checker<'_, '_> {
                     ));
                 }
                 Some(_) => {}
-                None => servers.push((i, app)),
+                None => {
+                    served.insert((app.server, app.port), servers.len());
+                    servers.push((i, app));
+                }
             }
         }
+        let serves = |h: &str, port: u16| {
+            self.hosts
+                .get(h)
+                .is_some_and(|&h| served.contains_key(&(h, port)))
+        };
         for (i, w) in ws.iter().enumerate() {
             let WorkloadConfig::Restart(r) = w else {
                 continue;
             };
-            let served = servers
-                .iter()
-                .any(|(_, s)| host(s.server) == r.server.host && s.port == r.server.port);
-            if !served {
+            if !serves(&r.server.host, r.server.port) {
                 return Err(self.err(
                     doc_path!["workload", i, "server"],
                     format!(
@@ -542,14 +653,14 @@ impl Checker<'_, '_> {
                     ),
                 ));
             }
+            if serves(&f.to.host, f.to.port) {
+                continue;
+            }
             let ports: Vec<String> = servers
                 .iter()
                 .filter(|(_, s)| host(s.server) == f.to.host)
                 .map(|(_, s)| s.port.to_string())
                 .collect();
-            if ports.contains(&f.to.port.to_string()) {
-                continue;
-            }
             let served = if ports.is_empty() {
                 format!("no workload serves \"{}\"", f.to.host)
             } else {
@@ -575,6 +686,32 @@ impl Checker<'_, '_> {
                 doc_path!["workload", i, "linger_zero"],
                 "`linger_zero` (SO_LINGER 0 on close) cannot go with `half_close = true`: the \
                  client only shuts down its sending side, which SO_LINGER does not change",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A scripted segment is sent before the end of the run, and fits in one IPv4 packet.
+    fn scripted(&self, p: impl Fn(&str) -> DocPath, seg: &ScriptSegment) -> Result {
+        let duration = self.exp.duration;
+        if seg.at >= duration {
+            return Err(self.err(
+                p("at"),
+                format!(
+                    "at ({}) is not before the end of the experiment (duration = {duration}): \
+                     the segment would never be sent",
+                    seg.at
+                ),
+            ));
+        }
+        if seg.len > MAX_SCRIPT_LEN {
+            return Err(self.err(
+                p("len"),
+                format!(
+                    "expected at most {MAX_SCRIPT_LEN} payload bytes (one IPv4 packet of \
+                     65535 bytes less its headers), found {}",
+                    seg.len
+                ),
             ));
         }
         Ok(())
@@ -634,8 +771,50 @@ impl Checker<'_, '_> {
                     "`every` must be longer than 0s",
                 ));
             }
+            if let Some(every) = s.every {
+                self.series_rows(i, s, every)?;
+            }
         }
         Ok(())
+    }
+
+    /// A periodic series writes at most [`MAX_SERIES_ROWS`] rows a run: a row per sample
+    /// at least, and for `sockets` one per host and state.
+    fn series_rows(&self, i: usize, s: &SeriesConfig, every: Duration) -> Result {
+        let duration = self.exp.duration;
+        let samples = duration.as_nanos() / every.as_nanos();
+        let per_sample = if s.metric == "sockets" {
+            let hosts = if s.host.is_some() {
+                1
+            } else {
+                self.exp.hosts.len().max(1) as u64
+            };
+            hosts * STATE_NAMES.len() as u64
+        } else {
+            1
+        };
+        let rows = samples.saturating_mul(per_sample);
+        if rows <= MAX_SERIES_ROWS {
+            return Ok(());
+        }
+        Err(self.err(
+            doc_path!["series", i, "every"],
+            format!(
+                "sampling every {every} for {duration} writes {samples} samples{}, {rows} rows \
+                 a run; at most {MAX_SERIES_ROWS} rows are allowed: sample less often (every \
+                 {} or more)",
+                if per_sample > 1 {
+                    format!(" of {per_sample} rows (one per host and state)")
+                } else {
+                    String::new()
+                },
+                Duration::from_nanos(
+                    (u128::from(duration.as_nanos()) * u128::from(per_sample))
+                        .div_ceil(u128::from(MAX_SERIES_ROWS))
+                        .min(u128::from(u64::MAX)) as u64
+                )
+            ),
+        ))
     }
 
     /// Every chart: a file name of its own, metrics that exist (or, for a timeseries chart,
@@ -659,6 +838,15 @@ impl Checker<'_, '_> {
         names: &mut HashMap<&'e str, usize>,
     ) -> Result {
         let at = |key: &str| doc_path!["chart", i, key];
+        self.name_length(
+            if self.doc.get(&at("name")).is_some() {
+                at("name")
+            } else {
+                doc_path!["chart", i]
+            },
+            &c.name,
+            "chart's files",
+        )?;
         if !is_file_stem(&c.name) {
             return Err(self.err(
                 at("name"),
@@ -834,6 +1022,35 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Two host names in sorted order: the key of the link that joins them, either way round.
+fn pair<'n>(a: &'n str, b: &'n str) -> (&'n str, &'n str) {
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// A listen queue longer than [`MAX_QUEUE`], if any.
+fn queue_too_long(c: &synack_tcp::config::Config) -> Option<synack_tcp::config::InvalidConfig> {
+    [
+        ("backlog", c.backlog),
+        ("accept_queue", c.accept_queue),
+        ("somaxconn", c.somaxconn),
+        ("max_syn_backlog", c.max_syn_backlog),
+    ]
+    .into_iter()
+    .find(|(_, n)| *n > MAX_QUEUE)
+    .map(|(key, n)| synack_tcp::config::InvalidConfig {
+        key,
+        reason: format!(
+            "expected at most {MAX_QUEUE} (the most a Linux listener queued while \
+             sk_max_ack_backlog had 16 bits; each queued connection is kept in memory), \
+             found {n}"
+        ),
+    })
 }
 
 /// How two servers of one port differ, in words.

@@ -640,9 +640,11 @@ pub(crate) fn parse_workloads(doc: &Doc<'_>) -> Result<Vec<WorkloadConfig>, Conf
                 format!("expected a string, one of: {kinds}"),
             ));
         };
-        let mut rest = table.clone();
-        rest.remove("kind");
-        let rest = Spanned::new(item.span(), DeValue::Table(rest));
+        let rest = || {
+            let mut rest = table.clone();
+            rest.remove("kind");
+            Spanned::new(item.span(), DeValue::Table(rest))
+        };
         out.push(match kind {
             "probe" => WorkloadConfig::Probe(doc.deserialize(rest)?),
             "bulk" => WorkloadConfig::Bulk(doc.deserialize(rest)?),

@@ -1,6 +1,8 @@
 //! The machine-readable record of one run: one JSON object a line, in time order
 //! (DESIGN.md, "Command line"; docs/reference.md).
 
+use std::io::{self, Write};
+
 use serde_json::{json, Value};
 use synack_sim::Time;
 use synack_tcp::Options;
@@ -9,7 +11,14 @@ use synack_world::trace::{Cause, Record, Sent, Trace};
 
 /// One JSON object a line, in time order, as DESIGN.md defines them.
 pub fn jsonl(trace: &Trace) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_jsonl(trace, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// [`jsonl`], written to `out` a line at a time: the output is never held whole, whatever
+/// the length of the run.
+pub fn write_jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
     for r in trace.records() {
         let line = match *r {
             Record::Send(ref s) => segment(trace, s.t, Event::Send, s.conn, s),
@@ -37,10 +46,11 @@ pub fn jsonl(trace: &Trace) -> String {
                 "cause": cause_json(cause),
             }),
         };
-        out.push_str(&line.to_string());
-        out.push('\n');
+        let mut text = line.to_string();
+        text.push('\n');
+        out.write_all(text.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// The send of a packet a receipt or a drop names: recorded before it in every trace.

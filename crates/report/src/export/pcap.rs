@@ -58,6 +58,11 @@ const MAX_HEADERS: u32 = 20 + 20 + 40;
 
 /// The capture of every segment sent in `trace`, as the bytes of a libpcap file.
 pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
+    write_capture(trace, Vec::new())
+}
+
+/// [`capture`], written to `out` a packet at a time; returns `out`.
+pub fn write_capture<W: std::io::Write>(trace: &Trace, out: W) -> Result<W, PcapError> {
     let header = PcapHeader {
         snaplen: MAX_PACKET,
         datalink: DataLink::RAW,
@@ -65,7 +70,7 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
         endianness: Endianness::Little,
         ..PcapHeader::default()
     };
-    let mut writer = PcapWriter::with_header(Vec::new(), header)?;
+    let mut writer = PcapWriter::with_header(out, header)?;
     let zeros = vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize];
     let mut packet = Vec::with_capacity(MAX_PACKET as usize);
     for r in trace.records() {

@@ -1,0 +1,112 @@
+//! How much a run will simulate, estimated from its resolved world before it runs, so that
+//! `synack check` can show the size of an experiment (a sweep a thousand times larger than
+//! meant, a flood at a billion SYNs a second) before anything runs.
+//!
+//! The estimate counts segments (and probe datagrams) sent: a run executes about one to two
+//! scheduler events per segment. It is an upper estimate for what each workload asks for —
+//! a churn's every arrival completing its exchange, a bulk transfer at the lesser of its
+//! path's bandwidth, one window a round trip and, under random loss, the Mathis model — and it ignores what only the run finds
+//! out: losses that slow a transfer, ports that run out, connections refused.
+
+use std::collections::HashMap;
+
+use synack_link::LossModel;
+use synack_sim::Duration;
+
+use crate::spec::{AppKind, AppSpec, LinkSpec, WorkloadSpec, WorldSpec};
+
+/// Headers of a data segment on the wire (IPv4 and TCP without options), for the share of
+/// a link's bandwidth its payload gets.
+const HEADERS: f64 = 40.0;
+/// Segments of a connection's handshake and teardown: SYN, SYN-ACK, ACK, two FINs and their
+/// ACKs, and one spare.
+const OPEN_AND_CLOSE: f64 = 8.0;
+/// Segments per data segment: itself, and half an ACK (a delayed ACK covers two).
+const PER_DATA_SEGMENT: f64 = 1.5;
+
+/// The segments a run of `world` sends, estimated (see the module documentation).
+pub fn segments(world: &WorldSpec) -> f64 {
+    let links: HashMap<(usize, usize), &LinkSpec> = world
+        .links
+        .iter()
+        .flat_map(|l| [((l.a, l.b), l), ((l.b, l.a), l)])
+        .collect();
+    let secs = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64();
+    world
+        .workloads
+        .iter()
+        .map(|w| match w {
+            WorkloadSpec::Probe(p) => p.rate * secs(p.start, p.stop),
+            WorkloadSpec::Flood(f) => 2.0 * f.rate * secs(f.start, f.stop),
+            WorkloadSpec::Script(s) => 2.0 * s.segments.len() as f64,
+            WorkloadSpec::Restart(_) => 0.0,
+            WorkloadSpec::App(a) => app(world, links.get(&(a.client, a.server)).copied(), a),
+        })
+        .sum()
+}
+
+/// One TCP workload's segments.
+fn app(world: &WorldSpec, link: Option<&LinkSpec>, a: &AppSpec) -> f64 {
+    let tcp = &world.hosts[a.client].tcp;
+    let mss = f64::from(tcp.mss.max(1));
+    let data = |bytes: u64| (bytes as f64 / mss).ceil() * PER_DATA_SEGMENT;
+    let active = world.duration.saturating_sub(a.start).as_secs_f64();
+    match a.kind {
+        AppKind::Bulk { bytes } => {
+            // Bytes a second: at most the link's payload rate, and one window a round trip.
+            let window = tcp.send_buffer.min(tcp.recv_buffer) as f64;
+            let mut rate = f64::INFINITY;
+            if let Some(link) = link {
+                let rtt = (link.forward.delay + link.reverse.delay).as_secs_f64();
+                if rtt > 0.0 {
+                    rate = window / rtt;
+                    // Random loss: the Mathis et al. (1997) bound, MSS/RTT · 1.22/√p.
+                    if let LossModel::Bernoulli(p) = link.forward.loss {
+                        if p > 0.0 {
+                            rate = rate.min(mss / rtt * 1.22 / p.sqrt());
+                        }
+                    }
+                }
+                if let Some(bps) = link.forward.bandwidth_bps {
+                    rate = rate.min(bps as f64 / 8.0 * mss / (mss + HEADERS));
+                }
+            }
+            OPEN_AND_CLOSE + data((bytes as f64).min(rate * active) as u64)
+        }
+        AppKind::Request {
+            request,
+            response,
+            count,
+            interval,
+            ..
+        } => {
+            let fit = if interval.is_zero() {
+                f64::INFINITY
+            } else {
+                (active / interval.as_secs_f64()).floor() + 1.0
+            };
+            f64::from(count).min(fit) * (OPEN_AND_CLOSE + data(request) + data(response))
+        }
+        AppKind::Churn {
+            request,
+            response,
+            rate,
+            stop,
+            ..
+        } => {
+            let arrivals = rate * stop.saturating_sub(a.start).as_secs_f64();
+            arrivals * (OPEN_AND_CLOSE + data(request) + data(response))
+        }
+        AppKind::Pool {
+            request,
+            response,
+            rate,
+            stop,
+            connections,
+            ..
+        } => {
+            let arrivals = rate * stop.saturating_sub(a.start).as_secs_f64();
+            f64::from(connections) * OPEN_AND_CLOSE + arrivals * (data(request) + data(response))
+        }
+    }
+}

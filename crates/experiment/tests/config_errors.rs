@@ -1333,3 +1333,14 @@ fn init_cwnd_is_segments_or_rfc3390() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unnamed_chart_gets_a_file_name() {
+    // `sockets:SYN-RECEIVED` holds a colon, which no file name should.
+    let file = FULL.replace(
+        "name = \"flood\"\nkind = \"timeseries\"",
+        "kind = \"timeseries\"",
+    );
+    let e = Experiment::parse(&file, "full.toml").unwrap();
+    assert_eq!(e.charts[1].name, "sockets_SYN-RECEIVED-vs-time");
+}

@@ -8,10 +8,11 @@
 //! Data is drawn on a sub-area the size of the plot box; the axes are fitted to the data,
 //! so nothing lands outside it.
 //!
-//! The legend goes into whichever inner corner covers the fewest data pixels (preferring
-//! upper right, upper left, lower right, lower left on ties), has a white fill and a thin
-//! frame, and lists series (line + marker, or the marker alone for a series of points)
-//! before references (dashed line). Entries with an empty label are left out; with no
+//! The legend goes into an inner corner where it covers no data (preferring upper right,
+//! upper left, lower right, lower left), or, when every corner would hide some, beside the
+//! plot, which narrows to make room; it has a white fill and a thin frame, and lists series
+//! (line and marker, the line alone for a series too dense for markers, or the marker alone
+//! for a series of points) before references (dashed line). Entries with an empty label are left out; with no
 //! labelled entry there is no legend. A series whose points were all unplottable keeps its
 //! entry: the reader learns the data is missing instead of the series silently vanishing.
 
@@ -156,17 +157,42 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let data = Prepared::new(chart);
     let painter = Painter { root, surface };
     root.fill(&WHITE).map_err(draw_err)?;
-    let plot = painter.layout(chart, &data)?;
-    let area = root.clone().shrink(
-        (plot.x0 as i32, plot.y0 as i32),
-        (plot.width() as i32 + 1, plot.height() as i32 + 1),
-    );
-    let view = View {
+    let mut plot = painter.layout(chart, &data)?;
+    let view_of = |plot: Rect| View {
         x: &data.x,
         y: &data.y,
         w: plot.width(),
         h: plot.height(),
     };
+    // The legend goes into an inner corner where it covers no data, or else beside the
+    // plot, which narrows to make room.
+    let legend = painter.legend_box(chart, plot, &data)?;
+    let legend_at = match &legend {
+        None => None,
+        Some(b) => {
+            let (inset, gap) = (painter.s(size::LEGEND_INSET), painter.s(size::GAP));
+            let ink = ink_points(&view_of(plot), &data, plot);
+            match legend_corner(plot, (b.w, b.h), inset, &ink, gap) {
+                (corner, 0) => Some(corner),
+                _ => {
+                    let canvas = painter.s(f64::from(size::WIDTH));
+                    let x0 = canvas - painter.s(size::MARGIN) - b.w;
+                    let last_x_label = painter.max_width(
+                        data.x.ticks.last().map(|t| t.label.as_str()).into_iter(),
+                        TICK_FONT,
+                    )?;
+                    let x1 = (x0 - gap - (last_x_label / 2.0 + gap)).round();
+                    plot.x1 = x1.max(plot.x0 + 1.0);
+                    Some((x0, plot.y0))
+                }
+            }
+        }
+    };
+    let area = root.clone().shrink(
+        (plot.x0 as i32, plot.y0 as i32),
+        (plot.width() as i32 + 1, plot.height() as i32 + 1),
+    );
+    let view = view_of(plot);
     painter.grid(&area, &view)?;
     painter.references(&area, &view, &data)?;
     painter.series(&area, &view, &data)?;
@@ -177,7 +203,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
     painter.frame_and_ticks(plot, &view)?;
     painter.titles(chart, plot)?;
-    painter.legend(chart, plot, &view, &data)?;
+    if let (Some(b), Some(at)) = (&legend, legend_at) {
+        painter.legend(b, at)?;
+    }
     root.present().map_err(draw_err)
 }
 
@@ -286,11 +314,31 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     /// A dashed line in the style of the i-th reference.
     fn dashed(&self, area: &Area<DB>, points: &[(f64, f64)], i: usize) -> Result<()> {
         let style = self.stroke(reference_color(i), size::REFERENCE_WIDTH);
-        let (dash, space) = reference_dash(i);
+        self.dashed_with(area, points, style, reference_dash(i))
+    }
+
+    /// A dashed line: `(dash, gap)` in design pixels.
+    fn dashed_with(
+        &self,
+        area: &Area<DB>,
+        points: &[(f64, f64)],
+        style: ShapeStyle,
+        (dash, space): (f64, f64),
+    ) -> Result<()> {
         let points: Vec<(i32, i32)> = points.iter().map(|&p| pt(p)).collect();
         let (dash, space) = (self.s(dash).round() as i32, self.s(space).round() as i32);
         area.draw(&DashedPathElement::new(points, dash, space, style))
             .map_err(draw_err)
+    }
+
+    /// The i-th series' line through `points`: solid, or dashed once colours repeat.
+    fn series_line(&self, area: &Area<DB>, points: &[(f64, f64)], i: usize) -> Result<()> {
+        let (color, _, dash) = series_style(i);
+        let style = self.stroke(color, size::LINE_WIDTH);
+        match dash {
+            Some(dash) => self.dashed_with(area, points, style, dash),
+            None => self.line(area, points, style),
+        }
     }
 
     /// Sizes the margins around the plot box from the labels they must hold. The box has
@@ -372,14 +420,15 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             }
         }
         for (i, series) in data.series.iter().enumerate() {
-            let (color, marker) = series_style(i);
-            let style = self.stroke(color, size::LINE_WIDTH);
+            let (color, marker, _) = series_style(i);
             for segment in series.segments.iter().filter(|s| s.len() > 1) {
                 let points: Vec<(f64, f64)> = segment.iter().map(|&p| view.px(p)).collect();
-                self.line(area, &points, style)?;
+                self.series_line(area, &points, i)?;
             }
-            for p in &series.points {
-                self.marker(area, marker, view.px((p.x, p.y)), color)?;
+            if series.markers {
+                for p in &series.points {
+                    self.marker(area, marker, view.px((p.x, p.y)), color)?;
+                }
             }
         }
         Ok(())
@@ -524,10 +573,18 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         Ok((fitted, font))
     }
 
-    fn legend(&self, chart: &Chart, plot: Rect, view: &View, data: &Prepared) -> Result<()> {
-        let entries = legend_entries(chart);
+    /// The legend's entries and measurements, or `None` when no entry has a label. Rows are
+    /// fitted to the plot's height: too many entries for one column fill columns top to
+    /// bottom, left to right.
+    fn legend_box<'c>(
+        &self,
+        chart: &'c Chart,
+        plot: Rect,
+        data: &Prepared,
+    ) -> Result<Option<LegendBox<'c>>> {
+        let entries = legend_entries(chart, data);
         if entries.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let (pad, gap) = (self.s(size::LEGEND_PAD), self.s(size::GAP));
         let (sample, row) = (
@@ -535,7 +592,6 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
             self.s(size::LEGEND_FONT) * 1.45,
         );
         let inset = self.s(size::LEGEND_INSET);
-        // Too many entries for one column: fill columns top to bottom, left to right.
         let fits = ((plot.height() - 2.0 * (inset + pad)) / row)
             .floor()
             .max(1.0) as usize;
@@ -543,22 +599,29 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
         let rows = entries.len().div_ceil(columns);
         let text_width = self.max_width(entries.iter().map(|e| e.label), LEGEND_FONT)?;
         let column = sample + gap + text_width + pad * 1.5;
-        let (w, h) = (
-            pad * 0.5 + column * columns as f64,
-            pad * 2.0 + row * rows as f64,
-        );
-        let ink = ink_points(view, data, plot);
-        let (x0, y0) = legend_corner(plot, (w, h), inset, &ink, gap);
-        let corners = [pt((x0, y0)), pt((x0 + w, y0 + h))];
+        Ok(Some(LegendBox {
+            w: pad * 0.5 + column * columns as f64,
+            h: pad * 2.0 + row * rows as f64,
+            entries,
+            rows,
+            column,
+            row,
+        }))
+    }
+
+    /// Draws the legend with its top-left corner at `(x0, y0)`.
+    fn legend(&self, legend: &LegendBox, (x0, y0): (f64, f64)) -> Result<()> {
+        let pad = self.s(size::LEGEND_PAD);
+        let corners = [pt((x0, y0)), pt((x0 + legend.w, y0 + legend.h))];
         self.root
             .draw(&Rectangle::new(corners, LEGEND_FILL.filled()))
             .map_err(draw_err)?;
         self.root
             .draw(&Rectangle::new(corners, self.stroke(LEGEND_FRAME, 1.0)))
             .map_err(draw_err)?;
-        for (k, entry) in entries.iter().enumerate() {
-            let x = x0 + pad + column * (k / rows) as f64;
-            let y = y0 + pad + row * ((k % rows) as f64 + 0.5);
+        for (k, entry) in legend.entries.iter().enumerate() {
+            let x = x0 + pad + legend.column * (k / legend.rows) as f64;
+            let y = y0 + pad + legend.row * ((k % legend.rows) as f64 + 0.5);
             self.legend_entry(entry, (x, y))?;
         }
         Ok(())
@@ -568,13 +631,14 @@ impl<DB: DrawingBackend> Painter<'_, DB> {
     fn legend_entry(&self, entry: &Entry, (x, y): (f64, f64)) -> Result<()> {
         let (x1, gap) = (x + self.s(size::LEGEND_SAMPLE), self.s(size::GAP));
         match entry.kind {
-            EntryKind::Series(i, joined) => {
-                let (color, marker) = series_style(i);
+            EntryKind::Series(i, joined, markers) => {
+                let (color, marker, _) = series_style(i);
                 if joined {
-                    let style = self.stroke(color, size::LINE_WIDTH);
-                    self.line(self.root, &[(x, y), (x1, y)], style)?;
+                    self.series_line(self.root, &[(x, y), (x1, y)], i)?;
                 }
-                self.marker(self.root, marker, ((x + x1) / 2.0, y), color)?;
+                if markers {
+                    self.marker(self.root, marker, ((x + x1) / 2.0, y), color)?;
+                }
             }
             EntryKind::Reference(i) => self.dashed(self.root, &[(x, y), (x1, y)], i)?,
         }
@@ -596,8 +660,9 @@ fn regular(n: usize, radius: f64, turn: f64) -> Vec<(f64, f64)> {
 
 #[derive(Debug, Clone, Copy)]
 enum EntryKind {
-    /// The i-th series, and whether its markers are joined by a line.
-    Series(usize, bool),
+    /// The i-th series, whether its points are joined by a line, and whether they have
+    /// markers.
+    Series(usize, bool, bool),
     Reference(usize),
 }
 
@@ -606,10 +671,24 @@ struct Entry<'a> {
     kind: EntryKind,
 }
 
-fn legend_entries(chart: &Chart) -> Vec<Entry<'_>> {
+/// A legend's entries and measurements, in canvas pixels.
+struct LegendBox<'a> {
+    entries: Vec<Entry<'a>>,
+    w: f64,
+    h: f64,
+    rows: usize,
+    column: f64,
+    row: f64,
+}
+
+fn legend_entries<'c>(chart: &'c Chart, data: &Prepared) -> Vec<Entry<'c>> {
     let series = chart.series.iter().enumerate().map(|(i, s)| Entry {
         label: &s.label,
-        kind: EntryKind::Series(i, s.style == SeriesStyle::Line),
+        kind: EntryKind::Series(
+            i,
+            s.style != SeriesStyle::Points,
+            data.series.get(i).is_none_or(|c| c.markers),
+        ),
     });
     let references = chart.references.iter().enumerate().map(|(i, r)| Entry {
         label: &r.label,
@@ -622,15 +701,15 @@ fn legend_entries(chart: &Chart) -> Vec<Entry<'_>> {
 }
 
 /// The top-left corner of the legend box: the inner corner of `plot` whose box (grown by
-/// `clearance`) covers the fewest `ink` points; ties go to the earlier corner in upper
-/// right, upper left, lower right, lower left order.
+/// `clearance`) covers the fewest `ink` points, and how many it covers; ties go to the
+/// earlier corner in upper right, upper left, lower right, lower left order.
 fn legend_corner(
     plot: Rect,
     (w, h): (f64, f64),
     inset: f64,
     ink: &[(f64, f64)],
     clearance: f64,
-) -> (f64, f64) {
+) -> ((f64, f64), usize) {
     let corners = [
         (plot.x1 - inset - w, plot.y0 + inset),
         (plot.x0 + inset, plot.y0 + inset),
@@ -649,8 +728,9 @@ fn legend_corner(
     };
     corners
         .into_iter()
-        .min_by_key(covered)
-        .unwrap_or(corners[0])
+        .map(|c| (c, covered(&c)))
+        .min_by_key(|&(_, n)| n)
+        .unwrap_or((corners[0], 0))
 }
 
 /// Canvas pixels the data covers: markers, bar ends and points along every line, sampled
@@ -707,7 +787,7 @@ mod tests {
     #[test]
     fn legend_prefers_upper_right_when_free() {
         assert_eq!(
-            legend_corner(PLOT, (20.0, 10.0), 5.0, &[], 0.0),
+            legend_corner(PLOT, (20.0, 10.0), 5.0, &[], 0.0).0,
             (75.0, 5.0)
         );
     }
@@ -718,7 +798,22 @@ mod tests {
         let ink = [(90.0, 10.0), (10.0, 10.0)];
         assert_eq!(
             legend_corner(PLOT, (20.0, 10.0), 5.0, &ink, 0.0),
-            (75.0, 85.0)
+            ((75.0, 85.0), 0)
         );
+    }
+
+    #[test]
+    fn legend_reports_ink_it_cannot_avoid() {
+        // Data in every corner: the least covered one is still covered, so `draw` puts the
+        // legend beside the plot.
+        let ink = [
+            (90.0, 10.0),
+            (10.0, 10.0),
+            (90.0, 90.0),
+            (10.0, 90.0),
+            (12.0, 88.0),
+        ];
+        let (_, covered) = legend_corner(PLOT, (20.0, 10.0), 5.0, &ink, 0.0);
+        assert_eq!(covered, 1);
     }
 }

@@ -3,10 +3,12 @@
 //! This crate knows nothing of experiments: the caller turns `summary.csv` into a
 //! [`Chart`] — measured [`Series`] with 95 % confidence half-widths, and model
 //! [`Reference`] curves — and asks for a file. Every chart has the same look: white
-//! background, light grid, a full frame, outward ticks, a bold title, an Okabe–Ito
-//! palette with one marker shape per series, error bars with caps, lines joining the
-//! markers of a sweep (not those of a [`SeriesStyle::Points`] series), dashed references and
-//! a framed legend in the emptiest inner corner.
+//! background, light grid, a full frame, outward ticks, a bold title, a ten-colour palette
+//! (Okabe–Ito and three of Tol's) with one marker shape per series and dash patterns once
+//! colours repeat, error bars with caps, lines joining the markers of a sweep (steps for a
+//! [`SeriesStyle::Step`] series, nothing for a [`SeriesStyle::Points`] one; markers only on
+//! sparse series), dashed references and a framed legend in an inner corner that covers no
+//! data, or beside the plot when every corner would.
 //!
 //! # Choices
 //!
@@ -72,6 +74,9 @@ mod style;
 
 use draw::Surface;
 
+/// A joined series with more points than this is drawn without markers.
+pub const MARKERS_UP_TO: usize = 40;
+
 /// Width and height of the PNG files, in pixels.
 pub const PNG_SIZE: (u32, u32) = (style::size::WIDTH, style::size::HEIGHT);
 
@@ -105,7 +110,9 @@ pub struct Series {
     pub style: SeriesStyle,
 }
 
-/// How a series is drawn. Either way each point has its marker and its confidence bar.
+/// How a series is drawn. Each point has its confidence bar, and its marker while the
+/// series is sparse (at most [`MARKERS_UP_TO`] points; beyond that markers would merge into
+/// a blob and only the line is drawn).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SeriesStyle {
     /// Markers joined by a line: a sweep, where the points are samples of one function.
@@ -114,6 +121,9 @@ pub enum SeriesStyle {
     /// Markers alone: points measured elsewhere (say, on a real system) set beside the
     /// lines, which a line through them would make look like one more sweep.
     Points,
+    /// Markers joined by steps: each value holds until the next point (a count of sockets,
+    /// ssthresh, a state: quantities that change at instants, not gradually).
+    Step,
 }
 
 /// A measured value with the half-width of its 95 % confidence interval.

@@ -23,10 +23,13 @@ const MAX_MAGNITUDE: f64 = 1e300;
 /// A measured series ready to draw: its line pieces and its markers with their bars.
 #[derive(Debug, Clone)]
 pub(crate) struct CleanSeries {
-    /// Runs of consecutive drawable points, in x order; none for a series of points alone.
+    /// Runs of consecutive drawable points, in x order (with the corners of its steps for
+    /// a step series); none for a series of points alone.
     pub segments: Vec<Vec<(f64, f64)>>,
     /// Every drawable point with its (clamped) bar.
     pub points: Vec<CleanPoint>,
+    /// Whether the points get markers (a series of points alone, or a sparse one).
+    pub markers: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,13 +129,28 @@ fn clean_series(series: &Series, log_x: bool, log_y: bool) -> CleanSeries {
             bar: bar(p.y, p.ci95, log_y),
         })
         .collect();
+    let joined = || segments(sorted.iter().map(|p| (p.x, p.y)), log_x, log_y);
     CleanSeries {
         segments: match series.style {
-            SeriesStyle::Line => segments(sorted.iter().map(|p| (p.x, p.y)), log_x, log_y),
+            SeriesStyle::Line => joined(),
+            SeriesStyle::Step => joined().into_iter().map(steps).collect(),
             SeriesStyle::Points => Vec::new(),
         },
+        markers: series.style == SeriesStyle::Points || clean.len() <= crate::MARKERS_UP_TO,
         points: clean,
     }
+}
+
+/// A run of points as a step function: each value holds until the next point's x.
+fn steps(run: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(run.len() * 2);
+    for (i, &(x, y)) in run.iter().enumerate() {
+        if i > 0 {
+            out.push((x, run[i - 1].1));
+        }
+        out.push((x, y));
+    }
+    out
 }
 
 /// The ends of a confidence bar around `y`, or `None` for no bar.
@@ -252,5 +270,44 @@ mod tests {
         });
         assert!(Prepared::new(&c).is_empty());
         assert!(Prepared::new(&Chart::default()).is_empty());
+    }
+
+    #[test]
+    fn a_step_series_holds_each_value_until_the_next_point() {
+        let mut c = chart(
+            vec![
+                Point::new(2.0, 5.0, 0.0),
+                Point::new(0.0, 1.0, 0.0),
+                Point::new(1.0, 3.0, 0.0),
+            ],
+            false,
+        );
+        c.series[0].style = SeriesStyle::Step;
+        let p = Prepared::new(&c);
+        assert_eq!(
+            p.series[0].segments,
+            [vec![
+                (0.0, 1.0),
+                (1.0, 1.0),
+                (1.0, 3.0),
+                (2.0, 3.0),
+                (2.0, 5.0)
+            ]]
+        );
+    }
+
+    #[test]
+    fn dense_series_have_no_markers() {
+        let points = |n: usize| (0..n).map(|i| Point::new(i as f64, 1.0, 0.0)).collect();
+        let sparse = Prepared::new(&chart(points(crate::MARKERS_UP_TO), false));
+        assert!(sparse.series[0].markers);
+        let dense = Prepared::new(&chart(points(crate::MARKERS_UP_TO + 1), false));
+        assert!(!dense.series[0].markers);
+        let mut c = chart(points(crate::MARKERS_UP_TO + 1), false);
+        c.series[0].style = SeriesStyle::Points;
+        assert!(
+            Prepared::new(&c).series[0].markers,
+            "points alone keep theirs"
+        );
     }
 }

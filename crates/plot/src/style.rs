@@ -2,18 +2,21 @@
 //!
 //! Colours are the Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008), which
 //! stays distinguishable under the common colour-vision deficiencies and in greyscale
-//! print better than most defaults. Yellow is left out: it vanishes on white. Each series
-//! also gets its own marker shape, so the chart survives black-and-white printing. Seven
-//! colours and eight shapes cycle independently, so the first 56 series all differ.
-//! References (model curves) are dashed, start in black and use their own dash patterns.
+//! print better than most defaults, followed by three dark colours of Paul Tol's muted
+//! scheme (wine, indigo, olive) for ten. Yellow is left out: it vanishes on white. Each
+//! series also gets its own marker shape, so the chart survives black-and-white printing.
+//! Past ten series the colours repeat with a dash pattern, so the first 40 series all
+//! differ in colour or line. References (model curves) are dashed, start in black and use
+//! their own dash patterns.
 //!
 //! Sizes are in "design pixels" of a 1200 × 800 canvas and multiplied by the render
 //! scale (2 for the supersampled PNG, 1 for SVG).
 
 use plotters::style::RGBColor;
 
-/// Okabe–Ito without yellow, in an order that keeps neighbours far apart.
-pub(crate) const PALETTE: [RGBColor; 7] = [
+/// Okabe–Ito without yellow, in an order that keeps neighbours far apart, then Tol's wine,
+/// indigo and olive.
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -21,6 +24,9 @@ pub(crate) const PALETTE: [RGBColor; 7] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0x00, 0x00, 0x00), // black
+    RGBColor(0x88, 0x22, 0x55), // wine
+    RGBColor(0x33, 0x22, 0x88), // indigo
+    RGBColor(0x99, 0x99, 0x33), // olive
 ];
 
 /// Colours of reference curves: black, dark grey, then the palette from its end.
@@ -61,11 +67,15 @@ const MARKERS: [Marker; 8] = [
     Marker::Pentagon,
 ];
 
-/// Colour and marker of the i-th series.
-pub(crate) fn series_style(i: usize) -> (RGBColor, Marker) {
+/// Colour and marker of the i-th series, and its (dash, gap) pattern in design pixels once
+/// the palette has gone round (solid before).
+pub(crate) fn series_style(i: usize) -> (RGBColor, Marker, Option<(f64, f64)>) {
+    const DASHES: [(f64, f64); 3] = [(14.0, 6.0), (4.0, 4.0), (20.0, 5.0)];
     let color = PALETTE[i % PALETTE.len()];
     let marker = MARKERS[i % MARKERS.len()];
-    (color, marker)
+    let round = i / PALETTE.len();
+    let dash = round.checked_sub(1).map(|r| DASHES[r % DASHES.len()]);
+    (color, marker, dash)
 }
 
 /// Sizes in design pixels.

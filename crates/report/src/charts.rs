@@ -302,10 +302,13 @@ fn timeseries_data(
     let mut series: Vec<Series> = labels
         .into_iter()
         .zip(lines)
+        // Every series metric (cwnd, ssthresh, srtt, RTO, flight, state, socket counts)
+        // holds its value from one instant it changes to the next: drawn as steps, not
+        // ramps between samples.
         .map(|(label, (_, points))| Series {
             label,
             points,
-            style: SeriesStyle::Line,
+            style: SeriesStyle::Step,
         })
         .collect();
     series.extend(measured_references(chart));

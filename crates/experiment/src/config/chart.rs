@@ -27,7 +27,7 @@ pub enum ChartKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChartConfig {
     /// File stem of the chart's `.png` and `.svg`. Default: `<y>-vs-<x>` (with
-    /// `-by-<series>`), each path's dots replaced by `_`.
+    /// `-by-<series>`), every character but letters, digits, `-` and `_` replaced by `_`.
     pub name: String,
     /// Default `sweep`.
     pub kind: ChartKind,
@@ -86,8 +86,17 @@ impl RawChart {
     pub(crate) fn resolve(self, i: usize, doc: &Doc<'_>) -> Result<ChartConfig, ConfigError> {
         let x = self.x.unwrap_or_else(|| "time".to_string());
         let name = self.name.unwrap_or_else(|| {
-            let stem = |s: &str| s.replace('.', "_");
-            let mut name = format!("{}-vs-{}", self.y.0.join("-"), stem(&x));
+            // A file stem: anything but letters, digits, `-` and `_` (a path's dots, the
+            // colon of `sockets:TIME-WAIT`) becomes `_`.
+            let stem = |s: &str| {
+                s.chars()
+                    .map(|c| match c {
+                        'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+                        _ => '_',
+                    })
+                    .collect::<String>()
+            };
+            let mut name = format!("{}-vs-{}", stem(&self.y.0.join("-")), stem(&x));
             if let Some(series) = &self.series {
                 name.push_str(&format!("-by-{}", stem(series)));
             }

@@ -1344,3 +1344,25 @@ fn an_unnamed_chart_gets_a_file_name() {
     let e = Experiment::parse(&file, "full.toml").unwrap();
     assert_eq!(e.charts[1].name, "sockets_SYN-RECEIVED-vs-time");
 }
+
+#[test]
+fn x_expr_maps_a_swept_value_and_only_on_sweep_charts() {
+    let file = FULL.replace(
+        "name = \"flood\"\nkind = \"timeseries\"",
+        "name = \"flood\"\nkind = \"timeseries\"\nx_expr = \"2*x\"",
+    );
+    let err = Experiment::parse(&file, "full.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`x_expr` maps a swept value"), "{err}");
+    let err = Experiment::parse(
+        &FULL.replace(
+            "log_y = true\n[[chart.reference]]",
+            "log_y = true\nx_expr = \"x/\"\n[[chart.reference]]",
+        ),
+        "full.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("x_expr"), "{err}");
+}

@@ -183,6 +183,12 @@ fn sweep_points(
             column: chart.x.clone(),
         })?;
         x_unit = Some(unit);
+        // `x_expr`: plotted at a function of the swept value (a non-finite result is
+        // skipped by the plotter).
+        let x = match &chart.x_expr {
+            Some(f) => f.eval(x).unwrap_or(f64::NAN),
+            None => x,
+        };
         let (y, ci) = p.metric(metric).ok_or_else(|| ChartError::UnknownMetric {
             chart: chart.name.clone(),
             metric: metric.to_string(),

@@ -34,6 +34,11 @@ pub struct ChartConfig {
     /// The horizontal axis: a swept parameter path (`kind = "sweep"`). For a timeseries it
     /// defaults to `"time"`.
     pub x: String,
+    /// A sweep chart's horizontal position as a function of the swept value `x` (in base
+    /// units: seconds, bytes, bit/s), e.g. a Gilbert–Elliott model's mean loss rate
+    /// `"x/(x + 0.25)"` from its swept `p`. Reference `expr`s and `csv` x columns are in the
+    /// plotted units. Default: the swept value itself.
+    pub x_expr: Option<Expr>,
     /// One or more metric names from [`METRICS`].
     pub y: Vec<String>,
     /// Another swept path: one line per value.
@@ -63,6 +68,8 @@ pub(crate) struct RawChart {
     /// Required for sweep charts (checked by `build`).
     #[serde(default)]
     pub x: Option<String>,
+    #[serde(default)]
+    pub x_expr: Option<Expr>,
     pub y: OneOrMany,
     #[serde(default)]
     pub series: Option<String>,
@@ -112,6 +119,7 @@ impl RawChart {
             name,
             kind: self.kind,
             x,
+            x_expr: self.x_expr,
             y: self.y.0,
             series: self.series,
             title: self.title,

@@ -890,6 +890,12 @@ impl<'a, 'd> Checker<'a, 'd> {
             }
             path
         };
+        if c.kind == ChartKind::Timeseries && c.x_expr.is_some() {
+            return Err(self.doc.invalid(
+                &doc_path!["chart", i, "x_expr"],
+                "`x_expr` maps a swept value; a timeseries chart's x is time",
+            ));
+        }
         let recorded = self.recorded_series();
         for (j, metric) in c.y.iter().enumerate() {
             if c.kind == ChartKind::Timeseries {

@@ -51,6 +51,10 @@ metrics! {
     handshake_mean_s: f64,
     /// 99th percentile (nearest rank) of the same, seconds.
     handshake_p99_s: f64,
+    /// Mean time from connect() to the end of a connection that failed before ESTABLISHED
+    /// (its SYN retries exhausted, or reset), seconds; connects refused at once for lack of
+    /// a port (`port_exhausted`) are not counted. 0 when none failed.
+    connect_fail_mean_s: f64,
     /// Requests of request, churn and pool workloads answered in full.
     requests_completed: u64,
     /// Mean time from a request's arrival (a pool's) or its connection's connect() (request,

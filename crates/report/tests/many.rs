@@ -568,3 +568,32 @@ fn a_pool_too_small_queues_its_requests() {
         four.requests_completed
     );
 }
+
+/// A connect() whose SYNs are all lost gives up when the timer expires after its last
+/// retransmission, and `connect_fail_mean_s` is that time. Linux (`tcp_syn_linear_timeouts`
+/// = 4, `tcp_syn_retries` = 6, exact timers): SYNs at 0, 1, 2, 3, 4, then 5, 7, 11, 19, 35,
+/// 67 s after connect(); the timer armed with 64 s expires at 131 s. RFC 6298 (`rfc`: 1 s
+/// initial RTO doubling, 6 retries): SYNs at 0, 1, 3, 7, 15, 31, 63 s; the timer after the
+/// last, 64 s capped at the 60 s maximum RTO, ends it at 123 s.
+#[test]
+fn a_connect_that_fails_records_when_it_gave_up() {
+    for (profile, gave_up) in [("linux", 131.0), ("rfc", 123.0)] {
+        let text = [
+            head(
+                "t",
+                "300s",
+                &format!("profile = \"{profile}\"\ntimer_wheel_hz = 0"),
+            ),
+            client_server("delay = \"10ms\"\nforward = { loss = 1.0 }", "", ""),
+            request("r", "start = \"0s\""),
+        ]
+        .concat();
+        let m = run(&text, 0);
+        assert_eq!((m.conn_attempted, m.conn_failed), (1, 1), "{profile}");
+        assert!(
+            (m.connect_fail_mean_s - gave_up).abs() < 1e-9,
+            "{profile}: {}",
+            m.connect_fail_mean_s
+        );
+    }
+}

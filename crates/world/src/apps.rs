@@ -245,7 +245,7 @@ impl World {
                     TcpEvent::Reset => End::Reset,
                     _ => End::TimedOut,
                 };
-                self.ledger.ended(owner.flow, owner.side, end);
+                self.ledger.ended(now, owner.flow, owner.side, end);
                 if matches!(self.conn(c).app, App::PoolClient { .. }) {
                     self.pool_conn_ended(c);
                 }

@@ -332,7 +332,7 @@ impl World {
                     self.sched.cancel(key);
                 }
                 self.ledger.time_wait_overflow += 1;
-                self.ledger.ended(owner.flow, owner.side, End::Clean);
+                self.ledger.ended(now, owner.flow, owner.side, End::Clean);
                 if owner.side == Side::Client {
                     self.ledger.flow_mut(owner.flow).client_live = false;
                 }

@@ -64,6 +64,9 @@ pub(crate) struct Flow {
 pub(crate) struct Ledger {
     flows: Vec<Flow>,
     handshakes_ns: Vec<u64>,
+    /// Each failed connect's time from connect() to its end (SYN retries exhausted, or
+    /// reset before ESTABLISHED), nanoseconds.
+    connect_failures_ns: Vec<u64>,
     /// Each request's time from arrival to its whole response, nanoseconds.
     requests_ns: Vec<u64>,
     /// The counters of every connection gone, and of every TIME-WAIT socket gone.
@@ -132,14 +135,15 @@ impl Ledger {
         self.requests_ns.push(latency.as_nanos());
     }
 
-    /// One side of `flow` ended as `end`.
-    pub fn ended(&mut self, flow: FlowId, side: Side, end: End) {
+    /// One side of `flow` ended as `end` at `now`.
+    pub fn ended(&mut self, now: Time, flow: FlowId, side: Side, end: End) {
         let f = &mut self.flows[flow.0 as usize];
         match side {
             Side::Client => {
                 f.client_end = end;
                 if !f.established && end != End::Clean {
                     self.failed += 1;
+                    self.connect_failures_ns.push((now - f.started).as_nanos());
                 }
             }
             Side::Server => f.server_end = end,
@@ -229,6 +233,14 @@ impl Ledger {
             let total: u128 = self.requests_ns.iter().map(|&d| u128::from(d)).sum();
             m.request_mean_s = total as f64 / self.requests_ns.len() as f64 * 1e-9;
             m.request_p99_s = quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9;
+        }
+        if !self.connect_failures_ns.is_empty() {
+            let total: u128 = self
+                .connect_failures_ns
+                .iter()
+                .map(|&d| u128::from(d))
+                .sum();
+            m.connect_fail_mean_s = total as f64 / self.connect_failures_ns.len() as f64 * 1e-9;
         }
         if !self.handshakes_ns.is_empty() {
             let total: u128 = self.handshakes_ns.iter().map(|&d| u128::from(d)).sum();

@@ -231,12 +231,12 @@ struct Isns {
 
 impl Isns {
     /// A sequence number of synack's as the script writes it.
-    fn to_script(self, s: Seq) -> u32 {
+    fn script_number(self, s: Seq) -> u32 {
         s.0.wrapping_sub(self.live.0).wrapping_add(self.script)
     }
 
     /// A sequence number of synack's written by the script.
-    fn from_script(self, n: u32) -> Seq {
+    fn live_number(self, n: u32) -> Seq {
         self.live + n.wrapping_sub(self.script)
     }
 }

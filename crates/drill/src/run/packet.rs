@@ -29,7 +29,7 @@ impl Runner {
         let isns = self.isns.get(&port).copied();
         // packetdrill writes `ack` relative to our ISN once it is known.
         let ack = match (p.ack, isns) {
-            (Some(a), Some(isns)) if p.flags.ack => isns.from_script(a),
+            (Some(a), Some(isns)) if p.flags.ack => isns.live_number(a),
             (Some(a), None) if p.flags.ack => Seq(a),
             _ => Seq(0),
         };
@@ -88,7 +88,7 @@ impl Runner {
                     live: seg.seq,
                     script: p.seq,
                 });
-                let actual = previous.map(|isns| isns.to_script(seg.seq));
+                let actual = previous.map(|isns| isns.script_number(seg.seq));
                 if actual != Some(p.seq) {
                     let what = match actual {
                         Some(a) => format!(
@@ -274,7 +274,7 @@ impl Runner {
             return o;
         };
         let local = |a: u32| match isns {
-            Some(isns) => isns.from_script(a),
+            Some(isns) => isns.live_number(a),
             None => Seq(a),
         };
         for opt in list {
@@ -405,7 +405,7 @@ fn secs(us: i64) -> f64 {
 /// An outbound sequence number as the script writes it: from synack's ISN, plus the
 /// script's own ISN (0 in nearly every script); as is before the ISN is known.
 fn local_rel(s: Seq, isns: Option<Isns>) -> u32 {
-    isns.map_or(s.0, |isns| isns.to_script(s))
+    isns.map_or(s.0, |isns| isns.script_number(s))
 }
 
 /// `a - b` in sequence space: a relative sequence number as packetdrill prints it.

@@ -11,6 +11,9 @@
 //!   per 100 µs over 1 Gbps / 1 ms, each a handshake, 100 B each way, the four-way close and
 //!   a 100 ms TIME-WAIT); throughput in complete connection lifecycles per second. Target
 //!   (issue 4): >= 300,000 per second single-threaded, and 100x ns-3 (38–42 s here).
+//! - `simulator/flood_1m`: `benches/flood-1m.toml` with SYN cookies on: a million spoofed
+//!   SYNs a second for 10 s against a listener, each answered with a cookie SYN-ACK.
+//!   Target (issue 12): <= 3 s and <= 64 MB for the whole `synack run`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use synack_benches::SansIoTransfer;
@@ -37,7 +40,12 @@ fn sans_io(c: &mut Criterion) {
 }
 
 fn experiment_plan(name: &str, sets: &[(&str, &str)]) -> Plan {
-    let path = format!("{}/../experiments/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    plan(&format!("../experiments/{name}.toml"), sets)
+}
+
+/// The plan of the experiment file at `path` (from this crate's directory) with `sets`.
+fn plan(path: &str, sets: &[(&str, &str)]) -> Plan {
+    let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     let exp = Experiment::load(std::path::Path::new(&path)).expect("an experiment file");
     let sets: Vec<(String, toml::Value)> = sets
         .iter()
@@ -70,6 +78,15 @@ fn simulator(c: &mut Criterion) {
     assert_eq!(lifecycles, 50_000, "every connection completes");
     group.throughput(Throughput::Elements(lifecycles));
     group.bench_function("churn", |b| b.iter(|| churn.run_one(0, 0).metrics.events));
+    group.finish();
+
+    // Seconds per iteration: the fewest samples criterion takes.
+    let mut group = c.benchmark_group("simulator");
+    group.sample_size(10);
+    let flood = plan("flood-1m.toml", &[("host.server.tcp.syn_cookies", "1")]);
+    group.bench_function("flood_1m", |b| {
+        b.iter(|| flood.run_one(0, 0).metrics.syncookies_sent)
+    });
     group.finish();
 }
 

@@ -65,6 +65,9 @@ impl Failure {
 pub struct PacketView {
     /// Seconds since the script started, in microseconds.
     pub time_us: i64,
+    /// synack's dialect: the script side's port, shown as `[remote_port N]` when the line
+    /// names one or the packet went elsewhere.
+    pub remote_port: Option<u16>,
     pub flags: PacketFlags,
     pub seq: u32,
     pub len: u32,
@@ -76,9 +79,13 @@ pub struct PacketView {
 impl fmt::Display for PacketView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.time_us as f64 / 1e6;
+        write!(f, "{secs:.6} ")?;
+        if let Some(port) = self.remote_port {
+            write!(f, "[remote_port {port}] ")?;
+        }
         write!(
             f,
-            "{secs:.6} {} {}:{}({})",
+            "{} {}:{}({})",
             self.flags,
             self.seq,
             self.seq.wrapping_add(self.len),

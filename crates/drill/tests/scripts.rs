@@ -207,6 +207,78 @@ fn the_profile_matters() {
 }
 
 #[test]
+fn pruning_is_what_ends_the_old_half_open_connections_early() {
+    // Without pruning every entry keeps its five SYN-ACK retries: the first one resends
+    // at 7 s where Linux's reqsk_timer_handler lets it expire.
+    let opts = RunOptions {
+        config: Config {
+            syn_queue_pruning: false,
+            ..Config::linux()
+        },
+        ..RunOptions::default()
+    };
+    let o = run_source("p.pkt", &script("syn-queue-pruning.pkt"), &opts).outcome;
+    let Outcome::Fail(f) = &o else {
+        panic!("{o:?}")
+    };
+    assert!(
+        f.what
+            .contains("tcp_dst_port: expected: 40005 (0x9c45) vs actual: 40001"),
+        "{}",
+        f.render("p.pkt")
+    );
+    let actual = &f.detail[1];
+    assert!(
+        actual.starts_with("actual packet:  7.000000 [remote_port 40001] S. 0:0(0) ack 1"),
+        "{actual}"
+    );
+}
+
+#[test]
+fn a_remote_port_is_part_of_the_expectation() {
+    // The SYN-ACK answers the port that sent the SYN.
+    let f = failure_after(
+        "syn-queue-pruning.pkt",
+        "   +0 > [remote_port 40003] S. 0:0(0) ack 1 <mss 1460>",
+        "   +0 > [remote_port 40004] S. 0:0(0) ack 1 <mss 1460>",
+    );
+    assert!(
+        f.contains("tcp_dst_port: expected: 40004 (0x9c44) vs actual: 40003 (0x9c43)"),
+        "{f}"
+    );
+}
+
+#[test]
+fn prev_isn_checks_the_new_isn_against_the_old_connection() {
+    let f = failure_after(
+        "tw-isn.pkt",
+        "> [prev_isn] S. 66539:66539(0)",
+        "> [prev_isn] S. 66538:66538(0)",
+    );
+    assert!(
+        f.contains("tcp_seq: expected: 66538 (0x103ea) vs actual: 66539 (0x103eb), counted from the previous ISN"),
+        "{f}"
+    );
+    // Without the mark, packetdrill's rule: the SYN-ACK names the new ISN, whatever it is.
+    let src = script("tw-isn.pkt").replace(
+        "> [prev_isn] S. 66539:66539(0) ack 5001",
+        "> S. 0:0(0) ack 5001",
+    );
+    let src = src
+        .replace("ack 66540", "ack 1")
+        .replace("66540:66640(100)", "1:101(100)")
+        .replace("ack 66640", "ack 101");
+    assert_eq!(run(&src), Outcome::Pass);
+    // With no earlier connection on the 4-tuple there is nothing to count from.
+    let f = failure_after(
+        "time-wait.pkt",
+        "   +0 > S. 0:0(0) ack 1 <mss 1460>\n +.01 < . 1:1(0) ack 1 win 65535",
+        "   +0 > [prev_isn] S. 0:0(0) ack 1 <mss 1460>\n +.01 < . 1:1(0) ack 1 win 65535",
+    );
+    assert!(f.contains("no earlier connection on this 4-tuple"), "{f}");
+}
+
+#[test]
 fn what_synack_does_not_model_is_unsupported_with_the_reason() {
     let cases = [
         ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 epoll_create(1) = 4\n", "epoll_create"),
@@ -272,6 +344,18 @@ fn malformed_scripts_name_line_and_column() {
         (
             "// c\n--tolerance_usecs=ten\n0 close(3) = 0\n",
             "test.pkt:2:1: --tolerance_usecs expects",
+        ),
+        (
+            "+0 < [remote_port 70000] S 0:0(0) win 100\n",
+            "test.pkt:1:19: a port out of range",
+        ),
+        (
+            "+0 < [prev_isn] S 0:0(0) win 100\n",
+            "test.pkt:1:7: `[prev_isn]` only on an outbound SYN or SYN-ACK",
+        ),
+        (
+            "+0 > [prev_isn] . 1:1(0) ack 1\n",
+            "test.pkt:1:7: `[prev_isn]` only on an outbound SYN or SYN-ACK",
         ),
     ];
     for (src, want) in cases {

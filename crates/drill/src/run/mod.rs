@@ -16,10 +16,23 @@
 //! here they are offset by a fixed [`REMOTE_ISN`] on the way in and out, so that nothing
 //! can depend on the peer's ISN being small.
 //!
+//! Each 4-tuple keeps its own ISNs (packetdrill keeps them per socket): a new connection on
+//! a 4-tuple, as one that reopens TIME-WAIT, counts from its own SYN or SYN-ACK.
+//!
+//! synack's dialect adds two things packetdrill cannot say, written in the brackets that
+//! packetdrill uses for ECN marks, after `<` or `>`:
+//! - `[remote_port N]`: the packet comes from (`<`) or goes to (`>`) the script side's port
+//!   `N` instead of the socket under test's remote port, so one script can open several
+//!   connections to a listener (say, to fill its SYN queue). Each port's sequence numbers
+//!   count from its own connection's ISNs.
+//! - `[prev_isn]` on an outbound SYN or SYN-ACK: its sequence number is counted from the
+//!   previous connection's ISN on the same 4-tuple (its script number included) and must
+//!   match, where packetdrill would take any ISN; the lines after it count from that number
+//!   too. This checks an ISN chosen from the old connection, as Linux's `tw_isn` is.
+//!
 //! Simplified, and what it costs:
-//! - One remote endpoint (192.0.2.1, port 8080 for `connect`, a fixed port for inbound
-//!   connections): scripts that open several connections from the same remote port reuse
-//!   one 4-tuple.
+//! - One remote address (192.0.2.1; port 8080 for `connect`, a fixed port for inbound
+//!   connections unless a line names another with `[remote_port N]`).
 //! - PSH is not modelled by synack's segments: `P` in a script is not compared.
 //! - TSO/GSO: Linux hands packetdrill one large segment where synack sends several
 //!   MSS-sized ones at the same instant; contiguous same-instant segments with the same ACK
@@ -207,6 +220,27 @@ struct Pending {
     tolerance: i64,
 }
 
+/// The ISNs of one 4-tuple's connection: synack's, learned from its SYN or SYN-ACK
+/// (packetdrill's `live.local_isn`), and the number the script gives it (`script.local_isn`,
+/// nearly always 0).
+#[derive(Clone, Copy, Debug)]
+struct Isns {
+    live: Seq,
+    script: u32,
+}
+
+impl Isns {
+    /// A sequence number of synack's as the script writes it.
+    fn script_number(self, s: Seq) -> u32 {
+        s.0.wrapping_sub(self.live.0).wrapping_add(self.script)
+    }
+
+    /// A sequence number of synack's written by the script.
+    fn live_number(self, n: u32) -> Seq {
+        self.live + n.wrapping_sub(self.script)
+    }
+}
+
 /// A system call's result: a value or an errno.
 type SysResult = Result<i64, Errno>;
 
@@ -222,9 +256,9 @@ pub(crate) struct Runner {
     accept_as: Option<i64>,
     timers: Vec<(Wake, Time)>,
     sent: VecDeque<(Time, Segment)>,
-    local_isn: Option<Seq>,
-    /// The sequence number the script gives synack's SYN or SYN-ACK.
-    script_local_isn: u32,
+    /// By the script side's port: the ISNs of the connection on that 4-tuple, once its SYN
+    /// or SYN-ACK was seen.
+    isns: BTreeMap<u16, Isns>,
     /// synack's TSval less the script's, once an outbound TSval fixed it.
     ts_offset: Option<u32>,
     /// The 4-tuple's ports: (ours, the script's).
@@ -299,8 +333,7 @@ impl Runner {
             accept_as: None,
             timers: Vec::new(),
             sent: VecDeque::new(),
-            local_isn: None,
-            script_local_isn: 0,
+            isns: BTreeMap::new(),
             ts_offset: None,
             ports: (SCRIPT_PORT, REMOTE_PORT),
             pending: None,

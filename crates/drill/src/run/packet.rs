@@ -3,7 +3,7 @@
 use synack_sim::Time;
 use synack_tcp::{Flags, Options as SegOptions, Segment, Seq, Timestamp};
 
-use super::{time_of, us, Runner, Stop, ANY_TIME, REMOTE_ADDR, REMOTE_ISN};
+use super::{time_of, us, Isns, Runner, Stop, ANY_TIME, REMOTE_ADDR, REMOTE_ISN};
 use crate::report::{option_list, Failure, Outcome, PacketView};
 use crate::script::{Event, Options, Packet, PacketFlags, TcpOption};
 
@@ -25,14 +25,16 @@ impl Runner {
                 flags |= f;
             }
         }
+        let port = self.remote_port(p);
+        let isns = self.isns.get(&port).copied();
         // packetdrill writes `ack` relative to our ISN once it is known.
-        let ack = match (p.ack, self.local_isn) {
-            (Some(a), Some(isn)) if p.flags.ack => isn + a.wrapping_sub(self.script_local_isn),
+        let ack = match (p.ack, isns) {
+            (Some(a), Some(isns)) if p.flags.ack => isns.live_number(a),
             (Some(a), None) if p.flags.ack => Seq(a),
             _ => Seq(0),
         };
         let seg = Segment {
-            src_port: self.ports.1,
+            src_port: port,
             dst_port: self.ports.0,
             seq: REMOTE_ISN + p.seq,
             ack,
@@ -40,7 +42,7 @@ impl Runner {
             // The header field as written: the stack scales it once window scaling is agreed.
             window: p.win.unwrap_or(0).min(u32::from(u16::MAX)) as u16,
             len: p.len,
-            opts: self.inbound_options(&p.options),
+            opts: self.inbound_options(&p.options, isns),
         };
         let to_listener = self
             .stack
@@ -75,25 +77,56 @@ impl Runner {
             end + tolerance + LATE_LIMIT_US
         };
         let (at, mut seg) = self.next_sent(line, time_of(limit), p, start)?;
+        let port = self.remote_port(p);
         if seg.flags.syn() {
-            // packetdrill's `live.local_isn`, and the script's own (`script.local_isn`).
-            self.local_isn = Some(seg.seq);
-            if p.flags.syn {
-                self.script_local_isn = p.seq;
+            let previous = self.isns.get(&port).copied();
+            if p.prev_isn {
+                // The new ISN, counted from the previous connection's: checked as a sequence
+                // number, where packetdrill would learn it.
+                let view = |isns: Option<Isns>| self.view(us(at), &seg, p, isns);
+                let expected = Some(Isns {
+                    live: seg.seq,
+                    script: p.seq,
+                });
+                let actual = previous.map(|isns| isns.script_number(seg.seq));
+                if actual != Some(p.seq) {
+                    let what = match actual {
+                        Some(a) => format!(
+                            "live packet field tcp_seq: expected: {} (0x{:x}) vs actual: {a} (0x{a:x}), counted from the previous ISN",
+                            p.seq, p.seq
+                        ),
+                        None => "`[prev_isn]`: no earlier connection on this 4-tuple".into(),
+                    };
+                    let detail = vec![
+                        format!("script packet:  {}", script_view(start, p)),
+                        format!("actual packet:  {}", view(previous.or(expected))),
+                    ];
+                    return Err(packet_failure(line, what, detail));
+                }
             }
+            // packetdrill's `live.local_isn`, and the script's own (`script.local_isn`).
+            let script = if p.flags.syn { p.seq } else { 0 };
+            self.isns.insert(
+                port,
+                Isns {
+                    live: seg.seq,
+                    script,
+                },
+            );
         }
+        let isns = self.isns.get(&port).copied();
         if self.tso && p.len > seg.len && seg.len > 0 {
             self.coalesce(at, &mut seg, p.len);
         }
         self.learn_ts_offset(p, &seg);
-        let actual = self.view(us(at), &seg, p);
+        let actual = self.view(us(at), &seg, p, isns);
         let detail = |expected: &Packet| {
             vec![
                 format!("script packet:  {}", script_view(start, expected)),
                 format!("actual packet:  {actual}"),
             ]
         };
-        if let Some(what) = self.compare(p, &seg) {
+        if let Some(what) = self.compare(p, &seg, port, isns) {
             return Err(packet_failure(line, what, detail(p)));
         }
         let t = us(at);
@@ -164,8 +197,19 @@ impl Runner {
         }
     }
 
+    /// The script side's port of a packet line.
+    fn remote_port(&self, p: &Packet) -> u16 {
+        p.remote_port.unwrap_or(self.ports.1)
+    }
+
     /// The first field that differs, packetdrill's way.
-    fn compare(&self, p: &Packet, seg: &Segment) -> Option<String> {
+    fn compare(
+        &self,
+        p: &Packet,
+        seg: &Segment,
+        remote_port: u16,
+        isns: Option<Isns>,
+    ) -> Option<String> {
         let field = |name: &str, e: u64, a: u64| {
             (e != a).then(|| {
                 format!(
@@ -174,10 +218,10 @@ impl Runner {
             })
         };
         let f = seg.flags;
-        let rel_seq = self.local_rel(seg.seq);
-        // The segment must belong to the socket under test's 4-tuple.
+        let rel_seq = local_rel(seg.seq, isns);
+        // The segment must belong to the line's 4-tuple.
         field("tcp_src_port", self.ports.0.into(), seg.src_port.into())
-            .or_else(|| field("tcp_dst_port", self.ports.1.into(), seg.dst_port.into()))
+            .or_else(|| field("tcp_dst_port", remote_port.into(), seg.dst_port.into()))
             .or_else(|| field("tcp_syn", p.flags.syn.into(), f.syn().into()))
             .or_else(|| field("tcp_fin", p.flags.fin.into(), f.fin().into()))
             .or_else(|| field("tcp_rst", p.flags.rst.into(), f.rst().into()))
@@ -197,17 +241,12 @@ impl Runner {
             .or_else(|| self.options_mismatch(&p.options, seg))
     }
 
-    /// An outbound sequence number as the script writes it: from synack's ISN, plus the
-    /// script's own ISN (0 in nearly every script).
-    fn local_rel(&self, s: Seq) -> u32 {
-        let live = self.local_isn.unwrap_or(Seq(0));
-        rel(s, live).wrapping_add(self.script_local_isn)
-    }
-
     /// A sent segment as packetdrill prints it, relative to the ISNs.
-    fn view(&self, time_us: i64, seg: &Segment, p: &Packet) -> PacketView {
+    fn view(&self, time_us: i64, seg: &Segment, p: &Packet, isns: Option<Isns>) -> PacketView {
+        let elsewhere = seg.dst_port != self.remote_port(p);
         PacketView {
             time_us,
+            remote_port: (p.remote_port.is_some() || elsewhere).then_some(seg.dst_port),
             flags: PacketFlags {
                 syn: seg.flags.syn(),
                 fin: seg.flags.fin(),
@@ -217,7 +256,7 @@ impl Runner {
                 psh: p.flags.psh,
                 ..PacketFlags::default()
             },
-            seq: self.local_rel(seg.seq),
+            seq: local_rel(seg.seq, isns),
             len: seg.len,
             ack: seg.flags.ack().then(|| rel(seg.ack, REMOTE_ISN)),
             win: Some(u32::from(seg.window)),
@@ -229,13 +268,13 @@ impl Runner {
     /// our ISN, a TSecr in the script's timestamp clock translated to ours (packetdrill
     /// rewrites inbound TSecr the same way). Options synack has no model for were turned
     /// away by the scan before the run.
-    fn inbound_options(&self, options: &Options) -> SegOptions {
+    fn inbound_options(&self, options: &Options, isns: Option<Isns>) -> SegOptions {
         let mut o = SegOptions::default();
         let Options::List(list) = options else {
             return o;
         };
-        let local = |a: u32| match self.local_isn {
-            Some(isn) => isn + a.wrapping_sub(self.script_local_isn),
+        let local = |a: u32| match isns {
+            Some(isns) => isns.live_number(a),
             None => Seq(a),
         };
         for opt in list {
@@ -340,6 +379,7 @@ fn option_mismatch_text(same: bool, want: &[TcpOption], got: &[TcpOption]) -> Op
 fn script_view(start: i64, p: &Packet) -> PacketView {
     PacketView {
         time_us: start,
+        remote_port: p.remote_port,
         flags: p.flags,
         seq: p.seq,
         len: p.len,
@@ -360,6 +400,12 @@ fn packet_failure(line: u32, what: String, detail: Vec<String>) -> Stop {
 
 fn secs(us: i64) -> f64 {
     us as f64 / 1e6
+}
+
+/// An outbound sequence number as the script writes it: from synack's ISN, plus the
+/// script's own ISN (0 in nearly every script); as is before the ISN is known.
+fn local_rel(s: Seq, isns: Option<Isns>) -> u32 {
+    isns.map_or(s.0, |isns| isns.script_number(s))
 }
 
 /// `a - b` in sequence space: a relative sequence number as packetdrill prints it.

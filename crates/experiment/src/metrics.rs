@@ -122,7 +122,9 @@ metrics! {
     probe_reordered: u64,
     /// Extra copies of probes received (duplicates and stale copies).
     probe_duplicated: u64,
-    /// Scheduler events executed.
+    /// Events the simulation processed: the scheduler's, plus the arrivals of packets sent
+    /// to addresses no host has (a flood's answers to spoofed sources), which are counted
+    /// without being queued.
     events: u64,
 }
 

@@ -145,3 +145,44 @@ proptest! {
         }
     }
 }
+
+/// Cases the property found, kept as plain tests (the property draws new cases each run).
+/// Each once looped forever or never finished.
+#[test]
+fn regressions_finish() {
+    let linux = Config::linux();
+    // A tail loss probe resent the whole send queue as one segment, past the peer's window,
+    // and both ends then traded ACKs for data the other had not accepted.
+    let small_window = Config {
+        mss: 1271,
+        send_buffer: 16455,
+        congestion: Congestion::Reno,
+        delayed_ack: None,
+        recv_buffer: 1961,
+        ..linux
+    };
+    let chaos = Chaos {
+        loss: 0.03445497967873176,
+        duplicate: 0.06514504774829087,
+        reorder: 0.09820367653852895,
+        max_extra: ms(30),
+    };
+    transfer(&small_window, chaos, 3880080093693180084, 39930, 46726);
+    // SND.UNA moved into a retransmission RACK had marked lost; resent from SND.UNA, it
+    // stayed marked lost, and recovery resent it again and again within one ACK.
+    let small_mss = Config {
+        mss: 308,
+        send_buffer: 3024,
+        congestion: Congestion::Reno,
+        recv_buffer: 21882,
+        time_wait: false,
+        ..linux
+    };
+    let chaos = Chaos {
+        loss: 0.06348168119345396,
+        duplicate: 0.07827537093296906,
+        reorder: 0.17505434582485904,
+        max_extra: ms(30),
+    };
+    transfer(&small_mss, chaos, 1751236723465396846, 18613, 40602);
+}

@@ -120,3 +120,31 @@ fn a_probe_that_repaired_a_loss_halves_cwnd_once() {
     assert_eq!(p.client.ssthresh(), 10_000, "reduced once");
     assert_eq!(p.server().bytes_received(), 12_000);
 }
+
+/// The peer's window (3,000 bytes, no autotuning) holds the client to three segments of
+/// the 10,000 it has queued, and all three are lost. With no room for new data the probe at
+/// 30 + 42 = 72 ms resends the last segment sent — 2000, one segment — not what is queued
+/// behind it.
+#[test]
+fn a_probe_resends_one_segment_not_the_queue() {
+    let client = cfg();
+    let server = Config {
+        recv_buffer: 3000,
+        recv_autotuning: false,
+        window_scaling: false,
+        ..cfg()
+    };
+    let mut p = Pair::connect(&client, &server, ms(10));
+    p.run_until(t_ms(30));
+    for seq in [101, 1101, 2101] {
+        p.drop_next(Side::Client, move |s| s.seq.0 == seq);
+    }
+    p.client.send(p.now, 10_000).unwrap();
+    p.run_until(t_ms(80));
+    let probe: Vec<_> = (p.log.iter())
+        .filter(|l| l.from == Side::Client && l.seg.len > 0)
+        .skip(3)
+        .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.seq.0 - 101, l.seg.len))
+        .collect();
+    assert_eq!(probe, [(72, 2000, 1000)]);
+}

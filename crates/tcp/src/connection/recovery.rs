@@ -97,7 +97,10 @@ impl Watched {
             max_then,
             lost: false,
         };
-        if let Some(r) = self.as_mut_slice().iter_mut().find(|r| r.start == start) {
+        // The one it resends again, from any byte of it (SND.UNA may have moved into it):
+        // no longer lost.
+        let holds = |r: &Resent| r.start.le(start) && start.lt(r.end);
+        if let Some(r) = self.as_mut_slice().iter_mut().find(|r| holds(r)) {
             *r = again;
         } else if usize::from(self.len) < WATCHED {
             self.items[usize::from(self.len)] = again;

@@ -100,9 +100,18 @@ impl Connection {
         let (seq, len) = match new {
             Some(next) => next,
             None => {
+                // The last segment sent: from its start to SND.MAX (less the FIN), at most
+                // SMSS (Linux fragments the last skb to its last MSS).
                 let start = self.sent.last_start(self.snd.una);
                 let end = self.data_end();
-                (start, if start.lt(end) { end.since(start) } else { 0 })
+                let end = if self.snd.max.lt(end) {
+                    self.snd.max
+                } else {
+                    end
+                };
+                let len = if start.lt(end) { end.since(start) } else { 0 };
+                let len = len.min(self.snd.mss);
+                (end - len, len)
             }
         };
         // The FIN rides on new data that ends the stream, and on a resend of the last

@@ -517,6 +517,10 @@ pub fn lookup(name: &str) -> Result<Vec<Entry>, Vec<String>> {
     if !exact.is_empty() {
         return Ok(exact);
     }
+    // `sockets:TIME-WAIT`, as series.csv and timeseries charts name socket counts.
+    if let Some(("sockets", _)) = name.split_once(':') {
+        return lookup("sockets");
+    }
     // A `summary.csv` column names its metric.
     for suffix in ["_mean", "_ci95"] {
         if let Some(metric) = name.strip_suffix(suffix) {
@@ -837,6 +841,7 @@ mod tests {
         assert_eq!(one("goodput_bps_mean"), "goodput_bps");
         assert_eq!(one("workload.churn.rate"), "workload.churn.rate");
         assert_eq!(one("cwnd"), "cwnd");
+        assert_eq!(one("sockets:TIME-WAIT"), "sockets");
         // A workload's name stands for any kind.
         let rates = lookup("workload.attack.rate").unwrap();
         assert!(rates.len() >= 4 && rates.iter().all(|e| e.name.ends_with(".rate")));

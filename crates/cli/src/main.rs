@@ -38,15 +38,25 @@ enum Command {
     Run(RunArgs),
     /// Validate an experiment file without running it.
     Check {
+        /// The experiment file (TOML).
         file: PathBuf,
-        /// Overrides to validate with the file, as for `run`.
+        /// Overrides to validate with the file, as for `run` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
     },
     /// Replay one run and print what happened to every segment.
     Trace(TraceArgs),
     /// Redraw the charts of a results directory from its summary.csv and manifest.json.
-    Plot { results_dir: PathBuf },
+    Plot {
+        /// A directory `synack run` wrote, e.g. results/link-probe.
+        results_dir: PathBuf,
+    },
+    /// Describe an experiment-file key or a metric: type, unit, default, meaning, source.
+    Explain {
+        /// A key (tcp.syn_retries, workload.churn.rate), a parameter path (link.wan.loss),
+        /// a table (workload.pool), a metric (goodput_bps) or a series metric (cwnd).
+        name: String,
+    },
     /// Run packetdrill scripts against synack's TCP; fails if any script fails.
     Drill(DrillArgs),
 }
@@ -88,7 +98,7 @@ struct RunArgs {
     /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Worker threads [default: one per core]. Results do not depend on it.
+    /// Worker threads; 0 uses one per core. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     jobs: usize,
     /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4.
@@ -99,6 +109,7 @@ struct RunArgs {
 // The arguments of `synack trace`.
 #[derive(Args)]
 struct TraceArgs {
+    /// The experiment file (TOML).
     file: PathBuf,
     /// ladder: the packet ladder of one connection; jsonl: every event, one JSON object a line;
     /// pcap: every segment sent, as a capture file for Wireshark (needs --out); mermaid: one
@@ -129,6 +140,7 @@ struct TraceArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Override a parameter, e.g. --set tcp.msl=5s (repeatable); a swept path cannot be set.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
 }
@@ -210,6 +222,7 @@ impl Command {
             Command::Check { file, sets } => check(&file, &sets),
             Command::Trace(args) => trace(args),
             Command::Drill(args) => drill(args),
+            Command::Explain { name } => explain(&name),
             Command::Plot { results_dir } => {
                 for path in output::redraw_charts(&results_dir)? {
                     emit(&format!("wrote {}\n", path.display()))?;
@@ -245,7 +258,13 @@ fn run(args: RunArgs) -> Result<()> {
     let written = output::write_results(&out, &info, &records)?;
 
     print_table(&written.summary)?;
-    let charts = written.charts.len();
+    // Each chart is written as a PNG and an SVG: count charts, not files.
+    let charts = written
+        .charts
+        .iter()
+        .map(|p| p.with_extension(""))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     emit(&format!(
         "{} run{} in {:.2} s; results in {}{}\n",
         records.len(),
@@ -258,6 +277,26 @@ fn run(args: RunArgs) -> Result<()> {
             format!(" ({charts} chart{})", plural(charts))
         }
     ))
+}
+
+/// `synack explain`: the reference entry (docs/reference.md) of a key or a metric, or the
+/// nearest names.
+fn explain(name: &str) -> Result<()> {
+    use synack_experiment::schema;
+    match schema::explain(name) {
+        Ok(text) => emit(&text),
+        Err(near) if near.is_empty() => bail!(
+            "no key or metric named `{name}`; `synack explain tcp` lists the [tcp] keys, \
+             docs/reference.md all of them"
+        ),
+        Err(near) => {
+            let names: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+            bail!(
+                "no key or metric named `{name}`; did you mean {}?",
+                names.join(" or ")
+            )
+        }
+    }
 }
 
 /// `synack check`: the experiment checked with its overrides, how many runs it makes, and

@@ -8,6 +8,7 @@ mod check;
 pub mod config;
 pub mod estimate;
 pub mod metrics;
+pub mod schema;
 pub mod spec;
 
 pub use check::{check, Checked, Estimate, Point};

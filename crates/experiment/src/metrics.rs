@@ -1,21 +1,26 @@
 //! The metrics of one run, in the column order of `runs.csv`.
 //!
-//! Every metric is present in every run and 0 where it does not apply. Counters are exact
+//! Every metric is present in every run and 0 where it does not apply. Each one's doc
+//! comment is its reference (`synack explain METRIC`, docs/reference.md). Counters are exact
 //! integers; the `_s` and `_bps` metrics are measurements; `time_wait_mean` and
 //! `probe_loss` are time and sample averages.
 
 use serde::Serialize;
 
 macro_rules! metrics {
-    ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
+    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty ),* $(,)?) => {
         /// One run's results.
         #[derive(Clone, Debug, Default, PartialEq, Serialize)]
         pub struct Metrics {
-            $( $(#[$doc])* pub $name: $ty, )*
+            $( $(#[doc = $doc])* pub $name: $ty, )*
         }
 
         /// Metric names, in column order.
         pub const METRIC_NAMES: &[&str] = &[$( stringify!($name) ),*];
+
+        /// Each metric's documentation (its doc comment below), in [`METRIC_NAMES`] order:
+        /// what `synack explain METRIC` and docs/reference.md print.
+        pub const METRIC_DOCS: &[&str] = &[$( concat!("" $(, $doc, "\n")*) ),*];
 
         impl Metrics {
             /// Every metric as a float, in [`METRIC_NAMES`] order.
@@ -35,21 +40,25 @@ macro_rules! metrics {
 }
 
 metrics! {
-    /// Connects issued by legitimate workloads.
+    /// Connects issued by legitimate workloads (bulk, request, churn, pool; not floods).
     conn_attempted: u64,
-    /// Of those, reached ESTABLISHED on the client.
+    /// Of those, the connections whose client reached ESTABLISHED.
     conn_established: u64,
-    /// Gave up: SYN retries exhausted, reset, or no free port.
+    /// Connects that never reached ESTABLISHED and ended otherwise than cleanly: SYN retries
+    /// exhausted, reset, or no free port (`port_exhausted` is counted here too).
     conn_failed: u64,
-    /// Connects refused locally for lack of a free ephemeral port.
+    /// Connects refused locally for lack of a free ephemeral port (`EADDRNOTAVAIL`).
     port_exhausted: u64,
-    /// Both ends reached CLOSED through the FIN exchange.
+    /// Connections both of whose ends reached CLOSED through the FIN exchange (TIME-WAIT
+    /// included) by the end of the run.
     conn_closed_clean: u64,
-    /// Connections that ended by RST.
+    /// Connections that ended by RST, on either end.
     conn_reset: u64,
-    /// Mean time from connect() to ESTABLISHED on the client, seconds.
+    /// Mean time from connect() to ESTABLISHED on the client, over the connections that got
+    /// there. 0 in a run where none did (not applicable).
     handshake_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same, seconds.
+    /// 99th percentile (nearest rank) of the same. 0 in a run where no connection was
+    /// established (not applicable).
     handshake_p99_s: f64,
     /// Mean time from connect() to the end of a connection that failed before ESTABLISHED
     /// (its SYN retries exhausted, or reset), seconds; connects refused at once for lack of
@@ -58,31 +67,46 @@ metrics! {
     /// Requests of request, churn and pool workloads answered in full.
     requests_completed: u64,
     /// Mean time from a request's arrival (a pool's) or its connection's connect() (request,
-    /// churn) to the last byte of its response, seconds.
+    /// churn) to the last byte of its response. 0 in a run where no request completed (not
+    /// applicable).
     request_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same, seconds.
+    /// 99th percentile (nearest rank) of the same. 0 in a run where no request completed
+    /// (not applicable).
     request_p99_s: f64,
-    /// Server connections established that no live client connection matches.
+    /// Server connections established that no live client connection of their incarnation
+    /// matches: ghosts opened by old duplicate SYNs (`handshake = "two-way"`).
     ghost_established: u64,
-    /// Segments of an earlier incarnation of a 4-tuple accepted by a later one.
+    /// Segments of an earlier incarnation of a 4-tuple accepted as data by a later one.
     stale_accepted: u64,
-    /// Bytes delivered in order to receiving applications.
+    /// Bytes delivered in order to receiving applications, both directions.
     bytes_delivered: u64,
-    /// Bytes written on connections that closed without error, never delivered.
+    /// Bytes written on connections that closed without error, never delivered to the
+    /// peer's application.
     bytes_lost: u64,
     /// bytes_delivered · 8 over the transfer: from the first byte an application wrote to
-    /// the last byte delivered (not over the whole run).
+    /// the last byte delivered (to the end of the run for a transfer still under way), not
+    /// over the whole run. 0 in a run that delivered nothing.
     goodput_bps: f64,
+    /// Data and FIN segments sent again, over all connections (SYNs and SYN-ACKs are
+    /// counted apart, in `syn_retransmits` and `synack_retransmits`).
     retransmits: u64,
+    /// Retransmission timeouts that fired, over all connections (SYN and SYN-ACK timeouts
+    /// included).
     rto_timeouts: u64,
+    /// Fast retransmits: recoveries entered on duplicate ACKs or SACK, over all
+    /// connections.
     fast_retransmits: u64,
     /// Tail loss probes sent (RFC 8985 §7; Linux's `TCPLossProbes`).
     loss_probes: u64,
+    /// SYNs sent again by connecting clients.
     syn_retransmits: u64,
+    /// SYN-ACKs sent again by servers: on a timeout, on the peer's SYN arriving again, and
+    /// the one a simultaneous open sends.
     synack_retransmits: u64,
+    /// The most sockets in TIME-WAIT at once, over all hosts.
     time_wait_peak: u64,
-    /// Time-average number of sockets in TIME-WAIT over the run (Little's law: λ·2·MSL in a
-    /// steady state).
+    /// Time-average number of sockets in TIME-WAIT over the run, over all hosts (Little's
+    /// law: λ·2·MSL in a steady state).
     time_wait_mean: f64,
     /// Connections that closed without TIME-WAIT because their host already held
     /// `max_tw_buckets` TIME-WAIT sockets (Linux's `TCPTimeWaitOverflow`).
@@ -90,10 +114,16 @@ metrics! {
     /// TIME-WAIT sockets ended early because a connect() took their port over (`tw_reuse`;
     /// Linux's `TWRecycled`).
     time_wait_reused: u64,
+    /// The most sockets in CLOSE-WAIT at once, over all hosts.
     close_wait_peak: u64,
+    /// The most connections in SYN-RECEIVED (half-open) at once, over all hosts.
     half_open_peak: u64,
+    /// SYNs a listener dropped: SYN queue full without cookies, the last quarter of
+    /// `max_syn_backlog` kept for proven peers, or the accept queue full.
     syn_dropped: u64,
+    /// SYN-ACKs carrying a SYN cookie, sent by listeners.
     syncookies_sent: u64,
+    /// ACKs with a valid SYN cookie that opened a connection.
     syncookies_accepted: u64,
     /// SYNs dropped, and handshakes' final ACKs ignored or reset (`abort_on_overflow`),
     /// because a listener's accept queue was full (Linux's `ListenOverflows`).
@@ -101,10 +131,11 @@ metrics! {
     /// `bind()` calls of restarted servers refused with `EADDRINUSE` (the old process's
     /// connections or TIME-WAIT sockets held the port, without `SO_REUSEADDR`).
     bind_failures: u64,
-    /// Time restarted servers spent with nothing listening on their port, seconds (summed
-    /// over restarts; until the end of the run for one that never listened again).
+    /// Time restarted servers spent with nothing listening on their port (summed over
+    /// restarts; until the end of the run for one that never listened again). 0 without a
+    /// `restart` workload.
     restart_downtime_s: f64,
-    /// Packets handed to links (all directions, all kinds).
+    /// Packets handed to links (all directions, all kinds: segments, spoofed SYNs, probes).
     segments_sent: u64,
     /// Packets lost on links: queue overflow or loss model.
     segments_lost: u64,
@@ -112,20 +143,51 @@ metrics! {
     probe_sent: u64,
     /// Distinct probe datagrams received (duplicates not counted).
     probe_received: u64,
-    /// Fraction of the probes sent (and not still in flight at the end) never received.
+    /// Fraction of the probes sent (and not still in flight at the end) never received. 0
+    /// without a probe workload.
     probe_loss: f64,
-    /// Mean one-way delay of the first copy of each probe received, seconds.
+    /// Mean one-way delay of the first copy of each probe received. 0 when no probe
+    /// arrived (not applicable).
     probe_delay_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same, seconds.
+    /// 99th percentile (nearest rank) of the same. 0 when no probe arrived (not
+    /// applicable).
     probe_delay_p99_s: f64,
     /// Probes that arrived after a probe sent later than them.
     probe_reordered: u64,
     /// Extra copies of probes received (duplicates and stale copies).
     probe_duplicated: u64,
-    /// Events the simulation processed: the scheduler's, plus the arrivals of packets sent
-    /// to addresses no host has (a flood's answers to spoofed sources), which are counted
-    /// without being queued.
+    /// Events the simulation processed, the simulator's work rather than a property of
+    /// TCP: the scheduler's, plus the arrivals of packets sent to addresses no host has (a
+    /// flood's answers to spoofed sources), which are counted without being queued.
     events: u64,
+}
+
+/// The unit of a metric's values, as `synack explain` and docs/reference.md state it.
+/// Every metric has one: a test fails on a metric this does not know.
+pub fn metric_unit(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "handshake_mean_s" | "handshake_p99_s" | "connect_fail_mean_s" | "request_mean_s"
+        | "request_p99_s"
+        | "restart_downtime_s" | "probe_delay_mean_s" | "probe_delay_p99_s" => "seconds",
+        "goodput_bps" => "bits per second",
+        "bytes_delivered" | "bytes_lost" => "bytes",
+        "probe_loss" => "fraction, 0 to 1",
+        "time_wait_mean" => "sockets (time average)",
+        "time_wait_peak" | "close_wait_peak" | "half_open_peak" => "sockets",
+        "conn_attempted" | "conn_established" | "conn_failed" | "port_exhausted"
+        | "conn_closed_clean" | "conn_reset" | "ghost_established" | "time_wait_overflow" => {
+            "connections"
+        }
+        "requests_completed" => "requests",
+        "time_wait_reused" => "TIME-WAIT sockets",
+        "stale_accepted" | "retransmits" | "syn_retransmits" | "synack_retransmits"
+        | "loss_probes" | "syncookies_sent" => "segments",
+        "syn_dropped" | "syncookies_accepted" | "listen_overflows" => "segments (SYNs or ACKs)",
+        "rto_timeouts" | "fast_retransmits" | "bind_failures" | "events" => "count",
+        "segments_sent" | "segments_lost" => "packets",
+        "probe_sent" | "probe_received" | "probe_reordered" | "probe_duplicated" => "datagrams",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -145,5 +207,14 @@ mod tests {
         assert_eq!(m.get("nope"), None);
         assert_eq!(METRIC_NAMES[0], "conn_attempted");
         assert_eq!(*METRIC_NAMES.last().unwrap(), "events");
+    }
+
+    #[test]
+    fn every_metric_is_documented_with_a_unit() {
+        assert_eq!(METRIC_DOCS.len(), METRIC_NAMES.len());
+        for (name, doc) in METRIC_NAMES.iter().zip(METRIC_DOCS) {
+            assert!(!doc.trim().is_empty(), "metric `{name}` has no doc comment");
+            assert!(metric_unit(name).is_some(), "metric `{name}` has no unit");
+        }
     }
 }

@@ -255,6 +255,10 @@ macro_rules! series_metrics {
             /// Every metric's name in files, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$($name),*];
 
+            /// Each metric's doc comment, in [`Self::NAMES`] order: its reference
+            /// (`synack explain`, docs/reference.md).
+            pub const DOCS: &'static [&'static str] = &[$(concat!("" $(, $doc, "\n")*)),*];
+
             pub fn from_name(name: &str) -> Option<SeriesMetric> {
                 match name {
                     $($name => Some(SeriesMetric::$variant),)*
@@ -272,13 +276,22 @@ macro_rules! series_metrics {
 }
 
 series_metrics! {
+    /// A connection's congestion window, bytes.
     Cwnd = "cwnd",
+    /// A connection's slow-start threshold, bytes; no row while it is still unbounded
+    /// (before the first loss).
     Ssthresh = "ssthresh",
+    /// A connection's smoothed round-trip time, seconds; no row before the first sample.
     Srtt = "srtt",
+    /// A connection's retransmission timeout, seconds.
     Rto = "rto",
+    /// A connection's bytes in flight (sent and not yet acknowledged), bytes.
     Flight = "flight",
+    /// A connection's state, by name (`value` is `ESTABLISHED`, `TIME-WAIT`, ...).
     State = "state",
-    /// Each host's number of sockets in each state.
+    /// Each host's number of sockets in each state, recorded as `sockets:<STATE>`
+    /// (`sockets:TIME-WAIT`): on every change a row for the state left and one for the
+    /// state entered; sampled (`every`), a row for each of the 11 states.
     Sockets = "sockets",
 }
 

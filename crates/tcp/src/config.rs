@@ -4,7 +4,7 @@
 //! (the default profile of an experiment file); [`Config::rfc()`] follows the standards
 //! (RFC 9293, RFC 6298, RFC 5681, RFC 3390). Each field's documentation gives its value in
 //! both profiles and where that value comes from. The values are exactly those of the `[tcp]`
-//! table in DESIGN.md; where that table deliberately differs from a current kernel, the field
+//! table in docs/reference.md; where that table deliberately differs from a current kernel, the field
 //! says so.
 //!
 //! The experiment file's `[tcp]` table and `host.<name>.tcp` overrides are resolved into a
@@ -15,6 +15,11 @@
 
 use std::fmt;
 use std::str::FromStr;
+
+/// This file's text: the documentation of [`Config`]'s fields is the reference of the
+/// experiment file's `[tcp]` keys, and `synack explain` and docs/reference.md quote it from
+/// here (synack-experiment's `schema` module), so the two cannot drift apart.
+pub const SOURCE: &str = include_str!("config.rs");
 
 use serde::{Deserialize, Serialize, Serializer};
 use synack_sim::Duration;
@@ -771,13 +776,13 @@ pub struct Config {
     /// Send buffer, bytes: how much the application may have written and not yet had
     /// acknowledged.
     ///
-    /// Linux: 4 MB = 4 000 000 bytes (DESIGN.md; near `tcp_wmem`'s maximum of 4 MiB);
+    /// Linux: 4 MB = 4 000 000 bytes (near `tcp_wmem`'s maximum of 4 MiB);
     /// RFC: 4 MB (no RFC value; the same as Linux so the profiles compare).
     pub send_buffer: u64,
 
     /// Receive buffer, bytes: the largest window advertised.
     ///
-    /// Linux: 4 MB = 4 000 000 bytes (DESIGN.md; `tcp_rmem`'s maximum is 6 MiB);
+    /// Linux: 4 MB = 4 000 000 bytes (`tcp_rmem`'s maximum is 6 MiB);
     /// RFC: 4 MB (no RFC value; the same as Linux).
     pub recv_buffer: u64,
 
@@ -800,8 +805,8 @@ pub struct Config {
     /// the accept queue; with `"separate"`, it is the SYN queue's size (half-open
     /// connections, SYN-RECEIVED, kept at once).
     ///
-    /// Linux: 128 (what many applications pass, the `SOMAXCONN` of kernels before 5.4;
-    /// DESIGN.md fixes 128); RFC: 128 (no RFC value).
+    /// Linux: 128 (what many applications pass, the `SOMAXCONN` of kernels before 5.4);
+    /// RFC: 128 (no RFC value).
     pub backlog: u32,
 
     /// With `listen_queues = "separate"`: established connections not yet accepted by the

@@ -58,11 +58,13 @@ pub use chart::{
     METRICS,
 };
 pub use data::DataFiles;
+pub(crate) use error::suggest;
 pub use error::{ConfigError, ErrorKind, Origin};
 pub use link::{LinkConfig, LinkOverrides, LinkParams, Loss, Reorder, Stale, DEFAULT_QUEUE};
 pub use series::{SeriesConfig, SERIES_METRICS};
 pub use sweep::parse_cli_value;
 pub use tcp::TcpOverrides;
+pub(crate) use tcp::TCP_KEYS;
 pub use workload::{
     Arrivals, Bulk, Churn, Closer, Endpoint, Flags, Flood, Probe, Request, Script, ScriptSegment,
     ServerClose, Target, WorkloadConfig, WORKLOAD_KINDS,

@@ -46,6 +46,13 @@ macro_rules! tcp_keys {
             )*
         }
 
+        /// The keys after `profile`, in order: the key, the Rust type of its value, and the
+        /// row's note on how the value is written (empty where the type says it). What
+        /// `synack explain` and docs/reference.md show of each key's type (`crate::schema`).
+        pub(crate) const TCP_KEYS: &[(&str, &str, &str)] = &[
+            $((stringify!($key), stringify!($ty), concat!("" $(, $doc)*)),)*
+        ];
+
         impl TcpOverrides {
             /// `base` with every key this table sets replaced.
             fn apply(&self, base: &Config) -> Config {

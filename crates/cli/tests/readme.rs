@@ -43,6 +43,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "a benchmark: minutes, and its figures are the machine's",
     ),
     (
+        "synack run benches/flood-1m.toml --set host.server.tcp.syn_cookies=1",
+        "a benchmark: ten million SYNs, timed",
+    ),
+    (
         "validation/packetdrill/run-upstream.sh PATH/TO/packetdrill",
         "needs a checkout of google/packetdrill",
     ),

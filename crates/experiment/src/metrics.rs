@@ -166,9 +166,14 @@ metrics! {
 /// Every metric has one: a test fails on a metric this does not know.
 pub fn metric_unit(name: &str) -> Option<&'static str> {
     Some(match name {
-        "handshake_mean_s" | "handshake_p99_s" | "connect_fail_mean_s" | "request_mean_s"
+        "handshake_mean_s"
+        | "handshake_p99_s"
+        | "connect_fail_mean_s"
+        | "request_mean_s"
         | "request_p99_s"
-        | "restart_downtime_s" | "probe_delay_mean_s" | "probe_delay_p99_s" => "seconds",
+        | "restart_downtime_s"
+        | "probe_delay_mean_s"
+        | "probe_delay_p99_s" => "seconds",
         "goodput_bps" => "bits per second",
         "bytes_delivered" | "bytes_lost" => "bytes",
         "probe_loss" => "fraction, 0 to 1",

@@ -228,6 +228,8 @@ pub const KEYS: &[Row] = &[
     ("chart", "y", "a metric name or a list of them (timeseries: recorded series, `sockets:<STATE>`)", REQUIRED, "What is plotted: one line per name."),
     ("chart", "series", "a swept parameter path other than `x`", "absent",
      "One line per value of this path. Every swept path must be the chart's `x` or its `series`."),
+    ("chart", "x_expr", "string: an expression in `x` (see \"Chart expressions\")", "absent: the swept value",
+     "Sweep charts: the horizontal position as a function of the swept value `x` (base units), e.g. a Gilbert-Elliott model's mean loss rate `\"x/(x + 0.25)\"` from its swept `p`. References' `expr` and `csv` x columns are in the plotted units."),
     ("chart", "title", "string", "absent: chosen from the metrics", "Title."),
     ("chart", "x_label", "string", "absent: the path", "Label of the x axis."),
     ("chart", "y_label", "string", "absent: the metric", "Label of the y axis."),

@@ -276,10 +276,12 @@ impl Drop for Stage<'_> {
     }
 }
 
-/// The parent and the name of an output directory (`.` and `..` resolved).
+/// The parent and the name of an output directory (`.`, `..` and a symbolic link resolved:
+/// the set replaces the directory a link points to, not the link).
 fn split(path: &Path) -> Result<(PathBuf, String), WriteError> {
     let resolved;
-    let path = if path.file_name().is_none() {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let path = if path.file_name().is_none() || is_link {
         resolved = path.canonicalize().map_err(|error| WriteError::CreateDir {
             path: path.to_path_buf(),
             error,
@@ -488,5 +490,125 @@ mod tests {
         assert!(err.to_string().contains("taken"), "{err}");
         assert_eq!(names(dir.path()), ["taken"], "temporary file left behind");
         assert_eq!(names(&target), ["keep"]);
+    }
+
+    fn set(dir: &Path, files: &[(&str, &str)]) {
+        for (name, text) in files {
+            fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_committed_stage_replaces_the_whole_set_and_a_dropped_one_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("results");
+        fs::create_dir(&target).unwrap();
+        set(&target, &[("runs.csv", "old"), ("old-chart.png", "old")]);
+        let out = OutputDir::open(&target).unwrap();
+        let stage = out.stage().unwrap();
+        set(stage.path(), &[("runs.csv", "new")]);
+        drop(stage);
+        assert_eq!(names(&target).len(), 2);
+        assert_eq!(names(tmp.path()), ["results"], "the dropped stage is gone");
+
+        let stage = out.stage().unwrap();
+        set(stage.path(), &[("runs.csv", "new")]);
+        stage.commit().unwrap();
+        assert_eq!(names(&target), ["runs.csv"], "nothing of the old set stays");
+        assert_eq!(fs::read(target.join("runs.csv")).unwrap(), b"new");
+        assert_eq!(names(tmp.path()), ["results"], "the old set is removed");
+    }
+
+    #[test]
+    fn opening_removes_what_crashed_runs_left_and_a_second_writer_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("results");
+        fs::create_dir(&target).unwrap();
+        fs::create_dir(tmp.path().join(".results.synack-stage-123")).unwrap();
+        fs::create_dir(tmp.path().join(".results.synack-stage-x")).unwrap();
+        fs::write(target.join(".tmp-123-series.csv"), "half").unwrap();
+        let out = OutputDir::open(&target).unwrap();
+        let mut left = names(tmp.path());
+        left.sort();
+        assert_eq!(
+            left,
+            [".results.synack-stage-x", "results"],
+            "only synack's names"
+        );
+        assert!(names(&target).is_empty());
+        match OutputDir::open(&target) {
+            Err(WriteError::Locked { .. }) => {}
+            other => panic!("expected the lock to be held, got {other:?}"),
+        }
+        drop(out);
+        OutputDir::open(&target).unwrap();
+    }
+
+    #[test]
+    fn a_swap_that_crashed_between_two_renames_is_undone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join(".results.synack-old-77");
+        fs::create_dir(&old).unwrap();
+        set(&old, &[("runs.csv", "previous")]);
+        let out = OutputDir::open(&tmp.path().join("results")).unwrap();
+        assert_eq!(fs::read(out.path().join("runs.csv")).unwrap(), b"previous");
+    }
+
+    #[test]
+    fn files_synack_did_not_write_are_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("results");
+        fs::create_dir(&target).unwrap();
+        let manifest = r#"{"files": ["runs.csv", "loss.png"]}"#;
+        set(
+            &target,
+            &[
+                ("manifest.json", manifest),
+                ("runs.csv", ""),
+                ("loss.png", ""),
+                ("journal.jsonl", ""),
+                ("notes.md", ""),
+                ("old.svg", ""),
+            ],
+        );
+        fs::create_dir(target.join("raw")).unwrap();
+        let out = OutputDir::open(&target).unwrap();
+        assert_eq!(
+            out.foreign_files(false).unwrap(),
+            ["notes.md", "old.svg", "raw/"]
+        );
+        assert_eq!(
+            out.foreign_files(true).unwrap(),
+            [
+                "loss.png",
+                "manifest.json",
+                "notes.md",
+                "old.svg",
+                "raw/",
+                "runs.csv"
+            ]
+        );
+        // A manifest of a synack that did not list its files: tables and charts are its.
+        fs::write(target.join("manifest.json"), "{}").unwrap();
+        assert_eq!(out.foreign_files(false).unwrap(), ["notes.md", "raw/"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_the_directory_stays_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let out = OutputDir::open(&link).unwrap();
+        let stage = out.stage().unwrap();
+        set(stage.path(), &[("runs.csv", "new")]);
+        stage.commit().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(real.join("runs.csv")).unwrap(), b"new");
     }
 }

@@ -302,7 +302,8 @@ fn run(args: RunArgs) -> Result<()> {
     if let Some(note) = note {
         eprintln!("warning: {note}");
     }
-    let bar = progress_bar(runs.len() as u64, sweep.done.len() as u64);
+    let before = sweep.done.len();
+    let bar = progress_bar(runs.len() as u64, before as u64);
     let stop = Arc::new(AtomicBool::new(false));
     let interrupt = Interrupt::install(
         stop.clone(),
@@ -313,6 +314,7 @@ fn run(args: RunArgs) -> Result<()> {
         journal.clone(),
     )?;
     let started = Instant::now();
+    let writer = sweep.journal.clone();
     let rows = sweep.run(&plan, jobs, &stop, &|finished| {
         bar.inc(1);
         if let Some(eta) = finished.eta {
@@ -322,6 +324,14 @@ fn run(args: RunArgs) -> Result<()> {
     bar.finish_and_clear();
     let wall_time_s = started.elapsed().as_secs_f64();
     interrupt.writing();
+    if stop.load(Ordering::SeqCst) || rows.len() != runs.len() {
+        let kept = writer.close().map_or(rows.len(), |n| n + before);
+        interrupted(&format!(
+            "interrupted: {kept} of {} runs are in {}",
+            runs.len(),
+            journal.display()
+        ));
+    }
 
     if let Some(s) = shard {
         return emit(&format!(
@@ -445,10 +455,7 @@ impl Interrupt {
                     "interrupted: {kept} of {total} runs are in {}",
                     path.display()
                 )),
-                Err(e) => {
-                    eprintln!("interrupted; and then: {e}");
-                    std::process::exit(130);
-                }
+                Err(e) => interrupted(&format!("interrupted; and then: {e}")),
             }
         })?;
         Ok(Interrupt { phase })
@@ -461,7 +468,15 @@ impl Interrupt {
 }
 
 /// Says what was kept and how to resume, and exits as a command stopped by SIGINT does.
+/// The signal handler and the main thread may both get here; the first says it and exits,
+/// the other waits for the exit.
 fn interrupted(what: &str) -> ! {
+    static EXITING: AtomicBool = AtomicBool::new(false);
+    if EXITING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
     let command: Vec<String> = std::env::args().map(|a| shell_word(&a)).collect();
     eprintln!(
         "{what}; run the same command again to resume:\n  {}",

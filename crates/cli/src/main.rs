@@ -104,7 +104,7 @@ enum DrillProfile {
 // The arguments of `synack run` (the variant's comment is the command's help).
 #[derive(Args)]
 struct RunArgs {
-    /// The experiment file (TOML).
+    /// The experiment file (TOML); `-` reads it from standard input.
     file: PathBuf,
     /// Output directory [default: results/<name>].
     #[arg(long)]

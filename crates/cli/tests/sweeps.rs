@@ -374,6 +374,27 @@ fn shards_in_any_order_merge_to_the_bytes_of_one_run() {
         "{}",
         stderr(&o)
     );
+    // Told to, the merge writes the rest, and the manifest counts what is missing.
+    let partial = tmp.path().join("partial");
+    let o = synack(&[
+        "merge",
+        &dirs[0],
+        &dirs[1],
+        &dirs[3],
+        &dirs[4],
+        "--allow-gaps",
+        "--out",
+        partial.to_str().unwrap(),
+    ]);
+    ok(&o);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(partial.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["runs_missing"], 1,
+        "shard 3/5 holds one of the four runs"
+    );
+    let runs = fs::read_to_string(partial.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 3);
     // The same runs twice are an overlap, unless allowed.
     let single = tmp.path().join("single");
     let mut args = with_out(&base, &single);

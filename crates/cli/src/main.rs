@@ -112,8 +112,8 @@ struct RunArgs {
     /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Worker threads [default: one per core; never more than the cores]. Results do not
-    /// depend on it.
+    /// Worker threads; 0 uses one per core, and more than the cores are not started. Results
+    /// do not depend on it.
     #[arg(long, default_value_t = 0)]
     jobs: usize,
     /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4: every N-th run

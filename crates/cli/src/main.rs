@@ -4,19 +4,25 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use synack_experiment::config::parse_cli_value;
 use synack_experiment::config::units::parse_duration;
-use synack_experiment::config::{parse_cli_value, Experiment};
 use synack_experiment::Checked;
-use synack_report::files::prepare_output_dir;
+use synack_report::files::OutputDir;
+use synack_report::journal::{Header, JournalWriter};
 use synack_report::ladder::LadderOptions;
+use synack_report::merge::{self, MergeOptions};
 use synack_report::output::{self, RunInfo};
 use synack_report::results::{value_cell, PointSummary};
-use synack_report::run::{Plan, Shard};
+use synack_report::run::{threads, Plan, Shard};
+use synack_report::source::Source;
+use synack_report::sweep::Sweep;
 use synack_report::view::{self, View, ViewError};
 use synack_sim::Time;
 use synack_world::ids::FlowId;
@@ -24,7 +30,7 @@ use synack_world::ids::FlowId;
 #[derive(Parser)]
 #[command(
     name = "synack",
-    version,
+    version = env!("SYNACK_BUILD"),
     about = "Deterministic discrete-event simulator of TCP connection management"
 )]
 struct Cli {
@@ -35,7 +41,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run an experiment: every sweep point and replication; write results and charts.
+    ///
+    /// Each finished run is appended to DIR/journal.jsonl as it ends. Interrupted (Ctrl-C,
+    /// SIGTERM, a crash), the same command again resumes: runs in the journal are not run
+    /// again, and the results are byte-identical to an uninterrupted run's. A journal of
+    /// another sweep (other code, file, overrides or shard) is refused, naming the
+    /// difference; --fresh discards it.
+    ///
+    /// The results replace DIR as one set, swapped in with one rename: DIR holds the old set
+    /// or the new one, never a mix. DIR may hold only what synack wrote (manifest.json, the
+    /// files it lists, journal.jsonl); anything else there is refused, not deleted.
+    ///
+    /// With --shard K/N only the journal is written, and `synack merge` makes the results.
     Run(RunArgs),
+    /// Merge the journals of shards (`synack run --shard K/N --out DIR`) into one results
+    /// directory, byte-identical to one `synack run` of the whole experiment.
+    ///
+    /// The shards must be runs of the same code, file (named the same way), data files and
+    /// overrides; every run must be in exactly one of them.
+    Merge(MergeArgs),
     /// Validate an experiment file without running it.
     Check {
         /// The experiment file (TOML).
@@ -90,7 +114,7 @@ enum DrillProfile {
 // The arguments of `synack run` (the variant's comment is the command's help).
 #[derive(Args)]
 struct RunArgs {
-    /// The experiment file (TOML).
+    /// The experiment file (TOML); `-` reads it from standard input.
     file: PathBuf,
     /// Output directory [default: results/<name>].
     #[arg(long)]
@@ -98,12 +122,34 @@ struct RunArgs {
     /// Override a parameter, e.g. --set link.wan.loss=0.02 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
-    /// Worker threads; 0 uses one per core. Results do not depend on it.
+    /// Worker threads; 0 uses one per core, and more than the cores are not started. Results
+    /// do not depend on it.
     #[arg(long, default_value_t = 0)]
     jobs: usize,
-    /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4.
+    /// Run only share K of N of the runs (K from 1 to N), e.g. --shard 2/4: every N-th run
+    /// from the K-th. Writes only DIR/journal.jsonl; `synack merge` makes the results.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
+    /// Discard the journal of an unfinished sweep in DIR instead of resuming it.
+    #[arg(long)]
+    fresh: bool,
+}
+
+// The arguments of `synack merge`.
+#[derive(Args)]
+struct MergeArgs {
+    /// The shards' output directories (each with its journal.jsonl), in any order.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output directory [default: results/<name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write results even when some runs are in no shard (the manifest counts them).
+    #[arg(long)]
+    allow_gaps: bool,
+    /// Accept a run found in several shards (its copies must be identical).
+    #[arg(long)]
+    allow_overlaps: bool,
 }
 
 // The arguments of `synack trace`.
@@ -219,6 +265,7 @@ impl Command {
     fn execute(self) -> Result<()> {
         match self {
             Command::Run(args) => run(args),
+            Command::Merge(args) => merge(args),
             Command::Check { file, sets } => check(&file, &sets),
             Command::Trace(args) => trace(args),
             Command::Drill(args) => drill(args),
@@ -233,30 +280,98 @@ impl Command {
     }
 }
 
-/// `synack run`: every run of the experiment (or of a shard), a progress bar while they run,
-/// the results directory, then the summary table.
+/// `synack run`: every run of the experiment (or of a shard) not yet in the journal, a
+/// progress bar while they run, then the results set and the summary table (or, for a
+/// shard, the journal alone).
 fn run(args: RunArgs) -> Result<()> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    let checked = load(&args.file, &args.sets)?;
+    let (source, checked) = load(&args.file, &args.sets)?;
     let plan = Plan::new(&checked);
-    let out = args
+    let out_path = args
         .out
+        .clone()
         .unwrap_or_else(|| output::default_dir(&checked.experiment));
-    prepare_output_dir(&out)?;
-
+    let out = OutputDir::open(&out_path)?;
+    if shard.is_some() && out.path().join("manifest.json").exists() {
+        bail!(
+            "{} holds the results of a whole run; give each shard a directory of its own",
+            out.path().display()
+        );
+    }
+    out.refuse_foreign(shard.is_some())?;
+    let header = Header::new(env!("SYNACK_BUILD"), &source, &checked, shard);
     let runs = plan.runs(shard);
-    let bar = progress_bar(runs.len() as u64);
+    let sweep = Sweep::open(&out, &plan, &runs, &header, args.fresh)?;
+    let journal = sweep.journal_path.clone();
+    if !sweep.done.is_empty() {
+        eprintln!(
+            "resuming: {} of {} runs are already in {}",
+            sweep.done.len(),
+            runs.len(),
+            journal.display()
+        );
+    }
+    let (jobs, note) = threads(args.jobs, sweep.todo.len());
+    if let Some(note) = note {
+        eprintln!("warning: {note}");
+    }
+    let before = sweep.done.len();
+    let bar = progress_bar(runs.len() as u64, before as u64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupt = Interrupt::install(
+        stop.clone(),
+        sweep.journal.clone(),
+        sweep.done.len(),
+        runs.len(),
+        bar.clone(),
+        journal.clone(),
+    )?;
     let started = Instant::now();
-    let records = plan.execute(&runs, args.jobs, &|| bar.inc(1));
+    let writer = sweep.journal.clone();
+    let rows = sweep.run(&plan, jobs, &stop, &|finished| {
+        bar.inc(1);
+        if let Some(eta) = finished.eta {
+            bar.set_message(format!("eta {}", clock(eta)));
+        }
+    })?;
     bar.finish_and_clear();
-    let info = RunInfo {
-        file: &args.file,
-        checked: &checked,
-        shard,
-        wall_time_s: started.elapsed().as_secs_f64(),
-    };
-    let written = output::write_results(&out, &info, &records)?;
+    let wall_time_s = started.elapsed().as_secs_f64();
+    interrupt.writing();
+    if stop.load(Ordering::SeqCst) || rows.len() != runs.len() {
+        let kept = writer.close().map_or(rows.len(), |n| n + before);
+        interrupted(&format!(
+            "interrupted: {kept} of {} runs are in {}",
+            runs.len(),
+            journal.display()
+        ));
+    }
 
+    if let Some(s) = shard {
+        return emit(&format!(
+            "shard {}/{}: {} run{} in {}; merge the shards with `synack merge DIR...`\n",
+            s.index + 1,
+            s.of,
+            rows.len(),
+            plural(rows.len()),
+            journal.display()
+        ));
+    }
+    let info = RunInfo {
+        source: &source,
+        checked: &checked,
+        runs_missing: 0,
+        wall_time_s,
+    };
+    let staged = output::stage_results(&out, &info, &rows)?;
+    if stop.load(Ordering::SeqCst) {
+        drop(staged);
+        interrupted(&format!(
+            "interrupted while writing the results: {} is as it was, and {} holds every run",
+            out.path().display(),
+            journal.display()
+        ));
+    }
+    let written = staged.commit()?;
     print_table(&written.summary)?;
     // Each chart is written as a PNG and an SVG: count charts, not files.
     let charts = written
@@ -267,10 +382,10 @@ fn run(args: RunArgs) -> Result<()> {
         .len();
     emit(&format!(
         "{} run{} in {:.2} s; results in {}{}\n",
-        records.len(),
-        plural(records.len()),
-        info.wall_time_s,
-        out.display(),
+        rows.len(),
+        plural(rows.len()),
+        wall_time_s,
+        out.path().display(),
         if charts == 0 {
             String::new()
         } else {
@@ -299,10 +414,140 @@ fn explain(name: &str) -> Result<()> {
     }
 }
 
+/// `synack merge`: the shards' journals checked and written as one results set.
+fn merge(args: MergeArgs) -> Result<()> {
+    let options = MergeOptions {
+        allow_gaps: args.allow_gaps,
+        allow_overlaps: args.allow_overlaps,
+    };
+    let merged = merge::merge(&args.dirs, options)?;
+    let out_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_dir(&merged.checked.experiment));
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(dir) = args.dirs.iter().find(|d| same(d, &out_path)) {
+        bail!(
+            "--out {}: a shard's directory; write the merged results elsewhere",
+            dir.display()
+        );
+    }
+    let out = OutputDir::open(&out_path)?;
+    out.refuse_foreign(false)?;
+    let info = RunInfo {
+        source: &merged.source,
+        checked: &merged.checked,
+        runs_missing: merged.missing,
+        wall_time_s: merged.seconds,
+    };
+    let written = output::stage_results(&out, &info, &merged.rows)?.commit()?;
+    print_table(&written.summary)?;
+    emit(&format!(
+        "{} run{} from {} director{}{}; results in {}\n",
+        merged.rows.len(),
+        plural(merged.rows.len()),
+        args.dirs.len(),
+        if args.dirs.len() == 1 { "y" } else { "ies" },
+        if merged.missing > 0 {
+            format!(" ({} missing)", merged.missing)
+        } else {
+            String::new()
+        },
+        out.path().display()
+    ))
+}
+
+/// What Ctrl-C, SIGTERM and SIGHUP do during `synack run`: while runs run, flush the
+/// journal, say how to resume, and exit at once (runs under way are lost, the journal
+/// keeps every finished one); while results are written, let the writing stop before the
+/// swap (the previous results stay).
+struct Interrupt {
+    phase: Arc<AtomicU8>,
+}
+
+const RUNNING: u8 = 0;
+const WRITING: u8 = 1;
+
+impl Interrupt {
+    fn install(
+        stop: Arc<AtomicBool>,
+        journal: Arc<JournalWriter>,
+        before: usize,
+        total: usize,
+        bar: ProgressBar,
+        path: PathBuf,
+    ) -> Result<Interrupt> {
+        let phase = Arc::new(AtomicU8::new(RUNNING));
+        let seen = phase.clone();
+        ctrlc::set_handler(move || {
+            stop.store(true, Ordering::SeqCst);
+            if seen.load(Ordering::SeqCst) != RUNNING {
+                return;
+            }
+            let kept = journal.close().map(|n| n + before);
+            bar.finish_and_clear();
+            match kept {
+                Ok(kept) => interrupted(&format!(
+                    "interrupted: {kept} of {total} runs are in {}",
+                    path.display()
+                )),
+                Err(e) => interrupted(&format!("interrupted; and then: {e}")),
+            }
+        })?;
+        Ok(Interrupt { phase })
+    }
+
+    /// The runs are over; results are being written.
+    fn writing(&self) {
+        self.phase.store(WRITING, Ordering::SeqCst);
+    }
+}
+
+/// Says what was kept and how to resume, and exits as a command stopped by SIGINT does.
+/// The signal handler and the main thread may both get here; the first says it and exits,
+/// the other waits for the exit.
+fn interrupted(what: &str) -> ! {
+    static EXITING: AtomicBool = AtomicBool::new(false);
+    if EXITING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    let command: Vec<String> = std::env::args().map(|a| shell_word(&a)).collect();
+    eprintln!(
+        "{what}; run the same command again to resume:\n  {}",
+        command.join(" ")
+    );
+    std::process::exit(130)
+}
+
+/// `word` as a POSIX shell reads it back.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// A duration as the progress bar shows it: h:mm:ss, or m:ss.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// `synack check`: the experiment checked with its overrides, how many runs it makes, and
 /// about how many segments they will send.
 fn check(file: &Path, sets: &[String]) -> Result<()> {
-    let checked = load(file, sets)?;
+    let (_, checked) = load(file, sets)?;
     let estimate = checked.estimate();
     emit(&format!(
         "{}: ok ({} sweep point{}, {} replication{}, {} run{}; about {} segments in the \
@@ -331,7 +576,7 @@ fn round_figure(x: f64) -> String {
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
 /// output or `--out`.
 fn trace(args: TraceArgs) -> Result<()> {
-    let plan = Plan::new(&load(&args.file, &args.sets)?);
+    let plan = Plan::new(&load(&args.file, &args.sets)?.1);
     if args.point >= plan.points.len() {
         bail!(
             "--point {}: the sweep has {} point(s), numbered from 0",
@@ -448,12 +693,14 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Reads the experiment and checks it with the `--set` overrides: every sweep point
-/// resolved.
-fn load(file: &Path, sets: &[String]) -> Result<Checked> {
-    let experiment = Experiment::load(file)?;
+/// Reads the experiment file once (`-`: standard input) and checks it with the `--set`
+/// overrides: every sweep point resolved.
+fn load(file: &Path, sets: &[String]) -> Result<(Source, Checked)> {
+    let source = Source::read(file)?;
+    let experiment = source.experiment()?;
     let sets = parse_sets(sets)?;
-    Ok(synack_experiment::check(&experiment, &sets)?)
+    let checked = synack_experiment::check(&experiment, &sets)?;
+    Ok((source, checked))
 }
 
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
@@ -483,15 +730,19 @@ fn parse_shard(s: &str) -> Result<Shard> {
     }
 }
 
-fn progress_bar(len: u64) -> ProgressBar {
+/// The progress bar, at `done` of `len` runs; its message is the estimated time left
+/// ([`synack_report::run::Schedule`]), not indicatif's, which assumes runs of equal length.
+fn progress_bar(len: u64, done: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed_precise} (eta {eta})")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed_precise}  {msg}")
             .expect("a valid template"),
     );
+    bar.set_position(done);
+    bar.enable_steady_tick(Duration::from_secs(1));
     bar
 }
 

@@ -77,35 +77,6 @@ fn results_are_byte_identical_whatever_the_number_of_jobs() {
 }
 
 #[test]
-fn shards_together_make_the_whole_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let whole = tmp.path().join("whole");
-    assert!(run_into(&whole, &[]).status.success());
-    let mut rows: Vec<String> = Vec::new();
-    for k in 1..=2 {
-        let dir = tmp.path().join(format!("shard{k}"));
-        let o = run_into(&dir, &["--shard", &format!("{k}/2")]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        rows.extend(
-            fs::read_to_string(dir.join("runs.csv"))
-                .unwrap()
-                .lines()
-                .skip(1)
-                .map(String::from),
-        );
-    }
-    let mut expected: Vec<String> = fs::read_to_string(whole.join("runs.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(String::from)
-        .collect();
-    rows.sort();
-    expected.sort();
-    assert_eq!(rows, expected);
-}
-
-#[test]
 fn plot_redraws_the_charts_of_a_results_directory() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(run_into(tmp.path(), &[]).status.success());

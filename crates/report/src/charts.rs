@@ -449,24 +449,56 @@ fn timeseries_unit(metric: &str) -> &'static str {
     }
 }
 
-/// Draws every chart of `exp` into `dir`; returns the files written.
+/// Draws every chart of `exp` into `dir`; returns the files written. Each picture (a
+/// chart's PNG, its SVG) is rendered on a thread of its own, at most one per core: the bytes
+/// do not depend on it, and drawing is most of what a sweep does after its runs.
 pub fn draw_all(
     exp: &Experiment,
     summary: &[PointSummary],
     dir: &Path,
 ) -> Result<Vec<PathBuf>, ChartError> {
-    let mut written = Vec::new();
+    let mut pictures = Vec::new();
     for chart in &exp.charts {
         let data = match chart.kind {
             ChartKind::Timeseries => timeseries_data(chart, summary, &dir.join("series.csv"))?,
             ChartKind::Sweep => chart_data(chart, summary)?,
         };
-        let png = dir.join(format!("{}.png", chart.name));
-        let svg = dir.join(format!("{}.svg", chart.name));
-        write_atomic(&png, &synack_plot::png_bytes(&data)?)?;
-        write_atomic(&svg, synack_plot::svg_string(&data)?.as_bytes())?;
-        written.push(png);
-        written.push(svg);
+        let data = std::sync::Arc::new(data);
+        pictures.push((dir.join(format!("{}.png", chart.name)), data.clone(), true));
+        pictures.push((dir.join(format!("{}.svg", chart.name)), data, false));
     }
-    Ok(written)
+    let render = |(path, data, png): &(PathBuf, std::sync::Arc<Chart>, bool)| {
+        let bytes = if *png {
+            synack_plot::png_bytes(data)?
+        } else {
+            synack_plot::svg_string(data)?.into_bytes()
+        };
+        write_atomic(path, &bytes)?;
+        Ok::<(), ChartError>(())
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<(), ChartError>> = std::thread::scope(|scope| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(picture) = pictures.get(i) else {
+                    return done;
+                };
+                done.push((i, render(picture)));
+            }
+        };
+        let helpers: Vec<_> = (1..threads.min(pictures.len()))
+            .map(|_| scope.spawn(work))
+            .collect();
+        let mut all = work();
+        for helper in helpers {
+            all.extend(helper.join().expect("a chart thread does not panic"));
+        }
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, r)| r).collect()
+    });
+    results.into_iter().collect::<Result<(), ChartError>>()?;
+    Ok(pictures.into_iter().map(|(path, _, _)| path).collect())
 }

@@ -1,11 +1,14 @@
 //! `manifest.json`: what was run, so that results can be traced back and their charts
 //! redrawn (DESIGN.md, "Results").
 //!
-//! It holds the experiment file's text as it was run, the texts of the data files its charts
-//! read (`[[chart.reference]] csv`) and the `--set` overrides as given:
+//! It holds the experiment file's text as it was run (read once, before the runs:
+//! [`crate::source`]) with its SHA-256, the texts of the data files its charts read
+//! (`[[chart.reference]] csv`) and the `--set` overrides as given:
 //! [`Manifest::experiment`] reads them again exactly as `synack run` did, without the files
-//! (which may have changed or gone since). The resolved experiment, the seeds of every run
-//! and the wall time are there for a reader only.
+//! (which may have changed or gone since). `files` names every other file of the results
+//! directory: the set synack wrote, which the next run into the directory replaces whole
+//! ([`crate::files`]). The resolved experiment, the seeds of every run and the wall time are
+//! there for a reader only.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use synack_experiment::config::{parse_cli_value, ConfigError, DataFiles, Experim
 use synack_experiment::Checked;
 use synack_world::seeds::run_seed;
 
-use crate::run::Shard;
+use crate::source::Source;
 
 /// The contents of `manifest.json`; the fields are written in this order.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -24,6 +27,10 @@ pub struct Manifest {
     pub file: String,
     /// The experiment file's text as it was run.
     pub source: String,
+    /// The SHA-256 of `source`, lower-case hex (absent from manifests of synack before 0.1
+    /// had it).
+    #[serde(default)]
+    pub source_sha256: String,
     /// The data files the charts read, as they were read: each path as the experiment
     /// writes it, with its text. Absent when there are none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -32,9 +39,15 @@ pub struct Manifest {
     pub sets: Vec<(String, String)>,
     pub seed: u64,
     pub replications: u32,
-    /// `K/N` when only share K of N of the runs was done.
-    pub shard: Option<String>,
+    /// Runs of the plan that are not in these results: 0 except for a merge told to
+    /// accept gaps (`synack merge --allow-gaps`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub runs_missing: usize,
     pub points: Vec<ManifestPoint>,
+    /// The other files of the results directory, in the order they were written. Empty in
+    /// manifests of synack versions that did not record it.
+    #[serde(default)]
+    pub files: Vec<String>,
     /// The experiment with every default resolved, for reading; `source` is what reruns it.
     pub resolved: serde_json::Value,
     pub wall_time_s: f64,
@@ -51,13 +64,6 @@ pub struct ManifestPoint {
 /// Why a manifest could not be made or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    /// The experiment file could not be read again to copy its text.
-    #[error("reading {}", path.display())]
-    Source {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("reading {} (is {} a results directory?)", path.display(), dir.display())]
     Read {
         path: PathBuf,
@@ -76,18 +82,15 @@ pub enum ManifestError {
 }
 
 impl Manifest {
-    /// The manifest of `checked`, read from `file`, after `wall_time_s` seconds of runs
-    /// (`shard`'s share of them, or all).
+    /// The manifest of `checked`, read from `source`, whose results are `files` (less
+    /// `runs_missing` runs), after `wall_time_s` seconds of runs.
     pub fn new(
-        file: &Path,
+        source: &Source,
         checked: &Checked,
-        shard: Option<Shard>,
+        files: Vec<String>,
+        runs_missing: usize,
         wall_time_s: f64,
-    ) -> Result<Manifest, ManifestError> {
-        let source = std::fs::read_to_string(file).map_err(|source| ManifestError::Source {
-            path: file.to_path_buf(),
-            source,
-        })?;
+    ) -> Manifest {
         let points = checked
             .points
             .iter()
@@ -103,10 +106,11 @@ impl Manifest {
                     .collect(),
             })
             .collect();
-        Ok(Manifest {
+        Manifest {
             synack_version: env!("CARGO_PKG_VERSION").to_string(),
-            file: file.display().to_string(),
-            source,
+            file: source.file.clone(),
+            source: source.text.clone(),
+            source_sha256: source.sha256.clone(),
             data_files: checked
                 .experiment
                 .data_files()
@@ -119,11 +123,12 @@ impl Manifest {
                 .collect(),
             seed: checked.seed,
             replications: checked.replications,
-            shard: shard.map(|s| format!("{}/{}", s.index + 1, s.of)),
+            runs_missing,
             points,
+            files,
             resolved: checked.experiment.to_json(),
             wall_time_s,
-        })
+        }
     }
 
     /// The text of `manifest.json`: pretty JSON and a final newline.
@@ -142,6 +147,11 @@ impl Manifest {
         serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })
     }
 
+    /// The source this manifest was run from.
+    pub fn source(&self) -> Source {
+        Source::new(self.file.clone(), self.source.clone())
+    }
+
     /// The `--set` overrides, parsed as the command line parses them.
     pub fn sets(&self) -> Vec<(String, toml::Value)> {
         self.sets
@@ -156,4 +166,8 @@ impl Manifest {
         let files = DataFiles::Recorded(&self.data_files);
         Experiment::parse_with(&self.source, &self.file, files)?.with_overrides(&self.sets())
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -1,45 +1,61 @@
-//! A results directory: what `synack run` writes and `synack plot` redraws (DESIGN.md,
-//! "Results").
+//! A results directory: what `synack run` and `synack merge` write and `synack plot`
+//! redraws (DESIGN.md, "Results").
 //!
-//! [`write_results`] writes, in this order, `runs.csv`, `summary.csv`, `series.csv` (when
-//! the experiment records `[[series]]`), `manifest.json`, then each chart's PNG and SVG: a
-//! timeseries chart reads `series.csv` back, as [`redraw_charts`] reads `summary.csv` and
-//! `manifest.json`. Every file goes through [`write_atomic`].
+//! [`stage_results`] writes the whole set into a stage beside the output directory
+//! ([`crate::files::Stage`]): `runs.csv`, `summary.csv`, `series.csv` (when the experiment
+//! records `[[series]]`), each chart's PNG and SVG (a timeseries chart reads `series.csv`
+//! back, as [`redraw_charts`] reads `summary.csv` and `manifest.json`), and last
+//! `manifest.json`, which lists the others; [`Staged::commit`] swaps the set in.
 
 use std::path::{Path, PathBuf};
 
-use synack_experiment::config::{ConfigError, Experiment};
+use synack_experiment::config::ConfigError;
+use synack_experiment::config::Experiment;
 use synack_experiment::Checked;
 
 use crate::charts::{self, ChartError};
-use crate::files::{write_atomic, WriteError};
+use crate::files::{write_atomic, OutputDir, Stage, WriteError};
 use crate::manifest::{Manifest, ManifestError};
 use crate::results::{
-    read_summary, runs_csv, series_csv, summarize, summary_csv, PointSummary, RunRecord,
-    SummaryError,
+    read_summary, runs_csv, series_csv, summarize, summary_csv, PointSummary, RunRow, SummaryError,
 };
-use crate::run::Shard;
+use crate::source::Source;
 
 /// What the manifest records about a set of runs besides their results.
 #[derive(Clone, Copy, Debug)]
 pub struct RunInfo<'a> {
-    /// The experiment file, as named on the command line; its text is copied.
-    pub file: &'a Path,
+    /// The experiment file as it was read; its text is copied.
+    pub source: &'a Source,
     /// The experiment as it was checked, with its overrides.
     pub checked: &'a Checked,
-    /// The share of the runs done, or `None` for all of them.
-    pub shard: Option<Shard>,
+    /// Runs of the plan missing from the results (0 but for a merge allowed gaps).
+    pub runs_missing: usize,
     /// How long the runs took, in seconds.
     pub wall_time_s: f64,
 }
 
-/// What [`write_results`] wrote, for the caller to report.
+/// What [`stage_results`] wrote, for the caller to report.
 #[derive(Clone, Debug)]
 pub struct Written {
     /// Each point's means and confidence intervals, as `summary.csv` has them.
     pub summary: Vec<PointSummary>,
-    /// The chart files, PNG then SVG for each chart.
+    /// The chart files in the output directory, PNG then SVG for each chart.
     pub charts: Vec<PathBuf>,
+}
+
+/// A results set written beside its output directory, not yet in its place.
+#[derive(Debug)]
+pub struct Staged<'a> {
+    stage: Stage<'a>,
+    pub written: Written,
+}
+
+impl Staged<'_> {
+    /// Puts the set in the output directory's place, replacing what was there.
+    pub fn commit(self) -> Result<Written, OutputError> {
+        self.stage.commit()?;
+        Ok(self.written)
+    }
 }
 
 /// Why a results directory could not be written or read back.
@@ -63,25 +79,63 @@ pub fn default_dir(experiment: &Experiment) -> PathBuf {
     Path::new("results").join(&experiment.name)
 }
 
-/// Writes the results of `records` (sorted by point, as [`crate::run::Plan::execute`]
-/// returns them) into `dir`, which [`crate::files::prepare_output_dir`] made ready.
-pub fn write_results(
+/// The files of a results set besides `manifest.json`, in the order they are written.
+pub fn result_files(experiment: &Experiment) -> Vec<String> {
+    let mut files = vec!["runs.csv".to_string(), "summary.csv".to_string()];
+    if !experiment.series.is_empty() {
+        files.push("series.csv".to_string());
+    }
+    for chart in &experiment.charts {
+        files.push(format!("{}.png", chart.name));
+        files.push(format!("{}.svg", chart.name));
+    }
+    files
+}
+
+/// Writes the results of `rows` (sorted by point and replication) into a new stage beside
+/// `out`; [`Staged::commit`] puts them in place.
+pub fn stage_results<'a>(
+    out: &'a OutputDir,
+    run: &RunInfo,
+    rows: &[RunRow],
+) -> Result<Staged<'a>, OutputError> {
+    let stage = out.stage()?;
+    let summary = write_set(stage.path(), run, rows)?;
+    let experiment = &run.checked.experiment;
+    let charts = result_files(experiment)
+        .into_iter()
+        .filter(|f| f.ends_with(".png") || f.ends_with(".svg"))
+        .map(|f| out.path().join(f))
+        .collect();
+    Ok(Staged {
+        stage,
+        written: Written { summary, charts },
+    })
+}
+
+/// Writes the set of `rows` into the directory `dir`; returns the summary.
+pub fn write_set(
     dir: &Path,
     run: &RunInfo,
-    records: &[RunRecord],
-) -> Result<Written, OutputError> {
+    rows: &[RunRow],
+) -> Result<Vec<PointSummary>, OutputError> {
     let experiment = &run.checked.experiment;
-    let summary = summarize(records);
-    write_atomic(&dir.join("runs.csv"), &runs_csv(records))?;
+    let summary = summarize(rows);
+    write_atomic(&dir.join("runs.csv"), &runs_csv(rows))?;
     write_atomic(&dir.join("summary.csv"), &summary_csv(&summary))?;
     if !experiment.series.is_empty() {
-        let hosts: Vec<String> = experiment.hosts.iter().map(|h| h.name.clone()).collect();
-        write_atomic(&dir.join("series.csv"), &series_csv(records, &hosts))?;
+        write_atomic(&dir.join("series.csv"), &series_csv(rows))?;
     }
-    let manifest = Manifest::new(run.file, run.checked, run.shard, run.wall_time_s)?;
+    charts::draw_all(experiment, &summary, dir)?;
+    let manifest = Manifest::new(
+        run.source,
+        run.checked,
+        result_files(experiment),
+        run.runs_missing,
+        run.wall_time_s,
+    );
     write_atomic(&dir.join("manifest.json"), manifest.to_json()?.as_bytes())?;
-    let charts = charts::draw_all(experiment, &summary, dir)?;
-    Ok(Written { summary, charts })
+    Ok(summary)
 }
 
 /// Draws the charts of the results directory `dir` again, from its `manifest.json` and

@@ -13,7 +13,7 @@ use synack_experiment::spec::SeriesMetric;
 use synack_world::stats::{ci95_half_width, mean};
 use synack_world::SeriesRow;
 
-/// One finished run.
+/// One finished run, as the world returned it.
 #[derive(Clone, Debug)]
 pub struct RunRecord {
     pub point: usize,
@@ -24,6 +24,53 @@ pub struct RunRecord {
     pub metrics: Metrics,
     /// What the `[[series]]` recorded (empty without any).
     pub series: Vec<SeriesRow>,
+}
+
+/// `series.csv`'s cells of one recorded value after `point` and `replication`:
+/// `t_s, host, conn, metric, value`.
+pub type SeriesCells = [String; 5];
+
+/// One finished run as the tables hold it: what `runs.csv` and `series.csv` write of it,
+/// and what the journal keeps ([`crate::journal`]). Its metrics are the floats `runs.csv`
+/// prints with shortest round-trip formatting, so a row read back from its text is the same
+/// row, and the tables written from it the same bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    pub point: usize,
+    pub replication: u32,
+    pub seed: u64,
+    /// The swept parameters of this run's point, in `[sweep]` order.
+    pub params: Vec<(String, toml::Value)>,
+    /// Every metric, in [`METRIC_NAMES`] order.
+    pub metrics: Vec<f64>,
+    /// What the `[[series]]` recorded, in order (empty without any).
+    pub series: Vec<SeriesCells>,
+}
+
+impl RunRecord {
+    /// The run as the tables hold it; `hosts` are the experiment's host names, by id.
+    pub fn to_row(&self, hosts: &[String]) -> RunRow {
+        RunRow {
+            point: self.point,
+            replication: self.replication,
+            seed: self.seed,
+            params: self.params.clone(),
+            metrics: self.metrics.values(),
+            series: self
+                .series
+                .iter()
+                .map(|row| {
+                    [
+                        fmt_num(row.t.as_secs_f64()),
+                        hosts.get(row.host.0 as usize).cloned().unwrap_or_default(),
+                        row.conn.map(|c| c.to_string()).unwrap_or_default(),
+                        row.metric_name(),
+                        series_cell(row),
+                    ]
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A swept value as a CSV cell: numbers and booleans as TOML writes them, strings bare.
@@ -55,14 +102,14 @@ fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
 }
 
 /// The swept paths of the runs (all runs share them).
-fn param_names(runs: &[RunRecord]) -> Vec<String> {
+fn param_names(runs: &[RunRow]) -> Vec<String> {
     runs.first()
         .map(|r| r.params.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default()
 }
 
 /// `runs.csv`: one row per (point, replication).
-pub fn runs_csv(runs: &[RunRecord]) -> Vec<u8> {
+pub fn runs_csv(runs: &[RunRow]) -> Vec<u8> {
     let mut header: Vec<String> = vec!["point".into(), "replication".into(), "seed".into()];
     header.extend(param_names(runs));
     header.extend(METRIC_NAMES.iter().map(|m| m.to_string()));
@@ -75,7 +122,7 @@ pub fn runs_csv(runs: &[RunRecord]) -> Vec<u8> {
                 r.seed.to_string(),
             ];
             row.extend(r.params.iter().map(|(_, v)| value_cell(v)));
-            row.extend(r.metrics.values().into_iter().map(fmt_num));
+            row.extend(r.metrics.iter().map(|m| fmt_num(*m)));
             row
         })
         .collect();
@@ -84,7 +131,7 @@ pub fn runs_csv(runs: &[RunRecord]) -> Vec<u8> {
 
 /// `series.csv`: `point, replication, t_s, host, conn, metric, value`, a row per recorded
 /// value, runs in order; `conn` is empty for per-host rows.
-pub fn series_csv(runs: &[RunRecord], hosts: &[String]) -> Vec<u8> {
+pub fn series_csv(runs: &[RunRow]) -> Vec<u8> {
     let header = [
         "point",
         "replication",
@@ -99,16 +146,10 @@ pub fn series_csv(runs: &[RunRecord], hosts: &[String]) -> Vec<u8> {
     let rows = runs
         .iter()
         .flat_map(|r| {
-            r.series.iter().map(move |row| {
-                vec![
-                    r.point.to_string(),
-                    r.replication.to_string(),
-                    fmt_num(row.t.as_secs_f64()),
-                    hosts.get(row.host.0 as usize).cloned().unwrap_or_default(),
-                    row.conn.map(|c| c.to_string()).unwrap_or_default(),
-                    row.metric_name(),
-                    series_cell(row),
-                ]
+            r.series.iter().map(move |cells| {
+                let mut row = vec![r.point.to_string(), r.replication.to_string()];
+                row.extend(cells.iter().cloned());
+                row
             })
         })
         .collect();
@@ -135,14 +176,14 @@ impl PointSummary {
 }
 
 /// Groups runs by point (runs must be sorted by point) and summarises each.
-pub fn summarize(runs: &[RunRecord]) -> Vec<PointSummary> {
+pub fn summarize(runs: &[RunRow]) -> Vec<PointSummary> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < runs.len() {
         let point = runs[start].point;
         let end = start + runs[start..].partition_point(|r| r.point == point);
         let group = &runs[start..end];
-        let columns: Vec<Vec<f64>> = group.iter().map(|r| r.metrics.values()).collect();
+        let columns: Vec<&Vec<f64>> = group.iter().map(|r| &r.metrics).collect();
         let metrics = (0..METRIC_NAMES.len())
             .map(|i| {
                 let values: Vec<f64> = columns.iter().map(|c| c[i]).collect();
@@ -287,7 +328,7 @@ pub fn series_cell(row: &SeriesRow) -> String {
 mod tests {
     use super::*;
 
-    fn record(point: usize, replication: u32, events: u64) -> RunRecord {
+    fn record(point: usize, replication: u32, events: u64) -> RunRow {
         RunRecord {
             point,
             replication,
@@ -299,6 +340,7 @@ mod tests {
             },
             series: Vec::new(),
         }
+        .to_row(&[])
     }
 
     #[test]

@@ -2,13 +2,23 @@
 //!
 //! A plan is made from [`synack_experiment::check`]'s result: every sweep point's world
 //! resolved and checked before anything runs, so no run can fail on a mistake in the file.
-//! Runs are independent worlds seeded by (experiment seed, point, replication); rayon runs
-//! them on `jobs` threads and `collect` keeps them in plan order, so the results are
-//! byte-identical whatever the number of threads.
+//! Runs are independent worlds seeded by (experiment seed, point, replication), so a run's
+//! result does not depend on which thread, process or machine runs it, nor when: the
+//! results are byte-identical whatever the number of threads, however a sweep was
+//! interrupted and resumed, and however it was split into shards.
+//!
+//! Order ([`Schedule`]): the longest runs go first, so that the last runs to finish are
+//! short ones and no thread idles while one long run ends the sweep. A run's length is
+//! estimated by its simulated duration until one replication of its point has run, then by
+//! the mean wall time of its point's finished replications: first one replication of every
+//! point, longest estimate first; then the rest, longest measured point first. The same
+//! measurements make the progress bar's estimate of the time left.
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use crate::results::RunRecord;
+use crate::results::{RunRecord, RunRow};
 use synack_experiment::Checked;
 use synack_world::seeds::run_seed;
 use synack_world::trace::Trace;
@@ -23,6 +33,8 @@ pub struct Plan {
     pub points: Vec<Point>,
     pub replications: u32,
     pub seed: u64,
+    /// The host names, by id, as `series.csv` writes them.
+    pub hosts: Vec<String>,
 }
 
 /// Which share of the runs this process does: runs `i` with `i % of == index`.
@@ -32,6 +44,18 @@ pub struct Shard {
     pub of: usize,
 }
 
+/// A finished run, as [`Plan::execute_each`] hands it over.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub row: RunRow,
+    /// Wall-clock seconds it took.
+    pub seconds: f64,
+    /// Runs finished so far in this call, this one included.
+    pub done: usize,
+    /// Estimated time until the last run of the call ends; `None` before anything ends.
+    pub eta: Option<Duration>,
+}
+
 impl Plan {
     /// The runs of a checked experiment: its points, replications and seed.
     pub fn new(checked: &Checked) -> Plan {
@@ -39,6 +63,12 @@ impl Plan {
             points: checked.points.clone(),
             replications: checked.replications,
             seed: checked.seed,
+            hosts: checked
+                .experiment
+                .hosts
+                .iter()
+                .map(|h| h.name.clone())
+                .collect(),
         }
     }
 
@@ -58,35 +88,60 @@ impl Plan {
         }
     }
 
-    /// Runs `runs` on a pool of `jobs` threads (0 = one per core), calling `on_done` after
-    /// each; returns the records in the order of `runs`.
-    pub fn execute(
+    /// Runs `runs` on `jobs` threads and returns their rows in the order of `runs`.
+    pub fn execute(&self, runs: &[(usize, u32)], jobs: usize) -> Vec<RunRow> {
+        let rows = Mutex::new(Vec::with_capacity(runs.len()));
+        self.execute_each(runs, jobs, &[], &AtomicBool::new(false), &|f| {
+            rows.lock().expect("rows").push(f.row)
+        });
+        let mut rows = rows.into_inner().expect("rows");
+        let position = |r: &RunRow| runs.iter().position(|&k| k == (r.point, r.replication));
+        rows.sort_by_key(position);
+        rows
+    }
+
+    /// Runs `runs` on `jobs` threads (at least one), longest first ([`Schedule`]), calling
+    /// `on_done` as each ends, on the thread that ran it. `known` are (point, seconds) of
+    /// runs finished earlier (from a journal), for the estimates. Once `stop` is set no
+    /// run starts; the runs under way finish.
+    pub fn execute_each(
         &self,
         runs: &[(usize, u32)],
         jobs: usize,
-        on_done: &(dyn Fn() + Sync),
-    ) -> Vec<RunRecord> {
-        let work = || {
-            runs.par_iter()
-                .map(|&(point, replication)| {
-                    let record = self.run_one(point, replication);
-                    on_done();
-                    record
-                })
-                .collect()
+        known: &[(usize, f64)],
+        stop: &AtomicBool,
+        on_done: &(dyn Fn(Finished) + Sync),
+    ) {
+        let estimates: Vec<f64> = self
+            .points
+            .iter()
+            .map(|p| p.world.duration.as_secs_f64().max(1e-9))
+            .collect();
+        let schedule = Mutex::new(Schedule::new(&estimates, runs, known, jobs.max(1)));
+        let worker = || loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let Some((point, replication)) = schedule.lock().expect("schedule").next_run() else {
+                return;
+            };
+            let started = Instant::now();
+            let row = self.run_one(point, replication).to_row(&self.hosts);
+            let seconds = started.elapsed().as_secs_f64();
+            let (done, eta) = schedule.lock().expect("schedule").finished(point, seconds);
+            on_done(Finished {
+                row,
+                seconds,
+                done,
+                eta,
+            });
         };
-        match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-            Ok(pool) => pool.install(work),
-            // A pool that cannot start threads still leaves the current one.
-            Err(_) => runs
-                .iter()
-                .map(|&(p, r)| {
-                    let record = self.run_one(p, r);
-                    on_done();
-                    record
-                })
-                .collect(),
-        }
+        std::thread::scope(|scope| {
+            for _ in 1..jobs.max(1).min(runs.len().max(1)) {
+                scope.spawn(worker);
+            }
+            worker();
+        });
     }
 
     /// Run (`point`, `replication`) again with its trace recorded: the same run as in the
@@ -115,5 +170,221 @@ impl Plan {
             metrics: out.metrics,
             series: out.series,
         }
+    }
+}
+
+/// The order of a sweep's runs and the estimate of the time left (see the module's doc).
+#[derive(Debug)]
+pub struct Schedule {
+    points: Vec<PointState>,
+    jobs: usize,
+    done: usize,
+}
+
+#[derive(Debug, Default)]
+struct PointState {
+    /// Its estimate before any of its runs is measured (simulated seconds).
+    estimate: f64,
+    /// Replications still to start, last first.
+    waiting: Vec<u32>,
+    /// Runs started (in this call or before it).
+    started: usize,
+    /// Start times of the runs under way.
+    running: Vec<Instant>,
+    /// Wall seconds of its finished runs, and how many.
+    seconds: f64,
+    measured: usize,
+}
+
+impl PointState {
+    /// Seconds a run of this point is expected to take, with `scale` seconds per unit of
+    /// estimate for a point not yet measured.
+    fn expected(&self, scale: Option<f64>) -> Option<f64> {
+        if self.measured > 0 {
+            Some(self.seconds / self.measured as f64)
+        } else {
+            scale.map(|s| s * self.estimate)
+        }
+    }
+}
+
+impl Schedule {
+    /// The schedule of `runs`, with `estimates` per point and `known` (point, seconds) of
+    /// runs measured before, on `jobs` threads.
+    pub fn new(
+        estimates: &[f64],
+        runs: &[(usize, u32)],
+        known: &[(usize, f64)],
+        jobs: usize,
+    ) -> Schedule {
+        let mut points: Vec<PointState> = estimates
+            .iter()
+            .map(|&estimate| PointState {
+                estimate,
+                ..PointState::default()
+            })
+            .collect();
+        for &(point, replication) in runs.iter().rev() {
+            points[point].waiting.push(replication);
+        }
+        for &(point, seconds) in known {
+            if let Some(p) = points.get_mut(point) {
+                p.started += 1;
+                p.measured += 1;
+                p.seconds += seconds;
+            }
+        }
+        Schedule {
+            points,
+            jobs,
+            done: 0,
+        }
+    }
+
+    /// The next run to start: a replication of the unstarted point with the longest
+    /// estimate while there is one, then of the point whose runs take longest.
+    pub fn next_run(&mut self) -> Option<(usize, u32)> {
+        let scale = self.scale();
+        let waiting = || {
+            self.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.waiting.is_empty())
+        };
+        let first_of_its_point = waiting()
+            .filter(|(_, p)| p.started == 0)
+            .max_by(|(i, a), (j, b)| a.estimate.total_cmp(&b.estimate).then(j.cmp(i)));
+        let pick = first_of_its_point
+            .or_else(|| {
+                waiting().max_by(|(i, a), (j, b)| {
+                    let cost = |p: &PointState| p.expected(scale.or(Some(1.0))).unwrap_or(0.0);
+                    cost(a).total_cmp(&cost(b)).then(j.cmp(i))
+                })
+            })
+            .map(|(i, _)| i)?;
+        let p = &mut self.points[pick];
+        let replication = p.waiting.pop()?;
+        p.started += 1;
+        p.running.push(Instant::now());
+        Some((pick, replication))
+    }
+
+    /// Records that a run of `point` ended after `seconds`; returns the runs finished so
+    /// far and the estimated time left.
+    pub fn finished(&mut self, point: usize, seconds: f64) -> (usize, Option<Duration>) {
+        let p = &mut self.points[point];
+        // The earliest start is as good as the right one for the estimate.
+        if !p.running.is_empty() {
+            p.running.remove(0);
+        }
+        p.seconds += seconds;
+        p.measured += 1;
+        self.done += 1;
+        (self.done, self.time_left())
+    }
+
+    /// Wall seconds per unit of estimate, over the points measured.
+    fn scale(&self) -> Option<f64> {
+        let (seconds, units) = self
+            .points
+            .iter()
+            .filter(|p| p.measured > 0)
+            .fold((0.0, 0.0), |(s, u), p| {
+                (s + p.seconds, u + p.estimate * p.measured as f64)
+            });
+        (units > 0.0).then(|| seconds / units)
+    }
+
+    /// The work left (runs waiting, and what remains of those under way) spread over the
+    /// threads, but never less than the longest run left.
+    fn time_left(&self) -> Option<Duration> {
+        let scale = self.scale()?;
+        let now = Instant::now();
+        let (mut total, mut longest) = (0.0f64, 0.0f64);
+        for p in &self.points {
+            let each = p.expected(Some(scale))?;
+            total += each * p.waiting.len() as f64;
+            if !p.waiting.is_empty() {
+                longest = longest.max(each);
+            }
+            for start in &p.running {
+                let left = (each - now.duration_since(*start).as_secs_f64()).max(0.0);
+                total += left;
+                longest = longest.max(left);
+            }
+        }
+        Some(Duration::from_secs_f64(
+            (total / self.jobs as f64).max(longest),
+        ))
+    }
+}
+
+/// The threads to run `runs` runs on when `requested` are asked for (0: one per core):
+/// never more than the cores, nor than the runs. The second value says why fewer than
+/// requested, when it is so because of the cores.
+pub fn threads(requested: usize, runs: usize) -> (usize, Option<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut note = None;
+    let mut jobs = if requested == 0 { cores } else { requested };
+    if jobs > cores {
+        note = Some(format!(
+            "--jobs {requested}: this machine has {cores} core{}; running {cores} thread{} \
+             (more threads than cores only slow a sweep down)",
+            if cores == 1 { "" } else { "s" },
+            if cores == 1 { "" } else { "s" }
+        ));
+        jobs = cores;
+    }
+    (jobs.min(runs).max(1), note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_replication_of_every_point_first_longest_estimate_first_then_longest_measured() {
+        let runs: Vec<(usize, u32)> = (0..3).flat_map(|p| (0..2).map(move |r| (p, r))).collect();
+        let mut s = Schedule::new(&[1.0, 3.0, 2.0], &runs, &[], 2);
+        assert_eq!(s.next_run(), Some((1, 0)));
+        assert_eq!(s.next_run(), Some((2, 0)));
+        assert_eq!(s.next_run(), Some((0, 0)));
+        // Point 0 turns out the slowest, point 1 the fastest.
+        s.finished(1, 0.1);
+        s.finished(2, 0.5);
+        s.finished(0, 2.0);
+        assert_eq!(s.next_run(), Some((0, 1)));
+        assert_eq!(s.next_run(), Some((2, 1)));
+        assert_eq!(s.next_run(), Some((1, 1)));
+        assert_eq!(s.next_run(), None);
+    }
+
+    #[test]
+    fn the_time_left_counts_the_work_waiting_and_the_longest_run() {
+        let runs: Vec<(usize, u32)> = (0..2).flat_map(|p| (0..4).map(move |r| (p, r))).collect();
+        // Point 0's runs took 3 s each, point 1's 1 s, in an earlier session.
+        let mut s = Schedule::new(&[1.0, 1.0], &runs, &[(0, 3.0), (1, 1.0)], 2);
+        for _ in 0..7 {
+            s.next_run().unwrap();
+        }
+        let (done, _) = s.finished(0, 3.0);
+        assert_eq!(done, 1);
+        // Started: the four runs of point 0 (the slower), then three of point 1. Waiting:
+        // one run of point 1 (1 s); under way: three of point 0 (3 s each, just started)
+        // and three of point 1 (1 s each).
+        let left = s.time_left().unwrap().as_secs_f64();
+        let expected = (1.0 + 3.0 * 3.0 + 3.0 * 1.0) / 2.0;
+        assert!((left - expected).abs() < 0.05, "{left} against {expected}");
+    }
+
+    #[test]
+    fn threads_are_capped_at_the_cores_and_the_runs() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(threads(0, 1000).0, cores);
+        let (jobs, note) = threads(100_000, 1000);
+        assert_eq!(jobs, cores);
+        assert!(note.unwrap().contains("--jobs 100000"));
+        assert_eq!(threads(cores, 1), (1, None));
+        assert_eq!(threads(1, 0).0, 1);
     }
 }

@@ -5,12 +5,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use synack_experiment::config::{parse_cli_value, Experiment};
+use synack_experiment::Checked;
 use synack_plot::SeriesStyle;
 use synack_report::charts::chart_data;
-use synack_report::files::prepare_output_dir;
+use synack_report::files::OutputDir;
 use synack_report::manifest::Manifest;
-use synack_report::output::{redraw_charts, write_results, RunInfo};
+use synack_report::output::{redraw_charts, stage_results, RunInfo, Written};
+use synack_report::results::RunRow;
 use synack_report::run::{Plan, Shard};
+use synack_report::source::Source;
 
 fn probe_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/link-probe.toml")
@@ -25,6 +28,26 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Writes the results of `rows` of `file` into `out` as `synack run` does.
+fn write_results(
+    out: &Path,
+    file: &Path,
+    checked: &Checked,
+    rows: &[RunRow],
+    runs_missing: usize,
+    wall_time_s: f64,
+) -> Written {
+    let source = Source::read(file).unwrap();
+    let run = RunInfo {
+        source: &source,
+        checked,
+        runs_missing,
+        wall_time_s,
+    };
+    let out = OutputDir::open(out).unwrap();
+    stage_results(&out, &run, rows).unwrap().commit().unwrap()
+}
+
 #[test]
 fn a_results_directory_holds_the_tables_the_manifest_and_charts_that_redraw_identically() {
     let file = probe_file();
@@ -35,16 +58,9 @@ fn a_results_directory_holds_the_tables_the_manifest_and_charts_that_redraw_iden
     let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &sets).unwrap();
     let plan = Plan::new(&checked);
     let shard = Shard { index: 1, of: 2 };
-    let records = plan.execute(&plan.runs(Some(shard)), 1, &|| {});
+    let records = plan.execute(&plan.runs(Some(shard)), 1);
     let dir = tempfile::tempdir().unwrap();
-    prepare_output_dir(dir.path()).unwrap();
-    let run = RunInfo {
-        file: &file,
-        checked: &checked,
-        shard: Some(shard),
-        wall_time_s: 0.25,
-    };
-    let written = write_results(dir.path(), &run, &records).unwrap();
+    let written = write_results(dir.path(), &file, &checked, &records, 6, 0.25);
 
     assert_eq!(
         names(dir.path()),
@@ -67,7 +83,19 @@ fn a_results_directory_holds_the_tables_the_manifest_and_charts_that_redraw_iden
     assert_eq!(manifest.file, file.display().to_string());
     assert_eq!(manifest.source, fs::read_to_string(&file).unwrap());
     assert_eq!(manifest.sets(), sets);
-    assert_eq!(manifest.shard.as_deref(), Some("2/2"));
+    assert_eq!(manifest.source_sha256, Source::read(&file).unwrap().sha256);
+    assert_eq!(manifest.runs_missing, 6);
+    assert_eq!(
+        manifest.files,
+        [
+            "runs.csv",
+            "summary.csv",
+            "measured-loss.png",
+            "measured-loss.svg",
+            "probe-delay.png",
+            "probe-delay.svg"
+        ]
+    );
     assert_eq!(manifest.wall_time_s, 0.25);
     assert_eq!(manifest.points.len(), 6);
     assert!(manifest.points.iter().all(|p| p.seeds.len() == 2));
@@ -158,16 +186,9 @@ fn csv_points_are_drawn_per_x_and_redrawn_from_the_manifest_alone() {
 
     let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
     let plan = Plan::new(&checked);
-    let records = plan.execute(&plan.runs(None), 1, &|| {});
+    let records = plan.execute(&plan.runs(None), 1);
     let out = dir.path().join("results");
-    prepare_output_dir(&out).unwrap();
-    let run = RunInfo {
-        file: &file,
-        checked: &checked,
-        shard: None,
-        wall_time_s: 0.0,
-    };
-    let written = write_results(&out, &run, &records).unwrap();
+    let written = write_results(&out, &file, &checked, &records, 0, 0.0);
 
     // The measured line, then the file's points: one per x, in x order, the mean of its
     // rows with Student's 95 % interval (t(0.975, 1) = 12.706, t(0.975, 2) = 4.303).
@@ -285,16 +306,9 @@ expr = "50000"
     .unwrap();
     let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
     let plan = Plan::new(&checked);
-    let records = plan.execute(&plan.runs(None), 1, &|| {});
+    let records = plan.execute(&plan.runs(None), 1);
     let out = dir.path().join("results");
-    prepare_output_dir(&out).unwrap();
-    let run = RunInfo {
-        file: &file,
-        checked: &checked,
-        shard: None,
-        wall_time_s: 0.0,
-    };
-    let written = write_results(&out, &run, &records).unwrap();
+    let written = write_results(&out, &file, &checked, &records, 0, 0.0);
     let svg = fs::read_to_string(&written.charts[1]).unwrap();
     assert!(svg.contains("cwnd elsewhere") && svg.contains("a flat line"));
     // The two measured points and the legend's marker, in the second series' colour.

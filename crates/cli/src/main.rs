@@ -360,7 +360,6 @@ fn run(args: RunArgs) -> Result<()> {
         source: &source,
         checked: &checked,
         runs_missing: 0,
-        wall_time_s,
     };
     let staged = output::stage_results(&out, &info, &rows)?;
     if stop.load(Ordering::SeqCst) {
@@ -441,7 +440,6 @@ fn merge(args: MergeArgs) -> Result<()> {
         source: &merged.source,
         checked: &merged.checked,
         runs_missing: merged.missing,
-        wall_time_s: merged.seconds,
     };
     let written = output::stage_results(&out, &info, &merged.rows)?.commit()?;
     print_table(&written.summary)?;

@@ -50,7 +50,6 @@ pub struct Manifest {
     pub files: Vec<String>,
     /// The experiment with every default resolved, for reading; `source` is what reruns it.
     pub resolved: serde_json::Value,
-    pub wall_time_s: f64,
 }
 
 /// One sweep point: its swept values and the seed of each replication.
@@ -83,13 +82,13 @@ pub enum ManifestError {
 
 impl Manifest {
     /// The manifest of `checked`, read from `source`, whose results are `files` (less
-    /// `runs_missing` runs), after `wall_time_s` seconds of runs.
+    /// `runs_missing` runs). It holds nothing of how or when the runs ran (no wall time), so
+    /// that a rerun, a resumed run and a merge of shards write the same bytes.
     pub fn new(
         source: &Source,
         checked: &Checked,
         files: Vec<String>,
         runs_missing: usize,
-        wall_time_s: f64,
     ) -> Manifest {
         let points = checked
             .points
@@ -127,7 +126,6 @@ impl Manifest {
             points,
             files,
             resolved: checked.experiment.to_json(),
-            wall_time_s,
         }
     }
 

@@ -1,7 +1,6 @@
 //! Merging shards: the journals of `synack run --shard K/N` (run on one machine or many)
 //! made into one results set, byte for byte the set one `synack run` of the whole
-//! experiment writes (`manifest.json`'s `wall_time_s` aside: for a merge it is the sum of
-//! the runs' times).
+//! experiment writes.
 //!
 //! The journals must be runs of the same experiment: the same code, file name and text,
 //! data files and overrides ([`Header::differs_from`]); shards of different N may be

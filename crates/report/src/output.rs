@@ -30,8 +30,6 @@ pub struct RunInfo<'a> {
     pub checked: &'a Checked,
     /// Runs of the plan missing from the results (0 but for a merge allowed gaps).
     pub runs_missing: usize,
-    /// How long the runs took, in seconds.
-    pub wall_time_s: f64,
 }
 
 /// What [`stage_results`] wrote, for the caller to report.
@@ -132,7 +130,6 @@ pub fn write_set(
         run.checked,
         result_files(experiment),
         run.runs_missing,
-        run.wall_time_s,
     );
     write_atomic(&dir.join("manifest.json"), manifest.to_json()?.as_bytes())?;
     Ok(summary)

@@ -29,6 +29,8 @@ pub enum SourceError {
     Read { file: String, error: std::io::Error },
     #[error("{file}: not UTF-8 text (invalid byte at offset {offset})")]
     NotUtf8 { file: String, offset: usize },
+    #[error("{file}: the experiment file is larger than {mib} MiB, the most synack reads")]
+    TooLarge { file: String, mib: u64 },
 }
 
 impl Source {
@@ -39,16 +41,27 @@ impl Source {
             file: file.clone(),
             error,
         };
-        let bytes = if path == Path::new("-") {
-            let mut bytes = Vec::new();
+        // One byte past the limit tells a file at the limit from a longer one without
+        // reading the whole of a huge (or endless) one.
+        let limit = synack_experiment::config::limits::MAX_FILE_BYTES;
+        let mut bytes = Vec::new();
+        if path == Path::new("-") {
             std::io::stdin()
                 .lock()
+                .take(limit + 1)
                 .read_to_end(&mut bytes)
                 .map_err(read)?;
-            bytes
         } else {
-            std::fs::read(path).map_err(read)?
-        };
+            std::fs::File::open(path)
+                .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+                .map_err(read)?;
+        }
+        if bytes.len() as u64 > limit {
+            return Err(SourceError::TooLarge {
+                file,
+                mib: limit >> 20,
+            });
+        }
         let text = String::from_utf8(bytes).map_err(|e| SourceError::NotUtf8 {
             file: file.clone(),
             offset: e.utf8_error().valid_up_to(),

@@ -35,14 +35,12 @@ fn write_results(
     checked: &Checked,
     rows: &[RunRow],
     runs_missing: usize,
-    wall_time_s: f64,
 ) -> Written {
     let source = Source::read(file).unwrap();
     let run = RunInfo {
         source: &source,
         checked,
         runs_missing,
-        wall_time_s,
     };
     let out = OutputDir::open(out).unwrap();
     stage_results(&out, &run, rows).unwrap().commit().unwrap()
@@ -60,7 +58,7 @@ fn a_results_directory_holds_the_tables_the_manifest_and_charts_that_redraw_iden
     let shard = Shard { index: 1, of: 2 };
     let records = plan.execute(&plan.runs(Some(shard)), 1);
     let dir = tempfile::tempdir().unwrap();
-    let written = write_results(dir.path(), &file, &checked, &records, 6, 0.25);
+    let written = write_results(dir.path(), &file, &checked, &records, 6);
 
     assert_eq!(
         names(dir.path()),
@@ -96,7 +94,6 @@ fn a_results_directory_holds_the_tables_the_manifest_and_charts_that_redraw_iden
             "probe-delay.svg"
         ]
     );
-    assert_eq!(manifest.wall_time_s, 0.25);
     assert_eq!(manifest.points.len(), 6);
     assert!(manifest.points.iter().all(|p| p.seeds.len() == 2));
     assert_eq!(manifest.experiment().unwrap().name, checked.experiment.name);
@@ -188,7 +185,7 @@ fn csv_points_are_drawn_per_x_and_redrawn_from_the_manifest_alone() {
     let plan = Plan::new(&checked);
     let records = plan.execute(&plan.runs(None), 1);
     let out = dir.path().join("results");
-    let written = write_results(&out, &file, &checked, &records, 0, 0.0);
+    let written = write_results(&out, &file, &checked, &records, 0);
 
     // The measured line, then the file's points: one per x, in x order, the mean of its
     // rows with Student's 95 % interval (t(0.975, 1) = 12.706, t(0.975, 2) = 4.303).
@@ -308,7 +305,7 @@ expr = "50000"
     let plan = Plan::new(&checked);
     let records = plan.execute(&plan.runs(None), 1);
     let out = dir.path().join("results");
-    let written = write_results(&out, &file, &checked, &records, 0, 0.0);
+    let written = write_results(&out, &file, &checked, &records, 0);
     let svg = fs::read_to_string(&written.charts[1]).unwrap();
     assert!(svg.contains("cwnd elsewhere") && svg.contains("a flat line"));
     // The two measured points and the legend's marker, in the second series' colour.

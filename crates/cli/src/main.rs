@@ -371,7 +371,7 @@ fn run(args: RunArgs) -> Result<()> {
         ));
     }
     let written = staged.commit()?;
-    print_table(&written.summary)?;
+    print_table(&written.summary, &checked.experiment)?;
     // Each chart is written as a PNG and an SVG: count charts, not files.
     let charts = written
         .charts
@@ -442,7 +442,7 @@ fn merge(args: MergeArgs) -> Result<()> {
         runs_missing: merged.missing,
     };
     let written = output::stage_results(&out, &info, &merged.rows)?.commit()?;
-    print_table(&written.summary)?;
+    print_table(&written.summary, &merged.checked.experiment)?;
     emit(&format!(
         "{} run{} from {} director{}{}; results in {}\n",
         merged.rows.len(),
@@ -745,21 +745,42 @@ fn progress_bar(len: u64, done: u64) -> ProgressBar {
 }
 
 /// A short table: per point, the swept values and the metrics that are not all zero.
-fn print_table(summary: &[PointSummary]) -> Result<()> {
+/// The console summary: each point's swept values and the metrics the experiment's sweep
+/// charts plot, in chart order (with no such chart, the first six metrics that are not zero
+/// everywhere), as mean ± 95 % half-width; a half-width below the mean's fourth
+/// significant digit is left out.
+fn print_table(
+    summary: &[PointSummary],
+    experiment: &synack_experiment::config::Experiment,
+) -> Result<()> {
     let Some(first) = summary.first() else {
         return Ok(());
     };
-    let shown: Vec<&str> = synack_experiment::metrics::METRIC_NAMES
-        .iter()
-        .copied()
-        .filter(|m| {
-            *m != "events"
-                && summary
-                    .iter()
-                    .any(|s| s.metric(m).is_some_and(|(v, _)| v != 0.0))
-        })
-        .take(6)
-        .collect();
+    let metrics = synack_experiment::metrics::METRIC_NAMES;
+    let mut shown: Vec<&str> = Vec::new();
+    let charted = (experiment.charts.iter())
+        .filter(|c| c.kind == synack_experiment::config::ChartKind::Sweep)
+        .flat_map(|c| c.y.iter());
+    for y in charted {
+        if let Some(m) = metrics.iter().find(|m| **m == y.as_str()) {
+            if !shown.contains(m) {
+                shown.push(m);
+            }
+        }
+    }
+    if shown.is_empty() {
+        shown = metrics
+            .iter()
+            .copied()
+            .filter(|m| {
+                *m != "events"
+                    && summary
+                        .iter()
+                        .any(|s| s.metric(m).is_some_and(|(v, _)| v != 0.0))
+            })
+            .take(6)
+            .collect();
+    }
     let mut header: Vec<String> = first.params.iter().map(|(k, _)| k.clone()).collect();
     header.extend(shown.iter().map(|m| m.to_string()));
     let rows: Vec<Vec<String>> = summary
@@ -768,7 +789,8 @@ fn print_table(summary: &[PointSummary]) -> Result<()> {
             let mut row: Vec<String> = s.params.iter().map(|(_, v)| value_cell(v)).collect();
             row.extend(shown.iter().map(|m| {
                 let (mean, ci) = s.metric(m).unwrap_or_default();
-                if ci > 0.0 {
+                // Shown to four significant digits, a half-width below the fourth is noise.
+                if ci > 1e-4 * mean.abs() {
                     format!("{} ± {}", sig(mean), sig(ci))
                 } else {
                     sig(mean)

@@ -68,6 +68,19 @@ impl State {
         )
     }
 
+    /// States in which data or a FIN of ours may go out, first or again (the window open
+    /// after the handshake, until our FIN is acknowledged).
+    pub fn transmits(self) -> bool {
+        matches!(
+            self,
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+        )
+    }
+
     /// States in which arriving text is delivered (RFC 9293 §3.10.7.4, seventh).
     pub fn can_receive(self) -> bool {
         matches!(self, State::Established | State::FinWait1 | State::FinWait2)

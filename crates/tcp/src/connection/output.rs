@@ -12,14 +12,7 @@ use crate::timer::Timer;
 impl Connection {
     /// After every input: send what the windows allow, then any ACK still due.
     pub(super) fn push(&mut self, now: Time) {
-        let sending = matches!(
-            self.state,
-            State::Established
-                | State::CloseWait
-                | State::FinWait1
-                | State::Closing
-                | State::LastAck
-        );
+        let sending = self.state.transmits();
         let max_before = self.snd.max;
         if sending {
             let before = self.stats.segments_sent;

@@ -28,7 +28,6 @@ use super::Connection;
 use crate::congestion::CongestionControl;
 use crate::segment::Flags;
 use crate::seq::Seq;
-use crate::state::State;
 use crate::timer::{wheel_deadline, Timer};
 
 /// Linux `TCP_TIMEOUT_MIN_US`: added to 2·SRTT when more than one segment is in flight.
@@ -44,14 +43,7 @@ impl Connection {
     /// timer, so the probe may come as late as a whole RTO. Returns whether it is armed.
     pub(super) fn schedule_loss_probe(&mut self, now: Time, advancing_rto: bool) -> bool {
         let r = &self.recovery;
-        let sending = matches!(
-            self.state,
-            State::Established
-                | State::CloseWait
-                | State::FinWait1
-                | State::Closing
-                | State::LastAck
-        );
+        let sending = self.state.transmits();
         let open = !r.in_recovery
             && !r.after_rto
             && r.board.ranges().is_empty()

@@ -18,6 +18,7 @@
 //! | `tcp_tw_reuse` (0, 1, 2) | `tw_reuse` |
 //! | `tcp_tw_reuse_delay` (ms) | `tw_reuse_delay` |
 //! | `tcp_max_tw_buckets` | `max_tw_buckets` |
+//! | `tcp_invalid_ratelimit` (ms, at most 60000) | `invalid_ratelimit` |
 //! | `tcp_sack` (0, 1) | `sack` |
 //! | `tcp_timestamps` (0, 1) | `timestamps` |
 //! | `tcp_window_scaling` (0, 1) | `window_scaling` |
@@ -209,6 +210,10 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
         ("tcp_tw_reuse_delay", Some(n)) => {
             c.tw_reuse_delay = Duration::from_millis(n);
             Effect::Applied("tw_reuse_delay", format!("{n}ms"))
+        }
+        ("tcp_invalid_ratelimit", Some(n)) if n <= 60_000 => {
+            c.invalid_ratelimit = Duration::from_millis(n);
+            Effect::Applied("invalid_ratelimit", format!("{n}ms"))
         }
         ("tcp_max_tw_buckets", Some(n)) => match u32::try_from(n) {
             Ok(n) => {

@@ -694,9 +694,11 @@ pub struct Config {
     /// (`inet_rtx_syn_ack`; only timeouts count towards `synack_retries`, so a peer that
     /// keeps retransmitting its SYN keeps the half-open connection alive); an ACK of
     /// anything but our SYN draws <SEQ=SEG.ACK><CTL=RST>; a segment outside the window, an
-    /// ACK <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>; those answers at most once per 500 ms
-    /// (`tcp_oow_rate_limited`, `tcp_invalid_ratelimit`). A RST in the window, or another
-    /// SYN in it (answered by a RST), ends the half-open connection.
+    /// ACK <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>; those answers at most once per
+    /// `invalid_ratelimit` (`tcp_oow_rate_limited`). A RST at RCV.NXT ends the half-open
+    /// connection silently; a RST elsewhere in the window draws a challenge ACK, throttled
+    /// alike, and the connection stays (RFC 5961 §3.2; Linux 6.18, measured with
+    /// packetdrill); another SYN in the window ends it, answered by a RST.
     ///
     /// RFC: rfc9293 (§3.10.7.4). The peer's SYN again lies before the window: an ACK
     /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> answers it, and the SYN-ACK's own timer resends
@@ -864,7 +866,7 @@ pub struct Config {
     /// else restarts the 2·MSL timer. Every other segment is outside the window: a new SYN
     /// may reopen the 4-tuple; a RST is dropped (no challenge ACK, so an inexact RST cannot
     /// draw the exact one that would end TIME-WAIT); the rest draws an ACK, at most once per
-    /// 500 ms unless it carries data or a FIN (`tcp_oow_rate_limited`), and restarts the
+    /// `invalid_ratelimit` unless it carries data or a FIN (`tcp_oow_rate_limited`), and restarts the
     /// timer if it carries an ACK or fails PAWS. PAWS rejects an old RST too while TS.Recent
     /// is under 60 s old (`tcp_paws_reject`, TCP_PAWS_MSL).
     ///
@@ -873,6 +875,21 @@ pub struct Config {
     /// exact one ends TIME-WAIT (unless `rfc1337`); a SYN that may not reopen the 4-tuple
     /// draws a challenge ACK (RFC 5961 §4.2); only the peer's FIN again restarts the timer.
     pub time_wait_rules: Rules,
+
+    /// `net.ipv4.tcp_invalid_ratelimit`: the least time between two answers a connection
+    /// gives to segments it cannot accept — the ACK to a segment outside the window or
+    /// failing PAWS (unless it carries data or a FIN), and the challenge ACK to an inexact
+    /// RST or a SYN (RFC 5961 §7, "ACK Throttling") — in every state: Linux's
+    /// `tcp_oow_rate_limited` in `tcp_validate_incoming`, `tcp_send_challenge_ack`,
+    /// `tcp_check_req` and `tcp_timewait_state_process`. Zero answers every one. (Linux's
+    /// host-wide `tcp_challenge_ack_limit` is unlimited since 6.0 and not modelled.) The
+    /// rule sets (`syn_received_rules`, `time_wait_rules`) decide what is answered; this
+    /// key, how often. At most 60 s.
+    ///
+    /// Linux: 500 ms (`TCP_INVALID_RATELIMIT`, HZ/2); RFC: 0 (RFC 9293 answers every
+    /// unacceptable segment; RFC 5961 §7's throttle is a host-wide count, not modelled).
+    #[serde(serialize_with = "ser_duration")]
+    pub invalid_ratelimit: Duration,
 
     /// How long FIN-WAIT-2 may last once the application has closed; `None` ("none" in
     /// files) waits for the peer's FIN forever. As Linux's `tcp_fin_time`, the limit is at
@@ -975,6 +992,7 @@ impl Config {
             abort_on_overflow: false,
             rfc1337: false,
             time_wait_rules: Rules::Linux,
+            invalid_ratelimit: Duration::from_millis(500),
             fin_timeout: Some(Duration::from_secs(60)),
             timer_wheel_hz: 250,
             ephemeral_ports: PortRange {
@@ -1027,6 +1045,7 @@ impl Config {
             abort_on_overflow: false,
             rfc1337: true,
             time_wait_rules: Rules::Rfc9293,
+            invalid_ratelimit: Duration::ZERO,
             fin_timeout: None,
             timer_wheel_hz: 0,
             ephemeral_ports: PortRange {
@@ -1081,6 +1100,9 @@ impl Config {
         }
         if self.recv_buffer == 0 {
             return fail("recv_buffer", "expected at least 1 byte");
+        }
+        if self.invalid_ratelimit > Duration::from_secs(60) {
+            return fail("invalid_ratelimit", "expected a duration of at most 60s");
         }
         if self.ephemeral_ports.is_empty() || self.ephemeral_ports.first == 0 {
             return fail(

@@ -98,6 +98,8 @@ pub struct TimeWait {
     /// FIN, in milliseconds, 0 for never (Linux's `tw_last_oow_ack_time`, for
     /// `tcp_oow_rate_limited`).
     last_oow_ack: u32,
+    /// `invalid_ratelimit` in milliseconds (at most 60 s).
+    oow_interval_ms: u16,
     /// When TIME-WAIT ends.
     deadline: Time,
     /// 2·MSL, for restarting the timer.
@@ -121,7 +123,7 @@ impl TimeWait {
         snd_nxt: Seq,
         (rcv_nxt, rcv_wnd, rcv_wscale): (Seq, u32, u8),
         (deadline, len): (Time, Duration),
-        (rules, rfc1337, last_oow_ack): (Rules, bool, u32),
+        (rules, rfc1337, (last_oow_ack, oow_interval_ms)): (Rules, bool, (u32, u16)),
         (ts_recent, ts_recent_stamp): (Option<u32>, u32),
         stats: Stats,
     ) -> TimeWait {
@@ -139,6 +141,7 @@ impl TimeWait {
             entered_ms: millis(Time::ZERO + (deadline - Time::ZERO).saturating_sub(len)),
             ts_recent_stamp,
             last_oow_ack,
+            oow_interval_ms,
             deadline,
             len,
             stats,
@@ -240,7 +243,8 @@ impl TimeWait {
         if restart {
             self.deadline = now + self.len;
         }
-        if oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+        let interval = u32::from(self.oow_interval_ms);
+        if oow_rate_limited(&mut self.last_oow_ack, now, seg, interval) {
             return TimeWaitAction::Ignore;
         }
         let ack = self.send_ack(now);

@@ -343,6 +343,53 @@ fn syn_on_an_established_connection_draws_a_challenge_ack() {
     assert_eq!(p.client.state(), State::Established);
 }
 
+/// RFC 5961 §7's throttle, as Linux applies it per connection (`tcp_send_challenge_ack`,
+/// `tcp_validate_incoming` with `tcp_invalid_ratelimit` = 500 ms): of the challenge ACKs
+/// that an inexact RST, a SYN and an out-of-window bare ACK would draw, one goes out per
+/// 500 ms; out-of-window data is always answered. With `invalid_ratelimit = 0` (the RFC
+/// profile's) every one is answered.
+#[test]
+fn challenge_acks_are_throttled_per_invalid_ratelimit() {
+    let answers = |limit_ms: u64| {
+        let config = Config {
+            invalid_ratelimit: Duration::from_millis(limit_ms),
+            ..cfg()
+        };
+        let mut p = established(&config);
+        let rst = Segment::rst(80, 40000, Seq(310), None);
+        let mut syn = rst;
+        syn.flags = synack_tcp::Flags::SYN;
+        let mut old_ack = Segment::rst(80, 40000, Seq(250), None);
+        old_ack.flags = synack_tcp::Flags::ACK;
+        old_ack.ack = Seq(101);
+        let mut old_data = old_ack;
+        old_data.len = 10;
+        let mut answered = Vec::new();
+        for (at, seg) in [
+            (100, rst),
+            (200, syn),
+            (300, old_ack),
+            (400, old_data),
+            (599, rst),
+            (600, syn),
+            (700, old_ack),
+        ] {
+            p.client.handle_segment(t_ms(at), &seg);
+            if let Some(ack) = p.client.poll_transmit() {
+                assert_eq!(
+                    (ack.flags, ack.seq, ack.ack),
+                    (synack_tcp::Flags::ACK, Seq(101), Seq(301))
+                );
+                answered.push(at);
+            }
+            assert_eq!(p.client.state(), State::Established);
+        }
+        answered
+    };
+    assert_eq!(answers(500), [100, 400, 600]);
+    assert_eq!(answers(0), [100, 200, 300, 400, 599, 600, 700]);
+}
+
 /// A FIN that arrives beyond a hole waits for the hole: FIN-WAIT-2 does not become
 /// TIME-WAIT until the data before the FIN is in. Both out-of-order segments (data, then
 /// the FIN) draw an immediate duplicate ACK.

@@ -107,6 +107,7 @@ tcp_keys! {
     rfc1337: bool,
     /// `"linux"` or `"rfc9293"`.
     time_wait_rules: Rules,
+    invalid_ratelimit: Duration => "units::opt_duration",
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
     timer_wheel_hz: u32,

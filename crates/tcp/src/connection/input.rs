@@ -112,20 +112,22 @@ impl Connection {
         };
         let seg = &seg;
         if self.agreed.paws_rejects(seg) {
-            // RFC 7323 §5.3 R1: an old duplicate; acknowledge it and drop it.
-            self.rcv.ack_now = true;
+            // RFC 7323 §5.3 R1: an old duplicate; acknowledge it and drop it. (Linux
+            // `tcp_validate_incoming`: a SYN draws the challenge ACK, and the ACK is
+            // rate-limited.)
+            self.answer_unacceptable(now, seg);
             return;
         }
-        if !self.check_sequence(seg) {
+        if !self.check_sequence(now, seg) {
             return;
         }
         self.agreed
             .update_ts_recent(now, seg, self.rcv.last_ack_sent);
         if seg.flags.rst() {
-            return self.check_rst(seg);
+            return self.check_rst(now, seg);
         }
         if seg.flags.syn() {
-            return self.check_syn();
+            return self.check_syn(now);
         }
         // Fifth: "if the ACK bit is off, drop the segment and return".
         if !seg.flags.ack() || !self.check_ack(now, seg) {
@@ -168,7 +170,8 @@ impl Connection {
             // "Check for pure retransmitted SYN": the SYN-ACK again (`inet_rtx_syn_ack`,
             // counted in `num_retrans`, not in the `num_timeout` that `synack_retries`
             // bounds), and the SYN-ACK timer restarts at the timeout it has reached.
-            if !oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+            let limit = self.invalid_ratelimit_ms();
+            if !oow_rate_limited(&mut self.last_oow_ack, now, seg, limit) {
                 self.send_syn(now);
                 self.timers.set(Timer::Retransmit, now + self.rtt.rto());
             }
@@ -184,16 +187,29 @@ impl Connection {
         let end = self.rcv.nxt + self.rcv.wnd;
         if paws || !linux_in_window(seg, self.rcv.nxt, end) {
             // "Out of window: send ACK and drop": <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>.
-            if !rst && !oow_rate_limited(&mut self.last_oow_ack, now, seg) {
+            let limit = self.invalid_ratelimit_ms();
+            if !rst && !oow_rate_limited(&mut self.last_oow_ack, now, seg, limit) {
                 self.send_ack(now);
             }
             return None;
         }
         let seg = self.trim_duplicate_syn(seg);
+        if seg.flags.rst() && seg.seq != self.rcv.nxt {
+            // "Second check the RST bit", as RFC 5961 §3.2 asks and Linux 6.18 does
+            // (measured with packetdrill: `syn-received.pkt`, run on the kernel too): a RST
+            // in the window but not at RCV.NXT draws the challenge ACK
+            // <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>, throttled (§7), and the half-open
+            // connection stays. (Older kernels' `tcp_check_req` ended it.)
+            let limit = self.invalid_ratelimit_ms();
+            if !rate_limited(&mut self.last_oow_ack, now, limit) {
+                self.send_ack(now);
+            }
+            return None;
+        }
         if seg.flags.rst() || seg.flags.syn() {
-            // "Second check the RST bit" and "fourth, check the SYN bit", together: a RST
-            // anywhere in the window ends the half-open connection, and so does a SYN,
-            // answered by a RST as from no connection (`tcp_v4_send_reset`).
+            // The RST at RCV.NXT, and "fourth, check the SYN bit": either ends the half-open
+            // connection; a SYN is answered by a RST as from no connection
+            // (`tcp_v4_send_reset`; Linux's carries a sequence number of its own).
             if !seg.flags.rst() {
                 let rst = if seg.flags.ack() {
                     Segment::rst(self.local_port, self.remote_port, seg.ack, None)
@@ -210,14 +226,41 @@ impl Connection {
 
     /// First: is the segment in the receive window? An unacceptable one (other than a RST)
     /// is answered with an ACK.
-    fn check_sequence(&mut self, seg: &Segment) -> bool {
+    fn check_sequence(&mut self, now: Time, seg: &Segment) -> bool {
         if self.acceptable(seg) {
             return true;
         }
         if !seg.flags.rst() {
-            self.rcv.ack_now = true;
+            self.answer_unacceptable(now, seg);
         }
         false
+    }
+
+    /// The ACK that answers a segment failing the sequence or PAWS test, at most once per
+    /// `invalid_ratelimit` unless it carries data or a FIN; for a SYN, the challenge ACK
+    /// (Linux `tcp_validate_incoming`: "if (th->syn) goto syn_challenge", then
+    /// `tcp_oow_rate_limited` before `tcp_send_dupack`).
+    fn answer_unacceptable(&mut self, now: Time, seg: &Segment) {
+        let limit = self.invalid_ratelimit_ms();
+        if seg.flags.syn() {
+            self.challenge_ack(now);
+        } else if !oow_rate_limited(&mut self.last_oow_ack, now, seg, limit) {
+            self.rcv.ack_now = true;
+        }
+    }
+
+    /// RFC 5961's challenge ACK (§3.2, §4.2), throttled as §7 asks: at most once per
+    /// `invalid_ratelimit` (Linux `tcp_send_challenge_ack`, whose per-socket check is
+    /// `__tcp_oow_rate_limited`).
+    fn challenge_ack(&mut self, now: Time) {
+        let limit = self.invalid_ratelimit_ms();
+        if !rate_limited(&mut self.last_oow_ack, now, limit) {
+            self.rcv.ack_now = true;
+        }
+    }
+
+    pub(super) fn invalid_ratelimit_ms(&self) -> u32 {
+        (self.config.invalid_ratelimit.as_nanos() / 1_000_000) as u32
     }
 
     fn acceptable(&self, seg: &Segment) -> bool {
@@ -229,9 +272,9 @@ impl Connection {
     /// returns to LISTEN; the listener here is the caller's, so the connection just ends
     /// (with [`Event::Reset`]) and the caller's listener stays. (TIME-WAIT, where a RST
     /// does not count as a reset, is [`TimeWait`](crate::TimeWait)'s.)
-    fn check_rst(&mut self, seg: &Segment) {
+    fn check_rst(&mut self, now: Time, seg: &Segment) {
         if seg.seq != self.rcv.nxt {
-            self.rcv.ack_now = true;
+            self.challenge_ack(now);
             return;
         }
         self.finish(Event::Reset);
@@ -241,11 +284,11 @@ impl Connection {
     /// connection to LISTEN: here it ends (with [`Event::Reset`]), unanswered, and the
     /// caller's listener stays. In a synchronized state the SYN draws a challenge ACK
     /// (RFC 5961 §4.2).
-    fn check_syn(&mut self) {
+    fn check_syn(&mut self, now: Time) {
         if self.state == State::SynReceived && self.passive {
             self.finish(Event::Reset);
         } else {
-            self.rcv.ack_now = true;
+            self.challenge_ack(now);
         }
     }
 
@@ -640,21 +683,24 @@ fn linux_in_window(seg: &Segment, start: Seq, end: Seq) -> bool {
     seg.seq == start || (seg_end.gt(start) && seg.seq.lt(end)) || (seg.seq == end && seg_end == end)
 }
 
-/// Linux's answers to segments that are not acceptable in a half-open connection or in
-/// TIME-WAIT go out at most once per `tcp_invalid_ratelimit` (500 ms by default).
-const OOW_ACK_INTERVAL_MS: i32 = 500;
-
 /// Linux `tcp_oow_rate_limited`: whether the answer to `seg` must be skipped because the
 /// last went out (at `last`, in milliseconds of the clock: Linux's `tcp_jiffies32` at
-/// HZ = 1000; 0 for never, as Linux keeps it) less than 500 ms ago; if not, `last` becomes
-/// now. Data and FINs without a SYN are always answered ("not likely part of an ACK loop").
-pub(crate) fn oow_rate_limited(last: &mut u32, now: Time, seg: &Segment) -> bool {
+/// HZ = 1000; 0 for never, as Linux keeps it) less than `interval_ms` (`invalid_ratelimit`)
+/// ago; if not, `last` becomes now. Data and FINs without a SYN are always answered ("not
+/// likely part of an ACK loop").
+pub(crate) fn oow_rate_limited(last: &mut u32, now: Time, seg: &Segment, interval_ms: u32) -> bool {
     if seg.seq_len() > 0 && !seg.flags.syn() {
         return false;
     }
+    rate_limited(last, now, interval_ms)
+}
+
+/// Linux `__tcp_oow_rate_limited`: [`oow_rate_limited`] for any segment, as a challenge
+/// ACK asks it (`tcp_send_challenge_ack`, RFC 5961 §7).
+pub(crate) fn rate_limited(last: &mut u32, now: Time, interval_ms: u32) -> bool {
     let now_ms = (now.as_nanos() / 1_000_000) as u32;
-    let elapsed = |at: u32| now_ms.wrapping_sub(at) as i32;
-    if *last != 0 && (0..OOW_ACK_INTERVAL_MS).contains(&elapsed(*last)) {
+    let elapsed = now_ms.wrapping_sub(*last) as i32;
+    if *last != 0 && (0..interval_ms as i32).contains(&elapsed) {
         return true;
     }
     *last = now_ms;

@@ -39,12 +39,10 @@
 //! - ACKs: RFC 1122's delayed ACKs, or with `quick_ack` Linux's policy (`acks.rs`).
 //! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
-//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) but the challenge ACKs of a
-//!   synchronized connection are not rate-limited (§7; Linux's `tcp_invalid_ratelimit` is
-//!   applied to the answers of a half-open connection and of TIME-WAIT only, with
-//!   `syn_received_rules` and `time_wait_rules = "linux"`) and old ACKs are not checked
-//!   against MAX.SND.WND (§5): a scripted blind attacker draws more challenge ACKs than
-//!   Linux would send it.
+//! - RFC 5961 in part: RSTs and SYNs are validated (§3, §4) and the challenge ACKs and
+//!   answers to unacceptable segments are throttled per connection (§7, as Linux's
+//!   `tcp_invalid_ratelimit`; `invalid_ratelimit`), but old ACKs are not checked against
+//!   MAX.SND.WND (§5).
 //! - One flat set of send and receive variables for every state, rather than per-state
 //!   data: a TIME-WAIT connection is as large as an established one, until the caller
 //!   swaps it for a compact [`TimeWait`] ([`Connection::into_time_wait`]).
@@ -266,8 +264,8 @@ pub struct Connection {
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
     /// pruning); else `synack_retries`.
     synack_limit: Option<u32>,
-    /// When the last answer to an out-of-window segment went out (milliseconds), for
-    /// Linux's rate limit ([`oow_rate_limited`]): in SYN-RECEIVED, then in TIME-WAIT.
+    /// When the last answer to an unacceptable segment or challenge ACK went out
+    /// (milliseconds), for `invalid_ratelimit` ([`oow_rate_limited`]), kept into TIME-WAIT.
     last_oow_ack: u32,
     stats: Stats,
 }
@@ -640,7 +638,7 @@ impl Connection {
                 (
                     self.config.time_wait_rules,
                     self.config.rfc1337,
-                    self.last_oow_ack,
+                    (self.last_oow_ack, self.invalid_ratelimit_ms() as u16),
                 ),
                 (
                     self.agreed.timestamps.then_some(self.agreed.ts_recent),

@@ -236,23 +236,18 @@ impl Parser {
     fn packet(&mut self, direction: Direction) -> Result<Packet, ParseError> {
         let line = self.span().line;
         self.pos += 1;
-        let (mut ecn, mut remote_port, mut prev_isn) = (None, None, None);
+        let (mut ecn, mut remote_port) = (None, None);
         while self.eat(&Tok::LBracket) {
             match self.bump() {
-                // synack's dialect (crate::run): the script side's port, and an ISN counted
-                // from the previous connection's.
+                // synack's dialect (crate::run): the script side's port.
                 Some(Tok::Ident(s)) if s == "remote_port" => {
                     let port = self.bounded("a port", u16::MAX.into())?;
                     remote_port = Some(port as u16);
                 }
-                Some(Tok::Ident(s)) if s == "prev_isn" => {
-                    prev_isn = Some(self.toks[self.pos - 1].span);
-                }
                 Some(Tok::Ident(s)) => ecn = Some(s),
                 _ => {
                     self.pos -= 1;
-                    return self
-                        .expected("an IP ECN mark such as `ect0`, `remote_port N` or `prev_isn`");
+                    return self.expected("an IP ECN mark such as `ect0`, or `remote_port N`");
                 }
             }
             self.expect(&Tok::RBracket, "`]`")?;
@@ -281,14 +276,7 @@ impl Parser {
             options: Options::None,
             unsupported: None,
             remote_port,
-            prev_isn: prev_isn.is_some(),
         };
-        if let Some(span) = prev_isn {
-            if direction == Direction::Inbound || !flags.syn {
-                let what = "`[prev_isn]` only on an outbound SYN or SYN-ACK";
-                return Err(ParseError::at(span, what.to_string()));
-            }
-        }
         if self.eat_word("ack") {
             packet.ack = Some(self.bounded("an ack number", u32::MAX.into())? as u32);
         }
@@ -606,7 +594,6 @@ fn unsupported_packet(direction: Direction, why: String) -> Packet {
         options: Options::None,
         unsupported: Some(why),
         remote_port: None,
-        prev_isn: false,
     }
 }
 

@@ -184,9 +184,6 @@ pub struct Packet {
     /// synack's dialect, `[remote_port N]`: the script side's port for this packet, when it
     /// is not the socket under test's (see [`crate::run`]). packetdrill has one remote port.
     pub remote_port: Option<u16>,
-    /// synack's dialect, `[prev_isn]` on an outbound SYN or SYN-ACK: its sequence number is
-    /// counted from the previous connection's ISN on the same 4-tuple, and checked.
-    pub prev_isn: bool,
 }
 
 /// A value in a system call's arguments.

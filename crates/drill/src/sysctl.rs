@@ -103,10 +103,34 @@ pub fn run_shell(text: &str, config: &mut Config) -> Shell {
     shell
 }
 
+/// `stmt` split into words as a shell splits them: at blanks outside quotes, with the
+/// quotes removed (`tcp_rmem="4096 131072 6291456"` is one word).
+fn shell_words(stmt: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in stmt.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
 fn shell_statement(stmt: &str, config: &mut Config, shell: &mut Shell) {
     // Output redirections (`> /dev/null 2>&1`) do not matter here.
-    let words: Vec<&str> = stmt
-        .split_whitespace()
+    let words = shell_words(stmt);
+    let words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
         .take_while(|w| !w.starts_with('>') && !w.starts_with("2>"))
         .collect();
     match words.as_slice() {
@@ -119,7 +143,7 @@ fn shell_statement(stmt: &str, config: &mut Config, shell: &mut Shell) {
         ["sysctl", rest @ ..] => {
             for kv in rest.iter().filter(|w| !w.starts_with('-')) {
                 match kv.split_once('=') {
-                    Some((k, v)) => apply(k, v.trim_matches('"'), config, shell, false),
+                    Some((k, v)) => apply(k, v, config, shell, false),
                     None => shell.unsupported = Some(format!("shell line `{stmt}`")),
                 }
             }
@@ -345,5 +369,18 @@ mod tests {
         );
         assert_eq!((s.unsupported, c.syn_retries), (None, 2));
         assert!(run_shell("ethtool -K tun0 tso off gso off", &mut c).tso_off);
+    }
+
+    #[test]
+    fn quoted_values_are_one_word() {
+        let mut c = Config::linux();
+        let s = run_shell(
+            r#"sysctl -q net.ipv4.tcp_rmem="4096 131072 6291456" 'net.ipv4.tcp_sack=0'"#,
+            &mut c,
+        );
+        assert_eq!(
+            (s.unsupported, c.recv_buffer, c.sack),
+            (None, 6_291_456, false)
+        );
     }
 }

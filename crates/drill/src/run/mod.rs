@@ -16,19 +16,16 @@
 //! here they are offset by a fixed [`REMOTE_ISN`] on the way in and out, so that nothing
 //! can depend on the peer's ISN being small.
 //!
-//! Each 4-tuple keeps its own ISNs (packetdrill keeps them per socket): a new connection on
-//! a 4-tuple, as one that reopens TIME-WAIT, counts from its own SYN or SYN-ACK.
+//! Each 4-tuple keeps the ISNs of its first connection (packetdrill keeps them per socket,
+//! checked on Linux 6.18): a new connection on the 4-tuple, as one that reopens TIME-WAIT,
+//! is numbered from them, so the ISN chosen for it (Linux's `tw_isn`) is checked.
 //!
-//! synack's dialect adds two things packetdrill cannot say, written in the brackets that
+//! synack's dialect adds one thing packetdrill cannot say, written in the brackets that
 //! packetdrill uses for ECN marks, after `<` or `>`:
 //! - `[remote_port N]`: the packet comes from (`<`) or goes to (`>`) the script side's port
 //!   `N` instead of the socket under test's remote port, so one script can open several
 //!   connections to a listener (say, to fill its SYN queue). Each port's sequence numbers
 //!   count from its own connection's ISNs.
-//! - `[prev_isn]` on an outbound SYN or SYN-ACK: its sequence number is counted from the
-//!   previous connection's ISN on the same 4-tuple (its script number included) and must
-//!   match, where packetdrill would take any ISN; the lines after it count from that number
-//!   too. This checks an ISN chosen from the old connection, as Linux's `tw_isn` is.
 //!
 //! Simplified, and what it costs:
 //! - One remote address (192.0.2.1; port 8080 for `connect`, a fixed port for inbound

@@ -165,27 +165,30 @@ fn a_lost_retransmission_goes_again_without_a_timeout() {
 /// two are SACKed beyond it — too few for RFC 6675's DupThresh, and no more data to send.
 /// The two were sent at the same instant (30 ms) and delivered at 50 ms, RACK.rtt 20 ms; the
 /// reordering window is min RTT/4 = 5 ms with fewer than three segments SACKed, so 7101 is
-/// lost at 30 + 20 + 5 = 55 ms; the reordering timer fires 2 ms after that (Linux's
-/// `TCP_TIMEOUT_MIN_US`), at 57 ms, and recovery resends it at once. With exact timers; no
-/// timeout.
+/// lost at 30 + 20 + 5 = 55 ms. Linux's `tcp_rack_mark_lost` arms the reordering timer for
+/// the 5 ms left plus `TCP_TIMEOUT_MIN`, 2 jiffies: with exact timers (2 ms) it fires at 57
+/// ms; at 250 Hz 5 ms + 8 ms is 4 jiffies from jiffy 12 (50 ms), so jiffy 17 on the wheel:
+/// 68 ms. Recovery resends 7101 at once; no timeout.
 #[test]
 fn rack_finds_a_loss_that_dupthresh_cannot() {
-    let c = Config {
-        timer_wheel_hz: 0,
-        ..cfg()
-    };
-    let mut p = Pair::connect(&c, &c, ms(10));
-    p.run_until(t_ms(30));
-    p.drop_next(Side::Client, |s| s.seq.0 == 7101);
-    p.client.send(p.now, 10_000).unwrap();
-    p.run(1000);
-    let resent: Vec<_> = (p.log.iter())
-        .filter(|l| l.from == Side::Client && l.seg.len > 0)
-        .skip(10)
-        .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.seq.0))
-        .collect();
-    assert_eq!(resent, [(57, 7101)]);
-    let stats = p.client.stats();
-    assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
-    assert_eq!(p.server().bytes_received(), 10_000);
+    for (hz, resent_at) in [(0, 57), (250, 68)] {
+        let c = Config {
+            timer_wheel_hz: hz,
+            ..cfg()
+        };
+        let mut p = Pair::connect(&c, &c, ms(10));
+        p.run_until(t_ms(30));
+        p.drop_next(Side::Client, |s| s.seq.0 == 7101);
+        p.client.send(p.now, 10_000).unwrap();
+        p.run(1000);
+        let resent: Vec<_> = (p.log.iter())
+            .filter(|l| l.from == Side::Client && l.seg.len > 0)
+            .skip(10)
+            .map(|l| (l.sent.as_nanos() / 1_000_000, l.seg.seq.0))
+            .collect();
+        assert_eq!(resent, [(resent_at, 7101)], "{hz} Hz");
+        let stats = p.client.stats();
+        assert_eq!((stats.fast_retransmits, stats.rto_timeouts), (1, 0));
+        assert_eq!(p.server().bytes_received(), 10_000);
+    }
 }

@@ -315,7 +315,8 @@ pub fn run_script(script: &Script, opts: &RunOptions) -> RunReport {
 impl Runner {
     fn new(opts: &RunOptions) -> Runner {
         // A script's times are the ones the kernel means; on a real kernel its tolerance
-        // absorbs the timer wheel's slack, here the timers are exact.
+        // absorbs the timer wheel's slack (whose phase against the script's start is
+        // arbitrary there), here the timers are exact.
         let config = Config {
             timer_wheel_hz: 0,
             ..opts.config.clone()
@@ -363,6 +364,14 @@ impl Runner {
                         (Some(t), _) => start - self.relative_offset(e.time) + t,
                         (None, _) => start,
                     };
+                    // A blocking call's return: packetdrill's dynamic tolerance counts from
+                    // the call's start ("the last event here is unpredictable and
+                    // irrelevant", run_system_call.c).
+                    let tolerance = if e.end.is_some() {
+                        self.tolerance_over(end_us - start)
+                    } else {
+                        tolerance
+                    };
                     self.syscall(e.span.line, call, (end_us, e.end.is_some()), tolerance)?;
                 }
                 EventKind::Command(text) => {
@@ -407,8 +416,12 @@ impl Runner {
     /// packetdrill's `verify_time` tolerance: the larger of `--tolerance_usecs` and
     /// `--tolerance_percent` of the time since the previous event.
     fn tolerance(&self, at: i64) -> i64 {
-        let delta = self.last.map_or(0, |(t, _)| at - t).max(0);
-        let dynamic = (self.tolerance_percent / 100.0 * delta as f64) as i64;
+        self.tolerance_over(self.last.map_or(0, |(t, _)| at - t))
+    }
+
+    /// The tolerance for an event `delta` µs after the one it is timed from.
+    fn tolerance_over(&self, delta: i64) -> i64 {
+        let dynamic = (self.tolerance_percent / 100.0 * delta.max(0) as f64) as i64;
         self.tolerance_usecs.max(dynamic)
     }
 

@@ -393,9 +393,11 @@ impl Connection {
         }
         match next {
             Some((end, at)) if end.le(high) && self.recovery.rack_xmit.is_some_and(|x| at <= x) => {
-                // `tcp_rack_mark_lost`: the rest of the window, plus `TCP_TIMEOUT_MIN_US`;
+                // `tcp_rack_mark_lost`: the rest of the window in whole jiffies, plus
+                // `TCP_TIMEOUT_MIN` (2 jiffies: 8 ms at 250 Hz; 2 ms with exact timers);
                 // the reordering timer takes the probe timer's place.
-                let wait = (at + wait).saturating_since(now) + Duration::from_millis(2);
+                let rest = (at + wait).saturating_since(now);
+                let wait = rest + jiffies(self.config.timer_wheel_hz, 2);
                 self.arm(Timer::Reorder, now, wait);
                 self.timers.stop(Timer::LossProbe);
             }
@@ -537,4 +539,10 @@ impl Connection {
         let fin = self.snd.closed && len == unsent;
         (len > 0 || fin).then_some((self.snd.max, len))
     }
+}
+
+/// `n` jiffies of a `hz` clock; with exact timers (`hz` = 0), of a 1,000 Hz one.
+fn jiffies(hz: u32, n: u64) -> Duration {
+    let hz = if hz == 0 { 1_000 } else { u64::from(hz) };
+    Duration::from_nanos(n * 1_000_000_000 / hz)
 }

@@ -54,8 +54,6 @@ struct Resent {
     start: Seq,
     end: Seq,
     at: Time,
-    /// SND.MAX when it went out: data beyond was first sent after it.
-    max_then: Seq,
     lost: bool,
 }
 
@@ -88,13 +86,12 @@ impl Watched {
         self.len = 0;
     }
 
-    /// Watches `[start, end)`, resent at `at` when SND.MAX was `max_then`.
-    fn watch(&mut self, start: Seq, end: Seq, at: Time, max_then: Seq) {
+    /// Watches `[start, end)`, resent at `at`.
+    fn watch(&mut self, start: Seq, end: Seq, at: Time) {
         let again = Resent {
             start,
             end,
             at,
-            max_then,
             lost: false,
         };
         // The one it resends again, from any byte of it (SND.UNA may have moved into it):
@@ -432,24 +429,41 @@ impl Connection {
         }
     }
 
-    /// RACK's rule for retransmissions (RFC 8985 §6.2): one is lost once data first sent
-    /// after it has been delivered (SACKed or acknowledged) and SRTT plus a reordering window
-    /// of SRTT/4 has passed since it went out. Delivered ones are forgotten.
+    /// RACK's rule for retransmissions (RFC 8985 §6.2, Linux `tcp_rack_detect_loss` over
+    /// the time-sorted queue): one is lost once a segment sent after it — new data, or
+    /// another retransmission — has been delivered and RACK.rtt has passed since it went
+    /// out (the reordering window is zero in recovery, `tcp_rack_reo_wnd`). A delivered
+    /// retransmission advances RACK's clock as any delivered segment does
+    /// (`tcp_rack_advance`), unless it came back sooner than the lowest round trip (it may
+    /// be the original's). Delivered ones are forgotten.
     fn detect_lost_retransmissions(&mut self, now: Time) {
         let una = self.snd.una;
-        let (board, resent) = (&self.recovery.board, &mut self.recovery.resent);
-        resent.retain(|r| {
-            let s = r.start.max(una);
-            s.lt(r.end) && board.bytes_in(s, r.end) < r.end.since(s)
+        let min_rtt = self.recovery.min_rtt.map(|(min, _)| min);
+        let r = &mut self.recovery;
+        let delivered = |w: &Resent| {
+            let s = w.start.max(una);
+            !s.lt(w.end) || r.board.bytes_in(s, w.end) >= w.end.since(s)
+        };
+        for w in r.resent.as_slice() {
+            let rtt = now.saturating_since(w.at);
+            let ambiguous = min_rtt.is_some_and(|min| rtt < min);
+            if delivered(w) && !ambiguous && r.rack_xmit.is_none_or(|t| w.at > t) {
+                r.rack_xmit = Some(w.at);
+                r.rack_rtt = rtt;
+            }
+        }
+        let board = r.board;
+        r.resent.retain(|w| {
+            let s = w.start.max(una);
+            s.lt(w.end) && board.bytes_in(s, w.end) < w.end.since(s)
         });
-        let Some(srtt) = self.rtt.srtt() else {
+        let Some(xmit) = r.rack_xmit else {
             return;
         };
-        let window = srtt + Duration::from_nanos(srtt.as_nanos() / 4);
-        let delivered_to = board.ranges().last().map_or(una, |&(_, r)| r.max(una));
-        for r in resent.as_mut_slice() {
-            if !r.lost && delivered_to.gt(r.max_then) && now.saturating_since(r.at) >= window {
-                r.lost = true;
+        let rack_rtt = r.rack_rtt;
+        for w in r.resent.as_mut_slice() {
+            if !w.lost && w.at < xmit && now >= w.at + rack_rtt {
+                w.lost = true;
             }
         }
     }
@@ -491,8 +505,7 @@ impl Connection {
             let seg = self.segment(seq, flags, len);
             if seq.lt(self.snd.max) {
                 self.recovery.high_rxt = self.recovery.high_rxt.max(seg.end());
-                let max = self.snd.max;
-                self.recovery.resent.watch(seq, seg.end(), now, max);
+                self.recovery.resent.watch(seq, seg.end(), now);
             } else {
                 self.snd.nxt = seg.end();
             }

@@ -314,13 +314,9 @@ pub fn run_script(script: &Script, opts: &RunOptions) -> RunReport {
 
 impl Runner {
     fn new(opts: &RunOptions) -> Runner {
-        // A script's times are the ones the kernel means; on a real kernel its tolerance
-        // absorbs the timer wheel's slack (whose phase against the script's start is
-        // arbitrary there), here the timers are exact.
-        let config = Config {
-            timer_wheel_hz: 0,
-            ..opts.config.clone()
-        };
+        // Timers fire on the profile's timer wheel (`timer_wheel_hz`: 250 Hz, as on the
+        // kernel the scripts are checked against), from a jiffy boundary at time 0.
+        let config = opts.config.clone();
         Runner {
             now: Time::ZERO,
             stack: new_stack(&config, &[]).0,

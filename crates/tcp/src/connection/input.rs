@@ -315,7 +315,14 @@ impl Connection {
         } else if seg.ack == self.snd.una {
             let sacked = self.take_sack_blocks(seg);
             self.on_same_ack(now, seg, sacked);
-        } // else: "a duplicate (SEG.ACK < SND.UNA), it can be ignored"
+        } else if self.agreed.sack {
+            // "A duplicate (SEG.ACK < SND.UNA), it can be ignored" — but not its SACK
+            // blocks: a reordered ACK may carry news (Linux `tcp_ack`, old_ack).
+            let sacked = self.take_sack_blocks(seg);
+            if sacked > 0 {
+                self.on_old_ack_sack(now, sacked);
+            }
+        }
         if self.snd.una.le(seg.ack) {
             self.update_window(seg);
         }
@@ -361,7 +368,8 @@ impl Connection {
         let prior_una = self.snd.una;
         self.snd.una = ack;
         self.snd.nxt = self.snd.nxt.max(ack);
-        self.recovery.board.advance(ack);
+        // Bytes SACKed earlier that this ACK now covers: delivered already, not again.
+        let resacked = u64::from(self.recovery.board.advance(ack));
         self.snd.acked += data;
         self.retries = 0;
         let rtts = self.sent.on_ack(now, prior_una, ack);
@@ -392,7 +400,10 @@ impl Connection {
         }
         self.process_tlp_ack(ack, false);
         if self.agreed.sack {
-            self.on_ack_sack(now, data, sacked, false);
+            // RFC 6937's DeliveredData, Linux's `acked_sacked`: the change in SND.UNA less
+            // what was SACKed before, plus what this ACK newly SACKs.
+            let delivered = data.saturating_sub(resacked);
+            self.on_ack_sack(now, (delivered, data > 0), sacked, false);
         } else if self.config.recovery == LossRecovery::Linux {
             self.on_ack_reno(now, data);
         } else {
@@ -493,14 +504,14 @@ impl Connection {
             && self.snd.una != self.snd.max;
         self.process_tlp_ack(seg.ack, duplicate && sacked == 0);
         if self.agreed.sack {
-            return self.on_ack_sack(now, 0, sacked, duplicate || sacked > 0);
+            return self.on_ack_sack(now, (0, false), sacked, duplicate || sacked > 0);
         }
         if !duplicate {
             return;
         }
         if self.config.recovery == LossRecovery::Linux {
             let delivered = self.add_reno_sack();
-            return self.on_ack_sack(now, 0, delivered, true);
+            return self.on_ack_sack(now, (0, false), delivered, true);
         }
         if self.recovery.in_recovery {
             // RFC 5681 §3.2 (4): inflate the window by the segment that left the network.

@@ -144,9 +144,19 @@ impl Connection {
         u64::from(newly)
     }
 
-    /// An ACK with SACK agreed: `acked` bytes newly acknowledged, `sacked` newly SACKed,
-    /// `dup` a duplicate ACK (RFC 5681 §2, or one with new SACK information: RFC 6675 §2).
-    pub(super) fn on_ack_sack(&mut self, now: Time, acked: u64, sacked: u64, dup: bool) {
+    /// An ACK with SACK agreed: `acked` bytes newly acknowledged and not SACKed before
+    /// (`advanced`: SND.UNA moved), `sacked` newly SACKed, `dup` a duplicate ACK (RFC 5681
+    /// §2, or one with new SACK information: RFC 6675 §2). `acked + sacked` is what the ACK
+    /// delivered (RFC 6937's DeliveredData, Linux's `acked_sacked`), by which PRR counts and
+    /// slow start and congestion avoidance grow — on an ACK that moves SND.UNA only
+    /// (`tcp_may_raise_cwnd`: FLAG_DATA_ACKED).
+    pub(super) fn on_ack_sack(
+        &mut self,
+        now: Time,
+        (acked, advanced): (u64, bool),
+        sacked: u64,
+        dup: bool,
+    ) {
         if self.agreed.sack {
             self.rack_detect_loss(now);
         }
@@ -161,13 +171,13 @@ impl Connection {
                 self.cc.set_window(self.cc.ssthresh());
             } else {
                 self.detect_lost_retransmissions(now);
-                self.prr_update(acked + sacked, acked > 0);
+                self.prr_update(acked + sacked, advanced);
             }
             return;
         }
-        if acked > 0 {
+        if advanced {
             self.recovery.dup_acks = 0;
-            self.cc.on_ack(acked);
+            self.cc.on_ack(acked + sacked);
         }
         if dup {
             self.recovery.dup_acks += 1;
@@ -178,6 +188,22 @@ impl Connection {
         let once = self.snd.una.gt(self.recovery.recover);
         if (self.recovery.dup_acks >= 3 || una_lost) && once {
             self.enter_sack_recovery(acked + sacked);
+        }
+    }
+
+    /// An ACK below SND.UNA that SACKs `sacked` new bytes (Linux `tcp_ack`'s old_ack:
+    /// `tcp_sacktag_write_queue`, `tcp_fastretrans_alert`, then `tcp_xmit_recovery`): losses
+    /// are looked for and recovery may begin, but PRR and the window do not move; what the
+    /// SACKed bytes took out of the pipe may go out under the window as it is.
+    pub(super) fn on_old_ack_sack(&mut self, now: Time, sacked: u64) {
+        self.rack_detect_loss(now);
+        if self.recovery.in_recovery {
+            self.detect_lost_retransmissions(now);
+            return;
+        }
+        let once = self.snd.una.gt(self.recovery.recover);
+        if once && self.lost_below().gt(self.snd.una) {
+            self.enter_sack_recovery(sacked);
         }
     }
 
@@ -299,7 +325,7 @@ impl Connection {
         if self.recovery.in_recovery && self.snd.una.le(self.recovery.recover) {
             self.mark_head_lost();
         }
-        self.on_ack_sack(now, delivered, 0, false);
+        self.on_ack_sack(now, (delivered, acked > 0), 0, false);
         if !self.recovery.in_recovery {
             self.recovery.reno_sacked = 0;
         }

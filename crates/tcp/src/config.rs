@@ -876,6 +876,14 @@ pub struct Config {
     /// draws a challenge ACK (RFC 5961 §4.2); only the peer's FIN again restarts the timer.
     pub time_wait_rules: Rules,
 
+    /// Whether the RST an abort sends (close() with unread data, SO_LINGER 0, the
+    /// application's abort) also carries ACK = RCV.NXT, as Linux's `tcp_send_active_reset`
+    /// builds it (TCPHDR_ACK | TCPHDR_RST). Either way it carries the timestamp option once
+    /// agreed (RFC 7323 §3.2: it SHOULD be sent in a RST).
+    ///
+    /// Linux: true; RFC: false (RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>).
+    pub rst_ack: bool,
+
     /// `net.ipv4.tcp_invalid_ratelimit`: the least time between two answers a connection
     /// gives to segments it cannot accept — the ACK to a segment outside the window or
     /// failing PAWS (unless it carries data or a FIN), and the challenge ACK to an inexact
@@ -993,6 +1001,7 @@ impl Config {
             rfc1337: false,
             time_wait_rules: Rules::Linux,
             invalid_ratelimit: Duration::from_millis(500),
+            rst_ack: true,
             fin_timeout: Some(Duration::from_secs(60)),
             timer_wheel_hz: 250,
             ephemeral_ports: PortRange {
@@ -1046,6 +1055,7 @@ impl Config {
             rfc1337: true,
             time_wait_rules: Rules::Rfc9293,
             invalid_ratelimit: Duration::ZERO,
+            rst_ack: false,
             fin_timeout: None,
             timer_wheel_hz: 0,
             ephemeral_ports: PortRange {

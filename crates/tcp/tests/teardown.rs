@@ -262,23 +262,28 @@ fn rst_needs_an_exact_sequence_number() {
     assert_eq!(events.last(), Some(&Event::Reset));
 }
 
-/// RFC 9293 §3.10.5: abort sends <SEQ=SND.NXT><CTL=RST>; the peer resets.
+/// RFC 9293 §3.10.5: abort sends <SEQ=SND.NXT><CTL=RST>; the peer resets. Linux's
+/// `tcp_send_active_reset` (`rst_ack`, the linux profile's) acknowledges RCV.NXT on it too.
 #[test]
 fn abort_sends_a_reset() {
-    let mut p = established(&cfg());
-    p.client.abort(p.now);
-    p.run(100);
-    let expected =
-        HANDSHAKE.to_string() + "0.030 0.040 C->S RST     seq=101 ack=0 len=0 CLOSED CLOSED\n";
-    assert_eq!(p.ladder(), expected);
-    assert_eq!(
-        p.client_app_events().last(),
-        Some(&(t_ms(30), Event::Closed))
-    );
-    assert_eq!(
-        p.server_app_events().last(),
-        Some(&(t_ms(40), Event::Reset))
-    );
+    for (rst_ack, line) in [
+        (false, "RST     seq=101 ack=0 len=0"),
+        (true, "RST,ACK seq=101 ack=301 len=0"),
+    ] {
+        let mut p = established(&Config { rst_ack, ..cfg() });
+        p.client.abort(p.now);
+        p.run(100);
+        let expected = HANDSHAKE.to_string() + "0.030 0.040 C->S " + line + " CLOSED CLOSED\n";
+        assert_eq!(p.ladder(), expected);
+        assert_eq!(
+            p.client_app_events().last(),
+            Some(&(t_ms(30), Event::Closed))
+        );
+        assert_eq!(
+            p.server_app_events().last(),
+            Some(&(t_ms(40), Event::Reset))
+        );
+    }
 }
 
 /// RFC 9293 §3.10.7.1: a CLOSED connection answers with a RST.

@@ -108,6 +108,7 @@ tcp_keys! {
     /// `"linux"` or `"rfc9293"`.
     time_wait_rules: Rules,
     invalid_ratelimit: Duration => "units::opt_duration",
+    rst_ack: bool,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
     timer_wheel_hz: u32,

@@ -72,7 +72,7 @@ use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
 use crate::sack::Scoreboard;
-use crate::segment::{Options, SackBlocks, Segment};
+use crate::segment::{Options, SackBlocks, Segment, Timestamp};
 use crate::sent::SentLog;
 use crate::seq::Seq;
 use crate::state::State;
@@ -486,7 +486,7 @@ impl Connection {
 
     /// Aborts (RFC 9293 §3.10.5): sends a RST where the peer has a connection to reset, and
     /// enters CLOSED at once. Does nothing when already CLOSED.
-    pub fn abort(&mut self, _now: Time) {
+    pub fn abort(&mut self, now: Time) {
         match self.state {
             State::SynReceived
             | State::Established
@@ -494,13 +494,41 @@ impl Connection {
             | State::FinWait2
             | State::CloseWait => {
                 // <SEQ=SND.NXT><CTL=RST>; SND.NXT here is the highest sent, as go-back-N may
-                // have rewound ours.
-                let rst = Segment::rst(self.local_port, self.remote_port, self.snd.max, None);
+                // have rewound ours. With `rst_ack`, <ACK=RCV.NXT><CTL=RST,ACK> and our
+                // window, as Linux's `tcp_send_active_reset`.
+                let ack = self.config.rst_ack.then_some(self.rcv.nxt);
+                let mut rst = Segment::rst(self.local_port, self.remote_port, self.snd.max, ack);
+                if ack.is_some() {
+                    rst.window = self.window_field(false);
+                }
+                if self.agreed.timestamps {
+                    rst.opts.timestamp = Some(Timestamp {
+                        val: ts_clock(now),
+                        ecr: self.agreed.ts_recent,
+                    });
+                }
                 self.emit_control(rst);
             }
             State::Closed => return,
             State::Listen | State::SynSent | State::Closing | State::LastAck | State::TimeWait => {}
         }
+        self.finish(Event::Closed);
+    }
+
+    /// Ends the connection and answers `seg` with the reset a segment that reaches no
+    /// connection draws (RFC 9293 §3.10.7.1: <SEQ=SEG.ACK><CTL=RST>, or
+    /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> without an ACK): Linux's `embryonic_reset`
+    /// of a half-open connection (`tcp_v4_send_reset`), as `abort_on_overflow` asks.
+    pub fn reset_answering(&mut self, seg: &Segment) {
+        if self.state == State::Closed {
+            return;
+        }
+        let rst = if seg.flags.ack() {
+            Segment::rst(self.local_port, self.remote_port, seg.ack, None)
+        } else {
+            Segment::rst(self.local_port, self.remote_port, Seq(0), Some(seg.end()))
+        };
+        self.emit_control(rst);
         self.finish(Event::Closed);
     }
 

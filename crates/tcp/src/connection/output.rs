@@ -168,7 +168,7 @@ impl Connection {
     /// The window field: RCV.WND shifted by our window scale; on a SYN, unscaled and, as
     /// Linux offers it (`tcp_select_initial_window`), a multiple of the MSS (64,240 bytes
     /// at MSS 1460).
-    fn window_field(&self, syn: bool) -> u16 {
+    pub(super) fn window_field(&self, syn: bool) -> u16 {
         if syn {
             return syn_window(u64::from(self.rcv.wnd), self.config.mss);
         }

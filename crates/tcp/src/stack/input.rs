@@ -46,9 +46,9 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 if !(final_ack && s.conn.config().abort_on_overflow) {
                     return Incoming::Dropped(DropReason::AckWhileAcceptQueueFull);
                 }
-                // The RST abort sends is <SEQ=SND.NXT> = <SEQ=SEG.ACK>, what
-                // `tcp_v4_send_reset` answers to the ACK.
-                s.conn.abort(now);
+                // `tcp_check_req`'s listen_overflow with `tcp_abort_on_overflow`: the
+                // embryonic reset, <SEQ=SEG.ACK><CTL=RST>.
+                s.conn.reset_answering(seg);
                 return Incoming::Conn {
                     id,
                     before,

@@ -58,6 +58,24 @@ impl SentLog {
         }
     }
 
+    /// `[left, right)` cut to the whole first transmissions it covers (`una` is where the
+    /// oldest one in flight starts), or `None` if it covers none: the part of a block that
+    /// only covers some of a segment's bytes does not count.
+    pub(crate) fn whole_segments(&self, una: Seq, (left, right): (Seq, Seq)) -> Option<(Seq, Seq)> {
+        // Segment i spans [end of i − 1 (or SND.UNA), end of i); segment `first` is the one
+        // `left` falls in.
+        let first = self.segments.partition_point(|&(end, _)| end.le(left));
+        let first_start = first.checked_sub(1).map_or(una, |i| self.segments[i].0);
+        let start = if left.le(first_start) {
+            first_start
+        } else {
+            self.segments.get(first)?.0
+        };
+        let last = self.segments.partition_point(|&(end, _)| end.le(right));
+        let end = self.segments.get(last.checked_sub(1)?)?.0;
+        start.lt(end).then_some((start, end))
+    }
+
     /// A tail loss probe resent `[start, end)`, the last segment, at `now`.
     pub(crate) fn on_probe(&mut self, now: Time, start: Seq, end: Seq) {
         self.probe = Some((start, end, now));
@@ -159,5 +177,27 @@ impl SentLog {
     /// Linux's `tp->max_packets_out`.
     pub(crate) fn max_packets_out(&self) -> u32 {
         self.max_packets_out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four segments of 1000 bytes from 1: a block is cut to the whole ones it covers.
+    #[test]
+    fn sack_blocks_cover_whole_segments_only() {
+        let mut log = SentLog::new(Seq(0));
+        for end in [1001, 2001, 3001, 4001] {
+            log.on_send(Time::ZERO, Seq(end), false);
+        }
+        let cut = |l: u32, r: u32| log.whole_segments(Seq(1), (Seq(l), Seq(r)));
+        assert_eq!(cut(4000, 4001), None);
+        assert_eq!(cut(3001, 4001), Some((Seq(3001), Seq(4001))));
+        assert_eq!(cut(1500, 4000), Some((Seq(2001), Seq(3001))));
+        assert_eq!(cut(1, 2500), Some((Seq(1), Seq(2001))));
+        assert_eq!(cut(0, 5000), Some((Seq(1), Seq(4001))));
+        assert_eq!(cut(2500, 2600), None);
+        assert_eq!(cut(4001, 5001), None);
     }
 }

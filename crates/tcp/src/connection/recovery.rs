@@ -139,6 +139,15 @@ impl Connection {
         let una = self.snd.una.max(seg.ack);
         let mut newly = 0;
         for &block in seg.opts.sack.as_slice() {
+            // Linux SACKs whole segments only (`tcp_match_skb_to_sack`: a block covering
+            // part of one leaves it unSACKed).
+            let block = match self.config.recovery {
+                LossRecovery::Linux => match self.sent.whole_segments(self.snd.una, block) {
+                    Some(b) => b,
+                    None => continue,
+                },
+                LossRecovery::Rfc => block,
+            };
             newly += self.recovery.board.add(block, una, self.snd.max);
         }
         u64::from(newly)

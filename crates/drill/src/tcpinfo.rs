@@ -11,6 +11,8 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "tcpi_unacked",
     "tcpi_rto",
     "tcpi_total_retrans",
+    "tcpi_ca_state",
+    "tcpi_sacked",
 ];
 
 /// One assertion: `field OP value`.
@@ -67,8 +69,8 @@ fn comparison(s: &str) -> Result<Assertion, String> {
     if l.starts_with("tcpi_") && !KNOWN_FIELDS.contains(&l) {
         return Err(format!("TCP_INFO field {l} (synack does not report it)"));
     }
-    let (field, value) = match (l.parse::<i64>(), r.parse::<i64>()) {
-        (Err(_), Ok(v)) => (l, v),
+    let (field, value) = match (l.parse::<i64>(), number(r)) {
+        (Err(_), Some(v)) => (l, v),
         _ => return Err(bad()),
     };
     if !field.starts_with("tcpi_") {
@@ -86,6 +88,21 @@ fn comparison(s: &str) -> Result<Assertion, String> {
     })
 }
 
+/// A number, or one of the names packetdrill's Python knows for `tcpi_ca_state`
+/// (include/net/tcp.h's `enum tcp_ca_state`).
+fn number(s: &str) -> Option<i64> {
+    const CA_STATES: [&str; 5] = [
+        "TCP_CA_Open",
+        "TCP_CA_Disorder",
+        "TCP_CA_CWR",
+        "TCP_CA_Recovery",
+        "TCP_CA_Loss",
+    ];
+    s.parse()
+        .ok()
+        .or_else(|| CA_STATES.iter().position(|&n| n == s).map(|i| i as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +112,8 @@ mod tests {
         let a = assertions(" assert tcpi_snd_cwnd == 10, 'cwnd=%d' % tcpi_snd_cwnd ").unwrap();
         assert_eq!(a[0].field, "tcpi_snd_cwnd");
         assert!(a[0].holds(10) && !a[0].holds(11));
+        let a = assertions("assert tcpi_ca_state == TCP_CA_Recovery, tcpi_ca_state").unwrap();
+        assert_eq!((a[0].field.as_str(), a[0].value), ("tcpi_ca_state", 3));
         let e = assertions("assert tcpi_lost == 1, tcpi_lost").unwrap_err();
         assert!(e.contains("tcpi_lost"), "{e}");
         assert!(assertions("import os").is_err());

@@ -519,6 +519,8 @@ impl Runner {
             "tcpi_unacked" => c.flight_size().div_ceil(mss),
             "tcpi_rto" => c.rto().as_nanos() / 1_000,
             "tcpi_total_retrans" => c.stats().retransmits,
+            "tcpi_ca_state" => u64::from(c.ca_state()),
+            "tcpi_sacked" => u64::from(c.sacked_out()),
             _ => unreachable!("assertions() admits known fields only"),
         };
         v as i64

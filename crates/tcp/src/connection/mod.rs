@@ -66,7 +66,7 @@ use std::collections::VecDeque;
 
 use synack_sim::{Duration, Time};
 
-use crate::config::{Config, Handshake, RttEstimation};
+use crate::config::{Config, Handshake, LossRecovery, RttEstimation};
 use crate::congestion::{CongestionControl, Controller};
 use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
@@ -696,6 +696,34 @@ impl Connection {
     /// SND.UNA (go-back-N), so it drops to zero there.
     pub fn flight_size(&self) -> u64 {
         u64::from(self.snd.nxt.since(self.snd.una))
+    }
+    /// Linux's congestion-avoidance state as `TCP_INFO` reports it (`tcpi_ca_state`): 0
+    /// Open, 1 Disorder (segments SACKed, or duplicate ACKs counted, with no recovery), 3
+    /// Recovery, 4 Loss (a timeout's go-back-N). CWR (2) is not modelled (no ECN).
+    pub fn ca_state(&self) -> u8 {
+        let r = &self.recovery;
+        if r.after_rto {
+            4
+        } else if r.in_recovery {
+            3
+        } else if self.sacked_out() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+    /// Segments the receiver holds beyond SND.UNA (Linux's `sacked_out`, `tcpi_sacked`):
+    /// SACKed ones, or without SACK the duplicate ACKs counted for them.
+    pub fn sacked_out(&self) -> u32 {
+        let r = &self.recovery;
+        if self.agreed.sack {
+            let bytes = r.board.bytes_in(self.snd.una, self.snd.max);
+            bytes.div_ceil(self.snd.mss.max(1))
+        } else if self.config.recovery == LossRecovery::Linux {
+            r.reno_sacked
+        } else {
+            r.dup_acks
+        }
     }
     /// Bytes written by the application and not yet acknowledged.
     pub fn unacked_bytes(&self) -> u64 {

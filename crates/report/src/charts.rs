@@ -469,7 +469,7 @@ fn flow_unit(column: &str) -> &'static str {
 /// flow is a point; with `x = "cdf"` each column's empirical distribution over the flows is
 /// a step line (the fraction of flows at or below each value). Empty cells (a value that
 /// does not apply to a flow, such as the goodput of one that carried no data) are left out.
-fn flows_data(
+pub fn flows_data(
     chart: &ChartConfig,
     summary: &[PointSummary],
     flows_csv: &Path,

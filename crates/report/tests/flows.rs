@@ -154,3 +154,102 @@ fn identical_bulk_flows_share_a_drop_tail_bottleneck_fairly_and_fill_it() {
         .iter()
         .all(|f| f.end == FlowEnd::Open && f.closed.is_none()));
 }
+
+#[test]
+fn flows_charts_draw_a_point_per_flow_and_the_distribution_and_redraw_identically() {
+    use std::fs;
+    use synack_experiment::config::{ChartKind, Experiment};
+    use synack_plot::SeriesStyle;
+    use synack_report::charts::flows_data;
+    use synack_report::files::OutputDir;
+    use synack_report::output::{redraw_charts, stage_results, RunInfo};
+    use synack_report::results::summarize;
+    use synack_report::source::Source;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("share.toml");
+    let workloads: String = (0..3)
+        .map(|i| {
+            let bytes = format!("bytes = \"{}KB\"", 100 * (i + 1));
+            common::workload(&format!("b{i}"), "bulk", "client", "server:80", &bytes)
+        })
+        .collect();
+    let text = [
+        "flows = true\n".to_string(),
+        common::head("share", "5s", "profile = \"linux\""),
+        common::client_server("delay = \"5ms\"\nbandwidth = \"10Mbps\"", "", ""),
+        workloads,
+        "[[chart]]\nkind = \"flows\"\nname = \"per-flow\"\ny = \"goodput_bps\"\n".to_string(),
+        "[[chart]]\nkind = \"flows\"\nname = \"cdf\"\nx = \"cdf\"\ny = [\"handshake_s\", \"bytes_to_server\"]\n"
+            .to_string(),
+    ]
+    .concat();
+    fs::write(&file, &text).unwrap();
+    let checked = synack_experiment::check(&Experiment::load(&file).unwrap(), &[]).unwrap();
+    let plan = synack_report::run::Plan::new(&checked);
+    let rows = plan.execute(&plan.runs(None), 1);
+    let out_path = dir.path().join("results");
+    let source = Source::read(&file).unwrap();
+    let info = RunInfo {
+        source: &source,
+        checked: &checked,
+        runs_missing: 0,
+    };
+    let out = OutputDir::open(&out_path).unwrap();
+    let written = stage_results(&out, &info, &rows).unwrap().commit().unwrap();
+    assert!(out_path.join("flows.csv").exists());
+
+    let charts = &checked.experiment.charts;
+    assert_eq!(
+        (charts[0].kind, charts[0].x.as_str()),
+        (ChartKind::Flows, "flow")
+    );
+    let summary = summarize(&rows);
+    let flows_csv = out_path.join("flows.csv");
+    let per_flow = flows_data(&charts[0], &summary, &flows_csv).unwrap();
+    assert_eq!(per_flow.series.len(), 1);
+    assert_eq!(per_flow.series[0].style, SeriesStyle::Points);
+    let record = plan.run_one(0, 0);
+    let expected: Vec<(f64, f64)> = (record.flows.iter())
+        .map(|f| (f64::from(f.flow.0), f.goodput_bps.unwrap()))
+        .collect();
+    let drawn: Vec<(f64, f64)> = per_flow.series[0]
+        .points
+        .iter()
+        .map(|p| (p.x, p.y))
+        .collect();
+    assert_eq!(drawn, expected);
+    assert_eq!(per_flow.y_label, "goodput_bps (bit/s)");
+
+    // The distributions: each column's values in order against the fraction of flows at
+    // or below them.
+    let cdf = flows_data(&charts[1], &summary, &flows_csv).unwrap();
+    assert_eq!(cdf.series.len(), 2);
+    assert!(cdf.series.iter().all(|s| s.style == SeriesStyle::Step));
+    let bytes: Vec<(f64, f64)> = cdf.series[1].points.iter().map(|p| (p.x, p.y)).collect();
+    assert_eq!(
+        bytes,
+        [
+            (100_000.0, 1.0 / 3.0),
+            (200_000.0, 2.0 / 3.0),
+            (300_000.0, 1.0)
+        ]
+    );
+    assert_eq!(cdf.series[1].label, "bytes_to_server");
+    assert_eq!(cdf.y_label, "fraction of flows at or below");
+
+    // Redrawn from the directory alone, the same bytes.
+    let before: Vec<Vec<u8>> = written
+        .charts
+        .iter()
+        .map(|p| fs::read(p).unwrap())
+        .collect();
+    drop(out);
+    redraw_charts(&out_path).unwrap();
+    let after: Vec<Vec<u8>> = written
+        .charts
+        .iter()
+        .map(|p| fs::read(p).unwrap())
+        .collect();
+    assert!(before == after);
+}

@@ -324,7 +324,7 @@ impl Experiment {
             .iter()
             .map(|(path, values)| serde_json::json!({ "path": path, "values": json(values) }))
             .collect();
-        let mut json = serde_json::json!({
+        serde_json::json!({
             "file": self.file,
             "name": self.name,
             "description": self.description,
@@ -338,13 +338,8 @@ impl Experiment {
             "sweep": sweep,
             "charts": json(&self.charts),
             "series": json(&self.series),
-        });
-        if self.flows {
-            // Only when asked, so that the manifests of experiments without it stay as
-            // they were.
-            json["flows"] = serde_json::Value::Bool(true);
-        }
-        json
+            "flows": self.flows,
+        })
     }
 
     /// Applies overrides to the raw document and reads it again.

@@ -474,86 +474,23 @@ pub fn flows_data(
     summary: &[PointSummary],
     flows_csv: &Path,
 ) -> Result<Chart, ChartError> {
-    let read = |source| ChartError::ReadSeries {
-        path: flows_csv.to_path_buf(),
-        source,
-    };
-    let mut reader = csv::Reader::from_path(flows_csv).map_err(read)?;
-    let header = reader.headers().map_err(read)?.clone();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| ChartError::NoColumn {
-                chart: chart.name.clone(),
-                column: name.to_string(),
-            })
-    };
     let cdf = chart.x == "cdf";
-    let x_col = if cdf { None } else { Some(column(&chart.x)?) };
-    let y_cols = (chart.y.iter().map(|y| column(y))).collect::<Result<Vec<_>, _>>()?;
-    // (point, y index) → (x, y) pairs, in order of appearance.
-    let mut sets: Vec<((String, usize), Vec<(f64, f64)>)> = Vec::new();
-    let mut dropped = false;
-    for record in reader.records() {
-        let r = record.map_err(read)?;
-        if r.get(1) != Some("0") {
-            continue;
-        }
-        let point = r.get(0).unwrap_or_default().to_string();
-        for (j, &yc) in y_cols.iter().enumerate() {
-            let Some(y) = r.get(yc).and_then(|c| c.parse::<f64>().ok()) else {
-                continue;
-            };
-            let x = match x_col {
-                Some(xc) => match r.get(xc).and_then(|c| c.parse::<f64>().ok()) {
-                    Some(x) => x,
-                    None => continue,
-                },
-                None => 0.0,
-            };
-            let key = (point.clone(), j);
-            let i = match sets.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None if sets.len() < MAX_FLOW_SETS => {
-                    sets.push((key, Vec::new()));
-                    sets.len() - 1
-                }
-                None => {
-                    dropped = true;
-                    continue;
-                }
-            };
-            sets[i].1.push((x, y));
-        }
-    }
-    if dropped {
-        eprintln!(
-            "note: chart `{}` draws the first {MAX_FLOW_SETS} sets of points only",
-            chart.name
-        );
-    }
-    let many_points = sets.iter().any(|((p, _), _)| *p != sets[0].0 .0);
+    let sets = read_flow_sets(chart, flows_csv)?;
+    let many_points = sets.iter().any(|s| s.point != sets[0].point);
     let mut series: Vec<Series> = sets
         .into_iter()
-        .map(|((point, j), pairs)| {
+        .map(|set| {
             let mut parts = Vec::new();
             if chart.y.len() > 1 {
-                parts.push(chart.y[j].clone());
+                parts.push(chart.y[set.column].clone());
             }
             if many_points {
-                parts.push(point_label(&point, summary));
+                parts.push(point_label(&set.point, summary));
             }
             let (points, style) = if cdf {
-                let mut ys: Vec<f64> = pairs.into_iter().map(|(_, y)| y).collect();
-                ys.sort_by(f64::total_cmp);
-                let n = ys.len() as f64;
-                let points = (ys.iter().enumerate())
-                    .map(|(i, &v)| Point::new(v, (i + 1) as f64 / n, 0.0))
-                    .collect();
-                (points, SeriesStyle::Step)
+                (distribution(set.pairs), SeriesStyle::Step)
             } else {
-                let points = (pairs.into_iter())
+                let points = (set.pairs.into_iter())
                     .map(|(x, y)| Point::new(x, y, 0.0))
                     .collect();
                 (points, SeriesStyle::Points)
@@ -566,26 +503,7 @@ pub fn flows_data(
         })
         .collect();
     series.extend(measured_references(chart));
-    let (x_label, y_label) = if cdf {
-        // The columns' values are along x: their names and unit, as a y axis would show
-        // them.
-        let values = ChartConfig {
-            y_label: None,
-            ..chart.clone()
-        };
-        (
-            y_label(&values, flow_unit),
-            chart
-                .y_label
-                .clone()
-                .unwrap_or_else(|| "fraction of flows at or below".to_string()),
-        )
-    } else {
-        (
-            format!("{}{}", chart.x, flow_unit(&chart.x)),
-            y_label(chart, flow_unit),
-        )
-    };
+    let (x_label, y_label) = flow_axis_labels(chart);
     Ok(Chart {
         title: chart.title.clone().unwrap_or_else(|| {
             if cdf {
@@ -594,13 +512,115 @@ pub fn flows_data(
                 format!("{} of each flow against {}", chart.y.join(", "), chart.x)
             }
         }),
-        x_label: chart.x_label.clone().unwrap_or(x_label),
+        x_label,
         y_label,
         log_x: chart.log_x,
         log_y: chart.log_y,
         references: references(chart, &series),
         series,
     })
+}
+
+/// The points of one sweep point's flows for one of a flows chart's columns.
+struct FlowSet {
+    point: String,
+    /// The column's place in the chart's `y`.
+    column: usize,
+    /// (x, y) of each flow whose cells are numbers; x is 0 for a distribution.
+    pairs: Vec<(f64, f64)>,
+}
+
+/// The sets a flows chart draws from `flows.csv`: replication 0, the first
+/// [`MAX_FLOW_SETS`] (point, column) pairs in order of appearance.
+fn read_flow_sets(chart: &ChartConfig, flows_csv: &Path) -> Result<Vec<FlowSet>, ChartError> {
+    let read = |source| ChartError::ReadSeries {
+        path: flows_csv.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(flows_csv).map_err(read)?;
+    let header = reader.headers().map_err(read)?.clone();
+    let column = |name: &str| {
+        (header.iter().position(|h| h == name)).ok_or_else(|| ChartError::NoColumn {
+            chart: chart.name.clone(),
+            column: name.to_string(),
+        })
+    };
+    let x_col = (chart.x != "cdf").then(|| column(&chart.x)).transpose()?;
+    let y_cols = (chart.y.iter().map(|y| column(y))).collect::<Result<Vec<_>, _>>()?;
+    let number = |r: &csv::StringRecord, i: usize| r.get(i).and_then(|c| c.parse::<f64>().ok());
+    let mut sets: Vec<FlowSet> = Vec::new();
+    let mut dropped = false;
+    for record in reader.records() {
+        let r = record.map_err(read)?;
+        if r.get(1) != Some("0") {
+            continue;
+        }
+        let point = r.get(0).unwrap_or_default();
+        for (j, &yc) in y_cols.iter().enumerate() {
+            let x = match x_col {
+                Some(xc) => number(&r, xc),
+                None => Some(0.0),
+            };
+            let (Some(x), Some(y)) = (x, number(&r, yc)) else {
+                continue;
+            };
+            let i = match sets.iter().position(|s| s.point == point && s.column == j) {
+                Some(i) => i,
+                None if sets.len() < MAX_FLOW_SETS => {
+                    sets.push(FlowSet {
+                        point: point.to_string(),
+                        column: j,
+                        pairs: Vec::new(),
+                    });
+                    sets.len() - 1
+                }
+                None => {
+                    dropped = true;
+                    continue;
+                }
+            };
+            sets[i].pairs.push((x, y));
+        }
+    }
+    if dropped {
+        eprintln!(
+            "note: chart `{}` draws the first {MAX_FLOW_SETS} sets of points only",
+            chart.name
+        );
+    }
+    Ok(sets)
+}
+
+/// The empirical distribution of the pairs' y values: each value, in order, against the
+/// fraction of the values at or below it.
+fn distribution(pairs: Vec<(f64, f64)>) -> Vec<Point> {
+    let mut ys: Vec<f64> = pairs.into_iter().map(|(_, y)| y).collect();
+    ys.sort_by(f64::total_cmp);
+    let n = ys.len() as f64;
+    (ys.iter().enumerate())
+        .map(|(i, &v)| Point::new(v, (i + 1) as f64 / n, 0.0))
+        .collect()
+}
+
+/// A flows chart's axis titles: the chart's own, or the columns with their units (along x
+/// for a distribution, whose y is the fraction of flows).
+fn flow_axis_labels(chart: &ChartConfig) -> (String, String) {
+    if chart.x == "cdf" {
+        let values = ChartConfig {
+            y_label: None,
+            ..chart.clone()
+        };
+        (
+            (chart.x_label.clone()).unwrap_or_else(|| y_label(&values, flow_unit)),
+            (chart.y_label.clone()).unwrap_or_else(|| "fraction of flows at or below".to_string()),
+        )
+    } else {
+        (
+            (chart.x_label.clone())
+                .unwrap_or_else(|| format!("{}{}", chart.x, flow_unit(&chart.x))),
+            y_label(chart, flow_unit),
+        )
+    }
 }
 
 /// Draws every chart of `exp` into `dir`; returns the files written. Each picture (a

@@ -10,7 +10,7 @@
 //! out) and the TCP applications (`apps`) drive the connections; the `ledger` keeps
 //! flows, gauges and counters; the trace and the `[[series]]` recorder observe. Modules:
 //! `lib` (setup, the event loop, the wire), `host` (dispatch to and from the stacks),
-//! `workload`, `apps`, `ledger`, `series`, `trace`.
+//! `workload`, `apps`, `ledger`, `flows` (a row per flow, Jain's index), `series`, `trace`.
 //!
 //! Workloads start in file order; at equal times, events run in the order they were planned.
 //!

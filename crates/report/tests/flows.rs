@@ -253,3 +253,46 @@ fn flows_charts_draw_a_point_per_flow_and_the_distribution_and_redraw_identicall
         .collect();
     assert!(before == after);
 }
+
+#[test]
+fn how_flows_end_closed_reset_and_refused() {
+    // A connection a second; the server's process is down from 1.5 s to 2.5 s, so the
+    // third connect (at 2 s) meets no listener: a RST answers its SYN.
+    let text = |linger: bool| {
+        [
+            "flows = true\n".to_string(),
+            common::head("ends", "5s", "profile = \"rfc\"\nmsl = \"1s\""),
+            common::client_server("delay = \"10ms\"", "", ""),
+            common::request(
+                "r",
+                &format!("count = 3\ninterval = \"1s\"\nlinger_zero = {linger}"),
+            ),
+            "[[workload]]\nname = \"x\"\nkind = \"restart\"\nserver = \"server:80\"\n\
+             at = \"1500ms\"\ndown = \"1s\"\n"
+                .to_string(),
+        ]
+        .concat()
+    };
+    let ends = |linger| -> Vec<FlowEnd> { run(&text(linger)).0.iter().map(|f| f.end).collect() };
+    assert_eq!(
+        ends(false),
+        [FlowEnd::Closed, FlowEnd::Closed, FlowEnd::Refused]
+    );
+    // The client's close is a RST (SO_LINGER 0).
+    assert_eq!(
+        ends(true),
+        [FlowEnd::Reset, FlowEnd::Reset, FlowEnd::Refused]
+    );
+    let (rows, _) = run(&text(false));
+    let refused = &rows[2];
+    assert_eq!(ns(refused.start), 2_000_000_000);
+    assert_eq!((refused.established, refused.handshake), (None, None));
+    // The RST comes back a round trip after the SYN.
+    assert_eq!(refused.closed.map(ns), Some(2_020_000_000));
+    assert_eq!(refused.goodput_bps, None);
+    // A request and its response, delivered both ways.
+    assert_eq!(
+        (rows[0].bytes_to_server, rows[0].bytes_to_client),
+        (100, 1000)
+    );
+}

@@ -101,7 +101,7 @@ impl World {
                 received,
             } => {
                 let c = ConnRef { host: h, id };
-                let owner = self.adopt(c, before, a.flow);
+                let owner = self.adopt(now, c, before, a.flow);
                 if received > 0 && a.flow.is_some_and(|f| f < owner.flow) {
                     // Data of an earlier incarnation taken as this one's: flows are numbered
                     // in the order they began.
@@ -183,7 +183,7 @@ impl World {
     /// segment of a live client of this 4-tuple (its SYN, identical to the old one when ISNs
     /// repeat, or its ACK): from here on it serves that client's incarnation.
     /// Returns the connection's owner, adopted or not.
-    fn adopt(&mut self, c: ConnRef, before: State, tag: Option<FlowId>) -> Owner {
+    fn adopt(&mut self, now: Time, c: ConnRef, before: State, tag: Option<FlowId>) -> Owner {
         let host = &mut self.hosts[c.host.0 as usize];
         let owner = host.owner(c.id);
         let Some(tag) = tag else { return owner };
@@ -195,6 +195,8 @@ impl World {
             let adopted = Owner { flow: tag, ..owner };
             host.stack.set_tag(c.id, Some(adopted));
             self.ledger.flow_mut(tag).has_server = true;
+            // The flow the old SYN opened has no connection left: it is over.
+            self.ledger.flow_mut(owner.flow).server_closed = Some(now);
             return adopted;
         }
         owner

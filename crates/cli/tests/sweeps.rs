@@ -36,7 +36,7 @@ fn stderr(o: &Output) -> String {
 }
 
 /// 20 sweep points × 2 replications of a second each: about a second of runs and half a
-/// second of results (4 charts) in a debug build.
+/// second of results (4 charts, and flows.csv) in a debug build.
 const SWEEP: &[&str] = &[
     "run",
     "experiments/loss-sweep.toml",
@@ -44,6 +44,8 @@ const SWEEP: &[&str] = &[
     "duration=1s",
     "--set",
     "replications=2",
+    "--set",
+    "flows=true",
     "--jobs",
     "2",
 ];
@@ -312,7 +314,7 @@ fn a_write_error_leaves_the_previous_results_whole_and_no_temporaries() {
 #[test]
 fn shards_in_any_order_merge_to_the_bytes_of_one_run() {
     let tmp = tempfile::tempdir().unwrap();
-    // Four runs with time series, in five shards: the fifth has no run.
+    // Four runs with time series and flows, in five shards: the fifth has no run.
     let base = [
         "run",
         "experiments/slow-start.toml",
@@ -320,9 +322,13 @@ fn shards_in_any_order_merge_to_the_bytes_of_one_run() {
         "replications=4",
         "--set",
         "duration=1s",
+        "--set",
+        "flows=true",
     ];
     let whole = tmp.path().join("whole");
     ok(&synack(&with_out(&base, &whole)));
+    let flows = fs::read_to_string(whole.join("flows.csv")).unwrap();
+    assert_eq!(flows.lines().count(), 1 + 4, "a flow a run: {flows}");
     let shard_dir = |k: usize| tmp.path().join(format!("shard{k}"));
     for k in [3, 5, 1, 4, 2] {
         let shard = format!("{k}/5");

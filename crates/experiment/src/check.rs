@@ -104,6 +104,13 @@ pub fn check(
             })
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
+    if experiment.flows {
+        let per_run: f64 = points
+            .iter()
+            .map(|p| crate::estimate::connections(&p.world))
+            .sum();
+        experiment.refuse_flow_rows(per_run * f64::from(experiment.replications))?;
+    }
     Ok(Checked {
         replications: experiment.replications,
         seed: experiment.seed,

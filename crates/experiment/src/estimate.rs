@@ -45,6 +45,38 @@ pub fn segments(world: &WorldSpec) -> f64 {
         .sum()
 }
 
+/// The connections (flows) a run of `world` opens, estimated: one per bulk workload, per
+/// request, churn arrival and pool connection, and per flood SYN (each may open a half-open
+/// connection on its listener). An upper estimate, as [`segments`] is: it ignores the
+/// connects a run refuses and the SYNs a full queue drops; and a pool's reconnections.
+pub fn connections(world: &WorldSpec) -> f64 {
+    let secs = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64();
+    world
+        .workloads
+        .iter()
+        .map(|w| match w {
+            WorkloadSpec::Flood(f) => f.rate * secs(f.start, f.stop),
+            WorkloadSpec::App(a) => match a.kind {
+                AppKind::Bulk { .. } => 1.0,
+                AppKind::Request {
+                    count, interval, ..
+                } => {
+                    let active = world.duration.saturating_sub(a.start).as_secs_f64();
+                    let fit = if interval.is_zero() {
+                        f64::INFINITY
+                    } else {
+                        (active / interval.as_secs_f64()).floor() + 1.0
+                    };
+                    f64::from(count).min(fit)
+                }
+                AppKind::Churn { rate, stop, .. } => rate * secs(a.start, stop),
+                AppKind::Pool { connections, .. } => f64::from(connections),
+            },
+            WorkloadSpec::Probe(_) | WorkloadSpec::Script(_) | WorkloadSpec::Restart(_) => 0.0,
+        })
+        .sum()
+}
+
 /// One TCP workload's segments.
 fn app(world: &WorldSpec, link: Option<&LinkSpec>, a: &AppSpec) -> f64 {
     let tcp = &world.hosts[a.client].tcp;

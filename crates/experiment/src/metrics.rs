@@ -87,6 +87,11 @@ metrics! {
     /// the last byte delivered (to the end of the run for a transfer still under way), not
     /// over the whole run. 0 in a run that delivered nothing.
     goodput_bps: f64,
+    /// Jain's fairness index of the flows' goodputs, (Σx)² / (n·Σx²) over the n flows
+    /// that delivered data, each flow's goodput measured over its own transfer (as
+    /// `flows.csv`'s `goodput_bps`): 1 when every flow got the same, 1/n when one got
+    /// everything. 0 in a run where no flow delivered data (not applicable).
+    jain_goodput: f64,
     /// Data and FIN segments sent again, over all connections (SYNs and SYN-ACKs are
     /// counted apart, in `syn_retransmits` and `synack_retransmits`).
     retransmits: u64,
@@ -177,6 +182,7 @@ pub fn metric_unit(name: &str) -> Option<&'static str> {
         "goodput_bps" => "bits per second",
         "bytes_delivered" | "bytes_lost" => "bytes",
         "probe_loss" => "fraction, 0 to 1",
+        "jain_goodput" => "index, 1/n to 1",
         "time_wait_mean" => "sockets (time average)",
         "time_wait_peak" | "close_wait_peak" | "half_open_peak" => "sockets",
         "conn_attempted" | "conn_established" | "conn_failed" | "port_exhausted"

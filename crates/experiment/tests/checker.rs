@@ -334,3 +334,32 @@ fn checked_points_carry_their_values_and_worlds() {
     assert_eq!(checked.overrides.len(), 1);
     assert_eq!(checked.experiment.sweep_axes().len(), 1);
 }
+
+/// A churn from `a` to `b:80` at `rate` a second for the 10 s of [`CHAIN`], with `flows`.
+fn churn_flows(rate: u32) -> String {
+    format!(
+        "flows = true\n{CHAIN}\n[[workload]]\nname = \"c\"\nkind = \"churn\"\nfrom = \"a\"\n\
+         to = \"b:80\"\nrate = {rate}\n"
+    )
+}
+
+#[test]
+fn flows_csv_is_bounded_by_the_connections_check_expects() {
+    // 10,000 a second for 10 s, in 10 replications: a million rows, the most allowed.
+    let at_limit = churn_flows(10_000).replace("duration", "replications = 10\nduration");
+    checked(&at_limit, &[]).unwrap();
+    let err = checked(&at_limit, &[("replications", "11")]).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.starts_with("x.toml:1:9: `flows`:"), "{shown}");
+    assert!(
+        shown.contains("about 1100000 connections, a row each in flows.csv; at most 1000000"),
+        "{shown}"
+    );
+    // A sweep counts every point's connections.
+    let swept = churn_flows(10_000) + &sweep(&[("workload.c.rate", "[10000, 1]")]);
+    let swept = swept.replace("duration", "replications = 10\nduration");
+    let err = checked(&swept, &[]).unwrap_err().to_string();
+    assert!(err.contains("about 1000100 connections"), "{err}");
+    // Without flows.csv, nothing is counted.
+    checked(&swept.replace("flows = true\n", ""), &[]).unwrap();
+}

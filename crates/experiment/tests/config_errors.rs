@@ -527,6 +527,39 @@ fn bad_files() {
             vec!["x.toml:18:8: `chart[0].kind`: unknown value \"line\"; expected one of: \"sweep\", \"timeseries\""],
         ),
         (
+            "a flows chart without flows.csv",
+            bulk("\n[[chart]]\nkind = \"flows\"\ny = \"goodput_bps\"\n"),
+            vec![
+                "x.toml:22:8: `chart[0].kind`: a flows chart plots flows.csv, which only \
+                 `flows = true`",
+            ],
+        ),
+        (
+            "a flows chart of no column of flows.csv",
+            format!("flows = true\n{}", bulk("\n[[chart]]\nkind = \"flows\"\ny = \"goodput\"\n")),
+            vec![
+                "x.toml:24:5: `chart[0].y`: a flows chart plots columns of flows.csv; expected \
+                 one of: flow, start_s,",
+                "found \"goodput\"; did you mean `goodput_bps`?",
+            ],
+        ),
+        (
+            "a flows chart against a text column",
+            format!(
+                "flows = true\n{}",
+                bulk("\n[[chart]]\nkind = \"flows\"\nx = \"end\"\ny = \"goodput_bps\"\n")
+            ),
+            vec!["x.toml:24:5: `chart[0].x`: a flows chart plots columns of flows.csv; expected \"cdf\" or one of"],
+        ),
+        (
+            "a flows chart with a series",
+            format!(
+                "flows = true\n{}",
+                bulk("\n[[chart]]\nkind = \"flows\"\nx = \"cdf\"\ny = \"goodput_bps\"\nseries = \"tcp.msl\"\n")
+            ),
+            vec!["x.toml:26:10: `chart[0].series`: a flows chart takes no `series`"],
+        ),
+        (
             "invalid TOML",
             "name = \"t\"\nduration = \"10s\"\n[[link]\n".to_string(),
             vec!["x.toml:3:", "invalid TOML"],
@@ -1240,7 +1273,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 45);
+    assert_eq!(METRICS.len(), 46);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

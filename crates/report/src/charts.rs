@@ -8,7 +8,9 @@
 //! range; measured references (`csv`) are drawn as points without a line, each x the mean of
 //! the file's rows at that x with its 95 % confidence interval.
 //! A timeseries chart draws `series.csv` instead: replication 0 of each point over time,
-//! with its references as a sweep chart's.
+//! with its references as a sweep chart's. A flows chart draws `flows.csv`: replication 0
+//! of each point, a point per flow against a column (the flow number by default), or with
+//! `x = "cdf"` the distribution of a column over the flows.
 //!
 //! `synack-plot` renders the charts to bytes; [`draw_all`] writes them with
 //! [`write_atomic`], the writer of every synack file.
@@ -449,6 +451,178 @@ fn timeseries_unit(metric: &str) -> &'static str {
     }
 }
 
+/// Sets of points a flows chart draws at most, to stay legible.
+const MAX_FLOW_SETS: usize = 12;
+
+/// The unit of a `flows.csv` column, for an axis title.
+fn flow_unit(column: &str) -> &'static str {
+    match column {
+        c if c.ends_with("_s") => " (s)",
+        "goodput_bps" => " (bit/s)",
+        "bytes_to_server" | "bytes_to_client" => " (bytes)",
+        _ => "",
+    }
+}
+
+/// The plot data of a flows chart, from `flows.csv`: replication 0 of each point, one set
+/// of points per (point, column). Against a column (`x`, by default the flow number) each
+/// flow is a point; with `x = "cdf"` each column's empirical distribution over the flows is
+/// a step line (the fraction of flows at or below each value). Empty cells (a value that
+/// does not apply to a flow, such as the goodput of one that carried no data) are left out.
+pub fn flows_data(
+    chart: &ChartConfig,
+    summary: &[PointSummary],
+    flows_csv: &Path,
+) -> Result<Chart, ChartError> {
+    let cdf = chart.x == "cdf";
+    let sets = read_flow_sets(chart, flows_csv)?;
+    let many_points = sets.iter().any(|s| s.point != sets[0].point);
+    let mut series: Vec<Series> = sets
+        .into_iter()
+        .map(|set| {
+            let mut parts = Vec::new();
+            if chart.y.len() > 1 {
+                parts.push(chart.y[set.column].clone());
+            }
+            if many_points {
+                parts.push(point_label(&set.point, summary));
+            }
+            let (points, style) = if cdf {
+                (distribution(set.pairs), SeriesStyle::Step)
+            } else {
+                let points = (set.pairs.into_iter())
+                    .map(|(x, y)| Point::new(x, y, 0.0))
+                    .collect();
+                (points, SeriesStyle::Points)
+            };
+            Series {
+                label: parts.join(", "),
+                points,
+                style,
+            }
+        })
+        .collect();
+    series.extend(measured_references(chart));
+    let (x_label, y_label) = flow_axis_labels(chart);
+    Ok(Chart {
+        title: chart.title.clone().unwrap_or_else(|| {
+            if cdf {
+                format!("distribution of {} over the flows", chart.y.join(", "))
+            } else {
+                format!("{} of each flow against {}", chart.y.join(", "), chart.x)
+            }
+        }),
+        x_label,
+        y_label,
+        log_x: chart.log_x,
+        log_y: chart.log_y,
+        references: references(chart, &series),
+        series,
+    })
+}
+
+/// The points of one sweep point's flows for one of a flows chart's columns.
+struct FlowSet {
+    point: String,
+    /// The column's place in the chart's `y`.
+    column: usize,
+    /// (x, y) of each flow whose cells are numbers; x is 0 for a distribution.
+    pairs: Vec<(f64, f64)>,
+}
+
+/// The sets a flows chart draws from `flows.csv`: replication 0, the first
+/// [`MAX_FLOW_SETS`] (point, column) pairs in order of appearance.
+fn read_flow_sets(chart: &ChartConfig, flows_csv: &Path) -> Result<Vec<FlowSet>, ChartError> {
+    let read = |source| ChartError::ReadSeries {
+        path: flows_csv.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(flows_csv).map_err(read)?;
+    let header = reader.headers().map_err(read)?.clone();
+    let column = |name: &str| {
+        (header.iter().position(|h| h == name)).ok_or_else(|| ChartError::NoColumn {
+            chart: chart.name.clone(),
+            column: name.to_string(),
+        })
+    };
+    let x_col = (chart.x != "cdf").then(|| column(&chart.x)).transpose()?;
+    let y_cols = (chart.y.iter().map(|y| column(y))).collect::<Result<Vec<_>, _>>()?;
+    let number = |r: &csv::StringRecord, i: usize| r.get(i).and_then(|c| c.parse::<f64>().ok());
+    let mut sets: Vec<FlowSet> = Vec::new();
+    let mut dropped = false;
+    for record in reader.records() {
+        let r = record.map_err(read)?;
+        if r.get(1) != Some("0") {
+            continue;
+        }
+        let point = r.get(0).unwrap_or_default();
+        for (j, &yc) in y_cols.iter().enumerate() {
+            let x = match x_col {
+                Some(xc) => number(&r, xc),
+                None => Some(0.0),
+            };
+            let (Some(x), Some(y)) = (x, number(&r, yc)) else {
+                continue;
+            };
+            let i = match sets.iter().position(|s| s.point == point && s.column == j) {
+                Some(i) => i,
+                None if sets.len() < MAX_FLOW_SETS => {
+                    sets.push(FlowSet {
+                        point: point.to_string(),
+                        column: j,
+                        pairs: Vec::new(),
+                    });
+                    sets.len() - 1
+                }
+                None => {
+                    dropped = true;
+                    continue;
+                }
+            };
+            sets[i].pairs.push((x, y));
+        }
+    }
+    if dropped {
+        eprintln!(
+            "note: chart `{}` draws the first {MAX_FLOW_SETS} sets of points only",
+            chart.name
+        );
+    }
+    Ok(sets)
+}
+
+/// The empirical distribution of the pairs' y values: each value, in order, against the
+/// fraction of the values at or below it.
+fn distribution(pairs: Vec<(f64, f64)>) -> Vec<Point> {
+    let mut ys: Vec<f64> = pairs.into_iter().map(|(_, y)| y).collect();
+    ys.sort_by(f64::total_cmp);
+    let n = ys.len() as f64;
+    (ys.iter().enumerate())
+        .map(|(i, &v)| Point::new(v, (i + 1) as f64 / n, 0.0))
+        .collect()
+}
+
+/// A flows chart's axis titles: the chart's own, or the columns with their units (along x
+/// for a distribution, whose y is the fraction of flows).
+fn flow_axis_labels(chart: &ChartConfig) -> (String, String) {
+    if chart.x == "cdf" {
+        let values = ChartConfig {
+            y_label: None,
+            ..chart.clone()
+        };
+        (
+            (chart.x_label.clone()).unwrap_or_else(|| y_label(&values, flow_unit)),
+            (chart.y_label.clone()).unwrap_or_else(|| "fraction of flows at or below".to_string()),
+        )
+    } else {
+        (
+            (chart.x_label.clone())
+                .unwrap_or_else(|| format!("{}{}", chart.x, flow_unit(&chart.x))),
+            y_label(chart, flow_unit),
+        )
+    }
+}
+
 /// Draws every chart of `exp` into `dir`; returns the files written. Each picture (a
 /// chart's PNG, its SVG) is rendered on a thread of its own, at most one per core: the bytes
 /// do not depend on it, and drawing is most of what a sweep does after its runs.
@@ -462,6 +636,7 @@ pub fn draw_all(
         let data = match chart.kind {
             ChartKind::Timeseries => timeseries_data(chart, summary, &dir.join("series.csv"))?,
             ChartKind::Sweep => chart_data(chart, summary)?,
+            ChartKind::Flows => flows_data(chart, summary, &dir.join("flows.csv"))?,
         };
         let data = std::sync::Arc::new(data);
         pictures.push((dir.join(format!("{}.png", chart.name)), data.clone(), true));

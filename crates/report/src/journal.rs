@@ -183,6 +183,9 @@ pub struct Entry {
     /// `series.csv`'s cells of every recorded value, after point and replication.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesCells>,
+    /// `flows.csv`'s lines of its flows, after point and replication (`flows = true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<String>,
 }
 
 impl Entry {
@@ -194,6 +197,7 @@ impl Entry {
             seconds,
             metrics: row.metrics.iter().map(|m| fmt_num(*m)).collect(),
             series: row.series.clone(),
+            flows: row.flows.clone(),
         }
     }
 
@@ -223,6 +227,7 @@ impl Entry {
             params: point.params.clone(),
             metrics,
             series: self.series.clone(),
+            flows: self.flows.clone(),
         })
     }
 }
@@ -457,6 +462,7 @@ mod tests {
                 "cwnd".into(),
                 "1".into(),
             ]],
+            flows: vec!["0,bulk,a:40000,b:80,0,0.02,,open,100,0,8000,0,0,0.02,".into()],
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! [`stage_results`] writes the whole set into a stage beside the output directory
 //! ([`crate::files::Stage`]): `runs.csv`, `summary.csv`, `series.csv` (when the experiment
-//! records `[[series]]`), each chart's PNG and SVG (a timeseries chart reads `series.csv`
+//! records `[[series]]`), `flows.csv` (with `flows = true`), each chart's PNG and SVG (a timeseries chart reads `series.csv`
 //! back, as [`redraw_charts`] reads `summary.csv` and `manifest.json`), and last
 //! `manifest.json`, which lists the others; [`Staged::commit`] swaps the set in.
 
@@ -17,7 +17,8 @@ use crate::charts::{self, ChartError};
 use crate::files::{write_atomic, OutputDir, Stage, WriteError};
 use crate::manifest::{Manifest, ManifestError};
 use crate::results::{
-    read_summary, runs_csv, series_csv, summarize, summary_csv, PointSummary, RunRow, SummaryError,
+    flows_csv, read_summary, runs_csv, series_csv, summarize, summary_csv, PointSummary, RunRow,
+    SummaryError,
 };
 use crate::source::Source;
 
@@ -83,6 +84,9 @@ pub fn result_files(experiment: &Experiment) -> Vec<String> {
     if !experiment.series.is_empty() {
         files.push("series.csv".to_string());
     }
+    if experiment.flows {
+        files.push("flows.csv".to_string());
+    }
     for chart in &experiment.charts {
         files.push(format!("{}.png", chart.name));
         files.push(format!("{}.svg", chart.name));
@@ -123,6 +127,9 @@ pub fn write_set(
     write_atomic(&dir.join("summary.csv"), &summary_csv(&summary))?;
     if !experiment.series.is_empty() {
         write_atomic(&dir.join("series.csv"), &series_csv(rows))?;
+    }
+    if experiment.flows {
+        write_atomic(&dir.join("flows.csv"), &flows_csv(rows))?;
     }
     charts::draw_all(experiment, &summary, dir)?;
     let manifest = Manifest::new(

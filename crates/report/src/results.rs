@@ -11,7 +11,7 @@ use synack_experiment::config::parse_cli_value;
 use synack_experiment::metrics::{Metrics, METRIC_NAMES};
 use synack_experiment::spec::SeriesMetric;
 use synack_world::stats::{ci95_half_width, mean};
-use synack_world::SeriesRow;
+use synack_world::{FlowRow, SeriesRow};
 
 /// One finished run, as the world returned it.
 #[derive(Clone, Debug)]
@@ -24,6 +24,8 @@ pub struct RunRecord {
     pub metrics: Metrics,
     /// What the `[[series]]` recorded (empty without any).
     pub series: Vec<SeriesRow>,
+    /// A row per flow (empty without `flows = true`).
+    pub flows: Vec<FlowRow>,
 }
 
 /// `series.csv`'s cells of one recorded value after `point` and `replication`:
@@ -45,11 +47,16 @@ pub struct RunRow {
     pub metrics: Vec<f64>,
     /// What the `[[series]]` recorded, in order (empty without any).
     pub series: Vec<SeriesCells>,
+    /// `flows.csv`'s lines of the run's flows, in flow order, each without `point` and
+    /// `replication` (and without its newline): one string a row keeps a row's memory
+    /// small (empty without `flows = true`).
+    pub flows: Vec<String>,
 }
 
 impl RunRecord {
-    /// The run as the tables hold it; `hosts` are the experiment's host names, by id.
-    pub fn to_row(&self, hosts: &[String]) -> RunRow {
+    /// The run as the tables hold it; `hosts` and `workloads` are the experiment's host
+    /// and workload names, by index.
+    pub fn to_row(&self, hosts: &[String], workloads: &[String]) -> RunRow {
         RunRow {
             point: self.point,
             replication: self.replication,
@@ -69,8 +76,24 @@ impl RunRecord {
                     ]
                 })
                 .collect(),
+            flows: self
+                .flows
+                .iter()
+                .map(|f| csv_line(&f.cells(hosts, workloads, fmt_num)))
+                .collect(),
         }
     }
+}
+
+/// One CSV record, quoted as the `csv` crate quotes, without its line end.
+fn csv_line(cells: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(cells).expect("writing to memory");
+    let mut bytes = w.into_inner().expect("writing to memory");
+    bytes.pop();
+    String::from_utf8(bytes).expect("cells are text")
 }
 
 /// A swept value as a CSV cell: numbers and booleans as TOML writes them, strings bare.
@@ -154,6 +177,28 @@ pub fn series_csv(runs: &[RunRow]) -> Vec<u8> {
         })
         .collect();
     csv_bytes(header, rows)
+}
+
+/// `flows.csv`: `point, replication`, then [`synack_world::flows::FLOW_COLUMNS`]: a row
+/// per flow, runs in order, flows in the order they began.
+pub fn flows_csv(runs: &[RunRow]) -> Vec<u8> {
+    let mut header = vec!["point".to_string(), "replication".to_string()];
+    header.extend(
+        synack_world::flows::FLOW_COLUMNS
+            .iter()
+            .map(|c| c.to_string()),
+    );
+    let mut out = csv_line(&header).into_bytes();
+    out.push(b'\n');
+    for r in runs {
+        let prefix = format!("{},{},", r.point, r.replication);
+        for line in &r.flows {
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 /// Mean and 95 % CI half-width of every metric at one sweep point.
@@ -339,8 +384,9 @@ mod tests {
                 ..Metrics::default()
             },
             series: Vec::new(),
+            flows: Vec::new(),
         }
-        .to_row(&[])
+        .to_row(&[], &[])
     }
 
     #[test]

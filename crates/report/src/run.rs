@@ -35,6 +35,10 @@ pub struct Plan {
     pub seed: u64,
     /// The host names, by id, as `series.csv` writes them.
     pub hosts: Vec<String>,
+    /// The workload names, by index, as `flows.csv` writes them.
+    pub workloads: Vec<String>,
+    /// Whether runs return a row per flow (`flows = true`).
+    pub flows: bool,
 }
 
 /// Which share of the runs this process does: runs `i` with `i % of == index`.
@@ -69,6 +73,10 @@ impl Plan {
                 .iter()
                 .map(|h| h.name.clone())
                 .collect(),
+            workloads: (checked.experiment.workloads.iter())
+                .map(|w| w.name().to_string())
+                .collect(),
+            flows: checked.experiment.flows,
         }
     }
 
@@ -126,7 +134,9 @@ impl Plan {
                 return;
             };
             let started = Instant::now();
-            let row = self.run_one(point, replication).to_row(&self.hosts);
+            let row = self
+                .run_one(point, replication)
+                .to_row(&self.hosts, &self.workloads);
             let seconds = started.elapsed().as_secs_f64();
             let (done, eta) = schedule.lock().expect("schedule").finished(point, seconds);
             on_done(Finished {
@@ -161,7 +171,13 @@ impl Plan {
     pub fn run_one(&self, point: usize, replication: u32) -> RunRecord {
         let p = &self.points[point];
         let seed = run_seed(self.seed, point, replication);
-        let out = World::new(&p.world, seed).run_all();
+        let world = World::new(&p.world, seed);
+        let out = if self.flows {
+            world.with_flows()
+        } else {
+            world
+        }
+        .run_all();
         RunRecord {
             point,
             replication,
@@ -169,6 +185,7 @@ impl Plan {
             params: p.params.clone(),
             metrics: out.metrics,
             series: out.series,
+            flows: out.flows,
         }
     }
 }

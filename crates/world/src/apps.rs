@@ -18,6 +18,7 @@
 use synack_sim::{EventKey, Time};
 use synack_tcp::{ConnId, Event as TcpEvent, State};
 
+use crate::flows::Endpoints;
 use crate::host::{ConnRef, Owner, Server};
 use crate::ids::{Addr, HostId};
 use crate::ledger::{End, Flow, Side};
@@ -195,8 +196,18 @@ impl World {
             Some((_, response, _)) if !kind.persistent() => response,
             _ => 0,
         };
+        let host = &mut self.hosts[client.0 as usize];
+        let endpoints = Endpoints {
+            client: Addr::Host(client),
+            client_port: host.stack.connection(id).local_port(),
+            server: HostId(server),
+            server_port: port,
+            workload: app,
+        };
         let flow = self.ledger.new_flow(Flow {
             started: now,
+            endpoints,
+            has_client: true,
             client_live: true,
             response_due,
             ..Flow::default()

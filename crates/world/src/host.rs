@@ -14,6 +14,7 @@ use synack_tcp::{
 };
 
 use crate::apps::{App, Conn};
+use crate::flows::Endpoints;
 use crate::ids::{Addr, FlowId, HostId, PacketId};
 use crate::ledger::{End, Flow, Side};
 use crate::trace::{Cause, Record};
@@ -100,7 +101,7 @@ impl World {
                 received,
             } => {
                 let c = ConnRef { host: h, id };
-                let owner = self.adopt(c, before, a.flow);
+                let owner = self.adopt(now, c, before, a.flow);
                 if received > 0 && a.flow.is_some_and(|f| f < owner.flow) {
                     // Data of an earlier incarnation taken as this one's: flows are numbered
                     // in the order they began.
@@ -114,7 +115,7 @@ impl World {
                 listener,
                 cookie,
             } => {
-                let owner = self.open_server(now, h, (id, listener, cookie), a.flow);
+                let owner = self.open_server(now, h, (id, listener, cookie), a.flow, a.from);
                 (Some(owner.flow), Some((ConnRef { host: h, id }, owner)))
             }
             Incoming::Answered(_) | Incoming::Dropped(_) => (a.flow, None),
@@ -182,7 +183,7 @@ impl World {
     /// segment of a live client of this 4-tuple (its SYN, identical to the old one when ISNs
     /// repeat, or its ACK): from here on it serves that client's incarnation.
     /// Returns the connection's owner, adopted or not.
-    fn adopt(&mut self, c: ConnRef, before: State, tag: Option<FlowId>) -> Owner {
+    fn adopt(&mut self, now: Time, c: ConnRef, before: State, tag: Option<FlowId>) -> Owner {
         let host = &mut self.hosts[c.host.0 as usize];
         let owner = host.owner(c.id);
         let Some(tag) = tag else { return owner };
@@ -194,6 +195,8 @@ impl World {
             let adopted = Owner { flow: tag, ..owner };
             host.stack.set_tag(c.id, Some(adopted));
             self.ledger.flow_mut(tag).has_server = true;
+            // The flow the old SYN opened has no connection left: it is over.
+            self.ledger.flow_mut(owner.flow).server_closed = Some(now);
             return adopted;
         }
         owner
@@ -208,14 +211,24 @@ impl World {
         h: HostId,
         (id, l, cookie): (ConnId, ListenerId, bool),
         tag: Option<FlowId>,
+        from: Addr,
     ) -> Owner {
         let joins = tag.filter(|&t| {
             let f = self.ledger.flow(t);
             f.client_live && !f.has_server
         });
+        let host = &mut self.hosts[h.0 as usize];
         let flow = joins.unwrap_or_else(|| {
+            let conn = host.stack.connection(id);
             self.ledger.new_flow(Flow {
                 started: now,
+                endpoints: Endpoints {
+                    client: from,
+                    client_port: conn.remote_port(),
+                    server: h,
+                    server_port: conn.local_port(),
+                    workload: host.servers[l.index()].app,
+                },
                 ..Flow::default()
             })
         });
@@ -324,7 +337,7 @@ impl World {
                 if owner.side == Side::Client {
                     self.ledger.flow_mut(owner.flow).client_live = false;
                 }
-                self.ledger.add_stats(&stats);
+                self.ledger.add_stats(Some(owner.flow), &stats);
             }
             Settled::TimeWaitOverflow { stats, .. } => {
                 // No room for one more TIME-WAIT socket: CLOSED instead, in order.
@@ -336,7 +349,7 @@ impl World {
                 if owner.side == Side::Client {
                     self.ledger.flow_mut(owner.flow).client_live = false;
                 }
-                self.ledger.add_stats(&stats);
+                self.ledger.add_stats(Some(owner.flow), &stats);
             }
         }
     }
@@ -388,6 +401,10 @@ impl World {
             }
         }
         self.ledger.moved(now, from, to);
+        if matches!(to, State::Closed | State::TimeWait) {
+            let srtt = self.hosts[c.host.0 as usize].stack.connection(c.id).srtt();
+            self.ledger.side_closed(now, owner.flow, owner.side, srtt);
+        }
         if to == State::Established
             && owner.side == Side::Server
             && !self.ledger.flow(owner.flow).client_live

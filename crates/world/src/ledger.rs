@@ -11,6 +11,7 @@ use synack_experiment::metrics::Metrics;
 use synack_sim::{Duration, Time};
 use synack_tcp::{State, Stats};
 
+use crate::flows::{Endpoints, FlowEnd, FlowRow, Jain};
 use crate::ids::FlowId;
 use crate::stats::quantile_nearest_rank;
 
@@ -36,7 +37,13 @@ pub(crate) enum End {
 #[derive(Default)]
 pub(crate) struct Flow {
     pub started: Time,
-    pub established: bool,
+    /// When the client reached ESTABLISHED.
+    pub established: Option<Time>,
+    /// The addresses and ports of its two ends, and the workload whose application runs it.
+    pub endpoints: Endpoints,
+    /// A client connection opened the flow (a flow a listener opened for a SYN of no
+    /// client, a flood's or an old duplicate's, has none).
+    pub has_client: bool,
     /// The client's connection exists (it has not reached CLOSED).
     pub client_live: bool,
     /// A server connection has joined the flow.
@@ -57,6 +64,15 @@ pub(crate) struct Flow {
     pub last_delivery: Option<Time>,
     pub client_end: End,
     pub server_end: End,
+    /// When each side's connection reached CLOSED or TIME-WAIT: its part of the exchange over.
+    pub client_closed: Option<Time>,
+    pub server_closed: Option<Time>,
+    /// Each side's smoothed RTT when it closed (or at the end of the run, if still open).
+    pub client_srtt: Option<Duration>,
+    pub server_srtt: Option<Duration>,
+    /// Data and FIN segments sent again, and retransmission timeouts, both sides summed.
+    pub retransmits: u64,
+    pub rto_timeouts: u64,
 }
 
 /// Counters, gauges and flows of one run.
@@ -125,7 +141,7 @@ impl Ledger {
     /// The client of `flow` reached ESTABLISHED at `now`.
     pub fn client_established(&mut self, now: Time, flow: FlowId) {
         let f = &mut self.flows[flow.0 as usize];
-        f.established = true;
+        f.established = Some(now);
         self.established += 1;
         self.handshakes_ns.push((now - f.started).as_nanos());
     }
@@ -141,7 +157,7 @@ impl Ledger {
         match side {
             Side::Client => {
                 f.client_end = end;
-                if !f.established && end != End::Clean {
+                if f.established.is_none() && end != End::Clean {
                     self.failed += 1;
                     self.connect_failures_ns.push((now - f.started).as_nanos());
                 }
@@ -156,10 +172,28 @@ impl Ledger {
         self.gauge(now, to, 1);
     }
 
+    /// One side of `flow` reached CLOSED or TIME-WAIT at `now`, with this smoothed RTT.
+    pub fn side_closed(&mut self, now: Time, flow: FlowId, side: Side, srtt: Option<Duration>) {
+        let f = &mut self.flows[flow.0 as usize];
+        match side {
+            Side::Client => (f.client_closed, f.client_srtt) = (Some(now), srtt),
+            Side::Server => (f.server_closed, f.server_srtt) = (Some(now), srtt),
+        }
+    }
+
+    /// A connection of `flow` still open at the end of the run has this smoothed RTT.
+    pub fn still_open(&mut self, flow: FlowId, side: Side, srtt: Option<Duration>) {
+        let f = &mut self.flows[flow.0 as usize];
+        match side {
+            Side::Client => f.client_srtt = srtt,
+            Side::Server => f.server_srtt = srtt,
+        }
+    }
+
     /// A socket left TIME-WAIT for CLOSED, with these counters.
     pub fn left_time_wait(&mut self, now: Time, flow: FlowId, side: Side, stats: &Stats) {
         self.gauge(now, State::TimeWait, -1);
-        self.add_stats(stats);
+        self.add_stats(Some(flow), stats);
         let f = &mut self.flows[flow.0 as usize];
         match side {
             Side::Client => {
@@ -193,7 +227,13 @@ impl Ledger {
         self.time_wait_since = now;
     }
 
-    pub fn add_stats(&mut self, s: &Stats) {
+    /// Adds a socket's counters to the totals, and to its flow's.
+    pub fn add_stats(&mut self, flow: Option<FlowId>, s: &Stats) {
+        if let Some(flow) = flow {
+            let f = &mut self.flows[flow.0 as usize];
+            f.retransmits += s.retransmits;
+            f.rto_timeouts += u64::from(s.rto_timeouts);
+        }
         let total = &mut self.totals;
         total.retransmits += s.retransmits;
         total.rto_timeouts += u64::from(s.rto_timeouts);
@@ -257,7 +297,11 @@ impl Ledger {
     /// yet delivered on a connection still open) lasts until the end of the run.
     fn summarize_flows(&self, end: Time, m: &mut Metrics) {
         let (mut first_write, mut last_delivery) = (Time::MAX, Time::ZERO);
+        let mut jain = Jain::default();
         for f in &self.flows {
+            if let Some(g) = f.goodput_bps(end) {
+                jain.add(g);
+            }
             m.bytes_delivered += f.server_delivered + f.client_delivered;
             if f.client_end == End::Clean && f.server_end == End::Clean {
                 m.conn_closed_clean += 1;
@@ -276,21 +320,106 @@ impl Ledger {
             if let Some(t) = f.first_write {
                 first_write = first_write.min(t);
             }
-            let undelivered =
-                f.client_written > f.server_delivered || f.server_written > f.client_delivered;
-            let open = f.client_end == End::Open || f.server_end == End::Open;
-            let until = if undelivered && open {
-                Some(end)
-            } else {
-                f.last_delivery
-            };
-            if let Some(t) = until {
+            if let Some(t) = f.transfer_end(end) {
                 last_delivery = last_delivery.max(t);
             }
         }
         if last_delivery > first_write {
             let transfer = (last_delivery - first_write).as_secs_f64();
             m.goodput_bps = m.bytes_delivered as f64 * 8.0 / transfer;
+        }
+        m.jain_goodput = jain.index().unwrap_or(0.0);
+    }
+
+    /// One row per flow, in flow order, for `flows.csv`; `end` is the end of the run.
+    pub fn flow_rows(&self, end: Time) -> Vec<FlowRow> {
+        (self.flows.iter().enumerate())
+            .map(|(i, f)| f.row(FlowId(i as u32), end))
+            .collect()
+    }
+}
+
+impl Flow {
+    /// When its transfer ended: the last delivery, or the end of the run (`end`) for a
+    /// transfer still under way (bytes written and not yet delivered on a connection still
+    /// open). `None` before anything was delivered.
+    fn transfer_end(&self, end: Time) -> Option<Time> {
+        let undelivered = self.client_written > self.server_delivered
+            || self.server_written > self.client_delivered;
+        let open = self.client_end == End::Open || self.server_end == End::Open;
+        if undelivered && open {
+            Some(end)
+        } else {
+            self.last_delivery
+        }
+    }
+
+    /// Bytes delivered to either application.
+    fn delivered(&self) -> u64 {
+        self.server_delivered + self.client_delivered
+    }
+
+    /// Its goodput over its transfer: bytes delivered · 8 from the first byte written to
+    /// the transfer's end; `None` for a flow that delivered nothing.
+    pub fn goodput_bps(&self, end: Time) -> Option<f64> {
+        let (start, stop) = (self.first_write?, self.transfer_end(end)?);
+        (self.delivered() > 0 && stop > start)
+            .then(|| self.delivered() as f64 * 8.0 / (stop - start).as_secs_f64())
+    }
+
+    /// How it ended: open while one of its connections is; else by RST (refused, for a
+    /// client reset before ESTABLISHED), by timeout, or closed.
+    fn end(&self) -> FlowEnd {
+        let client = self
+            .has_client
+            .then_some((self.client_end, self.client_closed));
+        let server = self
+            .has_server
+            .then_some((self.server_end, self.server_closed));
+        let sides = || client.iter().chain(server.iter());
+        if sides().any(|(_, closed)| closed.is_none()) {
+            return FlowEnd::Open;
+        }
+        if self.client_end == End::Reset && self.established.is_none() && self.has_client {
+            FlowEnd::Refused
+        } else if sides().any(|(e, _)| *e == End::Reset) {
+            FlowEnd::Reset
+        } else if sides().any(|(e, _)| *e == End::TimedOut) {
+            FlowEnd::TimedOut
+        } else {
+            FlowEnd::Closed
+        }
+    }
+
+    fn row(&self, flow: FlowId, end: Time) -> FlowRow {
+        let ended = self.end();
+        let closed = (ended != FlowEnd::Open)
+            .then(|| self.client_closed.max(self.server_closed))
+            .flatten();
+        // The smoothed RTT of the side that sent more (the client's on a tie): the one
+        // whose RTT samples the data's ACKs made.
+        let client_sends =
+            !self.has_server || (self.has_client && self.client_written >= self.server_written);
+        let srtt = if client_sends {
+            self.client_srtt
+        } else {
+            self.server_srtt
+        };
+        FlowRow {
+            flow,
+            endpoints: self.endpoints,
+            has_client: self.has_client,
+            start: self.started,
+            established: self.established,
+            closed,
+            end: ended,
+            bytes_to_server: self.server_delivered,
+            bytes_to_client: self.client_delivered,
+            goodput_bps: self.goodput_bps(end),
+            retransmits: self.retransmits,
+            rto_timeouts: self.rto_timeouts,
+            handshake: self.established.map(|t| t - self.started),
+            srtt,
         }
     }
 }

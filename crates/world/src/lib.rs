@@ -10,7 +10,7 @@
 //! out) and the TCP applications (`apps`) drive the connections; the `ledger` keeps
 //! flows, gauges and counters; the trace and the `[[series]]` recorder observe. Modules:
 //! `lib` (setup, the event loop, the wire), `host` (dispatch to and from the stacks),
-//! `workload`, `apps`, `ledger`, `series`, `trace`.
+//! `workload`, `apps`, `ledger`, `flows` (a row per flow, Jain's index), `series`, `trace`.
 //!
 //! Workloads start in file order; at equal times, events run in the order they were planned.
 //!
@@ -18,6 +18,7 @@
 //! if two links join the same pair of hosts, the first one in the file carries the traffic.
 
 mod apps;
+pub mod flows;
 mod host;
 pub mod ids;
 mod ledger;
@@ -27,6 +28,7 @@ pub mod stats;
 pub mod trace;
 mod workload;
 
+pub use flows::FlowRow;
 pub use series::SeriesRow;
 pub use synack_experiment::metrics::Metrics;
 pub use synack_experiment::spec::*;
@@ -113,6 +115,8 @@ pub struct RunOutput {
     pub metrics: Metrics,
     pub trace: Option<Trace>,
     pub series: Vec<SeriesRow>,
+    /// One row per flow, if [`World::with_flows`] asked for them.
+    pub flows: Vec<FlowRow>,
 }
 
 /// One run, ready to go.
@@ -137,6 +141,8 @@ pub struct World {
     reactions: Vec<synack_tcp::Event>,
     /// `[[series]]` being recorded, if any.
     recorder: Option<series::Recorder>,
+    /// Whether to return a row per flow.
+    flow_rows: bool,
     /// The id of the next packet handed to a link.
     next_packet: u32,
     /// Packets (and copies) on their way, until their `Deliver` event.
@@ -219,6 +225,7 @@ impl World {
             trace: None,
             reactions: Vec::new(),
             recorder,
+            flow_rows: false,
             next_packet: 0,
             wire: Wire::default(),
             vanished: 0,
@@ -228,6 +235,12 @@ impl World {
     /// Records every segment sent, received and dropped, and every state change.
     pub fn with_trace(mut self) -> World {
         self.trace = Some(Trace::new(self.host_names.clone(), self.link_names.clone()));
+        self
+    }
+
+    /// Returns a row per flow ([`RunOutput::flows`]).
+    pub fn with_flows(mut self) -> World {
+        self.flow_rows = true;
         self
     }
 
@@ -425,11 +438,14 @@ impl World {
         let end = self.sched.now().max(self.end);
         workload::summarize(&mut self.workloads, end, &mut m);
         for host in &self.hosts {
-            for (_, c, _) in host.stack.connections() {
-                self.ledger.add_stats(&c.stats());
+            for (_, c, tag) in host.stack.connections() {
+                self.ledger.add_stats(tag.map(|o| o.flow), &c.stats());
+                if let Some(o) = tag {
+                    self.ledger.still_open(o.flow, o.side, c.srtt());
+                }
             }
-            for (_, t, _) in host.stack.time_waits() {
-                self.ledger.add_stats(&t.stats());
+            for (_, t, tag) in host.stack.time_waits() {
+                self.ledger.add_stats(tag.map(|o| o.flow), &t.stats());
             }
             for l in host.stack.listeners() {
                 let s = l.stats();
@@ -441,10 +457,16 @@ impl World {
         }
         self.ledger.summarize(end, &mut m);
         m.events = self.sched.executed() + self.vanished;
+        let flows = if self.flow_rows {
+            self.ledger.flow_rows(end)
+        } else {
+            Vec::new()
+        };
         RunOutput {
             metrics: m,
             trace: self.trace,
             series: self.recorder.map(|r| r.rows).unwrap_or_default(),
+            flows,
         }
     }
 }

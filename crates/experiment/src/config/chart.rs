@@ -12,6 +12,41 @@ use super::error::ConfigError;
 /// Every metric, in the order of `runs.csv`'s columns (see [`crate::metrics`]).
 pub use crate::metrics::METRIC_NAMES as METRICS;
 
+/// `flows.csv`'s columns after `point` and `replication` (`flows = true`): one row per
+/// flow (connection) of a run.
+pub const FLOW_COLUMNS: &[&str] = &[
+    "flow",
+    "workload",
+    "client",
+    "server",
+    "start_s",
+    "established_s",
+    "closed_s",
+    "end",
+    "bytes_to_server",
+    "bytes_to_client",
+    "goodput_bps",
+    "retransmits",
+    "rto_timeouts",
+    "handshake_s",
+    "srtt_s",
+];
+
+/// The columns of `flows.csv` a `kind = "flows"` chart can plot: its numbers.
+pub const FLOW_CHART_COLUMNS: &[&str] = &[
+    "flow",
+    "start_s",
+    "established_s",
+    "closed_s",
+    "bytes_to_server",
+    "bytes_to_client",
+    "goodput_bps",
+    "retransmits",
+    "rto_timeouts",
+    "handshake_s",
+    "srtt_s",
+];
+
 /// What a chart plots.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,8 +54,11 @@ pub enum ChartKind {
     /// Metrics (mean and 95% interval over replications) against a swept parameter.
     #[default]
     Sweep,
-    /// Metrics over simulated time. Reserved: parsed, but not drawn yet.
+    /// Recorded `[[series]]` over simulated time.
     Timeseries,
+    /// Columns of `flows.csv`: one point per flow (replication 0 of each sweep point), or
+    /// with `x = "cdf"` the distribution of a column over the flows.
+    Flows,
 }
 
 /// One chart, resolved.
@@ -91,7 +129,13 @@ impl RawChart {
     /// The chart (`[[chart]]` #`i` of `doc`) with its defaults filled in, and its
     /// references checked (a `csv` reference's rows are read later, by the `data` module).
     pub(crate) fn resolve(self, i: usize, doc: &Doc<'_>) -> Result<ChartConfig, ConfigError> {
-        let x = self.x.unwrap_or_else(|| "time".to_string());
+        let x = self.x.unwrap_or_else(|| {
+            match self.kind {
+                ChartKind::Flows => "flow",
+                _ => "time",
+            }
+            .to_string()
+        });
         let name = self.name.unwrap_or_else(|| {
             // A file stem: anything but letters, digits, `-` and `_` (a path's dots, the
             // colon of `sockets:TIME-WAIT`) becomes `_`.

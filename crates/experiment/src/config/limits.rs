@@ -28,6 +28,15 @@ pub const MAX_WORLD_PARTS: u64 = 1_000_000;
 /// the run ends.
 pub const MAX_SERIES_ROWS: u64 = 10_000_000;
 
+/// The most rows `flows.csv` may have over all runs (`flows = true`), counted from
+/// `check`'s estimate of the connections each run opens: a connection per bulk workload and
+/// per request, churn arrival and pool connection, and one per flood SYN (each may open a
+/// half-open connection). Every run's rows stay in memory (about 150 bytes each as text)
+/// until the results are written, when the file is made in memory too: a million rows take
+/// about 300 MB (measured: `experiments/churn.toml`'s 50,000 rows add 18 MB to the
+/// process's peak).
+pub const MAX_FLOW_ROWS: u64 = 1_000_000;
+
 /// The largest listen queue (`backlog`, `accept_queue`, `somaxconn`, `max_syn_backlog`):
 /// 65,535, the most a listener could queue while Linux kept `sk_max_ack_backlog` in 16 bits
 /// (before 4.1, include/net/sock.h), and the value `net.core.somaxconn` is usually raised to

@@ -55,7 +55,7 @@ use synack_sim::Duration;
 
 pub use chart::{
     CellValue, ChartConfig, ChartKind, CsvReference, Expr, ExprError, Reference, ReferenceKind,
-    METRICS,
+    FLOW_CHART_COLUMNS, FLOW_COLUMNS, METRICS,
 };
 pub use data::DataFiles;
 pub(crate) use error::suggest;
@@ -119,6 +119,8 @@ pub struct Experiment {
     pub charts: Vec<ChartConfig>,
     /// The `[[series]]`, in file order.
     pub series: Vec<SeriesConfig>,
+    /// Write `flows.csv`: a row per flow (connection) of every run. Default false.
+    pub flows: bool,
     /// The file name errors are reported against.
     file: String,
     /// The file's text as written (without the overrides applied since): where positions
@@ -165,6 +167,8 @@ struct FileDoc {
     chart: Vec<RawChart>,
     #[serde(default)]
     series: Vec<SeriesConfig>,
+    #[serde(default)]
+    flows: bool,
 }
 
 fn default_seed() -> u64 {
@@ -334,6 +338,7 @@ impl Experiment {
             "sweep": sweep,
             "charts": json(&self.charts),
             "series": json(&self.series),
+            "flows": self.flows,
         })
     }
 
@@ -466,6 +471,25 @@ impl Experiment {
         validate::check_chart_sweep(self, &doc)
     }
 
+    /// `flows = true` writes at most [`limits::MAX_FLOW_ROWS`] rows: `rows` is `check`'s
+    /// estimate of the connections of all runs.
+    pub(crate) fn refuse_flow_rows(&self, rows: f64) -> Result<(), ConfigError> {
+        let max = limits::MAX_FLOW_ROWS;
+        if rows <= max as f64 {
+            return Ok(());
+        }
+        let doc = Doc::parse(&self.text, &self.file)?;
+        Err(doc.invalid(
+            &doc::doc_path!["flows"],
+            format!(
+                "the runs would open about {rows:.0} connections, a row each in flows.csv; at \
+                 most {max} rows are allowed (every row is kept in memory until the results \
+                 are written): shorten the runs, lower the rates, sweep fewer values or \
+                 replications, or leave `flows` out"
+            ),
+        ))
+    }
+
     /// Applies every sweep value on its own, then (for small sweeps) every point, and
     /// reports the first failure at the `[sweep]` entry's position.
     fn check_sweep(&self) -> Result<(), ConfigError> {
@@ -546,6 +570,7 @@ fn build(
             .map(|(i, c)| c.resolve(i, doc))
             .collect::<Result<_, _>>()?,
         series: f.series,
+        flows: f.flows,
         file: doc.file.to_string(),
         text: Arc::from(doc.text),
         raw: toml::Table::new(),

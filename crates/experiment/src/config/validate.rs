@@ -21,7 +21,7 @@ use super::tcp::TcpOverrides;
 use super::units;
 use super::{
     ChartConfig, ChartKind, Experiment, LinkParams, ScriptSegment, SeriesConfig, WorkloadConfig,
-    METRICS, SERIES_METRICS,
+    FLOW_CHART_COLUMNS, METRICS, SERIES_METRICS,
 };
 use crate::build;
 use crate::spec::AppSpec;
@@ -896,6 +896,9 @@ impl<'a, 'd> Checker<'a, 'd> {
                 "`x_expr` maps a swept value; a timeseries chart's x is time",
             ));
         }
+        if c.kind == ChartKind::Flows {
+            return self.flow_chart(i, c, y_path);
+        }
         let recorded = self.recorded_series();
         for (j, metric) in c.y.iter().enumerate() {
             if c.kind == ChartKind::Timeseries {
@@ -929,6 +932,51 @@ impl<'a, 'd> Checker<'a, 'd> {
         Ok(())
     }
 
+    /// A `kind = "flows"` chart: the experiment writes `flows.csv`, and `x` and `y` are its
+    /// numeric columns (`x` may be `"cdf"`); no `x_expr` or `series` (each sweep point is
+    /// drawn apart).
+    fn flow_chart(&self, i: usize, c: &ChartConfig, y_path: impl Fn(usize) -> DocPath) -> Result {
+        let at = |key: &str| doc_path!["chart", i, key];
+        if !self.exp.flows {
+            return Err(self.err(
+                at("kind"),
+                "a flows chart plots flows.csv, which only `flows = true` (at the top of the \
+                 file) writes",
+            ));
+        }
+        for key in ["x_expr", "series"] {
+            if self.doc.get(&at(key)).is_some() {
+                return Err(self.err(
+                    at(key),
+                    format!(
+                        "a flows chart takes no `{key}`: it draws replication 0 of each sweep \
+                         point, one set of points per point and column"
+                    ),
+                ));
+            }
+        }
+        let column = |at: DocPath, name: &str, cdf: bool| -> Result {
+            if FLOW_CHART_COLUMNS.contains(&name) || (cdf && name == "cdf") {
+                return Ok(());
+            }
+            let extra = if cdf { "\"cdf\" or " } else { "" };
+            Err(self.doc.invalid_with(
+                &at,
+                format!(
+                    "a flows chart plots columns of flows.csv; expected {extra}one of: {}, \
+                     found \"{name}\"",
+                    FLOW_CHART_COLUMNS.join(", ")
+                ),
+                suggest(name, FLOW_CHART_COLUMNS.iter().copied()),
+            ))
+        };
+        column(at("x"), &c.x, true)?;
+        for (j, y) in c.y.iter().enumerate() {
+            column(y_path(j), y, false)?;
+        }
+        Ok(())
+    }
+
     /// What a timeseries chart may plot: the quantities the `[[series]]` record.
     fn recorded_series(&self) -> Vec<String> {
         self.exp
@@ -953,6 +1001,8 @@ impl<'a, 'd> Checker<'a, 'd> {
         let at = |key: &str| doc_path!["chart", i, key];
         if c.kind == ChartKind::Sweep {
             self.swept(at("x"), &c.x, swept)?;
+        } else if c.kind == ChartKind::Flows {
+            // Checked with its y (`flow_chart`).
         } else if c.x != "time" {
             return Err(self.err(
                 at("x"),

@@ -33,9 +33,9 @@ fn byte_limit_is_exact() {
     assert_eq!(fates, [true, true, false, true, false, false]);
     assert_eq!(l.queue_len(t0), 3);
     // The first packet leaves the queue at 1.5 ms: 1,500 bytes free up, to the byte.
-    assert!(!l.transmit(at_us(1499), 1500).fate.arrival().is_some());
+    assert!(l.transmit(at_us(1499), 1500).fate.arrival().is_none());
     assert!(l.transmit(at_us(1500), 1500).fate.arrival().is_some());
-    assert!(!l.transmit(at_us(1500), 1).fate.arrival().is_some());
+    assert!(l.transmit(at_us(1500), 1).fate.arrival().is_none());
     let s = l.stats();
     assert_eq!((s.dropped_queue, s.dropped_aqm), (5, 0));
 }

@@ -142,8 +142,9 @@ metrics! {
     /// Of those, the packets link queues dropped: full (their packet or byte limit), or
     /// dropped early by RED or at dequeue by CoDel.
     queue_drops: u64,
-    /// Mean time the packets a link queue admitted waited there before their serialisation
-    /// started, over every link direction with a `bandwidth`. 0 without one.
+    /// Mean time the packets a link direction's queue admitted waited there before their
+    /// serialisation started, in the direction where that mean is largest (the bottleneck's:
+    /// a transfer's ACK direction would only dilute it). 0 without a `bandwidth`.
     queue_delay_mean_s: f64,
     /// Probe datagrams sent.
     probe_sent: u64,

@@ -456,17 +456,13 @@ impl World {
             }
         }
         self.ledger.summarize(end, &mut m);
-        let (mut queued, mut waited) = (0u64, 0u128);
         for channel in &self.channels {
             let s = channel.stats();
             m.queue_drops += s.dropped_queue + s.dropped_aqm;
-            if channel.params().bandwidth_bps.is_some() {
-                queued += s.queued;
-                waited += s.waited_nanos;
+            if channel.params().bandwidth_bps.is_some() && s.queued > 0 {
+                let mean = s.waited_nanos as f64 / s.queued as f64 / 1e9;
+                m.queue_delay_mean_s = m.queue_delay_mean_s.max(mean);
             }
-        }
-        if queued > 0 {
-            m.queue_delay_mean_s = waited as f64 / queued as f64 / 1e9;
         }
         m.events = self.sched.executed() + self.vanished;
         RunOutput {

@@ -269,8 +269,8 @@ pub const KEYS: &[Row] = &[
     ("chart.reference", "where", "table: column = value or [values]", "absent: every row",
      "Only the rows whose cell in each column matches: a string its text, a number its value (`1` matches `1` and `1.0`), a boolean `true`/`false` in any case, a list any of its values; cells are trimmed. A `where` that keeps no row is an error."),
     // [[series]]
-    ("series", "metric", "a series metric: cwnd, ssthresh, flight, srtt, rto, state, sockets", REQUIRED, "What to record (see \"Series metrics\")."),
-    ("series", "host", "host name", "absent: every host", "Only this host's connections (or sockets)."),
+    ("series", "metric", "a series metric: cwnd, ssthresh, flight, srtt, rto, state, sockets, queue, queue_delay", REQUIRED, "What to record (see \"Series metrics\")."),
+    ("series", "host", "host name", "absent: every host", "Only this host's connections (or sockets, or for `queue` and `queue_delay` the link directions it sends on)."),
     ("series", "every", "duration, > 0", "absent: every change",
      "Sample periodically; absent, a row is written whenever the value changes. At most 10,000,000 rows per series and run."),
 ];

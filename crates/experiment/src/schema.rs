@@ -144,9 +144,9 @@ pub const KEYS: &[Row] = &[
     ("link.queue", "avpkt", "integer (bytes), ≥ 1", "1000",
      "RED's typical packet size (tc-red's `avpkt`), whose transmission time sets the decay of the average over an idle period."),
     ("link.queue", "target", "duration, > 0", "\"5ms\"",
-     "CoDel's acceptable standing queue delay (RFC 8289 §4.2)."),
+     "CoDel's acceptable standing queue delay (RFC 8289 §4.3)."),
     ("link.queue", "interval", "duration, > 0", "\"100ms\"",
-     "CoDel's window: the delay must stay above `target` this long before a drop; in the dropping state drops come interval/√count apart (RFC 8289 §4.3)."),
+     "CoDel's window: the delay must stay above `target` this long before a drop; in the dropping state drops come interval/√count apart (RFC 8289 §4.2, §3.3)."),
     // [[workload]]
     ("workload", "kind", "\"probe\", \"bulk\", \"request\", \"churn\", \"pool\", \"flood\", \"script\" or \"restart\"", REQUIRED,
      "What the workload does; each kind takes the keys listed under it (`workload.<kind>.<key>`)."),

@@ -38,11 +38,11 @@
 //! include/net/codel_impl.h) runs here packet by packet in sending order, each step at that
 //! packet's dequeue instant. A packet CoDel drops leaves the queue at its dequeue instant
 //! without being serialized, so the next one starts then. The two simplifications:
-//! - The "queue nearly empty" test (`bytes() <= maxpacket`, RFC 8289 §5.5 and §4.4's
-//!   "don't drop when the queue holds at most one packet") should read the backlog left
-//!   behind the packet at its dequeue, which includes packets sent after it. Here it reads
-//!   the backlog the packet found ahead of itself when it was sent (which, for a queue in
-//!   steady state, is the one it leaves behind).
+//! - The "queue nearly empty" test (`bytes() <= maxpacket` in RFC 8289 §5.5, from §4.1's
+//!   non-starvation rule: no drop while the queue holds at most one packet's worth) should
+//!   read the backlog left behind the packet at its dequeue, which includes packets sent
+//!   after it. Here it reads the backlog the packet found ahead of itself when it was sent
+//!   (which, for a queue in steady state, is the one it leaves behind).
 //! - An empty dequeue (the link finds no packet when it finishes one) is inferred when the
 //!   next packet arrives after the link went idle; it resets `first_above_time` and leaves
 //!   the dropping state, as `codel_should_drop(NULL)` and `codel_dequeue` do.
@@ -254,7 +254,7 @@ impl RedState {
             // Figure 2: "if the queue is nonempty, avg ← (1 − w_q)·avg + w_q·q".
             self.avg = (1.0 - p.weight) * self.avg + p.weight * q as f64;
         } else {
-            // Figure 2 and §11 (the idle-time correction): "m ← f(time − q_time);
+            // Figure 2, the idle-time correction: "m ← f(time − q_time);
             // avg ← (1 − w_q)^m · avg", m the number of typical small packets that could
             // have been sent while the queue was idle.
             let idle = now.saturating_since(q_time).as_nanos() as f64;
@@ -296,7 +296,8 @@ impl RedState {
     }
 }
 
-/// RED's spacing of drops (Floyd & Jacobson 1993, §7 and Figure 2):
+/// RED's spacing of drops (Floyd & Jacobson 1993, Figure 2 and the section on calculating
+/// the packet-marking probability):
 /// `p_a ← p_b / (1 − count·p_b)`, which makes the gap between drops uniform over
 /// `[1, 1/p_b]` rather than geometric; once `count·p_b ≥ 1` the drop is certain.
 pub fn red_pa(pb: f64, count: i64) -> f64 {

@@ -1,12 +1,12 @@
 //! From an experiment (one sweep point's values applied) to the resolved [`WorldSpec`].
 
-use synack_link::{LinkParams as Params, LossModel, Reorder, Stale};
+use synack_link::{Aqm, CoDel, LinkParams as Params, LossModel, Red, Reorder, Stale};
 
 use std::collections::HashMap;
 
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
 use crate::config::{Experiment, TcpOverrides};
-use crate::config::{LinkParams, Loss};
+use crate::config::{LinkParams, Loss, Queue};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
 use crate::spec::{
@@ -262,7 +262,30 @@ pub(crate) fn link_params(p: &LinkParams) -> Params {
         delay: p.delay,
         jitter: p.jitter,
         bandwidth_bps: p.bandwidth,
-        queue_packets: Some(p.queue),
+        queue_packets: p.queue.limit(),
+        queue_bytes: p.queue.bytes(),
+        aqm: match p.queue {
+            Queue::DropTail { .. } => Aqm::None,
+            Queue::Red {
+                min,
+                max,
+                max_p,
+                weight,
+                gentle,
+                avpkt,
+                ..
+            } => Aqm::Red(Red {
+                min_th: min,
+                max_th: max,
+                max_p,
+                weight,
+                gentle,
+                avpkt,
+            }),
+            Queue::CoDel {
+                target, interval, ..
+            } => Aqm::CoDel(CoDel { target, interval }),
+        },
         loss: match p.loss {
             Loss::Probability(0.0) => LossModel::None,
             Loss::Probability(x) => LossModel::Bernoulli(x),

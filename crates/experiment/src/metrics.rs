@@ -142,8 +142,15 @@ metrics! {
     restart_downtime_s: f64,
     /// Packets handed to links (all directions, all kinds: segments, spoofed SYNs, probes).
     segments_sent: u64,
-    /// Packets lost on links: queue overflow or loss model.
+    /// Packets lost on links: dropped by a queue or by the loss model.
     segments_lost: u64,
+    /// Of those, the packets link queues dropped: full (their packet or byte limit), or
+    /// dropped early by RED or at dequeue by CoDel.
+    queue_drops: u64,
+    /// Mean time the packets a link direction's queue admitted waited there before their
+    /// serialisation started, in the direction where that mean is largest (the bottleneck's:
+    /// a transfer's ACK direction would only dilute it). 0 without a `bandwidth`.
+    queue_delay_mean_s: f64,
     /// Probe datagrams sent.
     probe_sent: u64,
     /// Distinct probe datagrams received (duplicates not counted).
@@ -178,7 +185,8 @@ pub fn metric_unit(name: &str) -> Option<&'static str> {
         | "request_p99_s"
         | "restart_downtime_s"
         | "probe_delay_mean_s"
-        | "probe_delay_p99_s" => "seconds",
+        | "probe_delay_p99_s"
+        | "queue_delay_mean_s" => "seconds",
         "goodput_bps" => "bits per second",
         "bytes_delivered" | "bytes_lost" => "bytes",
         "probe_loss" => "fraction, 0 to 1",
@@ -195,7 +203,7 @@ pub fn metric_unit(name: &str) -> Option<&'static str> {
         | "loss_probes" | "syncookies_sent" => "segments",
         "syn_dropped" | "syncookies_accepted" | "listen_overflows" => "segments (SYNs or ACKs)",
         "rto_timeouts" | "fast_retransmits" | "bind_failures" | "events" => "count",
-        "segments_sent" | "segments_lost" => "packets",
+        "segments_sent" | "segments_lost" | "queue_drops" => "packets",
         "probe_sent" | "probe_received" | "probe_reordered" | "probe_duplicated" => "datagrams",
         _ => return None,
     })

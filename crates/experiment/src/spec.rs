@@ -293,6 +293,17 @@ series_metrics! {
     /// (`sockets:TIME-WAIT`): on every change a row for the state left and one for the
     /// state entered; sampled (`every`), a row for each of the 11 states.
     Sockets = "sockets",
+    /// Each link direction's queue, packets (the one being serialised included), recorded
+    /// as `queue:<LINK>` with the sending host in the `host` column (`queue:wan` from
+    /// `client` is the queue of wan's client → server direction). On every change: after
+    /// each packet handed to the link; sampled (`every`): a row per link direction. Only
+    /// with a `bandwidth` (an infinitely fast link never queues).
+    Queue = "queue",
+    /// Each link direction's queue delay, seconds, recorded as `queue_delay:<LINK>` with
+    /// the sending host in the `host` column: without `every`, the wait of each packet the
+    /// queue admits (from its sending until its serialisation starts), when it differs from
+    /// the last; sampled, the wait a packet sent at that instant would have.
+    QueueDelay = "queue_delay",
 }
 
 impl SeriesMetric {
@@ -304,8 +315,16 @@ impl SeriesMetric {
             SeriesMetric::Srtt => Some(2),
             SeriesMetric::Rto => Some(3),
             SeriesMetric::Flight => Some(4),
-            SeriesMetric::State | SeriesMetric::Sockets => None,
+            SeriesMetric::State
+            | SeriesMetric::Sockets
+            | SeriesMetric::Queue
+            | SeriesMetric::QueueDelay => None,
         }
+    }
+
+    /// A link quantity, recorded per link direction.
+    pub fn per_link(self) -> bool {
+        matches!(self, SeriesMetric::Queue | SeriesMetric::QueueDelay)
     }
 
     /// The value for a connection, if it has one.
@@ -316,7 +335,10 @@ impl SeriesMetric {
             SeriesMetric::Srtt => c.srtt().map(|d| d.as_secs_f64()),
             SeriesMetric::Rto => Some(c.rto().as_secs_f64()),
             SeriesMetric::Flight => Some(c.flight_size() as f64),
-            SeriesMetric::State | SeriesMetric::Sockets => None,
+            SeriesMetric::State
+            | SeriesMetric::Sockets
+            | SeriesMetric::Queue
+            | SeriesMetric::QueueDelay => None,
         }
     }
 }

@@ -103,7 +103,7 @@ fn bad_files() {
             "wrong type",
             base("queue = \"big\"\n"),
             vec![
-                "x.toml:13:9: `link.wan.queue`: expected an integer in 0..=4294967295",
+                "x.toml:13:9: `link.wan.queue`: expected a number of packets, or a table",
                 "found the string \"big\"",
             ],
         ),
@@ -804,7 +804,7 @@ fn a_full_file_parses() {
     assert_eq!(wan.forward.jitter, Duration::from_millis(1));
     assert_eq!(wan.forward.bandwidth, Some(100_000_000));
     assert_eq!(wan.reverse.bandwidth, Some(1_500_000_000));
-    assert_eq!(wan.forward.queue, 50);
+    assert_eq!(wan.forward.queue, Queue::packets(50));
     assert_eq!(
         wan.forward.loss,
         Loss::GilbertElliott {
@@ -834,7 +834,7 @@ fn a_full_file_parses() {
     let lan = &e.links[1];
     assert_eq!(lan.forward.delay, Duration::from_micros(250));
     assert_eq!(lan.forward.bandwidth, None);
-    assert_eq!(lan.forward.queue, DEFAULT_QUEUE);
+    assert_eq!(lan.forward.queue, Queue::packets(DEFAULT_QUEUE));
     assert_eq!(lan.forward.loss, Loss::Probability(0.0));
 
     let kinds: Vec<&str> = e.workloads.iter().map(|w| w.kind()).collect();
@@ -1273,7 +1273,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 46);
+    assert_eq!(METRICS.len(), 48);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }
@@ -1398,4 +1398,114 @@ fn x_expr_maps_a_swept_value_and_only_on_sweep_charts() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("x_expr"), "{err}");
+}
+
+/// `queue`: an integer, or a table of each kind, with its defaults; per direction.
+#[test]
+fn queue_forms_resolve() {
+    let parse = |extra: &str| {
+        let e =
+            Experiment::parse(&format!("{BASE}bandwidth = \"10Mbps\"\n{extra}"), "x.toml").unwrap();
+        e.links[0].clone()
+    };
+    assert_eq!(parse("queue = 20\n").forward.queue, Queue::packets(20));
+    assert_eq!(
+        parse("queue = { kind = \"drop-tail\", bytes = \"150KB\" }\n")
+            .forward
+            .queue,
+        Queue::DropTail {
+            limit: None,
+            bytes: Some(150_000)
+        }
+    );
+    assert_eq!(
+        parse("queue = { limit = 7, bytes = 9000 }\n").forward.queue,
+        Queue::DropTail {
+            limit: Some(7),
+            bytes: Some(9000)
+        }
+    );
+    assert_eq!(
+        parse("queue = { kind = \"red\", max = 30, gentle = true }\n")
+            .forward
+            .queue,
+        Queue::Red {
+            limit: DEFAULT_QUEUE,
+            bytes: None,
+            min: 5.0,
+            max: 30.0,
+            max_p: 0.1,
+            weight: 0.002,
+            gentle: true,
+            avpkt: 1000
+        }
+    );
+    let link = parse("[link.reverse]\nqueue = { kind = \"codel\", target = \"2ms\" }\n");
+    assert_eq!(link.forward.queue, Queue::default());
+    assert_eq!(
+        link.reverse.queue,
+        Queue::CoDel {
+            limit: DEFAULT_CODEL_LIMIT,
+            bytes: None,
+            target: Duration::from_millis(2),
+            interval: Duration::from_millis(100)
+        }
+    );
+}
+
+#[test]
+fn bad_queues() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"codel\", min = 3 }\n",
+            &["x.toml:14:9: `link.wan.queue`: `min` is a key of kind = \"red\", not of kind = \"codel\""],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { target = \"1ms\" }\n",
+            &["`target` is a key of kind = \"codel\", not of kind = \"drop-tail\" (the default kind)"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"blue\" }\n",
+            &["x.toml:14:18: `link.wan.queue.kind`", "\"drop-tail\", \"red\", \"codel\""],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"red\", min = 10, max = 10 }\n",
+            &["x.toml:14:41: `link.wan.queue.max`: queue.max must be more than queue.min"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"red\", weight = 0 }\n",
+            &["`link.wan.queue.weight`: queue.weight must be in (0, 1]"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"red\", max_p = 1.5 }\n",
+            &["`link.wan.queue.max_p`", "expected a probability in [0, 1], found 1.5"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"codel\", interval = \"0s\" }\n",
+            &["`link.wan.queue.interval`: queue.interval must be positive"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { bytes = 0 }\n",
+            &["`link.wan.queue.bytes`: expected a byte limit of at least 1 byte"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"red\", limit = 0 }\n",
+            &["`link.wan.queue.limit`: expected a queue of at least 1 packet"],
+        ),
+        (
+            "queue = { kind = \"red\" }\n",
+            &["x.toml:13:18: `link.wan.queue.kind`: a RED queue needs a `bandwidth`"],
+        ),
+        (
+            "[link.forward]\nqueue = { kind = \"codel\" }\n",
+            &["`link.wan.forward.queue.kind`: a CoDel queue needs a `bandwidth` on its link (forward direction)"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = -3\n",
+            &["`link.wan.queue`: expected a number of packets in 0..=4294967295, found -3"],
+        ),
+    ];
+    for (extra, expected) in cases {
+        assert_contains(&parse_err(&format!("{BASE}{extra}")), expected);
+    }
 }

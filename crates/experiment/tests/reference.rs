@@ -137,7 +137,7 @@ fn probes() -> Vec<(String, String)> {
         ),
         ("series".into(), file("", &format!("[[series]]\n{unknown}"))),
     ];
-    for sub in ["reorder", "stale"] {
+    for sub in ["reorder", "stale", "queue"] {
         out.push((
             format!("link.{sub}"),
             file(
@@ -233,6 +233,10 @@ fn every_choice_lists_the_values_the_parser_takes() {
             "link.loss" => file(
                 "",
                 "[[link]]\nname = \"m\"\nbetween = [\"a\", \"b\"]\nloss = { model = \"\\u0001\", p = 0.1, r = 0.1 }",
+            ),
+            "link.queue" => file(
+                "",
+                "[[link]]\nname = \"m\"\nbetween = [\"a\", \"b\"]\nqueue = { kind = \"\\u0001\" }",
             ),
             "workload" => file("", &format!("[[workload]]\nname = \"w\"\n{bad}")),
             "chart" => file("", &format!("[[chart]]\ny = \"events\"\n{bad}")),

@@ -17,6 +17,11 @@
 //! more than 2^32 ns (4.3 s: in practice only a stale copy's age) takes values on a grid of
 //! `width / 2^32` ns, 28 ns for an age of up to two minutes.
 //!
+//! A link whose queue runs RED (`Aqm::Red`) draws a ninth word per packet, after the
+//! eight, for RED's early-drop decision (whether or not it is needed); every other link
+//! draws eight, so adding RED to one link changes no other link's numbers, and a link
+//! without RED sees the words it always saw.
+//!
 //! Only the raw words of the stream are used, converted here, never `rand`'s distributions:
 //! those may change their algorithms between versions, while ChaCha8's stream is fixed.
 

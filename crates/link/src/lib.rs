@@ -25,9 +25,10 @@
 //!
 //! # The order of the stages
 //!
-//! 1. **Queue and serialization** (`src/queue.rs`). A packet that finds the
-//!    drop-tail queue full is dropped ([`DropCause::QueueFull`]); otherwise it leaves the
-//!    sender when its serialization at the bandwidth ends, behind every packet before it.
+//! 1. **Queue and serialization** (`src/queue.rs`). A packet that finds the queue full (in
+//!    packets or bytes) is dropped ([`DropCause::QueueFull`]), as is one RED drops early or
+//!    CoDel drops at its dequeue ([`DropCause::Aqm`]); otherwise it leaves the sender when
+//!    its serialization at the bandwidth ends, behind every packet before it.
 //!    The queue comes first because it sits at the sender, in front of the bottleneck.
 //! 2. **Loss on the wire** ([`DropCause::Loss`]; Bernoulli or Gilbert-Elliott). After the
 //!    queue, so a lost packet has still taken its queue slot and its serialization time, as in
@@ -48,8 +49,8 @@
 //!
 //! Every `transmit` call draws exactly eight 32-bit words from the channel's stream, in this
 //! order: loss, Gilbert-Elliott transition, jitter, reorder, duplicate, the duplicate's
-//! jitter, stale, stale age; [`Channel::new`] draws one word first, for the initial
-//! Gilbert-Elliott state. The count depends on nothing (not the outcome, not the
+//! jitter, stale, stale age, and a ninth for RED's early drop on a RED link only;
+//! [`Channel::new`] draws one word first, for the initial Gilbert-Elliott state. The count depends on nothing (not the outcome, not the
 //! parameters), so the same seed and the same sequence of `transmit` calls give the same
 //! outcomes, and sweeping one parameter leaves the other stages' draws alone
 //! (`src/draws.rs` has the details).
@@ -60,8 +61,10 @@
 //!   `2·jitter` apart can overtake each other even with `reorder` off; enough of that triggers
 //!   fast retransmits. A real path's delay variation mostly keeps order. Jitter is clamped
 //!   at zero delay, so with `jitter > delay` the mean delay exceeds `delay`.
-//! - **The queue counts packets, not bytes**, and is drop-tail only: no RED, no CoDel, no
-//!   byte limit, so small packets (SYNs, ACKs) fill it as fast as full segments.
+//! - **The queue is decided at admission**, with no dequeue events: exact for drop-tail and
+//!   RED, and for CoDel up to its "queue nearly empty" test (see `src/queue.rs`). RED
+//!   counts packets, so small packets (SYNs, ACKs) fill its average as fast as full
+//!   segments; a byte limit (`queue_bytes`) does not.
 //! - **Loss does not depend on packet size** (no bit-error rate), and the Gilbert-Elliott
 //!   chain steps per packet, not per unit of time (see `src/loss.rs`).
 //! - **Copies cost nothing** (see above): with heavy duplication a link delivers more than
@@ -75,7 +78,8 @@ mod loss;
 mod params;
 mod queue;
 
-pub use params::{LinkError, LinkParams, LossModel, Reorder, Stale};
+pub use params::{Aqm, CoDel, LinkError, LinkParams, LossModel, Red, Reorder, Stale};
+pub use queue::red_pa;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -83,7 +87,7 @@ use synack_sim::{Duration, Time};
 
 use draws::{below, chance, Draws};
 use loss::Wire;
-use queue::Serializer;
+use queue::{Refusal, Serializer};
 
 /// What became of one packet: its own fate, and the arrival instants of any extra copies.
 /// The caller should schedule the deliveries in the order of [`Outcome::arrivals`].
@@ -105,8 +109,10 @@ pub enum Fate {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DropCause {
-    /// The drop-tail queue was full when the packet was sent.
+    /// The queue was full when the packet was sent (its packet or byte limit).
     QueueFull,
+    /// Dropped by the queue's active management: early by RED, or by CoDel at its dequeue.
+    Aqm,
     /// Lost on the wire, after serialization.
     Loss,
 }
@@ -118,7 +124,10 @@ pub struct ChannelStats {
     pub sent: u64,
     /// Of those, delivered (at least once).
     pub delivered: u64,
+    /// Dropped because the queue was full.
     pub dropped_queue: u64,
+    /// Dropped by RED or CoDel.
+    pub dropped_aqm: u64,
     pub dropped_loss: u64,
     /// Delivered packets held for reordering.
     pub reordered: u64,
@@ -126,6 +135,10 @@ pub struct ChannelStats {
     pub duplicated: u64,
     /// Delivered packets of which a stale copy arrives later.
     pub stale_copies: u64,
+    /// Packets the queue admitted (not dropped by it), and their total wait for the start
+    /// of their serialization, in nanoseconds.
+    pub queued: u64,
+    pub waited_nanos: u128,
 }
 
 /// One direction of a link.
@@ -138,6 +151,8 @@ pub struct Channel {
     stats: ChannelStats,
     /// The latest `now` seen, to check that time never runs backwards.
     last_sent: Time,
+    /// How long the last packet sent waits for its serialization, unless the queue dropped it.
+    last_wait: Option<Duration>,
 }
 
 impl Outcome {
@@ -171,7 +186,7 @@ impl Fate {
 impl ChannelStats {
     /// Packets that never arrived, whatever the cause.
     pub fn dropped(&self) -> u64 {
-        self.dropped_queue + self.dropped_loss
+        self.dropped_queue + self.dropped_aqm + self.dropped_loss
     }
 }
 
@@ -182,12 +197,18 @@ impl Channel {
         params.validate()?;
         let wire = Wire::new(params.loss, rng.next_u32());
         Ok(Channel {
-            serializer: Serializer::new(params.bandwidth_bps, params.queue_packets),
+            serializer: Serializer::new(
+                params.bandwidth_bps,
+                params.queue_packets,
+                params.queue_bytes,
+                params.aqm,
+            ),
             wire,
             params,
             rng,
             stats: ChannelStats::default(),
             last_sent: Time::ZERO,
+            last_wait: None,
         })
     }
 
@@ -201,10 +222,29 @@ impl Channel {
         self.last_sent = now;
         self.stats.sent += 1;
         let draws = Draws::next(&mut self.rng);
+        // RED's word comes after the eight, and only on a RED link: other links' streams
+        // are what they always were.
+        let red_word = match self.params.aqm {
+            Aqm::Red(_) => self.rng.next_u32(),
+            _ => 0,
+        };
 
-        let Some(departure) = self.serializer.admit(now, wire_bytes) else {
-            self.stats.dropped_queue += 1;
-            return Outcome::dropped(DropCause::QueueFull);
+        self.last_wait = None;
+        let departure = match self.serializer.admit(now, wire_bytes, red_word) {
+            Ok((departure, wait)) => {
+                self.last_wait = Some(wait);
+                self.stats.queued += 1;
+                self.stats.waited_nanos += u128::from(wait.as_nanos());
+                departure
+            }
+            Err(Refusal::Full) => {
+                self.stats.dropped_queue += 1;
+                return Outcome::dropped(DropCause::QueueFull);
+            }
+            Err(Refusal::Aqm) => {
+                self.stats.dropped_aqm += 1;
+                return Outcome::dropped(DropCause::Aqm);
+            }
         };
         if self.wire.lose(&draws) {
             self.stats.dropped_loss += 1;
@@ -225,6 +265,30 @@ impl Channel {
 
     pub fn params(&self) -> &LinkParams {
         &self.params
+    }
+
+    /// Packets in the queue at `now` (no earlier than the last `transmit`), the one being
+    /// serialized included: what the limit counts. An unbounded drop-tail queue is not
+    /// tracked and reports 0 (the experiment file always bounds a queue).
+    pub fn queue_len(&self, now: Time) -> usize {
+        self.serializer.len_at(now)
+    }
+
+    /// How long a packet sent at `now` (no earlier than the last `transmit`) would wait
+    /// before its serialization starts (ignoring any CoDel drop ahead of it).
+    pub fn queue_wait(&self, now: Time) -> Duration {
+        self.serializer.wait_at(now)
+    }
+
+    /// RED's average queue (packets) as the last `transmit` updated it; `None` without RED.
+    pub fn red_average(&self) -> Option<f64> {
+        self.serializer.red_average()
+    }
+
+    /// How long the packet of the last `transmit` waits for its serialization to start;
+    /// `None` if the queue dropped it (or nothing was sent yet).
+    pub fn last_wait(&self) -> Option<Duration> {
+        self.last_wait
     }
 
     /// Departure plus the propagation delay, moved by a jitter uniform over the whole

@@ -27,6 +27,13 @@ pub struct LinkParams {
     /// on an infinite link nothing ever waits. ns-3's `DropTailQueue` `MaxSize` does not count
     /// the packet the device is transmitting, so ns-3's `n` is our `n + 1`.
     pub queue_packets: Option<u32>,
+    /// Drop-tail limit on the bytes (headers included) of the same packets, the arriving one
+    /// included: a packet is dropped if it would take them past this. `None` (the default)
+    /// is unbounded. Applies together with `queue_packets` and with any [`Aqm`].
+    pub queue_bytes: Option<u64>,
+    /// Active queue management: which packets the queue drops before it is full. Default
+    /// [`Aqm::None`] (plain drop-tail).
+    pub aqm: Aqm,
     /// Loss on the wire, after serialization. Default [`LossModel::None`].
     pub loss: LossModel,
     /// Probability that a delivered packet is delivered a second time. Default 0.
@@ -35,6 +42,50 @@ pub struct LinkParams {
     pub reorder: Option<Reorder>,
     /// Occasional old copy delivered long after the original. Default none.
     pub stale: Option<Stale>,
+}
+
+/// Active queue management: a rule that drops packets before the queue is full. Only
+/// meaningful with a bandwidth (see `src/queue.rs` for the model and its simplifications).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Aqm {
+    /// None: the queue drops only when a limit is reached (drop-tail).
+    #[default]
+    None,
+    /// Random Early Detection (Floyd & Jacobson 1993), in packets.
+    Red(Red),
+    /// Controlled Delay (RFC 8289).
+    CoDel(CoDel),
+}
+
+/// RED's parameters, in the paper's names. The queue is measured in packets, as the
+/// limit counts them (the one being serialized included).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Red {
+    /// `min_th`: below this average queue (packets) nothing is dropped early.
+    pub min_th: f64,
+    /// `max_th`: at this average the early-drop probability reaches `max_p`; above it every
+    /// packet is dropped (or, `gentle`, the probability rises to 1 at `2·max_th`).
+    pub max_th: f64,
+    /// `max_p`: the early-drop probability at `max_th`.
+    pub max_p: f64,
+    /// `w_q`: the weight of each new sample in the exponentially weighted average.
+    pub weight: f64,
+    /// The gentle variant (Floyd 2000): between `max_th` and `2·max_th` the probability
+    /// rises linearly from `max_p` to 1 instead of jumping to 1.
+    pub gentle: bool,
+    /// The typical packet size in bytes, whose transmission time `s` scales the idle-time
+    /// correction (tc-red's `avpkt`).
+    pub avpkt: u32,
+}
+
+/// CoDel's parameters (RFC 8289 §4.2, §4.3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CoDel {
+    /// The acceptable standing queue delay (RFC 8289: 5 ms).
+    pub target: Duration,
+    /// The window over which the delay must stay above target before a drop, and the
+    /// control law's scale (RFC 8289: 100 ms).
+    pub interval: Duration,
 }
 
 /// Which packets the wire loses. Losses are decided per packet, whatever its size.
@@ -84,6 +135,13 @@ pub enum LinkError {
     ZeroBandwidth,
     #[error("queue must hold at least one packet (leave it out for an unbounded queue)")]
     ZeroQueue,
+    #[error("queue.bytes must be at least 1 (leave it out for no byte limit)")]
+    ZeroQueueBytes,
+    #[error("{field} {message}")]
+    BadQueue {
+        field: &'static str,
+        message: &'static str,
+    },
     #[error("stale.max_age must be positive: stale copies arrive after a delay in (0, max_age]")]
     ZeroStaleAge,
 }
@@ -98,6 +156,10 @@ impl LinkParams {
         if self.queue_packets == Some(0) {
             return Err(LinkError::ZeroQueue);
         }
+        if self.queue_bytes == Some(0) {
+            return Err(LinkError::ZeroQueueBytes);
+        }
+        self.aqm.validate()?;
         self.loss.validate()?;
         probability("duplicate", self.duplicate)?;
         if let Some(reorder) = &self.reorder {
@@ -110,6 +172,42 @@ impl LinkParams {
             }
         }
         Ok(())
+    }
+}
+
+impl Aqm {
+    fn validate(&self) -> Result<(), LinkError> {
+        let bad = |field, message| Err(LinkError::BadQueue { field, message });
+        match *self {
+            Aqm::None => Ok(()),
+            Aqm::Red(red) => {
+                if !(red.min_th >= 0.0 && red.min_th.is_finite()) {
+                    return bad("queue.min", "must be a number of packets, 0 or more");
+                }
+                if !(red.max_th > red.min_th && red.max_th.is_finite()) {
+                    return bad("queue.max", "must be more than queue.min");
+                }
+                if !(red.max_p > 0.0 && red.max_p <= 1.0) {
+                    return bad("queue.max_p", "must be a probability in (0, 1]");
+                }
+                if !(red.weight > 0.0 && red.weight <= 1.0) {
+                    return bad("queue.weight", "must be in (0, 1]");
+                }
+                if red.avpkt == 0 {
+                    return bad("queue.avpkt", "must be at least 1 byte");
+                }
+                Ok(())
+            }
+            Aqm::CoDel(codel) => {
+                if codel.target.is_zero() {
+                    return bad("queue.target", "must be positive");
+                }
+                if codel.interval.is_zero() {
+                    return bad("queue.interval", "must be positive");
+                }
+                Ok(())
+            }
+        }
     }
 }
 

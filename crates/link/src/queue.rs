@@ -1,4 +1,7 @@
-//! The sending end of a link: a drop-tail queue in front of a serializer.
+//! The sending end of a link: a FIFO queue in front of a serializer, with drop-tail limits
+//! in packets and bytes, and optionally RED or CoDel.
+//!
+//! # Serialization
 //!
 //! A packet finishes serialization `bytes · 8 / bandwidth` after the later of its sending
 //! instant and the end of the previous packet's serialization: a burst queues behind itself.
@@ -7,72 +10,459 @@
 //! accumulates one rounding per packet: the `i`-th packet of a burst finishes at exactly
 //! `ceil(i · bytes · 8 · 10^9 / bps)` ns after it.
 //!
-//! The queue holds the packets whose serialization has not finished, the one on the wire
-//! included. With a limit, their finishing instants sit in a ring buffer sized once up front
-//! (up to [`PREALLOCATED_SLOTS`]; a larger limit grows it on the way and then stops), so the
-//! steady state allocates nothing. Without a limit only the last finishing instant matters.
+//! # The queue, decided at admission
+//!
+//! There are no dequeue events: everything about a packet is decided when it is sent. In a
+//! FIFO that is exact for drop-tail, since a packet's departure depends only on the packets
+//! before it. The queue holds the packets whose serialization has not finished, the one on
+//! the wire included (so ns-3's `MaxSize = n` is our `n + 1`, and a Linux qdisc's backlog
+//! is ours less the packet the device is sending); their finishing instants and sizes sit
+//! in a ring buffer sized once up front (up to [`PREALLOCATED_SLOTS`]; a larger queue grows
+//! it on the way and then stops), so the steady state allocates nothing. A packet is
+//! dropped if the packets would then exceed `queue_packets`, or their bytes `queue_bytes`.
+//! (An unbounded drop-tail queue keeps no ring: only its last finishing instant matters.)
+//! A packet's *wait* (its sojourn in the queue) runs from its sending instant to the start
+//! of its serialization.
+//!
+//! **RED** (Floyd & Jacobson, "Random Early Detection Gateways for Congestion Avoidance",
+//! IEEE/ACM ToN 1993) is an enqueue-side rule, so it too is exact here: the average is
+//! updated and the early drop decided on each arrival, as in the paper's Figure 2, in
+//! packets (the queue as the limit counts it), with the one extra random word per packet
+//! described in `src/draws.rs`. The limit still applies after RED (a forced drop, which,
+//! as in Linux's `red_enqueue`, leaves RED's `count` alone).
+//!
+//! **CoDel** (RFC 8289) decides at dequeue, from the packet's sojourn time. In a FIFO with
+//! a known service order, a packet's dequeue instant (the start of its serialization) is
+//! known when it is sent, and packets are dequeued in the order they were sent; so the
+//! dequeue-side state machine of RFC 8289 §5.5 (and Linux's `codel_dequeue`,
+//! include/net/codel_impl.h) runs here packet by packet in sending order, each step at that
+//! packet's dequeue instant. A packet CoDel drops leaves the queue at its dequeue instant
+//! without being serialized, so the next one starts then. The two simplifications:
+//! - The "queue nearly empty" test (`bytes() <= maxpacket` in RFC 8289 §5.5, from §4.1's
+//!   non-starvation rule: no drop while the queue holds at most one packet's worth) should
+//!   read the backlog left behind the packet at its dequeue, which includes packets sent
+//!   after it. Here it reads the backlog the packet found ahead of itself when it was sent
+//!   (which, for a queue in steady state, is the one it leaves behind).
+//! - An empty dequeue (the link finds no packet when it finishes one) is inferred when the
+//!   next packet arrives after the link went idle; it resets `first_above_time` and leaves
+//!   the dropping state, as `codel_should_drop(NULL)` and `codel_dequeue` do.
+//!
+//! The choice: exact dequeue events would cost an event per packet per queue, roughly
+//! doubling the events of a loaded link, for a difference only in that one test.
 
 use std::collections::VecDeque;
 
-use synack_sim::Time;
+use synack_sim::{Duration, Time};
+
+use crate::draws::chance;
+use crate::params::{Aqm, CoDel, Red};
 
 /// Slots reserved at construction. A limit above this (rare: real queues are hundreds to a
 /// few thousand packets) grows the buffer while the queue first fills, never afterwards.
 const PREALLOCATED_SLOTS: u32 = 4096;
 
+/// Slots reserved for a queue limited in bytes only: room for that many minimal packets.
+const MIN_PACKET_BYTES: u64 = 40;
+
+/// Slots reserved for an unbounded queue under RED or CoDel, which grows as it must.
+const UNBOUNDED_SLOTS: u32 = 64;
+
 const NANOS_PER_SEC: u128 = 1_000_000_000;
+
+/// Why the queue refused a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A limit (packets or bytes) was reached.
+    Full,
+    /// RED dropped it early, or CoDel at its dequeue.
+    Aqm,
+}
 
 #[derive(Clone, Debug)]
 pub(crate) struct Serializer {
     bandwidth_bps: Option<u64>,
-    limit: Option<u32>,
-    /// When the last admitted packet finishes serialization, times `bandwidth_bps`.
+    limit_packets: Option<u32>,
+    limit_bytes: Option<u64>,
+    /// When the last admitted packet finishes serialization (or, dropped by CoDel, leaves
+    /// the queue), times `bandwidth_bps`.
     busy_until_scaled: u128,
-    /// Finishing instants of the queued packets, oldest first (only with a limit).
-    unfinished: VecDeque<Time>,
+    /// Finishing instants and sizes of the queued packets, oldest first (with a bandwidth).
+    queued: VecDeque<(Time, u32)>,
+    /// Their bytes.
+    queued_bytes: u64,
+    /// Whether `queued` is kept: with a bandwidth, and a limit or an AQM.
+    tracked: bool,
+    red: Option<RedState>,
+    codel: Option<CoDelState>,
 }
 
 impl Serializer {
-    pub fn new(bandwidth_bps: Option<u64>, limit: Option<u32>) -> Serializer {
-        let slots = match (bandwidth_bps, limit) {
-            (Some(_), Some(limit)) => limit.min(PREALLOCATED_SLOTS) as usize,
-            // Infinite bandwidth never queues; an unbounded queue is not tracked.
-            _ => 0,
+    pub fn new(
+        bandwidth_bps: Option<u64>,
+        limit_packets: Option<u32>,
+        limit_bytes: Option<u64>,
+        aqm: Aqm,
+    ) -> Serializer {
+        let by_bytes = limit_bytes.map(|b| (b / MIN_PACKET_BYTES).min(u64::from(u32::MAX)) as u32);
+        let tracked = bandwidth_bps.is_some()
+            && (limit_packets.is_some() || limit_bytes.is_some() || aqm != Aqm::None);
+        let slots = match (limit_packets, by_bytes) {
+            // Infinite bandwidth never queues, and an unbounded drop-tail queue is not
+            // tracked: only its last finishing instant matters.
+            _ if !tracked => 0,
+            (None, None) => UNBOUNDED_SLOTS,
+            (a, b) => a.unwrap_or(u32::MAX).min(b.unwrap_or(u32::MAX)),
         };
         Serializer {
             bandwidth_bps,
-            limit,
+            limit_packets,
+            limit_bytes,
             busy_until_scaled: 0,
-            unfinished: VecDeque::with_capacity(slots),
+            queued: VecDeque::with_capacity(slots.min(PREALLOCATED_SLOTS) as usize),
+            queued_bytes: 0,
+            tracked,
+            red: match aqm {
+                Aqm::Red(params) => Some(RedState::new(params, bandwidth_bps)),
+                _ => None,
+            },
+            codel: match aqm {
+                Aqm::CoDel(params) => Some(CoDelState::new(params)),
+                _ => None,
+            },
         }
     }
 
-    /// When a packet of `bytes` sent at `now` leaves the sender, fully serialized; `None`
-    /// if the queue is full and the packet is dropped.
-    pub fn admit(&mut self, now: Time, bytes: u32) -> Option<Time> {
+    /// When a packet of `bytes` sent at `now` leaves the sender, fully serialized, and how
+    /// long it waited for its serialization to start; or why it is dropped. `word` is the
+    /// packet's random word for RED (unused otherwise).
+    pub fn admit(&mut self, now: Time, bytes: u32, word: u32) -> Result<(Time, Duration), Refusal> {
         let Some(bps) = self.bandwidth_bps else {
-            return Some(now);
+            return Ok((now, Duration::ZERO));
         };
-        if let Some(limit) = self.limit {
-            while self.unfinished.front().is_some_and(|&done| done <= now) {
-                self.unfinished.pop_front();
-            }
-            if self.unfinished.len() >= limit as usize {
-                return None;
+        let bps = u128::from(bps);
+        // The instant the link last finished (or CoDel last dropped) a packet.
+        let free_at = self.free_at(bps);
+        while self.queued.front().is_some_and(|&(done, _)| done <= now) {
+            let (_, b) = self.queued.pop_front().expect("just seen");
+            self.queued_bytes -= u64::from(b);
+        }
+        if let Some(red) = &mut self.red {
+            let early = red.arrival(now, self.queued.len(), free_at, word);
+            if early {
+                return Err(Refusal::Aqm);
             }
         }
+        let full_packets = self
+            .limit_packets
+            .is_some_and(|limit| self.queued.len() >= limit as usize);
+        let full_bytes = self
+            .limit_bytes
+            .is_some_and(|limit| self.queued_bytes + u64::from(bytes) > limit);
+        if full_packets || full_bytes {
+            return Err(Refusal::Full);
+        }
         // Saturating: only a bandwidth near u64::MAX at the end of time could reach 2^128.
-        let bps = u128::from(bps);
         let start = self
             .busy_until_scaled
             .max(u128::from(now.as_nanos()).saturating_mul(bps));
-        self.busy_until_scaled = start.saturating_add(u128::from(bytes) * 8 * NANOS_PER_SEC);
-        let done = Time::from_nanos(
-            u64::try_from(self.busy_until_scaled.div_ceil(bps)).unwrap_or(u64::MAX),
-        );
-        if self.limit.is_some() {
-            self.unfinished.push_back(done);
+        let dequeued = scaled_to_time(start, bps);
+        let wait = dequeued.saturating_since(now);
+        if let Some(codel) = &mut self.codel {
+            let ahead = self.queued_bytes;
+            if codel.dequeue(now, dequeued, free_at, bytes, ahead) {
+                // Dropped at its dequeue: it held its place until then, and the link moves
+                // on to the next packet at once.
+                self.busy_until_scaled = start;
+                self.push(dequeued, bytes);
+                return Err(Refusal::Aqm);
+            }
         }
-        Some(done)
+        self.busy_until_scaled = start.saturating_add(u128::from(bytes) * 8 * NANOS_PER_SEC);
+        let done = scaled_to_time(self.busy_until_scaled, bps);
+        self.push(done, bytes);
+        Ok((done, wait))
+    }
+
+    fn push(&mut self, done: Time, bytes: u32) {
+        if !self.tracked {
+            return;
+        }
+        self.queued.push_back((done, bytes));
+        self.queued_bytes += u64::from(bytes);
+    }
+
+    fn free_at(&self, bps: u128) -> Time {
+        scaled_to_time(self.busy_until_scaled, bps)
+    }
+
+    /// Packets in the queue at `now` (not before the last admission), the one being
+    /// serialized included; always 0 for an unbounded drop-tail queue, which is not tracked.
+    pub fn len_at(&self, now: Time) -> usize {
+        self.queued.len() - self.queued.partition_point(|&(done, _)| done <= now)
+    }
+
+    /// RED's average queue after the last arrival, in packets; `None` without RED.
+    pub fn red_average(&self) -> Option<f64> {
+        self.red.as_ref().map(|r| r.avg)
+    }
+
+    /// How long a packet sent at `now` (not before the last admission) would wait for its
+    /// serialization to start.
+    pub fn wait_at(&self, now: Time) -> Duration {
+        match self.bandwidth_bps {
+            Some(bps) => self.free_at(u128::from(bps)).saturating_since(now),
+            None => Duration::ZERO,
+        }
+    }
+}
+
+/// An instant in ns·bps, rounded up to a whole nanosecond.
+fn scaled_to_time(scaled: u128, bps: u128) -> Time {
+    Time::from_nanos(u64::try_from(scaled.div_ceil(bps)).unwrap_or(u64::MAX))
+}
+
+/// RED's state: the paper's `avg`, `count` and `q_time`.
+#[derive(Clone, Debug)]
+struct RedState {
+    params: Red,
+    /// `s`, the transmission time of a typical (`avpkt`) packet, in ns.
+    s_nanos: f64,
+    avg: f64,
+    /// Packets since the last early drop while the average was above `min_th`; -1 below.
+    count: i64,
+}
+
+impl RedState {
+    fn new(params: Red, bandwidth_bps: Option<u64>) -> RedState {
+        let s_nanos = bandwidth_bps.map_or(1.0, |bps| {
+            (f64::from(params.avpkt) * 8.0 * 1e9 / bps as f64).max(1.0)
+        });
+        RedState {
+            params,
+            s_nanos,
+            avg: 0.0,
+            // Floyd & Jacobson 1993, Figure 2: "Initialization: avg ← 0, count ← −1".
+            count: -1,
+        }
+    }
+
+    /// A packet arrives at a queue of `q` packets that went idle at `q_time` (if `q` is 0):
+    /// updates the average and says whether the packet is dropped early.
+    fn arrival(&mut self, now: Time, q: usize, q_time: Time, word: u32) -> bool {
+        let p = self.params;
+        if q > 0 {
+            // Figure 2: "if the queue is nonempty, avg ← (1 − w_q)·avg + w_q·q".
+            self.avg = (1.0 - p.weight) * self.avg + p.weight * q as f64;
+        } else {
+            // Figure 2, the idle-time correction: "m ← f(time − q_time);
+            // avg ← (1 − w_q)^m · avg", m the number of typical small packets that could
+            // have been sent while the queue was idle.
+            let idle = now.saturating_since(q_time).as_nanos() as f64;
+            let m = (idle / self.s_nanos).floor().min(f64::from(i32::MAX)) as i32;
+            self.avg *= (1.0 - p.weight).powi(m);
+        }
+        let (low, high) = if p.gentle {
+            (p.min_th, 2.0 * p.max_th)
+        } else {
+            (p.min_th, p.max_th)
+        };
+        if self.avg < low {
+            // Figure 2: below min_th, "count ← −1".
+            self.count = -1;
+            return false;
+        }
+        if self.avg >= high {
+            // Figure 2: "else if max_th ≤ avg: mark the arriving packet, count ← 0"
+            // (with `gentle`, from 2·max_th on: Floyd 2000).
+            self.count = 0;
+            return true;
+        }
+        self.count += 1;
+        // Figure 2: p_b ← max_p (avg − min_th)/(max_th − min_th); the gentle variant
+        // (Floyd, "Recommendation on using the gentle_ variant of RED", 2000) continues
+        // from max_p at max_th to 1 at 2·max_th.
+        let pb = if self.avg < p.max_th {
+            p.max_p * (self.avg - p.min_th) / (p.max_th - p.min_th)
+        } else {
+            p.max_p + (1.0 - p.max_p) * (self.avg - p.max_th) / p.max_th
+        };
+        let pa = red_pa(pb, self.count);
+        if chance(word, pa) {
+            // Figure 2: "with probability p_a: mark the arriving packet, count ← 0".
+            self.count = 0;
+            return true;
+        }
+        false
+    }
+}
+
+/// RED's spacing of drops (Floyd & Jacobson 1993, Figure 2 and the section on calculating
+/// the packet-marking probability):
+/// `p_a ← p_b / (1 − count·p_b)`, which makes the gap between drops uniform over
+/// `[1, 1/p_b]` rather than geometric; once `count·p_b ≥ 1` the drop is certain.
+pub fn red_pa(pb: f64, count: i64) -> f64 {
+    let denominator = 1.0 - count as f64 * pb;
+    if denominator <= pb {
+        1.0
+    } else {
+        (pb / denominator).min(1.0)
+    }
+}
+
+/// CoDel's state variables (RFC 8289 §5.2), and where the per-packet walk through the
+/// dequeue loop stands.
+#[derive(Clone, Debug)]
+struct CoDelState {
+    target: u64,
+    interval: u64,
+    /// `first_above_time`, ns; 0 when not above target.
+    first_above: u64,
+    /// `drop_next`, ns.
+    drop_next: u64,
+    count: u32,
+    lastcount: u32,
+    dropping: bool,
+    /// `maxpacket`: the largest packet seen.
+    max_packet: u32,
+    /// The previous packet was dropped inside the dropping state's loop, so this one is the
+    /// loop's next `dodequeue`, at the same instant.
+    in_loop: bool,
+    /// The previous packet was dropped on entering the dropping state, so this one is
+    /// dequeued and sent without a drop decision.
+    after_entry: bool,
+}
+
+impl CoDelState {
+    fn new(params: CoDel) -> CoDelState {
+        CoDelState {
+            target: params.target.as_nanos(),
+            interval: params.interval.as_nanos(),
+            first_above: 0,
+            drop_next: 0,
+            count: 0,
+            lastcount: 0,
+            dropping: false,
+            max_packet: 0,
+            in_loop: false,
+            after_entry: false,
+        }
+    }
+
+    /// The control law (RFC 8289 §5.6 `control_law`, §3.3): the next drop comes
+    /// `interval / sqrt(count)` after `t`.
+    fn control_law(&self, t: u64, count: u32) -> u64 {
+        let gap = (self.interval as f64 / f64::from(count.max(1)).sqrt()) as u64;
+        t.saturating_add(gap)
+    }
+
+    /// RFC 8289 §5.5 `dodequeue` (Linux `codel_should_drop`): has the sojourn time been
+    /// above target for at least an interval? `backlog` stands for the bytes left queued.
+    fn ok_to_drop(&mut self, now: u64, sojourn: u64, bytes: u32, backlog: u64) -> bool {
+        self.max_packet = self.max_packet.max(bytes);
+        if sojourn < self.target || backlog <= u64::from(self.max_packet) {
+            // "went below - stay below for at least interval"
+            self.first_above = 0;
+            return false;
+        }
+        if self.first_above == 0 {
+            // "just went above from below": ok to drop if still above an interval later.
+            self.first_above = now + self.interval;
+            false
+        } else {
+            now >= self.first_above
+        }
+    }
+
+    /// A packet of `bytes` sent at `sent` reaches the head of the queue at `dequeued`,
+    /// with `ahead` bytes queued in front of it when it was sent; the link was last free
+    /// at `free_at`. Is it dropped? RFC 8289 §5.5 `dequeue`, one packet at a time.
+    fn dequeue(
+        &mut self,
+        sent: Time,
+        dequeued: Time,
+        free_at: Time,
+        bytes: u32,
+        ahead: u64,
+    ) -> bool {
+        if sent > free_at {
+            // The link went idle before this packet came: it found the queue empty, which
+            // resets `first_above_time` (§5.5 `dodequeue`: "queue is empty - we can't be
+            // above target") and leaves the dropping state (§5.5 `dequeue`: "an empty queue
+            // takes us out of dropping state").
+            self.first_above = 0;
+            self.dropping = false;
+            self.in_loop = false;
+            self.after_entry = false;
+        }
+        let now = dequeued.as_nanos();
+        let sojourn = dequeued.saturating_since(sent).as_nanos();
+        let ok = self.ok_to_drop(now, sojourn, bytes, ahead);
+        if self.after_entry {
+            // §5.5: on entering the dropping state the next packet is dequeued and sent.
+            self.after_entry = false;
+            return false;
+        }
+        if self.in_loop {
+            // §5.5, the loop's `r = dodequeue(now)` after a drop: "if (!r.ok_to_drop) leave
+            // dropping state; else schedule the next drop", then loop while it is due.
+            if !ok {
+                self.dropping = false;
+                self.in_loop = false;
+                return false;
+            }
+            self.drop_next = self.control_law(self.drop_next, self.count);
+            return self.drop_if_due(now);
+        }
+        if self.dropping {
+            if !ok {
+                // "sojourn time below TARGET - leave dropping state"
+                self.dropping = false;
+                return false;
+            }
+            return self.drop_if_due(now);
+        }
+        if ok {
+            // §5.5: entering the dropping state drops this packet. "If min went above
+            // TARGET close to when it last went below, assume that the drop rate that
+            // controlled the queue on the last cycle is a good starting point": the
+            // re-entry rule, count − lastcount if above 1 and the last drop was within 16
+            // intervals.
+            self.dropping = true;
+            let delta = self.count.wrapping_sub(self.lastcount);
+            let recent =
+                (i128::from(now) - i128::from(self.drop_next)) < 16 * i128::from(self.interval);
+            self.count = if delta > 1 && recent { delta } else { 1 };
+            self.lastcount = self.count;
+            self.drop_next = self.control_law(now, self.count);
+            self.after_entry = true;
+            return true;
+        }
+        false
+    }
+
+    /// In the dropping state: "while (now >= drop_next && dropping) { drop; ++count; ... }".
+    fn drop_if_due(&mut self, now: u64) -> bool {
+        if now >= self.drop_next {
+            self.count = self.count.wrapping_add(1);
+            self.in_loop = true;
+            true
+        } else {
+            self.in_loop = false;
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn red_pa_spaces_drops() {
+        assert_eq!(red_pa(0.1, 0), 0.1);
+        assert!((red_pa(0.1, 5) - 0.2).abs() < 1e-12);
+        // count·p_b reaching 1: certain.
+        assert_eq!(red_pa(0.1, 9), 1.0);
+        assert_eq!(red_pa(0.1, 50), 1.0);
     }
 }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_link::{
-    Channel, DropCause, Fate, LinkError, LinkParams, LossModel, Outcome, Reorder, Stale,
+    Aqm, Channel, DropCause, Fate, LinkError, LinkParams, LossModel, Outcome, Reorder, Stale,
 };
 use synack_sim::{Duration, Time};
 
@@ -16,6 +16,8 @@ fn busy_link() -> LinkParams {
         jitter: Duration::from_millis(3),
         bandwidth_bps: Some(50_000_000),
         queue_packets: Some(20),
+        queue_bytes: None,
+        aqm: Aqm::None,
         loss: LossModel::GilbertElliott {
             p: 0.02,
             r: 0.3,
@@ -262,6 +264,8 @@ fn arbitrary_params() -> impl Strategy<Value = LinkParams> {
                     jitter: Duration::from_nanos(jitter),
                     bandwidth_bps,
                     queue_packets,
+                    queue_bytes: None,
+                    aqm: Aqm::None,
                     loss,
                     duplicate,
                     reorder: reorder.map(|(probability, delay)| Reorder {
@@ -326,6 +330,7 @@ proptest! {
                             full += 1;
                             prop_assert!(params.queue_packets.is_some() && params.bandwidth_bps.is_some());
                         }
+                        DropCause::Aqm => prop_assert!(false, "no AQM configured"),
                     }
                 }
             }

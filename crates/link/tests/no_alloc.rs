@@ -6,7 +6,7 @@ use std::cell::Cell;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use synack_link::{Channel, LinkParams, LossModel, Reorder, Stale};
+use synack_link::{Aqm, Channel, CoDel, LinkParams, LossModel, Red, Reorder, Stale};
 use synack_sim::{Duration, Time};
 
 struct Counting;
@@ -43,6 +43,8 @@ fn transmit_allocates_nothing() {
         jitter: Duration::from_millis(3),
         bandwidth_bps: Some(10_000_000),
         queue_packets,
+        queue_bytes: None,
+        aqm: Aqm::None,
         loss: LossModel::GilbertElliott {
             p: 0.02,
             r: 0.3,
@@ -70,5 +72,50 @@ fn transmit_allocates_nothing() {
         }
         assert_eq!(allocations() - before, 0, "queue {queue:?}");
         assert!(queue.is_none() || link.stats().dropped_queue > 0);
+    }
+}
+
+#[test]
+fn queue_disciplines_allocate_nothing() {
+    let red = Aqm::Red(Red {
+        min_th: 5.0,
+        max_th: 15.0,
+        max_p: 0.1,
+        weight: 0.002,
+        gentle: true,
+        avpkt: 1000,
+    });
+    let codel = Aqm::CoDel(CoDel {
+        target: Duration::from_millis(5),
+        interval: Duration::from_millis(100),
+    });
+    for (aqm, queue_packets, queue_bytes) in [
+        (red, Some(100), None),
+        (codel, Some(1000), None),
+        (codel, None, Some(150_000)),
+        (Aqm::None, None, Some(150_000)),
+    ] {
+        let mut link = Channel::new(
+            LinkParams {
+                bandwidth_bps: Some(10_000_000),
+                queue_packets,
+                queue_bytes,
+                aqm,
+                ..LinkParams::default()
+            },
+            ChaCha8Rng::seed_from_u64(1),
+        )
+        .unwrap();
+        // Fill once (a queue may grow its ring while it first fills), then measure.
+        for i in 0..2_000u64 {
+            link.transmit(Time::ZERO + Duration::from_micros(600 * i), 1500);
+        }
+        let before = allocations();
+        for i in 2_000..40_000u64 {
+            let now = Time::ZERO + Duration::from_micros(600 * i);
+            link.transmit(now, 1500);
+        }
+        assert_eq!(allocations() - before, 0, "{aqm:?}");
+        assert!(link.stats().dropped() > 0);
     }
 }

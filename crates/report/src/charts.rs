@@ -442,6 +442,10 @@ fn point_label(point: &str, summary: &[PointSummary]) -> String {
 fn timeseries_unit(metric: &str) -> &'static str {
     if metric.starts_with("sockets:") {
         " (sockets)"
+    } else if metric.starts_with("queue:") {
+        " (packets)"
+    } else if metric.starts_with("queue_delay:") {
+        " (s)"
     } else {
         match metric {
             "cwnd" | "ssthresh" | "flight" => " (bytes)",

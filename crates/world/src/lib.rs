@@ -204,7 +204,20 @@ impl World {
                 sched.schedule_in(at, Event::Workload { index, step });
             }
         }
-        let recorder = series::Recorder::new(&spec.series, spec.hosts.len());
+        let recorder = series::Recorder::new(
+            &spec.series,
+            spec.hosts.len(),
+            spec.links
+                .iter()
+                .flat_map(|l| {
+                    let name: std::sync::Arc<str> = l.name.as_str().into();
+                    [
+                        (name.clone(), HostId(l.a as u32)),
+                        (name, HostId(l.b as u32)),
+                    ]
+                })
+                .collect(),
+        );
         if let Some(rec) = &recorder {
             for (i, every) in rec.periodic() {
                 sched.schedule_in(every, Event::Sample(i));
@@ -276,6 +289,9 @@ impl World {
     /// Hands `packet` to `channel` and schedules the arrival of every copy that survives.
     fn transmit(&mut self, now: Time, channel: u32, bytes: u32, packet: Packet) -> bool {
         let outcome = self.channels[channel as usize].transmit(now, bytes);
+        if let Some(rec) = &mut self.recorder {
+            rec.packet(now, channel, &self.channels[channel as usize]);
+        }
         self.metrics.segments_sent += 1;
         let delivered = match outcome.fate {
             Fate::Deliver(at) => {
@@ -456,6 +472,14 @@ impl World {
             }
         }
         self.ledger.summarize(end, &mut m);
+        for channel in &self.channels {
+            let s = channel.stats();
+            m.queue_drops += s.dropped_queue + s.dropped_aqm;
+            if channel.params().bandwidth_bps.is_some() && s.queued > 0 {
+                let mean = s.waited_nanos as f64 / s.queued as f64 / 1e9;
+                m.queue_delay_mean_s = m.queue_delay_mean_s.max(mean);
+            }
+        }
         m.events = self.sched.executed() + self.vanished;
         let flows = if self.flow_rows {
             self.ledger.flow_rows(end)

@@ -5,6 +5,9 @@
 //! that touched the connection); with `every` it samples every connection (or host) at that
 //! period. The initial "infinite" ssthresh is not recorded (there is no number to draw).
 
+use std::sync::Arc;
+
+use synack_link::Channel;
 use synack_sim::{Duration, Time};
 use synack_tcp::{Connection, State};
 
@@ -24,6 +27,8 @@ pub struct SeriesRow {
     pub metric: SeriesMetric,
     /// For `state` rows the state; for `sockets` rows the state counted.
     pub state: Option<State>,
+    /// For `queue` and `queue_delay` rows, the link (whose direction `host` sends on).
+    pub link: Option<Arc<str>>,
     pub value: f64,
 }
 
@@ -32,7 +37,10 @@ impl SeriesRow {
     pub fn metric_name(&self) -> String {
         match (self.metric, self.state) {
             (SeriesMetric::Sockets, Some(s)) => format!("sockets:{s}"),
-            (m, _) => m.name().to_string(),
+            (m, _) => match &self.link {
+                Some(link) => format!("{}:{link}", m.name()),
+                None => m.name().to_string(),
+            },
         }
     }
 }
@@ -46,6 +54,11 @@ pub(super) struct Recorder {
     /// Per host and connection slot: the values change-driven series recorded last (NaN:
     /// none yet), and the flow they belong to (slots are reused by later connections).
     last: Vec<Vec<(Option<FlowId>, [f64; 5])>>,
+    /// Per channel: its link's name and sending host, and the `queue` and `queue_delay`
+    /// values change-driven series recorded last (NaN: none yet).
+    channels: Vec<(Arc<str>, HostId, [f64; 2])>,
+    /// A change-driven `queue` or `queue_delay` series is recorded.
+    per_packet: bool,
 }
 
 const STATES: usize = 11;
@@ -55,13 +68,58 @@ fn state_index(s: State) -> usize {
 }
 
 impl Recorder {
-    pub(super) fn new(specs: &[SeriesSpec], hosts: usize) -> Option<Recorder> {
+    /// `channels`: each channel's link name and sending host, by channel index.
+    pub(super) fn new(
+        specs: &[SeriesSpec],
+        hosts: usize,
+        channels: Vec<(Arc<str>, HostId)>,
+    ) -> Option<Recorder> {
         (!specs.is_empty()).then(|| Recorder {
             specs: specs.to_vec(),
             rows: Vec::new(),
             sockets: vec![[0; STATES]; hosts],
             last: vec![Vec::new(); hosts],
+            channels: channels
+                .into_iter()
+                .map(|(link, host)| (link, host, [f64::NAN; 2]))
+                .collect(),
+            per_packet: specs
+                .iter()
+                .any(|s| s.metric.per_link() && s.every.is_none()),
         })
+    }
+
+    /// After a packet was handed to channel `index`: change-driven queue rows.
+    pub(super) fn packet(&mut self, now: Time, index: u32, channel: &Channel) {
+        if !self.per_packet || channel.params().bandwidth_bps.is_none() {
+            return;
+        }
+        let (link, host, last) = &mut self.channels[index as usize];
+        for spec in &self.specs {
+            if spec.every.is_some() || !Recorder::wants(spec, *host) {
+                continue;
+            }
+            let (slot, value) = match spec.metric {
+                SeriesMetric::Queue => (0, channel.queue_len(now) as f64),
+                SeriesMetric::QueueDelay => match channel.last_wait() {
+                    Some(wait) => (1, wait.as_secs_f64()),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if value != last[slot] {
+                last[slot] = value;
+                self.rows.push(SeriesRow {
+                    t: now,
+                    host: *host,
+                    conn: None,
+                    metric: spec.metric,
+                    state: None,
+                    link: Some(link.clone()),
+                    value,
+                });
+            }
+        }
     }
 
     fn wants(spec: &SeriesSpec, host: HostId) -> bool {
@@ -96,6 +154,7 @@ impl Recorder {
                         conn: Some(flow),
                         metric: spec.metric,
                         state: None,
+                        link: None,
                         value: v,
                     });
                 }
@@ -119,6 +178,7 @@ impl Recorder {
                     conn: Some(flow),
                     metric: SeriesMetric::State,
                     state: Some(to),
+                    link: None,
                     value: state_index(to) as f64,
                 }),
                 SeriesMetric::Sockets => {
@@ -129,6 +189,7 @@ impl Recorder {
                             conn: None,
                             metric: SeriesMetric::Sockets,
                             state: Some(s),
+                            link: None,
                             value: counts[state_index(s)] as f64,
                         });
                     }
@@ -168,9 +229,31 @@ impl World {
                             conn: None,
                             metric: SeriesMetric::Sockets,
                             state: Some(*s),
+                            link: None,
                             value: n as f64,
                         });
                     }
+                }
+            }
+            metric if metric.per_link() => {
+                for (i, channel) in self.channels.iter().enumerate() {
+                    let (link, host, _) = &rec.channels[i];
+                    if channel.params().bandwidth_bps.is_none() || !Recorder::wants(&spec, *host) {
+                        continue;
+                    }
+                    let value = match metric {
+                        SeriesMetric::Queue => channel.queue_len(now) as f64,
+                        _ => channel.queue_wait(now).as_secs_f64(),
+                    };
+                    rec.rows.push(SeriesRow {
+                        t: now,
+                        host: *host,
+                        conn: None,
+                        metric,
+                        state: None,
+                        link: Some(link.clone()),
+                        value,
+                    });
                 }
             }
             metric => {
@@ -196,6 +279,7 @@ impl World {
                         conn: Some(owner.flow),
                         metric,
                         state,
+                        link: None,
                         value,
                     });
                 }

@@ -158,6 +158,319 @@ impl<'de> Deserialize<'de> for Loss {
     }
 }
 
+/// Default limit of a CoDel queue, in packets: Linux's `sch_codel` default (`limit 1000`,
+/// tc-codel(8)).
+pub const DEFAULT_CODEL_LIMIT: u32 = 1000;
+
+/// A link direction's queue: drop-tail (in packets, bytes or both), RED or CoDel.
+/// `queue = 100` is drop-tail of 100 packets; the table forms are
+/// `{ kind = "drop-tail", limit, bytes }`, `{ kind = "red", min, max, max_p, weight, gentle,
+/// avpkt, limit, bytes }` and `{ kind = "codel", target, interval, limit, bytes }`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Queue {
+    /// Drops only when full.
+    DropTail {
+        /// Packets (the one being serialised included); `None`: no packet limit.
+        limit: Option<u32>,
+        /// Bytes, headers included; `None`: no byte limit.
+        bytes: Option<u64>,
+    },
+    /// Random Early Detection (Floyd & Jacobson 1993), in packets.
+    Red {
+        limit: u32,
+        bytes: Option<u64>,
+        /// `min_th`, packets.
+        min: f64,
+        /// `max_th`, packets.
+        max: f64,
+        max_p: f64,
+        /// `w_q`.
+        weight: f64,
+        gentle: bool,
+        /// The typical packet size, bytes, for the idle-time correction.
+        avpkt: u32,
+    },
+    /// Controlled Delay (RFC 8289).
+    CoDel {
+        limit: u32,
+        bytes: Option<u64>,
+        target: Duration,
+        interval: Duration,
+    },
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue::packets(DEFAULT_QUEUE)
+    }
+}
+
+impl Queue {
+    /// Drop-tail of `n` packets (`queue = n`).
+    pub fn packets(n: u32) -> Queue {
+        Queue::DropTail {
+            limit: Some(n),
+            bytes: None,
+        }
+    }
+
+    /// The limit in packets, if any.
+    pub fn limit(&self) -> Option<u32> {
+        match *self {
+            Queue::DropTail { limit, .. } => limit,
+            Queue::Red { limit, .. } | Queue::CoDel { limit, .. } => Some(limit),
+        }
+    }
+
+    /// The limit in bytes, if any.
+    pub fn bytes(&self) -> Option<u64> {
+        match *self {
+            Queue::DropTail { bytes, .. }
+            | Queue::Red { bytes, .. }
+            | Queue::CoDel { bytes, .. } => bytes,
+        }
+    }
+
+    /// `"drop-tail"`, `"red"` or `"codel"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Queue::DropTail { .. } => "drop-tail",
+            Queue::Red { .. } => "red",
+            Queue::CoDel { .. } => "codel",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum QueueKind {
+    #[default]
+    DropTail,
+    Red,
+    Codel,
+}
+
+/// The table form of `queue`, every key optional; which apply depends on `kind`.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueTable {
+    #[serde(default)]
+    kind: QueueKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "units::opt_size"
+    )]
+    bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max: Option<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "units::opt_probability"
+    )]
+    max_p: Option<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "units::opt_probability"
+    )]
+    weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gentle: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    avpkt: Option<u32>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "units::opt_duration"
+    )]
+    target: Option<Duration>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "units::opt_duration"
+    )]
+    interval: Option<Duration>,
+}
+
+/// RED's defaults: Floyd's recommendations ("RED: Discussions of Setting Parameters",
+/// 1997: `max_p` 0.1, `w_q` 0.002, `max_th` three times `min_th`) with ns-2's `thresh_ 5`,
+/// and tc-red(8)'s `avpkt 1000`.
+const RED_MIN: f64 = 5.0;
+const RED_MAX: f64 = 15.0;
+const RED_MAX_P: f64 = 0.1;
+const RED_WEIGHT: f64 = 0.002;
+const RED_AVPKT: u32 = 1000;
+/// CoDel's defaults (RFC 8289 §4.2, §4.3).
+const CODEL_TARGET: Duration = Duration::from_millis(5);
+const CODEL_INTERVAL: Duration = Duration::from_millis(100);
+
+impl QueueTable {
+    /// The keys set that `kind` does not take.
+    fn foreign_keys(&self) -> Vec<&'static str> {
+        let red = [
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("max_p", self.max_p.is_some()),
+            ("weight", self.weight.is_some()),
+            ("gentle", self.gentle.is_some()),
+            ("avpkt", self.avpkt.is_some()),
+        ];
+        let codel = [
+            ("target", self.target.is_some()),
+            ("interval", self.interval.is_some()),
+        ];
+        let foreign: Vec<(&'static str, bool)> = match self.kind {
+            QueueKind::DropTail => red.iter().chain(codel.iter()).copied().collect(),
+            QueueKind::Red => codel.to_vec(),
+            QueueKind::Codel => red.to_vec(),
+        };
+        foreign
+            .into_iter()
+            .filter(|&(_, set)| set)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    fn resolve(self) -> Queue {
+        match self.kind {
+            QueueKind::DropTail => Queue::DropTail {
+                limit: match (self.limit, self.bytes) {
+                    (None, None) => Some(DEFAULT_QUEUE),
+                    (limit, _) => limit,
+                },
+                bytes: self.bytes,
+            },
+            QueueKind::Red => Queue::Red {
+                limit: self.limit.unwrap_or(DEFAULT_QUEUE),
+                bytes: self.bytes,
+                min: self.min.unwrap_or(RED_MIN),
+                max: self.max.unwrap_or(RED_MAX),
+                max_p: self.max_p.unwrap_or(RED_MAX_P),
+                weight: self.weight.unwrap_or(RED_WEIGHT),
+                gentle: self.gentle.unwrap_or(false),
+                avpkt: self.avpkt.unwrap_or(RED_AVPKT),
+            },
+            QueueKind::Codel => Queue::CoDel {
+                limit: self.limit.unwrap_or(DEFAULT_CODEL_LIMIT),
+                bytes: self.bytes,
+                target: self.target.unwrap_or(CODEL_TARGET),
+                interval: self.interval.unwrap_or(CODEL_INTERVAL),
+            },
+        }
+    }
+}
+
+impl Serialize for Queue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Queue::DropTail {
+                limit: Some(n),
+                bytes: None,
+            } => s.serialize_u32(n),
+            Queue::DropTail { limit, bytes } => QueueTable {
+                kind: QueueKind::DropTail,
+                limit,
+                bytes,
+                ..QueueTable::default()
+            }
+            .serialize(s),
+            Queue::Red {
+                limit,
+                bytes,
+                min,
+                max,
+                max_p,
+                weight,
+                gentle,
+                avpkt,
+            } => QueueTable {
+                kind: QueueKind::Red,
+                limit: Some(limit),
+                bytes,
+                min: Some(min),
+                max: Some(max),
+                max_p: Some(max_p),
+                weight: Some(weight),
+                gentle: Some(gentle),
+                avpkt: Some(avpkt),
+                ..QueueTable::default()
+            }
+            .serialize(s),
+            Queue::CoDel {
+                limit,
+                bytes,
+                target,
+                interval,
+            } => QueueTable {
+                kind: QueueKind::Codel,
+                limit: Some(limit),
+                bytes,
+                target: Some(target),
+                interval: Some(interval),
+                ..QueueTable::default()
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Queue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Queue, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Queue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a number of packets, or a table { kind = \"drop-tail\", \"red\" or \"codel\", ... }",
+                )
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Queue, E> {
+                u32::try_from(v).map(Queue::packets).map_err(|_| {
+                    E::custom(format!(
+                        "expected a number of packets in 0..=4294967295, found {v}"
+                    ))
+                })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Queue, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Queue, A::Error> {
+                // Deserializing through the map keeps each key's span for errors.
+                let t = QueueTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let foreign = t.foreign_keys();
+                if let Some(key) = foreign.first() {
+                    let kind = match t.kind {
+                        QueueKind::DropTail => "drop-tail",
+                        QueueKind::Red => "red",
+                        QueueKind::Codel => "codel",
+                    };
+                    let owner = if ["target", "interval"].contains(key) {
+                        "codel"
+                    } else {
+                        "red"
+                    };
+                    return Err(de::Error::custom(format!(
+                        "`{key}` is a key of kind = \"{owner}\", not of kind = \"{kind}\"{}",
+                        if t.kind == QueueKind::DropTail {
+                            " (the default kind)"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+                Ok(t.resolve())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// `reorder = { probability, delay }`: with this probability a packet is held back by an
 /// extra `delay`, so later packets overtake it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -288,9 +601,10 @@ link_keys! {
     jitter: Duration = Duration::ZERO => "units::duration", "units::opt_duration",
     /// Bits per second; `None` (the default) is infinitely fast, with no queueing.
     bandwidth: u64 => "units::opt_rate", "units::opt_rate",
-    /// Drop-tail queue limit in packets (used only with a `bandwidth`).
-    /// Default [`DEFAULT_QUEUE`] (100, as ns-3).
-    queue: u32 = DEFAULT_QUEUE,
+    /// The queue in front of the link (used only with a `bandwidth`): drop-tail in packets
+    /// (`queue = 100`) or bytes, RED or CoDel. Default drop-tail of [`DEFAULT_QUEUE`]
+    /// packets (100, as ns-3).
+    queue: Queue = Queue::default(),
     /// Random loss. Default none.
     loss: Loss = Loss::Probability(0.0),
     /// Probability that a packet is delivered twice. Default 0.

@@ -60,7 +60,10 @@ pub use chart::{
 pub use data::DataFiles;
 pub(crate) use error::suggest;
 pub use error::{ConfigError, ErrorKind, Origin};
-pub use link::{LinkConfig, LinkOverrides, LinkParams, Loss, Reorder, Stale, DEFAULT_QUEUE};
+pub use link::{
+    LinkConfig, LinkOverrides, LinkParams, Loss, Queue, Reorder, Stale, DEFAULT_CODEL_LIMIT,
+    DEFAULT_QUEUE,
+};
 pub use series::{SeriesConfig, SERIES_METRICS};
 pub use sweep::parse_cli_value;
 pub use tcp::TcpOverrides;

@@ -7,8 +7,9 @@ use crate::spec::SeriesMetric;
 
 use super::units;
 
-/// Per-connection quantities a series may record, and `sockets`: each host's number of
-/// sockets in each state (recorded as `sockets:<STATE>`, e.g. `sockets:TIME-WAIT`).
+/// Per-connection quantities a series may record, `sockets`: each host's number of
+/// sockets in each state (recorded as `sockets:<STATE>`, e.g. `sockets:TIME-WAIT`), and
+/// `queue` and `queue_delay`: each link direction's (recorded as `queue:<LINK>`).
 /// The names come from the one table of [`SeriesMetric`].
 pub const SERIES_METRICS: &[&str] = SeriesMetric::NAMES;
 
@@ -25,7 +26,8 @@ pub struct SeriesConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub every: Option<Duration>,
-    /// Only this host's connections (or sockets); absent: every host.
+    /// Only this host's connections (or sockets, or for `queue` and `queue_delay` the link
+    /// directions it sends on); absent: every host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
 }

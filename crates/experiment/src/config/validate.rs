@@ -20,8 +20,8 @@ use super::limits::{
 use super::tcp::TcpOverrides;
 use super::units;
 use super::{
-    ChartConfig, ChartKind, Experiment, LinkParams, ScriptSegment, SeriesConfig, WorkloadConfig,
-    FLOW_CHART_COLUMNS, METRICS, SERIES_METRICS,
+    ChartConfig, ChartKind, Experiment, LinkParams, Queue, ScriptSegment, SeriesConfig,
+    WorkloadConfig, FLOW_CHART_COLUMNS, METRICS, SERIES_METRICS,
 };
 use crate::build;
 use crate::spec::AppSpec;
@@ -411,10 +411,39 @@ impl<'a, 'd> Checker<'a, 'd> {
                 "expected a positive rate; leave `bandwidth` out for an infinitely fast link",
             ));
         }
-        if p.queue == 0 {
+        // The table form's key, if the queue was written as a table.
+        let queue_key = |key: &str| {
+            let table = self.link_key(i, dir, "queue");
+            let mut inner = table.clone();
+            inner.push(Seg::Key(key.to_string()));
+            if self.doc.get(&inner).is_some() {
+                inner
+            } else {
+                table
+            }
+        };
+        if p.queue.limit() == Some(0) {
+            return Err(self.err(queue_key("limit"), "expected a queue of at least 1 packet"));
+        }
+        if p.queue.bytes() == Some(0) {
             return Err(self.err(
-                self.link_key(i, dir, "queue"),
-                "expected a queue of at least 1 packet",
+                queue_key("bytes"),
+                "expected a byte limit of at least 1 byte (leave `bytes` out for none)",
+            ));
+        }
+        if p.bandwidth.is_none() && !matches!(p.queue, Queue::DropTail { .. }) {
+            return Err(self.err(
+                queue_key("kind"),
+                format!(
+                    "a {} queue needs a `bandwidth` on its link ({} direction): on an \
+                     infinitely fast link no packet ever waits",
+                    if p.queue.kind() == "red" {
+                        "RED"
+                    } else {
+                        "CoDel"
+                    },
+                    dir
+                ),
             ));
         }
         // What the link itself checks when it is built, so that building it cannot fail.
@@ -423,6 +452,8 @@ impl<'a, 'd> Checker<'a, 'd> {
                 LinkError::NotAProbability { field, .. } => field,
                 LinkError::ZeroBandwidth => "bandwidth",
                 LinkError::ZeroQueue => "queue",
+                LinkError::ZeroQueueBytes => "queue.bytes",
+                LinkError::BadQueue { field, .. } => field,
                 LinkError::ZeroStaleAge => "stale.max_age",
             };
             let keys: Vec<&str> = field.split('.').collect();
@@ -790,6 +821,13 @@ impl<'a, 'd> Checker<'a, 'd> {
                 self.exp.hosts.len().max(1) as u64
             };
             hosts * STATE_NAMES.len() as u64
+        } else if s.metric == "queue" || s.metric == "queue_delay" {
+            // A row per link direction the series' host (or any host) sends on.
+            let ends = self.exp.links.iter().flat_map(|l| l.between.iter());
+            (ends
+                .filter(|h| s.host.as_ref().is_none_or(|want| want == *h))
+                .count() as u64)
+                .max(1)
         } else {
             1
         };
@@ -988,6 +1026,12 @@ impl<'a, 'd> Checker<'a, 'd> {
                         .iter()
                         .map(|st| format!("sockets:{st}"))
                         .collect::<Vec<_>>()
+                } else if s.metric == "queue" || s.metric == "queue_delay" {
+                    self.exp
+                        .links
+                        .iter()
+                        .map(|l| format!("{}:{}", s.metric, l.name))
+                        .collect()
                 } else {
                     vec![s.metric.clone()]
                 }

@@ -1240,7 +1240,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 45);
+    assert_eq!(METRICS.len(), 46);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

@@ -185,6 +185,11 @@ impl Routes {
         }
     }
 
+    /// Whether `node` has no link at all.
+    pub fn isolated(&self, node: usize) -> bool {
+        self.nodes[node] == NodeRoutes::Isolated
+    }
+
     /// The node channel `channel` leads to.
     #[inline]
     pub fn channel_to(&self, channel: u32) -> usize {

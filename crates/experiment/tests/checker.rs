@@ -415,7 +415,17 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
     let lonely = routed("").replace("[[link]]\nname = \"s\"\nbetween = [\"r2\", \"server\"]\n", "");
     assert_eq!(
         error_of(&lonely),
-        "x.toml:30:6: `workload.web.to`: no route from \"client[0]\" to \"server\": router \
+        "x.toml:30:6: `workload.web.to`: no route from \"client[0]\" to \"server\": no [[link]] \
+         reaches \"server\""
+    );
+    // A server on an island: its router r3 is joined to no other router.
+    let island = routed("")
+        .replace("[[link]]\nname = \"detour1\"\nbetween = [\"r1\", \"r3\"]\n", "")
+        .replace("[[link]]\nname = \"detour2\"\nbetween = [\"r3\", \"r2\"]\n", "")
+        .replace("between = [\"r2\", \"server\"]", "between = [\"r3\", \"server\"]");
+    assert_eq!(
+        error_of(&island),
+        "x.toml:27:6: `workload.web.to`: no route from \"client[0]\" to \"server\": router \
          \"r1\" has no route to it; join them by [[link]]s, directly or through [[router]]s"
     );
     // Group references: a member out of range, a group named as one host, a router as a

@@ -401,16 +401,10 @@ impl Experiment {
             "charts": json(&self.charts),
             "series": json(&self.series),
         });
-        // Only where a file uses them, so that the manifests of files without routers
-        // stay as they were.
-        if !self.routers.is_empty() || !self.routes.is_empty() {
-            out["routers"] = json(&self.routers);
-            out["routes"] = json(&self.routes);
-            out["routing"] = json(&self.routing);
-        }
-        if self.ttl != default_ttl() {
-            out["ttl"] = json(&self.ttl);
-        }
+        out["routers"] = json(&self.routers);
+        out["routes"] = json(&self.routes);
+        out["routing"] = json(&self.routing);
+        out["ttl"] = json(&self.ttl);
         out
     }
 

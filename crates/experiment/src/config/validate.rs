@@ -723,6 +723,10 @@ impl<'a, 'd> Checker<'a, 'd> {
             }
             let message = match routes.walk(f, dest) {
                 Walk::Reached { .. } => continue,
+                Walk::NoRoute { .. } if routes.isolated(dest) => format!(
+                    "no route from \"{}\" to \"{to}\": no [[link]] reaches \"{to}\"",
+                    self.node_name(f)
+                ),
                 Walk::NoRoute { at } => format!(
                     "no route from \"{}\" to \"{to}\": {}; join them by [[link]]s, directly or \
                      through [[router]]s",

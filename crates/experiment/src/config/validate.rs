@@ -185,6 +185,13 @@ impl<'a, 'd> Checker<'a, 'd> {
                 "expected at least 1 replication, found 0",
             ));
         }
+        if e.ttl == 0 {
+            return Err(self.err(
+                doc_path!["ttl"],
+                "expected a TTL of 1 to 255 (a packet sent with 0 could not leave its host), \
+                 found 0",
+            ));
+        }
         if u64::from(e.replications) > MAX_RUNS {
             return Err(self.err(
                 doc_path!["replications"],

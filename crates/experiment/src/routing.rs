@@ -2,13 +2,13 @@
 //!
 //! Nodes are the hosts (0..hosts) then the routers. Routes are computed once per resolved
 //! world ([`crate::check`] builds one per sweep point), never per run or per packet:
-//! - a node with one link sends everything on it (a default route), and keeps no table;
-//! - a node with two links or more keeps one next hop per host, from a shortest-path search
+//! - a host with one link sends everything on it (a default route), and keeps no table;
+//! - a host with two links or more, and every router, keeps one next hop per host, from a shortest-path search
 //!   (Dijkstra) from that node, by hop count or by propagation delay (ties broken by hops,
 //!   then by the order of the links in the file). Only routers forward: a path never
 //!   crosses a host (Linux's `ip_forward` is 0 by default).
 //!
-//! Memory is one entry per (node with ≥ 2 links, host): a star of n clients keeps one table
+//! Memory is one entry per (router or host with ≥ 2 links, host): a star of n clients keeps one table
 //! of n + 1 entries (the router's), not n². Static routes (`[[route]]`) then replace single
 //! entries. Hop-by-hop forwarding on shortest-path next hops is loop-free, since each hop
 //! strictly shortens the remaining distance (each link costs at least one hop); only static
@@ -121,7 +121,11 @@ impl Routes {
         for n in 0..nodes {
             match out(n) {
                 [] => routes.nodes.push(NodeRoutes::Isolated),
-                [(channel, _, _)] => routes.nodes.push(NodeRoutes::Default(*channel)),
+                // A host with one link: a default route. A router keeps a table even
+                // with one link, so that it never sends a packet back where it came from.
+                [(channel, _, _)] if n < hosts => {
+                    routes.nodes.push(NodeRoutes::Default(*channel))
+                }
                 _ => {
                     dist.fill((u64::MAX, u32::MAX));
                     first.fill(NONE);

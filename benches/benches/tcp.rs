@@ -83,9 +83,14 @@ fn simulator(c: &mut Criterion) {
     group.bench_function("churn", |b| b.iter(|| churn.run_one(0, 0).metrics.events));
     let star = plan("star-churn.toml", &[]);
     let lifecycles = star.run_one(0, 0).metrics.conn_closed_clean;
-    assert!(lifecycles > 49_000, "nearly every connection completes: {lifecycles}");
+    assert!(
+        lifecycles > 49_000,
+        "nearly every connection completes: {lifecycles}"
+    );
     group.throughput(Throughput::Elements(lifecycles));
-    group.bench_function("star_churn", |b| b.iter(|| star.run_one(0, 0).metrics.events));
+    group.bench_function("star_churn", |b| {
+        b.iter(|| star.run_one(0, 0).metrics.events)
+    });
     group.finish();
 
     // Seconds per iteration: the fewest samples criterion takes.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
 use crate::config::{Experiment, RoutingMetric, TcpOverrides};
-use crate::routing::{Metric, Routes};
 use crate::config::{LinkParams, Loss};
+use crate::routing::{Metric, Routes};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
 use crate::spec::{

@@ -123,9 +123,7 @@ impl Routes {
                 [] => routes.nodes.push(NodeRoutes::Isolated),
                 // A host with one link: a default route. A router keeps a table even
                 // with one link, so that it never sends a packet back where it came from.
-                [(channel, _, _)] if n < hosts => {
-                    routes.nodes.push(NodeRoutes::Default(*channel))
-                }
+                [(channel, _, _)] if n < hosts => routes.nodes.push(NodeRoutes::Default(*channel)),
                 _ => {
                     dist.fill((u64::MAX, u32::MAX));
                     first.fill(NONE);
@@ -279,7 +277,13 @@ mod tests {
     #[test]
     fn static_routes_can_loop() {
         // 0 — r2 — r3 — 1, and r2 — r3 again through r4: r3 sends back to r2.
-        let edges = [edge(0, 2, 1), edge(2, 3, 1), edge(3, 1, 1), edge(2, 4, 1), edge(4, 3, 1)];
+        let edges = [
+            edge(0, 2, 1),
+            edge(2, 3, 1),
+            edge(3, 1, 1),
+            edge(2, 4, 1),
+            edge(4, 3, 1),
+        ];
         let mut r = Routes::compute(2, 5, &edges, Metric::Hops);
         assert_eq!(r.walk(0, 1), Walk::Reached { routers: 2 });
         r.set(3, 1, 3); // r3 → r2 (link 1's reverse)

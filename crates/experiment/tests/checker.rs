@@ -379,7 +379,10 @@ rate = 1
 
 /// The first error of `text`, as printed.
 fn error_of(text: &str) -> String {
-    checked(text, &[]).err().map(|e| e.to_string()).unwrap_or_default()
+    checked(text, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -409,10 +412,20 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
     );
     // A static detour that works.
     let detour = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"r3\"\n";
-    let world = checked(&routed(detour), &[]).unwrap().points.remove(0).world;
-    assert_eq!(world.routes.walk(0, 2), synack_experiment::routing::Walk::Reached { routers: 3 });
+    let world = checked(&routed(detour), &[])
+        .unwrap()
+        .points
+        .remove(0)
+        .world;
+    assert_eq!(
+        world.routes.walk(0, 2),
+        synack_experiment::routing::Walk::Reached { routers: 3 }
+    );
     // An unreachable server: nothing links it.
-    let lonely = routed("").replace("[[link]]\nname = \"s\"\nbetween = [\"r2\", \"server\"]\n", "");
+    let lonely = routed("").replace(
+        "[[link]]\nname = \"s\"\nbetween = [\"r2\", \"server\"]\n",
+        "",
+    );
     assert_eq!(
         error_of(&lonely),
         "x.toml:30:6: `workload.web.to`: no route from \"client[0]\" to \"server\": no [[link]] \
@@ -420,9 +433,18 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
     );
     // A server on an island: its router r3 is joined to no other router.
     let island = routed("")
-        .replace("[[link]]\nname = \"detour1\"\nbetween = [\"r1\", \"r3\"]\n", "")
-        .replace("[[link]]\nname = \"detour2\"\nbetween = [\"r3\", \"r2\"]\n", "")
-        .replace("between = [\"r2\", \"server\"]", "between = [\"r3\", \"server\"]");
+        .replace(
+            "[[link]]\nname = \"detour1\"\nbetween = [\"r1\", \"r3\"]\n",
+            "",
+        )
+        .replace(
+            "[[link]]\nname = \"detour2\"\nbetween = [\"r3\", \"r2\"]\n",
+            "",
+        )
+        .replace(
+            "between = [\"r2\", \"server\"]",
+            "between = [\"r3\", \"server\"]",
+        );
     assert_eq!(
         error_of(&island),
         "x.toml:27:6: `workload.web.to`: no route from \"client[0]\" to \"server\": router \
@@ -448,6 +470,14 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
         "x.toml:33:6: `workload.web.to`: \"r2\" is a [[router]]: it forwards packets and has no \
          TCP, so it cannot be an end of a workload; name a [[host]]"
     );
-    let both = routed("").replace("between = [\"client[*]\", \"r1\"]", "between = [\"client[*]\", \"client[*]\"]");
-    assert!(error_of(&both).starts_with("x.toml:16:11: `link.access.between`: a link joins every member"), "{}", error_of(&both));
+    let both = routed("").replace(
+        "between = [\"client[*]\", \"r1\"]",
+        "between = [\"client[*]\", \"client[*]\"]",
+    );
+    assert!(
+        error_of(&both)
+            .starts_with("x.toml:16:11: `link.access.between`: a link joins every member"),
+        "{}",
+        error_of(&both)
+    );
 }

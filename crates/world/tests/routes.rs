@@ -170,19 +170,33 @@ fn answers_to_spoofed_sources_cross_the_routers_back_to_the_entry() {
     // queue of 5 fills and drops. The SYNs' direction is infinitely fast and loses nothing.
     let trace = out.trace.as_ref().unwrap();
     let core_drops = (trace.records().iter())
-        .filter(|r| matches!(r, Record::Drop { channel, .. } if channel.link == 1 && channel.forward))
+        .filter(
+            |r| matches!(r, Record::Drop { channel, .. } if channel.link == 1 && channel.forward),
+        )
         .count() as u64;
     let to_spoofed = (trace.records().iter())
         .filter(|r| matches!(r, Record::Send(s) if matches!(s.to, Addr::Spoofed { .. })))
         .count() as u64;
-    assert!(to_spoofed > 1000, "every SYN answered, some again: {to_spoofed}");
+    assert!(
+        to_spoofed > 1000,
+        "every SYN answered, some again: {to_spoofed}"
+    );
     assert!(m.syncookies_sent > 0);
-    assert_eq!(m.segments_lost, core_drops, "only the core's queue toward the edge drops");
-    assert!(core_drops > 100, "the answers load the core's queue: {core_drops} drops");
+    assert_eq!(
+        m.segments_lost, core_drops,
+        "only the core's queue toward the edge drops"
+    );
+    assert!(
+        core_drops > 100,
+        "the answers load the core's queue: {core_drops} drops"
+    );
     // The answers that got through vanished at the edge (counted as events, never
     // received by a host): no receipt at a spoofed address is in the trace.
     assert!(trace.records().iter().all(|r| match r {
-        Record::Recv { packet, .. } => !matches!(trace.sent(*packet).map(|s| s.to), Some(Addr::Spoofed { .. })),
+        Record::Recv { packet, .. } => !matches!(
+            trace.sent(*packet).map(|s| s.to),
+            Some(Addr::Spoofed { .. })
+        ),
         _ => true,
     }));
     // The legitimate client, after the flood, gets through.

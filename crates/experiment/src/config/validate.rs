@@ -328,9 +328,7 @@ impl<'a, 'd> Checker<'a, 'd> {
                 if n == 0 || u64::from(n) > MAX_WORLD_PARTS {
                     return Err(self.err(
                         doc_path!["host", i, "count"],
-                        format!(
-                            "expected a group of 1 to {MAX_WORLD_PARTS} hosts, found {n}"
-                        ),
+                        format!("expected a group of 1 to {MAX_WORLD_PARTS} hosts, found {n}"),
                     ));
                 }
             }

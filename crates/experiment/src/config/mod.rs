@@ -13,7 +13,7 @@
 //! lose spans.
 //! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
 //! not swept) locate their key in the same spanned document; so do the checks of what a
-//! world relies on (link parameters as `synack_link` checks them, a direct link under every
+//! world relies on (link parameters as `synack_link` checks them, a route under every
 //! workload and scripted segment, one server behaviour per port, a listener for every flood).
 //!
 //! Parameter paths (`link.wan.loss`, used by `[sweep]` and `--set`) edit a copy of the raw

@@ -2,8 +2,8 @@
 //! and charts. Each error is located at the key it is about.
 //!
 //! They include everything the world would otherwise find only when it is built: link
-//! parameters as `synack_link` checks them, a direct link under every workload and scripted
-//! segment (the world routes over direct links only), one server behaviour per listening
+//! parameters as `synack_link` checks them, a route under every workload and scripted
+//! segment (no loop, no dead end; a probe's direct link), one server behaviour per listening
 //! port, and a listener for every flood. A checked experiment therefore always builds a
 //! world that runs.
 

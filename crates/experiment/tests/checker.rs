@@ -395,6 +395,30 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
     assert_eq!(world.links.len(), 6, "one access link per member");
     assert_eq!(world.links[1].name, "access[1]");
     assert_eq!(world.workloads.len(), 2);
+    // A parameter path over a group's link sets every member's link; a group's count sweeps.
+    let set = checked(
+        &routed(""),
+        &[("link.access.delay", "\"5ms\""), ("host.client.count", "3")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let world = &set.points[0].world;
+    let access: Vec<_> = world
+        .links
+        .iter()
+        .filter(|l| l.name.starts_with("access["))
+        .collect();
+    assert_eq!(access.len(), 3);
+    assert!(access.iter().all(
+        |l| l.forward.delay.as_nanos() == 5_000_000 && l.reverse.delay.as_nanos() == 5_000_000
+    ));
+    assert_eq!(world.workloads.len(), 3);
+    // Series name a member.
+    let member = checked(
+        &routed("[[series]]\nmetric = \"cwnd\"\nhost = \"client[1]\"\n"),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(member.points[0].world.series[0].host, Some(1));
     // r1 sends packets for the server to r3, and r3 sends them back to r1: a loop.
     let back = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"r3\"\n\
                 [[route]]\nat = \"r3\"\nto = \"server\"\nvia = \"r1\"\n";

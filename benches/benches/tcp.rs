@@ -11,6 +11,9 @@
 //!   per 100 µs over 1 Gbps / 1 ms, each a handshake, 100 B each way, the four-way close and
 //!   a 100 ms TIME-WAIT); throughput in complete connection lifecycles per second. Target
 //!   (issue 4): >= 300,000 per second single-threaded, and 100x ns-3 (38–42 s here).
+//! - `simulator/star_churn`: `benches/star-churn.toml`, churn's 50,000 lifecycles from 1,000
+//!   clients through a router (two links and one forwarding per packet). Target (issue 16):
+//!   within 20 % of `simulator/churn` per connection.
 //! - `simulator/flood_1m`: `benches/flood-1m.toml` with SYN cookies on: a million spoofed
 //!   SYNs a second for 10 s against a listener, each answered with a cookie SYN-ACK.
 //!   Target (issue 12): <= 3 s and <= 64 MB for the whole `synack run`.
@@ -78,6 +81,16 @@ fn simulator(c: &mut Criterion) {
     assert_eq!(lifecycles, 50_000, "every connection completes");
     group.throughput(Throughput::Elements(lifecycles));
     group.bench_function("churn", |b| b.iter(|| churn.run_one(0, 0).metrics.events));
+    let star = plan("star-churn.toml", &[]);
+    let lifecycles = star.run_one(0, 0).metrics.conn_closed_clean;
+    assert!(
+        lifecycles > 49_000,
+        "nearly every connection completes: {lifecycles}"
+    );
+    group.throughput(Throughput::Elements(lifecycles));
+    group.bench_function("star_churn", |b| {
+        b.iter(|| star.run_one(0, 0).metrics.events)
+    });
     group.finish();
 
     // Seconds per iteration: the fewest samples criterion takes.

@@ -263,9 +263,9 @@ fn every_command_reports_what_the_checker_finds_where_it_is() {
     let file = file.to_str().unwrap();
     let out = tmp.path().join("out");
     let expected = format!(
-        "error: {file}:24:6: `workload.web.to`: no [[link]] joins \"a\" and \"c\" (only a chain \
-         of links through \"b\"); synack routes over direct links only: add a [[link]] with \
-         between = [\"a\", \"c\"]\n"
+        "error: {file}:24:6: `workload.web.to`: no route from \"a\" to \"c\": the path reaches \
+         host \"b\", and hosts do not forward packets (make it a [[router]]); join them by \
+         [[link]]s, directly or through [[router]]s\n"
     );
     for args in [
         vec!["check", file],

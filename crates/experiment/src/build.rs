@@ -3,10 +3,12 @@
 use synack_link::{Aqm, CoDel, LinkParams as Params, LossModel, Red, Reorder, Stale};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
-use crate::config::{Experiment, TcpOverrides};
+use crate::config::{Experiment, RoutingMetric, TcpOverrides};
 use crate::config::{LinkParams, Loss, Queue};
+use crate::routing::{Metric, Routes};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
 use crate::spec::{
@@ -18,32 +20,45 @@ use crate::spec::{
 /// Validation already guaranteed that every name refers to something that exists, and
 /// everything else a world needs (see `config::validate`): [`crate::check`] is the way in.
 pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
-    let hosts: Vec<HostSpec> = exp
-        .hosts
-        .iter()
-        .map(|h| HostSpec {
-            name: h.name.clone(),
-            tcp: TcpOverrides::resolve(&exp.tcp, Some(&h.tcp)),
-        })
-        .collect();
+    let mut hosts: Vec<HostSpec> = Vec::new();
+    for h in &exp.hosts {
+        let tcp = TcpOverrides::resolve(&exp.tcp, Some(&h.tcp));
+        match h.count {
+            None => hosts.push(HostSpec {
+                name: h.name.clone(),
+                tcp,
+            }),
+            Some(n) => hosts.extend((0..n).map(|i| HostSpec {
+                name: format!("{}[{i}]", h.name),
+                tcp: tcp.clone(),
+            })),
+        }
+    }
     let indices = HostIndex::new(exp);
     let index = |name: &str| indices.of(name);
-    let links = exp
-        .links
-        .iter()
-        .map(|l| LinkSpec {
-            name: l.name.clone(),
-            a: index(&l.between[0]),
-            b: index(&l.between[1]),
-            forward: link_params(&l.forward),
-            reverse: link_params(&l.reverse),
-        })
-        .collect();
-    let workloads = exp
-        .workloads
-        .iter()
-        .map(|w| workload_spec(exp, &indices, w))
-        .collect();
+    let links = links(exp, &indices);
+    let routes = routes(exp, &indices, &links);
+    let mut workloads = Vec::with_capacity(exp.workloads.len());
+    for w in &exp.workloads {
+        let group = w.from().and_then(|from| match indices.resolve(from) {
+            Ok(NodeRef::All { count, .. }) => Some((from.trim_end_matches("[*]"), count)),
+            _ => None,
+        });
+        let Some((base, count)) = group else {
+            workloads.push(workload_spec(exp, &indices, w));
+            continue;
+        };
+        // One copy per member: `<name>[i]` from `<group>[i]`.
+        for i in 0..count {
+            let mut member = w.clone();
+            let (name, from) = member.name_and_from_mut();
+            *name = format!("{name}[{i}]");
+            if let Some(from) = from {
+                *from = format!("{base}[{i}]");
+            }
+            workloads.push(workload_spec(exp, &indices, &member));
+        }
+    }
     let series = exp
         .series
         .iter()
@@ -56,10 +71,80 @@ pub(crate) fn build_world(exp: &Experiment) -> WorldSpec {
     WorldSpec {
         duration: exp.duration,
         hosts,
+        routers: exp.routers.iter().map(|r| r.name.clone()).collect(),
         links,
+        routes: Arc::new(routes),
+        ttl: exp.ttl,
         workloads,
         series,
     }
+}
+
+/// Every link, one per member for a link to a group (`<link>[i]`).
+pub(crate) fn links(exp: &Experiment, nodes: &HostIndex<'_>) -> Vec<LinkSpec> {
+    let mut links = Vec::with_capacity(exp.links.len());
+    for l in &exp.links {
+        let ends = [&l.between[0], &l.between[1]].map(|n| {
+            nodes
+                .resolve(n)
+                .expect("validation checked every link's ends")
+        });
+        let spec = |name: String, a: usize, b: usize| LinkSpec {
+            name,
+            a,
+            b,
+            forward: link_params(&l.forward),
+            reverse: link_params(&l.reverse),
+        };
+        match ends {
+            [NodeRef::One(a), NodeRef::One(b)] => links.push(spec(l.name.clone(), a, b)),
+            [NodeRef::All { first, count }, NodeRef::One(b)] => {
+                links.extend((0..count).map(|i| spec(format!("{}[{i}]", l.name), first + i, b)))
+            }
+            [NodeRef::One(a), NodeRef::All { first, count }] => {
+                links.extend((0..count).map(|i| spec(format!("{}[{i}]", l.name), a, first + i)))
+            }
+            [NodeRef::All { .. }, NodeRef::All { .. }] => {
+                unreachable!("validation refuses a link between two groups")
+            }
+        }
+    }
+    links
+}
+
+/// The routes over `links`: shortest paths, then the static `[[route]]`s.
+pub(crate) fn routes(exp: &Experiment, nodes: &HostIndex<'_>, links: &[LinkSpec]) -> Routes {
+    let metric = match exp.routing {
+        RoutingMetric::Hops => Metric::Hops,
+        RoutingMetric::Delay => Metric::Delay,
+    };
+    let mut routes = Routes::for_links(nodes.hosts(), nodes.nodes(), links, metric);
+    if !exp.routes.is_empty() {
+        let channels = channel_map(links);
+        for r in &exp.routes {
+            let (at, via) = (nodes.of(&r.at), nodes.of(&r.via));
+            let c = channels[&(at, via)];
+            match nodes.resolve(&r.to).expect("validated route") {
+                NodeRef::One(to) => routes.set(at, to, c),
+                NodeRef::All { first, count } => {
+                    for to in first..first + count {
+                        routes.set(at, to, c);
+                    }
+                }
+            }
+        }
+    }
+    routes
+}
+
+/// The channel from each node to each neighbour (the first link joining them).
+pub(crate) fn channel_map(links: &[LinkSpec]) -> HashMap<(usize, usize), u32> {
+    let mut channel = HashMap::with_capacity(links.len() * 2);
+    for (i, l) in links.iter().enumerate() {
+        channel.entry((l.a, l.b)).or_insert(2 * i as u32);
+        channel.entry((l.b, l.a)).or_insert(2 * i as u32 + 1);
+    }
+    channel
 }
 
 /// One workload of a validated experiment, resolved.
@@ -138,25 +223,145 @@ fn scripted(hosts: &HostIndex<'_>, seg: &ScriptSegment) -> ScriptedSegment {
     }
 }
 
-/// Each host's index by name, built once so that resolving a world costs time linear in its
-/// size.
-pub(crate) struct HostIndex<'a>(HashMap<&'a str, usize>);
+/// Each host's and router's node number by name, built once so that resolving a world
+/// costs time linear in its size. Hosts come first (a group's members in order), then the
+/// routers.
+pub(crate) struct HostIndex<'a> {
+    map: HashMap<&'a str, Named>,
+    hosts: usize,
+    nodes: usize,
+}
+
+/// What a name in `[[host]]` or `[[router]]` stands for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Named {
+    /// Its (first) node.
+    pub first: usize,
+    /// A group's number of members.
+    pub count: Option<u32>,
+    /// A `[[router]]`.
+    pub router: bool,
+}
+
+/// A reference to nodes: one, or every member of a group (`client[*]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeRef {
+    One(usize),
+    All { first: usize, count: usize },
+}
+
+/// Why a name resolves to nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Unresolved {
+    /// No host or router has this name (the name, without any `[i]`).
+    Unknown(String),
+    /// Known, but used wrongly: what to say.
+    Misused(String),
+}
 
 impl<'a> HostIndex<'a> {
     pub(crate) fn new(exp: &'a Experiment) -> HostIndex<'a> {
-        let mut map = HashMap::with_capacity(exp.hosts.len());
-        for (i, h) in exp.hosts.iter().enumerate() {
-            map.entry(h.name.as_str()).or_insert(i);
+        let mut map = HashMap::with_capacity(exp.hosts.len() + exp.routers.len());
+        let mut next = 0usize;
+        for h in &exp.hosts {
+            map.entry(h.name.as_str()).or_insert(Named {
+                first: next,
+                count: h.count,
+                router: false,
+            });
+            next += h.members();
         }
-        HostIndex(map)
+        let hosts = next;
+        for r in &exp.routers {
+            map.entry(r.name.as_str()).or_insert(Named {
+                first: next,
+                count: None,
+                router: true,
+            });
+            next += 1;
+        }
+        HostIndex {
+            map,
+            hosts,
+            nodes: next,
+        }
     }
 
-    /// The index of host `name`, which validation checked exists.
+    /// Hosts, a group's members counted one by one.
+    pub(crate) fn hosts(&self) -> usize {
+        self.hosts
+    }
+
+    /// Hosts and routers.
+    pub(crate) fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    /// What `name` stands for: a host or router, a member `group[i]`, or a whole group
+    /// `group[*]`.
+    pub(crate) fn lookup(&self, name: &str) -> Result<(NodeRef, Named), Unresolved> {
+        let (base, member) = match name.strip_suffix(']').and_then(|n| n.split_once('[')) {
+            Some((base, i)) => (base, Some(i)),
+            None => (name, None),
+        };
+        let Some(&named) = self.map.get(base) else {
+            return Err(Unresolved::Unknown(base.to_string()));
+        };
+        let node = match (named.count, member) {
+            (None, None) => NodeRef::One(named.first),
+            (Some(n), None) => {
+                return Err(Unresolved::Misused(format!(
+                    "\"{name}\" is a host group of {n}: name one member (\"{name}[0]\") or \
+                     every member (\"{name}[*]\")"
+                )))
+            }
+            (None, Some(_)) => {
+                return Err(Unresolved::Misused(format!(
+                    "\"{base}\" is not a host group (it has no `count`), so \"{name}\" names \
+                     nothing; write \"{base}\""
+                )))
+            }
+            (Some(n), Some("*")) => NodeRef::All {
+                first: named.first,
+                count: n as usize,
+            },
+            (Some(n), Some(i)) => {
+                // Written as Rust writes it: no sign, no leading zero.
+                let canonical = i == "0" || (!i.starts_with('0') && !i.starts_with('+'));
+                match i.parse::<u32>() {
+                    Ok(k) if k < n && canonical => NodeRef::One(named.first + k as usize),
+                    _ => {
+                        return Err(Unresolved::Misused(format!(
+                            "\"{name}\" names no member of group \"{base}\": its members are \
+                             \"{base}[0]\" to \"{base}[{}]\", or all of them, \"{base}[*]\"",
+                            n - 1
+                        )))
+                    }
+                }
+            }
+        };
+        Ok((node, named))
+    }
+
+    /// Like [`HostIndex::lookup`], the nodes only.
+    pub(crate) fn resolve(&self, name: &str) -> Result<NodeRef, Unresolved> {
+        self.lookup(name).map(|(node, _)| node)
+    }
+
+    /// The node of `name`, or of a group's first member for `group[*]`.
+    pub(crate) fn first(&self, name: &str) -> usize {
+        match self.resolve(name) {
+            Ok(NodeRef::One(n) | NodeRef::All { first: n, .. }) => n,
+            _ => panic!("validation checked every host name"),
+        }
+    }
+
+    /// The node of `name` (a host, a router or a member), which validation checked exists.
     pub(crate) fn of(&self, name: &str) -> usize {
-        *self
-            .0
-            .get(name)
-            .expect("validation checked every host name")
+        match self.resolve(name) {
+            Ok(NodeRef::One(n)) => n,
+            _ => panic!("validation checked every host name"),
+        }
     }
 }
 
@@ -174,7 +379,8 @@ pub(crate) fn app_spec(
                (start, server_close, accept_rate, linger_zero),
                kind| AppSpec {
         name: name.to_string(),
-        client: hosts.of(from),
+        // A group's workload (checked as one) has a copy per member, each its own client.
+        client: hosts.first(from),
         server: hosts.of(&to.host),
         port: to.port,
         kind,

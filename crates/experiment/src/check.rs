@@ -3,7 +3,7 @@
 //!
 //! [`Experiment::parse`](crate::config::Experiment::parse) already checks the file on its
 //! own: every key, type, unit and range, the names, TCP settings, link parameters (as
-//! `synack_link` checks them), a direct link under every workload and scripted segment,
+//! `synack_link` checks them), a route under every workload and scripted segment,
 //! listeners, the charts, each sweep value, and each sweep point of small sweeps. [`check`]
 //! adds what depends on the whole run: it refuses an override of a swept path, applies the
 //! overrides, checks that the charts show every swept path, and applies and checks every

@@ -140,7 +140,8 @@ metrics! {
     /// restarts; until the end of the run for one that never listened again). 0 without a
     /// `restart` workload.
     restart_downtime_s: f64,
-    /// Packets handed to links (all directions, all kinds: segments, spoofed SYNs, probes).
+    /// Packets handed to links (all directions, all kinds: segments, spoofed SYNs, probes);
+    /// a packet routed over k links counts k times.
     segments_sent: u64,
     /// Packets lost on links: dropped by a queue or by the loss model.
     segments_lost: u64,
@@ -151,6 +152,9 @@ metrics! {
     /// serialisation started, in the direction where that mean is largest (the bottleneck's:
     /// a transfer's ACK direction would only dilute it). 0 without a `bandwidth`.
     queue_delay_mean_s: f64,
+    /// Packets a router dropped because their TTL ran out (they arrived with 1 left):
+    /// paths longer than the hosts' `ttl` allows. No ICMP is sent back.
+    ttl_expired: u64,
     /// Probe datagrams sent.
     probe_sent: u64,
     /// Distinct probe datagrams received (duplicates not counted).
@@ -203,7 +207,7 @@ pub fn metric_unit(name: &str) -> Option<&'static str> {
         | "loss_probes" | "syncookies_sent" => "segments",
         "syn_dropped" | "syncookies_accepted" | "listen_overflows" => "segments (SYNs or ACKs)",
         "rto_timeouts" | "fast_retransmits" | "bind_failures" | "events" => "count",
-        "segments_sent" | "segments_lost" | "queue_drops" => "packets",
+        "segments_sent" | "segments_lost" | "queue_drops" | "ttl_expired" => "packets",
         "probe_sent" | "probe_received" | "probe_reordered" | "probe_duplicated" => "datagrams",
         _ => return None,
     })

@@ -2,7 +2,11 @@
 //! [`check`](crate::check) makes one for every sweep point of a checked experiment; the
 //! world runs it.
 
+use std::sync::Arc;
+
 use synack_link::LinkParams;
+
+use crate::routing::Routes;
 use synack_sim::Duration;
 use synack_tcp::config::Config as TcpConfig;
 use synack_tcp::{Connection, Segment};
@@ -12,8 +16,17 @@ use synack_tcp::{Connection, Segment};
 #[derive(Clone, Debug)]
 pub struct WorldSpec {
     pub duration: Duration,
+    /// Nodes 0..hosts.len(): a group's members one by one (`client[3]`).
     pub hosts: Vec<HostSpec>,
+    /// Nodes hosts.len().. : they forward packets and have no TCP.
+    pub routers: Vec<String>,
+    /// A link to a group is one link per member (`access[3]`).
     pub links: Vec<LinkSpec>,
+    /// Every node's next hop toward every host, computed once for this world.
+    pub routes: Arc<Routes>,
+    /// The TTL packets start with; each router takes one off, and drops a packet that
+    /// arrives with 1 left.
+    pub ttl: u8,
     /// In file order: the order in which they start (and, at equal times, act).
     pub workloads: Vec<WorkloadSpec>,
     pub series: Vec<SeriesSpec>,
@@ -61,7 +74,7 @@ pub struct HostSpec {
 #[derive(Clone, Debug)]
 pub struct LinkSpec {
     pub name: String,
-    /// Host indices; `forward` carries a → b, `reverse` b → a.
+    /// Node indices (hosts, then routers); `forward` carries a → b, `reverse` b → a.
     pub a: usize,
     pub b: usize,
     pub forward: LinkParams,

@@ -38,9 +38,9 @@ segments = [
 "#;
 
 /// What the route check says of a workload or segment from `a` to `c`.
-const NO_LINK_A_C: &str = "no [[link]] joins \"a\" and \"c\" (only a chain of links through \
-                           \"b\"); synack routes over direct links only: add a [[link]] with \
-                           between = [\"a\", \"c\"]";
+const NO_LINK_A_C: &str = "no route from \"a\" to \"c\": the path reaches host \"b\", and \
+                           hosts do not forward packets (make it a [[router]]); join them by \
+                           [[link]]s, directly or through [[router]]s";
 
 /// What the listener check says when "api" serves b:80 with a larger response than "web".
 const TWO_SERVERS: &str = "`workload.api.to`: workloads \"web\" and \"api\" both serve b:80 but \
@@ -362,4 +362,175 @@ fn flows_csv_is_bounded_by_the_connections_check_expects() {
     assert!(err.contains("about 1000100 connections"), "{err}");
     // Without flows.csv, nothing is counted.
     checked(&swept.replace("flows = true\n", ""), &[]).unwrap();
+}
+
+/// Two clients behind routers r1 and r2 (joined twice: directly, and through r3) and a
+/// server behind r2; `extra` is appended.
+fn routed(extra: &str) -> String {
+    format!(
+        r#"name = "t"
+duration = "10s"
+[[host]]
+name = "client"
+count = 2
+[[host]]
+name = "server"
+[[router]]
+name = "r1"
+[[router]]
+name = "r2"
+[[router]]
+name = "r3"
+[[link]]
+name = "access"
+between = ["client[*]", "r1"]
+[[link]]
+name = "core"
+between = ["r1", "r2"]
+[[link]]
+name = "detour1"
+between = ["r1", "r3"]
+[[link]]
+name = "detour2"
+between = ["r3", "r2"]
+[[link]]
+name = "s"
+between = ["r2", "server"]
+[[workload]]
+name = "web"
+kind = "churn"
+from = "client[*]"
+to = "server:80"
+rate = 1
+{extra}"#
+    )
+}
+
+/// The first error of `text`, as printed.
+fn error_of(text: &str) -> String {
+    checked(text, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn routes_loops_unreachable_hosts_and_group_references_are_located() {
+    // Routed through r1 and r2, one copy of the workload per member.
+    let ok = checked(&routed(""), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let world = &ok.points[0].world;
+    assert_eq!(world.hosts.len(), 3);
+    assert_eq!(world.hosts[1].name, "client[1]");
+    assert_eq!(world.links.len(), 6, "one access link per member");
+    assert_eq!(world.links[1].name, "access[1]");
+    assert_eq!(world.workloads.len(), 2);
+    // A parameter path over a group's link sets every member's link; a group's count sweeps.
+    let set = checked(
+        &routed(""),
+        &[("link.access.delay", "\"5ms\""), ("host.client.count", "3")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let world = &set.points[0].world;
+    let access: Vec<_> = world
+        .links
+        .iter()
+        .filter(|l| l.name.starts_with("access["))
+        .collect();
+    assert_eq!(access.len(), 3);
+    assert!(access.iter().all(
+        |l| l.forward.delay.as_nanos() == 5_000_000 && l.reverse.delay.as_nanos() == 5_000_000
+    ));
+    assert_eq!(world.workloads.len(), 3);
+    // Series name a member.
+    let member = checked(
+        &routed("[[series]]\nmetric = \"cwnd\"\nhost = \"client[1]\"\n"),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(member.points[0].world.series[0].host, Some(1));
+    // r1 sends packets for the server to r3, and r3 sends them back to r1: a loop.
+    let back = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"r3\"\n\
+                [[route]]\nat = \"r3\"\nto = \"server\"\nvia = \"r1\"\n";
+    assert_eq!(
+        error_of(&routed(back)),
+        "x.toml:36:1: `route[0]`: routing loop: packets from \"r1\" to \"server\" go round in a \
+         circle through \"r3\" (the static routes send them back where they came from)"
+    );
+    // A route whose `via` is no neighbour.
+    let far = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"server\"\n";
+    assert_eq!(
+        error_of(&routed(far)),
+        "x.toml:39:7: `route[0].via`: no [[link]] joins \"r1\" and \"server\": a route's `via` \
+         is a neighbour of its `at`"
+    );
+    // A static detour that works.
+    let detour = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"r3\"\n";
+    let world = checked(&routed(detour), &[])
+        .unwrap()
+        .points
+        .remove(0)
+        .world;
+    assert_eq!(
+        world.routes.walk(0, 2),
+        synack_experiment::routing::Walk::Reached { routers: 3 }
+    );
+    // An unreachable server: nothing links it.
+    let lonely = routed("").replace(
+        "[[link]]\nname = \"s\"\nbetween = [\"r2\", \"server\"]\n",
+        "",
+    );
+    assert_eq!(
+        error_of(&lonely),
+        "x.toml:30:6: `workload.web.to`: no route from \"client[0]\" to \"server\": no [[link]] \
+         reaches \"server\""
+    );
+    // A server on an island: its router r3 is joined to no other router.
+    let island = routed("")
+        .replace(
+            "[[link]]\nname = \"detour1\"\nbetween = [\"r1\", \"r3\"]\n",
+            "",
+        )
+        .replace(
+            "[[link]]\nname = \"detour2\"\nbetween = [\"r3\", \"r2\"]\n",
+            "",
+        )
+        .replace(
+            "between = [\"r2\", \"server\"]",
+            "between = [\"r3\", \"server\"]",
+        );
+    assert_eq!(
+        error_of(&island),
+        "x.toml:27:6: `workload.web.to`: no route from \"client[0]\" to \"server\": router \
+         \"r1\" has no route to it; join them by [[link]]s, directly or through [[router]]s"
+    );
+    // Group references: a member out of range, a group named as one host, a router as a
+    // workload's end.
+    let bad_member = routed("").replace("to = \"server:80\"", "to = \"client[2]:80\"");
+    assert_eq!(
+        error_of(&bad_member),
+        "x.toml:33:6: `workload.web.to`: \"client[2]\" names no member of group \"client\": its \
+         members are \"client[0]\" to \"client[1]\", or all of them, \"client[*]\""
+    );
+    let whole = routed("").replace("from = \"client[*]\"", "from = \"client\"");
+    assert_eq!(
+        error_of(&whole),
+        "x.toml:32:8: `workload.web.from`: \"client\" is a host group of 2: name one member \
+         (\"client[0]\") or every member (\"client[*]\")"
+    );
+    let router = routed("").replace("to = \"server:80\"", "to = \"r2:80\"");
+    assert_eq!(
+        error_of(&router),
+        "x.toml:33:6: `workload.web.to`: \"r2\" is a [[router]]: it forwards packets and has no \
+         TCP, so it cannot be an end of a workload; name a [[host]]"
+    );
+    let both = routed("").replace(
+        "between = [\"client[*]\", \"r1\"]",
+        "between = [\"client[*]\", \"client[*]\"]",
+    );
+    assert!(
+        error_of(&both)
+            .starts_with("x.toml:16:11: `link.access.between`: a link joins every member"),
+        "{}",
+        error_of(&both)
+    );
 }

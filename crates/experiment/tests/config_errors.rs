@@ -39,7 +39,8 @@ fn bad_files() {
             "name = \"t\"\nduration = \"10s\"\nsede = 1\n".to_string(),
             vec![
                 "x.toml:3:1: unknown key `sede` at the top level; expected one of: name, \
-                 description, seed, duration, replications, tcp, host, link, workload, sweep, chart",
+                 description, seed, duration, replications, tcp, host, router, link, route, routing, \
+                 ttl, workload, sweep, chart",
                 "did you mean `seed`?",
             ],
         ),
@@ -230,7 +231,7 @@ fn bad_files() {
                 BASE.replace("[[link]]", "[[host]]\nname = \"far\"\n\n[[link]]"),
                 BULK.replace("server:80", "far:80")
             ),
-            vec!["x.toml:21:6: `workload.w.to`: no chain of [[link]]s joins \"client\" and \"far\""],
+            vec!["x.toml:21:6: `workload.w.to`: no route from \"client\" to \"far\": no [[link]] reaches \"far\""],
         ),
         (
             "bulk without a port",
@@ -1273,7 +1274,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 48);
+    assert_eq!(METRICS.len(), 49);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }

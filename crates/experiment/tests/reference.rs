@@ -136,6 +136,8 @@ fn probes() -> Vec<(String, String)> {
             ),
         ),
         ("series".into(), file("", &format!("[[series]]\n{unknown}"))),
+        ("router".into(), file("", &format!("[[router]]\n{unknown}"))),
+        ("route".into(), file("", &format!("[[route]]\n{unknown}"))),
     ];
     for sub in ["reorder", "stale", "queue"] {
         out.push((

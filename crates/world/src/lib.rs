@@ -14,8 +14,15 @@
 //!
 //! Workloads start in file order; at equal times, events run in the order they were planned.
 //!
-//! Simplifications: hosts talk only to hosts they share a link with (no multi-hop routing);
-//! if two links join the same pair of hosts, the first one in the file carries the traffic.
+//! Routers (`[[router]]`) forward: a packet that comes off a link at a router goes straight
+//! onto the next link of its route (the spec's [`Routes`], computed once per world), with
+//! one less TTL; no TCP runs there, and the packet is the same packet (same id) all along,
+//! so the trace shows its send and its receipt at the endpoints, and a drop at any link on
+//! the way with that link's channel. Each link direction is its own queue, so a router's
+//! outgoing link is a bottleneck shared by everything routed over it.
+//!
+//! Simplifications: no ICMP (a packet whose TTL runs out is dropped and counted, as Linux's
+//! `ip_forward` drops it, with no Time Exceeded sent back); probes measure one direct link.
 
 mod apps;
 pub mod flows;
@@ -35,6 +42,9 @@ pub use synack_experiment::spec::*;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use std::sync::Arc;
+
+use synack_experiment::routing::Routes;
 use synack_link::{Channel, Fate};
 use synack_sim::{Duration, Scheduler, Time};
 use synack_tcp::{IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
@@ -50,9 +60,9 @@ use crate::workload::{Action, Setup, Workload};
 enum Event {
     /// Workload `index`'s step `step` is due.
     Workload { index: u32, step: u32 },
-    /// A copy of a packet comes off its link at its receiving host: the packet waits in
-    /// this slot of the world's packets on the wire, so events stay small (the scheduler
-    /// moves them about).
+    /// A copy of a packet comes off its link at the node at the link's far end (its
+    /// receiving host, or a router on its way): the packet waits in this slot of the
+    /// world's packets on the wire, so events stay small (the scheduler moves them about).
     Deliver(u32),
     /// A connection's earliest timer may be due.
     ConnTimer(ConnRef),
@@ -126,9 +136,11 @@ pub struct World {
     host_names: Vec<String>,
     link_names: Vec<String>,
     channels: Vec<Channel>,
-    /// The channel from host `a` to host `b`, if a link joins them: `routes[a * hosts + b]`
-    /// (a table, not a map: it is read for every packet sent).
-    routes: Vec<Option<u32>>,
+    /// Each node's channel toward each host (read for every packet sent or forwarded),
+    /// and where each channel leads.
+    routes: Arc<Routes>,
+    /// The TTL of every packet a host sends.
+    ttl: u8,
     hosts: Vec<Host>,
     /// In file order.
     workloads: Vec<Workload>,
@@ -152,16 +164,25 @@ pub struct World {
     vanished: u64,
 }
 
+/// A packet on a link: the channel it crosses (whose far end it comes off at) and the TTL it
+/// has left.
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    packet: Packet,
+    channel: u32,
+    ttl: u8,
+}
+
 /// Packets on the wire, in slots reused most recently freed first (no allocation once the
 /// most packets ever in flight at once have been seen).
 #[derive(Default)]
 struct Wire {
-    slots: Vec<Packet>,
+    slots: Vec<InFlight>,
     free: Vec<u32>,
 }
 
 impl Wire {
-    fn put(&mut self, packet: Packet) -> u32 {
+    fn put(&mut self, packet: InFlight) -> u32 {
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = packet;
@@ -174,7 +195,7 @@ impl Wire {
         }
     }
 
-    fn take(&mut self, slot: u32) -> Packet {
+    fn take(&mut self, slot: u32) -> InFlight {
         self.free.push(slot);
         self.slots[slot as usize]
     }
@@ -188,10 +209,10 @@ impl World {
     /// between hosts no link joins, a flood without a listener, two different servers on
     /// one port) is a bug in the caller, and panics.
     pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
-        let (channels, routes) = channels(spec, run_seed);
+        let (channels, direct) = channels(spec, run_seed);
         let mut setup = Setup {
             run_seed,
-            routes: &routes,
+            routes: &direct,
             floods: 0,
         };
         let workloads: Vec<Workload> = (spec.workloads.iter())
@@ -229,7 +250,8 @@ impl World {
             host_names: spec.hosts.iter().map(|h| h.name.clone()).collect(),
             link_names: spec.links.iter().map(|l| l.name.clone()).collect(),
             channels,
-            routes: route_table(&routes, spec.hosts.len()),
+            routes: Arc::clone(&spec.routes),
+            ttl: spec.ttl,
             hosts: hosts(spec, run_seed),
             flood_entries: workloads.iter().filter_map(Workload::flood_entry).collect(),
             workloads,
@@ -274,8 +296,8 @@ impl World {
             match event {
                 Event::Workload { index, step } => self.workload_step(now, index, step),
                 Event::Deliver(slot) => {
-                    let packet = self.wire.take(slot);
-                    self.deliver(now, packet)
+                    let f = self.wire.take(slot);
+                    self.arrive(now, f)
                 }
                 Event::ConnTimer(c) => self.conn_timer(now, c),
                 Event::Accept { host, listener } => self.accept_next(now, host, listener),
@@ -286,16 +308,22 @@ impl World {
         self.finish()
     }
 
-    /// Hands `packet` to `channel` and schedules the arrival of every copy that survives.
-    fn transmit(&mut self, now: Time, channel: u32, bytes: u32, packet: Packet) -> bool {
+    /// Hands `packet` (with `ttl` left) to `channel` and schedules the arrival of every
+    /// copy that survives at the channel's far end.
+    fn transmit(&mut self, now: Time, channel: u32, bytes: u32, packet: Packet, ttl: u8) -> bool {
         let outcome = self.channels[channel as usize].transmit(now, bytes);
         if let Some(rec) = &mut self.recorder {
             rec.packet(now, channel, &self.channels[channel as usize]);
         }
         self.metrics.segments_sent += 1;
+        let f = InFlight {
+            packet,
+            channel,
+            ttl,
+        };
         let delivered = match outcome.fate {
             Fate::Deliver(at) => {
-                self.schedule_delivery(at, packet);
+                self.schedule_delivery(at, f);
                 true
             }
             Fate::Drop(_) => {
@@ -304,30 +332,72 @@ impl World {
             }
         };
         for at in [outcome.duplicate, outcome.stale].into_iter().flatten() {
-            self.schedule_delivery(at, packet.as_copy());
+            let copy = InFlight {
+                packet: packet.as_copy(),
+                ..f
+            };
+            self.schedule_delivery(at, copy);
         }
         delivered
     }
 
-    fn schedule_delivery(&mut self, at: Time, packet: Packet) {
+    fn schedule_delivery(&mut self, at: Time, f: InFlight) {
         if let Packet::Tcp {
-            to: Addr::Spoofed { .. },
+            to: Addr::Spoofed { flood, .. },
             ..
-        } = packet
+        } = f.packet
         {
-            // An answer to a spoofed address vanishes where its flood enters the network:
-            // its arrival would change nothing but the count of events, so it is counted
-            // (if it comes by the end) instead of queued. Under a flood these answers are a
-            // third of all events; queueing them cost a sixth of a run's time.
-            if at <= self.end {
-                self.vanished += 1;
+            if self.routes.channel_to(f.channel) == self.flood_entries[flood as usize].0 as usize {
+                // An answer to a spoofed address vanishes where its flood enters the
+                // network: its arrival would change nothing but the count of events, so it
+                // is counted (if it comes by the end) instead of queued. Under a flood these
+                // answers are a third of all events; queueing them cost a sixth of a run's
+                // time. On its way there (through routers) it is queued like any packet.
+                if at <= self.end {
+                    self.vanished += 1;
+                }
+                return;
             }
-            return;
         }
-        let slot = self.wire.put(packet);
+        let slot = self.wire.put(f);
         self.sched
             .schedule(at, Event::Deliver(slot))
             .expect("links never deliver before the packet was sent");
+    }
+
+    /// A packet comes off its link: at its receiving host, or at a router on its way.
+    fn arrive(&mut self, now: Time, f: InFlight) {
+        let Packet::Tcp { to, seg, id, .. } = f.packet else {
+            // Datagrams cross one link.
+            return self.deliver(now, f.packet);
+        };
+        let node = self.routes.channel_to(f.channel);
+        let dest = self.host_of(to) as usize;
+        if node == dest {
+            return self.deliver(now, f.packet);
+        }
+        // A router (routes lead through routers only): RFC 1812 §5.3.1 and Linux's
+        // `ip_forward` (net/ipv4/ip_forward.c) drop a packet that arrives with a TTL of 1
+        // or less (Linux would send an ICMP Time Exceeded; synack has no ICMP), else
+        // decrement it and send it on.
+        let dropped = if f.ttl <= 1 {
+            self.metrics.ttl_expired += 1;
+            Some(f.channel)
+        } else {
+            let next = self
+                .routes
+                .next(node, dest)
+                .expect("the checker found a route under every workload and script segment");
+            let sent = self.transmit(now, next, wire_bytes(&seg), f.packet, f.ttl - 1);
+            (!sent).then_some(next)
+        };
+        if let (Some(channel), Some(trace)) = (dropped, &mut self.trace) {
+            trace.push(Record::Drop {
+                t: now,
+                packet: id,
+                channel: ChannelId::from_index(channel as usize),
+            });
+        }
     }
 
     /// The host where address `addr` is: itself, or for a spoofed address the host where
@@ -352,8 +422,8 @@ impl World {
         seg: Segment,
     ) {
         let (a, b) = (self.host_of(from) as usize, self.host_of(to) as usize);
-        let channel = self.routes[a * self.hosts.len() + b]
-            .expect("the checker found a direct link under every workload and script segment");
+        let channel = (self.routes.next(a, b))
+            .expect("the checker found a route under every workload and script segment");
         let id = PacketId(self.next_packet);
         self.next_packet = self.next_packet.wrapping_add(1);
         let packet = Packet::Tcp {
@@ -363,7 +433,7 @@ impl World {
             flow,
             id,
         };
-        let delivered = self.transmit(now, channel, wire_bytes(&seg), packet);
+        let delivered = self.transmit(now, channel, wire_bytes(&seg), packet, self.ttl);
         if let Some(trace) = &mut self.trace {
             trace.push_send(Sent {
                 t: now,
@@ -410,7 +480,7 @@ impl World {
                     packet: id,
                 },
             ),
-            Packet::Tcp { .. } => unreachable!("answers to spoofed addresses are not queued"),
+            Packet::Tcp { .. } => unreachable!("answers to spoofed addresses vanish at entry"),
         }
     }
 
@@ -430,7 +500,7 @@ impl World {
                     sent: now,
                     copy: false,
                 };
-                let on_its_way = self.transmit(now, channel, size, packet);
+                let on_its_way = self.transmit(now, channel, size, packet, self.ttl);
                 if let Workload::Probe(p) = &mut self.workloads[index as usize] {
                     p.transmitted(on_its_way);
                 }
@@ -496,7 +566,8 @@ impl World {
 }
 
 /// Each link's two channels (forward, then reverse), and the channel from one host to
-/// another (the first link in the file that joins them).
+/// another it shares a link with (the first link in the file that joins them), which a
+/// probe measures.
 fn channels(spec: &WorldSpec, run_seed: u64) -> (Vec<Channel>, HashMap<(u32, u32), u32>) {
     let mut channels = Vec::with_capacity(spec.links.len() * 2);
     let mut routes: HashMap<(u32, u32), u32> = HashMap::default();
@@ -515,15 +586,6 @@ fn channels(spec: &WorldSpec, run_seed: u64) -> (Vec<Channel>, HashMap<(u32, u32
         }
     }
     (channels, routes)
-}
-
-/// The channel from host `a` to host `b` at `a * hosts + b`.
-fn route_table(routes: &HashMap<(u32, u32), u32>, hosts: usize) -> Vec<Option<u32>> {
-    let mut table = vec![None; hosts * hosts];
-    for (&(a, b), &channel) in routes {
-        table[a as usize * hosts + b as usize] = Some(channel);
-    }
-    table
 }
 
 /// Each host's stack, with a listener on every port a TCP workload serves (in workload

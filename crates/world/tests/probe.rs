@@ -10,6 +10,10 @@ fn spec(forward: LinkParams, rate: f64, seconds: u64, poisson: bool) -> WorldSpe
     WorldSpec {
         duration: Duration::from_secs(seconds),
         hosts: vec![host("a"), host("b")],
+        routers: vec![],
+        // Probes cross one direct link: they need no routes.
+        routes: Default::default(),
+        ttl: 64,
         links: vec![LinkSpec {
             name: "wan".into(),
             a: 0,

@@ -13,7 +13,7 @@
 //! lose spans.
 //! Checks across keys (an unknown host, `jitter` above `delay`, a chart over a path that is
 //! not swept) locate their key in the same spanned document; so do the checks of what a
-//! world relies on (link parameters as `synack_link` checks them, a direct link under every
+//! world relies on (link parameters as `synack_link` checks them, a route under every
 //! workload and scripted segment, one server behaviour per port, a listener for every flood).
 //!
 //! Parameter paths (`link.wan.loss`, used by `[sweep]` and `--set`) edit a copy of the raw
@@ -95,6 +95,49 @@ pub struct HostConfig {
     /// Overrides of the global `[tcp]` for this host (see [`TcpOverrides::resolve`]).
     #[serde(default)]
     pub tcp: TcpOverrides,
+    /// A host group: this many hosts, `<name>[0]` to `<name>[count-1]`, alike. Absent: one
+    /// host called `<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+impl HostConfig {
+    /// The hosts it stands for: 1, or the group's `count`.
+    pub fn members(&self) -> usize {
+        self.count.map_or(1, |n| n as usize)
+    }
+}
+
+/// A `[[router]]`: a node that forwards packets between its links and has no TCP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    /// Unique among hosts and routers; letters, digits, `-` and `_`.
+    pub name: String,
+}
+
+/// A `[[route]]`: at node `at`, packets for host `to` leave on the link to `via`,
+/// whatever the computed shortest path says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// A router (or a host with several links).
+    pub at: String,
+    /// The destination host (a group member `client[3]`, or every member `client[*]`).
+    pub to: String,
+    /// A neighbour of `at`: a link must join them.
+    pub via: String,
+}
+
+/// What routes minimise: the top-level `routing` key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingMetric {
+    /// The number of links crossed.
+    #[default]
+    Hops,
+    /// The sum of the propagation delays.
+    Delay,
 }
 
 /// A checked experiment: everything the file says, typed, with defaults filled in.
@@ -114,8 +157,16 @@ pub struct Experiment {
     pub tcp: TcpOverrides,
     /// The `[[host]]`s, in file order.
     pub hosts: Vec<HostConfig>,
+    /// The `[[router]]`s, in file order.
+    pub routers: Vec<RouterConfig>,
     /// The `[[link]]`s, in file order, both directions resolved.
     pub links: Vec<LinkConfig>,
+    /// The static `[[route]]`s, in file order.
+    pub routes: Vec<RouteConfig>,
+    /// What shortest-path routes minimise. Default hops.
+    pub routing: RoutingMetric,
+    /// The TTL every host's packets start with (Linux's `ip_default_ttl`). Default 64.
+    pub ttl: u8,
     /// The `[[workload]]`s, in file order.
     pub workloads: Vec<WorkloadConfig>,
     /// The `[[chart]]`s, in file order.
@@ -157,7 +208,15 @@ struct FileDoc {
     #[serde(default)]
     host: Vec<HostConfig>,
     #[serde(default)]
+    router: Vec<RouterConfig>,
+    #[serde(default)]
     link: Vec<RawLink>,
+    #[serde(default)]
+    route: Vec<RouteConfig>,
+    #[serde(default)]
+    routing: RoutingMetric,
+    #[serde(default = "default_ttl")]
+    ttl: u8,
     /// Read in two steps by [`workload::parse_workloads`].
     #[serde(default)]
     #[allow(dead_code)]
@@ -179,6 +238,9 @@ fn default_seed() -> u64 {
 }
 fn one() -> u32 {
     1
+}
+fn default_ttl() -> u8 {
+    64
 }
 
 impl Experiment {
@@ -316,10 +378,14 @@ impl Experiment {
             .hosts
             .iter()
             .map(|h| {
-                serde_json::json!({
+                let mut host = serde_json::json!({
                     "name": h.name,
                     "tcp": json(&self.tcp_for(&h.name)),
-                })
+                });
+                if let Some(count) = h.count {
+                    host["count"] = count.into();
+                }
+                host
             })
             .collect();
         let sweep: Vec<serde_json::Value> = self
@@ -327,7 +393,7 @@ impl Experiment {
             .iter()
             .map(|(path, values)| serde_json::json!({ "path": path, "values": json(values) }))
             .collect();
-        serde_json::json!({
+        let mut out = serde_json::json!({
             "file": self.file,
             "name": self.name,
             "description": self.description,
@@ -342,7 +408,12 @@ impl Experiment {
             "charts": json(&self.charts),
             "series": json(&self.series),
             "flows": self.flows,
-        })
+        });
+        out["routers"] = json(&self.routers);
+        out["routes"] = json(&self.routes);
+        out["routing"] = json(&self.routing);
+        out["ttl"] = json(&self.ttl);
+        out
     }
 
     /// Applies overrides to the raw document and reads it again.
@@ -564,7 +635,11 @@ fn build(
         replications: f.replications,
         tcp: f.tcp,
         hosts: f.host,
+        routers: f.router,
         links: f.link.iter().map(RawLink::resolve).collect(),
+        routes: f.route,
+        routing: f.routing,
+        ttl: f.ttl,
         workloads,
         charts: f
             .chart

@@ -2,12 +2,13 @@
 //! and charts. Each error is located at the key it is about.
 //!
 //! They include everything the world would otherwise find only when it is built: link
-//! parameters as `synack_link` checks them, a direct link under every workload and scripted
-//! segment (the world routes over direct links only), one server behaviour per listening
+//! parameters as `synack_link` checks them, a route under every workload and scripted
+//! segment (no loop, no dead end; a probe's direct link), one server behaviour per listening
 //! port, and a listener for every flood. A checked experiment therefore always builds a
 //! world that runs.
 
-use std::collections::{HashMap, VecDeque};
+use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use synack_link::LinkError;
 use synack_sim::Duration;
@@ -23,8 +24,9 @@ use super::{
     ChartConfig, ChartKind, Experiment, LinkParams, Queue, ScriptSegment, SeriesConfig,
     WorkloadConfig, FLOW_CHART_COLUMNS, METRICS, SERIES_METRICS,
 };
-use crate::build;
-use crate::spec::AppSpec;
+use crate::build::{self, NodeRef, Unresolved};
+use crate::routing::{Routes, Walk};
+use crate::spec::{AppSpec, LinkSpec};
 
 /// Every state's name, for `sockets:<STATE>` series.
 const STATE_NAMES: &[&str] = &[
@@ -52,6 +54,7 @@ pub(crate) fn check(exp: &Experiment, doc: &Doc<'_>) -> Result {
     v.hosts()?;
     v.tcp()?;
     v.links()?;
+    v.routes()?;
     v.workloads()?;
     v.listeners()?;
     v.series()?;
@@ -102,12 +105,21 @@ pub(crate) fn check_chart_sweep(exp: &Experiment, doc: &Doc<'_>) -> Result {
 struct Checker<'a, 'd> {
     exp: &'a Experiment,
     doc: &'a Doc<'d>,
-    /// Each host's index by name (the first, if names repeat), so that every check that
-    /// looks up a host, a link or a server costs O(1): the checks stay linear in the size of
-    /// the file.
-    hosts: HashMap<&'a str, usize>,
-    /// The first link joining each pair of hosts, by the pair's names in sorted order.
+    /// Each host's and router's node by name (the first, if names repeat), so that every
+    /// check that looks up a host, a link or a server costs O(1): the checks stay linear in
+    /// the size of the file.
+    nodes: build::HostIndex<'a>,
+    /// The first link joining each pair of names, in sorted order.
     links: HashMap<(&'a str, &'a str), usize>,
+    /// The links, one per group member, and the routes over them, once the links are
+    /// checked; with the channel from each node to each neighbour.
+    topology: OnceCell<Topology>,
+}
+
+struct Topology {
+    links: Vec<LinkSpec>,
+    channels: HashMap<(usize, usize), u32>,
+    routes: OnceCell<Routes>,
 }
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
@@ -131,10 +143,6 @@ fn is_file_stem(name: &str) -> bool {
 
 impl<'a, 'd> Checker<'a, 'd> {
     fn new(exp: &'a Experiment, doc: &'a Doc<'d>) -> Checker<'a, 'd> {
-        let mut hosts = HashMap::with_capacity(exp.hosts.len());
-        for (i, h) in exp.hosts.iter().enumerate() {
-            hosts.entry(h.name.as_str()).or_insert(i);
-        }
         let mut links = HashMap::with_capacity(exp.links.len());
         for (i, l) in exp.links.iter().enumerate() {
             links.entry(pair(&l.between[0], &l.between[1])).or_insert(i);
@@ -142,8 +150,9 @@ impl<'a, 'd> Checker<'a, 'd> {
         Checker {
             exp,
             doc,
-            hosts,
+            nodes: build::HostIndex::new(exp),
             links,
+            topology: OnceCell::new(),
         }
     }
 
@@ -174,6 +183,13 @@ impl<'a, 'd> Checker<'a, 'd> {
             return Err(self.err(
                 doc_path!["replications"],
                 "expected at least 1 replication, found 0",
+            ));
+        }
+        if e.ttl == 0 {
+            return Err(self.err(
+                doc_path!["ttl"],
+                "expected a TTL of 1 to 255 (a packet sent with 0 could not leave its host), \
+                 found 0",
             ));
         }
         if u64::from(e.replications) > MAX_RUNS {
@@ -231,7 +247,8 @@ impl<'a, 'd> Checker<'a, 'd> {
                 _ => 0,
             })
             .sum();
-        let parts = (e.hosts.len() + e.links.len() + e.workloads.len() + segments) as u64;
+        let parts = (self.nodes.nodes() + self.topology().links.len() + segments) as u64
+            + self.workload_instances();
         let total = points.saturating_mul(parts);
         if total > MAX_WORLD_PARTS {
             return Err(self.err(
@@ -246,6 +263,18 @@ impl<'a, 'd> Checker<'a, 'd> {
             ));
         }
         Ok(())
+    }
+
+    /// Workloads, one per member for a workload from a group.
+    fn workload_instances(&self) -> u64 {
+        self.exp
+            .workloads
+            .iter()
+            .map(|w| match w.from().map(|f| self.nodes.resolve(f)) {
+                Some(Ok(NodeRef::All { count, .. })) => count as u64,
+                _ => 1,
+            })
+            .sum()
     }
 
     /// `name` fits in a file name with the suffixes synack adds (see [`MAX_NAME`]).
@@ -290,30 +319,116 @@ impl<'a, 'd> Checker<'a, 'd> {
     }
 
     fn hosts(&self) -> Result {
-        self.names("host", self.exp.hosts.iter().map(|h| h.name.as_str()))
+        let e = self.exp;
+        self.names("host", e.hosts.iter().map(|h| h.name.as_str()))?;
+        self.names("router", e.routers.iter().map(|r| r.name.as_str()))?;
+        let mut total = 0u64;
+        for (i, h) in e.hosts.iter().enumerate() {
+            if let Some(n) = h.count {
+                if n == 0 || u64::from(n) > MAX_WORLD_PARTS {
+                    return Err(self.err(
+                        doc_path!["host", i, "count"],
+                        format!("expected a group of 1 to {MAX_WORLD_PARTS} hosts, found {n}"),
+                    ));
+                }
+            }
+            total += h.members() as u64;
+            if total > MAX_WORLD_PARTS {
+                return Err(self.err(
+                    doc_path!["host", i],
+                    format!(
+                        "the groups so far make {total} hosts; at most {MAX_WORLD_PARTS} are \
+                         allowed"
+                    ),
+                ));
+            }
+        }
+        for (i, r) in e.routers.iter().enumerate() {
+            if let Some(j) = e.hosts.iter().position(|h| h.name == r.name) {
+                let span = self.doc.span_of(&doc_path!["host", j, "name"]);
+                let (line, _) = position(self.doc.text, span.start);
+                return Err(self.err(
+                    doc_path!["router", i, "name"],
+                    format!(
+                        "router \"{}\" has the name of a [[host]] (line {line}); hosts and \
+                         routers share one set of names",
+                        r.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
-    /// `name` is a `[[host]]`; else an error at `path` suggesting the nearest host.
-    fn known_host(&self, path: DocPath, name: &str) -> Result {
-        if self.hosts.contains_key(name) {
-            return Ok(());
-        }
-        let hosts = || self.exp.hosts.iter().map(|h| h.name.as_str());
-        let list: Vec<&str> = hosts().collect();
-        if list.is_empty() {
+    /// `name` names nodes; else an error at `path` suggesting the nearest name. What it may
+    /// name: `hosts` (hosts and group members), `routers`, and with `groups` a whole group
+    /// (`client[*]`).
+    fn node(&self, path: DocPath, name: &str, allow: Allow) -> Result<NodeRef> {
+        let (node, named) = match self.nodes.lookup(name) {
+            Ok(found) => found,
+            Err(Unresolved::Misused(message)) => return Err(self.err(path, message)),
+            Err(Unresolved::Unknown(base)) => return Err(self.unknown(path, &base, allow)),
+        };
+        if named.router && !allow.routers {
             return Err(self.err(
                 path,
-                format!("unknown host \"{name}\": the file has no [[host]]"),
+                format!(
+                    "\"{name}\" is a [[router]]: it forwards packets and has no TCP, so it \
+                     cannot be an end of a workload; name a [[host]]"
+                ),
             ));
         }
-        Err(self.doc.invalid_with(
+        if matches!(node, NodeRef::All { .. }) && !allow.groups {
+            return Err(self.err(
+                path,
+                format!(
+                    "\"{name}\" names every member of a group; here one host is expected \
+                     (a member, \"{}[0]\")",
+                    name.trim_end_matches("[*]")
+                ),
+            ));
+        }
+        Ok(node)
+    }
+
+    fn unknown(&self, path: DocPath, name: &str, allow: Allow) -> ConfigError {
+        let e = self.exp;
+        // Routers are named only where they may be used, and exist.
+        let allow_routers = allow.routers && !e.routers.is_empty();
+        let routers = e.routers.iter().filter(|_| allow_routers);
+        let names = || {
+            e.hosts
+                .iter()
+                .map(|h| h.name.as_str())
+                .chain(routers.clone().map(|r| r.name.as_str()))
+        };
+        let list: Vec<&str> = names().collect();
+        let what = if allow_routers {
+            "host or router"
+        } else {
+            "host"
+        };
+        if list.is_empty() {
+            return self.err(
+                path,
+                format!("unknown {what} \"{name}\": the file has no [[host]]"),
+            );
+        }
+        let shown = if list.len() > 20 {
+            format!("{}, … ({} in all)", list[..20].join(", "), list.len())
+        } else {
+            list.join(", ")
+        };
+        self.doc.invalid_with(
             &path,
-            format!(
-                "unknown host \"{name}\"; the hosts are: {}",
-                list.join(", ")
-            ),
-            suggest(name, hosts()),
-        ))
+            format!("unknown {what} \"{name}\"; the {what}s are: {shown}"),
+            suggest(name, names()),
+        )
+    }
+
+    /// `name` is one host (a `[[host]]` or a group member); else an error at `path`.
+    fn known_host(&self, path: DocPath, name: &str) -> Result {
+        self.node(path, name, Allow::HOST).map(|_| ())
     }
 
     /// Every host's resolved TCP settings are usable.
@@ -358,11 +473,37 @@ impl<'a, 'd> Checker<'a, 'd> {
     fn links(&self) -> Result {
         let links = &self.exp.links;
         self.names("link", links.iter().map(|l| l.name.as_str()))?;
+        let mut total = 0u64;
         for (i, link) in links.iter().enumerate() {
             let [a, b] = &link.between;
-            self.known_host(doc_path!["link", i, "between", 0], a)?;
-            self.known_host(doc_path!["link", i, "between", 1], b)?;
-            if a == b {
+            let ends = [
+                self.node(doc_path!["link", i, "between", 0], a, Allow::ANY)?,
+                self.node(doc_path!["link", i, "between", 1], b, Allow::ANY)?,
+            ];
+            let count = match ends {
+                [NodeRef::All { .. }, NodeRef::All { .. }] => {
+                    return Err(self.err(
+                        doc_path!["link", i, "between"],
+                        format!(
+                            "a link joins every member of one group to one node; both \"{a}\" \
+                             and \"{b}\" are whole groups"
+                        ),
+                    ))
+                }
+                [NodeRef::All { count, .. }, _] | [_, NodeRef::All { count, .. }] => count,
+                _ => 1,
+            };
+            total += count as u64;
+            if total > MAX_WORLD_PARTS {
+                return Err(self.err(
+                    doc_path!["link", i, "between"],
+                    format!(
+                        "the links so far, one per group member, make {total}; at most \
+                         {MAX_WORLD_PARTS} are allowed"
+                    ),
+                ));
+            }
+            if ends[0] == ends[1] {
                 return Err(self.err(
                     doc_path!["link", i, "between"],
                     format!("a link joins two different hosts, found \"{a}\" twice"),
@@ -476,83 +617,213 @@ impl<'a, 'd> Checker<'a, 'd> {
         Ok(())
     }
 
-    /// Whether a `[[link]]` joins `a` and `b` (either way round).
-    fn linked(&self, a: &str, b: &str) -> bool {
-        self.links.contains_key(&pair(a, b))
+    /// The links (one per group member) and the channel from each node to each neighbour,
+    /// built once the links are checked.
+    fn topology(&self) -> &Topology {
+        self.topology.get_or_init(|| {
+            let links = build::links(self.exp, &self.nodes);
+            let channels = build::channel_map(&links);
+            Topology {
+                links,
+                channels,
+                routes: OnceCell::new(),
+            }
+        })
     }
 
-    /// The hosts between `from` and `to` on a shortest chain of links, if one joins them.
-    fn chain(&self, from: &str, to: &str) -> Option<Vec<String>> {
-        let mut came_from: HashMap<String, String> = HashMap::new();
-        let mut queue = VecDeque::from([from.to_string()]);
-        while let Some(h) = queue.pop_front() {
-            if h == to {
-                let mut via = Vec::new();
-                let mut at = &came_from[to];
-                while at != from {
-                    via.push(at.clone());
-                    at = &came_from[at];
-                }
-                via.reverse();
-                return Some(via);
-            }
-            for l in &self.exp.links {
-                let [a, b] = &l.between;
-                let next = if *a == h {
-                    b
-                } else if *b == h {
-                    a
-                } else {
-                    continue;
+    /// The routes, built once the static routes are checked.
+    fn routing(&self) -> &Routes {
+        let t = self.topology();
+        t.routes
+            .get_or_init(|| build::routes(self.exp, &self.nodes, &t.links))
+    }
+
+    /// The name of node `n`: a host, a group member `client[3]`, a router.
+    fn node_name(&self, n: usize) -> String {
+        let hosts = self.nodes.hosts();
+        if n >= hosts {
+            return self.exp.routers[n - hosts].name.clone();
+        }
+        let mut first = 0;
+        for h in &self.exp.hosts {
+            let members = h.members();
+            if n < first + members {
+                return match h.count {
+                    None => h.name.clone(),
+                    Some(_) => format!("{}[{}]", h.name, n - first),
                 };
-                if next != from && !came_from.contains_key(next) {
-                    came_from.insert(next.clone(), h.clone());
-                    queue.push_back(next.clone());
+            }
+            first += members;
+        }
+        unreachable!("every host node belongs to a [[host]]")
+    }
+
+    /// Static routes: `at` and `via` are neighbours, `to` names hosts, and following the
+    /// routes from `at` reaches `to` (no loop, no dead end).
+    fn routes(&self) -> Result {
+        let mut nodes = Vec::with_capacity(self.exp.routes.len());
+        for (i, r) in self.exp.routes.iter().enumerate() {
+            let key = |k: &str| doc_path!["route", i, k];
+            let one = |n| match n {
+                NodeRef::One(n) => n,
+                NodeRef::All { .. } => unreachable!("groups are refused for `at` and `via`"),
+            };
+            let at = one(self.node(key("at"), &r.at, Allow::NODE)?);
+            let to = self.node(key("to"), &r.to, Allow::HOSTS)?;
+            let via = one(self.node(key("via"), &r.via, Allow::NODE)?);
+            if !self.topology().channels.contains_key(&(at, via)) {
+                return Err(self.err(
+                    key("via"),
+                    format!(
+                        "no [[link]] joins \"{}\" and \"{}\": a route's `via` is a neighbour of \
+                         its `at`",
+                        r.at, r.via
+                    ),
+                ));
+            }
+            nodes.push((at, to));
+        }
+        let routes = self.routing();
+        for (i, (at, to)) in nodes.into_iter().enumerate() {
+            let (first, count) = match to {
+                NodeRef::One(n) => (n, 1),
+                NodeRef::All { first, count } => (first, count),
+            };
+            for dest in first..first + count {
+                let r = &self.exp.routes[i];
+                match routes.walk(at, dest) {
+                    Walk::Reached { .. } => {}
+                    Walk::Loop { at: node } => {
+                        return Err(self.err(
+                            doc_path!["route", i],
+                            format!(
+                                "routing loop: packets from \"{}\" to \"{}\" go round in a \
+                                 circle through \"{}\" (the static routes send them back \
+                                 where they came from)",
+                                r.at,
+                                self.node_name(dest),
+                                self.node_name(node)
+                            ),
+                        ))
+                    }
+                    Walk::NoRoute { at: node } => {
+                        return Err(self.err(
+                            doc_path!["route", i, "via"],
+                            format!(
+                                "packets for \"{}\" sent via \"{}\" never arrive: {}",
+                                self.node_name(dest),
+                                r.via,
+                                self.dead_end(at, node)
+                            ),
+                        ))
+                    }
                 }
             }
         }
-        None
+        Ok(())
     }
 
-    /// `from` and `to` are distinct known hosts joined by a link: the world sends packets
-    /// over direct links only.
-    fn route(&self, from_path: DocPath, from: &str, to_path: DocPath, to: &str) -> Result {
-        self.known_host(from_path, from)?;
-        self.known_host(to_path.clone(), to)?;
-        if from == to {
-            return Err(self.err(
-                to_path,
-                format!("`from` and `to` are the same host \"{to}\""),
-            ));
+    /// Why packets stop at node `at` on their way from `from`.
+    fn dead_end(&self, from: usize, at: usize) -> String {
+        let name = self.node_name(at);
+        if at == from {
+            format!("\"{name}\" has no link toward it")
+        } else if at < self.nodes.hosts() {
+            format!(
+                "the path reaches host \"{name}\", and hosts do not forward packets (make it a \
+                 [[router]])"
+            )
+        } else {
+            format!("router \"{name}\" has no route to it")
         }
-        if self.linked(from, to) {
+    }
+
+    /// `from` (a host, or every member of a group) and `to` (one host) are known, distinct,
+    /// and the routes lead from each `from` to `to`.
+    fn route(&self, from_path: DocPath, from: &str, to_path: DocPath, to: &str) -> Result {
+        let src = self.node(from_path, from, Allow::HOSTS)?;
+        let NodeRef::One(dest) = self.node(to_path.clone(), to, Allow::HOST)? else {
+            unreachable!("a group is refused for `to`")
+        };
+        let (first, count) = match src {
+            NodeRef::One(n) => (n, 1),
+            NodeRef::All { first, count } => (first, count),
+        };
+        let routes = self.routing();
+        for f in first..first + count {
+            if f == dest {
+                return Err(self.err(
+                    to_path,
+                    format!("`from` and `to` are the same host \"{to}\""),
+                ));
+            }
+            let message = match routes.walk(f, dest) {
+                Walk::Reached { .. } => continue,
+                Walk::NoRoute { .. } if routes.isolated(dest) => format!(
+                    "no route from \"{}\" to \"{to}\": no [[link]] reaches \"{to}\"",
+                    self.node_name(f)
+                ),
+                Walk::NoRoute { at } => format!(
+                    "no route from \"{}\" to \"{to}\": {}; join them by [[link]]s, directly or \
+                     through [[router]]s",
+                    self.node_name(f),
+                    self.dead_end(f, at)
+                ),
+                Walk::Loop { at } => format!(
+                    "no route from \"{}\" to \"{to}\": the [[route]]s send its packets round in \
+                     a circle through \"{}\"",
+                    self.node_name(f),
+                    self.node_name(at)
+                ),
+            };
+            return Err(self.err(to_path, message));
+        }
+        Ok(())
+    }
+
+    /// A probe measures one link: `from` and `to` share one.
+    fn direct(&self, to_path: DocPath, from: &str, to: &str) -> Result {
+        let src = self.nodes.resolve(from);
+        let dest = self.nodes.of(to);
+        let first = match src {
+            Ok(NodeRef::One(n)) => n,
+            Ok(NodeRef::All { first, .. }) => first,
+            Err(_) => unreachable!("checked by route"),
+        };
+        if self.topology().channels.contains_key(&(first, dest)) {
             return Ok(());
         }
-        let fix = format!(
-            "synack routes over direct links only: add a [[link]] with \
-             between = [\"{from}\", \"{to}\"]"
-        );
-        let message = match self.chain(from, to) {
-            Some(via) => {
-                let via: Vec<String> = via.iter().map(|h| format!("\"{h}\"")).collect();
-                format!(
-                    "no [[link]] joins \"{from}\" and \"{to}\" (only a chain of links through {}); {fix}",
-                    via.join(", ")
-                )
-            }
-            None => format!("no chain of [[link]]s joins \"{from}\" and \"{to}\"; {fix}"),
-        };
-        Err(self.err(to_path, message))
+        Err(self.err(
+            to_path,
+            format!(
+                "a probe measures one link, and no [[link]] joins \"{}\" and \"{to}\"",
+                self.node_name(first)
+            ),
+        ))
     }
 
     fn workloads(&self) -> Result {
         let ws = &self.exp.workloads;
         self.names("workload", ws.iter().map(|w| w.name()))?;
+        let mut total = 0u64;
         for (i, w) in ws.iter().enumerate() {
+            if let Some(Ok(NodeRef::All { count, .. })) = w.from().map(|f| self.nodes.resolve(f)) {
+                total += count as u64;
+                if total > MAX_WORLD_PARTS {
+                    return Err(self.err(
+                        doc_path!["workload", i, "from"],
+                        format!(
+                            "the workloads so far, one per group member, make {total}; at most \
+                             {MAX_WORLD_PARTS} are allowed"
+                        ),
+                    ));
+                }
+            }
             let at = |key: &str| doc_path!["workload", i, key];
             match w {
                 WorkloadConfig::Probe(p) => {
                     self.route(at("from"), &p.from, at("to"), &p.to.host)?;
+                    self.direct(at("to"), &p.from, &p.to.host)?;
                     self.window(i, p.start, Some(p.stop))?;
                 }
                 WorkloadConfig::Bulk(b) => {
@@ -648,10 +919,9 @@ impl<'a, 'd> Checker<'a, 'd> {
                 }
             }
         }
-        let serves = |h: &str, port: u16| {
-            self.hosts
-                .get(h)
-                .is_some_and(|&h| served.contains_key(&(h, port)))
+        let serves = |h: &str, port: u16| match self.nodes.resolve(h) {
+            Ok(NodeRef::One(h)) => served.contains_key(&(h, port)),
+            _ => false,
         };
         for (i, w) in ws.iter().enumerate() {
             let WorkloadConfig::Restart(r) = w else {
@@ -784,17 +1054,7 @@ impl<'a, 'd> Checker<'a, 'd> {
                 ));
             }
             if let Some(host) = &s.host {
-                if !self.exp.hosts.iter().any(|h| h.name == *host) {
-                    let names: Vec<&str> = self.exp.hosts.iter().map(|h| h.name.as_str()).collect();
-                    return Err(self.doc.invalid_with(
-                        &doc_path!["series", i, "host"],
-                        format!(
-                            "unknown host \"{host}\"; the hosts are: {}",
-                            names.join(", ")
-                        ),
-                        suggest(host, names.iter().copied()),
-                    ));
-                }
+                self.known_host(doc_path!["series", i, "host"], host)?;
             }
             if s.every.is_some_and(|d| d.is_zero()) {
                 return Err(self.err(
@@ -1122,6 +1382,36 @@ impl<'a, 'd> Checker<'a, 'd> {
         }
         Ok(())
     }
+}
+
+/// What a name may stand for where it is used.
+#[derive(Clone, Copy)]
+struct Allow {
+    routers: bool,
+    groups: bool,
+}
+
+impl Allow {
+    /// One host.
+    const HOST: Allow = Allow {
+        routers: false,
+        groups: false,
+    };
+    /// A host, or every member of a group (a workload's `from`).
+    const HOSTS: Allow = Allow {
+        routers: false,
+        groups: true,
+    };
+    /// Any node (a link's end).
+    const ANY: Allow = Allow {
+        routers: true,
+        groups: true,
+    };
+    /// One host or router (a route's `at` and `via`).
+    const NODE: Allow = Allow {
+        routers: true,
+        groups: false,
+    };
 }
 
 /// Two host names in sorted order: the key of the link that joins them, either way round.

@@ -59,6 +59,34 @@ impl WorkloadConfig {
         }
     }
 
+    /// Its name and its `from` host, for the kinds that have one: what a workload over a
+    /// host group (`from = "client[*]"`) changes in each member's copy.
+    pub fn name_and_from_mut(&mut self) -> (&mut String, Option<&mut String>) {
+        match self {
+            WorkloadConfig::Probe(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Bulk(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Request(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Churn(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Pool(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Flood(w) => (&mut w.name, Some(&mut w.from)),
+            WorkloadConfig::Script(w) => (&mut w.name, None),
+            WorkloadConfig::Restart(w) => (&mut w.name, None),
+        }
+    }
+
+    /// Its `from` host, for the kinds that have one.
+    pub fn from(&self) -> Option<&str> {
+        match self {
+            WorkloadConfig::Probe(w) => Some(&w.from),
+            WorkloadConfig::Bulk(w) => Some(&w.from),
+            WorkloadConfig::Request(w) => Some(&w.from),
+            WorkloadConfig::Churn(w) => Some(&w.from),
+            WorkloadConfig::Pool(w) => Some(&w.from),
+            WorkloadConfig::Flood(w) => Some(&w.from),
+            WorkloadConfig::Script(_) | WorkloadConfig::Restart(_) => None,
+        }
+    }
+
     /// The `kind` as files spell it.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -68,7 +68,7 @@ pub use congestion::{AckSample, CongestionControl, Controller, Cubic};
 pub use connection::{Connection, Event, Stats};
 pub use error::{AcceptError, CloseError, ConnectError, ListenError, SendError};
 pub use isn::{FourTuple, IsnGenerator};
-pub use listener::{Listener, ListenerStats, SynContext, SynDecision, SynDrop};
+pub use listener::{CookieAck, Listener, ListenerStats, SynContext, SynDecision, SynDrop};
 pub use segment::{Flags, Options, SackBlocks, Segment, Timestamp};
 pub use seq::Seq;
 pub use stack::{

@@ -88,6 +88,17 @@ pub struct SynContext {
     pub peer_proven: bool,
 }
 
+/// What a listener makes of an ACK that reaches no connection ([`Listener::on_ack`]).
+#[derive(Debug)]
+pub enum CookieAck {
+    /// A valid SYN cookie: the connection it proves, ESTABLISHED.
+    Open(Connection),
+    /// A valid SYN cookie while the accept queue is full: dropped, unanswered.
+    AcceptQueueFull,
+    /// No cookie (or cookies off): LISTEN answers it with a RST.
+    NotACookie,
+}
+
 /// Counters of one listener (DESIGN.md's listener metrics).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ListenerStats {
@@ -285,20 +296,28 @@ impl Listener {
     /// An ACK for this port that matches no connection: if it returns a valid cookie, the
     /// connection it completes, ESTABLISHED and in the accept queue (Linux
     /// `cookie_v4_check`). `None` means the caller answers as to no connection (a RST).
-    pub fn on_ack(&mut self, now: Time, tuple: FourTuple, ack: &Segment) -> Option<Connection> {
+    pub fn on_ack(&mut self, now: Time, tuple: FourTuple, ack: &Segment) -> CookieAck {
         let cookie_ok = ack.flags.ack() && !ack.flags.syn() && !ack.flags.rst();
-        if !cookie_ok || !self.config.syn_cookies.enabled() || self.accept_queue_full() {
-            return None;
+        if !cookie_ok || !self.config.syn_cookies.enabled() {
+            return CookieAck::NotACookie;
         }
         let iss = ack.ack - 1;
         let Some(mss) = self.check_cookie(now, tuple, ack.seq - 1, iss) else {
             self.stats.syncookies_failed += 1;
-            return None;
+            return CookieAck::NotACookie;
         };
+        if self.accept_queue_full() {
+            // A valid cookie, but no room: Linux's `tcp_get_cookie_sock` gets no child from
+            // `tcp_v4_syn_recv_sock` (`sk_acceptq_is_full`, counted in ListenOverflows), and
+            // `tcp_v4_do_rcv` discards the segment without an answer; the peer's next
+            // segment with this ACK tries again.
+            self.stats.listen_overflows += 1;
+            return CookieAck::AcceptQueueFull;
+        }
         self.stats.syncookies_accepted += 1;
         self.unaccepted += 1;
         let options = self.cookie_options(ack);
-        Some(Connection::from_cookie(
+        CookieAck::Open(Connection::from_cookie(
             now,
             &self.config,
             self.port,
@@ -575,8 +594,18 @@ mod tests {
         let SynDecision::Cookie(synack) = one.on_syn(t, tuple(), &syn(1, 1460), FRESH) else {
             panic!("a cookie while the accept queue has room");
         };
-        assert!(one.on_ack(t, tuple(), &ack(synack)).is_some());
+        assert!(matches!(
+            one.on_ack(t, tuple(), &ack(synack.clone())),
+            CookieAck::Open(_)
+        ));
         assert_eq!(one.unaccepted(), 1);
+        // The same cookie again with the accept queue full: valid, but dropped unanswered
+        // (`tcp_get_cookie_sock` gets no child), and counted as an overflow.
+        assert!(matches!(
+            one.on_ack(t, tuple(), &ack(synack)),
+            CookieAck::AcceptQueueFull
+        ));
+        assert_eq!(one.stats().listen_overflows, 1);
         assert_eq!(
             one.on_syn(t, tuple(), &syn(1, 1460), FRESH),
             SynDecision::Drop(SynDrop::AcceptQueueFull)

@@ -7,7 +7,7 @@ use super::{
     TimeWaitEnd, TimeWaitId, Transmit, LIVE_TIME_WAIT,
 };
 use crate::connection::Connection;
-use crate::listener::{SynContext, SynDecision, SynDrop};
+use crate::listener::{CookieAck, SynContext, SynDecision, SynDrop};
 use crate::segment::Segment;
 use crate::seq::Seq;
 use crate::state::State;
@@ -128,12 +128,13 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             _ if rst => Incoming::Dropped(DropReason::RstForNothing),
             // An ACK that may carry a SYN cookie (RFC 4987 §3.6); if not, LISTEN, second.
             Some(l) if ack && !syn => match self.cookie_ack(now, l, remote, seg) {
-                Some(id) => Incoming::Opened {
+                Ok(Some(id)) => Incoming::Opened {
                     id,
                     listener: l,
                     cookie: true,
                 },
-                None => self.reset(
+                Ok(None) => Incoming::Dropped(DropReason::AckWhileAcceptQueueFull),
+                Err(()) => self.reset(
                     remote,
                     Segment::rst(seg.dst_port, seg.src_port, seg.ack, None),
                 ),
@@ -210,15 +211,26 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// An ACK for no connection at a listener: a connection, ESTABLISHED and in the
-    /// accept queue, if it carries a valid cookie (the listener counts it there).
-    fn cookie_ack(&mut self, now: Time, l: ListenerId, remote: A, ack: &Segment) -> Option<ConnId> {
+    /// accept queue, if it carries a valid cookie (the listener counts it there); `Ok(None)`
+    /// if it does but the accept queue is full; `Err` if it carries none.
+    fn cookie_ack(
+        &mut self,
+        now: Time,
+        l: ListenerId,
+        remote: A,
+        ack: &Segment,
+    ) -> Result<Option<ConnId>, ()> {
         let tuple = self.tuple(ack.dst_port, remote, ack.src_port);
-        let conn = self.listeners[l.index()].inner.on_ack(now, tuple, ack)?;
+        let conn = match self.listeners[l.index()].inner.on_ack(now, tuple, ack) {
+            CookieAck::Open(conn) => conn,
+            CookieAck::AcceptQueueFull => return Ok(None),
+            CookieAck::NotACookie => return Err(()),
+        };
         let id = self.insert(conn, remote, T::default(), Some(l));
         let generation = self.conns.generation(id.0);
         self.listeners[l.index()]
             .accept_queue
             .push_back((id, generation));
-        Some(id)
+        Ok(Some(id))
     }
 }

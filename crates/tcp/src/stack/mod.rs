@@ -178,9 +178,11 @@ pub enum DropReason {
     PeerNotProven,
     /// A SYN at a listener whose accept queue is full (Linux `tcp_conn_request`).
     AcceptQueueFull,
-    /// A segment with the ACK bit for a half-open connection while its listener's accept
-    /// queue is full (Linux `tcp_check_req`): ignored, so the SYN-ACK is sent again. (With
-    /// `abort_on_overflow` the final ACK goes to the connection, which resets.)
+    /// A segment with the ACK bit for a half-open connection, or carrying a valid SYN
+    /// cookie, while its listener's accept queue is full (Linux `tcp_check_req`,
+    /// `tcp_get_cookie_sock`): ignored, so the SYN-ACK (or the peer's segment) is sent
+    /// again. (With `abort_on_overflow` a half-open connection's final ACK goes to the
+    /// connection, which resets.)
     AckWhileAcceptQueueFull,
     /// A segment with none of SYN, ACK and RST at a listener (a bare FIN, say): RFC 9293
     /// §3.10.7.2 fourth drops it.

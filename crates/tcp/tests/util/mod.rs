@@ -387,7 +387,10 @@ impl Pair {
                 SynDecision::Drop(_) => {}
             }
         } else {
-            self.server = listener.on_ack(self.now, tuple, seg);
+            self.server = match listener.on_ack(self.now, tuple, seg) {
+                synack_tcp::CookieAck::Open(conn) => Some(conn),
+                _ => None,
+            };
         }
     }
 }

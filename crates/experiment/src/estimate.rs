@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use synack_link::LossModel;
 use synack_sim::Duration;
 
-use crate::spec::{AppKind, AppSpec, LinkSpec, WorkloadSpec, WorldSpec};
+use crate::spec::{AppKind, AppSpec, WorkloadSpec, WorldSpec};
 
 /// Headers of a data segment on the wire (IPv4 and TCP without options), for the share of
 /// a link's bandwidth its payload gets.
@@ -26,12 +26,18 @@ const PER_DATA_SEGMENT: f64 = 1.5;
 
 /// The segments a run of `world` sends, estimated (see the module documentation).
 pub fn segments(world: &WorldSpec) -> f64 {
-    let links: HashMap<(usize, usize), &LinkSpec> = world
-        .links
-        .iter()
-        .flat_map(|l| [((l.a, l.b), l), ((l.b, l.a), l)])
-        .collect();
     let secs = |from: Duration, to: Duration| to.saturating_sub(from).as_secs_f64();
+    // Bulk transfers whose paths share a bottleneck share its rate.
+    let mut sharing: HashMap<u32, f64> = HashMap::new();
+    for w in &world.workloads {
+        if let WorkloadSpec::App(a) = w {
+            if let (AppKind::Bulk { .. }, Some(path)) = (a.kind, Path::of(world, a)) {
+                if let Some((channel, _)) = path.bottleneck {
+                    *sharing.entry(channel).or_default() += 1.0;
+                }
+            }
+        }
+    }
     world
         .workloads
         .iter()
@@ -40,9 +46,57 @@ pub fn segments(world: &WorldSpec) -> f64 {
             WorkloadSpec::Flood(f) => 2.0 * f.rate * secs(f.start, f.stop),
             WorkloadSpec::Script(s) => 2.0 * s.segments.len() as f64,
             WorkloadSpec::Restart(_) => 0.0,
-            WorkloadSpec::App(a) => app(world, links.get(&(a.client, a.server)).copied(), a),
+            WorkloadSpec::App(a) => app(world, &sharing, a),
         })
         .sum()
+}
+
+/// What a transfer from `a.client` to `a.server` crosses, following the routes: the
+/// round trip's propagation delay, the data direction's chance of loss, and its narrowest
+/// channel (with its bandwidth in bit/s).
+struct Path {
+    rtt: f64,
+    loss: f64,
+    bottleneck: Option<(u32, u64)>,
+}
+
+impl Path {
+    fn of(world: &WorldSpec, a: &AppSpec) -> Option<Path> {
+        let mut path = Path {
+            rtt: 0.0,
+            loss: 0.0,
+            bottleneck: None,
+        };
+        for (from, to, data) in [(a.client, a.server, true), (a.server, a.client, false)] {
+            let mut at = from;
+            // A loop-free path visits each node at most once (`check` refused loops).
+            for _ in 0..=world.links.len() {
+                if at == to {
+                    break;
+                }
+                let channel = world.routes.next(at, to)?;
+                let link = world.links.get(channel as usize / 2)?;
+                let params = if channel % 2 == 0 {
+                    &link.forward
+                } else {
+                    &link.reverse
+                };
+                path.rtt += params.delay.as_secs_f64();
+                if data {
+                    if let LossModel::Bernoulli(p) = params.loss {
+                        path.loss = 1.0 - (1.0 - path.loss) * (1.0 - p);
+                    }
+                    if let Some(bps) = params.bandwidth_bps {
+                        if path.bottleneck.is_none_or(|(_, b)| bps < b) {
+                            path.bottleneck = Some((channel, bps));
+                        }
+                    }
+                }
+                at = world.routes.channel_to(channel);
+            }
+        }
+        Some(path)
+    }
 }
 
 /// The connections (flows) a run of `world` opens, estimated: one per bulk workload, per
@@ -77,30 +131,29 @@ pub fn connections(world: &WorldSpec) -> f64 {
         .sum()
 }
 
-/// One TCP workload's segments.
-fn app(world: &WorldSpec, link: Option<&LinkSpec>, a: &AppSpec) -> f64 {
+/// One TCP workload's segments; `sharing` counts the bulk transfers on each bottleneck.
+fn app(world: &WorldSpec, sharing: &HashMap<u32, f64>, a: &AppSpec) -> f64 {
     let tcp = &world.hosts[a.client].tcp;
     let mss = f64::from(tcp.mss.max(1));
     let data = |bytes: u64| (bytes as f64 / mss).ceil() * PER_DATA_SEGMENT;
     let active = world.duration.saturating_sub(a.start).as_secs_f64();
     match a.kind {
         AppKind::Bulk { bytes } => {
-            // Bytes a second: at most the link's payload rate, and one window a round trip.
+            // Bytes a second: at most its share of the path's narrowest link, and one
+            // window a round trip.
             let window = tcp.send_buffer.min(tcp.recv_buffer) as f64;
             let mut rate = f64::INFINITY;
-            if let Some(link) = link {
-                let rtt = (link.forward.delay + link.reverse.delay).as_secs_f64();
-                if rtt > 0.0 {
-                    rate = window / rtt;
+            if let Some(path) = Path::of(world, a) {
+                if path.rtt > 0.0 {
+                    rate = window / path.rtt;
                     // Random loss: the Mathis et al. (1997) bound, MSS/RTT · 1.22/√p.
-                    if let LossModel::Bernoulli(p) = link.forward.loss {
-                        if p > 0.0 {
-                            rate = rate.min(mss / rtt * 1.22 / p.sqrt());
-                        }
+                    if path.loss > 0.0 {
+                        rate = rate.min(mss / path.rtt * 1.22 / path.loss.sqrt());
                     }
                 }
-                if let Some(bps) = link.forward.bandwidth_bps {
-                    rate = rate.min(bps as f64 / 8.0 * mss / (mss + HEADERS));
+                if let Some((channel, bps)) = path.bottleneck {
+                    let flows = sharing.get(&channel).copied().unwrap_or(1.0).max(1.0);
+                    rate = rate.min(bps as f64 / 8.0 * mss / (mss + HEADERS) / flows);
                 }
             }
             OPEN_AND_CLOSE + data((bytes as f64).min(rate * active) as u64)

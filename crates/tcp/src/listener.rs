@@ -89,6 +89,9 @@ pub struct SynContext {
 }
 
 /// What a listener makes of an ACK that reaches no connection ([`Listener::on_ack`]).
+// Returned by value and moved straight into the stack, as an `Option<Connection>` would be:
+// boxing it would allocate once per connection a cookie opens.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum CookieAck {
     /// A valid SYN cookie: the connection it proves, ESTABLISHED.

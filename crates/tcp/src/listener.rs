@@ -598,7 +598,7 @@ mod tests {
             panic!("a cookie while the accept queue has room");
         };
         assert!(matches!(
-            one.on_ack(t, tuple(), &ack(synack.clone())),
+            one.on_ack(t, tuple(), &ack(synack)),
             CookieAck::Open(_)
         ));
         assert_eq!(one.unaccepted(), 1);

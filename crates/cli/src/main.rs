@@ -60,7 +60,8 @@ enum Command {
     /// The shards must be runs of the same code, file (named the same way), data files and
     /// overrides; every run must be in exactly one of them.
     Merge(MergeArgs),
-    /// Validate an experiment file without running it.
+    /// Validate an experiment file without running it; list its sweep points with their
+    /// values (for `trace --point N` or `--where PATH=VALUE`).
     Check {
         /// The experiment file (TOML).
         file: PathBuf,
@@ -177,9 +178,14 @@ struct TraceArgs {
     /// Only segments sent up to this time (ladder, mermaid, svg).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// The sweep point to replay, from 0.
-    #[arg(long, default_value_t = 0)]
-    point: usize,
+    /// The sweep point to replay, from 0 (`synack check FILE` lists them) [default: 0].
+    #[arg(long, conflicts_with = "wheres")]
+    point: Option<usize>,
+    /// The sweep point to replay, by its value of a swept path, e.g. --where
+    /// link.ab.loss=0.01 (repeatable: one per swept path, until one point matches); values
+    /// as the experiment file writes them (500ms is 0.5s).
+    #[arg(long = "where", value_name = "PATH=VALUE")]
+    wheres: Vec<String>,
     /// The replication to replay, from 0.
     #[arg(long, default_value_t = 0)]
     replication: u32,
@@ -542,8 +548,8 @@ fn clock(d: Duration) -> String {
     }
 }
 
-/// `synack check`: the experiment checked with its overrides, how many runs it makes, and
-/// about how many segments they will send.
+/// `synack check`: the experiment checked with its overrides, how many runs it makes,
+/// about how many segments they will send, and its sweep points with their values.
 fn check(file: &Path, sets: &[String]) -> Result<()> {
     let (_, checked) = load(file, sets)?;
     let estimate = checked.estimate();
@@ -559,7 +565,12 @@ fn check(file: &Path, sets: &[String]) -> Result<()> {
         plural(checked.runs()),
         round_figure(estimate.most_in_a_run),
         round_figure(estimate.in_all),
-    ))
+    ))?;
+    // The points by their values, for `trace --point N` or `--where PATH=VALUE`.
+    for line in synack_experiment::points::listing(&checked, 5) {
+        emit(&format!("  {line}\n"))?;
+    }
+    Ok(())
 }
 
 /// A rough count in two significant figures: `540`, `3.2e6`.
@@ -574,14 +585,22 @@ fn round_figure(x: f64) -> String {
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
 /// output or `--out`.
 fn trace(args: TraceArgs) -> Result<()> {
-    let plan = Plan::new(&load(&args.file, &args.sets)?.1);
-    if args.point >= plan.points.len() {
-        bail!(
-            "--point {}: the sweep has {} point(s), numbered from 0",
-            args.point,
-            plan.points.len()
-        );
-    }
+    let checked = load(&args.file, &args.sets)?.1;
+    let point = match args.point {
+        Some(point) if point >= checked.points.len() => bail!(
+            "--point {point}: the sweep has {} point(s), numbered from 0 \
+             (`synack check {}` lists them)",
+            checked.points.len(),
+            args.file.display()
+        ),
+        Some(point) => point,
+        None if args.wheres.is_empty() => 0,
+        None => {
+            let wheres = parse_pairs("--where", "tcp.profile=linux", &args.wheres)?;
+            synack_experiment::points::select(&checked, &wheres)?
+        }
+    };
+    let plan = Plan::new(&checked);
     if args.replication >= plan.replications {
         bail!(
             "--replication {}: the experiment has {} replication(s), numbered from 0",
@@ -593,7 +612,7 @@ fn trace(args: TraceArgs) -> Result<()> {
         bail!(why);
     }
     let options = ladder_options(args.absolute, args.from, args.until)?;
-    let (_, trace) = plan.trace_one(args.point, args.replication);
+    let (_, trace) = plan.trace_one(point, args.replication);
     let connection = FlowId(args.connection);
     let view = args.format.view();
     // Streamed to its destination: a trace's JSON lines or capture are never held whole.
@@ -696,18 +715,21 @@ fn plural(n: usize) -> &'static str {
 fn load(file: &Path, sets: &[String]) -> Result<(Source, Checked)> {
     let source = Source::read(file)?;
     let experiment = source.experiment()?;
-    let sets = parse_sets(sets)?;
+    let sets = parse_pairs("--set", "link.wan.loss=0.02", sets)?;
     let checked = synack_experiment::check(&experiment, &sets)?;
     Ok((source, checked))
 }
 
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
-    sets.iter()
+/// The `PATH=VALUE` arguments of `flag` (`--set`, `--where`), values read as
+/// [`parse_cli_value`] reads them; `example` shows the form in the error.
+fn parse_pairs(flag: &str, example: &str, pairs: &[String]) -> Result<Vec<(String, toml::Value)>> {
+    pairs
+        .iter()
         .map(|s| match s.split_once('=') {
             Some((path, value)) if !path.trim().is_empty() => {
                 Ok((path.trim().to_string(), parse_cli_value(value.trim())))
             }
-            _ => bail!("--set expects PATH=VALUE, e.g. --set link.wan.loss=0.02; got `{s}`"),
+            _ => bail!("{flag} expects PATH=VALUE, e.g. {flag} {example}; got `{s}`"),
         })
         .collect()
 }

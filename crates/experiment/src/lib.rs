@@ -8,6 +8,7 @@ mod check;
 pub mod config;
 pub mod estimate;
 pub mod metrics;
+pub mod points;
 pub mod schema;
 pub mod spec;
 

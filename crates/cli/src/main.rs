@@ -165,17 +165,20 @@ struct TraceArgs {
     /// state diagram with every transition counted.
     #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
     format: TraceFormat,
-    /// The connection to draw (ladder, mermaid, svg), numbered in order of opening from 0.
-    #[arg(long, default_value_t = 0)]
-    connection: u32,
+    /// The connection to show, numbered in order of opening from 0: the one drawn by ladder,
+    /// mermaid and svg [default: 0]; jsonl, pcap and states show only its records.
+    #[arg(long)]
+    connection: Option<u32>,
     /// Absolute sequence and acknowledgment numbers (ladder, mermaid, svg); relative by
-    /// default, as Wireshark shows them.
+    /// default, as Wireshark shows them. Refused by jsonl and pcap, whose numbers are always
+    /// absolute, and by states, which shows none.
     #[arg(long)]
     absolute: bool,
-    /// Only segments sent from this time on (ladder, mermaid, svg), e.g. 1.5s.
+    /// Only what happened from this time on, e.g. 1.5s (every format: the segments sent,
+    /// jsonl's records, pcap's packets, the state changes).
     #[arg(long, value_name = "TIME")]
     from: Option<String>,
-    /// Only segments sent up to this time (ladder, mermaid, svg).
+    /// Only what happened up to this time, e.g. 1s (every format, as --from).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// The sweep point to replay, from 0 (`synack check FILE` lists them) [default: 0].
@@ -217,6 +220,18 @@ impl TraceFormat {
             TraceFormat::Mermaid => View::Mermaid,
             TraceFormat::Svg => View::Svg,
             TraceFormat::States => View::States,
+        }
+    }
+
+    /// Its name, as `--format` takes it.
+    fn name(self) -> &'static str {
+        match self {
+            TraceFormat::Ladder => "ladder",
+            TraceFormat::Jsonl => "jsonl",
+            TraceFormat::Pcap => "pcap",
+            TraceFormat::Mermaid => "mermaid",
+            TraceFormat::Svg => "svg",
+            TraceFormat::States => "states",
         }
     }
 
@@ -611,14 +626,32 @@ fn trace(args: TraceArgs) -> Result<()> {
     if let (None, Some(why)) = (&args.out, args.format.needs_out()) {
         bail!(why);
     }
-    let options = ladder_options(args.absolute, args.from, args.until)?;
-    let (_, trace) = plan.trace_one(point, args.replication);
-    let connection = FlowId(args.connection);
     let view = args.format.view();
+    if args.absolute && !view.has_relative_numbers() {
+        bail!(
+            "--absolute applies to ladder, mermaid and svg: --format {} {}",
+            args.format.name(),
+            if view == View::States {
+                "shows no sequence numbers"
+            } else {
+                "always writes absolute sequence numbers"
+            }
+        );
+    }
+    let options = ladder_options(args.absolute, args.from, args.until)?;
+    if let (Some(from), Some(until)) = (options.from, options.until) {
+        if from > until {
+            bail!("--from is after --until: nothing to show");
+        }
+    }
+    let (_, trace) = plan.trace_one(point, args.replication);
+    let connection = args.connection.map(FlowId);
     // Streamed to its destination: a trace's JSON lines or capture are never held whole.
     let write =
         |out: &mut dyn std::io::Write| match view::write(view, &trace, connection, &options, out) {
-            Err(e @ ViewError::NoSuchConnection { .. }) => bail!("--connection {connection}: {e}"),
+            Err(e @ ViewError::NoSuchConnection { .. }) => {
+                bail!("--connection {}: {e}", connection.unwrap_or(FlowId(0)))
+            }
             other => Ok(other?),
         };
     match args.out {

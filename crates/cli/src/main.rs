@@ -802,8 +802,8 @@ fn progress_bar(len: u64, done: u64) -> ProgressBar {
 /// A short table: per point, the swept values and the metrics that are not all zero.
 /// The console summary: each point's swept values and the metrics the experiment's sweep
 /// charts plot, in chart order (with no such chart, the first six metrics that are not zero
-/// everywhere), as mean ± 95 % half-width; a half-width below the mean's fourth
-/// significant digit is left out.
+/// everywhere), as mean ± 95 % half-width over the runs that had a value (`n/a` where none
+/// had); a half-width below the mean's fourth significant digit is left out.
 fn print_table(
     summary: &[PointSummary],
     experiment: &synack_experiment::config::Experiment,
@@ -843,7 +843,10 @@ fn print_table(
         .map(|s| {
             let mut row: Vec<String> = s.params.iter().map(|(_, v)| value_cell(v)).collect();
             row.extend(shown.iter().map(|m| {
-                let (mean, ci) = s.metric(m).unwrap_or_default();
+                // No run at this point had a value (nothing established, no probe…).
+                let Some((mean, ci)) = s.metric(m) else {
+                    return "n/a".to_string();
+                };
                 // Shown to four significant digits, a half-width below the fourth is noise.
                 if ci > 1e-4 * mean.abs() {
                     format!("{} ± {}", sig(mean), sig(ci))

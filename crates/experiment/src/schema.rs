@@ -26,7 +26,8 @@ use crate::spec::SeriesMetric;
 pub enum EntryKind {
     /// A key of the experiment file.
     Key,
-    /// A column of `runs.csv` (and a `<name>_mean`, `<name>_ci95` pair in `summary.csv`).
+    /// A column of `runs.csv` (and `<name>_mean`, `<name>_ci95`, for a metric that may be
+    /// empty `<name>_n`, in `summary.csv`).
     Metric,
     /// A quantity `[[series]]` records into `series.csv`.
     SeriesMetric,
@@ -524,7 +525,7 @@ pub fn lookup(name: &str) -> Result<Vec<Entry>, Vec<String>> {
         return lookup("sockets");
     }
     // A `summary.csv` column names its metric.
-    for suffix in ["_mean", "_ci95"] {
+    for suffix in ["_mean", "_ci95", "_n"] {
         if let Some(metric) = name.strip_suffix(suffix) {
             let found: Vec<Entry> = all
                 .iter()
@@ -654,6 +655,10 @@ pub fn text(e: &Entry) -> String {
     let what = match e.kind {
         EntryKind::Key if e.table == "top level" => "top-level key".to_string(),
         EntryKind::Key => format!("key of {}", e.table),
+        EntryKind::Metric if crate::metrics::may_be_empty(&e.name) => "metric: a column of \
+             runs.csv (empty where it does not apply), <name>_mean, <name>_ci95 and <name>_n \
+             in summary.csv"
+            .to_string(),
         EntryKind::Metric => {
             "metric: a column of runs.csv, <name>_mean and <name>_ci95 in summary.csv".to_string()
         }

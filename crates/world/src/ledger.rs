@@ -231,8 +231,9 @@ impl Ledger {
         m.requests_completed = self.requests_ns.len() as u64;
         if !self.requests_ns.is_empty() {
             let total: u128 = self.requests_ns.iter().map(|&d| u128::from(d)).sum();
-            m.request_mean_s = total as f64 / self.requests_ns.len() as f64 * 1e-9;
-            m.request_p99_s = quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9;
+            m.request_mean_s = Some(total as f64 / self.requests_ns.len() as f64 * 1e-9);
+            m.request_p99_s =
+                Some(quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9);
         }
         if !self.connect_failures_ns.is_empty() {
             let total: u128 = self
@@ -240,12 +241,14 @@ impl Ledger {
                 .iter()
                 .map(|&d| u128::from(d))
                 .sum();
-            m.connect_fail_mean_s = total as f64 / self.connect_failures_ns.len() as f64 * 1e-9;
+            m.connect_fail_mean_s =
+                Some(total as f64 / self.connect_failures_ns.len() as f64 * 1e-9);
         }
         if !self.handshakes_ns.is_empty() {
             let total: u128 = self.handshakes_ns.iter().map(|&d| u128::from(d)).sum();
-            m.handshake_mean_s = total as f64 / self.handshakes_ns.len() as f64 * 1e-9;
-            m.handshake_p99_s = quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9;
+            m.handshake_mean_s = Some(total as f64 / self.handshakes_ns.len() as f64 * 1e-9);
+            m.handshake_p99_s =
+                Some(quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9);
         }
         self.summarize_flows(end, m);
     }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use synack_experiment::config::parse_cli_value;
 use synack_experiment::metrics::{Metrics, METRIC_MAY_BE_EMPTY, METRIC_NAMES};
+use synack_experiment::points::{axis_companion, value_quantity};
 use synack_experiment::spec::SeriesMetric;
 use synack_world::stats::{ci95_half_width, mean};
 use synack_world::SeriesRow;
@@ -116,17 +117,56 @@ fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
     w.into_inner().expect("writing to memory")
 }
 
-/// The swept paths of the runs (all runs share them).
-fn param_names(runs: &[RunRow]) -> Vec<String> {
-    runs.first()
-        .map(|r| r.params.iter().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default()
+/// The swept paths of a table's rows (all rows share them), each with the suffix of its
+/// numeric companion column when every value of the path is a quantity of one kind
+/// ([`axis_companion`]): `link.ab.delay` swept over `"500ms"` and `"1s"` gets a
+/// `link.ab.delay_s` column of seconds, sizes `_bytes`, rates `_bps`.
+fn swept_columns(rows: &[&[(String, toml::Value)]]) -> Vec<(String, Option<&'static str>)> {
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    (first.iter().enumerate())
+        .map(|(i, (path, _))| {
+            let values: Vec<toml::Value> = (rows.iter())
+                .filter_map(|p| p.get(i).map(|(_, v)| v.clone()))
+                .collect();
+            (path.clone(), axis_companion(&values))
+        })
+        .collect()
+}
+
+/// The header cells of the swept columns: each path, then its companion if it has one.
+fn swept_header(columns: &[(String, Option<&'static str>)]) -> Vec<String> {
+    columns
+        .iter()
+        .flat_map(|(path, companion)| {
+            std::iter::once(path.clone()).chain(companion.map(|suffix| format!("{path}{suffix}")))
+        })
+        .collect()
+}
+
+/// The swept cells of one row: each value, then its companion's number if it has one.
+fn swept_cells(
+    columns: &[(String, Option<&'static str>)],
+    params: &[(String, toml::Value)],
+) -> Vec<String> {
+    params
+        .iter()
+        .zip(columns)
+        .flat_map(|((_, value), (_, companion))| {
+            let number = companion
+                .and_then(|_| value_quantity(value))
+                .map(|q| fmt_num(q.companion().1));
+            std::iter::once(value_cell(value)).chain(number)
+        })
+        .collect()
 }
 
 /// `runs.csv`: one row per (point, replication).
 pub fn runs_csv(runs: &[RunRow]) -> Vec<u8> {
+    let swept = swept_columns(&runs.iter().map(|r| r.params.as_slice()).collect::<Vec<_>>());
     let mut header: Vec<String> = vec!["point".into(), "replication".into(), "seed".into()];
-    header.extend(param_names(runs));
+    header.extend(swept_header(&swept));
     header.extend(METRIC_NAMES.iter().map(|m| m.to_string()));
     let rows = runs
         .iter()
@@ -136,7 +176,7 @@ pub fn runs_csv(runs: &[RunRow]) -> Vec<u8> {
                 r.replication.to_string(),
                 r.seed.to_string(),
             ];
-            row.extend(r.params.iter().map(|(_, v)| value_cell(v)));
+            row.extend(swept_cells(&swept, &r.params));
             row.extend(r.metrics.iter().map(|m| metric_cell(*m)));
             row
         })
@@ -227,13 +267,14 @@ pub fn summarize(runs: &[RunRow]) -> Vec<PointSummary> {
 /// and for a metric that may be empty `<metric>_n`, the runs that had a value (mean and
 /// interval are over those; both empty when none had).
 pub fn summary_csv(summary: &[PointSummary]) -> Vec<u8> {
-    let mut header: Vec<String> = vec!["point".into(), "replications".into()];
-    header.extend(
-        summary
-            .first()
-            .map(|s| s.params.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>())
-            .unwrap_or_default(),
+    let swept = swept_columns(
+        &summary
+            .iter()
+            .map(|s| s.params.as_slice())
+            .collect::<Vec<_>>(),
     );
+    let mut header: Vec<String> = vec!["point".into(), "replications".into()];
+    header.extend(swept_header(&swept));
     for (m, may_be_empty) in METRIC_NAMES.iter().zip(METRIC_MAY_BE_EMPTY) {
         header.push(format!("{m}_mean"));
         header.push(format!("{m}_ci95"));
@@ -245,7 +286,7 @@ pub fn summary_csv(summary: &[PointSummary]) -> Vec<u8> {
         .iter()
         .map(|s| {
             let mut row = vec![s.point.to_string(), s.replications.to_string()];
-            row.extend(s.params.iter().map(|(_, v)| value_cell(v)));
+            row.extend(swept_cells(&swept, &s.params));
             for (i, stat) in s.metrics.iter().enumerate() {
                 row.push(metric_cell(stat.map(|(m, _)| m)));
                 row.push(metric_cell(stat.map(|(_, ci)| ci)));
@@ -519,6 +560,58 @@ mod tests {
         assert_eq!(back[0].metrics, summary[0].metrics);
         assert_eq!(back[1].metrics, summary[1].metrics);
         assert_eq!(back[0].counts, summary[0].counts);
+    }
+
+    #[test]
+    fn swept_quantities_get_numeric_companion_columns() {
+        let row = |point: usize, delay: &str, size: &str, rate: &str, profile: &str| RunRow {
+            params: vec![
+                ("link.ab.delay".into(), delay.into()),
+                ("workload.w.bytes".into(), size.into()),
+                ("link.ab.bandwidth".into(), rate.into()),
+                ("tcp.profile".into(), profile.into()),
+            ],
+            ..with_handshake(point, 0, None)
+        };
+        let runs = [
+            row(0, "500ms", "4KiB", "10Mbps", "linux"),
+            row(1, "1s", "1MB", "1Gbps", "rfc"),
+        ];
+        let text = String::from_utf8(runs_csv(&runs)).unwrap();
+        assert!(text.starts_with(
+            "point,replication,seed,link.ab.delay,link.ab.delay_s,workload.w.bytes,\
+             workload.w.bytes_bytes,link.ab.bandwidth,link.ab.bandwidth_bps,tcp.profile,\
+             conn_attempted,"
+        ));
+        assert!(text.contains("\n0,0,42,500ms,0.5,4KiB,4096,10Mbps,10000000,linux,0,"));
+        let summary = String::from_utf8(summary_csv(&summarize(&runs))).unwrap();
+        assert!(summary.starts_with(
+            "point,replications,link.ab.delay,link.ab.delay_s,workload.w.bytes,\
+             workload.w.bytes_bytes,link.ab.bandwidth,link.ab.bandwidth_bps,tcp.profile,"
+        ));
+        assert!(summary.contains("\n1,1,1s,1,1MB,1000000,1Gbps,1000000000,rfc,"));
+        // Read back, the companions are not swept paths.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.csv");
+        std::fs::write(&path, &summary).unwrap();
+        let back = read_summary(&path).unwrap();
+        let paths: Vec<&str> = back[0].params.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "link.ab.delay",
+                "workload.w.bytes",
+                "link.ab.bandwidth",
+                "tcp.profile"
+            ]
+        );
+        // A path whose values are not all quantities of one kind has no companion.
+        let mixed = [
+            row(0, "500ms", "4KiB", "1s", "x"),
+            row(1, "1s", "1MB", "5", "y"),
+        ];
+        let text = String::from_utf8(runs_csv(&mixed)).unwrap();
+        assert!(text.contains(",link.ab.bandwidth,tcp.profile,"), "{text}");
     }
 
     #[test]

@@ -800,8 +800,8 @@ fn progress_bar(len: u64, done: u64) -> ProgressBar {
 }
 
 /// A short table: per point, the swept values and the metrics that are not all zero.
-/// The console summary: each point's swept values and the metrics the experiment's sweep
-/// charts plot, in chart order (with no such chart, the first six metrics that are not zero
+/// The console summary: each point's swept values and the metrics the file's `summary`
+/// names, or else those the experiment's sweep charts plot, in chart order (with no such chart, the first six metrics that are not zero
 /// everywhere), as mean ± 95 % half-width over the runs that had a value (`n/a` where none
 /// had); a half-width below the mean's fourth significant digit is left out.
 fn print_table(
@@ -812,11 +812,12 @@ fn print_table(
         return Ok(());
     };
     let metrics = synack_experiment::metrics::METRIC_NAMES;
-    let mut shown: Vec<&str> = Vec::new();
+    // The file's `summary = [...]` (checked: metric names), else what the charts plot.
+    let mut shown: Vec<&str> = experiment.summary.iter().map(String::as_str).collect();
     let charted = (experiment.charts.iter())
         .filter(|c| c.kind == synack_experiment::config::ChartKind::Sweep)
         .flat_map(|c| c.y.iter());
-    for y in charted {
+    for y in charted.filter(|_| experiment.summary.is_empty()) {
         if let Some(m) = metrics.iter().find(|m| **m == y.as_str()) {
             if !shown.contains(m) {
                 shown.push(m);

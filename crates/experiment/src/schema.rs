@@ -88,6 +88,8 @@ pub const KEYS: &[Row] = &[
      "The parameters to vary: each key a parameter path, each value a non-empty list of values. The runs cover the cartesian product of the lists (the first path varying slowest), `replications` runs per point."),
     ("", "chart", "array of tables", "[]", "Charts drawn after the runs: `[[chart]]`."),
     ("", "series", "array of tables", "[]", "Quantities recorded over time in every run, into `series.csv`: `[[series]]`."),
+    ("", "summary", "array of metric names, each once", "[]",
+     "The metrics the console summary prints after `synack run` and `synack merge`, in this order, as mean ± 95 % half-width per sweep point. Empty: the metrics the sweep charts plot, in chart order (with no sweep chart, the first six not zero everywhere)."),
     // [[host]]
     ("host", "name", "string: letters, digits, `-`, `_`", REQUIRED,
      "Unique among hosts; addresses the host in parameter paths (`host.<name>.tcp.msl`). Host i (from 0, in file order) has the address 10.0.0.(i+1) in captures."),

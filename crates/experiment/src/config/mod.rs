@@ -119,6 +119,9 @@ pub struct Experiment {
     pub charts: Vec<ChartConfig>,
     /// The `[[series]]`, in file order.
     pub series: Vec<SeriesConfig>,
+    /// The metrics the console summary shows after a run, in order (`summary = [...]`);
+    /// empty: those the sweep charts plot. Each is a metric name, checked.
+    pub summary: Vec<String>,
     /// The file name errors are reported against.
     file: String,
     /// The file's text as written (without the overrides applied since): where positions
@@ -165,6 +168,8 @@ struct FileDoc {
     chart: Vec<RawChart>,
     #[serde(default)]
     series: Vec<SeriesConfig>,
+    #[serde(default)]
+    summary: Vec<String>,
 }
 
 fn default_seed() -> u64 {
@@ -546,6 +551,7 @@ fn build(
             .map(|(i, c)| c.resolve(i, doc))
             .collect::<Result<_, _>>()?,
         series: f.series,
+        summary: f.summary,
         file: doc.file.to_string(),
         text: Arc::from(doc.text),
         raw: toml::Table::new(),

@@ -12,4 +12,4 @@ pub mod points;
 pub mod schema;
 pub mod spec;
 
-pub use check::{check, Checked, Estimate, Point};
+pub use check::{check, check_each, Checked, Estimate, Point};

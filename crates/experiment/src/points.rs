@@ -122,27 +122,22 @@ pub const LISTED_WHOLE: usize = 24;
 /// The lines `synack check` prints for the points of a sweep: every point when there are
 /// at most [`LISTED_WHOLE`], else the first and last `ends` with a line counting the rest.
 /// Nothing without a sweep.
-pub fn listing(checked: &Checked, ends: usize) -> Vec<String> {
-    let points = &checked.points;
-    if points.iter().all(|p| p.params.is_empty()) {
+pub fn listing(points: &[Vec<(String, toml::Value)>], ends: usize) -> Vec<String> {
+    if points.iter().all(|p| p.is_empty()) {
         return Vec::new();
     }
-    let line = |p: &crate::Point| label(p.index, &p.params);
+    let labels = |range: std::ops::Range<usize>| range.map(|i| label(i, &points[i]));
     if points.len() <= LISTED_WHOLE.max(2 * ends + 1) {
-        return points.iter().map(line).collect();
+        return labels(0..points.len()).collect();
     }
-    let mut lines: Vec<String> = points[..ends].iter().map(line).collect();
-    lines.push(format!(
-        "… {} more point{} …",
-        points.len() - 2 * ends,
-        if points.len() - 2 * ends == 1 {
-            ""
-        } else {
-            "s"
-        }
-    ));
-    lines.extend(points[points.len() - ends..].iter().map(line));
-    lines
+    let rest = points.len() - 2 * ends;
+    labels(0..ends)
+        .chain([format!(
+            "… {rest} more point{} …",
+            if rest == 1 { "" } else { "s" }
+        )])
+        .chain(labels(points.len() - ends..points.len()))
+        .collect()
 }
 
 /// Why `--where` chose no single point.

@@ -611,27 +611,42 @@ fn round_figure(x: f64) -> String {
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
 /// output or `--out`.
 fn trace(args: TraceArgs) -> Result<()> {
-    let checked = load(&args.file, &args.sets)?.1;
-    let point = match args.point {
-        Some(point) if point >= checked.points.len() => bail!(
+    let source = Source::read(&args.file)?;
+    let experiment = source.experiment()?;
+    let sets = parse_pairs("--set", "tcp.msl=5s", &args.sets)?;
+    let wheres = parse_pairs("--where", "tcp.profile=linux", &args.wheres)?;
+    // Every point is checked; only the worlds of the points asked for are kept.
+    let wanted = |p: &synack_experiment::Point| match args.point {
+        Some(n) => p.index == n,
+        None if wheres.is_empty() => p.index == 0,
+        None => synack_experiment::points::matches(&p.params, &wheres),
+    };
+    let (mut all, mut kept) = (Vec::new(), Vec::new());
+    let checked = synack_experiment::check_each(&experiment, &sets, |p| {
+        all.push(p.params.clone());
+        if wanted(&p) && kept.len() < 2 {
+            kept.push(p);
+        }
+    })?;
+    let index = match args.point {
+        Some(point) if point >= all.len() => bail!(
             "--point {point}: the sweep has {} point(s), numbered from 0 \
              (`synack check {}` lists them)",
-            checked.points.len(),
+            all.len(),
             args.file.display()
         ),
         Some(point) => point,
-        None if args.wheres.is_empty() => 0,
-        None => {
-            let wheres = parse_pairs("--where", "tcp.profile=linux", &args.wheres)?;
-            synack_experiment::points::select(&checked, &wheres)?
-        }
+        None if wheres.is_empty() => 0,
+        None => synack_experiment::points::select_among(checked.sweep_axes(), &all, &wheres)?,
     };
-    let plan = Plan::new(&checked);
-    if args.replication >= plan.replications {
+    let Some(point) = kept.into_iter().find(|p| p.index == index) else {
+        bail!("internal error: sweep point {index} was checked but not kept");
+    };
+    if args.replication >= checked.replications {
         bail!(
             "--replication {}: the experiment has {} replication(s), numbered from 0",
             args.replication,
-            plan.replications
+            checked.replications
         );
     }
     if let (None, Some(why)) = (&args.out, args.format.needs_out()) {
@@ -655,7 +670,7 @@ fn trace(args: TraceArgs) -> Result<()> {
             bail!("--from is after --until: nothing to show");
         }
     }
-    let (_, trace) = plan.trace_one(point, args.replication);
+    let (_, trace) = synack_report::run::trace_point(&point, checked.seed, args.replication);
     let connection = args.connection.map(FlowId);
     // Streamed to its destination: a trace's JSON lines or capture are never held whole.
     let write =

@@ -177,7 +177,24 @@ fn swept_paths(paths: &[String]) -> String {
 /// The one point of `checked` whose values are `wheres` (`PATH = VALUE`, as `--where`
 /// gives them; a path may be given once).
 pub fn select(checked: &Checked, wheres: &[(String, toml::Value)]) -> Result<usize, SelectError> {
-    let axes = checked.experiment.sweep_axes();
+    let points: Vec<Vec<(String, toml::Value)>> =
+        checked.points.iter().map(|p| p.params.clone()).collect();
+    select_among(checked.experiment.sweep_axes(), &points, wheres)
+}
+
+/// Whether a point's values (`params`) are those `wheres` asks for.
+pub fn matches(params: &[(String, toml::Value)], wheres: &[(String, toml::Value)]) -> bool {
+    wheres
+        .iter()
+        .all(|(path, want)| params.iter().any(|(k, v)| k == path && same_value(v, want)))
+}
+
+/// [`select`] among the values of every point (`points`, in order) of a sweep of `axes`.
+pub fn select_among(
+    axes: &[(String, Vec<toml::Value>)],
+    points: &[Vec<(String, toml::Value)>],
+    wheres: &[(String, toml::Value)],
+) -> Result<usize, SelectError> {
     let swept: Vec<String> = axes.iter().map(|(p, _)| p.clone()).collect();
     for (i, (path, _)) in wheres.iter().enumerate() {
         if wheres[..i].iter().any(|(p, _)| p == path) {
@@ -190,21 +207,16 @@ pub fn select(checked: &Checked, wheres: &[(String, toml::Value)]) -> Result<usi
             });
         }
     }
-    let has = |p: &crate::Point| {
-        wheres.iter().all(|(path, want)| {
-            p.params
-                .iter()
-                .any(|(k, v)| k == path && same_value(v, want))
-        })
-    };
-    let matches: Vec<&crate::Point> = checked.points.iter().filter(|p| has(p)).collect();
+    let found: Vec<(usize, &Vec<(String, toml::Value)>)> = (points.iter().enumerate())
+        .filter(|(_, p)| matches(p, wheres))
+        .collect();
     let asked = wheres
         .iter()
         .map(|(p, v)| format!("{p}={}", value_text(v)))
         .collect::<Vec<_>>()
         .join(" and ");
-    match matches.as_slice() {
-        [one] => Ok(one.index),
+    match found.as_slice() {
+        [(one, _)] => Ok(*one),
         [] => {
             let takes = axes
                 .iter()
@@ -226,7 +238,7 @@ pub fn select(checked: &Checked, wheres: &[(String, toml::Value)]) -> Result<usi
             matches: several
                 .iter()
                 .take(10)
-                .map(|p| label(p.index, &p.params))
+                .map(|(i, p)| label(*i, p))
                 .chain((several.len() > 10).then(|| format!("… {} more", several.len() - 10)))
                 .collect(),
             unasked: swept

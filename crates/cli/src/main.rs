@@ -60,7 +60,8 @@ enum Command {
     /// The shards must be runs of the same code, file (named the same way), data files and
     /// overrides; every run must be in exactly one of them.
     Merge(MergeArgs),
-    /// Validate an experiment file without running it.
+    /// Validate an experiment file without running it; list its sweep points with their
+    /// values (for `trace --point N` or `--where PATH=VALUE`).
     Check {
         /// The experiment file (TOML).
         file: PathBuf,
@@ -164,22 +165,30 @@ struct TraceArgs {
     /// state diagram with every transition counted.
     #[arg(long, value_enum, default_value_t = TraceFormat::Ladder)]
     format: TraceFormat,
-    /// The connection to draw (ladder, mermaid, svg), numbered in order of opening from 0.
-    #[arg(long, default_value_t = 0)]
-    connection: u32,
+    /// The connection to show, numbered in order of opening from 0: the one drawn by ladder,
+    /// mermaid and svg [default: 0]; jsonl, pcap and states show only its records.
+    #[arg(long)]
+    connection: Option<u32>,
     /// Absolute sequence and acknowledgment numbers (ladder, mermaid, svg); relative by
-    /// default, as Wireshark shows them.
+    /// default, as Wireshark shows them. Refused by jsonl and pcap, whose numbers are always
+    /// absolute, and by states, which shows none.
     #[arg(long)]
     absolute: bool,
-    /// Only segments sent from this time on (ladder, mermaid, svg), e.g. 1.5s.
+    /// Only what happened from this time on, e.g. 1.5s (every format: the segments sent,
+    /// jsonl's records, pcap's packets, the state changes).
     #[arg(long, value_name = "TIME")]
     from: Option<String>,
-    /// Only segments sent up to this time (ladder, mermaid, svg).
+    /// Only what happened up to this time, e.g. 1s (every format, as --from).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// The sweep point to replay, from 0.
-    #[arg(long, default_value_t = 0)]
-    point: usize,
+    /// The sweep point to replay, from 0 (`synack check FILE` lists them) [default: 0].
+    #[arg(long, conflicts_with = "wheres")]
+    point: Option<usize>,
+    /// The sweep point to replay, by its value of a swept path, e.g. --where
+    /// link.ab.loss=0.01 (repeatable: one per swept path, until one point matches); values
+    /// as the experiment file writes them (500ms is 0.5s).
+    #[arg(long = "where", value_name = "PATH=VALUE")]
+    wheres: Vec<String>,
     /// The replication to replay, from 0.
     #[arg(long, default_value_t = 0)]
     replication: u32,
@@ -211,6 +220,18 @@ impl TraceFormat {
             TraceFormat::Mermaid => View::Mermaid,
             TraceFormat::Svg => View::Svg,
             TraceFormat::States => View::States,
+        }
+    }
+
+    /// Its name, as `--format` takes it.
+    fn name(self) -> &'static str {
+        match self {
+            TraceFormat::Ladder => "ladder",
+            TraceFormat::Jsonl => "jsonl",
+            TraceFormat::Pcap => "pcap",
+            TraceFormat::Mermaid => "mermaid",
+            TraceFormat::Svg => "svg",
+            TraceFormat::States => "states",
         }
     }
 
@@ -542,24 +563,40 @@ fn clock(d: Duration) -> String {
     }
 }
 
-/// `synack check`: the experiment checked with its overrides, how many runs it makes, and
-/// about how many segments they will send.
+/// `synack check`: the experiment checked with its overrides, how many runs it makes,
+/// about how many segments they will send, and its sweep points with their values.
 fn check(file: &Path, sets: &[String]) -> Result<()> {
-    let (_, checked) = load(file, sets)?;
-    let estimate = checked.estimate();
+    let source = Source::read(file)?;
+    let experiment = source.experiment()?;
+    let sets = parse_pairs("--set", "link.wan.loss=0.02", sets)?;
+    // One point's world at a time: counted, estimated (for one replication each), dropped.
+    let mut estimate = synack_experiment::Estimate::default();
+    let mut points = Vec::new();
+    let checked = synack_experiment::check_each(&experiment, &sets, |point| {
+        estimate.add(&point, 1);
+        points.push(point.params);
+    })?;
+    let replications = checked.replications;
+    estimate.in_all *= f64::from(replications);
+    let runs = points.len() * replications as usize;
     emit(&format!(
         "{}: ok ({} sweep point{}, {} replication{}, {} run{}; about {} segments in the \
          largest run, {} in all)\n",
         file.display(),
-        checked.points.len(),
-        plural(checked.points.len()),
-        checked.replications,
-        plural(checked.replications as usize),
-        checked.runs(),
-        plural(checked.runs()),
+        points.len(),
+        plural(points.len()),
+        replications,
+        plural(replications as usize),
+        runs,
+        plural(runs),
         round_figure(estimate.most_in_a_run),
         round_figure(estimate.in_all),
-    ))
+    ))?;
+    // The points by their values, for `trace --point N` or `--where PATH=VALUE`.
+    for line in synack_experiment::points::listing(&points, 5) {
+        emit(&format!("  {line}\n"))?;
+    }
+    Ok(())
 }
 
 /// A rough count in two significant figures: `540`, `3.2e6`.
@@ -574,32 +611,73 @@ fn round_figure(x: f64) -> String {
 /// `synack trace`: one run replayed with its trace, shown as `--format` asks, to standard
 /// output or `--out`.
 fn trace(args: TraceArgs) -> Result<()> {
-    let plan = Plan::new(&load(&args.file, &args.sets)?.1);
-    if args.point >= plan.points.len() {
-        bail!(
-            "--point {}: the sweep has {} point(s), numbered from 0",
-            args.point,
-            plan.points.len()
-        );
-    }
-    if args.replication >= plan.replications {
+    let source = Source::read(&args.file)?;
+    let experiment = source.experiment()?;
+    let sets = parse_pairs("--set", "tcp.msl=5s", &args.sets)?;
+    let wheres = parse_pairs("--where", "tcp.profile=linux", &args.wheres)?;
+    // Every point is checked; only the worlds of the points asked for are kept.
+    let wanted = |p: &synack_experiment::Point| match args.point {
+        Some(n) => p.index == n,
+        None if wheres.is_empty() => p.index == 0,
+        None => synack_experiment::points::matches(&p.params, &wheres),
+    };
+    let (mut all, mut kept) = (Vec::new(), Vec::new());
+    let checked = synack_experiment::check_each(&experiment, &sets, |p| {
+        all.push(p.params.clone());
+        if wanted(&p) && kept.len() < 2 {
+            kept.push(p);
+        }
+    })?;
+    let index = match args.point {
+        Some(point) if point >= all.len() => bail!(
+            "--point {point}: the sweep has {} point(s), numbered from 0 \
+             (`synack check {}` lists them)",
+            all.len(),
+            args.file.display()
+        ),
+        Some(point) => point,
+        None if wheres.is_empty() => 0,
+        None => synack_experiment::points::select_among(checked.sweep_axes(), &all, &wheres)?,
+    };
+    let Some(point) = kept.into_iter().find(|p| p.index == index) else {
+        bail!("internal error: sweep point {index} was checked but not kept");
+    };
+    if args.replication >= checked.replications {
         bail!(
             "--replication {}: the experiment has {} replication(s), numbered from 0",
             args.replication,
-            plan.replications
+            checked.replications
         );
     }
     if let (None, Some(why)) = (&args.out, args.format.needs_out()) {
         bail!(why);
     }
-    let options = ladder_options(args.absolute, args.from, args.until)?;
-    let (_, trace) = plan.trace_one(args.point, args.replication);
-    let connection = FlowId(args.connection);
     let view = args.format.view();
+    if args.absolute && !view.has_relative_numbers() {
+        bail!(
+            "--absolute applies to ladder, mermaid and svg: --format {} {}",
+            args.format.name(),
+            if view == View::States {
+                "shows no sequence numbers"
+            } else {
+                "always writes absolute sequence numbers"
+            }
+        );
+    }
+    let options = ladder_options(args.absolute, args.from, args.until)?;
+    if let (Some(from), Some(until)) = (options.from, options.until) {
+        if from > until {
+            bail!("--from is after --until: nothing to show");
+        }
+    }
+    let (_, trace) = synack_report::run::trace_point(&point, checked.seed, args.replication);
+    let connection = args.connection.map(FlowId);
     // Streamed to its destination: a trace's JSON lines or capture are never held whole.
     let write =
         |out: &mut dyn std::io::Write| match view::write(view, &trace, connection, &options, out) {
-            Err(e @ ViewError::NoSuchConnection { .. }) => bail!("--connection {connection}: {e}"),
+            Err(e @ ViewError::NoSuchConnection { .. }) => {
+                bail!("--connection {}: {e}", connection.unwrap_or(FlowId(0)))
+            }
             other => Ok(other?),
         };
     match args.out {
@@ -696,18 +774,21 @@ fn plural(n: usize) -> &'static str {
 fn load(file: &Path, sets: &[String]) -> Result<(Source, Checked)> {
     let source = Source::read(file)?;
     let experiment = source.experiment()?;
-    let sets = parse_sets(sets)?;
+    let sets = parse_pairs("--set", "link.wan.loss=0.02", sets)?;
     let checked = synack_experiment::check(&experiment, &sets)?;
     Ok((source, checked))
 }
 
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>> {
-    sets.iter()
+/// The `PATH=VALUE` arguments of `flag` (`--set`, `--where`), values read as
+/// [`parse_cli_value`] reads them; `example` shows the form in the error.
+fn parse_pairs(flag: &str, example: &str, pairs: &[String]) -> Result<Vec<(String, toml::Value)>> {
+    pairs
+        .iter()
         .map(|s| match s.split_once('=') {
             Some((path, value)) if !path.trim().is_empty() => {
                 Ok((path.trim().to_string(), parse_cli_value(value.trim())))
             }
-            _ => bail!("--set expects PATH=VALUE, e.g. --set link.wan.loss=0.02; got `{s}`"),
+            _ => bail!("{flag} expects PATH=VALUE, e.g. {flag} {example}; got `{s}`"),
         })
         .collect()
 }
@@ -745,10 +826,10 @@ fn progress_bar(len: u64, done: u64) -> ProgressBar {
 }
 
 /// A short table: per point, the swept values and the metrics that are not all zero.
-/// The console summary: each point's swept values and the metrics the experiment's sweep
-/// charts plot, in chart order (with no such chart, the first six metrics that are not zero
-/// everywhere), as mean ± 95 % half-width; a half-width below the mean's fourth
-/// significant digit is left out.
+/// The console summary: each point's swept values and the metrics the file's `summary`
+/// names, or else those the experiment's sweep charts plot, in chart order (with no such chart, the first six metrics that are not zero
+/// everywhere), as mean ± 95 % half-width over the runs that had a value (`n/a` where none
+/// had); a half-width below the mean's fourth significant digit is left out.
 fn print_table(
     summary: &[PointSummary],
     experiment: &synack_experiment::config::Experiment,
@@ -757,11 +838,12 @@ fn print_table(
         return Ok(());
     };
     let metrics = synack_experiment::metrics::METRIC_NAMES;
-    let mut shown: Vec<&str> = Vec::new();
+    // The file's `summary = [...]` (checked: metric names), else what the charts plot.
+    let mut shown: Vec<&str> = experiment.summary.iter().map(String::as_str).collect();
     let charted = (experiment.charts.iter())
         .filter(|c| c.kind == synack_experiment::config::ChartKind::Sweep)
         .flat_map(|c| c.y.iter());
-    for y in charted {
+    for y in charted.filter(|_| experiment.summary.is_empty()) {
         if let Some(m) = metrics.iter().find(|m| **m == y.as_str()) {
             if !shown.contains(m) {
                 shown.push(m);
@@ -788,7 +870,10 @@ fn print_table(
         .map(|s| {
             let mut row: Vec<String> = s.params.iter().map(|(_, v)| value_cell(v)).collect();
             row.extend(shown.iter().map(|m| {
-                let (mean, ci) = s.metric(m).unwrap_or_default();
+                // No run at this point had a value (nothing established, no probe…).
+                let Some((mean, ci)) = s.metric(m) else {
+                    return "n/a".to_string();
+                };
                 // Shown to four significant digits, a half-width below the fourth is noise.
                 if ci > 1e-4 * mean.abs() {
                     format!("{} ± {}", sig(mean), sig(ci))

@@ -56,25 +56,30 @@ impl Checked {
     /// The segments the runs will send, estimated from each point's world
     /// ([`crate::estimate`]): the most of one run, and of all runs together.
     pub fn estimate(&self) -> Estimate {
-        let per_point: Vec<f64> = self
-            .points
-            .iter()
-            .map(|p| crate::estimate::segments(&p.world))
-            .collect();
-        Estimate {
-            most_in_a_run: per_point.iter().copied().fold(0.0, f64::max),
-            in_all: per_point.iter().fold(0.0, |a, b| a + b) * f64::from(self.replications),
+        let mut estimate = Estimate::default();
+        for p in &self.points {
+            estimate.add(p, self.replications);
         }
+        estimate
     }
 }
 
 /// The segments an experiment's runs will send, estimated before they run.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Estimate {
     /// In the largest run.
     pub most_in_a_run: f64,
     /// In all runs together.
     pub in_all: f64,
+}
+
+impl Estimate {
+    /// Counts the `replications` runs of `point` in.
+    pub fn add(&mut self, point: &Point, replications: u32) {
+        let segments = crate::estimate::segments(&point.world);
+        self.most_in_a_run = self.most_in_a_run.max(segments);
+        self.in_all += segments * f64::from(replications);
+    }
 }
 
 /// Checks `experiment` with `overrides` (`PATH = VALUE`, as the CLI's `--set` gives them)
@@ -84,33 +89,8 @@ pub fn check(
     experiment: &Experiment,
     overrides: &[(String, toml::Value)],
 ) -> Result<Checked, ConfigError> {
-    experiment.refuse_swept(overrides)?;
-    let experiment = if overrides.is_empty() {
-        experiment.clone()
-    } else {
-        experiment.with_overrides(overrides)?
-    };
-    experiment.check_charts_cover_sweep()?;
-    let points = experiment
-        .sweep_points()
-        .into_iter()
-        .enumerate()
-        .map(|(index, params)| {
-            let at_point = experiment.at_point(&params)?;
-            Ok(Point {
-                index,
-                world: build_world(&at_point),
-                params,
-            })
-        })
-        .collect::<Result<Vec<_>, ConfigError>>()?;
-    if experiment.flows {
-        let per_run: f64 = points
-            .iter()
-            .map(|p| crate::estimate::connections(&p.world))
-            .sum();
-        experiment.refuse_flow_rows(per_run * f64::from(experiment.replications))?;
-    }
+    let mut points = Vec::new();
+    let experiment = check_each(experiment, overrides, |p| points.push(p))?;
     Ok(Checked {
         replications: experiment.replications,
         seed: experiment.seed,
@@ -118,4 +98,39 @@ pub fn check(
         points,
         experiment,
     })
+}
+
+/// [`check`], handing each sweep point to `each` as it is checked instead of keeping them
+/// all: what `synack check` uses, so that it holds one point's world at a time, however
+/// many points there are. Returns the experiment with the overrides applied.
+pub fn check_each(
+    experiment: &Experiment,
+    overrides: &[(String, toml::Value)],
+    mut each: impl FnMut(Point),
+) -> Result<Experiment, ConfigError> {
+    experiment.refuse_swept(overrides)?;
+    let experiment = if overrides.is_empty() {
+        experiment.clone()
+    } else {
+        experiment.with_overrides(overrides)?
+    };
+    experiment.check_charts_cover_sweep()?;
+    // With flows.csv, every point's connections count towards its row limit.
+    let mut connections = 0.0;
+    for (index, params) in experiment.sweep_points().into_iter().enumerate() {
+        let at_point = experiment.at_point(&params)?;
+        let world = build_world(&at_point);
+        if experiment.flows {
+            connections += crate::estimate::connections(&world);
+        }
+        each(Point {
+            index,
+            world,
+            params,
+        });
+    }
+    if experiment.flows {
+        experiment.refuse_flow_rows(connections * f64::from(experiment.replications))?;
+    }
+    Ok(experiment)
 }

@@ -8,8 +8,9 @@ mod check;
 pub mod config;
 pub mod estimate;
 pub mod metrics;
+pub mod points;
 pub mod routing;
 pub mod schema;
 pub mod spec;
 
-pub use check::{check, Checked, Estimate, Point};
+pub use check::{check, check_each, Checked, Estimate, Point};

@@ -1,9 +1,13 @@
 //! The metrics of one run, in the column order of `runs.csv`.
 //!
-//! Every metric is present in every run and 0 where it does not apply. Each one's doc
-//! comment is its reference (`synack explain METRIC`, docs/reference.md). Counters are exact
-//! integers; the `_s` and `_bps` metrics are measurements; `time_wait_mean` and
-//! `probe_loss` are time and sample averages.
+//! Every metric is in every run. Most have a value in every run (0 where nothing happened);
+//! the averages over events that may not happen (`handshake_mean_s` with nothing
+//! established, `connect_fail_mean_s` with nothing failed, `probe_loss` without probes…)
+//! are `Option`s, `None` where they do not apply: an empty cell in `runs.csv`, left out of
+//! `summary.csv`'s means and intervals ([`METRIC_MAY_BE_EMPTY`]). Each one's doc comment is
+//! its reference (`synack explain METRIC`, docs/reference.md). Counters are exact integers;
+//! the `_s` and `_bps` metrics are measurements; `time_wait_mean` and `probe_loss` are time
+//! and sample averages.
 
 use serde::Serialize;
 
@@ -18,25 +22,68 @@ macro_rules! metrics {
         /// Metric names, in column order.
         pub const METRIC_NAMES: &[&str] = &[$( stringify!($name) ),*];
 
+        /// Whether each metric (in [`METRIC_NAMES`] order) may have no value in a run:
+        /// those whose type is an `Option`.
+        pub const METRIC_MAY_BE_EMPTY: &[bool] = &[$( <$ty as MetricValue>::MAY_BE_EMPTY ),*];
+
         /// Each metric's documentation (its doc comment below), in [`METRIC_NAMES`] order:
         /// what `synack explain METRIC` and docs/reference.md print.
         pub const METRIC_DOCS: &[&str] = &[$( concat!("" $(, $doc, "\n")*) ),*];
 
         impl Metrics {
-            /// Every metric as a float, in [`METRIC_NAMES`] order.
-            pub fn values(&self) -> Vec<f64> {
-                vec![$( self.$name as f64 ),*]
+            /// Every metric as a float, in [`METRIC_NAMES`] order; `None` where it does not
+            /// apply.
+            pub fn values(&self) -> Vec<Option<f64>> {
+                vec![$( self.$name.value() ),*]
             }
 
-            /// One metric by name.
-            pub fn get(&self, name: &str) -> Option<f64> {
+            /// One metric by name: `None` for no such metric, `Some(None)` where it does
+            /// not apply.
+            pub fn get(&self, name: &str) -> Option<Option<f64>> {
                 match name {
-                    $( stringify!($name) => Some(self.$name as f64), )*
+                    $( stringify!($name) => Some(self.$name.value()), )*
                     _ => None,
                 }
             }
         }
     };
+}
+
+/// A metric's type: a count, a measurement, or a measurement that may not apply.
+pub trait MetricValue {
+    /// Whether a run may have no value.
+    const MAY_BE_EMPTY: bool;
+    /// The value as a float, `None` where it does not apply.
+    fn value(&self) -> Option<f64>;
+}
+
+impl MetricValue for u64 {
+    const MAY_BE_EMPTY: bool = false;
+    fn value(&self) -> Option<f64> {
+        Some(*self as f64)
+    }
+}
+
+impl MetricValue for f64 {
+    const MAY_BE_EMPTY: bool = false;
+    fn value(&self) -> Option<f64> {
+        Some(*self)
+    }
+}
+
+impl MetricValue for Option<f64> {
+    const MAY_BE_EMPTY: bool = true;
+    fn value(&self) -> Option<f64> {
+        *self
+    }
+}
+
+/// Whether metric `name` may have no value in a run (false for an unknown name).
+pub fn may_be_empty(name: &str) -> bool {
+    METRIC_NAMES
+        .iter()
+        .position(|m| *m == name)
+        .is_some_and(|i| METRIC_MAY_BE_EMPTY[i])
 }
 
 metrics! {
@@ -55,24 +102,24 @@ metrics! {
     /// Connections that ended by RST, on either end.
     conn_reset: u64,
     /// Mean time from connect() to ESTABLISHED on the client, over the connections that got
-    /// there. 0 in a run where none did (not applicable).
-    handshake_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same. 0 in a run where no connection was
+    /// there. Empty in a run where none did (not applicable).
+    handshake_mean_s: Option<f64>,
+    /// 99th percentile (nearest rank) of the same. Empty in a run where no connection was
     /// established (not applicable).
-    handshake_p99_s: f64,
+    handshake_p99_s: Option<f64>,
     /// Mean time from connect() to the end of a connection that failed before ESTABLISHED
     /// (its SYN retries exhausted, or reset), seconds; connects refused at once for lack of
-    /// a port (`port_exhausted`) are not counted. 0 when none failed.
-    connect_fail_mean_s: f64,
+    /// a port (`port_exhausted`) are not counted. Empty when none failed (not applicable).
+    connect_fail_mean_s: Option<f64>,
     /// Requests of request, churn and pool workloads answered in full.
     requests_completed: u64,
     /// Mean time from a request's arrival (a pool's) or its connection's connect() (request,
-    /// churn) to the last byte of its response. 0 in a run where no request completed (not
-    /// applicable).
-    request_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same. 0 in a run where no request completed
+    /// churn) to the last byte of its response. Empty in a run where no request completed
     /// (not applicable).
-    request_p99_s: f64,
+    request_mean_s: Option<f64>,
+    /// 99th percentile (nearest rank) of the same. Empty in a run where no request
+    /// completed (not applicable).
+    request_p99_s: Option<f64>,
     /// Server connections established that no live client connection of their incarnation
     /// matches: ghosts opened by old duplicate SYNs (`handshake = "two-way"`).
     ghost_established: u64,
@@ -90,8 +137,8 @@ metrics! {
     /// Jain's fairness index of the flows' goodputs, (Σx)² / (n·Σx²) over the n flows
     /// that delivered data, each flow's goodput measured over its own transfer (as
     /// `flows.csv`'s `goodput_bps`): 1 when every flow got the same, 1/n when one got
-    /// everything. 0 in a run where no flow delivered data (not applicable).
-    jain_goodput: f64,
+    /// everything. Empty in a run where no flow delivered data.
+    jain_goodput: Option<f64>,
     /// Data and FIN segments sent again, over all connections (SYNs and SYN-ACKs are
     /// counted apart, in `syn_retransmits` and `synack_retransmits`).
     retransmits: u64,
@@ -150,8 +197,9 @@ metrics! {
     queue_drops: u64,
     /// Mean time the packets a link direction's queue admitted waited there before their
     /// serialisation started, in the direction where that mean is largest (the bottleneck's:
-    /// a transfer's ACK direction would only dilute it). 0 without a `bandwidth`.
-    queue_delay_mean_s: f64,
+    /// a transfer's ACK direction would only dilute it). Empty where no link with a
+    /// `bandwidth` queued a packet.
+    queue_delay_mean_s: Option<f64>,
     /// Packets a router dropped because their TTL ran out (they arrived with 1 left):
     /// paths longer than the hosts' `ttl` allows. No ICMP is sent back.
     ttl_expired: u64,
@@ -159,15 +207,15 @@ metrics! {
     probe_sent: u64,
     /// Distinct probe datagrams received (duplicates not counted).
     probe_received: u64,
-    /// Fraction of the probes sent (and not still in flight at the end) never received. 0
-    /// without a probe workload.
-    probe_loss: f64,
-    /// Mean one-way delay of the first copy of each probe received. 0 when no probe
+    /// Fraction of the probes sent (and not still in flight at the end) never received.
+    /// Empty when no probe was sent and settled (no probe workload: not applicable).
+    probe_loss: Option<f64>,
+    /// Mean one-way delay of the first copy of each probe received. Empty when no probe
     /// arrived (not applicable).
-    probe_delay_mean_s: f64,
-    /// 99th percentile (nearest rank) of the same. 0 when no probe arrived (not
+    probe_delay_mean_s: Option<f64>,
+    /// 99th percentile (nearest rank) of the same. Empty when no probe arrived (not
     /// applicable).
-    probe_delay_p99_s: f64,
+    probe_delay_p99_s: Option<f64>,
     /// Probes that arrived after a probe sent later than them.
     probe_reordered: u64,
     /// Extra copies of probes received (duplicates and stale copies).
@@ -221,13 +269,16 @@ mod tests {
     fn every_metric_has_a_value_and_a_name() {
         let m = Metrics {
             events: 7,
-            probe_loss: 0.25,
+            probe_loss: Some(0.25),
             ..Metrics::default()
         };
         assert_eq!(m.values().len(), METRIC_NAMES.len());
-        assert_eq!(m.get("events"), Some(7.0));
-        assert_eq!(m.get("probe_loss"), Some(0.25));
+        assert_eq!(m.get("events"), Some(Some(7.0)));
+        assert_eq!(m.get("probe_loss"), Some(Some(0.25)));
+        assert_eq!(m.get("handshake_mean_s"), Some(None));
         assert_eq!(m.get("nope"), None);
+        assert!(may_be_empty("connect_fail_mean_s") && !may_be_empty("conn_failed"));
+        assert_eq!(METRIC_MAY_BE_EMPTY.iter().filter(|e| **e).count(), 10);
         assert_eq!(METRIC_NAMES[0], "conn_attempted");
         assert_eq!(*METRIC_NAMES.last().unwrap(), "events");
     }

@@ -26,7 +26,8 @@ use crate::spec::SeriesMetric;
 pub enum EntryKind {
     /// A key of the experiment file.
     Key,
-    /// A column of `runs.csv` (and a `<name>_mean`, `<name>_ci95` pair in `summary.csv`).
+    /// A column of `runs.csv` (and `<name>_mean`, `<name>_ci95`, for a metric that may be
+    /// empty `<name>_n`, in `summary.csv`).
     Metric,
     /// A quantity `[[series]]` records into `series.csv`.
     SeriesMetric,
@@ -95,6 +96,8 @@ pub const KEYS: &[Row] = &[
     ("", "series", "array of tables", "[]", "Quantities recorded over time in every run, into `series.csv`: `[[series]]`."),
     ("", "flows", "boolean", "false",
      "Write `flows.csv`: a row per flow (connection: the client's and the server's of one 4-tuple incarnation, or a server's alone for a SYN of no live client, such as a flood's) of every run. Columns: point, replication, flow (numbered from 0 in the order flows began; traces call it conn), workload, client and server (`host:port`; a flood's source is `spoofed-<flood>-<hex>`), start_s (connect(), or the SYN's arrival), established_s (the client's ESTABLISHED), closed_s (when the last of its connections reached CLOSED or TIME-WAIT), end (`closed`, `reset`, `refused`: the client's SYN answered by a RST, `timeout`, or `open` while a connection is), bytes_to_server and bytes_to_client (delivered in order to the applications), goodput_bps (bytes delivered both ways · 8 from the first byte written to the last delivered, or to the end of the run for a transfer under way), retransmits and rto_timeouts (both connections summed), handshake_s (connect() to ESTABLISHED), srtt_s (the smoothed RTT at its close, or at the end of the run, of the side that sent more). A value that does not apply is an empty cell. At most 1,000,000 rows over all runs, by `check`'s estimate of the connections (each row is kept in memory until the results are written)."),
+    ("", "summary", "array of metric names, each once", "[]",
+     "The metrics the console summary prints after `synack run` and `synack merge`, in this order, as mean ± 95 % half-width per sweep point. Empty: the metrics the sweep charts plot, in chart order (with no sweep chart, the first six not zero everywhere)."),
     // [[host]]
     ("host", "name", "string: letters, digits, `-`, `_`", REQUIRED,
      "Unique among hosts; addresses the host in parameter paths (`host.<name>.tcp.msl`). Host i (from 0, in file order) has the address 10.0.0.(i+1) in captures."),
@@ -566,7 +569,7 @@ pub fn lookup(name: &str) -> Result<Vec<Entry>, Vec<String>> {
         return lookup("sockets");
     }
     // A `summary.csv` column names its metric.
-    for suffix in ["_mean", "_ci95"] {
+    for suffix in ["_mean", "_ci95", "_n"] {
         if let Some(metric) = name.strip_suffix(suffix) {
             let found: Vec<Entry> = all
                 .iter()
@@ -696,6 +699,10 @@ pub fn text(e: &Entry) -> String {
     let what = match e.kind {
         EntryKind::Key if e.table == "top level" => "top-level key".to_string(),
         EntryKind::Key => format!("key of {}", e.table),
+        EntryKind::Metric if crate::metrics::may_be_empty(&e.name) => "metric: a column of \
+             runs.csv (empty where it does not apply), <name>_mean, <name>_ci95 and <name>_n \
+             in summary.csv"
+            .to_string(),
         EntryKind::Metric => {
             "metric: a column of runs.csv, <name>_mean and <name>_ci95 in summary.csv".to_string()
         }

@@ -534,3 +534,33 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
         error_of(&both)
     );
 }
+
+#[test]
+fn check_each_hands_over_the_points_check_keeps() {
+    let text = format!(
+        "{CHAIN}{WEB}{}",
+        sweep(&[
+            ("tcp.msl", r#"["1s", "500ms"]"#),
+            ("tcp.syn_retries", "[1, 2]")
+        ])
+    );
+    let exp = Experiment::parse(&text, "x.toml").unwrap();
+    let sets = [("duration".to_string(), parse_cli_value("3s"))];
+    let all = check(&exp, &sets).unwrap();
+    let mut one_at_a_time = Vec::new();
+    let applied = synack_experiment::check_each(&exp, &sets, |p| {
+        one_at_a_time.push((p.index, p.params, format!("{:?}", p.world)))
+    })
+    .unwrap();
+    assert_eq!(applied.duration, all.experiment.duration);
+    let kept: Vec<_> = (all.points.iter())
+        .map(|p| (p.index, p.params.clone(), format!("{:?}", p.world)))
+        .collect();
+    assert_eq!(one_at_a_time, kept);
+    assert_eq!(kept.len(), 4);
+    let mut estimate = synack_experiment::Estimate::default();
+    for p in &all.points {
+        estimate.add(p, all.replications);
+    }
+    assert_eq!(estimate, all.estimate());
+}

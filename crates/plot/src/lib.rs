@@ -133,11 +133,27 @@ pub struct Point {
     pub y: f64,
     /// Half-width of the 95 % confidence interval; 0 (or NaN) draws no bar.
     pub ci95: f64,
+    /// The least value the quantity can take, if it has one (0 for a count, a time, a
+    /// rate): the bar is not drawn below it, though the interval's half-width says so.
+    pub floor: Option<f64>,
 }
 
 impl Point {
     pub fn new(x: f64, y: f64, ci95: f64) -> Point {
-        Point { x, y, ci95 }
+        Point {
+            x,
+            y,
+            ci95,
+            floor: None,
+        }
+    }
+
+    /// The point of a quantity that cannot be negative: its bar stops at 0.
+    pub fn non_negative(self) -> Point {
+        Point {
+            floor: Some(0.0),
+            ..self
+        }
     }
 }
 

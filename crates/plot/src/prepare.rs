@@ -126,7 +126,7 @@ fn clean_series(series: &Series, log_x: bool, log_y: bool) -> CleanSeries {
         .map(|p| CleanPoint {
             x: p.x,
             y: p.y,
-            bar: bar(p.y, p.ci95, log_y),
+            bar: bar(p.y, p.ci95, p.floor, log_y),
         })
         .collect();
     let joined = || segments(sorted.iter().map(|p| (p.x, p.y)), log_x, log_y);
@@ -153,12 +153,13 @@ fn steps(run: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     out
 }
 
-/// The ends of a confidence bar around `y`, or `None` for no bar.
-fn bar(y: f64, ci95: f64, log_y: bool) -> Option<(Option<f64>, f64)> {
+/// The ends of a confidence bar around `y`, not below `floor`, or `None` for no bar.
+fn bar(y: f64, ci95: f64, floor: Option<f64>, log_y: bool) -> Option<(Option<f64>, f64)> {
     if !(ci95.is_finite() && ci95 > 0.0) {
         return None;
     }
     let (low, high) = (y - ci95, y + ci95);
+    let low = floor.map_or(low, |f| low.max(f));
     if !placeable(high, log_y) {
         return None;
     }
@@ -241,6 +242,29 @@ mod tests {
         assert_eq!(s.points[0].bar, Some((None, 30.0)));
         assert!(s.points[1].bar.is_none());
         assert!(p.y.ticks.iter().all(|t| t.value > 0.0));
+    }
+
+    #[test]
+    fn bars_of_non_negative_quantities_stop_at_zero() {
+        let c = chart(
+            vec![
+                Point::new(1.0, 0.5, 2.0).non_negative(),
+                Point::new(2.0, 3.0, 1.0).non_negative(),
+                Point::new(3.0, 0.5, 2.0),
+            ],
+            false,
+        );
+        let p = Prepared::new(&c);
+        let bars: Vec<_> = p.series[0].points.iter().map(|p| p.bar).collect();
+        assert_eq!(
+            bars,
+            [
+                Some((Some(0.0), 2.5)),
+                Some((Some(2.0), 4.0)),
+                Some((Some(-1.5), 2.5))
+            ]
+        );
+        assert!(p.y.ticks.iter().all(|t| t.value >= -1.5));
     }
 
     #[test]

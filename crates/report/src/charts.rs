@@ -21,6 +21,7 @@ use crate::files::{write_atomic, WriteError};
 use crate::results::{value_cell, PointSummary};
 use synack_experiment::config::units::{parse_duration, parse_rate, parse_size};
 use synack_experiment::config::{ChartConfig, ChartKind, Experiment};
+use synack_experiment::metrics::METRIC_NAMES;
 use synack_plot::{Chart, PlotError, Point, Reference, Series, SeriesStyle};
 use synack_world::stats::{ci95_half_width, mean};
 
@@ -191,11 +192,18 @@ fn sweep_points(
             Some(f) => f.eval(x).unwrap_or(f64::NAN),
             None => x,
         };
-        let (y, ci) = p.metric(metric).ok_or_else(|| ChartError::UnknownMetric {
-            chart: chart.name.clone(),
-            metric: metric.to_string(),
-        })?;
-        points.push(Point::new(x, y, ci));
+        if !METRIC_NAMES.contains(&metric) {
+            return Err(ChartError::UnknownMetric {
+                chart: chart.name.clone(),
+                metric: metric.to_string(),
+            });
+        }
+        // A point where no run had a value (nothing established, no probe…) is left out.
+        let Some((y, ci)) = p.metric(metric) else {
+            continue;
+        };
+        // Every metric is a count, a time, a rate or a fraction: its bar stops at 0.
+        points.push(Point::new(x, y, ci).non_negative());
     }
     Ok((points, x_unit))
 }

@@ -27,7 +27,7 @@ use synack_experiment::metrics::METRIC_NAMES;
 use synack_experiment::Checked;
 
 use crate::files::write_atomic;
-use crate::results::{fmt_num, RunRow, SeriesCells};
+use crate::results::{metric_cell, parse_metric_cell, RunRow, SeriesCells};
 use crate::run::{Plan, Shard};
 use crate::source::{sha256_hex, Source};
 
@@ -195,7 +195,7 @@ impl Entry {
             point: row.point,
             replication: row.replication,
             seconds,
-            metrics: row.metrics.iter().map(|m| fmt_num(*m)).collect(),
+            metrics: row.metrics.iter().map(|m| metric_cell(*m)).collect(),
             series: row.series.clone(),
             flows: row.flows.clone(),
         }
@@ -218,8 +218,8 @@ impl Entry {
         let metrics = self
             .metrics
             .iter()
-            .map(|m| m.parse::<f64>().ok())
-            .collect::<Option<Vec<f64>>>()?;
+            .map(|m| parse_metric_cell(m))
+            .collect::<Option<Vec<Option<f64>>>>()?;
         Some(RunRow {
             point: self.point,
             replication: self.replication,
@@ -448,6 +448,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::fmt_num;
 
     fn entry(point: usize, metrics: &[f64]) -> Entry {
         Entry {

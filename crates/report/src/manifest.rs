@@ -78,6 +78,9 @@ pub enum ManifestError {
     },
     #[error("cannot encode the manifest")]
     Encode(#[source] serde_json::Error),
+    /// The results do not agree with the manifest (edited, or from another run).
+    #[error("{}: {message}; run the experiment again", path.display())]
+    Inconsistent { path: PathBuf, message: String },
 }
 
 impl Manifest {
@@ -163,6 +166,72 @@ impl Manifest {
     pub fn experiment(&self) -> Result<Experiment, ConfigError> {
         let files = DataFiles::Recorded(&self.data_files);
         Experiment::parse_with(&self.source, &self.file, files)?.with_overrides(&self.sets())
+    }
+
+    /// The experiment kept in the manifest of the results directory `dir`, checked with its
+    /// overrides as `synack run` checks them (an override of a swept path, or one that
+    /// breaks the file, is refused). Errors name the copy they are in, `source` in
+    /// `dir/manifest.json`, not the original file, which may have changed since.
+    pub fn checked_experiment(&self, dir: &Path) -> Result<Experiment, ConfigError> {
+        let copy = format!(
+            "{} (`source`, the copy of {})",
+            dir.join("manifest.json").display(),
+            self.file
+        );
+        let files = DataFiles::Recorded(&self.data_files);
+        let experiment = Experiment::parse_with(&self.source, &copy, files)?;
+        Ok(synack_experiment::check(&experiment, &self.sets())?.experiment)
+    }
+
+    /// Whether `summary` (the rows of `dir/summary.csv`) can be results of this manifest:
+    /// each row a point of it, in order, with its swept values and at most `replications`
+    /// runs.
+    pub fn check_summary(
+        &self,
+        dir: &Path,
+        summary: &[crate::results::PointSummary],
+    ) -> Result<(), ManifestError> {
+        let inconsistent = |message: String| ManifestError::Inconsistent {
+            path: dir.join("summary.csv"),
+            message,
+        };
+        let mut previous = None;
+        for s in summary {
+            let Some(point) = self.points.get(s.point) else {
+                return Err(inconsistent(format!(
+                    "point {} is not in manifest.json, which has {} point(s)",
+                    s.point,
+                    self.points.len()
+                )));
+            };
+            if previous.is_some_and(|p| p >= s.point) {
+                return Err(inconsistent(format!("point {} is out of order", s.point)));
+            }
+            previous = Some(s.point);
+            let same = s.params.len() == point.params.len()
+                && s.params.iter().all(|(path, value)| {
+                    point.params.get(path).is_some_and(|v| {
+                        serde_json::from_value::<toml::Value>(v.clone()).is_ok_and(|v| {
+                            synack_experiment::points::same_value(&v, value)
+                                || crate::results::value_cell(&v)
+                                    == crate::results::value_cell(value)
+                        })
+                    })
+                });
+            if !same {
+                return Err(inconsistent(format!(
+                    "the swept values of point {} are not those of manifest.json",
+                    s.point
+                )));
+            }
+            if s.replications > self.replications as usize || s.replications == 0 {
+                return Err(inconsistent(format!(
+                    "point {} has {} replication(s); manifest.json has {}",
+                    s.point, s.replications, self.replications
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -144,8 +144,13 @@ pub fn write_set(
 
 /// Draws the charts of the results directory `dir` again, from its `manifest.json` and
 /// `summary.csv` (and `series.csv` for timeseries charts); returns the files written.
+/// Refuses, writing nothing, a manifest whose experiment or overrides `synack run` would
+/// refuse (naming the manifest's copy of the file), a `summary.csv` without rows, with a
+/// cell that is not a finite number, or with points the manifest does not have.
 pub fn redraw_charts(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
-    let experiment = Manifest::read(dir)?.experiment()?;
+    let manifest = Manifest::read(dir)?;
+    let experiment = manifest.checked_experiment(dir)?;
     let summary = read_summary(&dir.join("summary.csv"))?;
+    manifest.check_summary(dir, &summary)?;
     Ok(charts::draw_all(&experiment, &summary, dir)?)
 }

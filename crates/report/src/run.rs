@@ -161,10 +161,7 @@ impl Plan {
         point: usize,
         replication: u32,
     ) -> (synack_experiment::metrics::Metrics, Trace) {
-        let p = &self.points[point];
-        let seed = run_seed(self.seed, point, replication);
-        let (metrics, trace) = World::new(&p.world, seed).with_trace().run_traced();
-        (metrics, trace.expect("tracing was asked for"))
+        trace_point(&self.points[point], self.seed, replication)
     }
 
     /// One run, alone: the same result whichever thread or process runs it.
@@ -188,6 +185,19 @@ impl Plan {
             flows: out.flows,
         }
     }
+}
+
+/// Runs replication `replication` of `point` of an experiment of seed `seed` with its trace
+/// recorded: the run of the results (its seed is derived from the seed, the point's index
+/// and the replication), without a [`Plan`] of every point.
+pub fn trace_point(
+    point: &Point,
+    seed: u64,
+    replication: u32,
+) -> (synack_experiment::metrics::Metrics, Trace) {
+    let seed = run_seed(seed, point.index, replication);
+    let (metrics, trace) = World::new(&point.world, seed).with_trace().run_traced();
+    (metrics, trace.expect("tracing was asked for"))
 }
 
 /// The order of a sweep's runs and the estimate of the time left (see the module's doc).

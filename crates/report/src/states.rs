@@ -72,9 +72,15 @@ pub struct Endpoint {
 
 /// Every endpoint that changed state, in order of its first change.
 pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
+    endpoints_of(trace, &|_| true)
+}
+
+/// [`endpoints`], from the records `keep` keeps (a time window, a connection): an
+/// endpoint starts in the state of its first change kept.
+pub fn endpoints_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> Vec<Endpoint> {
     let mut index: HashMap<(FlowId, HostId), usize> = HashMap::default();
     let mut out: Vec<Endpoint> = Vec::new();
-    for r in trace.records() {
+    for r in trace.records().iter().filter(|r| keep(r)) {
         let Record::State {
             t,
             host,
@@ -102,7 +108,12 @@ pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
 /// One line per endpoint, `conn 0 client: CLOSED 0.000 → SYN-SENT 0.000 → …` (times in
 /// seconds), for the first [`MAX_ENDPOINTS`]; a last line says how many were left out.
 pub fn endpoint_states(trace: &Trace) -> String {
-    let all = endpoints(trace);
+    endpoint_states_of(trace, &|_| true)
+}
+
+/// [`endpoint_states`] from the records `keep` keeps.
+pub fn endpoint_states_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> String {
+    let all = endpoints_of(trace, keep);
     let mut out = String::new();
     for e in all.iter().take(MAX_ENDPOINTS) {
         let _ = write!(out, "conn {} {}:", e.conn, trace.host(e.host.into()));
@@ -193,8 +204,13 @@ impl Transitions {
 
 /// Counts every (from, to) of every endpoint in the run, with the cause each record names.
 pub fn transition_counts(trace: &Trace) -> Transitions {
+    transition_counts_of(trace, &|_| true)
+}
+
+/// [`transition_counts`] of the records `keep` keeps.
+pub fn transition_counts_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> Transitions {
     let mut out = Transitions::default();
-    for r in trace.records() {
+    for r in trace.records().iter().filter(|r| keep(r)) {
         if let Record::State {
             from, to, cause, ..
         } = r
@@ -362,7 +378,12 @@ fn figure(counts: &Transitions) -> String {
 /// of the run took it; then every transition taken, drawn or not, with its count, the
 /// event that causes it, and for moves into CLOSED what caused them in this run.
 pub fn state_diagram(trace: &Trace) -> String {
-    let counts = transition_counts(trace);
+    state_diagram_of(trace, &|_| true)
+}
+
+/// [`state_diagram`] of the transitions `keep` keeps (a time window, a connection).
+pub fn state_diagram_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> String {
+    let counts = transition_counts_of(trace, keep);
     let mut out = String::from(
         "Connection states (RFC 9293 §3.3.2, Figure 5); [×n]: transitions taken in this run\n",
     );

@@ -505,7 +505,7 @@ fn a_spoofed_syn_puts_its_forged_sender_on_the_left() {
 fn each_view_is_the_export_it_names() {
     let (_, trace) = trace(&exchange());
     let options = LadderOptions::default();
-    let render = |v| view::render(v, &trace, FlowId(0), &options).unwrap();
+    let render = |v| view::render(v, &trace, None, &options).unwrap();
     let text = |s: Option<String>| s.unwrap().into_bytes();
     assert_eq!(render(View::Pcap), pcap::capture(&trace).unwrap());
     assert_eq!(render(View::Jsonl), jsonl::jsonl(&trace).into_bytes());
@@ -530,8 +530,15 @@ fn each_view_is_the_export_it_names() {
 fn a_connection_the_run_does_not_have_is_an_error_that_counts_them() {
     let options = LadderOptions::default();
     let (_, one) = trace(&exchange());
-    for v in [View::Ladder, View::Mermaid, View::Svg] {
-        let e = view::render(v, &one, FlowId(1), &options).unwrap_err();
+    for v in [
+        View::Ladder,
+        View::Mermaid,
+        View::Svg,
+        View::Jsonl,
+        View::Pcap,
+        View::States,
+    ] {
+        let e = view::render(v, &one, Some(FlowId(1)), &options).unwrap_err();
         assert!(
             matches!(e, ViewError::NoSuchConnection { count: 1 }),
             "{e:?}"
@@ -543,7 +550,7 @@ fn a_connection_the_run_does_not_have_is_an_error_that_counts_them() {
     }
     let probe = common::experiment_text("link-probe.toml");
     let (_, none) = trace(&probe.replace("duration = \"20s\"", "duration = \"100ms\""));
-    let e = view::render(View::Ladder, &none, FlowId(0), &options).unwrap_err();
+    let e = view::render(View::Ladder, &none, None, &options).unwrap_err();
     assert_eq!(
         e.to_string(),
         "this run has 0 connection(s) (no TCP workload?)"

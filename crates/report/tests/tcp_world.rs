@@ -77,7 +77,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
         ),
         (1, 1, 1, 0, 0)
     );
-    assert_eq!(m.handshake_mean_s, 0.020);
+    assert_eq!(m.handshake_mean_s.unwrap(), 0.020);
     assert_eq!((m.bytes_delivered, m.bytes_lost), (2000, 0));
     assert_eq!(
         (m.time_wait_peak, m.close_wait_peak, m.half_open_peak),

@@ -271,8 +271,9 @@ impl Ledger {
         m.requests_completed = self.requests_ns.len() as u64;
         if !self.requests_ns.is_empty() {
             let total: u128 = self.requests_ns.iter().map(|&d| u128::from(d)).sum();
-            m.request_mean_s = total as f64 / self.requests_ns.len() as f64 * 1e-9;
-            m.request_p99_s = quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9;
+            m.request_mean_s = Some(total as f64 / self.requests_ns.len() as f64 * 1e-9);
+            m.request_p99_s =
+                Some(quantile_nearest_rank(&mut self.requests_ns, 0.99) as f64 * 1e-9);
         }
         if !self.connect_failures_ns.is_empty() {
             let total: u128 = self
@@ -280,12 +281,14 @@ impl Ledger {
                 .iter()
                 .map(|&d| u128::from(d))
                 .sum();
-            m.connect_fail_mean_s = total as f64 / self.connect_failures_ns.len() as f64 * 1e-9;
+            m.connect_fail_mean_s =
+                Some(total as f64 / self.connect_failures_ns.len() as f64 * 1e-9);
         }
         if !self.handshakes_ns.is_empty() {
             let total: u128 = self.handshakes_ns.iter().map(|&d| u128::from(d)).sum();
-            m.handshake_mean_s = total as f64 / self.handshakes_ns.len() as f64 * 1e-9;
-            m.handshake_p99_s = quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9;
+            m.handshake_mean_s = Some(total as f64 / self.handshakes_ns.len() as f64 * 1e-9);
+            m.handshake_p99_s =
+                Some(quantile_nearest_rank(&mut self.handshakes_ns, 0.99) as f64 * 1e-9);
         }
         self.summarize_flows(end, m);
     }
@@ -328,7 +331,7 @@ impl Ledger {
             let transfer = (last_delivery - first_write).as_secs_f64();
             m.goodput_bps = m.bytes_delivered as f64 * 8.0 / transfer;
         }
-        m.jain_goodput = jain.index().unwrap_or(0.0);
+        m.jain_goodput = jain.index();
     }
 
     /// One row per flow, in flow order, for `flows.csv`; `end` is the end of the run.

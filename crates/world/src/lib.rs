@@ -547,7 +547,7 @@ impl World {
             m.queue_drops += s.dropped_queue + s.dropped_aqm;
             if channel.params().bandwidth_bps.is_some() && s.queued > 0 {
                 let mean = s.waited_nanos as f64 / s.queued as f64 / 1e9;
-                m.queue_delay_mean_s = m.queue_delay_mean_s.max(mean);
+                m.queue_delay_mean_s = Some(m.queue_delay_mean_s.map_or(mean, |m| m.max(mean)));
             }
         }
         m.events = self.sched.executed() + self.vanished;

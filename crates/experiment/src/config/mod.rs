@@ -175,6 +175,9 @@ pub struct Experiment {
     pub series: Vec<SeriesConfig>,
     /// Write `flows.csv`: a row per flow (connection) of every run. Default false.
     pub flows: bool,
+    /// The metrics the console summary shows after a run, in order (`summary = [...]`);
+    /// empty: those the sweep charts plot. Each is a metric name, checked.
+    pub summary: Vec<String>,
     /// The file name errors are reported against.
     file: String,
     /// The file's text as written (without the overrides applied since): where positions
@@ -231,6 +234,7 @@ struct FileDoc {
     series: Vec<SeriesConfig>,
     #[serde(default)]
     flows: bool,
+    summary: Vec<String>,
 }
 
 fn default_seed() -> u64 {
@@ -649,6 +653,7 @@ fn build(
             .collect::<Result<_, _>>()?,
         series: f.series,
         flows: f.flows,
+        summary: f.summary,
         file: doc.file.to_string(),
         text: Arc::from(doc.text),
         raw: toml::Table::new(),

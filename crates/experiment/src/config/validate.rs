@@ -162,6 +162,7 @@ impl<'a, 'd> Checker<'a, 'd> {
 
     fn top(&self) -> Result {
         let e = self.exp;
+        self.summary()?;
         self.name_length(doc_path!["name"], &e.name, "results directory")?;
         if !is_file_stem(&e.name) {
             return Err(self.err(
@@ -1034,6 +1035,31 @@ impl<'a, 'd> Checker<'a, 'd> {
                 return Err(self.err(
                     doc_path!["workload", i, "stop"],
                     format!("stop ({stop}) is not after start ({start})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `summary = [...]`: metric names, each once.
+    fn summary(&self) -> Result {
+        let names = &self.exp.summary;
+        for (j, metric) in names.iter().enumerate() {
+            if !METRICS.contains(&metric.as_str()) {
+                return Err(self.doc.invalid_with(
+                    &doc_path!["summary", j],
+                    format!(
+                        "unknown metric \"{metric}\"; the console summary shows metrics, one of: \
+                         {}",
+                        METRICS.join(", ")
+                    ),
+                    suggest(metric, METRICS.iter().copied()),
+                ));
+            }
+            if names[..j].contains(metric) {
+                return Err(self.err(
+                    doc_path!["summary", j],
+                    format!("\"{metric}\" is listed twice"),
                 ));
             }
         }

@@ -19,7 +19,16 @@ pub fn jsonl(trace: &Trace) -> String {
 /// [`jsonl`], written to `out` a line at a time: the output is never held whole, whatever
 /// the length of the run.
 pub fn write_jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
-    for r in trace.records() {
+    write_jsonl_of(trace, &|_| true, out)
+}
+
+/// [`write_jsonl`] of the records `keep` keeps (a time window, a connection).
+pub fn write_jsonl_of(
+    trace: &Trace,
+    keep: &dyn Fn(&Record) -> bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for r in trace.records().iter().filter(|r| keep(r)) {
         let line = match *r {
             Record::Send(ref s) => segment(trace, s.t, Event::Send, s.conn, s),
             Record::Recv { t, packet, conn } => {

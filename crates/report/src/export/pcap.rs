@@ -3,8 +3,8 @@
 //!
 //! The capture is taken where segments enter their links, so it holds the segments a link
 //! then lost: Wireshark sees ACKs that never arrived and may call the retransmissions they
-//! caused "spurious". It always holds the whole run (`--connection`, `--from` and `--until`
-//! do not apply).
+//! caused "spurious". It holds the whole run, or the sends `--connection`, `--from` and
+//! `--until` keep ([`write_capture_of`]).
 //!
 //! The file:
 //! - **One file for all links**, in send order. A segment crosses exactly one link (hosts
@@ -63,6 +63,15 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
 
 /// [`capture`], written to `out` a packet at a time; returns `out`.
 pub fn write_capture<W: std::io::Write>(trace: &Trace, out: W) -> Result<W, PcapError> {
+    write_capture_of(trace, &|_| true, out)
+}
+
+/// [`write_capture`] of the sends `keep` keeps (a time window, a connection).
+pub fn write_capture_of<W: std::io::Write>(
+    trace: &Trace,
+    keep: &dyn Fn(&Record) -> bool,
+    out: W,
+) -> Result<W, PcapError> {
     let header = PcapHeader {
         snaplen: MAX_PACKET,
         datalink: DataLink::RAW,
@@ -73,7 +82,7 @@ pub fn write_capture<W: std::io::Write>(trace: &Trace, out: W) -> Result<W, Pcap
     let mut writer = PcapWriter::with_header(out, header)?;
     let zeros = vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize];
     let mut packet = Vec::with_capacity(MAX_PACKET as usize);
-    for r in trace.records() {
+    for r in trace.records().iter().filter(|r| keep(r)) {
         let Record::Send(Sent {
             t, from, to, seg, ..
         }) = r

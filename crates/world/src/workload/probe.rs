@@ -125,14 +125,10 @@ pub(super) fn summarize<'a>(probes: impl Iterator<Item = &'a mut Probe>, m: &mut
     m.probe_sent = sent;
     m.probe_received = unique;
     let settled = sent - in_flight;
-    m.probe_loss = if settled > 0 {
-        1.0 - unique.min(settled) as f64 / settled as f64
-    } else {
-        0.0
-    };
+    m.probe_loss = (settled > 0).then(|| 1.0 - unique.min(settled) as f64 / settled as f64);
     if !delays.is_empty() {
         let total: u128 = delays.iter().map(|&d| u128::from(d)).sum();
-        m.probe_delay_mean_s = total as f64 / delays.len() as f64 * 1e-9;
-        m.probe_delay_p99_s = quantile_nearest_rank(&mut delays, 0.99) as f64 * 1e-9;
+        m.probe_delay_mean_s = Some(total as f64 / delays.len() as f64 * 1e-9);
+        m.probe_delay_p99_s = Some(quantile_nearest_rank(&mut delays, 0.99) as f64 * 1e-9);
     }
 }

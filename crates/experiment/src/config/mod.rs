@@ -234,6 +234,7 @@ struct FileDoc {
     series: Vec<SeriesConfig>,
     #[serde(default)]
     flows: bool,
+    #[serde(default)]
     summary: Vec<String>,
 }
 

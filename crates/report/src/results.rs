@@ -552,8 +552,9 @@ mod tests {
                 ..Metrics::default()
             },
             series: Vec::new(),
+            flows: Vec::new(),
         }
-        .to_row(&[])
+        .to_row(&[], &[])
     }
 
     #[test]

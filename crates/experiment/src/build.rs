@@ -219,6 +219,7 @@ fn scripted(hosts: &HostIndex<'_>, seg: &ScriptSegment) -> ScriptedSegment {
                 mss: seg.flags.syn.then_some(1460),
                 ..Options::default()
             },
+            ecn: Default::default(),
         },
     }
 }

@@ -43,6 +43,7 @@ impl Runner {
             window: p.win.unwrap_or(0).min(u32::from(u16::MAX)) as u16,
             len: p.len,
             opts: self.inbound_options(&p.options, isns),
+            ecn: Default::default(),
         };
         let to_listener = self
             .stack

@@ -91,6 +91,7 @@ fn red_drop_probability_follows_its_line() {
         weight: 0.002,
         gentle: false,
         avpkt: 1000,
+        ecn: false,
     };
     let run = red_run(red, 400_000);
     let pb = |avg: f64| red.max_p * (avg - red.min_th) / (red.max_th - red.min_th);
@@ -160,6 +161,7 @@ fn gentle_red_passes_some_packets_above_max_th() {
         weight: 0.002,
         gentle: true,
         avpkt: 1000,
+        ecn: false,
     };
     let run = red_run(red, 200_000);
     let gentle: Vec<bool> = run
@@ -187,6 +189,7 @@ fn red_average_decays_while_idle() {
         weight: 0.1,
         gentle: false,
         avpkt: 1000,
+        ecn: false,
     };
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
@@ -214,6 +217,7 @@ fn codel_leaves_a_short_queue_alone() {
         aqm: Aqm::CoDel(CoDel {
             target: Duration::from_millis(5),
             interval: Duration::from_millis(100),
+            ecn: false,
         }),
         ..LinkParams::default()
     });
@@ -236,6 +240,7 @@ fn codel_drop_gaps_follow_the_control_law() {
         aqm: Aqm::CoDel(CoDel {
             target: Duration::from_millis(5),
             interval: Duration::from_millis(100),
+            ecn: false,
         }),
         ..LinkParams::default()
     });

@@ -144,7 +144,7 @@ pub enum Ecn {
 }
 
 impl Ecn {
-    /// ECT(0) or ECT(1): a queue may mark it CE instead of dropping it (RFC 3168 §5).
+    /// ECT(0) or ECT(1) (RFC 3168 §5).
     pub fn is_ect(self) -> bool {
         matches!(self, Ecn::Ect0 | Ecn::Ect1)
     }

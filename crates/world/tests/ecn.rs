@@ -5,9 +5,15 @@
 //! same queue drops.
 
 use synack_experiment::config::Experiment;
-use synack_world::{Metrics, World};
+use synack_tcp::Ecn;
+use synack_world::trace::Record;
+use synack_world::{Metrics, RunOutput, World};
 
 fn run(queue: &str, client_ecn: u8) -> Metrics {
+    run_all(queue, client_ecn, false).metrics
+}
+
+fn run_all(queue: &str, client_ecn: u8, traced: bool) -> RunOutput {
     let text = format!(
         r#"
 name = "ecn"
@@ -35,7 +41,39 @@ bytes = "1GB"
     );
     let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1).run()
+    let world = World::new(&checked.points[0].world, 1);
+    if traced {
+        world.with_trace().run_all()
+    } else {
+        world.run_all()
+    }
+}
+
+/// In the trace: data sent ECT(0), as many receipts marked CE as the queue counted, and the
+/// server's ACKs with ECE each following a CE receipt.
+#[test]
+fn the_trace_shows_the_marks_and_the_echoes() {
+    let out = run_all("{ kind = \"codel\", ecn = true }", 1, true);
+    let trace = out.trace.as_ref().expect("traced");
+    let (mut ce, mut ect0_data, mut data, mut echoes) = (0, 0, 0, 0);
+    for r in trace.records() {
+        match r {
+            Record::Send(s) if s.seg.len > 0 => {
+                data += 1;
+                ect0_data += u64::from(s.seg.ecn == Ecn::Ect0);
+            }
+            Record::Send(s) if s.seg.flags.ece() && !s.seg.flags.syn() => echoes += 1,
+            Record::Recv { ce: true, .. } => ce += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        ce, out.metrics.ecn_marks,
+        "every mark arrives (nothing is lost)"
+    );
+    assert!(ce > 0 && echoes >= ce, "{ce} marks, {echoes} echoes");
+    // New data only: retransmissions (none here) would go Not-ECT.
+    assert_eq!(ect0_data, data);
 }
 
 #[test]

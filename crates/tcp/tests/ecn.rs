@@ -255,3 +255,39 @@ fn rfc_recovery_halves_at_once() {
     assert_eq!(p.client.stats().retransmits, 0);
     assert_eq!(p.client.bytes_acked(), 100_000);
 }
+
+/// A SYN cookie keeps ECN in its timestamp (Linux `cookie_init_timestamp`'s TS_OPT_ECN,
+/// `cookie_ecn_ok`): the cookie SYN-ACK carries ECE and the connection the final ACK rebuilds
+/// uses ECN. Without timestamps a cookie cannot keep it, and the SYN-ACK does not offer it.
+#[test]
+fn a_syn_cookie_keeps_ecn_only_with_timestamps() {
+    for timestamps in [true, false] {
+        let client = Config {
+            timestamps,
+            ..cfg(EcnMode::On)
+        };
+        let server = Config {
+            timestamps,
+            syn_cookies: synack_tcp::config::SynCookies::Always,
+            ..cfg(EcnMode::Passive)
+        };
+        let mut p = Pair::listen(&client, &server, ms(10));
+        p.run_until(t_ms(30));
+        p.client.send(p.now, 2000).unwrap();
+        p.run_until(t_ms(200));
+        let synack = if timestamps {
+            "S->C SYN,ACK,ECE not-ect len=0"
+        } else {
+            "S->C SYN,ACK not-ect len=0"
+        };
+        assert_eq!(ladder(&p, 2)[1], synack);
+        assert_eq!(p.client.ecn_agreed(), timestamps);
+        assert_eq!(p.server().ecn_agreed(), timestamps);
+        let data = p
+            .log
+            .iter()
+            .find(|l| l.from == Side::Client && l.seg.len > 0);
+        let expected = if timestamps { Ecn::Ect0 } else { Ecn::NotEct };
+        assert_eq!(data.unwrap().seg.ecn, expected);
+    }
+}

@@ -280,7 +280,8 @@ impl Segment {
     }
 }
 
-// A segment is copied into every event and trace record: the ECN field fits in padding.
+// A segment is copied into every event and trace record: 76 bytes, as before the ECN field
+// (which takes a byte of padding).
 const _: () = assert!(std::mem::size_of::<Segment>() <= 76);
 
 #[cfg(test)]

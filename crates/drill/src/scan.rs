@@ -82,11 +82,8 @@ fn packet(p: &Packet) -> Option<String> {
     if let Some(why) = &p.unsupported {
         return Some(why.clone());
     }
-    if let Some(mark) = &p.ecn {
-        return Some(format!("ECN ([{mark}] marks)"));
-    }
-    if p.flags.ece || p.flags.cwr {
-        return Some("ECN (E and W flags)".into());
+    if let Some(mark) = p.ecn.as_deref().filter(|m| ecn_mark(m).is_none()) {
+        return Some(format!("ECN mark [{mark}]"));
     }
     if p.flags.urg {
         return Some("urgent data (U flag)".into());
@@ -126,4 +123,18 @@ fn syscall(name: &str, args: &[Expr]) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// packetdrill's IP ECN marks (`[noecn]`, `[ect0]`, `[ect1]`, `[ce]`, `[ect01]`): the
+/// codepoints a line stands for, `None` for a mark packetdrill does not know.
+pub(crate) fn ecn_mark(mark: &str) -> Option<&'static [synack_tcp::Ecn]> {
+    use synack_tcp::Ecn;
+    Some(match mark {
+        "noecn" => &[Ecn::NotEct],
+        "ect0" => &[Ecn::Ect0],
+        "ect1" => &[Ecn::Ect1],
+        "ce" => &[Ecn::Ce],
+        "ect01" => &[Ecn::Ect0, Ecn::Ect1],
+        _ => return None,
+    })
 }

@@ -169,7 +169,8 @@ pub enum Options {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Packet {
     pub direction: Direction,
-    /// `[ect0]`, `[noecn]`…: an IP-level ECN mark (synack has no model of it).
+    /// `[ect0]`, `[noecn]`, `[ect1]`, `[ce]`, `[ect01]`: the IP header's ECN field, set on an
+    /// inbound packet and checked on an outbound one (unchecked when absent).
     pub ecn: Option<String>,
     pub flags: PacketFlags,
     /// `start:end(len)`, relative sequence numbers.

@@ -22,16 +22,17 @@
 //! | `tcp_sack` (0, 1) | `sack` |
 //! | `tcp_timestamps` (0, 1) | `timestamps` |
 //! | `tcp_window_scaling` (0, 1) | `window_scaling` |
+//! | `tcp_ecn` (0, 1, 2; AccECN's 3 to 5 are unsupported) | `ecn` |
 //! | `tcp_congestion_control` (`cubic`) | `congestion = "cubic"` |
 //! | `tcp_congestion_control` (`reno`) | `congestion` stays `newreno` (Linux's `reno` module recovers as NewReno without SACK) |
 //!
 //! Features synack lacks today (DSACK, F-RTO, RACK/TLP) are *gaps*: the script runs and
 //! fails where Linux's behaviour differs, which is how the issues adding them will show
-//! progress. A setting that agrees with what synack does anyway (`tcp_ecn=0`,
-//! `tcp_reordering=3`, …) is accepted. Anything else is **unsupported**, named.
+//! progress. A setting that agrees with what synack does anyway (`tcp_reordering=3`, …)
+//! is accepted. Anything else is **unsupported**, named.
 
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, PortRange, SynCookies, TwReuse};
+use synack_tcp::config::{Config, Congestion, EcnMode, PortRange, SynCookies, TwReuse};
 
 /// What a shell line did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -227,6 +228,11 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             c.syn_cookies = [SynCookies::Off, SynCookies::Overflow, SynCookies::Always][n as usize];
             Effect::Applied("syn_cookies", c.syn_cookies.to_string())
         }
+        ("tcp_ecn", Some(n @ (0..=2))) => {
+            c.ecn = [EcnMode::Off, EcnMode::On, EcnMode::Passive][n as usize];
+            Effect::Applied("ecn", c.ecn.to_string())
+        }
+        ("tcp_ecn", Some(3..=5)) => Effect::Unsupported("Accurate ECN (tcp_ecn 3 to 5)".into()),
         ("tcp_tw_reuse", Some(n @ (0..=2))) => {
             c.tw_reuse = [TwReuse::Off, TwReuse::On, TwReuse::Loopback][n as usize];
             Effect::Applied("tw_reuse", c.tw_reuse.to_string())
@@ -325,7 +331,7 @@ fn feature(name: &str, v: &str, n: Option<u64>) -> Effect {
         ("tcp_slow_start_after_idle", _) => {
             Effect::Unsupported("synack has no restart window after idle (RFC 5681 §4.1)".into())
         }
-        ("tcp_ecn", Some(0)) | ("tcp_fastopen", Some(0)) => Effect::Agrees,
+        ("tcp_fastopen", Some(0)) => Effect::Agrees,
         // The AccECN option only matters with ECN on; fast open only when a script uses it.
         ("tcp_ecn_option" | "tcp_fastopen" | "tcp_fastopen_key", _) => Effect::Agrees,
         // Pacing, TSO sizing and the unsent-data low-water mark: what synack leaves out.

@@ -180,6 +180,7 @@ fn input() -> impl Strategy<Value = Input> {
                         window,
                         len,
                         opts,
+                        ecn: Default::default(),
                     },
                 }
             },

@@ -273,7 +273,8 @@ fn what_synack_does_not_model_is_unsupported_with_the_reason() {
     let cases = [
         ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 epoll_create(1) = 4\n", "epoll_create"),
         ("0 < S 0:0(0) win 100 <mss 1460,FO abcd1234>\n", "FO"),
-        ("0 < [ect0] S 0:0(0) win 100\n", "ECN"),
+        ("0 < [ect2] S 0:0(0) win 100\n", "ECN mark [ect2]"),
+        ("`sysctl -q net.ipv4.tcp_ecn=3`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "Accurate ECN"),
         ("`sysctl -q net.ipv4.tcp_mtu_probing=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "tcp_mtu_probing"),
         ("--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "ip_version"),
         ("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert tcpi_lost == 0 }%\n", "tcpi_lost"),

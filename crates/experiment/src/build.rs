@@ -219,6 +219,7 @@ fn scripted(hosts: &HostIndex<'_>, seg: &ScriptSegment) -> ScriptedSegment {
                 mss: seg.flags.syn.then_some(1460),
                 ..Options::default()
             },
+            ecn: Default::default(),
         },
     }
 }
@@ -479,6 +480,7 @@ pub(crate) fn link_params(p: &LinkParams) -> Params {
                 weight,
                 gentle,
                 avpkt,
+                ecn,
                 ..
             } => Aqm::Red(Red {
                 min_th: min,
@@ -487,10 +489,18 @@ pub(crate) fn link_params(p: &LinkParams) -> Params {
                 weight,
                 gentle,
                 avpkt,
+                ecn,
             }),
             Queue::CoDel {
-                target, interval, ..
-            } => Aqm::CoDel(CoDel { target, interval }),
+                target,
+                interval,
+                ecn,
+                ..
+            } => Aqm::CoDel(CoDel {
+                target,
+                interval,
+                ecn,
+            }),
         },
         loss: match p.loss {
             Loss::Probability(0.0) => LossModel::None,

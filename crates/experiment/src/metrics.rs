@@ -195,6 +195,9 @@ metrics! {
     /// Of those, the packets link queues dropped: full (their packet or byte limit), or
     /// dropped early by RED or at dequeue by CoDel.
     queue_drops: u64,
+    /// Packets RED or CoDel marked CE instead of dropping them (`ecn = true` on the queue,
+    /// and an ECN-capable packet: new data of a connection that agreed on ECN, `tcp.ecn`).
+    ecn_marks: u64,
     /// Mean time the packets a link direction's queue admitted waited there before their
     /// serialisation started, in the direction where that mean is largest (the bottleneck's:
     /// a transfer's ACK direction would only dilute it). Empty where no link with a
@@ -255,7 +258,9 @@ pub fn metric_unit(name: &str) -> Option<&'static str> {
         | "loss_probes" | "syncookies_sent" => "segments",
         "syn_dropped" | "syncookies_accepted" | "listen_overflows" => "segments (SYNs or ACKs)",
         "rto_timeouts" | "fast_retransmits" | "bind_failures" | "events" => "count",
-        "segments_sent" | "segments_lost" | "queue_drops" | "ttl_expired" => "packets",
+        "segments_sent" | "segments_lost" | "queue_drops" | "ecn_marks" | "ttl_expired" => {
+            "packets"
+        }
         "probe_sent" | "probe_received" | "probe_reordered" | "probe_duplicated" => "datagrams",
         _ => return None,
     })

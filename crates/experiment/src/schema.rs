@@ -167,6 +167,8 @@ pub const KEYS: &[Row] = &[
      "CoDel's acceptable standing queue delay (RFC 8289 §4.3)."),
     ("link.queue", "interval", "duration, > 0", "\"100ms\"",
      "CoDel's window: the delay must stay above `target` this long before a drop; in the dropping state drops come interval/√count apart (RFC 8289 §4.2, §3.3)."),
+    ("link.queue", "ecn", "boolean (red and codel only)", "false",
+     "ECN (RFC 3168 §5; tc-red's and tc-codel's `ecn`): where RED would drop an ECN-capable packet early (its probabilistic drop, and above `max` too) or CoDel would drop one at dequeue, the packet is marked CE and kept; counted in `ecn_marks`. A full queue still drops. Only new data of connections that agreed on ECN (`tcp.ecn`) is ECN-capable."),
     // [[workload]]
     ("workload", "kind", "\"probe\", \"bulk\", \"request\", \"churn\", \"pool\", \"flood\", \"script\" or \"restart\"", REQUIRED,
      "What the workload does; each kind takes the keys listed under it (`workload.<kind>.<key>`)."),

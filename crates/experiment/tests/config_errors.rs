@@ -1274,7 +1274,7 @@ fn experiments_can_be_shared_across_threads() {
 fn metrics_list() {
     assert_eq!(METRICS.first(), Some(&"conn_attempted"));
     assert_eq!(METRICS.last(), Some(&"events"));
-    assert_eq!(METRICS.len(), 49);
+    assert_eq!(METRICS.len(), 50);
     let at = |m: &str| METRICS.iter().position(|x| *x == m).unwrap();
     assert_eq!(at("probe_loss"), at("probe_received") + 1);
 }
@@ -1438,9 +1438,22 @@ fn queue_forms_resolve() {
             max_p: 0.1,
             weight: 0.002,
             gentle: true,
-            avpkt: 1000
+            avpkt: 1000,
+            ecn: false
         }
     );
+    assert!(matches!(
+        parse("queue = { kind = \"red\", ecn = true }\n")
+            .forward
+            .queue,
+        Queue::Red { ecn: true, .. }
+    ));
+    assert!(matches!(
+        parse("queue = { kind = \"codel\", ecn = true }\n")
+            .forward
+            .queue,
+        Queue::CoDel { ecn: true, .. }
+    ));
     let link = parse("[link.reverse]\nqueue = { kind = \"codel\", target = \"2ms\" }\n");
     assert_eq!(link.forward.queue, Queue::default());
     assert_eq!(
@@ -1449,7 +1462,8 @@ fn queue_forms_resolve() {
             limit: DEFAULT_CODEL_LIMIT,
             bytes: None,
             target: Duration::from_millis(2),
-            interval: Duration::from_millis(100)
+            interval: Duration::from_millis(100),
+            ecn: false
         }
     );
 }
@@ -1464,6 +1478,14 @@ fn bad_queues() {
         (
             "bandwidth = \"1Mbps\"\nqueue = { target = \"1ms\" }\n",
             &["`target` is a key of kind = \"codel\", not of kind = \"drop-tail\" (the default kind)"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { limit = 50, ecn = true }\n",
+            &["`ecn` is a key of kind = \"red\" or kind = \"codel\", not of kind = \"drop-tail\" (the default kind)"],
+        ),
+        (
+            "bandwidth = \"1Mbps\"\nqueue = { kind = \"red\", ecn = 1 }\n",
+            &["`link.wan.queue.ecn`", "expected a boolean"],
         ),
         (
             "bandwidth = \"1Mbps\"\nqueue = { kind = \"blue\" }\n",

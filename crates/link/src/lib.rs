@@ -27,7 +27,8 @@
 //!
 //! 1. **Queue and serialization** (`src/queue.rs`). A packet that finds the queue full (in
 //!    packets or bytes) is dropped ([`DropCause::QueueFull`]), as is one RED drops early or
-//!    CoDel drops at its dequeue ([`DropCause::Aqm`]); otherwise it leaves the sender when
+//!    CoDel drops at its dequeue ([`DropCause::Aqm`]; with `ecn`, an ECN-capable packet is
+//!    marked CE instead, [`Outcome::marked`]); otherwise it leaves the sender when
 //!    its serialization at the bandwidth ends, behind every packet before it.
 //!    The queue comes first because it sits at the sender, in front of the bottleneck.
 //! 2. **Loss on the wire** ([`DropCause::Loss`]; Bernoulli or Gilbert-Elliott). After the
@@ -98,6 +99,9 @@ pub struct Outcome {
     pub duplicate: Option<Time>,
     /// A stale copy's arrival, if one was kept.
     pub stale: Option<Time>,
+    /// The queue marked the packet CE (ECN) instead of dropping it: every copy carries the
+    /// mark.
+    pub marked: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +132,8 @@ pub struct ChannelStats {
     pub dropped_queue: u64,
     /// Dropped by RED or CoDel.
     pub dropped_aqm: u64,
+    /// Marked CE by RED or CoDel instead of dropped (ECN), and delivered or lost on.
+    pub ecn_marked: u64,
     pub dropped_loss: u64,
     /// Delivered packets held for reordering.
     pub reordered: u64,
@@ -161,6 +167,7 @@ impl Outcome {
             fate: Fate::Drop(cause),
             duplicate: None,
             stale: None,
+            marked: false,
         }
     }
 
@@ -212,8 +219,17 @@ impl Channel {
         })
     }
 
-    /// A packet of `wire_bytes` (headers included) enters the link at `now`.
+    /// A packet of `wire_bytes` (headers included), not ECN-capable, enters the link at
+    /// `now`.
     pub fn transmit(&mut self, now: Time, wire_bytes: u32) -> Outcome {
+        self.transmit_ecn(now, wire_bytes, false)
+    }
+
+    /// A packet of `wire_bytes` (headers included) enters the link at `now`; `ect`: it is
+    /// ECN-capable (ECT(0), ECT(1), or already CE, which Linux's `INET_ECN_set_ce` keeps as
+    /// well), so a queue with `ecn` on may mark it rather than drop it early
+    /// ([`Outcome::marked`]).
+    pub fn transmit_ecn(&mut self, now: Time, wire_bytes: u32, ect: bool) -> Outcome {
         debug_assert!(
             now >= self.last_sent,
             "transmit at {now}, after {}",
@@ -230,12 +246,14 @@ impl Channel {
         };
 
         self.last_wait = None;
-        let departure = match self.serializer.admit(now, wire_bytes, red_word) {
-            Ok((departure, wait)) => {
+        let (departure, marked) = match self.serializer.admit(now, wire_bytes, red_word, ect) {
+            Ok(admitted) => {
+                let wait = admitted.wait;
                 self.last_wait = Some(wait);
                 self.stats.queued += 1;
                 self.stats.waited_nanos += u128::from(wait.as_nanos());
-                departure
+                self.stats.ecn_marked += u64::from(admitted.marked);
+                (admitted.done, admitted.marked)
             }
             Err(Refusal::Full) => {
                 self.stats.dropped_queue += 1;
@@ -248,7 +266,10 @@ impl Channel {
         };
         if self.wire.lose(&draws) {
             self.stats.dropped_loss += 1;
-            return Outcome::dropped(DropCause::Loss);
+            return Outcome {
+                marked,
+                ..Outcome::dropped(DropCause::Loss)
+            };
         }
         self.stats.delivered += 1;
         let arrival = self.propagate(departure, draws.jitter) + self.reorder_hold(draws.reorder);
@@ -256,6 +277,7 @@ impl Channel {
             fate: Fate::Deliver(arrival),
             duplicate: self.duplicate(departure, &draws),
             stale: self.stale(arrival, &draws),
+            marked,
         }
     }
 

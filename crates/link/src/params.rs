@@ -76,6 +76,10 @@ pub struct Red {
     /// The typical packet size in bytes, whose transmission time `s` scales the idle-time
     /// correction (tc-red's `avpkt`).
     pub avpkt: u32,
+    /// ECN (RFC 3168 §5, tc-red's `ecn`): an early drop of an ECN-capable (ECT) packet
+    /// marks it CE and keeps it instead, above `max_th` too (Linux `red_enqueue` without
+    /// `harddrop`); a full queue still drops.
+    pub ecn: bool,
 }
 
 /// CoDel's parameters (RFC 8289 §4.2, §4.3).
@@ -86,6 +90,9 @@ pub struct CoDel {
     /// The window over which the delay must stay above target before a drop, and the
     /// control law's scale (RFC 8289: 100 ms).
     pub interval: Duration,
+    /// ECN (RFC 8289 §5.5, tc-codel's `ecn`): a drop of an ECN-capable (ECT) packet at its
+    /// dequeue marks it CE and sends it instead (Linux `codel_dequeue`).
+    pub ecn: bool,
 }
 
 /// Which packets the wire loses. Losses are decided per packet, whatever its size.

@@ -49,6 +49,13 @@
 //!
 //! The choice: exact dequeue events would cost an event per packet per queue, roughly
 //! doubling the events of a loaded link, for a difference only in that one test.
+//!
+//! **ECN** (RFC 3168 §5): with `ecn` on, where RED would drop an ECN-capable packet early
+//! (Linux `red_enqueue`: the probabilistic mark and, without `harddrop`, the forced one
+//! above `max_th`) or CoDel would drop one at its dequeue (`codel_dequeue`), the packet is
+//! marked CE and kept. CoDel's state moves as Linux's does: a mark on entering the dropping
+//! state is the one packet sent; a mark inside the dropping loop schedules the next one by
+//! the control law and ends the loop. A full queue drops whatever the packet carries.
 
 use std::collections::VecDeque;
 
@@ -68,6 +75,25 @@ const MIN_PACKET_BYTES: u64 = 40;
 const UNBOUNDED_SLOTS: u32 = 64;
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
+
+/// What the queue did with a packet it admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Admitted {
+    /// When its serialization ends.
+    pub done: Time,
+    /// How long it waited for its serialization to start.
+    pub wait: Duration,
+    /// RED or CoDel marked it CE instead of dropping it.
+    pub marked: bool,
+}
+
+/// CoDel's verdict on a packet at its dequeue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Send,
+    Drop,
+    Mark,
+}
 
 /// Why the queue refused a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,13 +158,25 @@ impl Serializer {
         }
     }
 
-    /// When a packet of `bytes` sent at `now` leaves the sender, fully serialized, and how
-    /// long it waited for its serialization to start; or why it is dropped. `word` is the
-    /// packet's random word for RED (unused otherwise).
-    pub fn admit(&mut self, now: Time, bytes: u32, word: u32) -> Result<(Time, Duration), Refusal> {
+    /// When a packet of `bytes` sent at `now` leaves the sender, fully serialized, how
+    /// long it waited for its serialization to start and whether it was marked CE; or why
+    /// it is dropped. `word` is the packet's random word for RED (unused otherwise); `ect`:
+    /// the packet is ECN-capable.
+    pub fn admit(
+        &mut self,
+        now: Time,
+        bytes: u32,
+        word: u32,
+        ect: bool,
+    ) -> Result<Admitted, Refusal> {
         let Some(bps) = self.bandwidth_bps else {
-            return Ok((now, Duration::ZERO));
+            return Ok(Admitted {
+                done: now,
+                wait: Duration::ZERO,
+                marked: false,
+            });
         };
+        let mut marked = false;
         let bps = u128::from(bps);
         // The instant the link last finished (or CoDel last dropped) a packet.
         let free_at = self.free_at(bps);
@@ -148,7 +186,9 @@ impl Serializer {
         }
         if let Some(red) = &mut self.red {
             let early = red.arrival(now, self.queued.len(), free_at, word);
-            if early {
+            if early && red.params.ecn && ect {
+                marked = true;
+            } else if early {
                 return Err(Refusal::Aqm);
             }
         }
@@ -169,18 +209,23 @@ impl Serializer {
         let wait = dequeued.saturating_since(now);
         if let Some(codel) = &mut self.codel {
             let ahead = self.queued_bytes;
-            if codel.dequeue(now, dequeued, free_at, bytes, ahead) {
-                // Dropped at its dequeue: it held its place until then, and the link moves
-                // on to the next packet at once.
-                self.busy_until_scaled = start;
-                self.push(dequeued, bytes);
-                return Err(Refusal::Aqm);
+            let can_mark = codel.ecn && ect;
+            match codel.dequeue(now, dequeued, free_at, (bytes, ahead), can_mark) {
+                Verdict::Drop => {
+                    // Dropped at its dequeue: it held its place until then, and the link
+                    // moves on to the next packet at once.
+                    self.busy_until_scaled = start;
+                    self.push(dequeued, bytes);
+                    return Err(Refusal::Aqm);
+                }
+                Verdict::Mark => marked = true,
+                Verdict::Send => {}
             }
         }
         self.busy_until_scaled = start.saturating_add(u128::from(bytes) * 8 * NANOS_PER_SEC);
         let done = scaled_to_time(self.busy_until_scaled, bps);
         self.push(done, bytes);
-        Ok((done, wait))
+        Ok(Admitted { done, wait, marked })
     }
 
     fn push(&mut self, done: Time, bytes: u32) {
@@ -313,6 +358,8 @@ pub fn red_pa(pb: f64, count: i64) -> f64 {
 /// dequeue loop stands.
 #[derive(Clone, Debug)]
 struct CoDelState {
+    /// Mark ECN-capable packets instead of dropping them.
+    ecn: bool,
     target: u64,
     interval: u64,
     /// `first_above_time`, ns; 0 when not above target.
@@ -335,6 +382,7 @@ struct CoDelState {
 impl CoDelState {
     fn new(params: CoDel) -> CoDelState {
         CoDelState {
+            ecn: params.ecn,
             target: params.target.as_nanos(),
             interval: params.interval.as_nanos(),
             first_above: 0,
@@ -375,15 +423,16 @@ impl CoDelState {
 
     /// A packet of `bytes` sent at `sent` reaches the head of the queue at `dequeued`,
     /// with `ahead` bytes queued in front of it when it was sent; the link was last free
-    /// at `free_at`. Is it dropped? RFC 8289 §5.5 `dequeue`, one packet at a time.
+    /// at `free_at`. Is it dropped (or, `can_mark`, marked)? RFC 8289 §5.5 `dequeue`, one
+    /// packet at a time.
     fn dequeue(
         &mut self,
         sent: Time,
         dequeued: Time,
         free_at: Time,
-        bytes: u32,
-        ahead: u64,
-    ) -> bool {
+        (bytes, ahead): (u32, u64),
+        can_mark: bool,
+    ) -> Verdict {
         if sent > free_at {
             // The link went idle before this packet came: it found the queue empty, which
             // resets `first_above_time` (§5.5 `dodequeue`: "queue is empty - we can't be
@@ -400,7 +449,7 @@ impl CoDelState {
         if self.after_entry {
             // §5.5: on entering the dropping state the next packet is dequeued and sent.
             self.after_entry = false;
-            return false;
+            return Verdict::Send;
         }
         if self.in_loop {
             // §5.5, the loop's `r = dodequeue(now)` after a drop: "if (!r.ok_to_drop) leave
@@ -408,18 +457,18 @@ impl CoDelState {
             if !ok {
                 self.dropping = false;
                 self.in_loop = false;
-                return false;
+                return Verdict::Send;
             }
             self.drop_next = self.control_law(self.drop_next, self.count);
-            return self.drop_if_due(now);
+            return self.drop_if_due(now, can_mark);
         }
         if self.dropping {
             if !ok {
                 // "sojourn time below TARGET - leave dropping state"
                 self.dropping = false;
-                return false;
+                return Verdict::Send;
             }
-            return self.drop_if_due(now);
+            return self.drop_if_due(now, can_mark);
         }
         if ok {
             // §5.5: entering the dropping state drops this packet. "If min went above
@@ -434,21 +483,32 @@ impl CoDelState {
             self.count = if delta > 1 && recent { delta } else { 1 };
             self.lastcount = self.count;
             self.drop_next = self.control_law(now, self.count);
+            if can_mark {
+                // `codel_dequeue`: marked, it is the packet sent; no second look.
+                return Verdict::Mark;
+            }
             self.after_entry = true;
-            return true;
+            return Verdict::Drop;
         }
-        false
+        Verdict::Send
     }
 
     /// In the dropping state: "while (now >= drop_next && dropping) { drop; ++count; ... }".
-    fn drop_if_due(&mut self, now: u64) -> bool {
+    /// A mark instead (`can_mark`) schedules the next drop by the control law and leaves the
+    /// loop (`codel_dequeue`: "goto end").
+    fn drop_if_due(&mut self, now: u64, can_mark: bool) -> Verdict {
         if now >= self.drop_next {
             self.count = self.count.wrapping_add(1);
+            if can_mark {
+                self.drop_next = self.control_law(self.drop_next, self.count);
+                self.in_loop = false;
+                return Verdict::Mark;
+            }
             self.in_loop = true;
-            true
+            Verdict::Drop
         } else {
             self.in_loop = false;
-            false
+            Verdict::Send
         }
     }
 }

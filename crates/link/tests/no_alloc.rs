@@ -84,10 +84,12 @@ fn queue_disciplines_allocate_nothing() {
         weight: 0.002,
         gentle: true,
         avpkt: 1000,
+        ecn: false,
     });
     let codel = Aqm::CoDel(CoDel {
         target: Duration::from_millis(5),
         interval: Duration::from_millis(100),
+        ecn: false,
     });
     for (aqm, queue_packets, queue_bytes) in [
         (red, Some(100), None),

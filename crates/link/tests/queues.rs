@@ -91,6 +91,7 @@ fn red_drop_probability_follows_its_line() {
         weight: 0.002,
         gentle: false,
         avpkt: 1000,
+        ecn: false,
     };
     let run = red_run(red, 400_000);
     let pb = |avg: f64| red.max_p * (avg - red.min_th) / (red.max_th - red.min_th);
@@ -160,6 +161,7 @@ fn gentle_red_passes_some_packets_above_max_th() {
         weight: 0.002,
         gentle: true,
         avpkt: 1000,
+        ecn: false,
     };
     let run = red_run(red, 200_000);
     let gentle: Vec<bool> = run
@@ -187,6 +189,7 @@ fn red_average_decays_while_idle() {
         weight: 0.1,
         gentle: false,
         avpkt: 1000,
+        ecn: false,
     };
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
@@ -214,6 +217,7 @@ fn codel_leaves_a_short_queue_alone() {
         aqm: Aqm::CoDel(CoDel {
             target: Duration::from_millis(5),
             interval: Duration::from_millis(100),
+            ecn: false,
         }),
         ..LinkParams::default()
     });
@@ -236,6 +240,7 @@ fn codel_drop_gaps_follow_the_control_law() {
         aqm: Aqm::CoDel(CoDel {
             target: Duration::from_millis(5),
             interval: Duration::from_millis(100),
+            ecn: false,
         }),
         ..LinkParams::default()
     });
@@ -260,5 +265,54 @@ fn codel_drop_gaps_follow_the_control_law() {
             (gap - law).abs() < 1.0 + 1e-6,
             "gap {k}: {gap} ms, control law {law} ms"
         );
+    }
+}
+
+/// ECN (RFC 3168 §5): with `ecn` on, RED and CoDel mark ECN-capable packets where they would
+/// drop them, and still drop the others; a full queue drops ECN-capable packets too. Twice
+/// the link's rate for 4 s into a 200-packet queue.
+#[test]
+fn ecn_queues_mark_ect_packets_instead_of_dropping_them() {
+    let red = Aqm::Red(Red {
+        min_th: 5.0,
+        max_th: 15.0,
+        max_p: 0.1,
+        weight: 0.002,
+        gentle: false,
+        avpkt: 1000,
+        ecn: true,
+    });
+    let codel = Aqm::CoDel(CoDel {
+        target: Duration::from_millis(5),
+        interval: Duration::from_millis(100),
+        ecn: true,
+    });
+    for aqm in [red, codel] {
+        let overload = |ect: bool| {
+            let mut l = link(LinkParams {
+                bandwidth_bps: Some(BPS),
+                queue_packets: Some(200),
+                aqm,
+                ..LinkParams::default()
+            });
+            let mut marked = 0;
+            for i in 0..8_000u64 {
+                let o = l.transmit_ecn(at_us(500 * i), 1000, ect);
+                if o.marked {
+                    assert!(o.fate.arrival().is_some(), "a marked packet is delivered");
+                    marked += 1;
+                }
+            }
+            assert_eq!(marked, l.stats().ecn_marked);
+            l.stats().clone()
+        };
+        let ect = overload(true);
+        let not_ect = overload(false);
+        assert!(ect.ecn_marked > 100, "{aqm:?}: {ect:?}");
+        assert_eq!(ect.dropped_aqm, 0, "{aqm:?}");
+        // Marks do not shorten the queue: the overload fills it, and it drops when full.
+        assert!(ect.dropped_queue > 1000, "{aqm:?}: {ect:?}");
+        assert_eq!(not_ect.ecn_marked, 0, "{aqm:?}");
+        assert!(not_ect.dropped_aqm > 100, "{aqm:?}: {not_ect:?}");
     }
 }

@@ -385,7 +385,9 @@ impl Builder {
             Record::Send(_) => {}
             // A drop's sender and segment are its send's, just before it.
             Record::Drop { packet, .. } => self.drop(packet),
-            Record::Recv { t, packet, conn } => {
+            Record::Recv {
+                t, packet, conn, ..
+            } => {
                 let Some(s) = trace.sent(packet) else {
                     return;
                 };

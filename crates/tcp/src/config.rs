@@ -586,6 +586,81 @@ impl<'de> Deserialize<'de> for TwReuse {
     }
 }
 
+/// Whether a connection uses Explicit Congestion Notification (RFC 3168): Linux's
+/// `net.ipv4.tcp_ecn`, written 0, 1 or 2 in files (`false` and `true` are read as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EcnMode {
+    /// 0: never; a SYN asking for ECN gets a SYN-ACK without ECE.
+    Off,
+    /// 1: asked for on outgoing connections (SYN with ECE and CWR) and granted to incoming
+    /// ones that ask.
+    On,
+    /// 2: granted to incoming connections that ask, never asked for.
+    Passive,
+}
+
+impl EcnMode {
+    /// The sysctl's value: 0, 1 or 2.
+    pub fn value(self) -> u8 {
+        match self {
+            EcnMode::Off => 0,
+            EcnMode::On => 1,
+            EcnMode::Passive => 2,
+        }
+    }
+
+    /// Whether an active open asks for ECN (Linux `tcp_ecn_send_syn`).
+    pub fn requests(self) -> bool {
+        self == EcnMode::On
+    }
+
+    /// Whether a passive open grants ECN to a SYN that asks (Linux `tcp_ecn_create_request`).
+    pub fn accepts(self) -> bool {
+        self != EcnMode::Off
+    }
+}
+
+impl fmt::Display for EcnMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
+impl Serialize for EcnMode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.value())
+    }
+}
+
+impl<'de> Deserialize<'de> for EcnMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EcnMode, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = EcnMode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("0, 1 or 2 (net.ipv4.tcp_ecn), or false or true")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EcnMode, E> {
+                Ok(if v { EcnMode::On } else { EcnMode::Off })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EcnMode, E> {
+                match v {
+                    0 => Ok(EcnMode::Off),
+                    1 => Ok(EcnMode::On),
+                    2 => Ok(EcnMode::Passive),
+                    _ => Err(E::custom(format!(
+                        "expected 0, 1 or 2 (or false or true); found {v}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EcnMode, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// The settings of one TCP endpoint (and of its listeners), all resolved.
 ///
 /// Build one with [`Config::linux()`] or [`Config::rfc()`] and change fields; check it with
@@ -957,6 +1032,22 @@ pub struct Config {
     /// `tcp_child_ehash_entries` is set); RFC: none.
     #[serde(serialize_with = "ser_max_tw_buckets")]
     pub max_tw_buckets: Option<u32>,
+
+    /// `net.ipv4.tcp_ecn`: Explicit Congestion Notification (RFC 3168). 1 asks for it in
+    /// the SYN (ECE and CWR set, Linux `tcp_ecn_send_syn`) and grants it; 2 only grants it
+    /// to a SYN that asks (the SYN-ACK carries ECE, `tcp_ecn_make_synack`); 0 neither. A
+    /// retransmitted SYN no longer asks (`tcp_ecn_clear_syn`, RFC 3168 §6.1.1.1). Once both
+    /// ends agree, new data goes out ECT(0); pure ACKs, SYNs and retransmissions go out
+    /// Not-ECT (`tcp_ecn_send`). A receiver that gets a CE-marked segment acknowledges at
+    /// once and sets ECE on every segment until one with CWR arrives (`tcp_ecn_check_ce`,
+    /// `tcp_ecn_accept_cwr`); the sender answers an ECE, once per window of data, by
+    /// entering CWR (`tcp_enter_cwr`, `tcpi_ca_state` 2): ssthresh from its congestion
+    /// control as for a loss, cwnd brought down to it by PRR, CWR set on its next new data
+    /// segment. Queues mark only with `queue = { ..., ecn = true }`.
+    ///
+    /// Linux: 2 (the kernel's default since 2.6.31); RFC: 0 (RFC 3168 leaves ECN to be
+    /// enabled; most stacks ship with it off).
+    pub ecn: EcnMode,
 }
 
 impl Config {
@@ -1011,6 +1102,7 @@ impl Config {
             tw_reuse: TwReuse::Loopback,
             tw_reuse_delay: Duration::from_secs(1),
             max_tw_buckets: Some(262_144),
+            ecn: EcnMode::Passive,
         }
     }
 
@@ -1065,6 +1157,7 @@ impl Config {
             tw_reuse: TwReuse::Off,
             tw_reuse_delay: Duration::from_secs(1),
             max_tw_buckets: None,
+            ecn: EcnMode::Off,
         }
     }
 

@@ -69,7 +69,7 @@ pub use connection::{Connection, Event, Stats};
 pub use error::{AcceptError, CloseError, ConnectError, ListenError, SendError};
 pub use isn::{FourTuple, IsnGenerator};
 pub use listener::{CookieAck, Listener, ListenerStats, SynContext, SynDecision, SynDrop};
-pub use segment::{Flags, Options, SackBlocks, Segment, Timestamp};
+pub use segment::{Ecn, Flags, Options, SackBlocks, Segment, Timestamp};
 pub use seq::Seq;
 pub use stack::{
     Accept, Address, Answer, ConnId, DropReason, Incoming, ListenerId, Settled, SocketId, Stack,

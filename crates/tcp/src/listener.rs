@@ -27,7 +27,7 @@ use synack_sim::{Duration, Time};
 use crate::config::{Config, ListenQueues, SynCookies};
 use crate::connection::{syn_window, ts_clock, wscale_for, Connection, MAX_WSCALE};
 use crate::isn::FourTuple;
-use crate::segment::{Flags, Options, Segment, Timestamp};
+use crate::segment::{Ecn, Flags, Options, Segment, Timestamp};
 use crate::seq::Seq;
 
 /// Linux `msstab` (net/ipv4/syncookies.c): the MSS values a cookie can encode, by index.
@@ -49,6 +49,8 @@ const COOKIE_TS_MASK: u32 = (1 << 6) - 1;
 const COOKIE_TS_WSCALE: u32 = 0xf;
 /// Linux `TS_OPT_SACK`.
 const COOKIE_TS_SACK: u32 = 1 << 4;
+/// Linux `TS_OPT_ECN`: the SYN asked for ECN and the listener granted it.
+const COOKIE_TS_ECN: u32 = 1 << 5;
 
 /// What to do with a SYN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,13 +322,16 @@ impl Listener {
         self.stats.syncookies_accepted += 1;
         self.unaccepted += 1;
         let options = self.cookie_options(ack);
+        // Linux `cookie_timestamp_decode` and `cookie_ecn_ok`: ECN survives a cookie only in
+        // its timestamp.
+        let ecn = (options.timestamp).is_some_and(|ts| ts.ecr & COOKIE_TS_ECN != 0);
         CookieAck::Open(Connection::from_cookie(
             now,
             &self.config,
             self.port,
             ack,
             iss,
-            (mss, options),
+            (mss, options, ecn),
         ))
     }
 
@@ -366,11 +371,17 @@ impl Listener {
             mss: Some(mss),
             ..Options::default()
         };
+        // Linux `tcp_ecn_create_request`, then `cookie_init_timestamp`: without timestamps
+        // the cookie cannot keep ECN, and the SYN-ACK does not offer it.
+        let mut ecn = self.config.ecn.accepts()
+            && syn.flags.contains(Flags::ECE | Flags::CWR)
+            && syn.ecn == Ecn::NotEct;
         if let Some(ts) = syn.opts.timestamp.filter(|_| self.config.timestamps) {
             let wscale = syn.opts.wscale.filter(|_| self.config.window_scaling);
             let sack = syn.opts.sack_permitted && self.config.sack;
             let bits = u32::from(wscale.map_or(COOKIE_TS_WSCALE as u8, |w| w.min(MAX_WSCALE)))
-                | if sack { COOKIE_TS_SACK } else { 0 };
+                | if sack { COOKIE_TS_SACK } else { 0 }
+                | if ecn { COOKIE_TS_ECN } else { 0 };
             // The connection's clock (milliseconds, as `Connection` keeps it), its low bits
             // replaced, never ahead of the clock.
             let clock = ts_clock(now);
@@ -381,16 +392,20 @@ impl Listener {
             opts.timestamp = Some(Timestamp { val, ecr: ts.val });
             opts.sack_permitted = sack;
             opts.wscale = wscale.map(|_| wscale_for(self.config.recv_buffer));
+        } else {
+            ecn = false;
         }
+        let flags = Flags::SYN | Flags::ACK;
         Segment {
             src_port: self.port,
             dst_port: syn.src_port,
             seq: Seq(cookie),
             ack: syn.seq + 1,
-            flags: Flags::SYN | Flags::ACK,
+            flags: if ecn { flags | Flags::ECE } else { flags },
             window: syn_window(self.config.recv_buffer, self.config.mss),
             len: 0,
             opts,
+            ecn: Ecn::NotEct,
         }
     }
 
@@ -452,6 +467,7 @@ mod tests {
                 mss: Some(mss),
                 ..Default::default()
             },
+            ecn: Default::default(),
         }
     }
 
@@ -592,6 +608,7 @@ mod tests {
             window: 65535,
             len: 0,
             opts: Options::default(),
+            ecn: Default::default(),
         };
         // listen(fd, 0): the accept queue takes one connection, then is full.
         let SynDecision::Cookie(synack) = one.on_syn(t, tuple(), &syn(1, 1460), FRESH) else {

@@ -6,14 +6,15 @@
 //! (RFC 7323 §2), SACK-permitted and SACK (RFC 2018) and timestamps (RFC 7323 §3), laid out
 //! on the wire as Linux lays them out (`tcp_options_write`); no URG or PSH. The window is
 //! the 16-bit header field: the sender's window-scale shift applies to it except on SYNs
-//! (RFC 7323 §2.2).
+//! (RFC 7323 §2.2). The IP header's ECN field rides along ([`Ecn`], RFC 3168 §5), with the
+//! TCP flags ECE and CWR (§6.1).
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
 use crate::seq::Seq;
 
-/// The control bits modelled: SYN, FIN, RST, ACK.
+/// The control bits modelled: SYN, FIN, RST, ACK, and ECN's ECE and CWR (RFC 3168 §6.1).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Flags(u8);
 
@@ -23,6 +24,11 @@ impl Flags {
     pub const FIN: Flags = Flags(2);
     pub const RST: Flags = Flags(4);
     pub const ACK: Flags = Flags(8);
+    /// ECN-Echo (RFC 3168 §6.1): on a SYN, with CWR, "I can do ECN"; on a SYN-ACK, "so can
+    /// I"; afterwards, "a packet of yours arrived marked CE".
+    pub const ECE: Flags = Flags(16);
+    /// Congestion Window Reduced (RFC 3168 §6.1.2): the sender has answered an ECE.
+    pub const CWR: Flags = Flags(32);
 
     /// Whether every flag of `other` is set.
     pub fn contains(self, other: Flags) -> bool {
@@ -40,6 +46,16 @@ impl Flags {
     pub fn ack(self) -> bool {
         self.contains(Flags::ACK)
     }
+    pub fn ece(self) -> bool {
+        self.contains(Flags::ECE)
+    }
+    pub fn cwr(self) -> bool {
+        self.contains(Flags::CWR)
+    }
+    /// `self` without the flags of `other`.
+    pub fn without(self, other: Flags) -> Flags {
+        Flags(self.0 & !other.0)
+    }
 }
 
 impl BitOr for Flags {
@@ -56,17 +72,19 @@ impl BitOrAssign for Flags {
 }
 
 impl fmt::Display for Flags {
-    /// The set flags joined by commas in the order `SYN,FIN,RST,ACK` (DESIGN.md trace format);
-    /// no flag at all prints as the empty string.
+    /// The set flags joined by commas in the order `SYN,FIN,RST,ACK,ECE,CWR` (DESIGN.md trace
+    /// format); no flag at all prints as the empty string.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(Flags, &str); 4] = [
+        const NAMES: [(Flags, &str); 6] = [
             (Flags::SYN, "SYN"),
             (Flags::FIN, "FIN"),
             (Flags::RST, "RST"),
             (Flags::ACK, "ACK"),
+            (Flags::ECE, "ECE"),
+            (Flags::CWR, "CWR"),
         ];
         // Build into a small stack buffer so that width and alignment apply to the whole.
-        let mut buf = [0u8; 15];
+        let mut buf = [0u8; 23];
         let mut n = 0;
         for (flag, name) in NAMES {
             if self.contains(flag) {
@@ -104,6 +122,32 @@ pub struct Segment {
     /// Payload bytes (not counting SYN or FIN).
     pub len: u32,
     pub opts: Options,
+    /// The ECN field of the IP header that carries it (RFC 3168 §5).
+    pub ecn: Ecn,
+}
+
+/// The two ECN bits of the IP header (RFC 3168 §5): whether the sender's transport does ECN
+/// (ECT) and whether a router on the way marked congestion (CE) instead of dropping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Ecn {
+    /// 00: Not ECN-Capable Transport. Linux sends pure ACKs, SYNs, retransmissions and every
+    /// segment of a connection without ECN this way.
+    #[default]
+    NotEct,
+    /// 10: ECN-Capable Transport, ECT(0): what an ECN sender puts on its new data (Linux
+    /// `INET_ECN_xmit`).
+    Ect0,
+    /// 01: ECT(1) (L4S, not sent by RFC 3168 endpoints; a queue marks it as it does ECT(0)).
+    Ect1,
+    /// 11: Congestion Experienced, set by a queue in place of a drop.
+    Ce,
+}
+
+impl Ecn {
+    /// ECT(0) or ECT(1) (RFC 3168 §5).
+    pub fn is_ect(self) -> bool {
+        matches!(self, Ecn::Ect0 | Ecn::Ect1)
+    }
 }
 
 /// The TCP options of one segment.
@@ -231,9 +275,14 @@ impl Segment {
             window: 0,
             len: 0,
             opts: Options::default(),
+            ecn: Ecn::NotEct,
         }
     }
 }
+
+// A segment is copied into every event and trace record: 76 bytes, as before the ECN field
+// (which takes a byte of padding).
+const _: () = assert!(std::mem::size_of::<Segment>() <= 76);
 
 #[cfg(test)]
 mod tests {
@@ -250,6 +299,12 @@ mod tests {
         assert_eq!(format!("{:<8}|", Flags::SYN | Flags::ACK), "SYN,ACK |");
         let all = Flags::SYN | Flags::FIN | Flags::RST | Flags::ACK;
         assert_eq!(all.to_string(), "SYN,FIN,RST,ACK");
+        let all = all | Flags::ECE | Flags::CWR;
+        assert_eq!(all.to_string(), "SYN,FIN,RST,ACK,ECE,CWR");
+        assert_eq!(
+            all.without(Flags::ECE | Flags::CWR).to_string(),
+            "SYN,FIN,RST,ACK"
+        );
     }
 
     #[test]

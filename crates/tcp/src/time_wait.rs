@@ -310,6 +310,7 @@ impl TimeWait {
                 timestamp,
                 ..Options::default()
             },
+            ecn: Default::default(),
         }
     }
 

@@ -208,6 +208,7 @@ fn from_server(flags: Flags, seq: Seq, ack: Seq, len: u32, ts: (u32, u32)) -> Se
             }),
             ..Options::default()
         },
+        ecn: Default::default(),
     }
 }
 

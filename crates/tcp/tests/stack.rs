@@ -58,6 +58,7 @@ fn seg(ports: (u16, u16), flags: Flags, seq: u32, ack: u32, len: u32) -> Segment
         window: 65535,
         len,
         opts: synack_tcp::Options::default(),
+        ecn: Default::default(),
     }
 }
 

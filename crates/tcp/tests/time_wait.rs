@@ -74,6 +74,7 @@ fn seg(flags: Flags, seq: u32, ack: u32, len: u32) -> Segment {
         window: 62_500,
         len,
         opts: synack_tcp::Options::default(),
+        ecn: Default::default(),
     }
 }
 

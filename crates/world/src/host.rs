@@ -9,8 +9,8 @@
 
 use synack_sim::{Duration, EventKey, Time};
 use synack_tcp::{
-    Accept, ConnId, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent, State,
-    TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
+    Accept, ConnId, Ecn, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent,
+    State, TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
 };
 
 use crate::apps::{App, Conn};
@@ -136,6 +136,7 @@ impl World {
                 t: now,
                 packet: a.packet,
                 conn: shown,
+                ce: a.seg.ecn == Ecn::Ce,
             });
         }
     }

@@ -47,7 +47,7 @@ use std::sync::Arc;
 use synack_experiment::routing::Routes;
 use synack_link::{Channel, Fate};
 use synack_sim::{Duration, Scheduler, Time};
-use synack_tcp::{IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
+use synack_tcp::{Ecn, IsnGenerator, ListenerId, Segment, Stack, TimeWaitId};
 
 use crate::host::{Arrival, ConnRef, Host, Server};
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
@@ -310,8 +310,23 @@ impl World {
 
     /// Hands `packet` (with `ttl` left) to `channel` and schedules the arrival of every
     /// copy that survives at the channel's far end.
-    fn transmit(&mut self, now: Time, channel: u32, bytes: u32, packet: Packet, ttl: u8) -> bool {
-        let outcome = self.channels[channel as usize].transmit(now, bytes);
+    fn transmit(
+        &mut self,
+        now: Time,
+        channel: u32,
+        bytes: u32,
+        mut packet: Packet,
+        ttl: u8,
+    ) -> bool {
+        // ECT(0), ECT(1) or CE already: Linux's `INET_ECN_set_ce` keeps a CE packet too.
+        let ect = matches!(packet, Packet::Tcp { seg, .. } if seg.ecn != Ecn::NotEct);
+        let outcome = self.channels[channel as usize].transmit_ecn(now, bytes, ect);
+        if outcome.marked {
+            // RFC 3168 §5: the queue set CE in the IP header; every copy carries it on.
+            if let Packet::Tcp { seg, .. } = &mut packet {
+                seg.ecn = Ecn::Ce;
+            }
+        }
         if let Some(rec) = &mut self.recorder {
             rec.packet(now, channel, &self.channels[channel as usize]);
         }
@@ -545,6 +560,7 @@ impl World {
         for channel in &self.channels {
             let s = channel.stats();
             m.queue_drops += s.dropped_queue + s.dropped_aqm;
+            m.ecn_marks += s.ecn_marked;
             if channel.params().bandwidth_bps.is_some() && s.queued > 0 {
                 let mean = s.waited_nanos as f64 / s.queued as f64 / 1e9;
                 m.queue_delay_mean_s = Some(m.queue_delay_mean_s.map_or(mean, |m| m.max(mean)));

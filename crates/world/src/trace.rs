@@ -53,6 +53,9 @@ pub enum Record {
         /// one that sent it (an old duplicate SYN opens another connection); the sender's
         /// when none did.
         conn: Option<FlowId>,
+        /// A queue on the way marked this copy CE (ECN, RFC 3168 §5): the one thing a link
+        /// changes in a packet.
+        ce: bool,
     },
     /// Packet `packet` lost on `channel`, the link direction it was put on, as it was sent.
     Drop {

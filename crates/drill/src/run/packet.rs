@@ -1,7 +1,7 @@
 //! `<` and `>` lines: segments into the stack, and the stack's segments against the script.
 
 use synack_sim::Time;
-use synack_tcp::{Flags, Options as SegOptions, Segment, Seq, Timestamp};
+use synack_tcp::{Ecn, Flags, Options as SegOptions, Segment, Seq, Timestamp};
 
 use super::{time_of, us, Isns, Runner, Stop, ANY_TIME, REMOTE_ADDR, REMOTE_ISN};
 use crate::report::{option_list, Failure, Outcome, PacketView};
@@ -20,6 +20,8 @@ impl Runner {
             (p.flags.fin, Flags::FIN),
             (p.flags.rst, Flags::RST),
             (p.flags.ack, Flags::ACK),
+            (p.flags.ece, Flags::ECE),
+            (p.flags.cwr, Flags::CWR),
         ] {
             if set {
                 flags |= f;
@@ -43,6 +45,10 @@ impl Runner {
             window: p.win.unwrap_or(0).min(u32::from(u16::MAX)) as u16,
             len: p.len,
             opts: self.inbound_options(&p.options, isns),
+            // `[ect01]` on an inbound line sends ECT(0).
+            ecn: (p.ecn.as_deref())
+                .and_then(crate::scan::ecn_mark)
+                .map_or(Ecn::NotEct, |marks| marks[0]),
         };
         let to_listener = self
             .stack
@@ -206,6 +212,9 @@ impl Runner {
             .or_else(|| field("tcp_fin", p.flags.fin.into(), f.fin().into()))
             .or_else(|| field("tcp_rst", p.flags.rst.into(), f.rst().into()))
             .or_else(|| field("tcp_ack", p.flags.ack.into(), f.ack().into()))
+            .or_else(|| field("tcp_ece", p.flags.ece.into(), f.ece().into()))
+            .or_else(|| field("tcp_cwr", p.flags.cwr.into(), f.cwr().into()))
+            .or_else(|| ecn_mismatch(p, seg))
             .or_else(|| field("tcp_seq", p.seq.into(), rel_seq.into()))
             .or_else(|| field("tcp_payload_len", p.len.into(), seg.len.into()))
             .or_else(|| {
@@ -232,6 +241,8 @@ impl Runner {
                 fin: seg.flags.fin(),
                 rst: seg.flags.rst(),
                 ack: seg.flags.ack(),
+                ece: seg.flags.ece(),
+                cwr: seg.flags.cwr(),
                 // Not modelled by synack: shown as the script has it.
                 psh: p.flags.psh,
                 ..PacketFlags::default()
@@ -391,4 +402,25 @@ fn local_rel(s: Seq, isns: Option<Isns>) -> u32 {
 /// `a - b` in sequence space: a relative sequence number as packetdrill prints it.
 fn rel(a: Seq, b: Seq) -> u32 {
     a.0.wrapping_sub(b.0)
+}
+
+/// packetdrill's `verify_outbound_live_ecn`: the IP ECN field against the line's mark, if
+/// it has one, as the header's two bits (Not-ECT 0, ECT(1) 1, ECT(0) 2, CE 3).
+fn ecn_mismatch(p: &Packet, seg: &Segment) -> Option<String> {
+    let marks = crate::scan::ecn_mark(p.ecn.as_deref()?)?;
+    if marks.contains(&seg.ecn) {
+        return None;
+    }
+    let bits = |e: Ecn| match e {
+        Ecn::NotEct => 0,
+        Ecn::Ect1 => 1,
+        Ecn::Ect0 => 2,
+        Ecn::Ce => 3,
+    };
+    let expected: Vec<String> = marks.iter().map(|&m| format!("0x{:x}", bits(m))).collect();
+    Some(format!(
+        "live packet field ip_ecn: expected: {} vs actual: 0x{:x}",
+        expected.join(" or "),
+        bits(seg.ecn)
+    ))
 }

@@ -165,7 +165,9 @@ pub const DEFAULT_CODEL_LIMIT: u32 = 1000;
 /// A link direction's queue: drop-tail (in packets, bytes or both), RED or CoDel.
 /// `queue = 100` is drop-tail of 100 packets; the table forms are
 /// `{ kind = "drop-tail", limit, bytes }`, `{ kind = "red", min, max, max_p, weight, gentle,
-/// avpkt, limit, bytes }` and `{ kind = "codel", target, interval, limit, bytes }`.
+/// avpkt, ecn, limit, bytes }` and `{ kind = "codel", target, interval, ecn, limit, bytes }`.
+/// `ecn = true` (default false) marks ECN-capable packets CE where RED or CoDel would drop
+/// them (RFC 3168 §5; tc-red's and tc-codel's `ecn`); a full queue still drops.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Queue {
     /// Drops only when full.
@@ -189,6 +191,8 @@ pub enum Queue {
         gentle: bool,
         /// The typical packet size, bytes, for the idle-time correction.
         avpkt: u32,
+        /// Mark ECN-capable packets instead of dropping them early.
+        ecn: bool,
     },
     /// Controlled Delay (RFC 8289).
     CoDel {
@@ -196,6 +200,8 @@ pub enum Queue {
         bytes: Option<u64>,
         target: Duration,
         interval: Duration,
+        /// Mark ECN-capable packets instead of dropping them at dequeue.
+        ecn: bool,
     },
 }
 
@@ -296,6 +302,8 @@ struct QueueTable {
         with = "units::opt_duration"
     )]
     interval: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ecn: Option<bool>,
 }
 
 /// RED's defaults: Floyd's recommendations ("RED: Discussions of Setting Parameters",
@@ -321,12 +329,15 @@ impl QueueTable {
             ("gentle", self.gentle.is_some()),
             ("avpkt", self.avpkt.is_some()),
         ];
+        let aqm = [("ecn", self.ecn.is_some())];
         let codel = [
             ("target", self.target.is_some()),
             ("interval", self.interval.is_some()),
         ];
         let foreign: Vec<(&'static str, bool)> = match self.kind {
-            QueueKind::DropTail => red.iter().chain(codel.iter()).copied().collect(),
+            QueueKind::DropTail => (red.iter().chain(codel.iter()).chain(aqm.iter()))
+                .copied()
+                .collect(),
             QueueKind::Red => codel.to_vec(),
             QueueKind::Codel => red.to_vec(),
         };
@@ -355,12 +366,14 @@ impl QueueTable {
                 weight: self.weight.unwrap_or(RED_WEIGHT),
                 gentle: self.gentle.unwrap_or(false),
                 avpkt: self.avpkt.unwrap_or(RED_AVPKT),
+                ecn: self.ecn.unwrap_or(false),
             },
             QueueKind::Codel => Queue::CoDel {
                 limit: self.limit.unwrap_or(DEFAULT_CODEL_LIMIT),
                 bytes: self.bytes,
                 target: self.target.unwrap_or(CODEL_TARGET),
                 interval: self.interval.unwrap_or(CODEL_INTERVAL),
+                ecn: self.ecn.unwrap_or(false),
             },
         }
     }
@@ -389,6 +402,7 @@ impl Serialize for Queue {
                 weight,
                 gentle,
                 avpkt,
+                ecn,
             } => QueueTable {
                 kind: QueueKind::Red,
                 limit: Some(limit),
@@ -399,6 +413,8 @@ impl Serialize for Queue {
                 weight: Some(weight),
                 gentle: Some(gentle),
                 avpkt: Some(avpkt),
+                // Shown only when on, so that manifests of queues without it read as before.
+                ecn: ecn.then_some(true),
                 ..QueueTable::default()
             }
             .serialize(s),
@@ -407,12 +423,14 @@ impl Serialize for Queue {
                 bytes,
                 target,
                 interval,
+                ecn,
             } => QueueTable {
                 kind: QueueKind::Codel,
                 limit: Some(limit),
                 bytes,
                 target: Some(target),
                 interval: Some(interval),
+                ecn: ecn.then_some(true),
                 ..QueueTable::default()
             }
             .serialize(s),
@@ -452,6 +470,8 @@ impl<'de> Deserialize<'de> for Queue {
                     };
                     let owner = if ["target", "interval"].contains(key) {
                         "codel"
+                    } else if *key == "ecn" {
+                        "red\" or kind = \"codel"
                     } else {
                         "red"
                     };

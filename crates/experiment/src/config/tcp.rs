@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, Handshake, Isn, ListenQueues, LossRecovery, PassiveClose,
-    PortRange, Profile, RttEstimation, Rules, SynCookies, TwReuse,
+    Config, Congestion, CwndGrowth, EcnMode, Handshake, Isn, ListenQueues, LossRecovery,
+    PassiveClose, PortRange, Profile, RttEstimation, Rules, SynCookies, TwReuse,
 };
 
 use super::units;
@@ -119,6 +119,8 @@ tcp_keys! {
     tw_reuse_delay: Duration => "units::opt_duration",
     /// A number of sockets, or `"none"`.
     max_tw_buckets: Option<u32> => "none_or_count",
+    /// 0, 1 or 2 (`false` and `true` read as 0 and 1).
+    ecn: EcnMode,
 }
 
 impl TcpOverrides {

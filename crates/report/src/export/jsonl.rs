@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 use synack_sim::Time;
-use synack_tcp::Options;
+use synack_tcp::{Ecn, Options};
 use synack_world::ids::{ChannelId, FlowId, PacketId};
 use synack_world::trace::{Cause, Record, Sent, Trace};
 
@@ -31,8 +31,17 @@ pub fn write_jsonl_of(
     for r in trace.records().iter().filter(|r| keep(r)) {
         let line = match *r {
             Record::Send(ref s) => segment(trace, s.t, Event::Send, s.conn, s),
-            Record::Recv { t, packet, conn } => {
-                segment(trace, t, Event::Recv, conn, sent(trace, packet))
+            Record::Recv {
+                t,
+                packet,
+                conn,
+                ce,
+            } => {
+                let mut v = segment(trace, t, Event::Recv, conn, sent(trace, packet));
+                if ce {
+                    v["ecn"] = "ce".into();
+                }
+                v
             }
             Record::Drop { t, packet, channel } => {
                 let s = sent(trace, packet);
@@ -103,6 +112,13 @@ fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) ->
     });
     if seg.opts != Options::default() {
         v["opts"] = options_json(&seg.opts);
+    }
+    // The IP ECN field, only when set (RFC 3168 §5): a `recv` shows a queue's CE mark.
+    match seg.ecn {
+        Ecn::NotEct => {}
+        Ecn::Ect0 => v["ecn"] = "ect0".into(),
+        Ecn::Ect1 => v["ecn"] = "ect1".into(),
+        Ecn::Ce => v["ecn"] = "ce".into(),
     }
     if let Event::Drop(c) = ev {
         v["link"] = trace.link_of(c).0.into();

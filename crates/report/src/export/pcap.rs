@@ -30,10 +30,12 @@
 
 use std::net::Ipv4Addr;
 
-use etherparse::{IpHeaders, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement};
+use etherparse::{
+    IpEcn, IpHeaders, IpNumber, Ipv4Header, PacketBuilder, TcpHeader, TcpOptionElement,
+};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
-use synack_tcp::{Options, Segment, Seq};
+use synack_tcp::{Ecn, Options, Segment, Seq};
 
 use synack_world::ids::{Addr, HostId};
 use synack_world::trace::{Record, Sent, Trace};
@@ -94,9 +96,12 @@ pub fn write_capture_of<W: std::io::Write>(
             len: seg.len,
         })?;
         packet.clear();
-        PacketBuilder::ip(IpHeaders::Ipv4(ip_header(*from, *to), Default::default()))
-            .tcp_header(tcp_header(seg))
-            .write(&mut packet, payload)?;
+        PacketBuilder::ip(IpHeaders::Ipv4(
+            ip_header(*from, *to, seg.ecn),
+            Default::default(),
+        ))
+        .tcp_header(tcp_header(seg))
+        .write(&mut packet, payload)?;
         let timestamp = std::time::Duration::from_nanos(t.as_nanos());
         writer.write_packet(&PcapPacket::new(timestamp, packet.len() as u32, &packet))?;
     }
@@ -116,8 +121,15 @@ pub fn address(addr: Addr) -> Ipv4Addr {
     }
 }
 
-fn ip_header(from: Addr, to: Addr) -> Ipv4Header {
+/// The IPv4 header, with the segment's ECN field as sent (RFC 3168 §5).
+fn ip_header(from: Addr, to: Addr, ecn: Ecn) -> Ipv4Header {
     Ipv4Header {
+        ecn: match ecn {
+            Ecn::NotEct => IpEcn::NotEct,
+            Ecn::Ect0 => IpEcn::Ect0,
+            Ecn::Ect1 => IpEcn::Ect1,
+            Ecn::Ce => IpEcn::CongestionExperienced,
+        },
         time_to_live: 64,
         protocol: IpNumber::TCP,
         dont_fragment: true,
@@ -134,6 +146,8 @@ fn tcp_header(seg: &Segment) -> TcpHeader {
     tcp.fin = seg.flags.fin();
     tcp.rst = seg.flags.rst();
     tcp.ack = seg.flags.ack();
+    tcp.ece = seg.flags.ece();
+    tcp.cwr = seg.flags.cwr();
     tcp.acknowledgment_number = seg.ack.0;
     tcp.set_options(&options(&seg.opts))
         .expect("a segment's options fit in 40 bytes");

@@ -84,6 +84,24 @@ impl Connection {
         self.rcv.acks.last_data = Some(now);
     }
 
+    /// Linux `tcp_enter_quickack_mode(sk, max)`: up to `max` immediate ACKs (`tcp_incr_quickack`:
+    /// receive window / 2·MSS, 2 if that is 0, at most `max`), out of pingpong, ATO back to
+    /// its minimum.
+    pub(super) fn enter_quickack_mode(&mut self, max: u32) {
+        if !self.config.quick_ack {
+            return;
+        }
+        let per = 2 * u64::from(self.snd.mss.max(1));
+        let n = match u64::from(self.rcv.wnd) / per {
+            0 => 2,
+            n => n.min(u64::from(max)) as u32,
+        };
+        let a = &mut self.rcv.acks;
+        a.quick = a.quick.max(n.min(max));
+        a.pingpong = false;
+        a.ato = self.config.delayed_ack.unwrap_or(Duration::ZERO);
+    }
+
     /// `__tcp_ack_snd_check`'s quick-ACK test: acknowledge this data at once.
     pub(super) fn quick_ack_due(&self) -> bool {
         self.config.quick_ack && self.rcv.acks.quick > 0 && !self.rcv.acks.pingpong

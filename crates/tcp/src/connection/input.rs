@@ -294,6 +294,15 @@ impl Connection {
 
     /// Fifth: the ACK field. Returns whether processing goes on.
     fn check_ack(&mut self, now: Time, seg: &Segment) -> bool {
+        // Linux `tcp_ecn_rcv_ecn_echo`: ECE counts on a segment other than a SYN, once ECN
+        // is agreed (`FLAG_ECE`).
+        self.ecn.echo = self.ecn.ok && seg.flags.ece() && !seg.flags.syn();
+        let going_on = self.check_ack_field(now, seg);
+        self.ecn.echo = false;
+        going_on
+    }
+
+    fn check_ack_field(&mut self, now: Time, seg: &Segment) -> bool {
         if self.state == State::SynReceived {
             // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED"; otherwise
             // <SEQ=SEG.ACK><CTL=RST>.
@@ -468,6 +477,17 @@ impl Connection {
     fn on_ack_congestion(&mut self, now: Time, ack: Seq, acked: u64) {
         if !self.recovery.in_recovery {
             self.recovery.dup_acks = 0;
+            self.ecn_end_cwr();
+            if self.ecn_should_reduce() {
+                // RFC 3168 §6.1.2: ssthresh as for a loss, cwnd = ssthresh, and no growth
+                // on this ACK; `cwr_high` keeps it to once per window of data.
+                let flight = u64::from(self.snd.max.since(self.snd.una));
+                self.cc.on_fast_retransmit(flight);
+                self.cc.set_window(self.cc.ssthresh());
+                self.ecn.cwr_high = Some(self.snd.max);
+                self.ecn_queue_cwr();
+                return;
+            }
             self.cc.on_ack(acked);
             return;
         }
@@ -529,6 +549,8 @@ impl Connection {
             self.recovery.recover = self.snd.max - 1;
             self.stats.fast_retransmits += 1;
             self.cc.on_fast_retransmit(flight);
+            self.ecn.cwr_high = None;
+            self.ecn_queue_cwr();
             self.retransmit_first(now);
         }
     }
@@ -563,6 +585,9 @@ impl Connection {
         let (start, end) = self.stream_range(seg);
         let limit = self.rcv.stream.delivered() + u64::from(self.rcv.wnd);
         let arrival = self.rcv.stream.insert(start, end, limit);
+        if !arrival.duplicate {
+            self.ecn_on_data(seg);
+        }
         self.rcv.nxt += arrival.delivered as u32;
         if !arrival.duplicate {
             self.tune_on_data(now, seg, arrival.delivered > 0);

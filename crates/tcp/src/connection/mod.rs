@@ -49,6 +49,7 @@
 //! - A connection knows its ports only; the caller demultiplexes by address.
 
 mod acks;
+mod ecn;
 mod input;
 mod options;
 mod output;
@@ -259,6 +260,8 @@ pub struct Connection {
     recovery: Recovery,
     /// The options agreed in the handshake.
     agreed: Agreed,
+    /// ECN (RFC 3168): agreed or not, and the state of its signals.
+    ecn: ecn::EcnState,
     /// Consecutive timeouts of the current retransmission.
     retries: u32,
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
@@ -350,6 +353,7 @@ impl Connection {
                 tlp_rearm: false,
             },
             agreed: Agreed::default(),
+            ecn: ecn::EcnState::default(),
             retries: 0,
             synack_limit: None,
             last_oow_ack: 0,
@@ -404,13 +408,14 @@ impl Connection {
     /// so it is rebuilt from the final `ack` — our ISS is its ACK − 1 (the cookie), the
     /// peer's ISN its SEQ − 1, the peer's MSS and options what the cookie encoded — and
     /// enters ESTABLISHED at once; any data or FIN on the ACK is then processed as usual.
+    /// `ecn`: the cookie says ECN was granted (Linux `cookie_ecn_ok`).
     pub fn from_cookie(
         now: Time,
         config: &Config,
         local_port: u16,
         ack: &Segment,
         iss: Seq,
-        (peer_mss, peer_options): (u32, Options),
+        (peer_mss, peer_options, ecn): (u32, Options, bool),
     ) -> Connection {
         let mut c = Connection::new(config, local_port, ack.src_port, iss);
         c.state = State::Listen;
@@ -427,6 +432,7 @@ impl Connection {
             ..*ack
         };
         c.take_peer_syn(now, &syn);
+        c.ecn_from_cookie(ecn);
         c.rcv.last_ack_sent = c.rcv.nxt;
         c.set_window(ack);
         c.establish(now);
@@ -589,6 +595,10 @@ impl Connection {
         let scales = a.scaling.then_some((a.snd_wscale, a.rcv_wscale));
         (a.sack, a.timestamps, scales)
     }
+    /// Whether ECN (RFC 3168) was agreed in the handshake.
+    pub fn ecn_agreed(&self) -> bool {
+        self.ecn.ok
+    }
     /// SND.WND: the peer's window in bytes, scaled.
     pub fn send_window(&self) -> u32 {
         self.snd.wnd
@@ -698,14 +708,16 @@ impl Connection {
         u64::from(self.snd.nxt.since(self.snd.una))
     }
     /// Linux's congestion-avoidance state as `TCP_INFO` reports it (`tcpi_ca_state`): 0
-    /// Open, 1 Disorder (segments SACKed, or duplicate ACKs counted, with no recovery), 3
-    /// Recovery, 4 Loss (a timeout's go-back-N). CWR (2) is not modelled (no ECN).
+    /// Open, 1 Disorder (segments SACKed, or duplicate ACKs counted, with no recovery), 2
+    /// CWR (reducing after an ECN echo), 3 Recovery, 4 Loss (a timeout's go-back-N).
     pub fn ca_state(&self) -> u8 {
         let r = &self.recovery;
         if r.after_rto {
             4
         } else if r.in_recovery {
             3
+        } else if self.ecn.cwr_high.is_some() {
+            2
         } else if self.sacked_out() > 0 {
             1
         } else {
@@ -766,6 +778,7 @@ impl Connection {
         // What our SYN-ACK or ACK acknowledges: the window's left edge (Linux `rcv_wup`).
         self.rcv.last_ack_sent = self.rcv.nxt;
         self.agreed.take_peer_syn(now, &self.config, &syn.opts);
+        self.ecn_take_peer_syn(syn);
         let peer_mss = syn.opts.mss.map_or(DEFAULT_MSS, u32::from);
         let options = if self.agreed.timestamps {
             TIMESTAMPS_LEN

@@ -21,6 +21,10 @@ impl Connection {
             } else {
                 while let Some(seg) = self.next_segment() {
                     self.snd.nxt = seg.end();
+                    if self.ecn.cwr_high.is_some() {
+                        // Linux `tcp_write_xmit`: in a reduction, PRR counts what goes out.
+                        self.recovery.prr.out += u64::from(seg.seq_len());
+                    }
                     self.emit(now, seg);
                 }
             }
@@ -162,6 +166,7 @@ impl Connection {
             window: self.window_field(flags.syn()),
             len,
             opts: Options::default(),
+            ecn: Default::default(),
         }
     }
 
@@ -183,7 +188,9 @@ impl Connection {
         } else {
             Flags::SYN | Flags::ACK
         };
-        let mut seg = self.segment(self.snd.iss, flags, 0);
+        let again = self.snd.syn_retransmitted;
+        let ecn = self.ecn_syn_flags(flags.ack(), again);
+        let mut seg = self.segment(self.snd.iss, flags | ecn, 0);
         seg.opts = self.syn_options(now, flags.ack());
         self.snd.nxt = self.snd.nxt.max(self.snd.iss + 1);
         self.emit(now, seg);
@@ -221,6 +228,7 @@ impl Connection {
     /// [`emit`](Self::emit), for a tail loss probe if `probe`: a resent probe is timed
     /// apart from the other retransmissions (`SentLog::on_probe`).
     pub(super) fn emit_as(&mut self, now: Time, mut seg: Segment, probe: bool) {
+        self.ecn_mark(&mut seg);
         if !seg.flags.syn() {
             self.select_window();
             seg.window = self.window_field(false);

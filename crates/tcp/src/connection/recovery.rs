@@ -124,7 +124,7 @@ pub(super) struct Prr {
     /// Bytes delivered (acknowledged or SACKed) since recovery began.
     delivered: u64,
     /// Bytes sent since recovery began.
-    out: u64,
+    pub(super) out: u64,
     /// cwnd when recovery began (Linux `prior_cwnd`; RFC 6937's RecoverFS).
     recover_fs: u64,
 }
@@ -184,9 +184,19 @@ impl Connection {
             }
             return;
         }
+        if self.ecn_end_cwr() {
+            // Linux `tcp_end_cwnd_reduction`: the ECN reduction is over, cwnd = ssthresh.
+            self.cc.set_window(self.cc.ssthresh());
+        }
+        // Linux grows cwnd after deciding on the state (`tcp_fastretrans_alert`, then
+        // `tcp_cong_control`); here growth comes first, except that an ACK which starts or
+        // continues an ECN reduction grows nothing.
+        let reducing = self.ecn.cwr_high.is_some() || self.ecn_should_reduce();
         if advanced {
             self.recovery.dup_acks = 0;
-            self.cc.on_ack(acked + sacked);
+            if !reducing {
+                self.cc.on_ack(acked + sacked);
+            }
         }
         if dup {
             self.recovery.dup_acks += 1;
@@ -196,8 +206,34 @@ impl Connection {
         // one recovery per window of data.
         let once = self.snd.una.gt(self.recovery.recover);
         if (self.recovery.dup_acks >= 3 || una_lost) && once {
-            self.enter_sack_recovery(acked + sacked);
+            return self.enter_sack_recovery(acked + sacked);
         }
+        if self.ecn_should_reduce() {
+            // Linux `tcp_try_to_open` → `tcp_enter_cwr` (RFC 3168 §6.1.2).
+            self.enter_cwr();
+        }
+        if self.ecn.cwr_high.is_some() && acked + sacked > 0 {
+            // Linux `tcp_cong_control` in CWR: `tcp_cwnd_reduction`.
+            self.prr_update(acked + sacked, advanced);
+        }
+    }
+
+    /// Linux `tcp_enter_cwr` and `tcp_init_cwnd_reduction`: the CWR state until SND.NXT is
+    /// acknowledged and more, ssthresh from the congestion control, PRR's counters from
+    /// zero, CWR queued for the receiver.
+    fn enter_cwr(&mut self) {
+        let cwnd = self.cc.window();
+        self.ecn.cwr_high = Some(self.snd.max);
+        self.recovery.tlp_high = None;
+        self.recovery.prr = Prr {
+            recover_fs: cwnd,
+            ..Prr::default()
+        };
+        self.cc.on_fast_retransmit(cwnd);
+        // The Reno family's fast retransmit sets cwnd = ssthresh + 3·SMSS; PRR sets it
+        // from the next delivery on. Until then it stays where it was.
+        self.cc.set_window(cwnd);
+        self.ecn_queue_cwr();
     }
 
     /// An ACK below SND.UNA that SACKs `sacked` new bytes (Linux `tcp_ack`'s old_ack:
@@ -220,8 +256,13 @@ impl Connection {
     /// recovery point at the highest byte sent, PRR's counters from zero. Reno's ssthresh
     /// is half of cwnd, as Linux's `tcp_reno_ssthresh` takes it (RFC 5681 takes half the
     /// FlightSize, which the SACKed segments sent beyond it would inflate).
+    /// From the CWR state (ECN) the reduction under way goes on: ssthresh, RecoverFS and
+    /// PRR's counters are kept (Linux `tcp_enter_recovery`: `tcp_init_cwnd_reduction` only
+    /// outside a reduction).
     fn enter_sack_recovery(&mut self, delivered: u64) {
         let cwnd = self.cc.window();
+        let in_cwr = self.ecn.cwr_high.take().is_some();
+        self.ecn_queue_cwr();
         self.recovery.in_recovery = true;
         self.recovery.recover = self.snd.max - 1;
         self.recovery.high_rxt = self.snd.una;
@@ -230,12 +271,14 @@ impl Connection {
         // the retransmission timer.
         self.recovery.tlp_high = None;
         self.timers.stop(Timer::LossProbe);
-        self.recovery.prr = Prr {
-            recover_fs: cwnd,
-            ..Prr::default()
-        };
         self.stats.fast_retransmits += 1;
-        self.cc.on_fast_retransmit(cwnd);
+        if !in_cwr {
+            self.recovery.prr = Prr {
+                recover_fs: cwnd,
+                ..Prr::default()
+            };
+            self.cc.on_fast_retransmit(cwnd);
+        }
         self.mark_head_lost();
         self.prr_update(delivered, false);
     }

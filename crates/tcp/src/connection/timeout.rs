@@ -109,8 +109,11 @@ impl Connection {
         // again by a timeout during a PRR recovery either, and taken from cwnd, not
         // FlightSize, with `recovery = "linux"` (`tcp_reno_ssthresh`). cwnd is the loss
         // window, one segment, in every case.
+        // Nor during an ECN reduction whose window is still outstanding (`tcp_enter_loss`:
+        // CWR with `high_seq` after SND.UNA keeps ssthresh).
         let prr_recovery = self.prr_recovery() && self.recovery.in_recovery;
-        let lower = self.retries == 0 && !prr_recovery;
+        let cwr = (self.ecn.cwr_high).is_some_and(|high| high.gt(self.snd.una));
+        let lower = self.retries == 0 && !prr_recovery && !cwr;
         self.retries += 1;
         self.stats.rto_timeouts += 1;
         let flight = u64::from(self.snd.max.since(self.snd.una));
@@ -124,6 +127,9 @@ impl Connection {
             self.cc.on_rto_held();
         }
         self.cc.on_enter_loss(now, self.snd.max);
+        // `tcp_enter_loss`: the Loss state replaces CWR, and CWR is queued (ECN).
+        self.ecn.cwr_high = None;
+        self.ecn_queue_cwr();
         // RFC 6582 §3.2 (4): after a timeout, recover = the highest sequence number sent.
         self.recovery.in_recovery = false;
         self.recovery.resent.clear();

@@ -56,6 +56,8 @@ type Matcher = Box<dyn Fn(&Segment) -> bool>;
 enum Action {
     Drop,
     Delay(Duration),
+    /// Delivered marked CE, as an ECN queue on the way would (RFC 3168 §5).
+    MarkCe,
 }
 
 /// Random faults applied to every segment after the rules: each is lost with probability
@@ -163,6 +165,11 @@ impl Pair {
         matches: impl Fn(&Segment) -> bool + 'static,
     ) {
         self.rule(from, Action::Delay(extra), 1, matches);
+    }
+
+    /// Marks the next segment from `from` that `matches` CE on its way (an ECN queue).
+    pub fn mark_next(&mut self, from: Side, matches: impl Fn(&Segment) -> bool + 'static) {
+        self.rule(from, Action::MarkCe, 1, matches);
     }
 
     /// Applies `chaos` to every segment from now on, drawing from a stream seeded by `seed`.
@@ -295,6 +302,7 @@ impl Pair {
 
     fn transmit(&mut self, from: Side, seg: Segment) {
         let mut arrivals = [Some(self.now + self.delay), None];
+        let mut carried = seg;
         if let Some(r) = self
             .rules
             .iter_mut()
@@ -304,6 +312,10 @@ impl Pair {
             arrivals[0] = match r.action {
                 Action::Drop => None,
                 Action::Delay(extra) => Some(self.now + self.delay + extra),
+                Action::MarkCe => {
+                    carried.ecn = synack_tcp::Ecn::Ce;
+                    arrivals[0]
+                }
             };
         }
         if let Some((chaos, rng)) = self.chaos.as_mut() {
@@ -340,7 +352,7 @@ impl Pair {
                 at,
                 order: self.order,
                 to,
-                seg,
+                seg: carried,
                 line: self.log.len() - 1,
             });
         }

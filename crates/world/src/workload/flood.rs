@@ -64,6 +64,7 @@ impl Flood {
                 mss: Some(1460),
                 ..Options::default()
             },
+            ecn: Default::default(),
         };
         let to = Addr::Host(HostId(self.spec.target as u32));
         let next = (next < Time::ZERO + self.spec.stop).then_some(next);

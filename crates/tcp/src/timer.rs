@@ -91,6 +91,12 @@ const LVL_START: [u64; 8] = [
     132_120_576,
 ];
 
+/// `n` jiffies of a `hz` clock; with exact timers (`hz` = 0), of a 1,000 Hz one.
+pub fn jiffies(hz: u32, n: u64) -> Duration {
+    let hz = if hz == 0 { 1_000 } else { u64::from(hz) };
+    Duration::from_nanos(n * 1_000_000_000 / hz)
+}
+
 /// When a timer armed at `now` for `delay` fires. With `hz` = 0, exactly then. Otherwise as
 /// on Linux's timer wheel with `CONFIG_HZ` = `hz` (`calc_wheel_index`, `calc_index`): the
 /// delay in whole jiffies, rounded up (`msecs_to_jiffies`), then the expiry rounded up past

@@ -40,7 +40,7 @@ use crate::config::LossRecovery;
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Segment};
 use crate::seq::Seq;
-use crate::timer::Timer;
+use crate::timer::{jiffies, Timer};
 
 /// Retransmissions watched for their own loss, at most this many at once (a further one
 /// falls back to the retransmission timer). Linux watches every one; 64 covers a slow
@@ -115,6 +115,20 @@ impl Watched {
             }
         }
         self.len = n as u8;
+    }
+}
+
+impl super::Recovery {
+    /// Linux `tcp_rack_advance`: a segment sent at `xmit` was delivered at `now`; the newest
+    /// such sets RACK's clock and round trip. A resent segment (`resent`) delivered sooner
+    /// than the lowest round trip may be its original's; it says nothing.
+    fn rack_advance(&mut self, now: Time, xmit: Time, resent: bool) {
+        let rtt = now.saturating_since(xmit);
+        let ambiguous = resent && self.min_rtt.is_some_and(|(min, _)| rtt < min);
+        if !ambiguous && self.rack_xmit.is_none_or(|t| xmit > t) {
+            self.rack_xmit = Some(xmit);
+            self.rack_rtt = rtt;
+        }
     }
 }
 
@@ -433,14 +447,7 @@ impl Connection {
             return;
         };
         if let Some((xmit, probe)) = self.sent.sent_through(high) {
-            let rtt = now.saturating_since(xmit);
-            // `tcp_rack_advance`: a resent segment's delivery sooner than the lowest round
-            // trip may be its original's; it says nothing.
-            let ambiguous = probe && self.recovery.min_rtt.is_some_and(|(min, _)| rtt < min);
-            if !ambiguous && self.recovery.rack_xmit.is_none_or(|t| xmit > t) {
-                self.recovery.rack_xmit = Some(xmit);
-                self.recovery.rack_rtt = rtt;
-            }
+            self.recovery.rack_advance(now, xmit, probe);
         }
         let Some(srtt) = self.rtt.srtt() else {
             return;
@@ -516,25 +523,19 @@ impl Connection {
     /// be the original's). Delivered ones are forgotten.
     fn detect_lost_retransmissions(&mut self, now: Time) {
         let una = self.snd.una;
-        let min_rtt = self.recovery.min_rtt.map(|(min, _)| min);
         let r = &mut self.recovery;
+        let board = r.board;
         let delivered = |w: &Resent| {
             let s = w.start.max(una);
-            !s.lt(w.end) || r.board.bytes_in(s, w.end) >= w.end.since(s)
+            !s.lt(w.end) || board.bytes_in(s, w.end) >= w.end.since(s)
         };
-        for w in r.resent.as_slice() {
-            let rtt = now.saturating_since(w.at);
-            let ambiguous = min_rtt.is_some_and(|min| rtt < min);
-            if delivered(w) && !ambiguous && r.rack_xmit.is_none_or(|t| w.at > t) {
-                r.rack_xmit = Some(w.at);
-                r.rack_rtt = rtt;
+        for i in 0..r.resent.as_slice().len() {
+            let w = r.resent.as_slice()[i];
+            if delivered(&w) {
+                r.rack_advance(now, w.at, true);
             }
         }
-        let board = r.board;
-        r.resent.retain(|w| {
-            let s = w.start.max(una);
-            s.lt(w.end) && board.bytes_in(s, w.end) < w.end.since(s)
-        });
+        r.resent.retain(|w| !delivered(w));
         let Some(xmit) = r.rack_xmit else {
             return;
         };
@@ -630,10 +631,4 @@ impl Connection {
         let fin = self.snd.closed && len == unsent;
         (len > 0 || fin).then_some((self.snd.max, len))
     }
-}
-
-/// `n` jiffies of a `hz` clock; with exact timers (`hz` = 0), of a 1,000 Hz one.
-fn jiffies(hz: u32, n: u64) -> Duration {
-    let hz = if hz == 0 { 1_000 } else { u64::from(hz) };
-    Duration::from_nanos(n * 1_000_000_000 / hz)
 }

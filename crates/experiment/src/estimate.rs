@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use synack_link::LossModel;
 use synack_sim::Duration;
 
+use crate::routing::Walk;
 use crate::spec::{AppKind, AppSpec, WorkloadSpec, WorldSpec};
 
 /// Headers of a data segment on the wire (IPv4 and TCP without options), for the share of
@@ -68,14 +69,8 @@ impl Path {
             bottleneck: None,
         };
         for (from, to, data) in [(a.client, a.server, true), (a.server, a.client, false)] {
-            let mut at = from;
-            // A loop-free path visits each node at most once (`check` refused loops).
-            for _ in 0..=world.links.len() {
-                if at == to {
-                    break;
-                }
-                let channel = world.routes.next(at, to)?;
-                let link = world.links.get(channel as usize / 2)?;
+            let walk = world.routes.walk_with(from, to, |channel| {
+                let link = &world.links[channel as usize / 2];
                 let params = if channel % 2 == 0 {
                     &link.forward
                 } else {
@@ -92,7 +87,9 @@ impl Path {
                         }
                     }
                 }
-                at = world.routes.channel_to(channel);
+            });
+            if !matches!(walk, Walk::Reached { .. }) {
+                return None;
             }
         }
         Some(path)

@@ -213,6 +213,11 @@ impl Routes {
 
     /// Follows the routes from `from` toward host `to`.
     pub fn walk(&self, from: usize, to: usize) -> Walk {
+        self.walk_with(from, to, |_| {})
+    }
+
+    /// [`walk`](Self::walk), handing `each` every channel taken, in order.
+    pub fn walk_with(&self, from: usize, to: usize, mut each: impl FnMut(u32)) -> Walk {
         let mut at = from;
         let mut routers = 0u32;
         // A loop-free path visits each node once.
@@ -229,6 +234,7 @@ impl Routes {
             if at != from {
                 routers += 1;
             }
+            each(channel);
             at = self.channel_to(channel);
         }
         Walk::Loop { at }

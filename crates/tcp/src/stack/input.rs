@@ -127,18 +127,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             // LISTEN, first: an incoming RST is ignored. CLOSED: likewise.
             _ if rst => Incoming::Dropped(DropReason::RstForNothing),
             // An ACK that may carry a SYN cookie (RFC 4987 §3.6); if not, LISTEN, second.
-            Some(l) if ack && !syn => match self.cookie_ack(now, l, remote, seg) {
-                Ok(Some(id)) => Incoming::Opened {
-                    id,
-                    listener: l,
-                    cookie: true,
-                },
-                Ok(None) => Incoming::Dropped(DropReason::AckWhileAcceptQueueFull),
-                Err(()) => self.reset(
-                    remote,
-                    Segment::rst(seg.dst_port, seg.src_port, seg.ack, None),
-                ),
-            },
+            Some(l) if ack && !syn => self.cookie_ack(now, l, remote, seg),
             // LISTEN, second, and CLOSED with an ACK: <SEQ=SEG.ACK><CTL=RST>.
             _ if ack => self.reset(
                 remote,
@@ -211,26 +200,29 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
     }
 
     /// An ACK for no connection at a listener: a connection, ESTABLISHED and in the
-    /// accept queue, if it carries a valid cookie (the listener counts it there); `Ok(None)`
-    /// if it does but the accept queue is full; `Err` if it carries none.
-    fn cookie_ack(
-        &mut self,
-        now: Time,
-        l: ListenerId,
-        remote: A,
-        ack: &Segment,
-    ) -> Result<Option<ConnId>, ()> {
+    /// accept queue, if it carries a valid cookie (the listener counts it there); dropped if
+    /// it does but the accept queue is full; else LISTEN's second step, a RST.
+    fn cookie_ack(&mut self, now: Time, l: ListenerId, remote: A, ack: &Segment) -> Incoming<T> {
         let tuple = self.tuple(ack.dst_port, remote, ack.src_port);
         let conn = match self.listeners[l.index()].inner.on_ack(now, tuple, ack) {
             CookieAck::Open(conn) => conn,
-            CookieAck::AcceptQueueFull => return Ok(None),
-            CookieAck::NotACookie => return Err(()),
+            CookieAck::AcceptQueueFull => {
+                return Incoming::Dropped(DropReason::AckWhileAcceptQueueFull)
+            }
+            CookieAck::NotACookie => {
+                let rst = Segment::rst(ack.dst_port, ack.src_port, ack.ack, None);
+                return self.reset(remote, rst);
+            }
         };
         let id = self.insert(conn, remote, T::default(), Some(l));
         let generation = self.conns.generation(id.0);
         self.listeners[l.index()]
             .accept_queue
             .push_back((id, generation));
-        Ok(Some(id))
+        Incoming::Opened {
+            id,
+            listener: l,
+            cookie: true,
+        }
     }
 }

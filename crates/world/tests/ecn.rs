@@ -4,44 +4,19 @@
 //! become marks, the sender backs off on the echoes, the link stays full; without ECN the
 //! same queue drops.
 
-use synack_experiment::config::Experiment;
+mod common;
+
 use synack_tcp::Ecn;
 use synack_world::trace::Record;
-use synack_world::{Metrics, RunOutput, World};
+use synack_world::{Metrics, RunOutput};
 
 fn run(queue: &str, client_ecn: u8) -> Metrics {
     run_all(queue, client_ecn, false).metrics
 }
 
 fn run_all(queue: &str, client_ecn: u8, traced: bool) -> RunOutput {
-    let text = format!(
-        r#"
-name = "ecn"
-duration = "20s"
-[tcp]
-profile = "linux"
-[[host]]
-name = "client"
-tcp = {{ ecn = {client_ecn} }}
-[[host]]
-name = "server"
-[[link]]
-name = "path"
-between = ["client", "server"]
-delay = "20ms"
-bandwidth = "10Mbps"
-queue = {queue}
-[[workload]]
-name = "transfer"
-kind = "bulk"
-from = "client"
-to = "server:80"
-bytes = "1GB"
-"#
-    );
-    let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let world = World::new(&checked.points[0].world, 1);
+    let client = format!("tcp = {{ ecn = {client_ecn} }}");
+    let world = common::bulk_over_bottleneck("ecn", queue, &client, "");
     if traced {
         world.with_trace().run_all()
     } else {

@@ -3,39 +3,13 @@
 //! to its limit; RED holds the queue near its thresholds. The `queue` and `queue_delay`
 //! series and the `queue_drops` / `queue_delay_mean_s` metrics report them.
 
-use synack_experiment::config::Experiment;
+mod common;
+
 use synack_experiment::spec::SeriesMetric;
-use synack_world::{RunOutput, World};
+use synack_world::RunOutput;
 
 fn run(queue: &str, series: &str) -> RunOutput {
-    let text = format!(
-        r#"
-name = "aqm"
-duration = "20s"
-[tcp]
-profile = "linux"
-[[host]]
-name = "client"
-[[host]]
-name = "server"
-[[link]]
-name = "path"
-between = ["client", "server"]
-delay = "20ms"
-bandwidth = "10Mbps"
-queue = {queue}
-[[workload]]
-name = "transfer"
-kind = "bulk"
-from = "client"
-to = "server:80"
-bytes = "1GB"
-{series}
-"#
-    );
-    let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
-    let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1).run_all()
+    common::bulk_over_bottleneck("aqm", queue, "", series).run_all()
 }
 
 const DELAY_SERIES: &str = "[[series]]\nmetric = \"queue_delay\"\nhost = \"client\"\n";

@@ -1,0 +1,39 @@
+//! What the world's integration tests share.
+
+use synack_experiment::config::Experiment;
+use synack_world::World;
+
+/// One CUBIC bulk transfer (`linux` profile, 20 s) from `client` to `server` over one
+/// 10 Mbps, 20 ms link whose queue is `queue` (a TOML value); `client` holds extra keys of
+/// the client's `[[host]]` and `extra` more tables. Built for run seed 1.
+pub fn bulk_over_bottleneck(name: &str, queue: &str, client: &str, extra: &str) -> World {
+    let text = format!(
+        r#"
+name = "{name}"
+duration = "20s"
+[tcp]
+profile = "linux"
+[[host]]
+name = "client"
+{client}
+[[host]]
+name = "server"
+[[link]]
+name = "path"
+between = ["client", "server"]
+delay = "20ms"
+bandwidth = "10Mbps"
+queue = {queue}
+[[workload]]
+name = "transfer"
+kind = "bulk"
+from = "client"
+to = "server:80"
+bytes = "1GB"
+{extra}
+"#
+    );
+    let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
+    World::new(&checked.points[0].world, 1)
+}

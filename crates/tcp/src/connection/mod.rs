@@ -73,7 +73,7 @@ use crate::error::{AcceptError, CloseError, SendError};
 use crate::reassembly::Reassembly;
 use crate::rtt::RttEstimator;
 use crate::sack::Scoreboard;
-use crate::segment::{Options, SackBlocks, Segment, Timestamp};
+use crate::segment::{Options, SackBlocks, Segment};
 use crate::sent::SentLog;
 use crate::seq::Seq;
 use crate::state::State;
@@ -507,12 +507,7 @@ impl Connection {
                 if ack.is_some() {
                     rst.window = self.window_field(false);
                 }
-                if self.agreed.timestamps {
-                    rst.opts.timestamp = Some(Timestamp {
-                        val: ts_clock(now),
-                        ecr: self.agreed.ts_recent,
-                    });
-                }
+                rst.opts.timestamp = self.agreed.timestamp(now);
                 self.emit_control(rst);
             }
             State::Closed => return,

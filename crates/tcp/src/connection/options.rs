@@ -84,6 +84,15 @@ impl Agreed {
         }
     }
 
+    /// The timestamp option a segment of ours carries at `now` once timestamps are agreed
+    /// (RFC 7323 §3.2): our clock, and TS.Recent echoed.
+    pub fn timestamp(&self, now: Time) -> Option<Timestamp> {
+        self.timestamps.then(|| Timestamp {
+            val: ts_clock(now),
+            ecr: self.ts_recent,
+        })
+    }
+
     /// PAWS with the agreed timestamps ([`paws_rejects`]).
     pub fn paws_rejects(&self, seg: &Segment) -> bool {
         self.timestamps && paws_rejects(seg, self.ts_recent)

@@ -2,9 +2,9 @@
 
 use synack_sim::Time;
 
-use super::{syn_window, ts_clock, Connection, MAX_UNSCALED};
+use super::{syn_window, Connection, MAX_UNSCALED};
 use crate::congestion::CongestionControl;
-use crate::segment::{Flags, Options, Segment, Timestamp};
+use crate::segment::{Flags, Options, Segment};
 use crate::seq::Seq;
 use crate::state::State;
 use crate::timer::Timer;
@@ -232,11 +232,8 @@ impl Connection {
         if !seg.flags.syn() {
             self.select_window();
             seg.window = self.window_field(false);
-            if self.agreed.timestamps {
-                seg.opts.timestamp = Some(Timestamp {
-                    val: ts_clock(now),
-                    ecr: self.agreed.ts_recent,
-                });
+            if let Some(ts) = self.agreed.timestamp(now) {
+                seg.opts.timestamp = Some(ts);
             }
             if self.agreed.sack && seg.flags.ack() && !self.rcv.sacks.is_empty() {
                 seg.opts.sack = self.rcv.sacks;

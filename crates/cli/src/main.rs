@@ -26,6 +26,7 @@ use synack_report::sweep::Sweep;
 use synack_report::view::{self, View, ViewError};
 use synack_sim::Time;
 use synack_world::ids::FlowId;
+use synack_world::trace::{Names, Sink};
 
 #[derive(Parser)]
 #[command(
@@ -670,16 +671,21 @@ fn trace(args: TraceArgs) -> Result<()> {
             bail!("--from is after --until: nothing to show");
         }
     }
-    let (_, trace) = synack_report::run::trace_point(&point, checked.seed, args.replication);
     let connection = args.connection.map(FlowId);
-    // Streamed to its destination: a trace's JSON lines or capture are never held whole.
-    let write =
-        |out: &mut dyn std::io::Write| match view::write(view, &trace, connection, &options, out) {
-            Err(e @ ViewError::NoSuchConnection { .. }) => {
-                bail!("--connection {}: {e}", connection.unwrap_or(FlowId(0)))
-            }
-            other => Ok(other?),
-        };
+    let names = Names::of(&point.world);
+    // The run is traced straight into the view, which writes JSON lines and the capture to
+    // their destination as the run makes them: no view holds the run whole.
+    let play = |sink: &mut dyn Sink| {
+        synack_report::run::trace_point(&point, checked.seed, args.replication, sink);
+    };
+    let write = |out: &mut dyn std::io::Write| match view::write(
+        view, &names, play, connection, &options, out,
+    ) {
+        Err(e @ ViewError::NoSuchConnection { .. }) => {
+            bail!("--connection {}: {e}", connection.unwrap_or(FlowId(0)))
+        }
+        other => Ok(other?),
+    };
     match args.out {
         Some(path) => write_streamed(&path, write),
         None => {

@@ -274,24 +274,17 @@ impl Preview {
             causes: HashSet::default(),
         };
         for r in trace.records() {
-            let Record::State {
-                conn: c,
-                host,
-                from,
-                cause,
-                ..
-            } = r
-            else {
+            let Record::State(c) = r else {
                 continue;
             };
-            if *c != conn {
+            if c.conn != conn {
                 continue;
             }
-            if !p.first.iter().any(|(h, _)| h == host) {
-                p.first.push((*host, *from));
+            if !p.first.iter().any(|&(h, _)| h == c.host) {
+                p.first.push((c.host, c.from));
             }
-            if let Cause::Packet(id) = cause {
-                p.causes.insert(*id);
+            if let Cause::Packet(id) = c.cause {
+                p.causes.insert(id);
             }
         }
         p
@@ -397,18 +390,11 @@ impl Builder {
                 }
                 self.receive(t, packet, mine, s.seg);
             }
-            Record::State {
-                t,
-                host,
-                conn,
-                from,
-                to,
-                cause,
-            } if conn == self.conn => {
-                let client = Addr::from(host) == self.c.client;
-                self.change(t, client, from, to, cause);
+            Record::State(c) if c.conn == self.conn => {
+                let client = Addr::from(c.host) == self.c.client;
+                self.change(c.t, client, c.from, c.to, c.cause);
             }
-            Record::State { .. } => {}
+            Record::State(_) => {}
         }
     }
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::results::{RunRecord, RunRow};
 use synack_experiment::Checked;
 use synack_world::seeds::run_seed;
-use synack_world::trace::Trace;
+use synack_world::trace::{Names, Sink, Trace};
 use synack_world::World;
 
 /// One sweep point, resolved and checked.
@@ -154,14 +154,17 @@ impl Plan {
         });
     }
 
-    /// Run (`point`, `replication`) again with its trace recorded: the same run as in the
-    /// results, since the trace only watches.
+    /// Run (`point`, `replication`) again with its trace kept in memory: the same run as
+    /// in the results, since the trace only watches.
     pub fn trace_one(
         &self,
         point: usize,
         replication: u32,
     ) -> (synack_experiment::metrics::Metrics, Trace) {
-        trace_point(&self.points[point], self.seed, replication)
+        let p = &self.points[point];
+        let mut trace = Trace::new(Names::of(&p.world));
+        let metrics = trace_point(p, self.seed, replication, &mut trace);
+        (metrics, trace)
     }
 
     /// One run, alone: the same result whichever thread or process runs it.
@@ -187,17 +190,18 @@ impl Plan {
     }
 }
 
-/// Runs replication `replication` of `point` of an experiment of seed `seed` with its trace
-/// recorded: the run of the results (its seed is derived from the seed, the point's index
-/// and the replication), without a [`Plan`] of every point.
+/// Runs replication `replication` of `point` of an experiment of seed `seed`, traced into
+/// `sink`: the run of the results (its seed is derived from the seed, the point's index and
+/// the replication), without a [`Plan`] of every point. A sink that breaks off ends the run
+/// there (and its metrics are those of the run so far).
 pub fn trace_point(
     point: &Point,
     seed: u64,
     replication: u32,
-) -> (synack_experiment::metrics::Metrics, Trace) {
+    sink: &mut dyn Sink,
+) -> synack_experiment::metrics::Metrics {
     let seed = run_seed(seed, point.index, replication);
-    let (metrics, trace) = World::new(&point.world, seed).with_trace().run_traced();
-    (metrics, trace.expect("tracing was asked for"))
+    World::new(&point.world, seed).with_trace(sink).run()
 }
 
 /// The order of a sweep's runs and the estimate of the time left (see the module's doc).

@@ -4,9 +4,11 @@
 //! every arrow annotated by its count, followed by a table of every transition taken
 //! ([`state_diagram`]).
 //!
-//! All of it reads the `State` records of a [`Trace`]; each names its cause, which
-//! [`Transitions::causes`] reports as it is recorded: `timer`, `application`, or `rcv` and
-//! the flags of the packet received (looked up by the packet's id in its `send` record).
+//! All of it reads the changes of state of a run as the run hands them over ([`States`], a
+//! [`Sink`]) or of a [`Trace`] kept; each names its cause, which [`Transitions::causes`]
+//! reports as it is recorded: `timer`, `application`, or `rcv` and the flags of the packet
+//! received (the receipt just before the change: the world records a receipt, then what its
+//! handling changes).
 //! Simplified, and what it costs:
 //! - An arrow of the figure counts every move between its two states, whatever caused it:
 //!   SYN-SENT → CLOSED is drawn as the user's CLOSE, but a SYN that timed out or was reset
@@ -22,8 +24,13 @@ use rustc_hash::FxHashMap as HashMap;
 use synack_sim::Time;
 use synack_tcp::State;
 
-use synack_world::ids::{FlowId, HostId};
-use synack_world::trace::{Cause, Record, Trace};
+use std::ops::ControlFlow;
+
+use synack_tcp::Flags;
+use synack_world::ids::{FlowId, HostId, PacketId};
+use synack_world::trace::{Cause, Names, Seen, Sink, Trace};
+
+use crate::view::Filter;
 
 /// How many endpoints [`endpoint_states`] lists before it summarises the rest.
 pub const MAX_ENDPOINTS: usize = 50;
@@ -70,68 +77,145 @@ pub struct Endpoint {
     pub visits: Vec<(State, Time)>,
 }
 
-/// Every endpoint that changed state, in order of its first change.
-pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
-    endpoints_of(trace, &|_| true)
+/// What the state views gather from a run as it goes ([`Sink`]): the first
+/// [`MAX_ENDPOINTS`] endpoints with their states, how many there were, and the count of every
+/// transition with its causes. It keeps a small entry per endpoint (to count them), nothing
+/// per segment.
+#[derive(Debug)]
+pub struct States {
+    filter: Filter,
+    /// Each endpoint's place among those listed, if it is listed.
+    index: HashMap<(FlowId, HostId), Option<u32>>,
+    listed: Vec<Endpoint>,
+    /// At most this many are listed.
+    most: usize,
+    transitions: Transitions,
+    /// The flags of the latest packet received: a change it causes follows its receipt at
+    /// once.
+    received: Option<(PacketId, Flags)>,
 }
 
-/// [`endpoints`], from the records `keep` keeps (a time window, a connection): an
-/// endpoint starts in the state of its first change kept.
-pub fn endpoints_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> Vec<Endpoint> {
-    let mut index: HashMap<(FlowId, HostId), usize> = HashMap::default();
-    let mut out: Vec<Endpoint> = Vec::new();
-    for r in trace.records().iter().filter(|r| keep(r)) {
-        let Record::State {
-            t,
-            host,
-            conn,
-            from,
-            to,
-            ..
-        } = r
-        else {
-            continue;
-        };
-        let i = *index.entry((*conn, *host)).or_insert_with(|| {
-            out.push(Endpoint {
-                conn: *conn,
-                host: *host,
-                visits: vec![(*from, *t)],
-            });
-            out.len() - 1
-        });
-        out[i].visits.push((*to, *t));
+impl States {
+    /// Gathers the changes `filter` keeps (a time window, a connection): an endpoint starts
+    /// in the state of its first change kept.
+    pub fn new(filter: Filter) -> States {
+        States::listing(filter, MAX_ENDPOINTS)
     }
-    out
+
+    fn listing(filter: Filter, most: usize) -> States {
+        States {
+            filter,
+            index: HashMap::default(),
+            listed: Vec::new(),
+            most,
+            transitions: Transitions::default(),
+            received: None,
+        }
+    }
+
+    /// The endpoints listed, in order of their first change.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.listed
+    }
+
+    /// How many endpoints changed state.
+    pub fn endpoint_count(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn transitions(&self) -> &Transitions {
+        &self.transitions
+    }
+
+    /// The listing of the endpoints ([`endpoint_states`]), then the diagram
+    /// ([`state_diagram`]).
+    pub fn render(&self, names: &Names) -> String {
+        format!(
+            "{}\n{}",
+            self.listing_text(names),
+            diagram(&self.transitions)
+        )
+    }
+
+    /// One line per endpoint listed, `conn 0 client: CLOSED 0.000 → SYN-SENT 0.000 → …`
+    /// (times in seconds); a last line says how many were left out.
+    fn listing_text(&self, names: &Names) -> String {
+        let mut out = String::new();
+        for e in &self.listed {
+            let _ = write!(out, "conn {} {}:", e.conn, names.host(e.host.into()));
+            for (i, (state, t)) in e.visits.iter().enumerate() {
+                let arrow = if i == 0 { "" } else { " →" };
+                let _ = write!(out, "{arrow} {state} {:.3}", t.as_secs_f64());
+            }
+            out.push('\n');
+        }
+        let all = self.endpoint_count();
+        if all > self.listed.len() {
+            let _ = writeln!(
+                out,
+                "… and {} more endpoints ({} in all)",
+                all - self.listed.len(),
+                all
+            );
+        }
+        out
+    }
+}
+
+impl Sink for States {
+    fn see(&mut self, seen: Seen<'_>) -> ControlFlow<()> {
+        if let Seen::Recv { sent, .. } = seen {
+            self.received = Some((sent.packet, sent.seg.flags));
+        }
+        let Seen::State(c) = seen else {
+            return ControlFlow::Continue(());
+        };
+        if !self.filter.keeps(&seen) {
+            return ControlFlow::Continue(());
+        }
+        let (listed, most) = (&mut self.listed, self.most);
+        let place = *self.index.entry((c.conn, c.host)).or_insert_with(|| {
+            (listed.len() < most).then(|| {
+                listed.push(Endpoint {
+                    conn: c.conn,
+                    host: c.host,
+                    visits: vec![(c.from, c.t)],
+                });
+                (listed.len() - 1) as u32
+            })
+        });
+        if let Some(i) = place {
+            self.listed[i as usize].visits.push((c.to, c.t));
+        }
+        let cause = match c.cause {
+            Cause::App => "application".to_string(),
+            Cause::Timer => "timer".to_string(),
+            Cause::Packet(p) => match self.received {
+                Some((q, flags)) if q == p => format!("rcv {flags}"),
+                _ => format!("rcv packet {p}"),
+            },
+        };
+        self.transitions.add(c.from, c.to, cause);
+        ControlFlow::Continue(())
+    }
+}
+
+/// The states of a trace kept in memory, every endpoint listed.
+fn gathered(trace: &Trace, most: usize) -> States {
+    let mut states = States::listing(Filter::default(), most);
+    let _ = trace.replay(&mut states);
+    states
+}
+
+/// Every endpoint that changed state, in order of its first change.
+pub fn endpoints(trace: &Trace) -> Vec<Endpoint> {
+    gathered(trace, usize::MAX).listed
 }
 
 /// One line per endpoint, `conn 0 client: CLOSED 0.000 → SYN-SENT 0.000 → …` (times in
 /// seconds), for the first [`MAX_ENDPOINTS`]; a last line says how many were left out.
 pub fn endpoint_states(trace: &Trace) -> String {
-    endpoint_states_of(trace, &|_| true)
-}
-
-/// [`endpoint_states`] from the records `keep` keeps.
-pub fn endpoint_states_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> String {
-    let all = endpoints_of(trace, keep);
-    let mut out = String::new();
-    for e in all.iter().take(MAX_ENDPOINTS) {
-        let _ = write!(out, "conn {} {}:", e.conn, trace.host(e.host.into()));
-        for (i, (state, t)) in e.visits.iter().enumerate() {
-            let arrow = if i == 0 { "" } else { " →" };
-            let _ = write!(out, "{arrow} {state} {:.3}", t.as_secs_f64());
-        }
-        out.push('\n');
-    }
-    if all.len() > MAX_ENDPOINTS {
-        let _ = writeln!(
-            out,
-            "… and {} more endpoints ({} in all)",
-            all.len() - MAX_ENDPOINTS,
-            all.len()
-        );
-    }
-    out
+    gathered(trace, MAX_ENDPOINTS).listing_text(trace.names())
 }
 
 /// How often each transition was taken in a run, and, for each, what caused it.
@@ -204,29 +288,7 @@ impl Transitions {
 
 /// Counts every (from, to) of every endpoint in the run, with the cause each record names.
 pub fn transition_counts(trace: &Trace) -> Transitions {
-    transition_counts_of(trace, &|_| true)
-}
-
-/// [`transition_counts`] of the records `keep` keeps.
-pub fn transition_counts_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> Transitions {
-    let mut out = Transitions::default();
-    for r in trace.records().iter().filter(|r| keep(r)) {
-        if let Record::State {
-            from, to, cause, ..
-        } = r
-        {
-            let cause = match cause {
-                Cause::App => "application".to_string(),
-                Cause::Timer => "timer".to_string(),
-                Cause::Packet(p) => match trace.sent(*p) {
-                    Some(s) => format!("rcv {}", s.seg.flags),
-                    None => format!("rcv packet {p}"),
-                },
-            };
-            out.add(*from, *to, cause);
-        }
-    }
-    out
+    gathered(trace, 0).transitions
 }
 
 /// What makes each transition happen, in the figure's `event / action` style, and whether
@@ -378,16 +440,15 @@ fn figure(counts: &Transitions) -> String {
 /// of the run took it; then every transition taken, drawn or not, with its count, the
 /// event that causes it, and for moves into CLOSED what caused them in this run.
 pub fn state_diagram(trace: &Trace) -> String {
-    state_diagram_of(trace, &|_| true)
+    diagram(&transition_counts(trace))
 }
 
-/// [`state_diagram`] of the transitions `keep` keeps (a time window, a connection).
-pub fn state_diagram_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> String {
-    let counts = transition_counts_of(trace, keep);
+/// [`state_diagram`] of these counts.
+fn diagram(counts: &Transitions) -> String {
     let mut out = String::from(
         "Connection states (RFC 9293 §3.3.2, Figure 5); [×n]: transitions taken in this run\n",
     );
-    out.push_str(&figure(&counts));
+    out.push_str(&figure(counts));
     let undrawn: Vec<(State, State, u64)> = counts
         .iter()
         .filter(|&(from, to, _)| !rfc_event(from, to).1)
@@ -403,7 +464,7 @@ pub fn state_diagram_of(trace: &Trace, keep: &dyn Fn(&Record) -> bool) -> String
         );
     }
     out.push('\n');
-    out.push_str(&table(&counts));
+    out.push_str(&table(counts));
     out
 }
 

@@ -2,9 +2,11 @@
 //! ladder as text ([`crate::ladder`]), Mermaid or SVG ([`crate::export`]), the whole run as
 //! JSON lines or a capture file, and the state machine's summary ([`crate::states`]).
 
+use std::ops::ControlFlow;
+
 use synack_sim::Time;
 use synack_world::ids::FlowId;
-use synack_world::trace::{Record, Trace};
+use synack_world::trace::{ConnectionCount, Names, Seen, Sink, Trace};
 
 use crate::export::pcap::PcapError;
 use crate::export::{jsonl, mermaid, pcap, svg};
@@ -63,28 +65,37 @@ impl View {
     }
 }
 
-/// Whether a record is in the time window of `options` (its time: a send's, a receipt's, a
-/// drop's or a change of state's) and, if `connection` is given, belongs to it (a receipt
-/// or drop with its packet's connection as recorded).
-pub fn keeps(
-    trace: &Trace,
-    connection: Option<FlowId>,
-    options: &LadderOptions,
-    record: &Record,
-) -> bool {
-    let (t, conn): (Time, Option<FlowId>) = match record {
-        Record::Send(s) => (s.t, s.conn),
-        Record::Recv { t, conn, .. } => (*t, *conn),
-        Record::Drop { t, packet, .. } => (*t, trace.sent(*packet).and_then(|s| s.conn)),
-        Record::State { t, conn, .. } => (*t, Some(*conn)),
-    };
-    options.from.is_none_or(|from| t >= from)
-        && options.until.is_none_or(|until| t <= until)
-        && connection.is_none_or(|c| conn == Some(c))
+/// What the views of a whole run keep of it: one connection's records, if one is named,
+/// and those of a time window ([`LadderOptions::from`] and `until`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Filter {
+    pub connection: Option<FlowId>,
+    pub from: Option<Time>,
+    pub until: Option<Time>,
 }
 
-/// The bytes of `view` of `trace`: UTF-8 text for every view but [`View::Pcap`].
-/// `connection` and `options` choose what the views show (see [`write`]).
+impl Filter {
+    pub fn new(connection: Option<FlowId>, options: &LadderOptions) -> Filter {
+        Filter {
+            connection,
+            from: options.from,
+            until: options.until,
+        }
+    }
+
+    /// Whether a record is in the time window (its time: a send's, a receipt's, a drop's or
+    /// a change of state's) and, if a connection is named, belongs to it (a receipt with the
+    /// connection that took it, a drop with its packet's).
+    pub fn keeps(&self, seen: &Seen<'_>) -> bool {
+        let t = seen.t();
+        self.from.is_none_or(|from| t >= from)
+            && self.until.is_none_or(|until| t <= until)
+            && self.connection.is_none_or(|c| seen.conn() == Some(c))
+    }
+}
+
+/// The bytes of `view` of a trace kept in memory: UTF-8 text for every view but
+/// [`View::Pcap`]. `connection` and `options` choose what the views show (see [`write`]).
 pub fn render(
     view: View,
     trace: &Trace,
@@ -92,50 +103,93 @@ pub fn render(
     options: &LadderOptions,
 ) -> Result<Vec<u8>, ViewError> {
     let mut out = Vec::new();
-    write(view, trace, connection, options, &mut out)?;
+    let play = |sink: &mut dyn Sink| {
+        let _ = trace.replay(sink);
+    };
+    write(view, trace.names(), play, connection, options, &mut out)?;
     Ok(out)
 }
 
-/// [`render`], written to `out`. The one-connection views draw `connection` (0 if `None`);
-/// the views of the whole run (JSON lines, the capture, the states) show only `connection`'s
-/// records when it is given. Every view shows only the records in the time window of
-/// `options` ([`keeps`]); `options.absolute` is for the views with relative numbers
-/// ([`View::has_relative_numbers`]). JSON lines and the capture are written a record at a
-/// time, never held whole; the one-connection views and the states are made in memory
-/// first (they are the size of one connection, or of one line per endpoint).
+/// Writes `view` of the run `play` plays (into the sink it is handed: a traced world, or a
+/// trace's replay) to `out`, the host and link names from `names`. The one-connection views
+/// draw `connection` (0 if `None`); the views of the whole run (JSON lines, the capture,
+/// the states) show only `connection`'s records when it is given. Every view shows only the
+/// records in the time window of `options`; `options.absolute` is for the views with
+/// relative numbers ([`View::has_relative_numbers`]).
+///
+/// Nothing holds the run whole: JSON lines and the capture are written a record at a time
+/// as the run makes them; the states keep a line per endpoint and the counts; the
+/// one-connection views keep that connection's records ([`Trace::of_connection`]). A
+/// connection the run does not have is an error once the run is over, with nothing written
+/// but (for the capture) nothing at all.
 pub fn write(
     view: View,
-    trace: &Trace,
+    names: &Names,
+    play: impl FnOnce(&mut dyn Sink),
     connection: Option<FlowId>,
     options: &LadderOptions,
     out: &mut dyn std::io::Write,
 ) -> Result<(), ViewError> {
-    let no_such = || ViewError::NoSuchConnection {
-        count: trace.connections().len(),
+    let filter = Filter::new(connection, options);
+    let no_such = |count: ConnectionCount| ViewError::NoSuchConnection { count: count.get() };
+    if view.one_connection() {
+        let drawn = connection.unwrap_or(FlowId(0));
+        let mut trace = Trace::of_connection(names.clone(), drawn);
+        play(&mut trace);
+        let drawing = match view {
+            View::Ladder => ladder(&trace, drawn, options),
+            View::Mermaid => mermaid::sequence_diagram(&trace, drawn, options),
+            _ => svg::ladder(&trace, drawn, options),
+        };
+        let bytes = drawing.ok_or_else(|| no_such(trace.connection_count()))?;
+        return Ok(out.write_all(bytes.as_bytes())?);
+    }
+    let mut count = ConnectionCount::default();
+    let counted = |sink: &mut dyn Sink| {
+        play(&mut Counting {
+            count: &mut count,
+            sink,
+        })
     };
-    let one = |drawn: Option<String>| drawn.map(String::into_bytes).ok_or_else(no_such);
-    if let (false, Some(c)) = (view.one_connection(), connection) {
-        if !trace.connections().contains(&c) {
-            return Err(no_such());
+    let missing = |count: ConnectionCount| connection.is_some_and(|c| !count.has(c));
+    match view {
+        View::Jsonl => {
+            let mut lines = jsonl::JsonLines::new(names, filter, out);
+            counted(&mut lines);
+            lines.finish()?;
+            if missing(count) {
+                return Err(no_such(count));
+            }
+        }
+        View::Pcap => {
+            let mut capture = pcap::Capture::new(filter, out);
+            counted(&mut capture);
+            if missing(count) {
+                return Err(no_such(count));
+            }
+            capture.finish()?;
+        }
+        _ => {
+            let mut states = states::States::new(filter);
+            counted(&mut states);
+            if missing(count) {
+                return Err(no_such(count));
+            }
+            out.write_all(states.render(names).as_bytes())?;
         }
     }
-    let keep = |r: &Record| keeps(trace, connection, options, r);
-    let drawn = connection.unwrap_or(FlowId(0));
-    let bytes = match view {
-        View::Jsonl => return Ok(jsonl::write_jsonl_of(trace, &keep, out)?),
-        View::Pcap => {
-            pcap::write_capture_of(trace, &keep, out)?;
-            return Ok(());
-        }
-        View::Ladder => one(ladder(trace, drawn, options))?,
-        View::Mermaid => one(mermaid::sequence_diagram(trace, drawn, options))?,
-        View::Svg => one(svg::ladder(trace, drawn, options))?,
-        View::States => format!(
-            "{}\n{}",
-            states::endpoint_states_of(trace, &keep),
-            states::state_diagram_of(trace, &keep)
-        )
-        .into_bytes(),
-    };
-    Ok(out.write_all(&bytes)?)
+    Ok(())
+}
+
+/// Counts a run's connections on the way to `sink`.
+struct Counting<'a> {
+    count: &'a mut ConnectionCount,
+    sink: &'a mut dyn Sink,
+}
+
+impl Sink for Counting<'_> {
+    fn see(&mut self, seen: Seen<'_>) -> ControlFlow<()> {
+        self.count.see(&seen);
+        self.sink.see(seen)
+    }
 }

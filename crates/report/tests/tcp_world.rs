@@ -57,9 +57,7 @@ fn a_request_follows_rfc_9293_figures_6_and_12_segment_by_segment() {
         .records()
         .iter()
         .filter_map(|r| match r {
-            Record::State { t, host, to, .. } if to.to_string() == "CLOSED" => {
-                Some((t.as_nanos(), host.0))
-            }
+            Record::State(c) if c.to.to_string() == "CLOSED" => Some((c.t.as_nanos(), c.host.0)),
             _ => None,
         })
         .collect();

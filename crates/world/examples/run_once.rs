@@ -20,11 +20,12 @@ fn main() {
     for p in &checked.points {
         for r in 0..checked.replications {
             let seed = run_seed(checked.seed, p.index, r);
-            let mut world = synack_world::World::new(&p.world, seed);
-            if traced {
-                world = world.with_trace();
-            }
-            let metrics = world.run();
+            let world = synack_world::World::new(&p.world, seed);
+            let metrics = if traced {
+                synack_world::World::traced(&p.world, seed).0.metrics
+            } else {
+                world.run()
+            };
             println!("{} {r} {metrics:?}", p.index);
             if first {
                 return;

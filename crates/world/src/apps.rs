@@ -168,7 +168,7 @@ impl App {
     }
 }
 
-impl World {
+impl World<'_> {
     /// Client application `app` (a workload) opens its next connection, if a port is free.
     pub(crate) fn app_connect(&mut self, now: Time, app: u32) -> Option<ConnId> {
         let spec = self.workloads[app as usize].app();
@@ -417,7 +417,7 @@ impl World {
     }
 }
 
-impl World {
+impl World<'_> {
     /// A `restart` workload's server application exits (workload `index`): as the kernel
     /// closes a dying process's sockets, its listener closes (Linux `inet_csk_listen_stop`
     /// resets what it had not handed over) and every connection it had accepted is closed —
@@ -490,7 +490,7 @@ impl World {
     }
 }
 
-impl World {
+impl World<'_> {
     /// A pool opens its connections (workload `index`).
     pub(crate) fn pool_open(&mut self, now: Time, index: u32) {
         let Workload::Pool(pool) = &self.workloads[index as usize] else {

@@ -9,15 +9,15 @@
 
 use synack_sim::{Duration, EventKey, Time};
 use synack_tcp::{
-    Accept, ConnId, Ecn, Event as TcpEvent, Incoming, ListenerId, Settled, Stack, StackEvent,
-    State, TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
+    Accept, ConnId, Ecn, Event as TcpEvent, Incoming, ListenerId, Segment, Settled, Stack,
+    StackEvent, State, TimeWaitEnd, TimeWaitId, TimeWaitTimeout,
 };
 
 use crate::apps::{App, Conn};
 use crate::flows::Endpoints;
 use crate::ids::{Addr, FlowId, HostId, PacketId};
 use crate::ledger::{End, Flow, Side};
-use crate::trace::{Cause, Record};
+use crate::trace::{Cause, Change, Seen, Sent};
 use crate::{Event, World};
 
 /// What a host's stack keeps with each socket: the flow (incarnation) it belongs to and
@@ -74,24 +74,37 @@ impl Host {
     }
 }
 
-/// A packet as it arrives: sender, receiver, the segment, the sender's incarnation (on the
-/// wire, invisible to the endpoints) and the packet's id.
+/// A packet as it arrives: sender, receiver, the segment as sent, the sender's incarnation
+/// (on the wire, invisible to the endpoints), the packet's id, whether a queue marked it
+/// CE, and in a traced run its send.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Arrival {
+pub(crate) struct Arrival<'a> {
     pub from: Addr,
     pub to: HostId,
-    pub seg: synack_tcp::Segment,
+    pub seg: &'a Segment,
     pub flow: Option<FlowId>,
     pub packet: PacketId,
+    pub ce: bool,
+    pub sent: Option<&'a Sent>,
 }
 
-impl World {
+impl World<'_> {
     /// A segment arrives at a host's stack.
-    pub(crate) fn tcp_receive(&mut self, now: Time, a: Arrival) {
+    pub(crate) fn tcp_receive(&mut self, now: Time, a: Arrival<'_>) {
         let h = a.to;
+        let marked;
+        let seg = if a.ce {
+            marked = Segment {
+                ecn: Ecn::Ce,
+                ..*a.seg
+            };
+            &marked
+        } else {
+            a.seg
+        };
         let incoming = self.hosts[h.0 as usize]
             .stack
-            .handle_segment(now, a.from, &a.seg);
+            .handle_segment(now, a.from, seg);
         let cause = Cause::Packet(a.packet);
         // The connection the receipt is shown under: the one that took it, else the sender's.
         let (shown, drained) = match incoming {
@@ -128,15 +141,15 @@ impl World {
     }
 
     #[inline]
-    fn record_receipt(&mut self, now: Time, a: &Arrival, shown: Option<FlowId>) {
-        if let Some(trace) = &mut self.trace {
+    fn record_receipt(&mut self, now: Time, a: &Arrival<'_>, shown: Option<FlowId>) {
+        if let Some(sent) = a.sent {
             // The sender, receiver and segment are the send's: a link's copies of a packet
             // are the packet.
-            trace.push(Record::Recv {
+            self.record(Seen::Recv {
                 t: now,
-                packet: a.packet,
+                sent,
                 conn: shown,
-                ce: a.seg.ecn == Ecn::Ce,
+                ce: a.ce,
             });
         }
     }
@@ -426,15 +439,16 @@ impl World {
         to: State,
         cause: Cause,
     ) {
-        if let Some(trace) = &mut self.trace {
-            trace.push(Record::State {
+        if self.trace.is_some() {
+            let change = Change {
                 t: now,
                 host,
                 conn: flow,
                 from,
                 to,
                 cause,
-            });
+            };
+            self.record(Seen::State(&change));
         }
         if let Some(rec) = &mut self.recorder {
             rec.state(now, host, flow, from, to);

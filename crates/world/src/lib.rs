@@ -53,7 +53,7 @@ use crate::host::{Arrival, ConnRef, Host, Server};
 use crate::ids::{Addr, ChannelId, FlowId, HostId, PacketId};
 use crate::ledger::Ledger;
 use crate::seeds::component_rng;
-use crate::trace::{Record, Sent, Trace};
+use crate::trace::{Seen, Sent, Sink};
 use crate::workload::{Action, Setup, Workload};
 
 #[derive(Clone, Copy, Debug)]
@@ -123,18 +123,15 @@ fn wire_bytes(seg: &Segment) -> u32 {
 /// What a run produced.
 pub struct RunOutput {
     pub metrics: Metrics,
-    pub trace: Option<Trace>,
     pub series: Vec<SeriesRow>,
     /// One row per flow, if [`World::with_flows`] asked for them.
     pub flows: Vec<FlowRow>,
 }
 
-/// One run, ready to go.
-pub struct World {
+/// One run, ready to go; `'t` is the life of the sink it is traced into, if any.
+pub struct World<'t> {
     sched: Scheduler<Event>,
     end: Time,
-    host_names: Vec<String>,
-    link_names: Vec<String>,
     channels: Vec<Channel>,
     /// Each node's channel toward each host (read for every packet sent or forwarded),
     /// and where each channel leads.
@@ -148,7 +145,10 @@ pub struct World {
     flood_entries: Vec<HostId>,
     ledger: Ledger,
     metrics: Metrics,
-    trace: Option<Trace>,
+    /// Where the run is traced, if it is.
+    trace: Option<&'t mut dyn Sink>,
+    /// The sink broke off: the run ends.
+    stopped: bool,
     /// Application events waiting for their connection's segments to go out first.
     reactions: Vec<synack_tcp::Event>,
     /// `[[series]]` being recorded, if any.
@@ -164,13 +164,15 @@ pub struct World {
     vanished: u64,
 }
 
-/// A packet on a link: the channel it crosses (whose far end it comes off at) and the TTL it
-/// has left.
+/// A packet on a link: the channel it crosses (whose far end it comes off at), the TTL it
+/// has left, and whether a queue on the way set CE (RFC 3168 §5: the one change a link
+/// makes to a packet).
 #[derive(Clone, Copy, Debug)]
 struct InFlight {
     packet: Packet,
     channel: u32,
     ttl: u8,
+    ce: bool,
 }
 
 /// Packets on the wire, in slots reused most recently freed first (no allocation once the
@@ -179,36 +181,55 @@ struct InFlight {
 struct Wire {
     slots: Vec<InFlight>,
     free: Vec<u32>,
+    /// In a traced run, each slot's packet as its sender sent it: what its receipts and
+    /// drops are traced with. Kept beside the packets rather than in them, so that an
+    /// untraced run copies no more than the packet as each link takes and delivers it.
+    sends: Vec<Sent>,
 }
 
 impl Wire {
-    fn put(&mut self, packet: InFlight) -> u32 {
-        match self.free.pop() {
+    fn put(&mut self, packet: &InFlight, sent: Option<&Sent>) -> u32 {
+        let i = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = packet;
+                self.slots[i as usize] = *packet;
                 i
             }
             None => {
-                self.slots.push(packet);
+                self.slots.push(*packet);
                 (self.slots.len() - 1) as u32
             }
+        };
+        if let Some(&s) = sent {
+            let i = i as usize;
+            if i < self.sends.len() {
+                self.sends[i] = s;
+            } else {
+                self.sends.resize(i + 1, s);
+            }
         }
+        i
     }
 
-    fn take(&mut self, slot: u32) -> InFlight {
+    /// The packet in `slot`, which is free again, and in a traced run its send.
+    fn take(&mut self, slot: u32, traced: bool) -> (InFlight, Option<Sent>) {
         self.free.push(slot);
-        self.slots[slot as usize]
+        let sent = if traced {
+            self.sends.get(slot as usize).copied()
+        } else {
+            None
+        };
+        (self.slots[slot as usize], sent)
     }
 }
 
-impl World {
+impl<'t> World<'t> {
     /// Builds the world of run `run_seed`, drawing each component's stream from it.
     ///
     /// `spec` comes from `synack_experiment::check`, which checked everything a world
     /// needs; a spec that breaks those rules (link parameters out of range, a workload
     /// between hosts no link joins, a flood without a listener, two different servers on
     /// one port) is a bug in the caller, and panics.
-    pub fn new(spec: &WorldSpec, run_seed: u64) -> World {
+    pub fn new(spec: &WorldSpec, run_seed: u64) -> World<'t> {
         let (channels, direct) = channels(spec, run_seed);
         let mut setup = Setup {
             run_seed,
@@ -247,8 +268,6 @@ impl World {
         World {
             sched,
             end: Time::ZERO + spec.duration,
-            host_names: spec.hosts.iter().map(|h| h.name.clone()).collect(),
-            link_names: spec.links.iter().map(|l| l.name.clone()).collect(),
             channels,
             routes: Arc::clone(&spec.routes),
             ttl: spec.ttl,
@@ -258,6 +277,7 @@ impl World {
             ledger: Ledger::default(),
             metrics: Metrics::default(),
             trace: None,
+            stopped: false,
             reactions: Vec::new(),
             recorder,
             flow_rows: false,
@@ -267,37 +287,44 @@ impl World {
         }
     }
 
-    /// Records every segment sent, received and dropped, and every state change.
-    pub fn with_trace(mut self) -> World {
-        self.trace = Some(Trace::new(self.host_names.clone(), self.link_names.clone()));
+    /// Hands `sink` every segment sent, received and dropped, and every state change, as
+    /// they happen ([`trace`]).
+    pub fn with_trace(mut self, sink: &'t mut dyn Sink) -> World<'t> {
+        self.trace = Some(sink);
         self
     }
 
+    /// Runs `spec` with seed `run_seed`, its whole trace kept in memory: for tests and
+    /// short runs (a long run's trace is better streamed to a [`Sink`] that writes it).
+    pub fn traced(spec: &WorldSpec, run_seed: u64) -> (RunOutput, trace::Trace) {
+        let mut trace = trace::Trace::new(trace::Names::of(spec));
+        let out = World::new(spec, run_seed).with_trace(&mut trace).run_all();
+        (out, trace)
+    }
+
     /// Returns a row per flow ([`RunOutput::flows`]).
-    pub fn with_flows(mut self) -> World {
+    pub fn with_flows(mut self) -> World<'t> {
         self.flow_rows = true;
         self
     }
 
     /// Runs to the end of the experiment's duration and returns the metrics.
     pub fn run(self) -> Metrics {
-        self.run_traced().0
+        self.run_all().metrics
     }
 
-    /// Runs, and returns the trace too if [`World::with_trace`] asked for one.
-    pub fn run_traced(self) -> (Metrics, Option<Trace>) {
-        let out = self.run_all();
-        (out.metrics, out.trace)
-    }
-
-    /// Runs, and returns everything recorded: metrics, trace, series.
+    /// Runs, and returns everything recorded: metrics, series, flows. A run whose sink
+    /// broke off ([`Sink::see`]) ends there.
     pub fn run_all(mut self) -> RunOutput {
         while let Some((now, event)) = self.sched.pop_until(self.end) {
+            if self.stopped {
+                break;
+            }
             match event {
                 Event::Workload { index, step } => self.workload_step(now, index, step),
                 Event::Deliver(slot) => {
-                    let f = self.wire.take(slot);
-                    self.arrive(now, f)
+                    let (f, sent) = self.wire.take(slot, self.trace.is_some());
+                    self.arrive(now, &f, sent.as_ref())
                 }
                 Event::ConnTimer(c) => self.conn_timer(now, c),
                 Event::Accept { host, listener } => self.accept_next(now, host, listener),
@@ -308,25 +335,23 @@ impl World {
         self.finish()
     }
 
-    /// Hands `packet` (with `ttl` left) to `channel` and schedules the arrival of every
-    /// copy that survives at the channel's far end.
+    /// Hands `packet` (with `ttl` left, and marked CE on its way so far if `ce`) to
+    /// `channel` and schedules the arrival of every copy that survives at the channel's far
+    /// end. `sent`: its send, in a traced run.
     fn transmit(
         &mut self,
         now: Time,
         channel: u32,
         bytes: u32,
-        mut packet: Packet,
-        ttl: u8,
+        packet: Packet,
+        (ttl, ce): (u8, bool),
+        sent: Option<&Sent>,
     ) -> bool {
         // ECT(0), ECT(1) or CE already: Linux's `INET_ECN_set_ce` keeps a CE packet too.
         let ect = matches!(packet, Packet::Tcp { seg, .. } if seg.ecn != Ecn::NotEct);
         let outcome = self.channels[channel as usize].transmit_ecn(now, bytes, ect);
-        if outcome.marked {
-            // RFC 3168 §5: the queue set CE in the IP header; every copy carries it on.
-            if let Packet::Tcp { seg, .. } = &mut packet {
-                seg.ecn = Ecn::Ce;
-            }
-        }
+        // RFC 3168 §5: the queue set CE in the IP header; every copy carries it on.
+        let ce = ce || outcome.marked;
         if let Some(rec) = &mut self.recorder {
             rec.packet(now, channel, &self.channels[channel as usize]);
         }
@@ -335,10 +360,11 @@ impl World {
             packet,
             channel,
             ttl,
+            ce,
         };
         let delivered = match outcome.fate {
             Fate::Deliver(at) => {
-                self.schedule_delivery(at, f);
+                self.schedule_delivery(at, &f, sent);
                 true
             }
             Fate::Drop(_) => {
@@ -351,12 +377,12 @@ impl World {
                 packet: packet.as_copy(),
                 ..f
             };
-            self.schedule_delivery(at, copy);
+            self.schedule_delivery(at, &copy, sent);
         }
         delivered
     }
 
-    fn schedule_delivery(&mut self, at: Time, f: InFlight) {
+    fn schedule_delivery(&mut self, at: Time, f: &InFlight, sent: Option<&Sent>) {
         if let Packet::Tcp {
             to: Addr::Spoofed { flood, .. },
             ..
@@ -374,22 +400,23 @@ impl World {
                 return;
             }
         }
-        let slot = self.wire.put(f);
+        let slot = self.wire.put(f, sent);
         self.sched
             .schedule(at, Event::Deliver(slot))
             .expect("links never deliver before the packet was sent");
     }
 
     /// A packet comes off its link: at its receiving host, or at a router on its way.
-    fn arrive(&mut self, now: Time, f: InFlight) {
-        let Packet::Tcp { to, seg, id, .. } = f.packet else {
+    /// `sent`: its send, in a traced run.
+    fn arrive(&mut self, now: Time, f: &InFlight, sent: Option<&Sent>) {
+        let Packet::Tcp { to, seg, .. } = f.packet else {
             // Datagrams cross one link.
-            return self.deliver(now, f.packet);
+            return self.deliver(now, f, sent);
         };
         let node = self.routes.channel_to(f.channel);
         let dest = self.host_of(to) as usize;
         if node == dest {
-            return self.deliver(now, f.packet);
+            return self.deliver(now, f, sent);
         }
         // A router (routes lead through routers only): RFC 1812 §5.3.1 and Linux's
         // `ip_forward` (net/ipv4/ip_forward.c) drop a packet that arrives with a TTL of 1
@@ -403,16 +430,38 @@ impl World {
                 .routes
                 .next(node, dest)
                 .expect("the checker found a route under every workload and script segment");
-            let sent = self.transmit(now, next, wire_bytes(&seg), f.packet, f.ttl - 1);
-            (!sent).then_some(next)
+            let on = self.transmit(
+                now,
+                next,
+                wire_bytes(&seg),
+                f.packet,
+                (f.ttl - 1, f.ce),
+                sent,
+            );
+            (!on).then_some(next)
         };
-        if let (Some(channel), Some(trace)) = (dropped, &mut self.trace) {
-            trace.push(Record::Drop {
-                t: now,
-                packet: id,
-                channel: ChannelId::from_index(channel as usize),
-            });
+        if let (Some(channel), Some(sent)) = (dropped, sent) {
+            self.trace_drop(now, sent, channel);
         }
+    }
+
+    /// Hands `seen` to the sink, if the run is traced. Out of the way of the untraced run:
+    /// callers build `seen` only when there is a sink.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn record(&mut self, seen: Seen<'_>) {
+        if let Some(sink) = &mut self.trace {
+            self.stopped |= sink.see(seen).is_break();
+        }
+    }
+
+    fn trace_drop(&mut self, now: Time, sent: &Sent, channel: u32) {
+        let channel = ChannelId::from_index(channel as usize);
+        self.record(Seen::Drop {
+            t: now,
+            sent,
+            channel,
+        });
     }
 
     /// The host where address `addr` is: itself, or for a spoofed address the host where
@@ -448,35 +497,40 @@ impl World {
             flow,
             id,
         };
-        let delivered = self.transmit(now, channel, wire_bytes(&seg), packet, self.ttl);
-        if let Some(trace) = &mut self.trace {
-            trace.push_send(Sent {
-                t: now,
-                packet: id,
-                from,
-                to,
-                conn: shown,
-                seg,
-            });
+        // Built only in a traced run: an untraced one copies no more than the packet.
+        let sent = self.trace.as_ref().map(|_| Sent {
+            t: now,
+            packet: id,
+            from,
+            to,
+            conn: shown,
+            seg,
+        });
+        let delivered = self.transmit(
+            now,
+            channel,
+            wire_bytes(&seg),
+            packet,
+            (self.ttl, false),
+            sent.as_ref(),
+        );
+        if let Some(sent) = &sent {
+            self.record(Seen::Send(sent));
             if !delivered {
-                trace.push(Record::Drop {
-                    t: now,
-                    packet: id,
-                    channel: ChannelId::from_index(channel as usize),
-                });
+                self.trace_drop(now, sent, channel);
             }
         }
     }
 
-    fn deliver(&mut self, now: Time, packet: Packet) {
-        match packet {
+    fn deliver(&mut self, now: Time, f: &InFlight, sent: Option<&Sent>) {
+        match &f.packet {
             Packet::Datagram {
                 workload,
                 seq,
                 sent,
                 copy,
-            } => match &mut self.workloads[workload as usize] {
-                Workload::Probe(p) => p.receive(now, seq, sent, copy),
+            } => match &mut self.workloads[*workload as usize] {
+                Workload::Probe(p) => p.receive(now, *seq, *sent, *copy),
                 _ => unreachable!("only probes send datagrams"),
             },
             Packet::Tcp {
@@ -488,11 +542,13 @@ impl World {
             } => self.tcp_receive(
                 now,
                 Arrival {
-                    from,
-                    to,
+                    from: *from,
+                    to: *to,
                     seg,
-                    flow,
-                    packet: id,
+                    flow: *flow,
+                    packet: *id,
+                    ce: f.ce,
+                    sent,
                 },
             ),
             Packet::Tcp { .. } => unreachable!("answers to spoofed addresses vanish at entry"),
@@ -515,7 +571,7 @@ impl World {
                     sent: now,
                     copy: false,
                 };
-                let on_its_way = self.transmit(now, channel, size, packet, self.ttl);
+                let on_its_way = self.transmit(now, channel, size, packet, (self.ttl, false), None);
                 if let Workload::Probe(p) = &mut self.workloads[index as usize] {
                     p.transmitted(on_its_way);
                 }
@@ -574,7 +630,6 @@ impl World {
         };
         RunOutput {
             metrics: m,
-            trace: self.trace,
             series: self.recorder.map(|r| r.rows).unwrap_or_default(),
             flows,
         }

@@ -208,7 +208,7 @@ impl Recorder {
     }
 }
 
-impl World {
+impl World<'_> {
     /// Periodic series `i` samples now and plans its next sample.
     pub(super) fn sample(&mut self, now: Time, i: u32) {
         let Some(rec) = &mut self.recorder else {

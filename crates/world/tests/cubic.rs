@@ -6,16 +6,14 @@
 use synack_experiment::config::Experiment;
 use synack_experiment::spec::SeriesMetric;
 use synack_sim::Time;
-use synack_world::trace::Record;
+use synack_world::trace::{Record, Trace};
 use synack_world::{RunOutput, World};
 
 /// Runs the first sweep point of `text` once (seed 1), with its trace.
-fn run(text: &str) -> RunOutput {
+fn run(text: &str) -> (RunOutput, Trace) {
     let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1)
-        .with_trace()
-        .run_all()
+    World::traced(&checked.points[0].world, 1)
 }
 
 /// 3 MB over 10 Mbps, 20 ms each way (a bandwidth-delay product of 34 segments), a
@@ -56,7 +54,7 @@ host = "client"
 
 /// When slow start first ended (ssthresh first set), the ssthresh then, cwnd just before,
 /// and whether any packet had been dropped by then.
-fn first_exit(out: &RunOutput) -> (Time, f64, f64, bool) {
+fn first_exit((out, trace): &(RunOutput, Trace)) -> (Time, f64, f64, bool) {
     let (t, ssthresh) = out
         .series
         .iter()
@@ -70,11 +68,8 @@ fn first_exit(out: &RunOutput) -> (Time, f64, f64, bool) {
         .find(|r| r.metric == SeriesMetric::Cwnd && r.t <= t)
         .expect("cwnd recorded")
         .value;
-    let trace = out.trace.as_ref().expect("traced");
-    let dropped = trace
-        .records()
-        .iter()
-        .any(|r| matches!(r, Record::Drop { t: d, .. } if *d <= t));
+    let dropped =
+        (trace.records().iter()).any(|r| matches!(r, Record::Drop { t: d, .. } if *d <= t));
     (t, ssthresh, cwnd, dropped)
 }
 

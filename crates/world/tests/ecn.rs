@@ -8,28 +8,22 @@ mod common;
 
 use synack_tcp::Ecn;
 use synack_world::trace::Record;
-use synack_world::{Metrics, RunOutput};
+use synack_world::{Metrics, World, WorldSpec};
 
-fn run(queue: &str, client_ecn: u8) -> Metrics {
-    run_all(queue, client_ecn, false).metrics
+fn spec(queue: &str, client_ecn: u8) -> WorldSpec {
+    let client = format!("tcp = {{ ecn = {client_ecn} }}");
+    common::bulk_over_bottleneck("ecn", queue, &client, "")
 }
 
-fn run_all(queue: &str, client_ecn: u8, traced: bool) -> RunOutput {
-    let client = format!("tcp = {{ ecn = {client_ecn} }}");
-    let world = common::bulk_over_bottleneck("ecn", queue, &client, "");
-    if traced {
-        world.with_trace().run_all()
-    } else {
-        world.run_all()
-    }
+fn run(queue: &str, client_ecn: u8) -> Metrics {
+    World::new(&spec(queue, client_ecn), 1).run()
 }
 
 /// In the trace: data sent ECT(0), as many receipts marked CE as the queue counted, and the
 /// server's ACKs with ECE each following a CE receipt.
 #[test]
 fn the_trace_shows_the_marks_and_the_echoes() {
-    let out = run_all("{ kind = \"codel\", ecn = true }", 1, true);
-    let trace = out.trace.as_ref().expect("traced");
+    let (out, trace) = World::traced(&spec("{ kind = \"codel\", ecn = true }", 1), 1);
     let (mut ce, mut ect0_data, mut data, mut echoes) = (0, 0, 0, 0);
     for r in trace.records() {
         match r {

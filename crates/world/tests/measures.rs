@@ -10,12 +10,10 @@ use synack_world::trace::{Record, Sent, Trace};
 use synack_world::{RunOutput, World};
 
 /// Runs the first sweep point of `text` once (seed 1), with its trace.
-fn run(text: &str) -> RunOutput {
+fn run(text: &str) -> (RunOutput, Trace) {
     let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1)
-        .with_trace()
-        .run_all()
+    World::traced(&checked.points[0].world, 1)
 }
 
 /// 1 MB from client to server over 10 Mbps, 5 ms each way, in a run of `duration`.
@@ -52,7 +50,7 @@ fn entered(trace: &Trace, host: u32, state: State) -> Time {
         .records()
         .iter()
         .find_map(|r| match r {
-            Record::State { t, host: h, to, .. } if h.0 == host && *to == state => Some(*t),
+            Record::State(c) if c.host.0 == host && c.to == state => Some(c.t),
             _ => None,
         })
         .unwrap_or_else(|| panic!("host {host} never entered {state}"))
@@ -60,9 +58,9 @@ fn entered(trace: &Trace, host: u32, state: State) -> Time {
 
 #[test]
 fn goodput_is_measured_over_the_transfer_not_the_run() {
-    let short = run(&bulk("3s", ""));
-    let long = run(&bulk("30s", ""));
-    let (m, trace): (Metrics, Trace) = (short.metrics, short.trace.expect("traced"));
+    let (short, trace) = run(&bulk("3s", ""));
+    let (long, _) = run(&bulk("30s", ""));
+    let m: Metrics = short.metrics;
     assert_eq!(m.bytes_delivered, 1_000_000);
     assert_eq!(m.goodput_bps, long.metrics.goodput_bps);
     // From the first byte written (the client application writes as its connection is
@@ -84,8 +82,7 @@ fn goodput_is_measured_over_the_transfer_not_the_run() {
 fn a_transfer_still_under_way_counts_until_the_end_of_the_run() {
     // 1 MB cannot cross 10 Mbps in 0.5 s: goodput is what arrived over the time since the
     // first byte was written (as the connection was established).
-    let out = run(&bulk("500ms", ""));
-    let trace = out.trace.expect("traced");
+    let (out, trace) = run(&bulk("500ms", ""));
     let first = entered(&trace, 0, State::Established);
     let m = out.metrics;
     assert!(m.bytes_delivered > 0 && m.bytes_delivered < 1_000_000);
@@ -129,7 +126,7 @@ rate = 3
 start = "1s"
 "#,
     );
-    let sends = flood_sends(&run(&text).trace.expect("traced"));
+    let sends = flood_sends(&run(&text).1);
     assert_eq!(sends.len(), 87, "SYNs from 1 s until 30 s, 3 a second");
     for (k, t) in sends.iter().enumerate() {
         let exact = Duration::from_secs(1) + Duration::from_secs_f64(k as f64 / 3.0);
@@ -147,8 +144,7 @@ metric = "flight"
 host = "client"
 "#,
     );
-    let rows: Vec<(Time, f64)> = run(&text)
-        .series
+    let rows: Vec<(Time, f64)> = (run(&text).0.series)
         .iter()
         .filter(|r| r.metric == SeriesMetric::Flight)
         .map(|r| (r.t, r.value))

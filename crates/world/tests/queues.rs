@@ -6,10 +6,10 @@
 mod common;
 
 use synack_experiment::spec::SeriesMetric;
-use synack_world::RunOutput;
+use synack_world::{RunOutput, World};
 
 fn run(queue: &str, series: &str) -> RunOutput {
-    common::bulk_over_bottleneck("aqm", queue, "", series).run_all()
+    World::new(&common::bulk_over_bottleneck("aqm", queue, "", series), 1).run_all()
 }
 
 const DELAY_SERIES: &str = "[[series]]\nmetric = \"queue_delay\"\nhost = \"client\"\n";

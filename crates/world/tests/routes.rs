@@ -4,16 +4,14 @@
 use synack_experiment::config::Experiment;
 use synack_sim::{Duration, Time};
 use synack_world::ids::Addr;
-use synack_world::trace::Record;
+use synack_world::trace::{Record, Trace};
 use synack_world::{RunOutput, World};
 
 /// Runs the first sweep point of `text` once (seed 1), with its trace.
-fn run(text: &str) -> RunOutput {
+fn run(text: &str) -> (RunOutput, Trace) {
     let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1)
-        .with_trace()
-        .run_all()
+    World::traced(&checked.points[0].world, 1)
 }
 
 /// Host `a`, routers r1..rk in a chain, host `b`: k + 1 links of 1 ms at 1 Mbps. One
@@ -48,8 +46,7 @@ segments = [
 }
 
 /// (send time, first receipt time) of each packet sent, in order.
-fn crossings(out: &RunOutput) -> Vec<(Time, Option<Time>)> {
-    let trace = out.trace.as_ref().expect("traced");
+fn crossings(trace: &Trace) -> Vec<(Time, Option<Time>)> {
     let mut sends: Vec<(u32, Time, Option<Time>)> = Vec::new();
     for r in trace.records() {
         match r {
@@ -69,8 +66,8 @@ fn a_packet_crosses_k_routers_in_k_plus_one_link_times_exactly() {
     // A SYN with its MSS option is 44 bytes on the wire: 352 µs at 1 Mbps.
     let per_link = Duration::from_millis(1) + Duration::from_micros(352);
     for k in [0usize, 1, 2, 5] {
-        let out = run(&chain(k, ""));
-        let c = crossings(&out);
+        let (out, trace) = run(&chain(k, ""));
+        let c = crossings(&trace);
         let (sent, received) = c[0];
         assert_eq!(
             received.expect("the SYN arrives") - sent,
@@ -96,10 +93,10 @@ fn a_packet_crosses_k_routers_in_k_plus_one_link_times_exactly() {
 #[test]
 fn a_router_drops_a_packet_whose_ttl_runs_out() {
     // TTL 3: routers r1 and r2 forward (3 → 2 → 1); r3 gets it with 1 left and drops it.
-    let out = run(&chain(3, "ttl = 3"));
+    let (out, trace) = run(&chain(3, "ttl = 3"));
     assert_eq!(out.metrics.ttl_expired, 2, "both SYNs die at r3");
-    assert!(crossings(&out).iter().all(|(_, r)| r.is_none()));
-    let drops: Vec<_> = (out.trace.as_ref().unwrap().records().iter())
+    assert!(crossings(&trace).iter().all(|(_, r)| r.is_none()));
+    let drops: Vec<_> = (trace.records().iter())
         .filter_map(|r| match r {
             Record::Drop { channel, .. } => Some(*channel),
             _ => None,
@@ -109,9 +106,9 @@ fn a_router_drops_a_packet_whose_ttl_runs_out() {
     assert_eq!(drops.len(), 2);
     assert!(drops.iter().all(|c| c.link == 2 && c.forward));
     // With TTL 4 they arrive.
-    let out = run(&chain(3, "ttl = 4"));
+    let (out, trace) = run(&chain(3, "ttl = 4"));
     assert_eq!(out.metrics.ttl_expired, 0);
-    assert!(crossings(&out).iter().all(|(_, r)| r.is_some()));
+    assert!(crossings(&trace).iter().all(|(_, r)| r.is_some()));
 }
 
 /// A server behind a router, and an attacker whose spoofed SYNs enter at host `edge`
@@ -162,13 +159,12 @@ stop = "1s"
 
 #[test]
 fn answers_to_spoofed_sources_cross_the_routers_back_to_the_entry() {
-    let out = run(FLOOD_THROUGH_ROUTERS);
+    let (out, trace) = run(FLOOD_THROUGH_ROUTERS);
     let m = &out.metrics;
     // 1000 SYNs at 1000/s, each answered at once: by a SYN-ACK from the SYN queue (which
     // it retransmits) until the queue is full, then by a cookie SYN-ACK. Toward the edge the core runs at 300 kbps: a SYN-ACK of 44 bytes
     // or more takes 1.17 ms or more there, longer than the 1 ms between answers, so its
     // queue of 5 fills and drops. The SYNs' direction is infinitely fast and loses nothing.
-    let trace = out.trace.as_ref().unwrap();
     let core_drops = (trace.records().iter())
         .filter(
             |r| matches!(r, Record::Drop { channel, .. } if channel.link == 1 && channel.forward),
@@ -234,7 +230,7 @@ request = 100
 response = "10KB"
 interval = "500ms"
 "#;
-    let out = run(text);
+    let (out, _) = run(text);
     let m = &out.metrics;
     assert_eq!(m.conn_attempted, 40, "20 clients, 2 connections each");
     assert_eq!(m.conn_established, 40);

@@ -2,12 +2,15 @@
 //! (DESIGN.md, "Command line"; docs/reference.md).
 
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 use serde_json::{json, Value};
 use synack_sim::Time;
 use synack_tcp::{Ecn, Options};
-use synack_world::ids::{ChannelId, FlowId, PacketId};
-use synack_world::trace::{Cause, Record, Sent, Trace};
+use synack_world::ids::{ChannelId, FlowId};
+use synack_world::trace::{Cause, Names, Seen, Sent, Sink, Trace};
+
+use crate::view::Filter;
 
 /// One JSON object a line, in time order, as DESIGN.md defines them.
 pub fn jsonl(trace: &Trace) -> String {
@@ -16,66 +19,83 @@ pub fn jsonl(trace: &Trace) -> String {
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// [`jsonl`], written to `out` a line at a time: the output is never held whole, whatever
-/// the length of the run.
+/// [`jsonl`], written to `out` a line at a time.
 pub fn write_jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
-    write_jsonl_of(trace, &|_| true, out)
+    let mut lines = JsonLines::new(trace.names(), Filter::default(), out);
+    let _ = trace.replay(&mut lines);
+    lines.finish()
 }
 
-/// [`write_jsonl`] of the records `keep` keeps (a time window, a connection).
-pub fn write_jsonl_of(
-    trace: &Trace,
-    keep: &dyn Fn(&Record) -> bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    for r in trace.records().iter().filter(|r| keep(r)) {
-        let line = match *r {
-            Record::Send(ref s) => segment(trace, s.t, Event::Send, s.conn, s),
-            Record::Recv {
-                t,
-                packet,
-                conn,
-                ce,
-            } => {
-                let mut v = segment(trace, t, Event::Recv, conn, sent(trace, packet));
+/// A sink that writes each record `filter` keeps as a line of JSON as the run hands it
+/// over: the output is never held, whatever the length of the run.
+pub struct JsonLines<'a> {
+    names: &'a Names,
+    filter: Filter,
+    out: &'a mut dyn Write,
+    /// The first write that failed: the run stops there.
+    failed: Option<io::Error>,
+    line: Vec<u8>,
+}
+
+impl<'a> JsonLines<'a> {
+    pub fn new(names: &'a Names, filter: Filter, out: &'a mut dyn Write) -> JsonLines<'a> {
+        JsonLines {
+            names,
+            filter,
+            out,
+            failed: None,
+            line: Vec::new(),
+        }
+    }
+
+    /// Flushes the output; the first error of any write.
+    pub fn finish(self) -> io::Result<()> {
+        match self.failed {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        }
+    }
+}
+
+impl Sink for JsonLines<'_> {
+    fn see(&mut self, seen: Seen<'_>) -> ControlFlow<()> {
+        if !self.filter.keeps(&seen) {
+            return ControlFlow::Continue(());
+        }
+        let names = self.names;
+        let value = match seen {
+            Seen::Send(s) => segment(names, s.t, Event::Send, s.conn, s),
+            Seen::Recv { t, sent, conn, ce } => {
+                let mut v = segment(names, t, Event::Recv, conn, sent);
                 if ce {
                     v["ecn"] = "ce".into();
                 }
                 v
             }
-            Record::Drop { t, packet, channel } => {
-                let s = sent(trace, packet);
-                segment(trace, t, Event::Drop(channel), s.conn, s)
+            Seen::Drop { t, sent, channel } => {
+                segment(names, t, Event::Drop(channel), sent.conn, sent)
             }
-            Record::State {
-                t,
-                host,
-                conn,
-                from,
-                to,
-                ref cause,
-            } => json!({
-                "t": t.as_nanos(),
+            Seen::State(c) => json!({
+                "t": c.t.as_nanos(),
                 "ev": "state",
-                "host": trace.host(host.into()),
-                "conn": conn.0,
-                "from": from.to_string(),
-                "to": to.to_string(),
-                "cause": cause_json(cause),
+                "host": names.host(c.host.into()),
+                "conn": c.conn.0,
+                "from": c.from.to_string(),
+                "to": c.to.to_string(),
+                "cause": cause_json(&c.cause),
             }),
         };
-        let mut text = line.to_string();
-        text.push('\n');
-        out.write_all(text.as_bytes())?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &value).expect("a JSON value serialises");
+        self.line.push(b'\n');
+        match self.out.write_all(&self.line) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
     }
-    Ok(())
-}
-
-/// The send of a packet a receipt or a drop names: recorded before it in every trace.
-fn sent(trace: &Trace, packet: PacketId) -> &Sent {
-    trace
-        .sent(packet)
-        .expect("a trace records each packet's send before its receipts and drop")
 }
 
 /// What happened to a segment.
@@ -89,7 +109,7 @@ enum Event {
 
 /// Event `ev` at time `t` of the segment sent as `s`, recorded with connection `conn`: at
 /// the sender for sends and drops, at the receiver for receipts; a drop names its link.
-fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) -> Value {
+fn segment(names: &Names, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) -> Value {
     let (name, host) = match ev {
         Event::Send => ("send", s.from),
         Event::Recv => ("recv", s.to),
@@ -100,10 +120,10 @@ fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) ->
         "t": t.as_nanos(),
         "ev": name,
         "packet": s.packet.0,
-        "host": trace.host(host),
+        "host": names.host(host),
         "conn": conn.map(|c| c.0),
-        "src": format!("{}:{}", trace.host(s.from), seg.src_port),
-        "dst": format!("{}:{}", trace.host(s.to), seg.dst_port),
+        "src": format!("{}:{}", names.host(s.from), seg.src_port),
+        "dst": format!("{}:{}", names.host(s.to), seg.dst_port),
         "flags": seg.flags.to_string(),
         "seq": seg.seq.0,
         "ack": seg.ack.0,
@@ -121,7 +141,7 @@ fn segment(trace: &Trace, t: Time, ev: Event, conn: Option<FlowId>, s: &Sent) ->
         Ecn::Ce => v["ecn"] = "ce".into(),
     }
     if let Event::Drop(c) = ev {
-        v["link"] = trace.link_of(c).0.into();
+        v["link"] = names.link_of(c).0.into();
     }
     v
 }

@@ -7,9 +7,9 @@
 //! `--until` keep ([`write_capture_of`]).
 //!
 //! The file:
-//! - **One file for all links**, in send order. A segment crosses exactly one link (hosts
-//!   are joined directly, there is no forwarding), so no packet appears twice; the link a
-//!   packet went on follows from its addresses.
+//! - **One file for all links**, in send order, each packet once, as its sender put it on
+//!   its first link (routers forward it unchanged but for its TTL, which the capture does
+//!   not follow).
 //! - **Link type `LINKTYPE_RAW` (101)**: each packet starts at its IPv4 header, no Ethernet
 //!   header to invent.
 //! - **Nanosecond timestamps** (magic `0xa1b23c4d`) equal to the simulated time of the send,
@@ -37,8 +37,12 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 use synack_tcp::{Ecn, Options, Segment, Seq};
 
+use std::ops::ControlFlow;
+
 use synack_world::ids::{Addr, HostId};
-use synack_world::trace::{Record, Sent, Trace};
+use synack_world::trace::{Seen, Sent, Sink, Trace};
+
+use crate::view::Filter;
 
 /// Why a capture could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -65,47 +69,108 @@ pub fn capture(trace: &Trace) -> Result<Vec<u8>, PcapError> {
 
 /// [`capture`], written to `out` a packet at a time; returns `out`.
 pub fn write_capture<W: std::io::Write>(trace: &Trace, out: W) -> Result<W, PcapError> {
-    write_capture_of(trace, &|_| true, out)
+    let mut capture = Capture::new(Filter::default(), out);
+    let _ = trace.replay(&mut capture);
+    capture.finish()
 }
 
-/// [`write_capture`] of the sends `keep` keeps (a time window, a connection).
-pub fn write_capture_of<W: std::io::Write>(
-    trace: &Trace,
-    keep: &dyn Fn(&Record) -> bool,
-    out: W,
-) -> Result<W, PcapError> {
-    let header = PcapHeader {
-        snaplen: MAX_PACKET,
-        datalink: DataLink::RAW,
-        ts_resolution: TsResolution::NanoSecond,
-        endianness: Endianness::Little,
-        ..PcapHeader::default()
-    };
-    let mut writer = PcapWriter::with_header(out, header)?;
-    let zeros = vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize];
-    let mut packet = Vec::with_capacity(MAX_PACKET as usize);
-    for r in trace.records().iter().filter(|r| keep(r)) {
-        let Record::Send(Sent {
+/// A sink that writes each send `filter` keeps to a capture as the run hands it over: the
+/// capture is never held, whatever the length of the run. The file's header goes out with
+/// the first packet (or at [`Capture::finish`]), so a run that is refused writes nothing.
+pub struct Capture<W: std::io::Write> {
+    filter: Filter,
+    /// The output, until the header is written to it…
+    out: Option<W>,
+    /// …then the capture.
+    writer: Option<PcapWriter<W>>,
+    /// The first error: the run stops there.
+    failed: Option<PcapError>,
+    zeros: Vec<u8>,
+    packet: Vec<u8>,
+}
+
+impl<W: std::io::Write> Capture<W> {
+    pub fn new(filter: Filter, out: W) -> Capture<W> {
+        Capture {
+            filter,
+            out: Some(out),
+            writer: None,
+            failed: None,
+            zeros: vec![0u8; (MAX_PACKET - MAX_HEADERS) as usize],
+            packet: Vec::with_capacity(MAX_PACKET as usize),
+        }
+    }
+
+    /// The capture, its header written even if no packet was; the first error of any write.
+    pub fn finish(mut self) -> Result<W, PcapError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        self.writer()?;
+        let mut out = self.writer.take().expect("written").into_writer();
+        out.flush().map_err(pcap_file::PcapError::IoError)?;
+        Ok(out)
+    }
+
+    /// The capture's writer, its header written.
+    fn writer(&mut self) -> Result<&mut PcapWriter<W>, PcapError> {
+        if let Some(out) = self.out.take() {
+            let header = PcapHeader {
+                snaplen: MAX_PACKET,
+                datalink: DataLink::RAW,
+                ts_resolution: TsResolution::NanoSecond,
+                endianness: Endianness::Little,
+                ..PcapHeader::default()
+            };
+            self.writer = Some(PcapWriter::with_header(out, header)?);
+        }
+        Ok(self.writer.as_mut().expect("the header is written"))
+    }
+
+    fn write(&mut self, s: &Sent) -> Result<(), PcapError> {
+        let Sent {
             t, from, to, seg, ..
-        }) = r
-        else {
-            continue;
-        };
-        let payload = zeros.get(..seg.len as usize).ok_or(PcapError::TooLong {
-            t_ns: t.as_nanos(),
-            len: seg.len,
-        })?;
-        packet.clear();
+        } = s;
+        let payload = self
+            .zeros
+            .get(..seg.len as usize)
+            .ok_or(PcapError::TooLong {
+                t_ns: t.as_nanos(),
+                len: seg.len,
+            })?;
+        self.packet.clear();
         PacketBuilder::ip(IpHeaders::Ipv4(
             ip_header(*from, *to, seg.ecn),
             Default::default(),
         ))
         .tcp_header(tcp_header(seg))
-        .write(&mut packet, payload)?;
+        .write(&mut self.packet, payload)?;
         let timestamp = std::time::Duration::from_nanos(t.as_nanos());
-        writer.write_packet(&PcapPacket::new(timestamp, packet.len() as u32, &packet))?;
+        let packet = std::mem::take(&mut self.packet);
+        let written = (self.writer()).and_then(|w| {
+            Ok(w.write_packet(&PcapPacket::new(timestamp, packet.len() as u32, &packet))?)
+        });
+        self.packet = packet;
+        written.map(|_| ())
     }
-    Ok(writer.into_writer())
+}
+
+impl<W: std::io::Write> Sink for Capture<W> {
+    fn see(&mut self, seen: Seen<'_>) -> ControlFlow<()> {
+        let Seen::Send(s) = seen else {
+            return ControlFlow::Continue(());
+        };
+        if !self.filter.keeps(&seen) {
+            return ControlFlow::Continue(());
+        }
+        match self.write(s) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    }
 }
 
 /// The IPv4 address of a trace address: host `i` is 10.0.0.(i + 1), a spoofed address is

@@ -1,12 +1,12 @@
 //! What the world's integration tests share.
 
 use synack_experiment::config::Experiment;
-use synack_world::World;
+use synack_world::WorldSpec;
 
 /// One CUBIC bulk transfer (`linux` profile, 20 s) from `client` to `server` over one
 /// 10 Mbps, 20 ms link whose queue is `queue` (a TOML value); `client` holds extra keys of
-/// the client's `[[host]]` and `extra` more tables. Built for run seed 1.
-pub fn bulk_over_bottleneck(name: &str, queue: &str, client: &str, extra: &str) -> World {
+/// the client's `[[host]]` and `extra` more tables.
+pub fn bulk_over_bottleneck(name: &str, queue: &str, client: &str, extra: &str) -> WorldSpec {
     let text = format!(
         r#"
 name = "{name}"
@@ -35,5 +35,5 @@ bytes = "1GB"
     );
     let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    World::new(&checked.points[0].world, 1)
+    checked.points[0].world.clone()
 }

@@ -39,8 +39,9 @@ pub struct Checked {
     pub experiment: Experiment,
     /// The overrides, as given.
     pub overrides: Vec<(String, toml::Value)>,
-    /// Every sweep point, in order (one point, with no values, without a sweep).
-    pub points: Vec<Point>,
+    /// Every sweep point, in order (one point, with no values, without a sweep); shared
+    /// with the runner's plan, not copied.
+    pub points: std::sync::Arc<[Point]>,
     /// Independent runs per point.
     pub replications: u32,
     /// The experiment's seed, from which every run's seed is derived.
@@ -57,7 +58,7 @@ impl Checked {
     /// ([`crate::estimate`]): the most of one run, and of all runs together.
     pub fn estimate(&self) -> Estimate {
         let mut estimate = Estimate::default();
-        for p in &self.points {
+        for p in self.points.iter() {
             estimate.add(p, self.replications);
         }
         estimate
@@ -95,7 +96,7 @@ pub fn check(
         replications: experiment.replications,
         seed: experiment.seed,
         overrides: overrides.to_vec(),
-        points,
+        points: points.into(),
         experiment,
     })
 }

@@ -465,10 +465,8 @@ fn routes_loops_unreachable_hosts_and_group_references_are_located() {
     );
     // A static detour that works.
     let detour = "\n[[route]]\nat = \"r1\"\nto = \"server\"\nvia = \"r3\"\n";
-    let world = checked(&routed(detour), &[])
-        .unwrap()
-        .points
-        .remove(0)
+    let world = checked(&routed(detour), &[]).unwrap().points[0]
+        .clone()
         .world;
     assert_eq!(
         world.routes.walk(0, 2),
@@ -559,7 +557,7 @@ fn check_each_hands_over_the_points_check_keeps() {
     assert_eq!(one_at_a_time, kept);
     assert_eq!(kept.len(), 4);
     let mut estimate = synack_experiment::Estimate::default();
-    for p in &all.points {
+    for p in all.points.iter() {
         estimate.add(p, all.replications);
     }
     assert_eq!(estimate, all.estimate());

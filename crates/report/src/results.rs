@@ -131,7 +131,9 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
+/// A CSV file's bytes: the rows are made one at a time as they are written, so a table
+/// is held once, as text, never also as a table of cells.
+fn csv_bytes(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header).expect("writing to memory");
     for row in rows {
@@ -191,19 +193,16 @@ pub fn runs_csv(runs: &[RunRow]) -> Vec<u8> {
     let mut header: Vec<String> = vec!["point".into(), "replication".into(), "seed".into()];
     header.extend(swept_header(&swept));
     header.extend(METRIC_NAMES.iter().map(|m| m.to_string()));
-    let rows = runs
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                r.point.to_string(),
-                r.replication.to_string(),
-                r.seed.to_string(),
-            ];
-            row.extend(swept_cells(&swept, &r.params));
-            row.extend(r.metrics.iter().map(|m| metric_cell(*m)));
-            row
-        })
-        .collect();
+    let rows = runs.iter().map(|r| {
+        let mut row = vec![
+            r.point.to_string(),
+            r.replication.to_string(),
+            r.seed.to_string(),
+        ];
+        row.extend(swept_cells(&swept, &r.params));
+        row.extend(r.metrics.iter().map(|m| metric_cell(*m)));
+        row
+    });
     csv_bytes(header, rows)
 }
 
@@ -221,16 +220,13 @@ pub fn series_csv(runs: &[RunRow]) -> Vec<u8> {
     ]
     .map(String::from)
     .to_vec();
-    let rows = runs
-        .iter()
-        .flat_map(|r| {
-            r.series.iter().map(move |cells| {
-                let mut row = vec![r.point.to_string(), r.replication.to_string()];
-                row.extend(cells.iter().cloned());
-                row
-            })
+    let rows = runs.iter().flat_map(|r| {
+        r.series.iter().map(move |cells| {
+            let mut row = vec![r.point.to_string(), r.replication.to_string()];
+            row.extend(cells.iter().cloned());
+            row
         })
-        .collect();
+    });
     csv_bytes(header, rows)
 }
 
@@ -327,21 +323,18 @@ pub fn summary_csv(summary: &[PointSummary]) -> Vec<u8> {
             header.push(format!("{m}_n"));
         }
     }
-    let rows = summary
-        .iter()
-        .map(|s| {
-            let mut row = vec![s.point.to_string(), s.replications.to_string()];
-            row.extend(swept_cells(&swept, &s.params));
-            for (i, stat) in s.metrics.iter().enumerate() {
-                row.push(metric_cell(stat.map(|(m, _)| m)));
-                row.push(metric_cell(stat.map(|(_, ci)| ci)));
-                if METRIC_MAY_BE_EMPTY[i] {
-                    row.push(s.counts[i].to_string());
-                }
+    let rows = summary.iter().map(|s| {
+        let mut row = vec![s.point.to_string(), s.replications.to_string()];
+        row.extend(swept_cells(&swept, &s.params));
+        for (i, stat) in s.metrics.iter().enumerate() {
+            row.push(metric_cell(stat.map(|(m, _)| m)));
+            row.push(metric_cell(stat.map(|(_, ci)| ci)));
+            if METRIC_MAY_BE_EMPTY[i] {
+                row.push(s.counts[i].to_string());
             }
-            row
-        })
-        .collect();
+        }
+        row
+    });
     csv_bytes(header, rows)
 }
 

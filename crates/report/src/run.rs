@@ -30,7 +30,7 @@ pub use synack_experiment::Point;
 /// Everything a run of the experiment will do.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub points: Vec<Point>,
+    pub points: std::sync::Arc<[Point]>,
     pub replications: u32,
     pub seed: u64,
     /// The host names, by id, as `series.csv` writes them.

@@ -17,7 +17,7 @@ fn main() {
     let traced = args.iter().any(|a| a == "--trace");
     let exp = Experiment::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    for p in &checked.points {
+    for p in checked.points.iter() {
         for r in 0..checked.replications {
             let seed = run_seed(checked.seed, p.index, r);
             let world = synack_world::World::new(&p.world, seed);

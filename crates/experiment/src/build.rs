@@ -357,6 +357,25 @@ impl<'a> HostIndex<'a> {
         }
     }
 
+    /// The name of node `node`: a host's, a member's (`client[3]`), a router's. Walks the
+    /// file's hosts: for messages, not for every packet.
+    pub(crate) fn name_of(&self, exp: &Experiment, node: usize) -> String {
+        let mut first = 0;
+        for h in &exp.hosts {
+            let members = h.members();
+            if node < first + members {
+                return match h.count {
+                    Some(_) => format!("{}[{}]", h.name, node - first),
+                    None => h.name.clone(),
+                };
+            }
+            first += members;
+        }
+        exp.routers
+            .get(node - first)
+            .map_or_else(|| format!("node {node}"), |r| r.name.clone())
+    }
+
     /// The node of `name` (a host, a router or a member), which validation checked exists.
     pub(crate) fn of(&self, name: &str) -> usize {
         match self.resolve(name) {

@@ -888,8 +888,10 @@ impl<'a, 'd> Checker<'a, 'd> {
     /// answers each port), and every flood's target port has a listener.
     fn listeners(&self) -> Result {
         let ws = &self.exp.workloads;
-        let host = |i: usize| self.exp.hosts[i].name.as_str();
         let indices = build::HostIndex::new(self.exp);
+        // Nodes count a group's members one by one: name them by the index, not the file's
+        // `[[host]]` list.
+        let host = |node: usize| indices.name_of(self.exp, node);
         // The first workload serving each host and port, and its position in `servers`.
         let mut servers: Vec<(usize, AppSpec)> = Vec::new();
         let mut served: HashMap<(usize, u16), usize> = HashMap::new();
@@ -958,9 +960,13 @@ impl<'a, 'd> Checker<'a, 'd> {
             if serves(&f.to.host, f.to.port) {
                 continue;
             }
+            let target = match self.nodes.resolve(&f.to.host) {
+                Ok(NodeRef::One(node)) => Some(node),
+                _ => None,
+            };
             let ports: Vec<String> = servers
                 .iter()
-                .filter(|(_, s)| host(s.server) == f.to.host)
+                .filter(|(_, s)| Some(s.server) == target)
                 .map(|(_, s)| s.port.to_string())
                 .collect();
             let served = if ports.is_empty() {

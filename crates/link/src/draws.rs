@@ -22,11 +22,19 @@
 //! draws eight, so adding RED to one link changes no other link's numbers, and a link
 //! without RED sees the words it always saw.
 //!
+//! A link on which no word can change anything — no loss, jitter, reordering, duplication
+//! or stale copies, and no RED — draws none ([`needed`]): its packets' fates do not depend on
+//! its stream, and each link has its own, so skipping the words changes no result. They
+//! were a sixth of the cost of a packet crossing such a link.
+//!
 //! Only the raw words of the stream are used, converted here, never `rand`'s distributions:
 //! those may change their algorithms between versions, while ChaCha8's stream is fixed.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use synack_sim::Duration;
+
+use crate::{Aqm, LinkParams, LossModel};
 
 /// One packet's words, in the order they are drawn.
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +57,31 @@ pub(crate) struct Draws {
     pub stale_age: u32,
 }
 
+/// Whether a packet's words can change anything on a link of these parameters: some
+/// randomness is on (the words are then always drawn, all eight, whatever they decide).
+pub(crate) fn needed(params: &LinkParams) -> bool {
+    let loss = !matches!(params.loss, LossModel::None | LossModel::Bernoulli(0.0));
+    loss || params.jitter > Duration::ZERO
+        || params.reorder.is_some_and(|r| r.probability > 0.0)
+        || params.duplicate > 0.0
+        || params.stale.is_some_and(|s| s.probability > 0.0)
+        || matches!(params.aqm, Aqm::Red(_))
+}
+
 impl Draws {
+    /// The words of a link that needs none ([`needed`]): every decision they would make is
+    /// the certain one (no loss, no jitter, no copy).
+    pub const NONE: Draws = Draws {
+        loss: 0,
+        transition: 0,
+        jitter: 0,
+        reorder: 0,
+        duplicate: 0,
+        duplicate_jitter: 0,
+        stale: 0,
+        stale_age: 0,
+    };
+
     pub fn next(rng: &mut ChaCha8Rng) -> Draws {
         // Struct fields are evaluated in the order written: that order is the draw order.
         Draws {

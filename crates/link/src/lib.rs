@@ -159,6 +159,8 @@ pub struct Channel {
     last_sent: Time,
     /// How long the last packet sent waits for its serialization, unless the queue dropped it.
     last_wait: Option<Duration>,
+    /// Whether a packet's words can change anything on this link (see [`Draws`]).
+    draws: bool,
 }
 
 impl Outcome {
@@ -211,11 +213,12 @@ impl Channel {
                 params.aqm,
             ),
             wire,
-            params,
             rng,
             stats: ChannelStats::default(),
             last_sent: Time::ZERO,
             last_wait: None,
+            draws: draws::needed(&params),
+            params,
         })
     }
 
@@ -237,7 +240,11 @@ impl Channel {
         );
         self.last_sent = now;
         self.stats.sent += 1;
-        let draws = Draws::next(&mut self.rng);
+        let draws = if self.draws {
+            Draws::next(&mut self.rng)
+        } else {
+            Draws::NONE
+        };
         // RED's word comes after the eight, and only on a RED link: other links' streams
         // are what they always were.
         let red_word = match self.params.aqm {

@@ -74,7 +74,7 @@ const MIN_PACKET_BYTES: u64 = 40;
 /// Slots reserved for an unbounded queue under RED or CoDel, which grows as it must.
 const UNBOUNDED_SLOTS: u32 = 64;
 
-const NANOS_PER_SEC: u128 = 1_000_000_000;
+const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// What the queue did with a packet it admitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,8 +110,8 @@ pub(crate) struct Serializer {
     limit_packets: Option<u32>,
     limit_bytes: Option<u64>,
     /// When the last admitted packet finishes serialization (or, dropped by CoDel, leaves
-    /// the queue), times `bandwidth_bps`.
-    busy_until_scaled: u128,
+    /// the queue), exactly.
+    busy_until: Exact,
     /// Finishing instants and sizes of the queued packets, oldest first (with a bandwidth).
     queued: VecDeque<(Time, u32)>,
     /// Their bytes.
@@ -143,7 +143,7 @@ impl Serializer {
             bandwidth_bps,
             limit_packets,
             limit_bytes,
-            busy_until_scaled: 0,
+            busy_until: Exact::default(),
             queued: VecDeque::with_capacity(slots.min(PREALLOCATED_SLOTS) as usize),
             queued_bytes: 0,
             tracked,
@@ -177,9 +177,8 @@ impl Serializer {
             });
         };
         let mut marked = false;
-        let bps = u128::from(bps);
         // The instant the link last finished (or CoDel last dropped) a packet.
-        let free_at = self.free_at(bps);
+        let free_at = self.busy_until.ceil();
         while self.queued.front().is_some_and(|&(done, _)| done <= now) {
             let (_, b) = self.queued.pop_front().expect("just seen");
             self.queued_bytes -= u64::from(b);
@@ -201,11 +200,8 @@ impl Serializer {
         if full_packets || full_bytes {
             return Err(Refusal::Full);
         }
-        // Saturating: only a bandwidth near u64::MAX at the end of time could reach 2^128.
-        let start = self
-            .busy_until_scaled
-            .max(u128::from(now.as_nanos()).saturating_mul(bps));
-        let dequeued = scaled_to_time(start, bps);
+        let start = self.busy_until.max(Exact::at(now));
+        let dequeued = start.ceil();
         let wait = dequeued.saturating_since(now);
         if let Some(codel) = &mut self.codel {
             let ahead = self.queued_bytes;
@@ -214,7 +210,7 @@ impl Serializer {
                 Verdict::Drop => {
                     // Dropped at its dequeue: it held its place until then, and the link
                     // moves on to the next packet at once.
-                    self.busy_until_scaled = start;
+                    self.busy_until = start;
                     self.push(dequeued, bytes);
                     return Err(Refusal::Aqm);
                 }
@@ -222,8 +218,8 @@ impl Serializer {
                 Verdict::Send => {}
             }
         }
-        self.busy_until_scaled = start.saturating_add(u128::from(bytes) * 8 * NANOS_PER_SEC);
-        let done = scaled_to_time(self.busy_until_scaled, bps);
+        self.busy_until = start.plus_bits(u64::from(bytes) * 8, bps);
+        let done = self.busy_until.ceil();
         self.push(done, bytes);
         Ok(Admitted { done, wait, marked })
     }
@@ -234,10 +230,6 @@ impl Serializer {
         }
         self.queued.push_back((done, bytes));
         self.queued_bytes += u64::from(bytes);
-    }
-
-    fn free_at(&self, bps: u128) -> Time {
-        scaled_to_time(self.busy_until_scaled, bps)
     }
 
     /// Packets in the queue at `now` (not before the last admission), the one being
@@ -255,15 +247,59 @@ impl Serializer {
     /// serialization to start.
     pub fn wait_at(&self, now: Time) -> Duration {
         match self.bandwidth_bps {
-            Some(bps) => self.free_at(u128::from(bps)).saturating_since(now),
+            Some(_) => self.busy_until.ceil().saturating_since(now),
             None => Duration::ZERO,
         }
     }
 }
 
-/// An instant in ns·bps, rounded up to a whole nanosecond.
-fn scaled_to_time(scaled: u128, bps: u128) -> Time {
-    Time::from_nanos(u64::try_from(scaled.div_ceil(bps)).unwrap_or(u64::MAX))
+/// An instant on a link of `bps` bits a second, exactly: `ns + rem / bps` nanoseconds with
+/// `rem < bps`. Serialization times are rarely whole nanoseconds; keeping the remainder
+/// keeps back-to-back packets from drifting, and keeps it in two 64-bit words where the
+/// instant times `bps` would need 128 bits and a 128-bit division for every packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Exact {
+    ns: u64,
+    rem: u64,
+}
+
+impl Exact {
+    fn at(t: Time) -> Exact {
+        Exact {
+            ns: t.as_nanos(),
+            rem: 0,
+        }
+    }
+
+    /// Rounded up to a whole nanosecond.
+    fn ceil(self) -> Time {
+        Time::from_nanos(self.ns.saturating_add(u64::from(self.rem > 0)))
+    }
+
+    /// `bits` later on a link of `bps` bits a second (saturating at the end of time).
+    fn plus_bits(self, bits: u64, bps: u64) -> Exact {
+        let (whole, part) = match bits.checked_mul(NANOS_PER_SEC) {
+            Some(scaled) => (scaled / bps, scaled % bps),
+            None => {
+                let scaled = u128::from(bits) * u128::from(NANOS_PER_SEC);
+                let bps = u128::from(bps);
+                let whole = u64::try_from(scaled / bps).unwrap_or(u64::MAX);
+                (whole, (scaled % bps) as u64)
+            }
+        };
+        // Both below `bps`: their sum is below 2·bps, so one subtraction normalizes it (in
+        // wrapping arithmetic should the sum pass 2^64).
+        let (rem, over) = self.rem.overflowing_add(part);
+        let (carry, rem) = if over || rem >= bps {
+            (1, rem.wrapping_sub(bps))
+        } else {
+            (0, rem)
+        };
+        Exact {
+            ns: self.ns.saturating_add(whole).saturating_add(carry),
+            rem,
+        }
+    }
 }
 
 /// RED's state: the paper's `avg`, `count` and `q_time`.

@@ -561,4 +561,33 @@ mod tests {
         assert_eq!(red_pa(0.1, 9), 1.0);
         assert_eq!(red_pa(0.1, 50), 1.0);
     }
+
+    proptest::proptest! {
+        /// The busy instant kept as `ns + rem / bps` is the instant times `bps` kept in 128
+        /// bits, as the serializer once kept it: every packet's start and end, rounded up to
+        /// a nanosecond, are the same.
+        #[test]
+        fn exact_instants_are_the_scaled_ones(
+            bps in proptest::prop_oneof![1u64..10_000, 1u64..=u64::MAX, proptest::strategy::Just(1_000_000_000u64)],
+            packets in proptest::collection::vec((0u64..5_000_000, 1u32..70_000), 1..60),
+        ) {
+            let (mut exact, mut scaled) = (Exact::default(), 0u128);
+            let mut now = 0u64;
+            for (gap, bytes) in packets {
+                now += gap;
+                let start = exact.max(Exact::at(Time::from_nanos(now)));
+                let start_scaled = scaled.max(u128::from(now) * u128::from(bps));
+                proptest::prop_assert_eq!(
+                    start.ceil().as_nanos(),
+                    u64::try_from(start_scaled.div_ceil(u128::from(bps))).unwrap_or(u64::MAX)
+                );
+                exact = start.plus_bits(u64::from(bytes) * 8, bps);
+                scaled = start_scaled + u128::from(bytes) * 8 * 1_000_000_000;
+                proptest::prop_assert_eq!(
+                    exact.ceil().as_nanos(),
+                    u64::try_from(scaled.div_ceil(u128::from(bps))).unwrap_or(u64::MAX)
+                );
+            }
+        }
+    }
 }

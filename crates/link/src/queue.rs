@@ -179,6 +179,12 @@ impl Serializer {
         let mut marked = false;
         // The instant the link last finished (or CoDel last dropped) a packet.
         let free_at = self.busy_until.ceil();
+        if free_at <= now {
+            // Every queued packet is done by the last one's end: the queue is empty, known
+            // without reading it (on an idle link, most arrivals find it so).
+            self.queued.clear();
+            self.queued_bytes = 0;
+        }
         while self.queued.front().is_some_and(|&(done, _)| done <= now) {
             let (_, b) = self.queued.pop_front().expect("just seen");
             self.queued_bytes -= u64::from(b);

@@ -57,33 +57,26 @@ struct Resent {
     lost: bool,
 }
 
-/// The retransmissions of the current recovery that may still be lost.
-#[derive(Clone, Copy, Debug)]
+/// The retransmissions of the current recovery that may still be lost. Their room is made
+/// at a connection's first retransmission, once, for [`WATCHED`] of them: most connections
+/// never retransmit, and a connection without it is half the size (a thousand hosts' idle
+/// connections stay in cache).
+#[derive(Clone, Debug, Default)]
 pub(super) struct Watched {
-    len: u8,
-    items: [Resent; WATCHED],
-}
-
-impl Default for Watched {
-    fn default() -> Watched {
-        Watched {
-            len: 0,
-            items: [Resent::default(); WATCHED],
-        }
-    }
+    items: Vec<Resent>,
 }
 
 impl Watched {
     fn as_slice(&self) -> &[Resent] {
-        &self.items[..usize::from(self.len)]
+        &self.items
     }
 
     fn as_mut_slice(&mut self) -> &mut [Resent] {
-        &mut self.items[..usize::from(self.len)]
+        &mut self.items
     }
 
     pub(super) fn clear(&mut self) {
-        self.len = 0;
+        self.items.clear();
     }
 
     /// Watches `[start, end)`, resent at `at`.
@@ -99,22 +92,17 @@ impl Watched {
         let holds = |r: &Resent| r.start.le(start) && start.lt(r.end);
         if let Some(r) = self.as_mut_slice().iter_mut().find(|r| holds(r)) {
             *r = again;
-        } else if usize::from(self.len) < WATCHED {
-            self.items[usize::from(self.len)] = again;
-            self.len += 1;
+        } else if self.items.len() < WATCHED {
+            if self.items.capacity() == 0 {
+                self.items.reserve_exact(WATCHED);
+            }
+            self.items.push(again);
         }
     }
 
     /// Keeps those with bytes still neither acknowledged nor SACKed.
     fn retain(&mut self, keep: impl Fn(&Resent) -> bool) {
-        let mut n = 0;
-        for i in 0..usize::from(self.len) {
-            if keep(&self.items[i]) {
-                self.items[n] = self.items[i];
-                n += 1;
-            }
-        }
-        self.len = n as u8;
+        self.items.retain(keep);
     }
 }
 

@@ -109,8 +109,6 @@ struct Checker<'a, 'd> {
     /// check that looks up a host, a link or a server costs O(1): the checks stay linear in
     /// the size of the file.
     nodes: build::HostIndex<'a>,
-    /// The first link joining each pair of names, in sorted order.
-    links: HashMap<(&'a str, &'a str), usize>,
     /// The links, one per group member, and the routes over them, once the links are
     /// checked; with the channel from each node to each neighbour.
     topology: OnceCell<Topology>,
@@ -143,15 +141,10 @@ fn is_file_stem(name: &str) -> bool {
 
 impl<'a, 'd> Checker<'a, 'd> {
     fn new(exp: &'a Experiment, doc: &'a Doc<'d>) -> Checker<'a, 'd> {
-        let mut links = HashMap::with_capacity(exp.links.len());
-        for (i, l) in exp.links.iter().enumerate() {
-            links.entry(pair(&l.between[0], &l.between[1])).or_insert(i);
-        }
         Checker {
             exp,
             doc,
             nodes: build::HostIndex::new(exp),
-            links,
             topology: OnceCell::new(),
         }
     }
@@ -475,6 +468,9 @@ impl<'a, 'd> Checker<'a, 'd> {
         let links = &self.exp.links;
         self.names("link", links.iter().map(|l| l.name.as_str()))?;
         let mut total = 0u64;
+        // The first link joining each pair of nodes, a group's members one by one: a link
+        // to `client[1]` beside one to every `client[*]` joins a pair twice.
+        let mut joined: HashMap<(usize, usize), usize> = HashMap::new();
         for (i, link) in links.iter().enumerate() {
             let [a, b] = &link.between;
             let ends = [
@@ -510,15 +506,37 @@ impl<'a, 'd> Checker<'a, 'd> {
                     format!("a link joins two different hosts, found \"{a}\" twice"),
                 ));
             }
-            let first = self.links[&pair(a, b)];
-            if first != i {
-                return Err(self.err(
-                    doc_path!["link", i, "between"],
-                    format!(
-                        "\"{a}\" and \"{b}\" are already joined by link \"{}\"",
-                        links[first].name
-                    ),
-                ));
+            let members = |end: NodeRef| match end {
+                NodeRef::One(n) => n..n + 1,
+                NodeRef::All { first, count } => first..first + count,
+            };
+            for x in members(ends[0]) {
+                for y in members(ends[1]) {
+                    let first = *joined.entry((x.min(y), x.max(y))).or_insert(i);
+                    if first == i {
+                        continue;
+                    }
+                    // Named as written, with the members meant where a group is.
+                    let name = |n| self.nodes.name_of(self.exp, n);
+                    let these = if count == 1 {
+                        format!("\"{a}\" and \"{b}\"")
+                    } else {
+                        format!("\"{a}\" and \"{b}\": \"{}\" and \"{}\"", name(x), name(y))
+                    };
+                    let [fa, fb] = &links[first].between;
+                    let by = if fa.ends_with("[*]") || fb.ends_with("[*]") {
+                        format!(" (between \"{fa}\" and \"{fb}\")")
+                    } else {
+                        String::new()
+                    };
+                    return Err(self.err(
+                        doc_path!["link", i, "between"],
+                        format!(
+                            "{these} are already joined by link \"{}\"{by}",
+                            links[first].name
+                        ),
+                    ));
+                }
             }
             self.direction(i, "forward", &link.forward)?;
             self.direction(i, "reverse", &link.reverse)?;
@@ -1444,15 +1462,6 @@ impl Allow {
         routers: true,
         groups: false,
     };
-}
-
-/// Two host names in sorted order: the key of the link that joins them, either way round.
-fn pair<'n>(a: &'n str, b: &'n str) -> (&'n str, &'n str) {
-    if a < b {
-        (a, b)
-    } else {
-        (b, a)
-    }
 }
 
 /// A listen queue longer than [`MAX_QUEUE`], if any.

@@ -221,3 +221,32 @@ fn every_option_applies_to_every_format_or_is_refused() {
         assert!(e.contains("--connection 99: this run has"), "{format}: {e}");
     }
 }
+
+/// A reader that stops early (`synack trace … | head -1`) ends the trace quietly: the JSON
+/// lines go out as the run makes them, the first one is there at once, and the closed pipe
+/// breaks the run off with exit status 0 and nothing on standard error.
+#[test]
+fn a_reader_that_stops_early_ends_the_trace_quietly() {
+    use std::io::BufRead;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/churn.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synack"))
+        .args(["trace", file.to_str().unwrap(), "--format", "jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("synack starts");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone: the pipe is closed.
+    let out = child.wait_with_output().unwrap();
+    let line: serde_json::Value = serde_json::from_str(&first).expect("a JSON line");
+    assert_eq!(line["ev"], "state");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -120,8 +120,8 @@ pub fn render(
 /// Nothing holds the run whole: JSON lines and the capture are written a record at a time
 /// as the run makes them; the states keep a line per endpoint and the counts; the
 /// one-connection views keep that connection's records ([`Trace::of_connection`]). A
-/// connection the run does not have is an error once the run is over, with nothing written
-/// but (for the capture) nothing at all.
+/// connection the run does not have is an error once the run is over: no record was kept,
+/// so nothing was written (not even the capture's header).
 pub fn write(
     view: View,
     names: &Names,

@@ -450,8 +450,9 @@ impl<'t> World<'t> {
     #[cold]
     #[inline(never)]
     pub(crate) fn record(&mut self, seen: Seen<'_>) {
-        if let Some(sink) = &mut self.trace {
-            self.stopped |= sink.see(seen).is_break();
+        match &mut self.trace {
+            Some(sink) if !self.stopped => self.stopped = sink.see(seen).is_break(),
+            _ => {}
         }
     }
 

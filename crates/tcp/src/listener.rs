@@ -160,6 +160,12 @@ impl Listener {
         self.unaccepted
     }
 
+    /// Sets `backlog` as `listen(fd, backlog)` does (a socket's own, not the stack's
+    /// setting): the limit is then min(it, `somaxconn`) as always ([`Self::max_backlog`]).
+    pub fn set_backlog(&mut self, backlog: u32) {
+        self.config.backlog = backlog;
+    }
+
     /// The limit `listen()` set: min(`backlog`, `somaxconn`) with `listen_queues = "linux"`
     /// (`__sys_listen_socket` caps the backlog at `net.core.somaxconn`; `inet_listen` makes
     /// it `sk_max_ack_backlog`), else `backlog`.

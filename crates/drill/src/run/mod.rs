@@ -46,8 +46,8 @@
 //!   with that, unscaled.
 //! - synack's settings are per stack: `TCP_MAXSEG`, `SO_SNDBUF`, `SO_RCVBUF` and sysctls
 //!   rebuild the stack, which works only before the first connection (else unsupported).
-//! - `listen`'s backlog is not applied (the profile's `backlog` and `accept_queue` are);
-//!   `bind` on a client socket does not choose its port (the stack hands out an ephemeral
+//! - `listen`'s backlog is the listener's `backlog` (capped at `somaxconn`, as Linux caps
+//!   it; `accept_queue` applies only with `listen_queues = "separate"`); `bind` on a client socket does not choose its port (the stack hands out an ephemeral
 //!   one). Closing a listener resets the connections waiting in its accept queue
 //!   (`inet_csk_listen_stop`) but leaves half-open ones to time out, and a segment that would
 //!   reach the closed listener makes the script unsupported (synack's `Stack` cannot remove
@@ -166,6 +166,8 @@ enum Sock {
     Listener {
         id: ListenerId,
         port: u16,
+        /// `listen()`'s backlog argument, if it was one.
+        backlog: Option<u32>,
     },
     Conn {
         tag: u32,
@@ -468,12 +470,23 @@ impl Runner {
         let ports: Vec<u16> = self.stack.listeners().map(|l| l.port()).collect();
         let (stack, ids) = new_stack(&config, &ports);
         for fd in self.fds.values_mut() {
-            if let Sock::Listener { id, port } = &mut fd.sock {
+            if let Sock::Listener { id, port, .. } = &mut fd.sock {
                 let i = ports.iter().position(|p| p == port).expect("listening");
                 *id = ids[i];
             }
         }
         self.stack = stack;
+        // The backlogs `listen()` gave are the sockets', not the settings'.
+        for fd in self.fds.values() {
+            if let Sock::Listener {
+                id,
+                backlog: Some(b),
+                ..
+            } = fd.sock
+            {
+                self.stack.set_backlog(id, b);
+            }
+        }
         self.config = config;
         Ok(())
     }

@@ -224,7 +224,18 @@ impl Runner {
             .stack
             .listen(port, &mut listener_rng())
             .map_err(|_| Errno::EADDRINUSE)?;
-        self.fds.get_mut(&n).expect("found").sock = Sock::Listener { id, port };
+        // The backlog argument, capped at `somaxconn` by the listener as `__sys_listen_socket`
+        // caps it (a negative one, read unsigned, is the cap). `SOMAXCONN` is Linux's
+        // include/linux/socket.h value since 5.4.
+        let backlog = match (int(a.get(1)), ident(a.get(1))) {
+            (Some(n), _) => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+            (None, Some("SOMAXCONN")) => Some(4096),
+            _ => None,
+        };
+        if let Some(b) = backlog {
+            self.stack.set_backlog(id, b);
+        }
+        self.fds.get_mut(&n).expect("found").sock = Sock::Listener { id, port, backlog };
         self.ports = (port, REMOTE_PORT);
         Ok(0)
     }

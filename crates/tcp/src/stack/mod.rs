@@ -627,6 +627,12 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         &self.listeners[l.index()].inner
     }
 
+    /// Listener `l`'s backlog, as the program's `listen(fd, backlog)` gives it
+    /// ([`Listener::set_backlog`]).
+    pub fn set_backlog(&mut self, l: ListenerId, backlog: u32) {
+        self.listeners[l.index()].inner.set_backlog(backlog);
+    }
+
     /// The listeners, in the order they were made.
     pub fn listeners(&self) -> impl Iterator<Item = &Listener> {
         self.listeners.iter().map(|l| &l.inner)

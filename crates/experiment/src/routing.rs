@@ -1,15 +1,16 @@
-//! Routes: which channel (link direction) a node puts a packet for each host on.
+//! Routes: which channel (link direction) a node puts a packet for each node on (a host; or
+//! a router, where a flood's spoofed SYNs enter, for their answers).
 //!
 //! Nodes are the hosts (0..hosts) then the routers. Routes are computed once per resolved
 //! world ([`crate::check`] builds one per sweep point), never per run or per packet:
 //! - a host with one link sends everything on it (a default route), and keeps no table;
-//! - a host with two links or more, and every router, keeps one next hop per host, from a shortest-path search
+//! - a host with two links or more, and every router, keeps one next hop per node, from a shortest-path search
 //!   (Dijkstra) from that node, by hop count or by propagation delay (ties broken by hops,
 //!   then by the order of the links in the file). Only routers forward: a path never
 //!   crosses a host (Linux's `ip_forward` is 0 by default).
 //!
-//! Memory is one entry per (router or host with ≥ 2 links, host): a star of n clients keeps one table
-//! of n + 1 entries (the router's), not n². Static routes (`[[route]]`) then replace single
+//! Memory is one entry per (router or host with ≥ 2 links, node): a star of n clients keeps one
+//! table of n + 2 entries (the router's), not n². Static routes (`[[route]]`) then replace single
 //! entries. Hop-by-hop forwarding on shortest-path next hops is loop-free, since each hop
 //! strictly shortens the remaining distance (each link costs at least one hop); only static
 //! routes can make a loop, and [`Routes::walk`] finds it.
@@ -148,7 +149,7 @@ impl Routes {
                     routes
                         .nodes
                         .push(NodeRoutes::Table(routes.tables.len() as u32));
-                    routes.tables.extend_from_slice(&first[..hosts]);
+                    routes.tables.extend_from_slice(&first);
                 }
             }
         }
@@ -174,7 +175,7 @@ impl Routes {
         Routes::compute(hosts, nodes, &edges, metric)
     }
 
-    /// The channel `node` puts a packet for host `to` on, if it has a route.
+    /// The channel `node` puts a packet for node `to` on, if it has a route.
     #[inline]
     pub fn next(&self, node: usize, to: usize) -> Option<u32> {
         match self.nodes[node] {
@@ -211,7 +212,7 @@ impl Routes {
         }
     }
 
-    /// Follows the routes from `from` toward host `to`.
+    /// Follows the routes from `from` toward node `to`.
     pub fn walk(&self, from: usize, to: usize) -> Walk {
         self.walk_with(from, to, |_| {})
     }
@@ -259,9 +260,15 @@ mod tests {
         // Hosts 0..3, router 3: a star.
         let edges = [edge(0, 3, 1), edge(1, 3, 1), edge(2, 3, 1)];
         let r = Routes::compute(3, 4, &edges, Metric::Hops);
-        assert_eq!(r.tables.len(), 3, "only the router keeps a table");
+        assert_eq!(
+            r.tables.len(),
+            4,
+            "only the router keeps a table, an entry per node"
+        );
         assert_eq!(r.next(0, 2), Some(0));
         assert_eq!(r.next(3, 2), Some(5));
+        // A host reaches the router itself (where a flood may enter) through its link.
+        assert_eq!(r.walk(1, 3), Walk::Reached { routers: 0 });
         assert_eq!(r.walk(0, 2), Walk::Reached { routers: 1 });
         // Host 1 in the middle of a chain does not forward.
         let chain = [edge(0, 1, 1), edge(1, 2, 1)];

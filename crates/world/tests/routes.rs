@@ -239,3 +239,41 @@ interval = "500ms"
     let handshake = m.handshake_mean_s.unwrap();
     assert!(handshake >= 0.006, "{handshake}");
 }
+
+#[test]
+fn a_flood_may_enter_at_a_router_and_its_answers_vanish_there() {
+    // The same network, the flood entering at r2 instead of the edge host behind it: its
+    // SYNs cross core and s (not e), the answers come back over core and vanish at r2.
+    let text = FLOOD_THROUGH_ROUTERS.replace(
+        "kind = \"flood\"\nfrom = \"edge\"",
+        "kind = \"flood\"\nfrom = \"r2\"",
+    );
+    assert!(text.contains("from = \"r2\""));
+    let (out, trace) = run(&text);
+    let m = &out.metrics;
+    let spoofed = |a: &Addr| matches!(a, Addr::Spoofed { .. });
+    let syns = (trace.records().iter())
+        .filter(|r| matches!(r, Record::Send(s) if spoofed(&s.from)))
+        .count();
+    assert_eq!(syns, 1000, "1000 SYNs at 1000/s for 1 s");
+    // Every SYN reaches the server (the core's r2 → r1 direction and s lose nothing)…
+    let at_server = (trace.records().iter())
+        .filter(|r| {
+            matches!(r, Record::Recv { packet, .. }
+                if trace.sent(*packet).is_some_and(|s| spoofed(&s.from)))
+        })
+        .count();
+    assert_eq!(at_server, 1000);
+    // …none crosses link e (index 2), and no answer is received by any host.
+    assert!(trace.records().iter().all(|r| match r {
+        Record::Drop {
+            channel, packet, ..
+        } => channel.link != 2 || !trace.sent(*packet).is_some_and(|s| spoofed(&s.from)),
+        Record::Recv { packet, .. } => !trace.sent(*packet).is_some_and(|s| spoofed(&s.to)),
+        _ => true,
+    }));
+    assert!(m.syncookies_sent > 0);
+    // The answers load core's r1 → r2 queue as before, and the client still gets in.
+    assert!(m.segments_lost > 100, "{}", m.segments_lost);
+    assert_eq!(m.conn_established, 1);
+}

@@ -760,7 +760,19 @@ impl<'a, 'd> Checker<'a, 'd> {
     /// `from` (a host, or every member of a group) and `to` (one host) are known, distinct,
     /// and the routes lead from each `from` to `to`.
     fn route(&self, from_path: DocPath, from: &str, to_path: DocPath, to: &str) -> Result {
-        let src = self.node(from_path, from, Allow::HOSTS)?;
+        self.route_from(Allow::HOSTS, from_path, from, to_path, to)
+    }
+
+    /// [`route`](Self::route), from what `allow` allows.
+    fn route_from(
+        &self,
+        allow: Allow,
+        from_path: DocPath,
+        from: &str,
+        to_path: DocPath,
+        to: &str,
+    ) -> Result {
+        let src = self.node(from_path, from, allow)?;
         let NodeRef::One(dest) = self.node(to_path.clone(), to, Allow::HOST)? else {
             unreachable!("a group is refused for `to`")
         };
@@ -867,7 +879,8 @@ impl<'a, 'd> Checker<'a, 'd> {
                     self.window(i, p.start, Some(p.stop))?;
                 }
                 WorkloadConfig::Flood(f) => {
-                    self.route(at("from"), &f.from, at("to"), &f.to.host)?;
+                    // A flood's SYNs may enter at a router: no TCP runs at their entry.
+                    self.route_from(Allow::ANY, at("from"), &f.from, at("to"), &f.to.host)?;
                     self.window(i, f.start, Some(f.stop))?;
                 }
                 WorkloadConfig::Restart(r) => {

@@ -347,7 +347,7 @@ pub struct Pool {
 pub struct Flood {
     /// Unique among workloads.
     pub name: String,
-    /// The host where the attack enters the network.
+    /// The host or router where the attack enters the network.
     pub from: String,
     /// Attacked host and port.
     pub to: Endpoint,

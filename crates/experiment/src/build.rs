@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::{Arrivals, Closer, Endpoint, ScriptSegment, ServerClose, WorkloadConfig};
 use crate::config::{Experiment, RoutingMetric, TcpOverrides};
-use crate::config::{LinkParams, Loss, Queue};
+use crate::config::{LinkParams, Loss, Queue, Threshold};
 use crate::routing::{Metric, Routes};
 use synack_tcp::{Flags, Options, Segment, Seq};
 
@@ -502,8 +502,9 @@ pub(crate) fn link_params(p: &LinkParams) -> Params {
                 ecn,
                 ..
             } => Aqm::Red(Red {
-                min_th: min,
-                max_th: max,
+                min_th: min.value(),
+                max_th: max.value(),
+                bytes: matches!(min, Threshold::Bytes(_)),
                 max_p,
                 weight,
                 gentle,

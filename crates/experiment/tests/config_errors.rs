@@ -1433,8 +1433,8 @@ fn queue_forms_resolve() {
         Queue::Red {
             limit: DEFAULT_QUEUE,
             bytes: None,
-            min: 5.0,
-            max: 30.0,
+            min: Threshold::Packets(5.0),
+            max: Threshold::Packets(30.0),
             max_p: 0.1,
             weight: 0.002,
             gentle: true,
@@ -1442,6 +1442,17 @@ fn queue_forms_resolve() {
             ecn: false
         }
     );
+    // tc-red's units: sizes, both of them.
+    assert!(matches!(
+        parse("queue = { kind = \"red\", min = \"30KB\", max = \"90KB\" }\n")
+            .forward
+            .queue,
+        Queue::Red {
+            min: Threshold::Bytes(30_000),
+            max: Threshold::Bytes(90_000),
+            ..
+        }
+    ));
     assert!(matches!(
         parse("queue = { kind = \"red\", ecn = true }\n")
             .forward

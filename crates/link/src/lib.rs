@@ -309,7 +309,8 @@ impl Channel {
         self.serializer.wait_at(now)
     }
 
-    /// RED's average queue (packets) as the last `transmit` updated it; `None` without RED.
+    /// RED's average queue (packets, or bytes) as the last `transmit` updated it; `None`
+    /// without RED.
     pub fn red_average(&self) -> Option<f64> {
         self.serializer.red_average()
     }

@@ -51,21 +51,26 @@ pub enum Aqm {
     /// None: the queue drops only when a limit is reached (drop-tail).
     #[default]
     None,
-    /// Random Early Detection (Floyd & Jacobson 1993), in packets.
+    /// Random Early Detection (Floyd & Jacobson 1993), in packets or bytes.
     Red(Red),
     /// Controlled Delay (RFC 8289).
     CoDel(CoDel),
 }
 
 /// RED's parameters, in the paper's names. The queue is measured in packets, as the
-/// limit counts them (the one being serialized included).
+/// limit counts them (the one being serialized included), or with `bytes` in bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Red {
-    /// `min_th`: below this average queue (packets) nothing is dropped early.
+    /// `min_th`: below this average queue (packets, or bytes with `bytes`) nothing is
+    /// dropped early.
     pub min_th: f64,
     /// `max_th`: at this average the early-drop probability reaches `max_p`; above it every
     /// packet is dropped (or, `gentle`, the probability rises to 1 at `2·max_th`).
     pub max_th: f64,
+    /// The thresholds and the average count bytes, as tc-red's do (Linux `red_enqueue`
+    /// averages the byte backlog, `sch->qstats.backlog`), rather than packets as Floyd and
+    /// Jacobson's paper and ns-2 count them.
+    pub bytes: bool,
     /// `max_p`: the early-drop probability at `max_th`.
     pub max_p: f64,
     /// `w_q`: the weight of each new sample in the exponentially weighted average.
@@ -189,7 +194,10 @@ impl Aqm {
             Aqm::None => Ok(()),
             Aqm::Red(red) => {
                 if !(red.min_th >= 0.0 && red.min_th.is_finite()) {
-                    return bad("queue.min", "must be a number of packets, 0 or more");
+                    return bad(
+                        "queue.min",
+                        "must be a number of packets or bytes, 0 or more",
+                    );
                 }
                 if !(red.max_th > red.min_th && red.max_th.is_finite()) {
                     return bad("queue.max", "must be more than queue.min");

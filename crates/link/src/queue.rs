@@ -27,7 +27,8 @@
 //! **RED** (Floyd & Jacobson, "Random Early Detection Gateways for Congestion Avoidance",
 //! IEEE/ACM ToN 1993) is an enqueue-side rule, so it too is exact here: the average is
 //! updated and the early drop decided on each arrival, as in the paper's Figure 2, in
-//! packets (the queue as the limit counts it), with the one extra random word per packet
+//! packets (the queue as the limit counts it), or in bytes as tc-red counts them
+//! ([`crate::Red::bytes`]), with the one extra random word per packet
 //! described in `src/draws.rs`. The limit still applies after RED (a forced drop, which,
 //! as in Linux's `red_enqueue`, leaves RED's `count` alone).
 //!
@@ -190,7 +191,12 @@ impl Serializer {
             self.queued_bytes -= u64::from(b);
         }
         if let Some(red) = &mut self.red {
-            let early = red.arrival(now, self.queued.len(), free_at, word);
+            let q = if red.params.bytes {
+                self.queued_bytes as f64
+            } else {
+                self.queued.len() as f64
+            };
+            let early = red.arrival(now, q, free_at, word);
             if early && red.params.ecn && ect {
                 marked = true;
             } else if early {
@@ -244,7 +250,8 @@ impl Serializer {
         self.queued.len() - self.queued.partition_point(|&(done, _)| done <= now)
     }
 
-    /// RED's average queue after the last arrival, in packets; `None` without RED.
+    /// RED's average queue after the last arrival, in packets (or bytes); `None` without
+    /// RED.
     pub fn red_average(&self) -> Option<f64> {
         self.red.as_ref().map(|r| r.avg)
     }
@@ -333,13 +340,14 @@ impl RedState {
         }
     }
 
-    /// A packet arrives at a queue of `q` packets that went idle at `q_time` (if `q` is 0):
-    /// updates the average and says whether the packet is dropped early.
-    fn arrival(&mut self, now: Time, q: usize, q_time: Time, word: u32) -> bool {
+    /// A packet arrives at a queue of `q` packets (or bytes, [`Red::bytes`]) that went idle
+    /// at `q_time` (if `q` is 0): updates the average and says whether the packet is dropped
+    /// early.
+    fn arrival(&mut self, now: Time, q: f64, q_time: Time, word: u32) -> bool {
         let p = self.params;
-        if q > 0 {
+        if q > 0.0 {
             // Figure 2: "if the queue is nonempty, avg ← (1 − w_q)·avg + w_q·q".
-            self.avg = (1.0 - p.weight) * self.avg + p.weight * q as f64;
+            self.avg = (1.0 - p.weight) * self.avg + p.weight * q;
         } else {
             // Figure 2, the idle-time correction: "m ← f(time − q_time);
             // avg ← (1 − w_q)^m · avg", m the number of typical small packets that could

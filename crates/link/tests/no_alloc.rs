@@ -84,6 +84,7 @@ fn queue_disciplines_allocate_nothing() {
         weight: 0.002,
         gentle: true,
         avpkt: 1000,
+        bytes: false,
         ecn: false,
     });
     let codel = Aqm::CoDel(CoDel {

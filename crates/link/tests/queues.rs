@@ -57,6 +57,11 @@ fn byte_and_packet_limits_apply_together() {
 /// A load that swings slowly between 0.7 and 1.6 times the link rate, so that RED's average
 /// sweeps its whole range, with a limit high enough that nothing is forced out.
 fn red_run(red: Red, packets: u64) -> Vec<(f64, bool)> {
+    red_run_sized(red, packets, 1000)
+}
+
+/// [`red_run`] with packets of `size` bytes (the same spacing).
+fn red_run_sized(red: Red, packets: u64, size: u32) -> Vec<(f64, bool)> {
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
         queue_packets: Some(10_000),
@@ -69,7 +74,7 @@ fn red_run(red: Red, packets: u64) -> Vec<(f64, bool)> {
         let phase = (i as f64 / 20_000.0) * std::f64::consts::TAU;
         let load = 1.15 + 0.45 * phase.sin();
         t += 1_000.0 / load; // microseconds between 1,000-byte packets
-        let o = l.transmit(Time::ZERO + Duration::from_nanos((t * 1e3) as u64), 1000);
+        let o = l.transmit(Time::ZERO + Duration::from_nanos((t * 1e3) as u64), size);
         let avg = l.red_average().unwrap();
         assert_ne!(o.fate, Fate::Drop(DropCause::QueueFull), "no forced drop");
         out.push((avg, o.fate == Fate::Drop(DropCause::Aqm)));
@@ -91,6 +96,7 @@ fn red_drop_probability_follows_its_line() {
         weight: 0.002,
         gentle: false,
         avpkt: 1000,
+        bytes: false,
         ecn: false,
     };
     let run = red_run(red, 400_000);
@@ -161,6 +167,7 @@ fn gentle_red_passes_some_packets_above_max_th() {
         weight: 0.002,
         gentle: true,
         avpkt: 1000,
+        bytes: false,
         ecn: false,
     };
     let run = red_run(red, 200_000);
@@ -189,6 +196,7 @@ fn red_average_decays_while_idle() {
         weight: 0.1,
         gentle: false,
         avpkt: 1000,
+        bytes: false,
         ecn: false,
     };
     let mut l = link(LinkParams {
@@ -280,6 +288,7 @@ fn ecn_queues_mark_ect_packets_instead_of_dropping_them() {
         weight: 0.002,
         gentle: false,
         avpkt: 1000,
+        bytes: false,
         ecn: true,
     });
     let codel = Aqm::CoDel(CoDel {
@@ -314,5 +323,42 @@ fn ecn_queues_mark_ect_packets_instead_of_dropping_them() {
         assert!(ect.dropped_queue > 1000, "{aqm:?}: {ect:?}");
         assert_eq!(not_ect.ecn_marked, 0, "{aqm:?}");
         assert!(not_ect.dropped_aqm > 100, "{aqm:?}: {not_ect:?}");
+    }
+}
+
+/// RED in bytes (tc-red's units: `min`, `max` and the average count the byte backlog) is RED
+/// in packets scaled by the packet size when every packet has that size: with 1,024-byte
+/// packets and thresholds of 5 and 15 packets, or 5,120 and 15,360 bytes, each packet meets
+/// the same fate, and the byte average is exactly 1,024 times the packet average (a power of
+/// two scales every step of the average exactly).
+#[test]
+fn red_in_bytes_is_red_in_packets_scaled_by_the_packet_size() {
+    let packets = Red {
+        min_th: 5.0,
+        max_th: 15.0,
+        max_p: 0.1,
+        weight: 0.002,
+        gentle: true,
+        avpkt: 1024,
+        bytes: false,
+        ecn: false,
+    };
+    let bytes = Red {
+        min_th: 5.0 * 1024.0,
+        max_th: 15.0 * 1024.0,
+        bytes: true,
+        ..packets
+    };
+    let (a, b) = (
+        red_run_sized(packets, 100_000, 1024),
+        red_run_sized(bytes, 100_000, 1024),
+    );
+    assert!(
+        a.iter().filter(|x| x.1).count() > 1_000,
+        "RED dropped early"
+    );
+    for (i, (p, q)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(p.1, q.1, "packet {i}: the same fate");
+        assert_eq!(p.0 * 1024.0, q.0, "packet {i}: the average scaled");
     }
 }

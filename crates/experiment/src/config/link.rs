@@ -177,14 +177,14 @@ pub enum Queue {
         /// Bytes, headers included; `None`: no byte limit.
         bytes: Option<u64>,
     },
-    /// Random Early Detection (Floyd & Jacobson 1993), in packets.
+    /// Random Early Detection (Floyd & Jacobson 1993), in packets, or in bytes as tc-red.
     Red {
         limit: u32,
         bytes: Option<u64>,
-        /// `min_th`, packets.
-        min: f64,
-        /// `max_th`, packets.
-        max: f64,
+        /// `min_th`.
+        min: Threshold,
+        /// `max_th`, in the same unit as `min`.
+        max: Threshold,
         max_p: f64,
         /// `w_q`.
         weight: f64,
@@ -247,6 +247,60 @@ impl Queue {
     }
 }
 
+/// A RED threshold: a number of packets (Floyd and Jacobson's unit, ns-2's), or a size in
+/// bytes (tc-red's: `min 30000`), the average queue then counting bytes too.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Threshold {
+    Packets(f64),
+    Bytes(u64),
+}
+
+impl Threshold {
+    /// The number, in its unit.
+    pub fn value(self) -> f64 {
+        match self {
+            Threshold::Packets(n) => n,
+            Threshold::Bytes(b) => b as f64,
+        }
+    }
+}
+
+impl Serialize for Threshold {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Threshold::Packets(n) => s.serialize_f64(n),
+            Threshold::Bytes(b) => s.serialize_str(&format!("{b}B")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Threshold;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of packets (`5`), or a size in bytes (`\"30KB\"`)")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Threshold, E> {
+                Ok(Threshold::Packets(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Threshold, E> {
+                Ok(Threshold::Packets(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Threshold, E> {
+                Ok(Threshold::Packets(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Threshold, E> {
+                units::parse_size(v)
+                    .map(Threshold::Bytes)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 enum QueueKind {
@@ -271,9 +325,9 @@ struct QueueTable {
     )]
     bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    min: Option<f64>,
+    min: Option<Threshold>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max: Option<f64>,
+    max: Option<Threshold>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -348,6 +402,23 @@ impl QueueTable {
             .collect()
     }
 
+    /// RED's thresholds: both in packets (each defaulting to Floyd's), or both sizes.
+    fn thresholds(&self) -> Result<(Threshold, Threshold), String> {
+        match (self.min, self.max) {
+            (Some(Threshold::Bytes(_)), None) | (None, Some(Threshold::Bytes(_))) => Err(
+                "with `min` or `max` a size in bytes, give both (tc-red's `min` and `max`)".into(),
+            ),
+            (Some(Threshold::Bytes(_)), Some(Threshold::Packets(_)))
+            | (Some(Threshold::Packets(_)), Some(Threshold::Bytes(_))) => {
+                Err("`min` and `max` must both be packets (numbers) or both sizes in bytes".into())
+            }
+            (min, max) => Ok((
+                min.unwrap_or(Threshold::Packets(RED_MIN)),
+                max.unwrap_or(Threshold::Packets(RED_MAX)),
+            )),
+        }
+    }
+
     fn resolve(self) -> Queue {
         match self.kind {
             QueueKind::DropTail => Queue::DropTail {
@@ -360,8 +431,8 @@ impl QueueTable {
             QueueKind::Red => Queue::Red {
                 limit: self.limit.unwrap_or(DEFAULT_QUEUE),
                 bytes: self.bytes,
-                min: self.min.unwrap_or(RED_MIN),
-                max: self.max.unwrap_or(RED_MAX),
+                min: self.thresholds().expect("checked when read").0,
+                max: self.thresholds().expect("checked when read").1,
                 max_p: self.max_p.unwrap_or(RED_MAX_P),
                 weight: self.weight.unwrap_or(RED_WEIGHT),
                 gentle: self.gentle.unwrap_or(false),
@@ -483,6 +554,9 @@ impl<'de> Deserialize<'de> for Queue {
                             ""
                         }
                     )));
+                }
+                if t.kind == QueueKind::Red {
+                    t.thresholds().map_err(de::Error::custom)?;
                 }
                 Ok(t.resolve())
             }

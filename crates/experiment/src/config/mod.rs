@@ -61,8 +61,8 @@ pub use data::DataFiles;
 pub(crate) use error::suggest;
 pub use error::{ConfigError, ErrorKind, Origin};
 pub use link::{
-    LinkConfig, LinkOverrides, LinkParams, Loss, Queue, Reorder, Stale, DEFAULT_CODEL_LIMIT,
-    DEFAULT_QUEUE,
+    LinkConfig, LinkOverrides, LinkParams, Loss, Queue, Reorder, Stale, Threshold,
+    DEFAULT_CODEL_LIMIT, DEFAULT_QUEUE,
 };
 pub use series::{SeriesConfig, SERIES_METRICS};
 pub use sweep::parse_cli_value;

@@ -428,17 +428,20 @@ impl QueueTable {
                 },
                 bytes: self.bytes,
             },
-            QueueKind::Red => Queue::Red {
-                limit: self.limit.unwrap_or(DEFAULT_QUEUE),
-                bytes: self.bytes,
-                min: self.thresholds().expect("checked when read").0,
-                max: self.thresholds().expect("checked when read").1,
-                max_p: self.max_p.unwrap_or(RED_MAX_P),
-                weight: self.weight.unwrap_or(RED_WEIGHT),
-                gentle: self.gentle.unwrap_or(false),
-                avpkt: self.avpkt.unwrap_or(RED_AVPKT),
-                ecn: self.ecn.unwrap_or(false),
-            },
+            QueueKind::Red => {
+                let (min, max) = self.thresholds().expect("checked when read");
+                Queue::Red {
+                    limit: self.limit.unwrap_or(DEFAULT_QUEUE),
+                    bytes: self.bytes,
+                    min,
+                    max,
+                    max_p: self.max_p.unwrap_or(RED_MAX_P),
+                    weight: self.weight.unwrap_or(RED_WEIGHT),
+                    gentle: self.gentle.unwrap_or(false),
+                    avpkt: self.avpkt.unwrap_or(RED_AVPKT),
+                    ecn: self.ecn.unwrap_or(false),
+                }
+            }
             QueueKind::Codel => Queue::CoDel {
                 limit: self.limit.unwrap_or(DEFAULT_CODEL_LIMIT),
                 bytes: self.bytes,

@@ -106,25 +106,10 @@ impl<W: std::io::Write> Capture<W> {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        self.writer()?;
-        let mut out = self.writer.take().expect("written").into_writer();
+        opened(&mut self.out, &mut self.writer)?;
+        let mut out = self.writer.take().expect("opened").into_writer();
         out.flush().map_err(pcap_file::PcapError::IoError)?;
         Ok(out)
-    }
-
-    /// The capture's writer, its header written.
-    fn writer(&mut self) -> Result<&mut PcapWriter<W>, PcapError> {
-        if let Some(out) = self.out.take() {
-            let header = PcapHeader {
-                snaplen: MAX_PACKET,
-                datalink: DataLink::RAW,
-                ts_resolution: TsResolution::NanoSecond,
-                endianness: Endianness::Little,
-                ..PcapHeader::default()
-            };
-            self.writer = Some(PcapWriter::with_header(out, header)?);
-        }
-        Ok(self.writer.as_mut().expect("the header is written"))
     }
 
     fn write(&mut self, s: &Sent) -> Result<(), PcapError> {
@@ -146,13 +131,32 @@ impl<W: std::io::Write> Capture<W> {
         .tcp_header(tcp_header(seg))
         .write(&mut self.packet, payload)?;
         let timestamp = std::time::Duration::from_nanos(t.as_nanos());
-        let packet = std::mem::take(&mut self.packet);
-        let written = (self.writer()).and_then(|w| {
-            Ok(w.write_packet(&PcapPacket::new(timestamp, packet.len() as u32, &packet))?)
-        });
-        self.packet = packet;
-        written.map(|_| ())
+        let writer = opened(&mut self.out, &mut self.writer)?;
+        writer.write_packet(&PcapPacket::new(
+            timestamp,
+            self.packet.len() as u32,
+            &self.packet,
+        ))?;
+        Ok(())
     }
+}
+
+/// The capture's writer, its header written to `out` the first time.
+fn opened<'a, W: std::io::Write>(
+    out: &mut Option<W>,
+    writer: &'a mut Option<PcapWriter<W>>,
+) -> Result<&'a mut PcapWriter<W>, PcapError> {
+    if let Some(out) = out.take() {
+        let header = PcapHeader {
+            snaplen: MAX_PACKET,
+            datalink: DataLink::RAW,
+            ts_resolution: TsResolution::NanoSecond,
+            endianness: Endianness::Little,
+            ..PcapHeader::default()
+        };
+        *writer = Some(PcapWriter::with_header(out, header)?);
+    }
+    Ok(writer.as_mut().expect("the header is written"))
 }
 
 impl<W: std::io::Write> Sink for Capture<W> {

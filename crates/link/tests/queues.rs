@@ -13,6 +13,26 @@ fn link(params: LinkParams) -> Channel {
 /// 8 Mbps: a byte a microsecond, so a 1,000-byte packet takes exactly 1 ms.
 const BPS: u64 = 8_000_000;
 
+/// Floyd's parameters ("RED: Discussions of Setting Parameters", 1997, with ns-2's
+/// `thresh_ 5`), in packets, without ECN: what the tests vary from.
+const FLOYD: Red = Red {
+    min_th: 5.0,
+    max_th: 15.0,
+    max_p: 0.1,
+    weight: 0.002,
+    gentle: false,
+    avpkt: 1000,
+    bytes: false,
+    ecn: false,
+};
+
+/// RFC 8289's CoDel (target 5 ms, interval 100 ms), without ECN.
+const RFC8289: CoDel = CoDel {
+    target: Duration::from_millis(5),
+    interval: Duration::from_millis(100),
+    ecn: false,
+};
+
 fn at_us(us: u64) -> Time {
     Time::ZERO + Duration::from_micros(us)
 }
@@ -89,16 +109,7 @@ fn red_run_sized(red: Red, packets: u64, size: u32) -> Vec<(f64, bool)> {
 /// Nothing is dropped below `min_th`, everything at or above `max_th`.
 #[test]
 fn red_drop_probability_follows_its_line() {
-    let red = Red {
-        min_th: 5.0,
-        max_th: 15.0,
-        max_p: 0.1,
-        weight: 0.002,
-        gentle: false,
-        avpkt: 1000,
-        bytes: false,
-        ecn: false,
-    };
+    let red = FLOYD;
     let run = red_run(red, 400_000);
     let pb = |avg: f64| red.max_p * (avg - red.min_th) / (red.max_th - red.min_th);
     // Bins one packet wide over [min_th, max_th): (packets, drops, expected drops, variance,
@@ -161,14 +172,8 @@ fn red_drop_probability_follows_its_line() {
 #[test]
 fn gentle_red_passes_some_packets_above_max_th() {
     let red = Red {
-        min_th: 5.0,
-        max_th: 15.0,
-        max_p: 0.1,
-        weight: 0.002,
         gentle: true,
-        avpkt: 1000,
-        bytes: false,
-        ecn: false,
+        ..FLOYD
     };
     let run = red_run(red, 200_000);
     let gentle: Vec<bool> = run
@@ -192,12 +197,8 @@ fn red_average_decays_while_idle() {
     let red = Red {
         min_th: 50.0,
         max_th: 150.0,
-        max_p: 0.1,
         weight: 0.1,
-        gentle: false,
-        avpkt: 1000,
-        bytes: false,
-        ecn: false,
+        ..FLOYD
     };
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
@@ -222,11 +223,7 @@ fn codel_leaves_a_short_queue_alone() {
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
         queue_packets: Some(1000),
-        aqm: Aqm::CoDel(CoDel {
-            target: Duration::from_millis(5),
-            interval: Duration::from_millis(100),
-            ecn: false,
-        }),
+        aqm: Aqm::CoDel(RFC8289),
         ..LinkParams::default()
     });
     // Bursts of 4 packets every 5 ms: a wait of at most 3 ms, at 80 % load.
@@ -245,11 +242,7 @@ fn codel_drop_gaps_follow_the_control_law() {
     let mut l = link(LinkParams {
         bandwidth_bps: Some(BPS),
         queue_packets: Some(100_000),
-        aqm: Aqm::CoDel(CoDel {
-            target: Duration::from_millis(5),
-            interval: Duration::from_millis(100),
-            ecn: false,
-        }),
+        aqm: Aqm::CoDel(RFC8289),
         ..LinkParams::default()
     });
     // Twice the link's rate: the queue grows whatever CoDel drops at first.
@@ -281,20 +274,10 @@ fn codel_drop_gaps_follow_the_control_law() {
 /// the link's rate for 4 s into a 200-packet queue.
 #[test]
 fn ecn_queues_mark_ect_packets_instead_of_dropping_them() {
-    let red = Aqm::Red(Red {
-        min_th: 5.0,
-        max_th: 15.0,
-        max_p: 0.1,
-        weight: 0.002,
-        gentle: false,
-        avpkt: 1000,
-        bytes: false,
-        ecn: true,
-    });
+    let red = Aqm::Red(Red { ecn: true, ..FLOYD });
     let codel = Aqm::CoDel(CoDel {
-        target: Duration::from_millis(5),
-        interval: Duration::from_millis(100),
         ecn: true,
+        ..RFC8289
     });
     for aqm in [red, codel] {
         let overload = |ect: bool| {
@@ -334,14 +317,9 @@ fn ecn_queues_mark_ect_packets_instead_of_dropping_them() {
 #[test]
 fn red_in_bytes_is_red_in_packets_scaled_by_the_packet_size() {
     let packets = Red {
-        min_th: 5.0,
-        max_th: 15.0,
-        max_p: 0.1,
-        weight: 0.002,
         gentle: true,
         avpkt: 1024,
-        bytes: false,
-        ecn: false,
+        ..FLOYD
     };
     let bytes = Red {
         min_th: 5.0 * 1024.0,

@@ -17,8 +17,9 @@
 //! before it. The queue holds the packets whose serialization has not finished, the one on
 //! the wire included (so ns-3's `MaxSize = n` is our `n + 1`, and a Linux qdisc's backlog
 //! is ours less the packet the device is sending); their finishing instants and sizes sit
-//! in a ring buffer sized once up front (up to [`PREALLOCATED_SLOTS`]; a larger queue grows
-//! it on the way and then stops), so the steady state allocates nothing. A packet is
+//! in a ring buffer that doubles as the queue first reaches a new depth and never shrinks,
+//! so a steady state allocates nothing, and the thousand idle access links of a large
+//! topology hold a few slots each rather than room for their whole limit. A packet is
 //! dropped if the packets would then exceed `queue_packets`, or their bytes `queue_bytes`.
 //! (An unbounded drop-tail queue keeps no ring: only its last finishing instant matters.)
 //! A packet's *wait* (its sojourn in the queue) runs from its sending instant to the start
@@ -64,16 +65,6 @@ use synack_sim::{Duration, Time};
 
 use crate::draws::chance;
 use crate::params::{Aqm, CoDel, Red};
-
-/// Slots reserved at construction. A limit above this (rare: real queues are hundreds to a
-/// few thousand packets) grows the buffer while the queue first fills, never afterwards.
-const PREALLOCATED_SLOTS: u32 = 4096;
-
-/// Slots reserved for a queue limited in bytes only: room for that many minimal packets.
-const MIN_PACKET_BYTES: u64 = 40;
-
-/// Slots reserved for an unbounded queue under RED or CoDel, which grows as it must.
-const UNBOUNDED_SLOTS: u32 = 64;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
@@ -130,22 +121,16 @@ impl Serializer {
         limit_bytes: Option<u64>,
         aqm: Aqm,
     ) -> Serializer {
-        let by_bytes = limit_bytes.map(|b| (b / MIN_PACKET_BYTES).min(u64::from(u32::MAX)) as u32);
+        // Infinite bandwidth never queues, and an unbounded drop-tail queue is not tracked:
+        // only its last finishing instant matters.
         let tracked = bandwidth_bps.is_some()
             && (limit_packets.is_some() || limit_bytes.is_some() || aqm != Aqm::None);
-        let slots = match (limit_packets, by_bytes) {
-            // Infinite bandwidth never queues, and an unbounded drop-tail queue is not
-            // tracked: only its last finishing instant matters.
-            _ if !tracked => 0,
-            (None, None) => UNBOUNDED_SLOTS,
-            (a, b) => a.unwrap_or(u32::MAX).min(b.unwrap_or(u32::MAX)),
-        };
         Serializer {
             bandwidth_bps,
             limit_packets,
             limit_bytes,
             busy_until: Exact::default(),
-            queued: VecDeque::with_capacity(slots.min(PREALLOCATED_SLOTS) as usize),
+            queued: VecDeque::new(),
             queued_bytes: 0,
             tracked,
             red: match aqm {

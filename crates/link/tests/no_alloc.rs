@@ -61,12 +61,29 @@ fn transmit_allocates_nothing() {
             max_age: Duration::from_secs(30),
         }),
     };
-    // A queue within the pre-allocated size, and an unbounded one.
+    // A bounded queue, and an unbounded one (which keeps no ring at all).
     for queue in [Some(100), None] {
+        let made = allocations();
         let mut link = Channel::new(params(queue), ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(
+            allocations() - made,
+            0,
+            "an idle link holds no ring: {queue:?}"
+        );
+        // Offered at twice the bandwidth, so the bounded queue fills and overflows. While it
+        // first fills, its ring doubles (4, 8, …, 128 slots: six allocations), and then
+        // never again.
         let before = allocations();
-        // Offered at twice the bandwidth, so the bounded queue fills and overflows.
-        for i in 0..20_000u64 {
+        for i in 0..2_000u64 {
+            link.transmit(Time::ZERO + Duration::from_micros(600 * i), 1500);
+        }
+        let growth = allocations() - before;
+        assert!(
+            growth <= 6,
+            "queue {queue:?}: {growth} allocations while filling"
+        );
+        let before = allocations();
+        for i in 2_000..20_000u64 {
             let now = Time::ZERO + Duration::from_micros(600 * i);
             link.transmit(now, 1500);
         }

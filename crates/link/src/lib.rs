@@ -151,7 +151,10 @@ pub struct ChannelStats {
 #[derive(Clone, Debug)]
 pub struct Channel {
     params: LinkParams,
-    rng: ChaCha8Rng,
+    /// The link's stream, kept only where a packet's words can change anything on it (see
+    /// [`Draws`]): a link without randomness, the common case in a large topology, does
+    /// without its 300-odd bytes.
+    rng: Option<Box<ChaCha8Rng>>,
     serializer: Serializer,
     wire: Wire,
     stats: ChannelStats,
@@ -159,8 +162,6 @@ pub struct Channel {
     last_sent: Time,
     /// How long the last packet sent waits for its serialization, unless the queue dropped it.
     last_wait: Option<Duration>,
-    /// Whether a packet's words can change anything on this link (see [`Draws`]).
-    draws: bool,
 }
 
 impl Outcome {
@@ -213,11 +214,10 @@ impl Channel {
                 params.aqm,
             ),
             wire,
-            rng,
+            rng: draws::needed(&params).then(|| Box::new(rng)),
             stats: ChannelStats::default(),
             last_sent: Time::ZERO,
             last_wait: None,
-            draws: draws::needed(&params),
             params,
         })
     }
@@ -240,16 +240,17 @@ impl Channel {
         );
         self.last_sent = now;
         self.stats.sent += 1;
-        let draws = if self.draws {
-            Draws::next(&mut self.rng)
-        } else {
-            Draws::NONE
-        };
-        // RED's word comes after the eight, and only on a RED link: other links' streams
-        // are what they always were.
-        let red_word = match self.params.aqm {
-            Aqm::Red(_) => self.rng.next_u32(),
-            _ => 0,
+        let (draws, red_word) = match &mut self.rng {
+            // RED's word comes after the eight, and only on a RED link: other links' streams
+            // are what they always were.
+            Some(rng) => (
+                Draws::next(rng),
+                match self.params.aqm {
+                    Aqm::Red(_) => rng.next_u32(),
+                    _ => 0,
+                },
+            ),
+            None => (Draws::NONE, 0),
         };
 
         self.last_wait = None;

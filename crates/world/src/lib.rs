@@ -236,11 +236,11 @@ impl<'t> World<'t> {
             routes: &direct,
             floods: 0,
         };
-        let workloads: Vec<Workload> = (spec.workloads.iter())
+        let mut workloads: Vec<Workload> = (spec.workloads.iter())
             .map(|w| Workload::new(w, &mut setup))
             .collect();
         let mut sched = Scheduler::new();
-        for (index, w) in workloads.iter().enumerate() {
+        for (index, w) in workloads.iter_mut().enumerate() {
             for (at, step) in w.first(spec.duration) {
                 let index = index as u32;
                 sched.schedule_in(at, Event::Workload { index, step });

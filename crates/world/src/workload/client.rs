@@ -1,12 +1,11 @@
 //! The client side of the TCP workloads (`bulk`, `request`, `churn`): when each opens its
 //! connections. What its applications then do with them is in `apps`.
 
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_experiment::spec::{AppKind, AppSpec};
 use synack_sim::{Duration, Time};
 
-use super::Action;
+use super::{exponential_gap, Action};
 use crate::seeds::component_rng;
 
 pub(crate) struct Client {
@@ -25,8 +24,21 @@ impl Client {
         }
     }
 
-    pub fn first(&self, duration: Duration) -> Option<(Duration, u32)> {
-        (self.spec.start < duration).then_some((self.spec.start, 0))
+    /// The first connection: at `start`, or for Poisson arrivals an exponential gap after
+    /// it (none if that is past `stop`).
+    pub fn first(&mut self, duration: Duration) -> Option<(Duration, u32)> {
+        let at = match self.spec.kind {
+            AppKind::Churn {
+                rate,
+                poisson: true,
+                stop,
+                ..
+            } => {
+                Some(self.spec.start + exponential_gap(&mut self.rng, rate)).filter(|&at| at < stop)
+            }
+            _ => Some(self.spec.start),
+        };
+        at.filter(|&at| at < duration).map(|at| (at, 0))
     }
 
     /// The next connection opens now; when does the one after?
@@ -48,9 +60,7 @@ impl Client {
                 ..
             } => {
                 let at = if poisson {
-                    // An exponential gap of mean 1/rate (inverse transform; 1 − u is in (0, 1]).
-                    let u: f64 = self.rng.random();
-                    now + Duration::from_secs_f64(-(1.0 - u).ln() / rate)
+                    now + exponential_gap(&mut self.rng, rate)
                 } else {
                     // The k-th arrival at start + k/rate exactly: no rounding drift.
                     Time::ZERO

@@ -13,6 +13,8 @@ mod probe;
 mod restart;
 mod script;
 
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap as HashMap;
 use synack_experiment::metrics::Metrics;
 use synack_experiment::spec::{AppSpec, WorkloadSpec};
@@ -27,6 +29,16 @@ pub(crate) use pool::Pool;
 pub(crate) use probe::Probe;
 pub(crate) use restart::Restart;
 pub(crate) use script::Script;
+
+/// The time from one arrival of a Poisson process of `rate` a second to the next, or from
+/// its start to its first: an exponential gap of mean 1/rate (inverse transform; 1 − u is
+/// in (0, 1], so the logarithm is finite). The process is memoryless, so it has no arrival
+/// at its start: its first is one such gap after it, and a process on [start, stop) has
+/// Poisson(rate · (stop − start)) arrivals.
+pub(crate) fn exponential_gap(rng: &mut ChaCha8Rng, rate: f64) -> Duration {
+    let u: f64 = rng.random();
+    Duration::from_secs_f64(-(1.0 - u).ln() / rate)
+}
 
 pub(crate) enum Workload {
     Probe(Probe),
@@ -89,7 +101,7 @@ impl Workload {
     }
 
     /// The first events of a run of `duration`: (when, step).
-    pub fn first(&self, duration: Duration) -> Vec<(Duration, u32)> {
+    pub fn first(&mut self, duration: Duration) -> Vec<(Duration, u32)> {
         match self {
             Workload::Probe(p) => p.first().into_iter().collect(),
             Workload::Client(c) => c.first(duration).into_iter().collect(),

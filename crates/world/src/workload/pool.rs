@@ -4,12 +4,11 @@
 
 use std::collections::VecDeque;
 
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_experiment::spec::{AppKind, AppSpec};
 use synack_sim::{Duration, Time};
 
-use super::Action;
+use super::{exponential_gap, Action};
 use crate::host::ConnRef;
 use crate::seeds::component_rng;
 
@@ -29,7 +28,7 @@ pub(crate) struct Pool {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Next: open the connections (and the first request arrives).
+    /// Next: open the connections.
     Opening,
     /// Next: a request arrives.
     Arriving,
@@ -76,14 +75,22 @@ impl Pool {
         now < self.stop()
     }
 
-    /// What happens now, and when the next thing does: the pool opens (and the first
-    /// request arrives at the same instant), requests arrive, and at `stop` the idle
+    /// What happens now, and when the next thing does: the pool opens, requests arrive (the
+    /// first as the pool opens, or for Poisson arrivals a gap later), and at `stop` the idle
     /// connections close.
     pub fn fire(&mut self, now: Time) -> (Action, Option<Time>) {
         match self.phase {
             Phase::Opening => {
-                self.phase = Phase::Arriving;
-                (Action::OpenPool, Some(now))
+                // The first request arrives as the pool opens, or for Poisson arrivals an
+                // exponential gap later.
+                let first = self.next_arrival(now);
+                if first >= self.stop() {
+                    self.phase = Phase::Stopping;
+                    (Action::OpenPool, Some(self.stop().max(now)))
+                } else {
+                    self.phase = Phase::Arriving;
+                    (Action::OpenPool, Some(first))
+                }
             }
             Phase::Arriving => {
                 self.arrived += 1;
@@ -108,9 +115,7 @@ impl Pool {
             unreachable!("a pool's spec is a pool");
         };
         if poisson {
-            // An exponential gap of mean 1/rate (inverse transform; 1 − u is in (0, 1]).
-            let u: f64 = self.rng.random();
-            now + Duration::from_secs_f64(-(1.0 - u).ln() / rate)
+            now + exponential_gap(&mut self.rng, rate)
         } else {
             // The k-th arrival at start + k/rate exactly: no rounding drift.
             Time::ZERO + self.spec.start + Duration::from_secs_f64(f64::from(self.arrived) / rate)

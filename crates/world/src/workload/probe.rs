@@ -1,10 +1,9 @@
 //! The `probe` workload: datagrams without TCP, measuring the link itself.
 
-use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 
-use super::Action;
+use super::{exponential_gap, Action};
 use crate::seeds::component_rng;
 use crate::stats::quantile_nearest_rank;
 use synack_experiment::metrics::Metrics;
@@ -53,8 +52,14 @@ impl Probe {
         }
     }
 
-    pub fn first(&self) -> Option<(Duration, u32)> {
-        (self.spec.start < self.spec.stop).then_some((self.spec.start, 0))
+    /// The first datagram: at `start`, or for Poisson sends an exponential gap after it.
+    pub fn first(&mut self) -> Option<(Duration, u32)> {
+        let at = if self.spec.poisson {
+            self.spec.start + exponential_gap(&mut self.rng, self.spec.rate)
+        } else {
+            self.spec.start
+        };
+        (at < self.spec.stop).then_some((at, 0))
     }
 
     /// Numbers the datagram sent at `now`; returns it and when the next is due, if before
@@ -64,10 +69,7 @@ impl Probe {
         self.next_seq += 1;
         self.sent += 1;
         let at = if self.spec.poisson {
-            // Inverse transform: an exponential gap with mean 1/rate. `random::<f64>()` is in
-            // [0, 1), so 1 − u is in (0, 1] and the logarithm is finite.
-            let u: f64 = self.rng.random();
-            now + Duration::from_secs_f64(-(1.0 - u).ln() / self.spec.rate)
+            now + exponential_gap(&mut self.rng, self.spec.rate)
         } else {
             // The k-th datagram at start + k/rate exactly, so rounding never accumulates.
             let k = f64::from(self.next_seq);

@@ -9,6 +9,7 @@
 //! | `tcp_syncookies` (0, 1, 2) | `syn_cookies` |
 //! | `tcp_abort_on_overflow` | `abort_on_overflow` |
 //! | `tcp_rfc1337` | `rfc1337` |
+//! | `tcp_slow_start_after_idle` (0, 1) | `slow_start_after_idle` (`"off"`, `"linux"`) |
 //! | `tcp_fin_timeout` | `fin_timeout` |
 //! | `tcp_max_syn_backlog` | `max_syn_backlog` |
 //! | `net.core.somaxconn` | `somaxconn` |
@@ -32,7 +33,9 @@
 //! is accepted. Anything else is **unsupported**, named.
 
 use synack_sim::Duration;
-use synack_tcp::config::{Config, Congestion, EcnMode, PortRange, SynCookies, TwReuse};
+use synack_tcp::config::{
+    Config, Congestion, EcnMode, IdleRestart, PortRange, SynCookies, TwReuse,
+};
 
 /// What a shell line did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -255,6 +258,17 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
         ("tcp_abort_on_overflow", Some(n @ (0 | 1))) => {
             flag(&mut c.abort_on_overflow, n, "abort_on_overflow")
         }
+        ("tcp_slow_start_after_idle", Some(n @ (0 | 1))) => {
+            c.slow_start_after_idle = if n == 1 {
+                IdleRestart::Linux
+            } else {
+                IdleRestart::Off
+            };
+            Effect::Applied(
+                "slow_start_after_idle",
+                format!("{:?}", c.slow_start_after_idle).to_lowercase(),
+            )
+        }
         ("tcp_rfc1337", Some(n @ (0 | 1))) => {
             c.rfc1337 = n == 1;
             Effect::Applied("rfc1337", c.rfc1337.to_string())
@@ -327,10 +341,6 @@ fn feature(name: &str, v: &str, n: Option<u64>) -> Effect {
         ("tcp_early_retrans" | "tcp_recovery", _) => gap("RACK-TLP (RFC 8985)"),
         ("tcp_congestion_control", _) if v == "reno" => Effect::Agrees,
         ("tcp_reordering", Some(3)) => Effect::Agrees,
-        ("tcp_slow_start_after_idle", Some(0)) => Effect::Agrees,
-        ("tcp_slow_start_after_idle", _) => {
-            Effect::Unsupported("synack has no restart window after idle (RFC 5681 §4.1)".into())
-        }
         ("tcp_fastopen", Some(0)) => Effect::Agrees,
         // The AccECN option only matters with ECN on; fast open only when a script uses it.
         ("tcp_ecn_option" | "tcp_fastopen" | "tcp_fastopen_key", _) => Effect::Agrees,

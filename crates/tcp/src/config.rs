@@ -313,6 +313,22 @@ impl fmt::Display for Rules {
     }
 }
 
+/// What a sender does with its congestion window when it writes again after sending no data
+/// for longer than the retransmission timeout (the window no longer says what the path
+/// carries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdleRestart {
+    /// Keeps it (Linux with `net.ipv4.tcp_slow_start_after_idle = 0`).
+    Off,
+    /// RFC 5681 §4.1: cwnd = RW = min(IW, cwnd), ssthresh unchanged.
+    Rfc5681,
+    /// Linux's `tcp_cwnd_restart` (net/ipv4/tcp_output.c): cwnd halves for every RTO of
+    /// idleness beyond the first, down to min(IW, cwnd), and ssthresh keeps at least ¾ of
+    /// the old cwnd (`tcp_current_ssthresh`).
+    Linux,
+}
+
 /// An inclusive range of ephemeral (client) ports, written `"32768-60999"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PortRange {
@@ -794,6 +810,16 @@ pub struct Config {
     #[serde(serialize_with = "ser_init_cwnd")]
     pub init_cwnd: Option<u32>,
 
+    /// Slow start after idle: when the application writes with nothing in flight and no
+    /// data sent for longer than the RTO, cwnd restarts: `"linux"`, `"rfc5681"` or `"off"`
+    /// (see [`IdleRestart`]). Linux checks on each write (`tcp_slow_start_after_idle_check`
+    /// from `tcp_skb_entail`), in jiffies of `timer_wheel_hz`, from the last data segment
+    /// sent (`lsndtime`).
+    ///
+    /// Linux: linux (`net.ipv4.tcp_slow_start_after_idle = 1`); RFC 5681 §4.1 ("TCP SHOULD
+    /// set cwnd to no more than RW"): rfc5681.
+    pub slow_start_after_idle: IdleRestart,
+
     /// Longest an ACK may be delayed; `None` ("off" in files) acknowledges every segment at once.
     ///
     /// Linux: 40 ms (TCP_DELACK_MIN, the delay a fresh connection starts with; TCP_DELACK_MAX
@@ -1072,6 +1098,7 @@ impl Config {
             syn_received_rules: Rules::Linux,
             syn_linear_timeouts: 4,
             init_cwnd: Some(10),
+            slow_start_after_idle: IdleRestart::Linux,
             delayed_ack: Some(Duration::from_millis(40)),
             quick_ack: true,
             congestion: Congestion::Cubic,
@@ -1127,6 +1154,7 @@ impl Config {
             syn_received_rules: Rules::Rfc9293,
             syn_linear_timeouts: 0,
             init_cwnd: None,
+            slow_start_after_idle: IdleRestart::Rfc5681,
             delayed_ack: Some(Duration::from_millis(200)),
             quick_ack: false,
             congestion: Congestion::NewReno,

@@ -98,6 +98,9 @@ pub trait CongestionControl {
     /// Sets cwnd, ssthresh unchanged: proportional rate reduction (RFC 6937) sets cwnd
     /// itself during SACK recovery, as Linux's `tcp_cwnd_reduction` does.
     fn set_window(&mut self, cwnd: u64);
+    /// Sets ssthresh (`u64::MAX`: infinite), cwnd unchanged: the restart after idle
+    /// (`tcp_cwnd_restart`) keeps it at least ¾ of the old window.
+    fn set_ssthresh(&mut self, ssthresh: u64);
     /// Linux's `pkts_acked`: every ACK of new data, in fast recovery or not, before the
     /// call that grows or deflates the window for it.
     fn on_ack_sample(&mut self, _sample: &AckSample) {}
@@ -248,6 +251,9 @@ impl CongestionControl for Reno {
     fn set_window(&mut self, cwnd: u64) {
         self.0.cwnd = cwnd;
     }
+    fn set_ssthresh(&mut self, ssthresh: u64) {
+        self.0.ssthresh = ssthresh;
+    }
 }
 
 /// RFC 6582 NewReno: partial ACKs keep fast recovery going, one hole per round trip.
@@ -308,6 +314,9 @@ impl CongestionControl for NewReno {
     fn set_window(&mut self, cwnd: u64) {
         self.0.cwnd = cwnd;
     }
+    fn set_ssthresh(&mut self, ssthresh: u64) {
+        self.0.ssthresh = ssthresh;
+    }
 }
 
 /// A fixed window (`congestion = "none"`): fast retransmit still repairs losses, but the
@@ -340,6 +349,7 @@ impl CongestionControl for Fixed {
     fn on_rto(&mut self, _flight: u64) {}
     fn on_rto_held(&mut self) {}
     fn set_window(&mut self, _cwnd: u64) {}
+    fn set_ssthresh(&mut self, _ssthresh: u64) {}
 }
 
 /// The algorithm a connection runs: a closed set, dispatched without a `Box<dyn>`.
@@ -423,6 +433,9 @@ impl CongestionControl for Controller {
     }
     fn set_window(&mut self, cwnd: u64) {
         self.get_mut().set_window(cwnd)
+    }
+    fn set_ssthresh(&mut self, ssthresh: u64) {
+        self.get_mut().set_ssthresh(ssthresh)
     }
     fn on_ack_sample(&mut self, sample: &AckSample) {
         self.get_mut().on_ack_sample(sample)

@@ -95,6 +95,11 @@ impl SentLog {
         self.segments.len()
     }
 
+    /// When data last went out (Linux's `lsndtime`), if ever.
+    pub(crate) fn last_data(&self) -> Option<Time> {
+        self.last_data
+    }
+
     /// Data goes out at `now`: when data last went out before, if ever.
     pub(crate) fn on_data_sent(&mut self, now: Time) -> Option<Time> {
         self.last_data.replace(now)

@@ -5,7 +5,7 @@ mod util;
 
 use std::collections::BTreeMap;
 
-use synack_tcp::config::{Config, Congestion, LossRecovery, RttEstimation};
+use synack_tcp::config::{Config, Congestion, IdleRestart, LossRecovery, RttEstimation};
 use synack_tcp::State;
 use util::{ms, t_ms, Pair, Side};
 
@@ -501,4 +501,81 @@ fn linux_reno_mode_repairs_one_hole_per_round_trip_without_a_timeout() {
         (1, 6, 0)
     );
     assert_eq!(p.server().bytes_received(), 10_000);
+}
+
+/// Grows the client's window in slow start with 45 segments (rfc: 4 + 45 segments; linux
+/// counting per segment acknowledged the same), all acknowledged; returns the pair, idle
+/// from then on, and the window it ended with.
+fn grown(config: &Config) -> (Pair, u64) {
+    let mut p = established(config);
+    p.client.send(p.now, 45_000).unwrap();
+    p.run(10_000);
+    let cwnd = p.client.cwnd();
+    (p, cwnd)
+}
+
+/// How many data segments the client sends at `now` (the flight a write lets out at once).
+fn flight_at(p: &Pair, now: u64) -> usize {
+    data(p).iter().filter(|&&(t, _, _)| t == now).count()
+}
+
+/// RFC 5681 §4.1: a sender that has not sent data for longer than the RTO (1 s, RFC 6298's
+/// minimum, on this 20 ms path) sets cwnd to no more than RW = min(IW, cwnd) before sending
+/// again: 4 segments (RFC 3390 at SMSS 1000) instead of the 49 the window had grown to; ssthresh
+/// unchanged. After a pause shorter than the RTO, nothing changes.
+#[test]
+fn rfc5681_restarts_from_the_initial_window_after_an_rto_of_silence() {
+    let config = Config {
+        mss: 1000,
+        delayed_ack: None,
+        ..Config::rfc()
+    };
+    for (pause, cwnd, flight) in [(900, 49_000, 45), (1_100, 4_000, 4)] {
+        let (mut p, grown) = grown(&config);
+        assert_eq!((grown, p.client.rto()), (49_000, ms(1_000)));
+        let ssthresh = p.client.ssthresh();
+        let now = p.now.as_nanos() / 1_000_000 + pause;
+        p.run_until(t_ms(now));
+        p.client.send(p.now, 45_000).unwrap();
+        assert_eq!(p.client.cwnd(), cwnd, "after {pause} ms");
+        assert_eq!(p.client.ssthresh(), ssthresh);
+        p.run_until(t_ms(now));
+        assert_eq!(flight_at(&p, now), flight, "after {pause} ms");
+    }
+}
+
+/// Linux (`tcp_cwnd_restart`): after an idle period of `delta` jiffies longer than the RTO,
+/// cwnd halves while `delta -= rto` stays positive and cwnd exceeds the restart window
+/// min(IW, cwnd), then takes the larger of the two. From 55 segments (10 + 45): 1.5 RTOs
+/// halve it once (27), 2.5 twice (13), ten RTOs down to the initial window (10). ssthresh
+/// becomes max(ssthresh, ¾·cwnd) (`tcp_current_ssthresh`), which from slow start's infinite
+/// one stays infinite.
+#[test]
+fn linux_halves_the_window_for_every_rto_of_idleness() {
+    let config = Config {
+        slow_start_after_idle: IdleRestart::Linux,
+        ..cfg()
+    };
+    let (_, grown_to) = grown(&config);
+    assert_eq!(grown_to, 55_000);
+    for (rtos, cwnd) in [(0.9, 55_000), (1.5, 27_000), (2.5, 13_000), (10.0, 10_000)] {
+        let (mut p, _) = grown(&config);
+        let rto = p.client.rto().as_nanos() / 1_000_000;
+        let now = p.now.as_nanos() / 1_000_000 + (rtos * rto as f64) as u64;
+        p.run_until(t_ms(now));
+        p.client.send(p.now, 60_000).unwrap();
+        assert_eq!(p.client.cwnd(), cwnd, "after {rtos} RTOs of {rto} ms");
+        assert_eq!(p.client.ssthresh(), u64::MAX, "after {rtos} RTOs");
+        p.run_until(t_ms(now));
+        assert_eq!(flight_at(&p, now) as u64, cwnd / 1_000);
+    }
+    // Off: the window stays.
+    let (mut p, _) = grown(&Config {
+        slow_start_after_idle: IdleRestart::Off,
+        ..cfg()
+    });
+    let now = p.now.as_nanos() / 1_000_000 + 5_000;
+    p.run_until(t_ms(now));
+    p.client.send(p.now, 60_000).unwrap();
+    assert_eq!(p.client.cwnd(), 55_000);
 }

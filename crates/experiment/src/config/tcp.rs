@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use synack_sim::Duration;
 use synack_tcp::config::{
-    Config, Congestion, CwndGrowth, EcnMode, Handshake, Isn, ListenQueues, LossRecovery,
-    PassiveClose, PortRange, Profile, RttEstimation, Rules, SynCookies, TwReuse,
+    Config, Congestion, CwndGrowth, EcnMode, Handshake, IdleRestart, Isn, ListenQueues,
+    LossRecovery, PassiveClose, PortRange, Profile, RttEstimation, Rules, SynCookies, TwReuse,
 };
 
 use super::units;
@@ -85,6 +85,7 @@ tcp_keys! {
     syn_linear_timeouts: u32,
     /// Segments, or `"rfc3390"`.
     init_cwnd: Option<u32> => "rfc3390_or_segments",
+    slow_start_after_idle: IdleRestart,
     /// A duration, or `"off"`.
     delayed_ack: Option<Duration> => "off_or_duration",
     quick_ack: bool,

@@ -526,6 +526,15 @@ impl CongestionControl for Cubic {
             .max(1);
     }
 
+    /// In whole segments, as `tp->snd_ssthresh` counts them.
+    fn set_ssthresh(&mut self, ssthresh: u64) {
+        self.ssthresh = if ssthresh == u64::MAX {
+            INFINITE_SSTHRESH
+        } else {
+            u32::try_from(ssthresh / self.smss).unwrap_or(u32::MAX)
+        };
+    }
+
     /// `cubictcp_acked`.
     fn on_ack_sample(&mut self, sample: &AckSample) {
         self.now = sample.now;

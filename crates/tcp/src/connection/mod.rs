@@ -450,6 +450,9 @@ impl Connection {
             return Err(SendError::InvalidState(self.state));
         }
         let taken = bytes.min(self.send_space());
+        if taken > 0 {
+            self.restart_after_idle(now);
+        }
         self.snd.written += taken;
         self.push(now);
         Ok(taken)

@@ -3,11 +3,12 @@
 use synack_sim::Time;
 
 use super::{syn_window, Connection, MAX_UNSCALED};
+use crate::config::IdleRestart;
 use crate::congestion::CongestionControl;
 use crate::segment::{Flags, Options, Segment};
 use crate::seq::Seq;
 use crate::state::State;
-use crate::timer::Timer;
+use crate::timer::{jiffies, Timer};
 
 impl Connection {
     /// After every input: send what the windows allow, then any ACK still due.
@@ -279,6 +280,61 @@ impl Connection {
         }
         self.stats.segments_sent += 1;
         self.out.push_back(seg);
+    }
+
+    /// Slow start after idle, checked as the application writes (`slow_start_after_idle`;
+    /// Linux's `tcp_slow_start_after_idle_check`, include/net/tcp.h, from `tcp_skb_entail`):
+    /// with nothing in flight (`packets_out` = 0) and no data sent for longer than the RTO,
+    /// the window no longer says what the path carries, and restarts.
+    pub(super) fn restart_after_idle(&mut self, now: Time) {
+        let rule = self.config.slow_start_after_idle;
+        if rule == IdleRestart::Off || self.snd.max != self.snd.una {
+            return;
+        }
+        let Some(last) = self.sent.last_data() else {
+            return;
+        };
+        let rto = self.rtt.rto();
+        let smss = u64::from(self.snd.mss);
+        let cwnd = self.cc.window();
+        let iw = self.config.initial_window(smss);
+        match rule {
+            IdleRestart::Off => {}
+            // RFC 5681 §4.1: "if the TCP has not sent data in an interval exceeding the
+            // retransmission timeout", cwnd = RW = min(IW, cwnd).
+            IdleRestart::Rfc5681 => {
+                if now.saturating_since(last) > rto {
+                    self.cc.set_window(cwnd.min(iw));
+                }
+            }
+            IdleRestart::Linux => {
+                // `delta = tcp_jiffies32 - tp->lsndtime`, against `icsk_rto` in jiffies
+                // (`usecs_to_jiffies` rounds up).
+                let tick = jiffies(self.config.timer_wheel_hz, 1).as_nanos().max(1);
+                let delta = (now.as_nanos() / tick).saturating_sub(last.as_nanos() / tick);
+                let rto = rto.as_nanos().div_ceil(tick).max(1);
+                if delta <= rto {
+                    return;
+                }
+                // `tcp_cwnd_restart`, in segments as Linux counts: ssthresh first
+                // (`tcp_current_ssthresh`: the old one during a reduction, else at least ¾
+                // of cwnd), then cwnd halved for every further RTO of idleness, down to
+                // restart_cwnd = min(IW, cwnd).
+                let segments = cwnd / smss;
+                if !self.recovery.in_recovery {
+                    let keep = ((segments >> 1) + (segments >> 2)) * smss;
+                    self.cc.set_ssthresh(self.cc.ssthresh().max(keep));
+                }
+                let restart = (iw / smss).min(segments);
+                let mut window = segments;
+                let mut left = delta;
+                while left > rto && window > restart {
+                    left -= rto;
+                    window >>= 1;
+                }
+                self.cc.set_window(window.max(restart) * smss);
+            }
+        }
     }
 
     /// Linux `tcp_event_data_sent`: data going out with nothing in flight (after an idle

@@ -814,7 +814,9 @@ pub struct Config {
     /// data sent for longer than the RTO, cwnd restarts: `"linux"`, `"rfc5681"` or `"off"`
     /// (see [`IdleRestart`]). Linux checks on each write (`tcp_slow_start_after_idle_check`
     /// from `tcp_skb_entail`), in jiffies of `timer_wheel_hz`, from the last data segment
-    /// sent (`lsndtime`).
+    /// sent (`lsndtime`). Not modelled: the other half of Linux's window validation under
+    /// the same sysctl, `tcp_cwnd_application_limited`, which moves cwnd down towards what an
+    /// application-limited sender used for an RTO.
     ///
     /// Linux: linux (`net.ipv4.tcp_slow_start_after_idle = 1`); RFC 5681 §4.1 ("TCP SHOULD
     /// set cwnd to no more than RW"): rfc5681.

@@ -426,3 +426,29 @@ fn sequence_numbers_below_our_isn_print_wrapped_without_panicking() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The idle-restart script checks the restart itself: with `tcp_slow_start_after_idle` at 0
+/// the window stays 40 after the idle period (on Linux 6.18 too, under packetdrill); and
+/// the application-limited script checks that nothing decays the window there (25 would be
+/// RFC 2861's halfway step towards the 10 segments used).
+#[test]
+fn the_window_scripts_fail_without_what_they_check() {
+    let f = failure_after(
+        "idle-restart.pkt",
+        "tcp_slow_start_after_idle=1",
+        "tcp_slow_start_after_idle=0",
+    );
+    assert!(
+        f.contains("error in Python code: AssertionError: tcpi_snd_cwnd == 20 (actual 40)"),
+        "{f}"
+    );
+    let f = failure_after(
+        "app-limited.pkt",
+        "ack 46001 win 65535\n   +0 %{ assert tcpi_snd_cwnd == 40",
+        "ack 46001 win 65535\n   +0 %{ assert tcpi_snd_cwnd == 25",
+    );
+    assert!(
+        f.contains("error in Python code: AssertionError: tcpi_snd_cwnd == 25 (actual 40)"),
+        "{f}"
+    );
+}

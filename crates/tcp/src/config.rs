@@ -814,9 +814,10 @@ pub struct Config {
     /// data sent for longer than the RTO, cwnd restarts: `"linux"`, `"rfc5681"` or `"off"`
     /// (see [`IdleRestart`]). Linux checks on each write (`tcp_slow_start_after_idle_check`
     /// from `tcp_skb_entail`), in jiffies of `timer_wheel_hz`, from the last data segment
-    /// sent (`lsndtime`). Not modelled: the other half of Linux's window validation under
-    /// the same sysctl, `tcp_cwnd_application_limited`, which moves cwnd down towards what an
-    /// application-limited sender used for an RTO.
+    /// sent (`lsndtime`). An application-limited sender that keeps sending keeps its window:
+    /// Linux 6.18 does, measured under packetdrill (its `tcp_cwnd_application_limited`, RFC
+    /// 2861's decay towards the window used, did not act over five RTOs of two-segment
+    /// flights; `app-limited.pkt`).
     ///
     /// Linux: linux (`net.ipv4.tcp_slow_start_after_idle = 1`); RFC 5681 §4.1 ("TCP SHOULD
     /// set cwnd to no more than RW"): rfc5681.

@@ -25,7 +25,7 @@
 //! | `tcp_window_scaling` (0, 1) | `window_scaling` |
 //! | `tcp_ecn` (0, 1, 2; AccECN's 3 to 5 are unsupported) | `ecn` |
 //! | `tcp_congestion_control` (`cubic`) | `congestion = "cubic"` |
-//! | `tcp_congestion_control` (`reno`) | `congestion` stays `newreno` (Linux's `reno` module recovers as NewReno without SACK) |
+//! | `tcp_congestion_control` (`reno`) | `congestion = "newreno"` (Linux's `reno` module recovers as NewReno without SACK) |
 //!
 //! Features synack lacks today (DSACK, F-RTO, RACK/TLP) are *gaps*: the script runs and
 //! fails where Linux's behaviour differs, which is how the issues adding them will show
@@ -130,8 +130,23 @@ fn shell_words(stmt: &str) -> Vec<String> {
 }
 
 fn shell_statement(stmt: &str, config: &mut Config, shell: &mut Shell) {
-    // Output redirections (`> /dev/null 2>&1`) do not matter here.
     let words = shell_words(stmt);
+    // CUBIC's HyStart detectors (`hystart_detect`, a bit each: 1 the ACK train, 2 the
+    // delay): synack's CUBIC runs both, the module's default, 3.
+    if let ["echo", value, ">", "/sys/module/tcp_cubic/parameters/hystart_detect"] = words
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        if *value != "3" {
+            shell.unsupported = Some(format!(
+                "shell line `{stmt}`: synack's HyStart runs both detectors (3)"
+            ));
+        }
+        return;
+    }
+    // Output redirections (`> /dev/null 2>&1`) do not matter here.
     let words: Vec<&str> = words
         .iter()
         .map(String::as_str)
@@ -302,6 +317,11 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             c.congestion = Congestion::Cubic;
             Effect::Applied("congestion", "cubic".into())
         }
+        // Linux's `reno` module: Reno's window, the stack's NewReno recovery.
+        ("tcp_congestion_control", _) if v == "reno" => {
+            c.congestion = Congestion::NewReno;
+            Effect::Applied("congestion", "newreno".into())
+        }
         ("ip_local_port_range", _) => {
             match v.replace(char::is_whitespace, "-").parse::<PortRange>() {
                 Ok(r) => {
@@ -311,7 +331,7 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
                 Err(_) => bad(),
             }
         }
-        _ => feature(name, v, n),
+        _ => feature(name, n),
     }
 }
 
@@ -331,7 +351,7 @@ fn set(field: &mut u32, n: u64, key: &'static str) -> Effect {
 }
 
 /// Settings of features rather than of `[tcp]` keys.
-fn feature(name: &str, v: &str, n: Option<u64>) -> Effect {
+fn feature(name: &str, n: Option<u64>) -> Effect {
     let gap = |what: &str| Effect::Gap(format!("synack has no {what} yet"));
     match (name, n) {
         ("tcp_dsack", Some(0)) | ("tcp_frto", Some(0)) | ("tcp_fack", Some(0)) => Effect::Agrees,
@@ -339,7 +359,7 @@ fn feature(name: &str, v: &str, n: Option<u64>) -> Effect {
         ("tcp_frto", _) => gap("F-RTO (RFC 5682)"),
         ("tcp_early_retrans" | "tcp_recovery", Some(0)) => Effect::Agrees,
         ("tcp_early_retrans" | "tcp_recovery", _) => gap("RACK-TLP (RFC 8985)"),
-        ("tcp_congestion_control", _) if v == "reno" => Effect::Agrees,
+
         ("tcp_reordering", Some(3)) => Effect::Agrees,
         ("tcp_fastopen", Some(0)) => Effect::Agrees,
         // The AccECN option only matters with ECN on; fast open only when a script uses it.
@@ -370,6 +390,29 @@ mod tests {
             "{:?}",
             s.gaps
         );
+    }
+
+    #[test]
+    fn congestion_control_hystart_and_the_idle_restart_map_to_keys() {
+        let mut c = Config::linux();
+        run_shell("../common/defaults.sh", &mut c);
+        assert_eq!(c.slow_start_after_idle, IdleRestart::Off);
+        // Linux's `reno` module after defaults.sh's cubic: NewReno, not cubic kept.
+        let s = run_shell("sysctl -q net.ipv4.tcp_congestion_control=reno", &mut c);
+        assert_eq!((s.unsupported, c.congestion), (None, Congestion::NewReno));
+        let s = run_shell("sysctl -q net.ipv4.tcp_slow_start_after_idle=1", &mut c);
+        assert_eq!(
+            (s.unsupported, c.slow_start_after_idle),
+            (None, IdleRestart::Linux)
+        );
+        // HyStart's default detectors are synack's; another choice is not.
+        let hystart = "/sys/module/tcp_cubic/parameters/hystart_detect";
+        assert_eq!(
+            run_shell(&format!("echo 3 > {hystart}"), &mut c).unsupported,
+            None
+        );
+        let s = run_shell(&format!("echo 2 > {hystart}"), &mut c);
+        assert!(s.unsupported.unwrap().contains("both detectors"));
     }
 
     #[test]

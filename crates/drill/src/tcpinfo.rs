@@ -48,6 +48,15 @@ pub fn assertions(code: &str) -> Result<Vec<Assertion>, String> {
         if stmt.starts_with('#') || stmt.starts_with("print") {
             continue;
         }
+        // Scripts name Linux's constant before comparing ssthresh with it; only its own
+        // value is taken.
+        if let Some((name, value)) = stmt.split_once('=') {
+            if name.trim() == INFINITE_SSTHRESH.0
+                && number(value.trim()) == Some(INFINITE_SSTHRESH.1)
+            {
+                continue;
+            }
+        }
         let Some(rest) = stmt.strip_prefix("assert ") else {
             return Err(format!("Python statement `{stmt}`"));
         };
@@ -88,8 +97,13 @@ fn comparison(s: &str) -> Result<Assertion, String> {
     })
 }
 
-/// A number, or one of the names packetdrill's Python knows for `tcpi_ca_state`
-/// (include/net/tcp.h's `enum tcp_ca_state`).
+/// include/net/tcp.h's `TCP_INFINITE_SSTHRESH`: the ssthresh `TCP_INFO` reports before the
+/// first reduction.
+const INFINITE_SSTHRESH: (&str, i64) = ("TCP_INFINITE_SSTHRESH", 0x7fff_ffff);
+
+/// A number (decimal, or hexadecimal after `0x`), `TCP_INFINITE_SSTHRESH`, or one of the
+/// names packetdrill's Python knows for `tcpi_ca_state` (include/net/tcp.h's
+/// `enum tcp_ca_state`).
 fn number(s: &str) -> Option<i64> {
     const CA_STATES: [&str; 5] = [
         "TCP_CA_Open",
@@ -98,6 +112,12 @@ fn number(s: &str) -> Option<i64> {
         "TCP_CA_Recovery",
         "TCP_CA_Loss",
     ];
+    if s == INFINITE_SSTHRESH.0 {
+        return Some(INFINITE_SSTHRESH.1);
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
     s.parse()
         .ok()
         .or_else(|| CA_STATES.iter().position(|&n| n == s).map(|i| i as i64))
@@ -117,5 +137,13 @@ mod tests {
         let e = assertions("assert tcpi_lost == 1, tcpi_lost").unwrap_err();
         assert!(e.contains("tcpi_lost"), "{e}");
         assert!(assertions("import os").is_err());
+        // Linux's constant, named as scripts name it, and nothing else.
+        assert!(assertions("TCP_INFINITE_SSTHRESH = 0x7fffffff")
+            .unwrap()
+            .is_empty());
+        assert!(assertions("TCP_INFINITE_SSTHRESH = 5").is_err());
+        assert!(assertions("x = 1").is_err());
+        let a = assertions("assert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH").unwrap();
+        assert_eq!(a[0].value, 0x7fff_ffff);
     }
 }

@@ -452,3 +452,31 @@ fn the_window_scripts_fail_without_what_they_check() {
         "{f}"
     );
 }
+
+/// `SO_SNDBUF` on a connected socket sets that connection's send buffer (doubled, as Linux
+/// keeps it), where before it made the script unsupported.
+#[test]
+fn so_sndbuf_on_a_connection_is_the_connections_own() {
+    let script = |reported: u32| {
+        format!(
+            "    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 bind(3, ..., ...) = 0
+   +0 listen(3, 16) = 0
+   +0 < S 0:0(0) win 65535 <mss 1000>
+   +0 > S. 0:0(0) ack 1 <mss 1460>
+ +.1 < . 1:1(0) ack 1 win 65535
+   +0 accept(3, ..., ...) = 4
+   +0 setsockopt(4, SOL_SOCKET, SO_SNDBUF, [3000], 4) = 0
+   +0 getsockopt(4, SOL_SOCKET, SO_SNDBUF, [{reported}], [4]) = 0
+"
+        )
+    };
+    assert_eq!(run(&script(6000)), Outcome::Pass);
+    match run(&script(3000)) {
+        Outcome::Fail(f) => {
+            let f = f.render("test.pkt");
+            assert!(f.contains("expected: 3000 actual: 6000"), "{f}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}

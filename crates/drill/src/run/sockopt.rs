@@ -1,8 +1,11 @@
 //! `setsockopt` and `getsockopt`: the options synack has a setting for.
 //!
 //! synack's settings are per stack, not per socket: an option that changes one
-//! (`TCP_MAXSEG`, `SO_SNDBUF`, `SO_RCVBUF`) rebuilds the stack, which is possible only while
-//! no connection exists; set on a connected socket it makes the script unsupported.
+//! (`TCP_MAXSEG`, `SO_SNDBUF`, `SO_RCVBUF`, `TCP_CONGESTION`) rebuilds the stack, which is
+//! possible only while no connection exists; set on a connected socket it makes the script
+//! unsupported — but `SO_SNDBUF`, which sets that connection's own send buffer.
+
+use synack_tcp::config::Congestion;
 
 use super::{Fd, Runner, Sock, Stop, SysResult};
 use crate::report::Outcome;
@@ -68,6 +71,16 @@ impl Runner {
                 self.reconfigure(line, "TCP_MAXSEG", |c| c.mss = mss as u32)?;
                 self.fd_mut(n).user_mss = Some(mss as u32);
             }
+            // On a connection, the send buffer is the connection's own (`sk_sndbuf`).
+            ("SO_SNDBUF", Some(b)) if b > 0 && connected => {
+                let Sock::Conn { tag, .. } = fd.sock else {
+                    unreachable!("connected")
+                };
+                match self.conns[tag as usize - 1].id {
+                    Some(id) => self.stack.connection_mut(id).set_send_buffer(2 * b as u64),
+                    None => return unsupported("SO_SNDBUF on a closed connection"),
+                }
+            }
             ("SO_SNDBUF" | "SO_RCVBUF", Some(b)) if b > 0 => {
                 // Linux doubles the value for its bookkeeping (`sock_setsockopt`).
                 let bytes = 2 * b as u64;
@@ -80,13 +93,16 @@ impl Runner {
                     }
                 })?;
             }
-            ("TCP_CONGESTION", _) => match a.get(3) {
-                Some(Expr::Str(s)) if s == "reno" => {}
-                Some(Expr::Str(s)) if s == "cubic" => {
-                    self.note_once("TCP_CONGESTION cubic: synack has no CUBIC yet; it runs NewReno")
-                }
-                _ => return unsupported("TCP_CONGESTION other than reno or cubic"),
-            },
+            // Linux's `reno` module is synack's NewReno (the stack recovers as NewReno without
+            // SACK); synack's settings are the stack's, so only before a connection exists.
+            ("TCP_CONGESTION", _) => {
+                let congestion = match a.get(3) {
+                    Some(Expr::Str(s)) if s == "reno" => Congestion::NewReno,
+                    Some(Expr::Str(s)) if s == "cubic" => Congestion::Cubic,
+                    _ => return unsupported("TCP_CONGESTION other than reno or cubic"),
+                };
+                self.reconfigure(line, "TCP_CONGESTION", |c| c.congestion = congestion)?;
+            }
             ("TCP_MAXSEG", _) if connected => return unsupported("TCP_MAXSEG on a connected socket"),
             _ => return unsupported(&format!("setsockopt {opt}")),
         }
@@ -105,7 +121,13 @@ impl Runner {
                 _ => 0,
             },
             "TCP_MAXSEG" => self.maxseg(&fd),
-            "SO_SNDBUF" => self.stack.config().send_buffer as i64,
+            "SO_SNDBUF" => match fd.sock {
+                Sock::Conn { tag, .. } => match self.conns[tag as usize - 1].id {
+                    Some(id) => self.stack.connection(id).config().send_buffer as i64,
+                    None => self.stack.config().send_buffer as i64,
+                },
+                _ => self.stack.config().send_buffer as i64,
+            },
             "SO_RCVBUF" => self.stack.config().recv_buffer as i64,
             _ => {
                 return Err(Outcome::Unsupported(format!(

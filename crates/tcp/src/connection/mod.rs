@@ -691,6 +691,12 @@ impl Connection {
         crate::time_wait::tw_isn(self.snd.max)
     }
 
+    /// Sets this connection's send buffer (`SO_SNDBUF` on a connected socket; the stack's
+    /// `send_buffer` was its first value).
+    pub fn set_send_buffer(&mut self, bytes: u64) {
+        self.config.send_buffer = bytes;
+    }
+
     /// How many more bytes [`send`](Self::send) would take.
     pub fn send_space(&self) -> u64 {
         let buffered = self.snd.written - self.snd.acked;

@@ -4,7 +4,8 @@
 //! Each test runs one workload over many seeds and holds the counts to the closed forms:
 //! P(N = 0) = e^(−λT), E[N] = Var[N] = λT, within four standard errors.
 
-use synack_experiment::config::Experiment;
+mod common;
+
 use synack_experiment::metrics::Metrics;
 use synack_experiment::spec::WorldSpec;
 use synack_world::World;
@@ -32,9 +33,7 @@ from = "client[*]"
 {workload}
 "#
     );
-    let exp = Experiment::parse(&text, "arrivals.toml").unwrap_or_else(|e| panic!("{e}"));
-    let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
-    checked.points[0].world.clone()
+    common::world_of(&text)
 }
 
 /// The count `of` each run's metrics, over the seeds.

@@ -1,4 +1,6 @@
-//! What the world's integration tests share.
+//! What the world's integration tests share. Each test binary compiles this module and uses
+//! part of it, hence `dead_code` allowed.
+#![allow(dead_code)]
 
 use synack_experiment::config::Experiment;
 use synack_world::WorldSpec;
@@ -33,7 +35,12 @@ bytes = "1GB"
 {extra}
 "#
     );
-    let exp = Experiment::parse(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    world_of(&text)
+}
+
+/// The world of the first sweep point of experiment `text` (which must check).
+pub fn world_of(text: &str) -> WorldSpec {
+    let exp = Experiment::parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
     let checked = synack_experiment::check(&exp, &[]).unwrap_or_else(|e| panic!("{e}"));
     checked.points[0].world.clone()
 }

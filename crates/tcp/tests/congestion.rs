@@ -579,3 +579,32 @@ fn linux_halves_the_window_for_every_rto_of_idleness() {
     p.client.send(p.now, 60_000).unwrap();
     assert_eq!(p.client.cwnd(), 55_000);
 }
+
+/// Linux's restart after idle raises a finite ssthresh to ¾ of the window it leaves
+/// (`tcp_current_ssthresh`: max(ssthresh, ⌊c/2⌋ + ⌊c/4⌋) segments), even where the window
+/// itself, below the initial one, stays. After a loss (ssthresh 4000) and 30 more segments,
+/// 1.5 RTOs of idleness.
+#[test]
+fn linux_restart_keeps_three_quarters_of_the_window_as_ssthresh() {
+    let config = Config {
+        slow_start_after_idle: IdleRestart::Linux,
+        ..cfg()
+    };
+    let mut p = established(&config);
+    p.drop_next(Side::Client, |s| s.seq.0 == 2101);
+    p.client.send(p.now, 10_000).unwrap();
+    p.run(10_000);
+    assert_eq!((p.client.cwnd(), p.client.ssthresh()), (2000, 4000));
+    p.client.send(p.now, 30_000).unwrap();
+    p.run(10_000);
+    let (cwnd, ssthresh) = (p.client.cwnd(), p.client.ssthresh());
+    let segments = cwnd / 1000;
+    assert!(segments > 4 && segments < 10, "cwnd {cwnd}");
+    let keep = ((segments >> 1) + (segments >> 2)) * 1000;
+    assert!(keep > ssthresh, "{keep} {ssthresh}");
+    let rto = p.client.rto().as_nanos() / 1_000_000;
+    let now = p.now.as_nanos() / 1_000_000 + rto * 3 / 2;
+    p.run_until(t_ms(now));
+    p.client.send(p.now, 1_000).unwrap();
+    assert_eq!((p.client.cwnd(), p.client.ssthresh()), (cwnd, keep));
+}

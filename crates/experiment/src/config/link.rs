@@ -419,8 +419,9 @@ impl QueueTable {
         }
     }
 
-    fn resolve(self) -> Queue {
-        match self.kind {
+    /// The queue the table describes, or why its RED thresholds cannot be read.
+    fn resolve(self) -> Result<Queue, String> {
+        Ok(match self.kind {
             QueueKind::DropTail => Queue::DropTail {
                 limit: match (self.limit, self.bytes) {
                     (None, None) => Some(DEFAULT_QUEUE),
@@ -429,7 +430,7 @@ impl QueueTable {
                 bytes: self.bytes,
             },
             QueueKind::Red => {
-                let (min, max) = self.thresholds().expect("checked when read");
+                let (min, max) = self.thresholds()?;
                 Queue::Red {
                     limit: self.limit.unwrap_or(DEFAULT_QUEUE),
                     bytes: self.bytes,
@@ -449,7 +450,7 @@ impl QueueTable {
                 interval: self.interval.unwrap_or(CODEL_INTERVAL),
                 ecn: self.ecn.unwrap_or(false),
             },
-        }
+        })
     }
 }
 
@@ -558,10 +559,7 @@ impl<'de> Deserialize<'de> for Queue {
                         }
                     )));
                 }
-                if t.kind == QueueKind::Red {
-                    t.thresholds().map_err(de::Error::custom)?;
-                }
-                Ok(t.resolve())
+                t.resolve().map_err(de::Error::custom)
             }
         }
         d.deserialize_any(V)

@@ -274,15 +274,13 @@ fn effect(name: &str, v: &str, c: &mut Config) -> Effect {
             flag(&mut c.abort_on_overflow, n, "abort_on_overflow")
         }
         ("tcp_slow_start_after_idle", Some(n @ (0 | 1))) => {
-            c.slow_start_after_idle = if n == 1 {
-                IdleRestart::Linux
+            let (rule, name) = if n == 1 {
+                (IdleRestart::Linux, "linux")
             } else {
-                IdleRestart::Off
+                (IdleRestart::Off, "off")
             };
-            Effect::Applied(
-                "slow_start_after_idle",
-                format!("{:?}", c.slow_start_after_idle).to_lowercase(),
-            )
+            c.slow_start_after_idle = rule;
+            Effect::Applied("slow_start_after_idle", name.into())
         }
         ("tcp_rfc1337", Some(n @ (0 | 1))) => {
             c.rfc1337 = n == 1;
@@ -359,7 +357,6 @@ fn feature(name: &str, n: Option<u64>) -> Effect {
         ("tcp_frto", _) => gap("F-RTO (RFC 5682)"),
         ("tcp_early_retrans" | "tcp_recovery", Some(0)) => Effect::Agrees,
         ("tcp_early_retrans" | "tcp_recovery", _) => gap("RACK-TLP (RFC 8985)"),
-
         ("tcp_reordering", Some(3)) => Effect::Agrees,
         ("tcp_fastopen", Some(0)) => Effect::Agrees,
         // The AccECN option only matters with ECN on; fast open only when a script uses it.

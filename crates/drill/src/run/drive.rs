@@ -8,7 +8,7 @@ use synack_tcp::{
     ConnId, Event, Incoming, Segment, Settled, SocketId, StackEvent, State, TimeWaitTimeout,
 };
 
-use super::{ConnInfo, Errno, Runner, Wake, REMOTE_ADDR};
+use super::{ConnInfo, Errno, Runner, Sock, Wake, REMOTE_ADDR};
 
 impl Runner {
     /// The earliest timer, if any.
@@ -62,6 +62,15 @@ impl Runner {
 
     pub(super) fn info(&mut self, tag: u32) -> &mut ConnInfo {
         &mut self.conns[tag as usize - 1]
+    }
+
+    /// The live connection behind socket `sock`, if it is one and not yet in TIME-WAIT or
+    /// closed.
+    pub(super) fn live(&self, sock: &Sock) -> Option<ConnId> {
+        match *sock {
+            Sock::Conn { tag, .. } => self.conns[tag as usize - 1].id,
+            _ => None,
+        }
     }
 
     /// The stack's own answers and events.

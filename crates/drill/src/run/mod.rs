@@ -495,10 +495,7 @@ impl Runner {
     fn tcp_info(&mut self, line: u32, code: &str) -> Result<(), Stop> {
         let asserts =
             assertions(code).map_err(|why| Outcome::Unsupported(format!("line {line}: {why}")))?;
-        let conn = self.fds.values().rev().find_map(|fd| match fd.sock {
-            Sock::Conn { tag, .. } => self.conns[tag as usize - 1].id,
-            _ => None,
-        });
+        let conn = self.fds.values().rev().find_map(|fd| self.live(&fd.sock));
         let Some(id) = conn else {
             return Err(self.fail(
                 line,

@@ -72,15 +72,10 @@ impl Runner {
                 self.fd_mut(n).user_mss = Some(mss as u32);
             }
             // On a connection, the send buffer is the connection's own (`sk_sndbuf`).
-            ("SO_SNDBUF", Some(b)) if b > 0 && connected => {
-                let Sock::Conn { tag, .. } = fd.sock else {
-                    unreachable!("connected")
-                };
-                match self.conns[tag as usize - 1].id {
-                    Some(id) => self.stack.connection_mut(id).set_send_buffer(2 * b as u64),
-                    None => return unsupported("SO_SNDBUF on a closed connection"),
-                }
-            }
+            ("SO_SNDBUF", Some(b)) if b > 0 && connected => match self.live(&fd.sock) {
+                Some(id) => self.stack.connection_mut(id).set_send_buffer(2 * b as u64),
+                None => return unsupported("SO_SNDBUF on a closed connection"),
+            },
             ("SO_SNDBUF" | "SO_RCVBUF", Some(b)) if b > 0 => {
                 // Linux doubles the value for its bookkeeping (`sock_setsockopt`).
                 let bytes = 2 * b as u64;
@@ -121,12 +116,9 @@ impl Runner {
                 _ => 0,
             },
             "TCP_MAXSEG" => self.maxseg(&fd),
-            "SO_SNDBUF" => match fd.sock {
-                Sock::Conn { tag, .. } => match self.conns[tag as usize - 1].id {
-                    Some(id) => self.stack.connection(id).config().send_buffer as i64,
-                    None => self.stack.config().send_buffer as i64,
-                },
-                _ => self.stack.config().send_buffer as i64,
+            "SO_SNDBUF" => match self.live(&fd.sock) {
+                Some(id) => self.stack.connection(id).config().send_buffer as i64,
+                None => self.stack.config().send_buffer as i64,
             },
             "SO_RCVBUF" => self.stack.config().recv_buffer as i64,
             _ => {
@@ -146,11 +138,7 @@ impl Runner {
     }
 
     fn maxseg(&self, fd: &Fd) -> i64 {
-        let live = match fd.sock {
-            Sock::Conn { tag, .. } => self.conns[tag as usize - 1].id,
-            _ => None,
-        };
-        match (live, fd.user_mss) {
+        match (self.live(&fd.sock), fd.user_mss) {
             (Some(id), _) => self.stack.connection(id).mss().into(),
             (None, Some(m)) => m.into(),
             (None, None) => TCP_MSS_DEFAULT,

@@ -298,43 +298,39 @@ impl Connection {
         let smss = u64::from(self.snd.mss);
         let cwnd = self.cc.window();
         let iw = self.config.initial_window(smss);
-        match rule {
-            IdleRestart::Off => {}
+        if rule == IdleRestart::Rfc5681 {
             // RFC 5681 §4.1: "if the TCP has not sent data in an interval exceeding the
             // retransmission timeout", cwnd = RW = min(IW, cwnd).
-            IdleRestart::Rfc5681 => {
-                if now.saturating_since(last) > rto {
-                    self.cc.set_window(cwnd.min(iw));
-                }
+            if now.saturating_since(last) > rto {
+                self.cc.set_window(cwnd.min(iw));
             }
-            IdleRestart::Linux => {
-                // `delta = tcp_jiffies32 - tp->lsndtime`, against `icsk_rto` in jiffies
-                // (`usecs_to_jiffies` rounds up).
-                let tick = jiffies(self.config.timer_wheel_hz, 1).as_nanos().max(1);
-                let delta = (now.as_nanos() / tick).saturating_sub(last.as_nanos() / tick);
-                let rto = rto.as_nanos().div_ceil(tick).max(1);
-                if delta <= rto {
-                    return;
-                }
-                // `tcp_cwnd_restart`, in segments as Linux counts: ssthresh first
-                // (`tcp_current_ssthresh`: the old one during a reduction, else at least ¾
-                // of cwnd), then cwnd halved for every further RTO of idleness, down to
-                // restart_cwnd = min(IW, cwnd).
-                let segments = cwnd / smss;
-                if !self.recovery.in_recovery {
-                    let keep = ((segments >> 1) + (segments >> 2)) * smss;
-                    self.cc.set_ssthresh(self.cc.ssthresh().max(keep));
-                }
-                let restart = (iw / smss).min(segments);
-                let mut window = segments;
-                let mut left = delta;
-                while left > rto && window > restart {
-                    left -= rto;
-                    window >>= 1;
-                }
-                self.cc.set_window(window.max(restart) * smss);
-            }
+            return;
         }
+        // Linux: `delta = tcp_jiffies32 - tp->lsndtime`, against `icsk_rto` in jiffies
+        // (`usecs_to_jiffies` rounds up).
+        let tick = jiffies(self.config.timer_wheel_hz, 1).as_nanos().max(1);
+        let delta = (now.as_nanos() / tick).saturating_sub(last.as_nanos() / tick);
+        let rto = rto.as_nanos().div_ceil(tick).max(1);
+        if delta <= rto {
+            return;
+        }
+        // `tcp_cwnd_restart`, in segments as Linux counts: ssthresh first
+        // (`tcp_current_ssthresh`: the old one during a reduction, else at least ¾ of cwnd),
+        // then cwnd halved for every further RTO of idleness, down to restart_cwnd =
+        // min(IW, cwnd).
+        let segments = cwnd / smss;
+        if !self.recovery.in_recovery {
+            let keep = ((segments >> 1) + (segments >> 2)) * smss;
+            self.cc.set_ssthresh(self.cc.ssthresh().max(keep));
+        }
+        let restart = (iw / smss).min(segments);
+        let mut window = segments;
+        let mut left = delta;
+        while left > rto && window > restart {
+            left -= rto;
+            window >>= 1;
+        }
+        self.cc.set_window(window.max(restart) * smss);
     }
 
     /// Linux `tcp_event_data_sent`: data going out with nothing in flight (after an idle

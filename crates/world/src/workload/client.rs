@@ -34,11 +34,15 @@ impl Client {
                 stop,
                 ..
             } => {
-                Some(self.spec.start + exponential_gap(&mut self.rng, rate)).filter(|&at| at < stop)
+                let at = self.spec.start + exponential_gap(&mut self.rng, rate);
+                if at >= stop {
+                    return None;
+                }
+                at
             }
-            _ => Some(self.spec.start),
+            _ => self.spec.start,
         };
-        at.filter(|&at| at < duration).map(|at| (at, 0))
+        (at < duration).then_some((at, 0))
     }
 
     /// The next connection opens now; when does the one after?

@@ -36,9 +36,12 @@ pub(crate) struct SentLog {
 }
 
 impl SentLog {
-    pub(crate) fn new(iss: Seq) -> SentLog {
+    /// An empty log; `segments` is an empty buffer to fill (one a stack kept from an
+    /// earlier connection, see [`crate::connection::Buffers`]).
+    pub(crate) fn new(iss: Seq, segments: VecDeque<(Seq, Time)>) -> SentLog {
+        debug_assert!(segments.is_empty());
         SentLog {
-            segments: VecDeque::new(),
+            segments,
             retransmitted_to: iss,
             probe: None,
             last_data: None,
@@ -46,6 +49,13 @@ impl SentLog {
             max_packets_out: 0,
             cwnd_usage_seq: iss,
         }
+    }
+
+    /// Empties the log and hands over its buffer.
+    pub(crate) fn take_buffer(&mut self) -> VecDeque<(Seq, Time)> {
+        let mut segments = std::mem::take(&mut self.segments);
+        segments.clear();
+        segments
     }
 
     /// A segment ending before `end` went out at `now`; `retransmission` if it was sent
@@ -192,7 +202,7 @@ mod tests {
     /// Four segments of 1000 bytes from 1: a block is cut to the whole ones it covers.
     #[test]
     fn sack_blocks_cover_whole_segments_only() {
-        let mut log = SentLog::new(Seq(0));
+        let mut log = SentLog::new(Seq(0), VecDeque::new());
         for end in [1001, 2001, 3001, 4001] {
             log.on_send(Time::ZERO, Seq(end), false);
         }

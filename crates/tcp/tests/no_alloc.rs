@@ -1,6 +1,7 @@
 //! A bulk transfer with periodic losses allocates nothing in the steady state, between two
-//! connections (NewReno and CUBIC) and between two stacks: counted by a global allocator, on this thread only
-//! (the test harness allocates on others).
+//! connections (NewReno and CUBIC) and between two stacks; and a stream of short
+//! connections between two stacks allocates nothing per connection: counted by a global
+//! allocator, on this thread only (the test harness allocates on others).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -10,7 +11,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use synack_sim::{Duration, Time};
 use synack_tcp::config::{Config, Congestion};
-use synack_tcp::{ConnId, Connection, Incoming, IsnGenerator, Segment, Seq, Settled, Stack};
+use synack_tcp::{
+    Accept, ConnId, Connection, Event, Incoming, IsnGenerator, ListenerId, Segment, Seq, Settled,
+    Stack, TimeWaitId, TimeWaitTimeout,
+};
 
 struct Counting;
 
@@ -239,4 +243,155 @@ fn steady_state_through_stacks_allocates_nothing() {
     assert!(conn.bytes_received() > received + 50_000_000);
     let client = l.hosts[0].connection(l.conns[0].unwrap());
     assert!(client.stats().fast_retransmits > 100);
+}
+
+/// Short connections through two stacks, one opened every millisecond: the client sends 100
+/// bytes and closes at once, the server accepts, answers the FIN with 100 bytes and its own
+/// FIN, and the client's socket spends 2·MSL in TIME-WAIT. Every structure of the driver
+/// is reserved up front, so whatever allocates is the stacks'.
+struct Churn {
+    now: Time,
+    hosts: [Stack<u32, u32>; 2],
+    listener: ListenerId,
+    /// (arrival, to host, segment), in arrival order (one fixed delay).
+    wire: VecDeque<(Time, usize, Segment)>,
+    /// Each live connection's timeout: (host, connection, when).
+    timeouts: Vec<(usize, ConnId, Time)>,
+    /// Each TIME-WAIT socket's deadline.
+    time_waits: Vec<(usize, TimeWaitId, Time)>,
+    next_connect: Time,
+    /// Connections ended, in each host.
+    ended: [u64; 2],
+}
+
+const GAP: Duration = Duration::from_millis(1);
+
+impl Churn {
+    fn new() -> Churn {
+        let config = Config {
+            msl: Duration::from_millis(10),
+            ..Config::linux()
+        };
+        let stack = |addr: u32| {
+            let isn = IsnGenerator::new(config.isn, ChaCha8Rng::seed_from_u64(u64::from(addr)));
+            Stack::new(addr, config.clone(), isn)
+        };
+        let mut hosts = [stack(0), stack(1)];
+        let listener = hosts[1]
+            .listen(80, &mut ChaCha8Rng::seed_from_u64(9))
+            .unwrap();
+        Churn {
+            now: Time::ZERO,
+            hosts,
+            listener,
+            wire: VecDeque::with_capacity(1024),
+            timeouts: Vec::with_capacity(1024),
+            time_waits: Vec::with_capacity(1024),
+            next_connect: Time::ZERO,
+            ended: [0, 0],
+        }
+    }
+
+    /// Host `h`'s segments on the wire; then connection `id`'s events, segments and
+    /// settling.
+    fn drain(&mut self, h: usize, id: Option<ConnId>) {
+        if h == 1 {
+            while let Accept::Conn(_) | Accept::Ended = self.hosts[1].accept(self.listener) {}
+        }
+        if let Some(id) = id {
+            let now = self.now;
+            let stack = &mut self.hosts[h];
+            while let Some(event) = stack.poll_conn_event(id) {
+                let reply = match event {
+                    Event::Connected => h == 0,
+                    Event::PeerFin => h == 1,
+                    _ => false,
+                };
+                if reply {
+                    let c = stack.connection_mut(id);
+                    c.send(now, 100).unwrap();
+                    c.close(now).unwrap();
+                }
+            }
+            while let Some(t) = stack.poll_conn_transmit(id) {
+                self.wire.push_back((now + DELAY, t.to as usize, t.seg));
+            }
+            self.timeouts.retain(|&(host, c, _)| (host, c) != (h, id));
+            match stack.settle(id) {
+                Settled::Open { timeout } => {
+                    if let Some(at) = timeout {
+                        self.timeouts.push((h, id, at));
+                    }
+                }
+                Settled::TimeWait { id, deadline } => self.time_waits.push((h, id, deadline)),
+                Settled::Closed { .. } => self.ended[h] += 1,
+                Settled::TimeWaitOverflow { .. } => panic!("no TIME-WAIT limit"),
+            }
+        }
+        while let Some(t) = self.hosts[h].poll_transmit() {
+            self.wire
+                .push_back((self.now + DELAY, t.to as usize, t.seg));
+        }
+    }
+
+    fn step(&mut self) {
+        let arrival = self.wire.front().map(|w| w.0);
+        let timeout = self.timeouts.iter().map(|t| t.2).min();
+        let time_wait = self.time_waits.iter().map(|t| t.2).min();
+        let next = [arrival, timeout, time_wait, Some(self.next_connect)]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap();
+        self.now = next;
+        if arrival == Some(next) {
+            let (_, to, seg) = self.wire.pop_front().unwrap();
+            let id = match self.hosts[to].handle_segment(next, (1 - to) as u32, &seg) {
+                Incoming::Conn { id, .. } | Incoming::Opened { id, .. } => Some(id),
+                Incoming::TimeWait { .. } => None,
+                other => panic!("{other:?}"),
+            };
+            self.drain(to, id);
+        } else if timeout == Some(next) {
+            let i = self.timeouts.iter().position(|t| t.2 == next).unwrap();
+            let (h, id, _) = self.timeouts.swap_remove(i);
+            self.hosts[h].handle_conn_timeout(next, id);
+            self.drain(h, Some(id));
+        } else if time_wait == Some(next) {
+            let i = self.time_waits.iter().position(|t| t.2 == next).unwrap();
+            let (h, id, _) = self.time_waits.swap_remove(i);
+            match self.hosts[h].handle_time_wait_timeout(next, id) {
+                TimeWaitTimeout::Expired { .. } => self.ended[h] += 1,
+                TimeWaitTimeout::Later(at) => self.time_waits.push((h, id, at)),
+            }
+        } else {
+            let id = self.hosts[0].connect(next, 1, 80, 0).unwrap();
+            self.next_connect = next + GAP;
+            self.drain(0, Some(id));
+        }
+    }
+
+    /// Steps until `n` more connections have ended on both sides.
+    fn run(&mut self, n: u64) {
+        let target = self.ended.map(|e| e + n);
+        while self.ended[0] < target[0] || self.ended[1] < target[1] {
+            self.step();
+        }
+    }
+}
+
+#[test]
+fn connection_churn_allocates_nothing_per_connection() {
+    let mut l = Churn::new();
+    // Long enough for every table to reach its size: TIME-WAIT holds 20 sockets at a time.
+    l.run(500);
+    let before = allocations();
+    l.run(5_000);
+    assert_eq!(allocations() - before, 0);
+    // Every connection went the whole way: the client's through TIME-WAIT.
+    assert!(
+        l.time_waits.len() >= 15,
+        "{} in TIME-WAIT",
+        l.time_waits.len()
+    );
 }

@@ -239,6 +239,16 @@ struct Recovery {
     tlp_rearm: bool,
 }
 
+/// The growable buffers of a connection, empty: what a [`Stack`](crate::Stack) keeps of a
+/// connection that ended and gives the next one, so that in a steady stream of connections
+/// none allocates (each would otherwise grow three queues from nothing, and free them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Buffers {
+    out: VecDeque<Segment>,
+    events: VecDeque<Event>,
+    sent: VecDeque<(Seq, Time)>,
+}
+
 /// One TCP connection.
 #[derive(Clone, Debug)]
 pub struct Connection {
@@ -274,7 +284,15 @@ pub struct Connection {
 }
 
 impl Connection {
-    fn new(config: &Config, local_port: u16, remote_port: u16, iss: Seq) -> Connection {
+    fn new(
+        config: &Config,
+        local_port: u16,
+        remote_port: u16,
+        iss: Seq,
+        buffers: Buffers,
+    ) -> Connection {
+        let Buffers { out, events, sent } = buffers;
+        debug_assert!(out.is_empty() && events.is_empty());
         let mss = config.mss;
         // Unscaled until the handshake agrees on a shift.
         let wnd = config.recv_buffer.min(MAX_UNSCALED) as u32;
@@ -285,8 +303,8 @@ impl Connection {
             remote_port,
             passive: false,
             timers: TimerTable::default(),
-            out: VecDeque::new(),
-            events: VecDeque::new(),
+            out,
+            events,
             snd: Send {
                 iss,
                 una: iss,
@@ -331,7 +349,7 @@ impl Connection {
                 u64::from(mss),
                 config.initial_window(u64::from(mss)),
             ),
-            sent: SentLog::new(iss),
+            sent: SentLog::new(iss, sent),
             recovery: Recovery {
                 dup_acks: 0,
                 in_recovery: false,
@@ -369,7 +387,24 @@ impl Connection {
         remote_port: u16,
         iss: Seq,
     ) -> Connection {
-        let mut c = Connection::new(config, local_port, remote_port, iss);
+        Connection::connect_with(
+            now,
+            config,
+            (local_port, remote_port),
+            iss,
+            Buffers::default(),
+        )
+    }
+
+    /// [`Connection::connect`] into `buffers`.
+    pub(crate) fn connect_with(
+        now: Time,
+        config: &Config,
+        (local_port, remote_port): (u16, u16),
+        iss: Seq,
+        buffers: Buffers,
+    ) -> Connection {
+        let mut c = Connection::new(config, local_port, remote_port, iss, buffers);
         c.set_state(State::SynSent);
         c.send_syn(now);
         c
@@ -386,10 +421,22 @@ impl Connection {
         syn: &Segment,
         iss: Seq,
     ) -> Result<Connection, AcceptError> {
+        Connection::accept_with(now, config, local_port, syn, iss, Buffers::default())
+    }
+
+    /// [`Connection::accept`] into `buffers`.
+    pub(crate) fn accept_with(
+        now: Time,
+        config: &Config,
+        local_port: u16,
+        syn: &Segment,
+        iss: Seq,
+        buffers: Buffers,
+    ) -> Result<Connection, AcceptError> {
         if !syn.flags.syn() || syn.flags.ack() || syn.flags.rst() {
             return Err(AcceptError::NotSyn);
         }
-        let mut c = Connection::new(config, local_port, syn.src_port, iss);
+        let mut c = Connection::new(config, local_port, syn.src_port, iss, buffers);
         c.state = State::Listen;
         c.passive = true;
         c.take_peer_syn(now, syn);
@@ -417,7 +464,7 @@ impl Connection {
         iss: Seq,
         (peer_mss, peer_options, ecn): (u32, Options, bool),
     ) -> Connection {
-        let mut c = Connection::new(config, local_port, ack.src_port, iss);
+        let mut c = Connection::new(config, local_port, ack.src_port, iss, Buffers::default());
         c.state = State::Listen;
         c.passive = true;
         c.snd.una = iss + 1;
@@ -438,6 +485,20 @@ impl Connection {
         c.establish(now);
         c.handle_segment(now, ack);
         c
+    }
+
+    /// Empties the connection's buffers and hands them over, for the next connection: what
+    /// it had yet to hand out (segments, events) is discarded.
+    pub(crate) fn take_buffers(&mut self) -> Buffers {
+        let mut out = std::mem::take(&mut self.out);
+        let mut events = std::mem::take(&mut self.events);
+        out.clear();
+        events.clear();
+        Buffers {
+            out,
+            events,
+            sent: self.sent.take_buffer(),
+        }
     }
 
     /// Queues up to `bytes` more bytes for sending (RFC 9293 §3.10.2); returns how many the

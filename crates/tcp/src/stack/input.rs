@@ -186,8 +186,10 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             }
             SynDecision::Open => {
                 let iss = tw_isn.unwrap_or_else(|| self.isn.next(now, tuple));
-                let conn = Connection::accept(now, &self.config, syn.dst_port, syn, iss)
-                    .expect("the listener passes SYNs only");
+                let buffers = self.spare.pop().unwrap_or_default();
+                let conn =
+                    Connection::accept_with(now, &self.config, syn.dst_port, syn, iss, buffers)
+                        .expect("the listener passes SYNs only");
                 let id = self.insert(conn, remote, T::default(), Some(l));
                 self.conns.get_mut(id.0).expect("just made").syn_queue = Some(l);
                 Incoming::Opened {

@@ -55,7 +55,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use synack_sim::Time;
 
 use crate::config::Config;
-use crate::connection::{Connection, Stats};
+use crate::connection::{Buffers, Connection, Stats};
 use crate::error::{ConnectError, ListenError};
 use crate::isn::{FourTuple, IsnGenerator};
 use crate::listener::Listener;
@@ -319,7 +319,14 @@ pub struct Stack<A: Address, T: Copy + Default> {
     proven: FxHashSet<A>,
     transmits: VecDeque<Transmit<A>>,
     events: VecDeque<StackEvent<T>>,
+    /// The emptied buffers of connections that ended, for the next ones (at most
+    /// [`SPARE_BUFFERS`]).
+    spare: Vec<Buffers>,
 }
+
+/// How many ended connections' buffers a stack keeps: enough for a stream of connections
+/// opened as others end, few enough that a burst of large ones is not held on to.
+const SPARE_BUFFERS: usize = 16;
 
 const LIVE: &str = "the id names a live connection";
 const LIVE_TIME_WAIT: &str = "the id names a live TIME-WAIT socket";
@@ -341,6 +348,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             proven: FxHashSet::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -449,7 +457,9 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
                 .isn
                 .next(now, self.tuple(local_port, remote, remote_port)),
         };
-        let conn = Connection::connect(now, &self.config, local_port, remote_port, iss);
+        let buffers = self.spare.pop().unwrap_or_default();
+        let conn =
+            Connection::connect_with(now, &self.config, (local_port, remote_port), iss, buffers);
         Ok(self.insert(conn, remote, tag, None))
     }
 
@@ -492,6 +502,15 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
             }
         }
         None
+    }
+
+    /// Frees a connection's slot, keeping its buffers for a later connection.
+    fn free_conn(&mut self, id: ConnId) {
+        let conn = &mut self.conns.get_mut(id.0).expect(LIVE).conn;
+        if self.spare.len() < SPARE_BUFFERS {
+            self.spare.push(conn.take_buffers());
+        }
+        self.conns.free(id.0);
     }
 
     /// A new connection: the next slot, and its 4-tuple in the demux.

@@ -115,7 +115,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         let (syn_queue, tag, stats) = (s.syn_queue, s.tag, s.conn.stats());
         let young = s.young;
         let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
-        self.conns.free(id.0);
+        self.free_conn(id);
         if let Some(l) = syn_queue {
             self.listeners[l.index()]
                 .inner
@@ -130,7 +130,7 @@ impl<A: Address, T: Copy + Default> Stack<A, T> {
         let key = (s.conn.local_port(), s.remote, s.conn.remote_port());
         let tw = s.conn.shrunk().expect("checked by can_shrink");
         let (remote, tag) = (s.remote, s.tag);
-        self.conns.free(id.0);
+        self.free_conn(id);
         let deadline = tw.deadline();
         let tw_id = TimeWaitId(self.time_waits.insert(TimeWaitSocket { tw, remote, tag }));
         self.demux_insert(key, SocketId::TimeWait(tw_id));

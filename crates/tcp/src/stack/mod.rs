@@ -324,9 +324,12 @@ pub struct Stack<A: Address, T: Copy + Default> {
     spare: Vec<Buffers>,
 }
 
-/// How many ended connections' buffers a stack keeps: enough for a stream of connections
-/// opened as others end, few enough that a burst of large ones is not held on to.
-const SPARE_BUFFERS: usize = 16;
+/// How many ended connections' buffers a stack keeps: enough to ride out the swings in the
+/// number of connections open at once under Poisson churn (16 missed a twentieth of the
+/// time in `experiments/churn.toml`), few enough to let the memory of a burst go. Spare
+/// buffers never outnumber connections once open together, so they add nothing to a run's
+/// peak.
+const SPARE_BUFFERS: usize = 64;
 
 const LIVE: &str = "the id names a live connection";
 const LIVE_TIME_WAIT: &str = "the id names a live TIME-WAIT socket";

@@ -216,6 +216,12 @@ impl<E> Scheduler<E> {
         if !self.settle() {
             return None;
         }
+        Some(self.take_head())
+    }
+
+    /// Removes the head of `due`, which `settle` has just made the next live event.
+    #[inline]
+    fn take_head(&mut self) -> (Time, E) {
         let entry = self.due.pop_front().expect("settle leaves a live head");
         self.stored -= 1;
         if entry.slot != NO_SLOT {
@@ -223,16 +229,18 @@ impl<E> Scheduler<E> {
         }
         self.now = Time::from_nanos(entry.at);
         self.executed += 1;
-        Some((self.now, entry.event))
+        (self.now, entry.event)
     }
 
     /// Like [`Scheduler::pop`], but only if the next event is at or before `limit`.
     /// When it returns `None` with events still pending, the clock is left unchanged.
     #[inline]
     pub fn pop_until(&mut self, limit: Time) -> Option<(Time, E)> {
-        match self.peek_time() {
-            Some(t) if t <= limit => self.pop(),
-            _ => None,
+        // One settle: the head it leaves is the event to take.
+        if self.settle() && self.last <= limit.as_nanos() {
+            Some(self.take_head())
+        } else {
+            None
         }
     }
 

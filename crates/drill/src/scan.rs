@@ -37,6 +37,7 @@ const SOCKOPTS: &[&str] = &[
     "SO_SNDBUF",
     "SO_RCVBUF",
     "TCP_CONGESTION",
+    "TCP_USER_TIMEOUT",
     "SO_ERROR",
 ];
 

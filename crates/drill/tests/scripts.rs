@@ -453,6 +453,21 @@ fn the_window_scripts_fail_without_what_they_check() {
     );
 }
 
+/// The user-timeout script checks the timeout and where it counts from: without the
+/// option the connection outlives the second write (15 timeouts decide), and a tenth
+/// more or less moves the end out of the 0.3 s between the writes.
+#[test]
+fn the_user_timeout_script_fails_without_what_it_checks() {
+    for (to, expected) in [
+        ("[0]", "Expected result -1 ETIMEDOUT but got 1000"),
+        ("[3300]", "Expected result -1 ETIMEDOUT but got 1000"),
+        ("[2700]", "Expected result 1000 but got -1"),
+    ] {
+        let f = failure_after("user-timeout.pkt", "[3000]", to);
+        assert!(f.contains(expected), "{to}: {f}");
+    }
+}
+
 /// `SO_SNDBUF` on a connected socket sets that connection's send buffer (doubled, as Linux
 /// keeps it), where before it made the script unsupported.
 #[test]

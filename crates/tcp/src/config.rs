@@ -1012,8 +1012,23 @@ pub struct Config {
     /// not count against `max_tw_buckets`.
     ///
     /// Linux: 60 s (`net.ipv4.tcp_fin_timeout`); RFC 9293 §3.6: none (FIN-WAIT-2 has no timer).
-    #[serde(serialize_with = "ser_fin_timeout")]
+    #[serde(serialize_with = "ser_none_or_duration")]
     pub fin_timeout: Option<Duration>,
+
+    /// The user timeout (RFC 9293 §3.10.8, RFC 5482; Linux's `TCP_USER_TIMEOUT`): a
+    /// connection whose data or FIN has gone unacknowledged this long since its first
+    /// retransmission is aborted ("connection aborted due to user timeout"), however few
+    /// retransmissions that took, and the retransmission timer is cut short so as to fire
+    /// when it runs out (Linux `retransmits_timed_out` with the user's timeout,
+    /// `tcp_clamp_rto_to_user_timeout`). `None` ("none" in files): the connection gives up
+    /// after 15 timeouts ([`DATA_RETRIES`](crate::connection::DATA_RETRIES)). As in Linux,
+    /// the abort sends nothing. Not modelled: Linux also counts from a fast retransmission,
+    /// clamps the SYN's and SYN-ACK's timers (whose retries still decide) and ends
+    /// zero-window probing and keep-alive by it.
+    ///
+    /// Linux: none (the socket option is unset); RFC 9293: none (the user sets it).
+    #[serde(serialize_with = "ser_none_or_duration")]
+    pub user_timeout: Option<Duration>,
 
     /// Linux's timer wheel: retransmission, delayed-ACK, FIN-WAIT-2 and persist timers fire
     /// on the ticks of a `CONFIG_HZ` clock, late by up to their wheel level's granularity
@@ -1124,6 +1139,7 @@ impl Config {
             invalid_ratelimit: Duration::from_millis(500),
             rst_ack: true,
             fin_timeout: Some(Duration::from_secs(60)),
+            user_timeout: None,
             timer_wheel_hz: 250,
             ephemeral_ports: PortRange {
                 first: 32768,
@@ -1180,6 +1196,7 @@ impl Config {
             invalid_ratelimit: Duration::ZERO,
             rst_ack: false,
             fin_timeout: None,
+            user_timeout: None,
             timer_wheel_hz: 0,
             ephemeral_ports: PortRange {
                 first: 49152,
@@ -1309,7 +1326,7 @@ fn ser_max_tw_buckets<S: Serializer>(n: &Option<u32>, s: S) -> Result<S::Ok, S::
     }
 }
 
-fn ser_fin_timeout<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_none_or_duration<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
         Some(d) => s.collect_str(d),
         None => s.serialize_str("none"),

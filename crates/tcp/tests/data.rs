@@ -165,6 +165,48 @@ fn retransmission_timer_backs_off() {
     assert_eq!(p.client.srtt(), Some(ms(20)));
 }
 
+/// The user timeout (RFC 9293 §3.10.8, Linux `TCP_USER_TIMEOUT`) counts from the first
+/// retransmission (Linux's `retrans_stamp`): with data lost at 30 ms and retransmitted at
+/// 230 and 630 ms (RTO 200 ms, backed off), a 1 s timeout ends the connection at 1.230 s —
+/// the timer, due at 1.430 s, is cut short to it (`tcp_clamp_rto_to_user_timeout`), and
+/// nothing goes out then. With 2 s, the third retransmission at 1.430 s is the last, and
+/// the end at 2.230 s comes before the 3.030 s its backed-off RTO would wait for.
+#[test]
+fn the_user_timeout_ends_a_retransmission_counted_from_the_first_one() {
+    for (limit, sent, end) in [
+        (1000, &["0.030", "0.230", "0.630"][..], 1230),
+        (2000, &["0.030", "0.230", "0.630", "1.430"][..], 2230),
+    ] {
+        let client = Config {
+            user_timeout: Some(ms(limit)),
+            ..cfg()
+        };
+        let mut p = established(&client, &cfg());
+        p.drop_all(Side::Client, |s| s.len > 0);
+        p.client.send(p.now, 1000).unwrap();
+        p.run(1000);
+        let data: Vec<String> = p
+            .ladder()
+            .lines()
+            .filter(|l| l.contains("C->S") && l.contains("len=1000"))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect();
+        assert_eq!(data, sent, "user timeout {limit} ms");
+        assert_eq!(
+            p.client_app_events().last(),
+            Some(&(t_ms(end), Event::TimedOut)),
+            "user timeout {limit} ms"
+        );
+    }
+    // Without one, the fourth retransmission goes out at 3.030 s: 15 timeouts decide.
+    let mut p = established(&cfg(), &cfg());
+    p.drop_all(Side::Client, |s| s.len > 0);
+    p.client.send(p.now, 1000).unwrap();
+    p.run_until(t_ms(3100));
+    assert_eq!(p.client_state(), State::Established);
+    assert!(p.ladder().contains("3.030 lost C->S"), "{}", p.ladder());
+}
+
 /// The estimator on a live connection: the handshake's 20 ms sample gives SRTT = 20 ms,
 /// RTTVAR = 10 ms, RTO = 20 + 4·10 = 60 ms (RFC 6298 (2.2); `min_rto` lowered to 1 ms so
 /// that (2.4) does not hide it). A lone segment then waits 40 ms for the delayed ACK: a

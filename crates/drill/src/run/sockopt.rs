@@ -5,6 +5,7 @@
 //! possible only while no connection exists; set on a connected socket it makes the script
 //! unsupported — but `SO_SNDBUF`, which sets that connection's own send buffer.
 
+use synack_sim::Duration;
 use synack_tcp::config::Congestion;
 
 use super::{Fd, Runner, Sock, Stop, SysResult};
@@ -70,6 +71,20 @@ impl Runner {
             ("TCP_MAXSEG", Some(mss)) if !connected => {
                 self.reconfigure(line, "TCP_MAXSEG", |c| c.mss = mss as u32)?;
                 self.fd_mut(n).user_mss = Some(mss as u32);
+            }
+            // Linux `do_tcp_setsockopt`: milliseconds, 0 clearing it, a negative value EINVAL;
+            // a connection's own, or (set before one exists) every later connection's.
+            ("TCP_USER_TIMEOUT", Some(ms)) if ms < 0 => return Ok(Err(super::Errno::EINVAL)),
+            ("TCP_USER_TIMEOUT", Some(ms)) => {
+                let timeout = (ms > 0).then(|| Duration::from_millis(ms as u64));
+                if connected {
+                    match self.live(&fd.sock) {
+                        Some(id) => self.stack.connection_mut(id).set_user_timeout(timeout),
+                        None => return unsupported("TCP_USER_TIMEOUT on a closed connection"),
+                    }
+                } else {
+                    self.reconfigure(line, "TCP_USER_TIMEOUT", |c| c.user_timeout = timeout)?;
+                }
             }
             // On a connection, the send buffer is the connection's own (`sk_sndbuf`).
             ("SO_SNDBUF", Some(b)) if b > 0 && connected => match self.live(&fd.sock) {

@@ -112,6 +112,8 @@ tcp_keys! {
     rst_ack: bool,
     /// A duration, or `"none"`.
     fin_timeout: Option<Duration> => "none_or_duration",
+    /// A duration, or `"none"`.
+    user_timeout: Option<Duration> => "none_or_duration",
     timer_wheel_hz: u32,
     /// `"FIRST-LAST"`.
     ephemeral_ports: PortRange,

@@ -381,6 +381,7 @@ impl Connection {
         let resacked = u64::from(self.recovery.board.advance(ack));
         self.snd.acked += data;
         self.retries = 0;
+        self.retrans_stamp = None;
         let rtts = self.sent.on_ack(now, prior_una, ack);
         let tsecr = seg.opts.timestamp.map(|ts| ts.ecr);
         self.rtt_sample(now, ack, rtts, tsecr);

@@ -35,7 +35,8 @@
 //!   the SMSS goes out when it carries the end of the queued data or nothing is in flight.
 //! - Data on a SYN is ignored; no URG, no PSH, no keep-alive, no PMTU discovery.
 //! - A data retransmission gives up after [`DATA_RETRIES`] timeouts, counted rather than
-//!   timed as Linux's `tcp_retries2` is.
+//!   timed as Linux's `tcp_retries2` is; or, with a `user_timeout`, once that long has
+//!   passed since the first of them, as Linux's `TCP_USER_TIMEOUT` does.
 //! - ACKs: RFC 1122's delayed ACKs, or with `quick_ack` Linux's policy (`acks.rs`).
 //! - A lost SYN or SYN-ACK leaves an initial window of one segment (RFC 5681 §3.1) after a
 //!   single retransmission; Linux waits for a second one (`tcp_init_transfer`).
@@ -274,6 +275,9 @@ pub struct Connection {
     ecn: ecn::EcnState,
     /// Consecutive timeouts of the current retransmission.
     retries: u32,
+    /// When the first of those timeouts resent (Linux's `retrans_stamp`): what the user
+    /// timeout counts from.
+    retrans_stamp: Option<Time>,
     /// SYN-ACK retransmissions allowed now, when the listener lowered them (SYN-queue
     /// pruning); else `synack_retries`.
     synack_limit: Option<u32>,
@@ -373,6 +377,7 @@ impl Connection {
             agreed: Agreed::default(),
             ecn: ecn::EcnState::default(),
             retries: 0,
+            retrans_stamp: None,
             synack_limit: None,
             last_oow_ack: 0,
             stats: Stats::default(),
@@ -756,6 +761,12 @@ impl Connection {
     /// `send_buffer` was its first value).
     pub fn set_send_buffer(&mut self, bytes: u64) {
         self.config.send_buffer = bytes;
+    }
+
+    /// Sets this connection's user timeout (`TCP_USER_TIMEOUT` on a socket; `None` clears
+    /// it): see [`Config::user_timeout`].
+    pub fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.config.user_timeout = timeout;
     }
 
     /// How many more bytes [`send`](Self::send) would take.

@@ -263,7 +263,7 @@ impl Connection {
             self.snd.max = self.snd.max.max(seg.end());
             // RFC 6298 (5.1): start the timer if it is not running.
             if !self.timers.is_armed(Timer::Retransmit) {
-                self.arm(Timer::Retransmit, now, self.rtt.rto());
+                self.arm(Timer::Retransmit, now, self.rto_to_arm(now));
             }
         }
         if seg.len > 0 {

@@ -16,6 +16,20 @@ impl Connection {
         self.timers.set(timer, at);
     }
 
+    /// The retransmission timeout to arm: the RTO, cut short to what is left of the user
+    /// timeout while a data retransmission runs (Linux `tcp_clamp_rto_to_user_timeout`;
+    /// once it has run out, a jiffy — "fire ASAP" — here a nanosecond).
+    pub(super) fn rto_to_arm(&self, now: Time) -> Duration {
+        let rto = self.rtt.rto();
+        match (self.config.user_timeout, self.retrans_stamp) {
+            (Some(limit), Some(first)) => {
+                let left = limit.saturating_sub(now.saturating_since(first));
+                rto.min(left).max(Duration::from_nanos(1))
+            }
+            _ => rto,
+        }
+    }
+
     /// Runs the timers due at `now` (none, if the wake-up is spurious).
     pub fn handle_timeout(&mut self, now: Time) {
         if self.state == State::TimeWait {
@@ -99,10 +113,22 @@ impl Connection {
         self.arm(Timer::Retransmit, now, self.rtt.rto());
     }
 
-    /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out.
+    /// RFC 6298 (5.4)-(5.6) and RFC 5681 §3.1: data or FIN timed out. RFC 9293 §3.10.8:
+    /// past the user timeout, if one is set, the connection is aborted (Linux
+    /// `tcp_write_timeout`: `retransmits_timed_out` with `icsk_user_timeout`, counted from
+    /// `retrans_stamp`), else after [`DATA_RETRIES`] timeouts.
     fn on_data_timeout(&mut self, now: Time) {
-        if self.retries >= DATA_RETRIES {
+        let expired = match self.config.user_timeout {
+            Some(limit) => self
+                .retrans_stamp
+                .is_some_and(|first| now.saturating_since(first) >= limit),
+            None => self.retries >= DATA_RETRIES,
+        };
+        if expired {
             return self.finish(Event::TimedOut);
+        }
+        if self.retries == 0 {
+            self.retrans_stamp = Some(now);
         }
         // RFC 5681 §3.1: ssthresh follows equation (4) on the first timeout of a segment
         // and is "held constant" on the next ones; as Linux's `tcp_enter_loss`, not lowered

@@ -468,6 +468,18 @@ fn the_user_timeout_script_fails_without_what_it_checks() {
     }
 }
 
+/// The data-after-close script checks that only a close of both directions resets: after
+/// a half-close the same data is taken and acknowledged.
+#[test]
+fn the_data_after_close_script_fails_after_a_half_close() {
+    let f = failure_after(
+        "data-after-close.pkt",
+        "close(4) = 0",
+        "shutdown(4, SHUT_WR) = 0",
+    );
+    assert!(f.contains("expected: 1 (0x1) vs actual: 0 (0x0)"), "{f}");
+}
+
 /// `SO_SNDBUF` on a connected socket sets that connection's send buffer (doubled, as Linux
 /// keeps it), where before it made the script unsupported.
 #[test]

@@ -492,6 +492,9 @@ impl Runner {
             {
                 *shut_rd = true;
             }
+            if let Some(id) = self.info(tag).id {
+                self.stack.connection_mut(id).shutdown_read();
+            }
         }
         if matches!(how, "SHUT_WR" | "SHUT_RDWR") {
             let Some(id) = self.info(tag).id else {
@@ -530,10 +533,13 @@ impl Runner {
                 let info = self.info(tag).clone();
                 if let Some(id) = info.id {
                     let now = self.now;
+                    let conn = self.stack.connection_mut(id);
                     if fd.linger_zero || info.readable > 0 {
-                        self.stack.connection_mut(id).abort(now);
+                        conn.abort(now);
                     } else {
-                        let _ = self.stack.connection_mut(id).close(now);
+                        // Both directions: data arriving after this resets the connection.
+                        conn.shutdown_read();
+                        let _ = conn.close(now);
                     }
                     self.pump(id);
                 }

@@ -133,6 +133,13 @@ impl Connection {
         if !seg.flags.ack() || !self.check_ack(now, seg) {
             return;
         }
+        if self.data_after_close(seg) {
+            // RFC 1122 §4.2.2.13: "if new data is received after CLOSE is called, its TCP
+            // SHOULD send a RST to show that data was lost". Linux `tcp_rcv_state_process`
+            // (TCPAbortOnData): `tcp_reset`, which reports ECONNRESET, and the reply RST of
+            // `tcp_v4_send_reset`.
+            return self.reset_answering_as(seg, Event::Reset);
+        }
         self.process_text(now, seg);
         self.process_fin(now, seg);
     }
@@ -575,6 +582,21 @@ impl Connection {
             State::LastAck => self.finish(Event::Closed),
             _ => {}
         }
+    }
+
+    /// Data reaching past RCV.NXT once the application has closed its reading side
+    /// (`shutdown_read`) and our FIN is out: in FIN-WAIT-1 and FIN-WAIT-2, or in CLOSE-WAIT,
+    /// CLOSING and LAST-ACK if the segment starts below RCV.NXT (Linux ignores one that
+    /// starts at or after it there, as synack does: the peer's FIN came first).
+    fn data_after_close(&self, seg: &Segment) -> bool {
+        let beyond = seg.len > 0 && (seg.seq + seg.len).gt(self.rcv.nxt);
+        self.rcv.shut
+            && beyond
+            && match self.state {
+                State::FinWait1 | State::FinWait2 => true,
+                State::CloseWait | State::Closing | State::LastAck => seg.seq.lt(self.rcv.nxt),
+                _ => false,
+            }
     }
 
     /// Seventh: segment text. Delivers what became in order, keeps what lies beyond a hole,

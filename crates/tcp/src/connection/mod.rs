@@ -187,6 +187,9 @@ struct Recv {
     /// Stream offset of the peer's FIN, once seen (possibly beyond a hole).
     fin_at: Option<u64>,
     fin_received: bool,
+    /// The application reads no more (close(), or shutdown with SHUT_RD: Linux's
+    /// `RCV_SHUTDOWN`).
+    shut: bool,
     /// Bytes accepted since our last ACK (RFC 5681 §4.2: ACK every second full segment).
     unacked: u64,
     /// An ACK is due now.
@@ -334,6 +337,7 @@ impl Connection {
                 stream: Reassembly::default(),
                 fin_at: None,
                 fin_received: false,
+                shut: false,
                 unacked: 0,
                 ack_now: false,
                 acks: acks::AckState::default(),
@@ -585,11 +589,23 @@ impl Connection {
         self.finish(Event::Closed);
     }
 
+    /// The application will read no more: close() (before [`close`](Self::close)), or
+    /// shutdown with `SHUT_RD`. New data that arrives once our FIN is out then resets the
+    /// connection, as in Linux (see `handle_segment`).
+    pub fn shutdown_read(&mut self) {
+        self.rcv.shut = true;
+    }
+
     /// Ends the connection and answers `seg` with the reset a segment that reaches no
     /// connection draws (RFC 9293 §3.10.7.1: <SEQ=SEG.ACK><CTL=RST>, or
     /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> without an ACK): Linux's `embryonic_reset`
     /// of a half-open connection (`tcp_v4_send_reset`), as `abort_on_overflow` asks.
     pub fn reset_answering(&mut self, seg: &Segment) {
+        self.reset_answering_as(seg, Event::Closed);
+    }
+
+    /// [`reset_answering`](Self::reset_answering), reporting the end as `end`.
+    pub(crate) fn reset_answering_as(&mut self, seg: &Segment, end: Event) {
         if self.state == State::Closed {
             return;
         }
@@ -599,7 +615,7 @@ impl Connection {
             Segment::rst(self.local_port, self.remote_port, Seq(0), Some(seg.end()))
         };
         self.emit_control(rst);
-        self.finish(Event::Closed);
+        self.finish(end);
     }
 
     /// The next segment to put on the wire.
